@@ -1,0 +1,224 @@
+"""The analysis pipeline: path → decoded excerpt → log-mel patches → model outputs → genres.
+
+``Analyzer.analyse`` runs it for one file; ``Analyzer.analyse_many`` runs it over
+many files on a small pool of worker threads (decoding, numpy and onnxruntime all
+release the GIL), yielding one ``FileResult`` per path, in order, however a file
+fails.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tagger.audio import AudioError, open_audio
+from tagger.excerpt import Depth, Excerpt, Region, read_excerpt
+from tagger.features import LogMel
+from tagger.genres import Calibration, Descriptor, GenreScorer, GenreSuggestion, Taxonomy
+from tagger.model import ModelSet, default_threads
+
+# Chosen by benchmarks/analysis_speed.py over ../shared/music: see the README.
+DEFAULT_FAST_PATCHES = 6
+# Patches quieter than this are skipped; a track with nothing louder holds no music.
+SILENCE_DBFS = -60.0
+SEGMENT_GENRES = 3
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One analysed patch of the track and the genres it points to."""
+
+    start_s: float
+    end_s: float
+    genres: list[GenreSuggestion]
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    name: str
+    version: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Timings:
+    decode_s: float
+    features_s: float
+    inference_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.decode_s + self.features_s + self.inference_s
+
+
+@dataclass(frozen=True)
+class Analysis:
+    path: Path
+    duration_s: float
+    depth: Depth
+    music_detected: bool
+    genres: list[GenreSuggestion]  # best first
+    descriptors: list[Descriptor]  # best first
+    segments: list[Segment]  # in time order, silent patches left out
+    embeddings: dict[str, np.ndarray]  # model name -> mean penultimate activation
+    tag_probabilities: dict[str, np.ndarray]  # model name -> track-level raw tag probabilities
+    models: list[ModelIdentity]
+    provider: str
+    patches_analysed: int
+    total_patches: int
+    timings: Timings
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: Path
+    analysis: Analysis | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Accumulator:
+    """Per-patch outputs gathered region by region, so long tracks stay small in memory."""
+
+    starts: list[float] = field(default_factory=list)
+    probabilities: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    embedding_sums: dict[str, np.ndarray] = field(default_factory=dict)
+    decode_s: float = 0.0
+    features_s: float = 0.0
+    inference_s: float = 0.0
+
+
+class Analyzer:
+    """Holds the models and everything derived from them; reuse one for every file."""
+
+    def __init__(
+        self,
+        device: str = "auto",
+        threads: int | None = None,
+        fast_patches: int = DEFAULT_FAST_PATCHES,
+        models: ModelSet | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
+        # Files run one per worker thread, each with a single-threaded session: on
+        # two cores that beats two threads inside one session (MODEL.md: batching
+        # and intra-op threads barely change the per-patch cost).
+        self.workers = threads or default_threads()
+        self.models = models or ModelSet(device=device, threads=1)
+        self.front_end = self.models.front_end
+        self.log_mel = LogMel(self.front_end)
+        infos = self.models.infos
+        self.scorer = GenreScorer(Taxonomy.load(), calibration or Calibration.load(infos), infos)
+        self.fast_patches = fast_patches
+        self.identities = [ModelIdentity(i.name, i.version, i.sha256) for i in infos]
+
+    def analyse(self, path: str | os.PathLike[str], depth: Depth = Depth.FAST) -> Analysis:
+        """Analyse one file; raises AudioError with a user-facing message."""
+        path = Path(path)
+        acc = _Accumulator()
+        started = time.perf_counter()
+        reader = open_audio(path)
+        try:
+            excerpt = read_excerpt(reader, self.front_end, depth, self.fast_patches)
+        finally:
+            reader.close()
+        acc.decode_s = time.perf_counter() - started
+        for region in excerpt.regions:
+            self._analyse_region(region, acc)
+        return self._finish(path, depth, excerpt, acc)
+
+    def _analyse_region(self, region: Region, acc: _Accumulator) -> None:
+        fe = self.front_end
+        started = time.perf_counter()
+        patches = self.log_mel.patches(region.audio, region.n_patches)
+        step = fe.patch_frames * fe.hop_length
+        loud = [
+            i for i in range(region.n_patches)
+            if rms_dbfs(region.audio[i * step: i * step + step + fe.n_fft]) > SILENCE_DBFS
+        ]
+        acc.features_s += time.perf_counter() - started
+        if not loud:
+            return
+        started = time.perf_counter()
+        outputs = self.models.run(np.ascontiguousarray(patches[loud]))
+        acc.inference_s += time.perf_counter() - started
+        acc.starts.extend((region.first_patch + i) * fe.patch_seconds for i in loud)
+        for name, output in outputs.items():
+            acc.probabilities.setdefault(name, []).append(output.probabilities)
+            total = output.embeddings.sum(axis=0)
+            acc.embedding_sums[name] = acc.embedding_sums.get(name, 0) + total
+
+    def _finish(self, path: Path, depth: Depth, excerpt: Excerpt, acc: _Accumulator) -> Analysis:
+        timings = Timings(acc.decode_s, acc.features_s, acc.inference_s)
+        common = dict(
+            path=path, duration_s=excerpt.duration_s, depth=depth, models=self.identities,
+            provider=self.models.provider, total_patches=excerpt.total_patches, timings=timings,
+        )
+        if not acc.starts:
+            return Analysis(
+                music_detected=False, genres=[], descriptors=[], segments=[], embeddings={},
+                tag_probabilities={}, patches_analysed=0, **common,
+            )
+        per_patch = {name: np.concatenate(chunks) for name, chunks in acc.probabilities.items()}
+        track = {name: p.mean(axis=0) for name, p in per_patch.items()}
+        patch_confidences = self.scorer.genre_confidences(per_patch)
+        length = self.front_end.patch_seconds
+        segments = [
+            Segment(start, min(start + length, excerpt.duration_s), self.scorer.rank(conf)[:SEGMENT_GENRES])
+            for start, conf in zip(acc.starts, patch_confidences)
+        ]
+        n = len(acc.starts)
+        return Analysis(
+            music_detected=True,
+            genres=self.scorer.genres(track),
+            descriptors=self.scorer.descriptors(track),
+            segments=segments,
+            embeddings={name: total / n for name, total in acc.embedding_sums.items()},
+            tag_probabilities=track,
+            patches_analysed=n,
+            **common,
+        )
+
+    def analyse_many(
+        self,
+        paths: Iterable[Path],
+        depth: Depth = Depth.FAST,
+        on_start: Callable[[Path], None] | None = None,
+    ) -> Iterator[FileResult]:
+        """Results in the order of ``paths``; at most two files per worker are in flight."""
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="analysis") as pool:
+            pending: deque[tuple[Path, Future[Analysis]]] = deque()
+            for path in paths:
+                if on_start:
+                    on_start(path)
+                pending.append((path, pool.submit(self.analyse, path, depth)))
+                if len(pending) >= 2 * self.workers:
+                    yield collect(*pending.popleft())
+            while pending:
+                yield collect(*pending.popleft())
+
+
+def collect(path: Path, future: Future[Analysis]) -> FileResult:
+    try:
+        return FileResult(path, analysis=future.result())
+    except AudioError as e:
+        return FileResult(path, error=str(e))
+    except MemoryError:
+        return FileResult(path, error="out of memory while analysing this file")
+
+
+def rms_dbfs(audio: np.ndarray) -> float:
+    if len(audio) == 0:
+        return -np.inf
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    return 20 * np.log10(rms) if rms > 0 else -np.inf

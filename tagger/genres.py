@@ -1,0 +1,194 @@
+"""From raw model tags to calibrated genre suggestions and descriptors.
+
+Raw tag probabilities are not genre confidences: each model learnt its tags' base
+rates, so frequent tags (rock, pop, electronic) score high on almost anything and
+rare genres (jazz, blues, opera) stay low even when they are right. Calibration
+turns each tag into evidence relative to how the model scores *typical* music:
+
+    lift(tag)        = logit(p(tag)) - logit(reference(tag))
+    evidence(genre)  = mean over models of (max lift over the model's tags for it)
+    confidence       = sigmoid(evidence + logit(PRIOR))
+
+``reference(tag)`` is the median over a reference set of real tracks of the model's
+track-level probability for that tag (``packaging/build_calibration.py``), clipped
+to ``REFERENCE_RANGE`` so that a reference set dominated by one style does not make
+that style unreachable. A lift is a log-likelihood ratio under the model's own
+calibration, so a rare genre whose probability is ten times its usual level beats a
+frequent one at twice its level. ``PRIOR`` is the confidence of a genre whose tags
+sit exactly at their usual level: most genres do not apply to a given track.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tagger.model import ModelInfo
+from tagger.resources import models_dir, taxonomy_path
+
+PRIOR = 0.1
+REFERENCE_RANGE = (0.01, 0.2)
+_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class GenreSuggestion:
+    genre: str
+    family: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    name: str
+    kind: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class TagMeaning:
+    genre: str | None = None
+    descriptor: str | None = None
+    kind: str | None = None
+
+
+def normalise_name(name: str) -> str:
+    """Key under which names differing only in case or spacing are the same genre."""
+    return " ".join(name.replace("_", " ").split()).casefold()
+
+
+class Taxonomy:
+    """The canonical genre vocabulary, each genre's family, and what each model tag means."""
+
+    def __init__(self, genres: Mapping[str, str], tags: Mapping[str, Mapping[str, TagMeaning]]) -> None:
+        self.family = dict(genres)
+        self.tags = {model: dict(meanings) for model, meanings in tags.items()}
+        self._canonical = {normalise_name(name): name for name in self.family}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Taxonomy:
+        doc = json.loads((path or taxonomy_path()).read_text(encoding="utf-8"))
+        genres = {g["name"]: g["parent"] or g["name"] for g in doc["genres"]}
+        tags = {
+            model: {label: TagMeaning(**meaning) for label, meaning in labels.items()}
+            for model, labels in doc["tags"].items()
+        }
+        for model, labels in tags.items():
+            for label, meaning in labels.items():
+                if (meaning.genre is None) == (meaning.descriptor is None):
+                    raise ValueError(f"{model} tag {label!r} must map to exactly one genre or descriptor")
+                if meaning.genre is not None and meaning.genre not in genres:
+                    raise ValueError(f"{model} tag {label!r} maps to unknown genre {meaning.genre!r}")
+        return cls(genres, tags)
+
+    def canonical(self, name: str) -> str | None:
+        """The vocabulary's spelling of ``name``, or None for a genre it does not know."""
+        return self._canonical.get(normalise_name(name))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Each tag's reference probability on typical music, per model version."""
+
+    reference: dict[str, np.ndarray]
+    model_versions: dict[str, str]
+    reference_set: str
+
+    @classmethod
+    def load(cls, infos: list[ModelInfo], path: Path | None = None) -> Calibration:
+        doc = json.loads((path or models_dir() / "calibration.json").read_text(encoding="utf-8"))
+        reference = {}
+        for info in infos:
+            entry = doc["models"].get(info.name)
+            if entry is None or entry["model_version"] != info.version:
+                raise RuntimeError(
+                    f"calibration.json has no reference for {info.name} {info.version}; "
+                    "rebuild it with packaging/build_calibration.py"
+                )
+            reference[info.name] = np.array([entry["reference"][label] for label in info.labels], np.float64)
+        return cls(reference, {i.name: i.version for i in infos}, doc["reference_set"])
+
+    @classmethod
+    def neutral(cls, infos: list[ModelInfo]) -> Calibration:
+        """Every tag at the same reference level: raw probabilities, for building a real one."""
+        reference = {i.name: np.full(len(i.labels), PRIOR) for i in infos}
+        return cls(reference, {i.name: i.version for i in infos}, "none")
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p) - np.log1p(-p)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class GenreScorer:
+    """Combines both models' tag probabilities into genre and descriptor confidences."""
+
+    def __init__(self, taxonomy: Taxonomy, calibration: Calibration, infos: list[ModelInfo]) -> None:
+        self.taxonomy = taxonomy
+        low, high = REFERENCE_RANGE
+        self._reference_logit = {
+            name: logit(np.clip(ref, low, high)) for name, ref in calibration.reference.items()
+        }
+        # target name -> [(model, indices of its tags that mean the target)]
+        self._genre_sources: dict[str, list[tuple[str, np.ndarray]]] = {}
+        self._descriptor_sources: dict[str, list[tuple[str, np.ndarray]]] = {}
+        self.descriptor_kind: dict[str, str] = {}
+        for info in infos:
+            meanings = taxonomy.tags.get(info.name, {})
+            missing = [label for label in info.labels if label not in meanings]
+            if missing:
+                raise ValueError(f"genres.json gives no meaning for {info.name} tags {missing}")
+            by_target: dict[tuple[str, str], list[int]] = {}
+            for index, label in enumerate(info.labels):
+                meaning = meanings[label]
+                if meaning.genre is not None:
+                    by_target.setdefault(("genre", meaning.genre), []).append(index)
+                else:
+                    by_target.setdefault(("descriptor", meaning.descriptor), []).append(index)
+                    self.descriptor_kind[meaning.descriptor] = meaning.kind or "other"
+            for (what, target), indices in by_target.items():
+                sources = self._genre_sources if what == "genre" else self._descriptor_sources
+                sources.setdefault(target, []).append((info.name, np.array(indices)))
+        self.genre_names = sorted(self._genre_sources)
+        self.descriptor_names = sorted(self._descriptor_sources)
+
+    def _confidences(
+        self, probabilities: Mapping[str, np.ndarray], sources: dict[str, list[tuple[str, np.ndarray]]]
+    ) -> np.ndarray:
+        """``[..., targets]`` confidences for probabilities shaped ``[..., tags]``."""
+        lifts = {name: logit(p) - self._reference_logit[name] for name, p in probabilities.items()}
+        columns = []
+        for target in sorted(sources):
+            per_model = [lifts[model][..., indices].max(axis=-1) for model, indices in sources[target]]
+            columns.append(np.mean(per_model, axis=0))
+        return sigmoid(np.stack(columns, axis=-1) + logit(np.array(PRIOR)))
+
+    def genre_confidences(self, probabilities: Mapping[str, np.ndarray]) -> np.ndarray:
+        return self._confidences(probabilities, self._genre_sources)
+
+    def genres(self, probabilities: Mapping[str, np.ndarray]) -> list[GenreSuggestion]:
+        """Every genre the models know, best first, from track-level probabilities."""
+        return self.rank(self.genre_confidences(probabilities))
+
+    def rank(self, confidences: np.ndarray) -> list[GenreSuggestion]:
+        order = np.argsort(-confidences, kind="stable")
+        return [
+            GenreSuggestion(self.genre_names[i], self.taxonomy.family[self.genre_names[i]], float(confidences[i]))
+            for i in order
+        ]
+
+    def descriptors(self, probabilities: Mapping[str, np.ndarray]) -> list[Descriptor]:
+        confidences = self._confidences(probabilities, self._descriptor_sources)
+        order = np.argsort(-confidences, kind="stable")
+        return [
+            Descriptor(self.descriptor_names[i], self.descriptor_kind[self.descriptor_names[i]], float(confidences[i]))
+            for i in order
+        ]

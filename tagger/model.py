@@ -1,0 +1,120 @@
+"""The bundled musicnn models, run by onnxruntime.
+
+Each ONNX file carries its labels, its front-end parameters and its version in its
+metadata, written by ``packaging/convert_musicnn.py``; nothing about a model is
+hard-coded here. One session per model is created once and reused for every file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tagger.features import FrontEnd
+from tagger.resources import models_dir
+
+log = logging.getLogger(__name__)
+
+MODEL_NAMES = ("MSD_musicnn", "MTT_musicnn")
+DEVICES = ("auto", "cpu", "gpu")
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    labels: tuple[str, ...]
+    front_end: FrontEnd
+    training_data: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    probabilities: np.ndarray  # [patches, tags], sigmoid outputs
+    embeddings: np.ndarray  # [patches, 200], the penultimate layer
+
+
+def choose_providers(device: str, available: list[str]) -> list[str]:
+    """Execution providers for ``device``; the GPU only where onnxruntime-gpu can use one."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
+    if device in ("auto", "gpu") and CUDA in available:
+        return [CUDA, CPU]
+    if device == "gpu":
+        log.warning(
+            "GPU requested, but onnxruntime has no CUDA provider (install genre-tagger[gpu] "
+            "on a machine with an NVIDIA GPU); using the CPU"
+        )
+    return [CPU]
+
+
+def default_threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+class TagModel:
+    def __init__(self, path: Path, providers: list[str], threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        model_bytes = path.read_bytes()
+        self.session = ort.InferenceSession(model_bytes, options, providers=providers)
+        meta = self.session.get_modelmeta().custom_metadata_map
+        try:
+            self.info = ModelInfo(
+                name=meta["genre_tagger.model_name"],
+                version=meta["genre_tagger.model_version"],
+                labels=tuple(json.loads(meta["genre_tagger.labels"])),
+                front_end=FrontEnd.from_metadata(meta["genre_tagger.front_end"]),
+                training_data=meta.get("genre_tagger.training_data", ""),
+                sha256=hashlib.sha256(model_bytes).hexdigest(),
+            )
+        except (KeyError, ValueError) as e:
+            raise RuntimeError(f"{path} lacks Genre Tagger's model metadata ({e})") from None
+        self.provider = self.session.get_providers()[0]
+
+    def run(self, patches: np.ndarray) -> ModelOutput:
+        probabilities, embeddings = self.session.run(
+            ["tag_probabilities", "penultimate"], {"log_mel": patches}
+        )
+        return ModelOutput(probabilities, embeddings)
+
+
+class ModelSet:
+    """Both musicnn models, sharing one front end."""
+
+    def __init__(self, device: str = "auto", threads: int | None = None, directory: Path | None = None) -> None:
+        import onnxruntime as ort
+
+        directory = directory or models_dir()
+        providers = choose_providers(device, ort.get_available_providers())
+        threads = threads or default_threads()
+        self.models = [TagModel(directory / f"{name}.onnx", providers, threads) for name in MODEL_NAMES]
+        front_ends = {m.info.front_end for m in self.models}
+        if len(front_ends) != 1:
+            raise RuntimeError(f"the bundled models disagree on their front end: {front_ends}")
+        self.front_end = front_ends.pop()
+        self.provider = self.models[0].provider
+        if CUDA in providers and self.provider != CUDA:
+            log.warning("the CUDA provider failed to start (see onnxruntime's log); using the CPU")
+        log.info("inference on %s with %d threads", self.provider, threads)
+
+    @property
+    def infos(self) -> list[ModelInfo]:
+        return [m.info for m in self.models]
+
+    def run(self, patches: np.ndarray) -> dict[str, ModelOutput]:
+        return {m.info.name: m.run(patches) for m in self.models}

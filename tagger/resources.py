@@ -1,0 +1,34 @@
+"""Where the bundled models, taxonomy and demo samples live.
+
+A wheel carries them inside the package (``tagger/resources``); a source checkout
+or an editable install keeps them in the repository's top-level ``resources/``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+
+@cache
+def resource_dir() -> Path:
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "resources", package.parent / "resources"):
+        if (candidate / "genres.json").is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"Genre Tagger's resources are missing: looked in {package / 'resources'} and "
+        f"{package.parent / 'resources'}. Reinstall the package."
+    )
+
+
+def models_dir() -> Path:
+    return resource_dir() / "models"
+
+
+def samples_dir() -> Path:
+    return resource_dir() / "samples"
+
+
+def taxonomy_path() -> Path:
+    return resource_dir() / "genres.json"

@@ -1,0 +1,99 @@
+"""Shared fixtures: the models (loaded once), generated audio, and ../shared/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SHARED_MUSIC = SHARED / "music"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = pytest.mark.skip(reason=f"needs {SHARED} (real music and tag fixtures), which is absent here")
+    for item in items:
+        if "shared" in item.keywords and not SHARED_MUSIC.is_dir():
+            item.add_marker(missing)
+
+
+@pytest.fixture(scope="session")
+def analyzer():
+    from tagger.analysis import Analyzer
+
+    return Analyzer(device="cpu")
+
+
+def tone(seconds: float, rate: int = 44100, channels: int = 2, freq: float = 440.0, level: float = 0.3) -> np.ndarray:
+    """A chord with a little noise: enough spectral content to look like music to the front end."""
+    t = np.arange(int(seconds * rate)) / rate
+    rng = np.random.default_rng(0)
+    mono = sum(np.sin(2 * np.pi * freq * k * t) / k for k in (1, 1.25, 1.5, 2))
+    mono = level * mono / 2.1 + 0.01 * rng.standard_normal(len(t))
+    # A slow tremolo so successive patches differ.
+    mono *= 0.75 + 0.25 * np.sin(2 * np.pi * 0.5 * t)
+    return np.repeat(mono[:, None], channels, axis=1).astype(np.float32)
+
+
+@pytest.fixture
+def make_audio(tmp_path):
+    """Write generated audio with soundfile: make_audio("a.flac", seconds=5, ...)."""
+
+    def make(name: str, seconds: float = 8.0, rate: int = 44100, channels: int = 2, subtype: str | None = None,
+             data: np.ndarray | None = None, **tone_args) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        audio = tone(seconds, rate, channels, **tone_args) if data is None else data
+        sf.write(path, audio, rate, subtype=subtype)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def shared_tmp():
+    """A temporary folder that an unprivileged user can enter too."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="genre-tagger-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_unprivileged(fn):
+    """Call ``fn`` where permission bits apply: directly for a normal user, and in a
+    forked child that drops to the 'nobody' user when the tests run as root (as CI
+    does), since root reads files whatever their mode."""
+    import pickle
+
+    if os.geteuid() != 0:
+        return fn()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            payload = pickle.dumps(("ok", fn()))
+        except BaseException as e:  # reported to the parent, which fails the test
+            payload = pickle.dumps(("error", repr(e)))
+        os.write(write_end, payload)
+        os._exit(0)
+    os.close(write_end)
+    chunks = []
+    while chunk := os.read(read_end, 65536):
+        chunks.append(chunk)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    status, value = pickle.loads(b"".join(chunks))
+    if status == "error":
+        raise AssertionError(f"unprivileged call failed: {value}")
+    return value

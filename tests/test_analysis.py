@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+
+from tagger.excerpt import Depth
+from tagger.resources import samples_dir
+
+from conftest import SHARED_MUSIC, tone
+
+DEMO = sorted(p for p in samples_dir().iterdir() if p.suffix in {".ogg", ".mp3", ".opus"})
+
+
+def test_demo_samples_are_bundled():
+    assert len(DEMO) == 3
+    assert (samples_dir() / "ATTRIBUTION.md").is_file()
+
+
+@pytest.mark.parametrize("path", DEMO, ids=lambda p: p.name)
+def test_real_music_gets_ranked_calibrated_genres(analyzer, path):
+    analysis = analyzer.analyse(path)
+    assert analysis.music_detected
+    confidences = [g.confidence for g in analysis.genres]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(0.0 <= c <= 1.0 for c in confidences)
+    assert len({g.genre for g in analysis.genres}) == len(analysis.genres)
+    assert all(g.family for g in analysis.genres)
+    assert analysis.descriptors and analysis.descriptors[0].kind
+    assert analysis.duration_s == pytest.approx(20.0, abs=0.1)
+    assert set(analysis.embeddings) == {"MSD_musicnn", "MTT_musicnn"}
+    assert all(e.shape == (200,) and np.all(np.isfinite(e)) for e in analysis.embeddings.values())
+    assert [m.name for m in analysis.models] == ["MSD_musicnn", "MTT_musicnn"]
+    assert analysis.timings.inference_s > 0 and analysis.provider == "CPUExecutionProvider"
+
+
+def test_timeline_covers_the_analysed_patches(analyzer):
+    analysis = analyzer.analyse(DEMO[0], Depth.FULL)
+    assert analysis.patches_analysed == analysis.total_patches == len(analysis.segments) == 6
+    starts = [s.start_s for s in analysis.segments]
+    assert starts == sorted(starts) and starts[0] == 0.0
+    for segment in analysis.segments:
+        assert 0 <= segment.start_s < segment.end_s <= analysis.duration_s
+        assert len(segment.genres) == 3
+        assert segment.genres[0].confidence >= segment.genres[1].confidence
+
+
+def test_fast_depth_analyses_fewer_patches_of_a_long_track(analyzer, make_audio):
+    path = make_audio("long.flac", seconds=120.0, rate=22050)
+    fast = analyzer.analyse(path, Depth.FAST)
+    full = analyzer.analyse(path, Depth.FULL)
+    assert fast.patches_analysed == analyzer.fast_patches < full.patches_analysed == full.total_patches == 40
+    assert all(3.0 <= s.start_s <= 117.0 for s in fast.segments)  # intro and outro skipped
+
+
+@pytest.mark.parametrize("level", [0.0, 1e-4], ids=["digital-silence", "near-silence"])
+def test_silence_gives_no_music_not_made_up_genres(analyzer, make_audio, level):
+    rng = np.random.default_rng(1)
+    path = make_audio("quiet.wav", data=(level * rng.standard_normal((10 * 16000, 1))).astype(np.float32), rate=16000)
+    analysis = analyzer.analyse(path)
+    assert not analysis.music_detected
+    assert analysis.genres == [] and analysis.segments == []
+
+
+def test_silent_stretches_are_left_out_of_the_timeline(analyzer, make_audio):
+    audio = tone(30.0, rate=16000, channels=1)
+    audio[10 * 16000: 20 * 16000] = 0.0
+    analysis = analyzer.analyse(make_audio("gap.wav", data=audio, rate=16000), Depth.FULL)
+    assert analysis.music_detected
+    assert analysis.patches_analysed < analysis.total_patches == 10
+    assert not any(10.0 <= s.start_s and s.end_s <= 20.0 for s in analysis.segments)
+
+
+def test_half_second_clip_is_analysed(analyzer, make_audio):
+    analysis = analyzer.analyse(make_audio("blip.flac", seconds=0.5))
+    assert analysis.music_detected and analysis.patches_analysed == 1
+    assert analysis.genres
+
+
+def test_batch_keeps_order_and_survives_bad_files(analyzer, make_audio, tmp_path):
+    bad = tmp_path / "bad.mp3"
+    bad.write_text("not audio")
+    paths = [DEMO[0], bad, tmp_path / "missing.ogg", DEMO[1]]
+    results = list(analyzer.analyse_many(paths))
+    assert [r.path for r in results] == paths
+    assert [r.ok for r in results] == [True, False, False, True]
+    assert "not a decodable audio file" in results[1].error
+    assert results[2].error == "no such file"
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    "relative", ["singularity-music/Nebula.ogg", "warzone2100-music/track2.opus", "asc-music/machine_wars.mp3"]
+)
+def test_real_tracks_fast_top_genre_is_in_full_top_three(analyzer, relative):
+    path = SHARED_MUSIC / relative
+    fast = analyzer.analyse(path, Depth.FAST)
+    full = analyzer.analyse(path, Depth.FULL)
+    assert fast.genres[0].genre in [g.genre for g in full.genres[:3]]
+    assert full.patches_analysed > 3 * fast.patches_analysed
