@@ -1,6 +1,6 @@
 """Where the bundled models, taxonomy and demo samples live.
 
-A wheel carries them inside the package (``tagger/resources``); a source checkout
+A wheel carries them inside the package (``tagger/data``); a source checkout
 or an editable install keeps them in the repository's top-level ``resources/``.
 """
 
@@ -13,11 +13,11 @@ from pathlib import Path
 @cache
 def resource_dir() -> Path:
     package = Path(__file__).resolve().parent
-    for candidate in (package / "resources", package.parent / "resources"):
+    for candidate in (package / "data", package.parent / "resources"):
         if (candidate / "genres.json").is_file():
             return candidate
     raise FileNotFoundError(
-        f"Genre Tagger's resources are missing: looked in {package / 'resources'} and "
+        f"Genre Tagger's resources are missing: looked in {package / 'data'} and "
         f"{package.parent / 'resources'}. Reinstall the package."
     )
 
