@@ -28,7 +28,8 @@ from tagger.scan import scan
 def main(folders: list[str]) -> None:
     if not folders:
         raise SystemExit(__doc__)
-    models = ModelSet(threads=1)
+    # The fp32 models: the int8 variants share their calibration.
+    models = ModelSet(device="cpu", threads=1, precision="fp32")
     analyzer = Analyzer(models=models, calibration=Calibration.neutral(models.infos))
     paths = [event.path for folder in folders for event in scan([Path(folder)]) if event.path]
     per_track: dict[str, list[np.ndarray]] = {info.name: [] for info in models.infos}

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from tagger import __version__
 from tagger.analysis import Analysis, FileResult
 from tagger.excerpt import Depth
-from tagger.model import DEVICES
+from tagger.model import DEVICES, PRECISIONS
 from tagger.resources import samples_dir
 from tagger.scan import ScanEvent, scan
 from tagger.tags import TagReadError, read_current_genres
@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="fast: a few patches across the track (default); full: every 3 s patch",
     )
     suggest.add_argument("--device", choices=DEVICES, default="auto", help="where inference runs (default auto)")
+    suggest.add_argument(
+        "--precision", choices=PRECISIONS, default="auto",
+        help="model weights: int8 is 1.5x faster on CPUs, fp32 exact (default auto: int8 on CPU, fp32 on GPU)",
+    )
     suggest.add_argument("--threads", type=positive_int, help="files analysed at once (default: CPU cores)")
     suggest.add_argument("-v", "--verbose", action="store_true", help="log which execution provider is used")
     return parser
@@ -90,7 +94,7 @@ def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: T
 
     events = list(scan(paths))
     files = [e.path for e in events if e.problem is None]
-    analyzer = Analyzer(device=args.device, threads=args.threads)
+    analyzer = Analyzer(device=args.device, threads=args.threads, precision=args.precision)
     progress = Progress(err, len(files))
     table = None if args.json else Table(out)
     failures = 0
@@ -106,7 +110,8 @@ def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: T
     progress.clear()
     elapsed = time.perf_counter() - started
     err.write(
-        f"{len(files)} file(s) analysed in {elapsed:.1f} s on {analyzer.models.provider}, "
+        f"{len(files)} file(s) analysed in {elapsed:.1f} s on {analyzer.models.provider} "
+        f"({analyzer.models.precision}), "
         f"{failures} problem(s)\n"
     )
     return EXIT_FILE_ERRORS if failures else EXIT_OK

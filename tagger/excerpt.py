@@ -29,9 +29,10 @@ class Depth(str, Enum):
 BODY_START, BODY_END = 0.1, 0.9
 # Decoded around each region so the resampler's filter has settled at its edges.
 RESAMPLE_MARGIN_S = 0.1
-# Full-depth regions are decoded this many patches at a time, so memory stays flat
-# however long the track is.
-PATCHES_PER_REGION = 20
+# Regions are decoded and run through the models this many patches at a time, so
+# memory stays flat however long the track is: onnxruntime's arena grows to the
+# largest batch it has seen (20-patch batches took full-depth analysis to 3.2 GB).
+PATCHES_PER_REGION = 8
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,6 @@ class Calibration:
     """Each tag's reference probability on typical music, per model version."""
 
     reference: dict[str, np.ndarray]
-    model_versions: dict[str, str]
-    reference_set: str
 
     @classmethod
     def load(cls, infos: list[ModelInfo], path: Path | None = None) -> Calibration:
@@ -104,19 +102,19 @@ class Calibration:
         reference = {}
         for info in infos:
             entry = doc["models"].get(info.name)
-            if entry is None or entry["model_version"] != info.version:
+            if entry is None or entry["model_version"] != info.calibration_version:
                 raise RuntimeError(
-                    f"calibration.json has no reference for {info.name} {info.version}; "
+                    f"calibration.json has no reference for {info.name} {info.calibration_version}; "
                     "rebuild it with packaging/build_calibration.py"
                 )
             reference[info.name] = np.array([entry["reference"][label] for label in info.labels], np.float64)
-        return cls(reference, {i.name: i.version for i in infos}, doc["reference_set"])
+        return cls(reference)
 
     @classmethod
     def neutral(cls, infos: list[ModelInfo]) -> Calibration:
         """Every tag at the same reference level: raw probabilities, for building a real one."""
         reference = {i.name: np.full(len(i.labels), PRIOR) for i in infos}
-        return cls(reference, {i.name: i.version for i in infos}, "none")
+        return cls(reference)
 
 
 def logit(p: np.ndarray) -> np.ndarray:

@@ -39,13 +39,13 @@ def test_families(taxonomy):
 
 
 def two_tag_model(name):
-    return ModelInfo(name, "test", ("rock", "jazz"), FrontEnd(), "", "0" * 64)
+    return ModelInfo(name, "test", ("rock", "jazz"), FrontEnd(), "", "0" * 64, "test")
 
 
 def test_rare_genre_supported_by_audio_beats_frequent_tag(taxonomy):
     info = two_tag_model("MSD_musicnn")
     # Rock is usually at 0.2, jazz at 0.01.
-    calibration = Calibration({info.name: np.array([0.2, 0.01])}, {info.name: "test"}, "test")
+    calibration = Calibration({info.name: np.array([0.2, 0.01])})
     scorer = GenreScorer(taxonomy, calibration, [info])
     # Raw rock is still higher, but jazz is five times its usual level.
     ranked = scorer.genres({info.name: np.array([0.3, 0.05])})
@@ -58,7 +58,7 @@ def test_rare_genre_supported_by_audio_beats_frequent_tag(taxonomy):
 
 def test_confidence_rises_with_probability_and_stays_in_range(taxonomy):
     info = two_tag_model("MSD_musicnn")
-    calibration = Calibration({info.name: np.array([0.2, 0.01])}, {info.name: "test"}, "test")
+    calibration = Calibration({info.name: np.array([0.2, 0.01])})
     scorer = GenreScorer(taxonomy, calibration, [info])
     probabilities = np.linspace(0, 1, 50)
     confidences = scorer.genre_confidences({info.name: np.stack([probabilities, probabilities], axis=1)})
@@ -67,10 +67,8 @@ def test_confidence_rises_with_probability_and_stays_in_range(taxonomy):
 
 
 def test_both_models_are_combined(taxonomy):
-    msd, mtt = two_tag_model("MSD_musicnn"), ModelInfo("MTT_musicnn", "test", ("rock", "opera"), FrontEnd(), "", "1" * 64)
-    calibration = Calibration(
-        {"MSD_musicnn": np.array([0.1, 0.1]), "MTT_musicnn": np.array([0.1, 0.1])}, {}, "test"
-    )
+    msd, mtt = two_tag_model("MSD_musicnn"), ModelInfo("MTT_musicnn", "test", ("rock", "opera"), FrontEnd(), "", "1" * 64, "test")
+    calibration = Calibration({"MSD_musicnn": np.array([0.1, 0.1]), "MTT_musicnn": np.array([0.1, 0.1])})
     scorer = GenreScorer(taxonomy, calibration, [msd, mtt])
     conf = dict(zip(scorer.genre_names, scorer.genre_confidences(
         {"MSD_musicnn": np.array([0.5, 0.1]), "MTT_musicnn": np.array([0.1, 0.1])})))
@@ -81,6 +79,6 @@ def test_both_models_are_combined(taxonomy):
 
 
 def test_calibration_refuses_another_model_version(infos, tmp_path):
-    other = [ModelInfo(i.name, "musicnn-9", i.labels, i.front_end, "", i.sha256) for i in infos]
+    other = [ModelInfo(i.name, "musicnn-9", i.labels, i.front_end, "", i.sha256, "musicnn-9") for i in infos]
     with pytest.raises(RuntimeError, match="build_calibration"):
         Calibration.load(other)

@@ -10,7 +10,7 @@ GOLDEN = Path(__file__).parent / "data" / "musicnn_golden.npz"
 
 @pytest.fixture(scope="module")
 def models():
-    return ModelSet(device="cpu", threads=1)
+    return ModelSet(device="cpu", threads=1, precision="fp32")
 
 
 def test_onnx_reproduces_tensorflow_outputs(models):
@@ -21,6 +21,24 @@ def test_onnx_reproduces_tensorflow_outputs(models):
         np.testing.assert_allclose(output.probabilities, golden[f"{name}/tag_probabilities"], atol=1e-4, rtol=0)
         np.testing.assert_allclose(output.embeddings, golden[f"{name}/penultimate"], atol=1e-4, rtol=1e-4)
         assert output.embeddings.shape == (len(golden["log_mel"]), 200)
+
+
+def test_int8_models_stay_close_to_tensorflow():
+    golden = np.load(GOLDEN)
+    int8 = ModelSet(device="cpu", threads=1, precision="int8")
+    assert int8.precision == "int8"
+    for info in int8.infos:
+        assert info.version.endswith("+int8-timbral")
+        assert info.calibration_version == "musicnn-0.1.0+onnx1"
+    for name, output in int8.run(golden["log_mel"]).items():
+        reference = golden[f"{name}/tag_probabilities"]
+        assert np.abs(output.probabilities - reference).max() < 0.03
+        for ours, theirs in zip(output.probabilities, reference):
+            assert set(np.argsort(-ours)[:3]) == set(np.argsort(-theirs)[:3])
+
+
+def test_cpu_defaults_to_int8():
+    assert ModelSet(device="cpu", threads=1).precision == "int8"
 
 
 def test_models_carry_labels_and_front_end(models):
