@@ -23,6 +23,7 @@ from tagger.excerpt import Depth, Excerpt, Region, read_excerpt
 from tagger.features import LogMel
 from tagger.genres import Calibration, Descriptor, GenreScorer, GenreSuggestion, Taxonomy
 from tagger.model import ModelSet, default_threads
+from tagger.safewrite import Fingerprint, fingerprint
 
 # Chosen by benchmarks/analysis_speed.py over ../shared/music: see the README.
 DEFAULT_FAST_PATCHES = 6
@@ -78,6 +79,7 @@ class Analysis:
     patches_analysed: int
     total_patches: int
     timings: Timings
+    fingerprint: Fingerprint  # the file as analysed, so a later write can tell if it changed
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class _Accumulator:
     decode_s: float = 0.0
     features_s: float = 0.0
     inference_s: float = 0.0
+    fingerprint: Fingerprint | None = None
 
 
 class Analyzer:
@@ -133,6 +136,11 @@ class Analyzer:
         acc = _Accumulator()
         started = time.perf_counter()
         reader = open_audio(path)
+        try:
+            acc.fingerprint = fingerprint(path)
+        except OSError as e:
+            reader.close()
+            raise AudioError(f"cannot read the file: {e.strerror or e}") from None
         try:
             excerpt = read_excerpt(reader, self.front_end, depth, self.fast_patches)
         finally:
@@ -168,6 +176,7 @@ class Analyzer:
         common = dict(
             path=path, duration_s=excerpt.duration_s, depth=depth, models=self.identities,
             provider=self.models.provider, total_patches=excerpt.total_patches, timings=timings,
+            fingerprint=acc.fingerprint,
         )
         if not acc.starts:
             return Analysis(

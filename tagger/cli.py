@@ -18,7 +18,8 @@ from tagger.excerpt import Depth
 from tagger.model import DEVICES, PRECISIONS
 from tagger.resources import samples_dir
 from tagger.scan import ScanEvent, scan
-from tagger.tags import TagReadError, read_current_genres
+from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
+from tagger.tags import TagError, WriteMode, WriteOptions, read_current_genres
 
 # Descriptors are shown only with clear evidence: well above a typical track's level.
 DESCRIPTOR_MIN_CONFIDENCE = 0.5
@@ -39,6 +40,33 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_analysis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--depth", choices=[d.value for d in Depth], default=Depth.FAST.value,
+        help="fast: a few patches across the track (default); full: every 3 s patch",
+    )
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where inference runs (default auto)")
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default="auto",
+        help="model weights: int8 is 1.6x faster on CPUs, fp32 exact (default auto: int8 on CPU, fp32 on GPU)",
+    )
+    parser.add_argument("--threads", type=positive_int, help="files analysed at once (default: CPU cores)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log which execution provider is used")
+
+
+def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True) -> None:
+    parser.add_argument("--mode", choices=[m.value for m in WriteMode], default=WriteMode.REPLACE.value,
+                        help="replace: exactly these genres (default); merge: add them to the existing ones")
+    if dry_run:
+        parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    parser.add_argument("--separator", default=WriteOptions.id3v23_separator, metavar="TEXT",
+                        help="joins several genres in ID3v2.3 tags (default '; ')")
+    parser.add_argument("--no-provenance", action="store_true",
+                        help="do not record that the genre came from Genre Tagger")
+    parser.add_argument("--keep-mtime", action="store_true", help="keep the files' modification times")
+    parser.add_argument("--json", action="store_true", help="print JSON Lines, one object per file")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genre-tagger", description="Suggest genre tags for music files with a bundled neural model."
@@ -57,36 +85,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-confidence", type=confidence, default=0.0, metavar="X",
         help="hide genres below this confidence, 0..1 (default 0)",
     )
-    suggest.add_argument(
-        "--depth", choices=[d.value for d in Depth], default=Depth.FAST.value,
-        help="fast: a few patches across the track (default); full: every 3 s patch",
+    add_analysis_options(suggest)
+
+    set_ = commands.add_parser("set", help="write the given genres into files",
+                               description="Write genres into audio files (journalled, undoable).")
+    set_.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="audio files or folders")
+    set_.add_argument("--genre", action="append", required=True, metavar="NAME", help="a genre; repeat for more")
+    add_write_options(set_)
+
+    apply = commands.add_parser(
+        "apply", help="analyse files and write the suggestions that pass the threshold",
+        description="Analyse audio files and write their suggested genres (journalled, undoable).",
     )
-    suggest.add_argument("--device", choices=DEVICES, default="auto", help="where inference runs (default auto)")
-    suggest.add_argument(
-        "--precision", choices=PRECISIONS, default="auto",
-        help="model weights: int8 is 1.5x faster on CPUs, fp32 exact (default auto: int8 on CPU, fp32 on GPU)",
-    )
-    suggest.add_argument("--threads", type=positive_int, help="files analysed at once (default: CPU cores)")
-    suggest.add_argument("-v", "--verbose", action="store_true", help="log which execution provider is used")
+    apply.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="audio files or folders")
+    apply.add_argument("--min-confidence", type=confidence, default=DEFAULT_MIN_CONFIDENCE, metavar="X",
+                       help=f"write genres at least this confident (default {DEFAULT_MIN_CONFIDENCE})")
+    apply.add_argument("--max-genres", type=positive_int, default=DEFAULT_MAX_GENRES, metavar="N",
+                       help=f"write at most N genres per file (default {DEFAULT_MAX_GENRES})")
+    add_analysis_options(apply)
+    add_write_options(apply)
+
+    history = commands.add_parser("history", help="list the batches of writes in the undo journal")
+    history.add_argument("--json", action="store_true", help="print JSON Lines, one object per batch")
+    for name, text in [("undo", "restore the genres a batch replaced (default: the last one)"),
+                       ("finish", "finish an interrupted batch (default: the last one)")]:
+        command = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        command.add_argument("batch", nargs="?", type=positive_int, metavar="BATCH", help="a batch id from history")
+        add_write_options(command, dry_run=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command != "suggest":
+    if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    paths = list(args.paths)
-    if args.demo:
-        paths.append(samples_dir())
-    if not paths:
-        print("genre-tagger suggest: give at least one PATH, or --demo", file=sys.stderr)
-        return EXIT_USAGE
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="genre-tagger: %(message)s"
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING, format="genre-tagger: %(message)s"
     )
-    return run_suggest(args, paths, sys.stdout, sys.stderr)
+    if args.command == "suggest":
+        paths = list(args.paths)
+        if args.demo:
+            paths.append(samples_dir())
+        if not paths:
+            print("genre-tagger suggest: give at least one PATH, or --demo", file=sys.stderr)
+            return EXIT_USAGE
+        return run_suggest(args, paths, sys.stdout, sys.stderr)
+    if args.command == "history":
+        return run_history(args, sys.stdout)
+    return run_write_command(args, sys.stdout, sys.stderr)
 
 
 def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: TextIO) -> int:
@@ -136,7 +184,7 @@ def analysis_record(analysis: Analysis, top: int, min_confidence: float) -> dict
     try:
         current: list[str] | None = read_current_genres(analysis.path)
         tag_error = None
-    except TagReadError as e:
+    except TagError as e:
         current, tag_error = [], str(e)
     record: dict[str, Any] = {
         "path": str(analysis.path),
@@ -169,6 +217,125 @@ def analysis_record(analysis: Analysis, top: int, min_confidence: float) -> dict
     if tag_error:
         record["tag_error"] = tag_error
     return record
+
+
+def write_options(args: argparse.Namespace) -> WriteOptions:
+    return WriteOptions(
+        mode=WriteMode(args.mode), id3v23_separator=args.separator,
+        provenance=not args.no_provenance, keep_mtime=args.keep_mtime,
+    )
+
+
+def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """set, apply, undo and finish: every file gets a result line, in order."""
+    from tagger.writer import GenreWriter, WriteRequest, provenance_text
+
+    writer = GenreWriter(options=write_options(args))
+    records: list[dict[str, Any]] = []
+    dry_run = getattr(args, "dry_run", False)
+    try:
+        if args.command == "set":
+            events = list(scan(args.paths))
+            records += [problem_record(e) for e in events if e.problem]
+            provenance = None if args.no_provenance else provenance_text({"source": "set"})
+            requests = [WriteRequest(e.path, args.genre, provenance=provenance) for e in events if not e.problem]
+            results = writer.write(requests, command_line("set", args), dry_run)
+        elif args.command == "apply":
+            requests = apply_requests(args, records, err)
+            results = writer.write(requests, command_line("apply", args), dry_run)
+        elif args.command == "undo":
+            results = writer.undo(args.batch)
+        else:
+            results = writer.finish(args.batch)
+        for record in records:
+            emit(record, args.json, out)
+        for result in results:
+            record = {"path": str(result.path), "status": result.status,
+                      "old_genres": result.old_genres, "new_genres": result.new_genres}
+            if result.message:
+                record["error" if result.failed else "message"] = result.message
+            if result.batch is not None:
+                record["batch"] = result.batch
+            records.append(record)
+            emit(record, args.json, out)
+    except LookupError as e:
+        print(f"genre-tagger {args.command}: {e.args[0]}", file=err)
+        return EXIT_USAGE
+    failures = sum(r["status"] == "error" for r in records)
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    err.write(", ".join(f"{n} {status}" for status, n in counts.items()) + "\n" if counts else "nothing to do\n")
+    return EXIT_FILE_ERRORS if failures else EXIT_OK
+
+
+def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err: TextIO) -> list:
+    from tagger.analysis import Analyzer
+    from tagger.review import accepted_genres, suggestion_request
+
+    events = list(scan(args.paths))
+    records += [problem_record(e) for e in events if e.problem]
+    files = [e.path for e in events if not e.problem]
+    analyzer = Analyzer(device=args.device, threads=args.threads, precision=args.precision)
+    progress = Progress(err, len(files))
+    requests = []
+    for result in analyzer.analyse_many(files, Depth(args.depth), progress.start):
+        progress.clear()
+        if result.error is not None:
+            records.append({"path": str(result.path), "status": "error", "error": result.error})
+            continue
+        accepted = accepted_genres(result.analysis, args.min_confidence, args.max_genres)
+        if not result.analysis.music_detected or not accepted:
+            reason = ("no music detected" if not result.analysis.music_detected
+                      else f"no genre reaches confidence {args.min_confidence:g}")
+            records.append({"path": str(result.path), "status": "skipped", "message": reason})
+            continue
+        requests.append(suggestion_request(result.analysis, accepted, provenance=not args.no_provenance))
+    progress.clear()
+    return requests
+
+
+def problem_record(event: ScanEvent) -> dict[str, Any]:
+    return {"path": str(event.path), "status": "error", "error": event.problem}
+
+
+def command_line(name: str, args: argparse.Namespace) -> str:
+    return " ".join([name, *(str(p) for p in args.paths)])[:500]
+
+
+def emit(record: dict[str, Any], as_json: bool, out: TextIO) -> None:
+    if as_json:
+        out.write(json_line(record) + "\n")
+    else:
+        line = f"{record['status']:<9} {record['path']}"
+        if "new_genres" in record and record["status"] in ("planned", "written", "unchanged"):
+            line += f"\n          {', '.join(record['old_genres']) or '(no genre)'} -> {', '.join(record['new_genres']) or '(no genre)'}"
+        detail = record.get("error") or record.get("message")
+        if detail:
+            line += f"\n          {detail}"
+        out.write(printable(line) + "\n")
+    out.flush()
+
+
+def run_history(args: argparse.Namespace, out: TextIO) -> int:
+    import datetime
+
+    from tagger.journal import Journal
+
+    journal = Journal()
+    batches = journal.batches()
+    if not batches and not args.json:
+        out.write("the undo journal is empty\n")
+    for batch in batches:
+        when = datetime.datetime.fromtimestamp(batch.created).strftime("%Y-%m-%d %H:%M:%S")
+        if args.json:
+            out.write(json_line({"batch": batch.id, "time": when, "command": batch.command,
+                                 "mode": batch.mode, "files": batch.counts}) + "\n")
+        else:
+            counts = ", ".join(f"{n} {state}" for state, n in sorted(batch.counts.items()))
+            out.write(printable(f"{batch.id:>5}  {when}  {batch.mode:<7}  {counts}  ({batch.command})") + "\n")
+    journal.close()
+    return EXIT_OK
 
 
 def json_line(record: dict[str, Any]) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tagger.safewrite import TEMP_PREFIX
+
 AUDIO_EXTENSIONS = frozenset(
     ".mp3 .mp2 .flac .ogg .oga .opus .spx .m4a .m4b .mp4 .aac .alac .wav .wave .w64 .aif .aiff .aifc "
     ".wma .asf .ape .wv .mpc .tta .dsf .dff .mka .webm .caf .au".split()
@@ -28,7 +30,8 @@ class ScanEvent:
 
 
 def is_audio_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in AUDIO_EXTENSIONS
+    # A write interrupted by a crash can leave its temporary copy behind.
+    return os.path.splitext(name)[1].lower() in AUDIO_EXTENSIONS and not name.startswith(TEMP_PREFIX)
 
 
 def scan(roots: Iterable[Path]) -> Iterator[ScanEvent]:

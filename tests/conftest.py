@@ -97,3 +97,11 @@ def run_unprivileged(fn):
     if status == "error":
         raise AssertionError(f"unprivileged call failed: {value}")
     return value
+
+
+@pytest.fixture(autouse=True)
+def private_user_folders(tmp_path_factory, monkeypatch):
+    """Keep the undo journal and other user data of every test out of the real home."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))

@@ -1,0 +1,71 @@
+"""Reading and changing genre tags, one module per tag system behind ``TagFormat``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tagger.tags.apev2 import APEv2Format
+from tagger.tags.asf import ASFFormat
+from tagger.tags.base import (
+    BrokenFile,
+    TagError,
+    TagFormat,
+    TagSnapshot,
+    UnsupportedFile,
+    WriteMode,
+    WriteOptions,
+    dedupe,
+    merged,
+)
+from tagger.tags.id3 import ID3Format
+from tagger.tags.mp4 import MP4Format
+from tagger.tags.vorbis import VorbisFormat
+
+__all__ = [
+    "BrokenFile", "TagError", "TagFormat", "TagSnapshot", "UnsupportedFile", "WriteMode", "WriteOptions",
+    "dedupe", "merged", "open_tags", "read_current_genres", "read_tags",
+]
+
+FORMATS: tuple[TagFormat, ...] = (ID3Format(), VorbisFormat(), MP4Format(), APEv2Format(), ASFFormat())
+
+
+def open_tags(path: str | os.PathLike[str]) -> tuple[TagFormat, Any]:
+    """The format module for ``path`` and the file loaded by it.
+
+    Raises UnsupportedFile for what mutagen does not know or Genre Tagger cannot
+    tag, and BrokenFile for a file whose tags or headers do not parse cleanly.
+    """
+    import mutagen
+
+    path = os.fspath(path)
+    if not os.path.lexists(path):
+        raise TagError("no such file")
+    if not os.access(path, os.R_OK):
+        raise TagError("permission denied")
+    try:
+        detected = mutagen.File(path)
+        if detected is None:
+            raise UnsupportedFile("not a format whose tags can be written (mutagen does not recognise it)")
+        tag_format = next((f for f in FORMATS if isinstance(detected, f.file_types)), None)
+        if tag_format is None:
+            raise UnsupportedFile(f"{type(detected).__name__} files have no genre tag that can be written")
+        return tag_format, tag_format.open(path, type(detected))
+    except TagError:
+        raise
+    except PermissionError:
+        raise TagError("permission denied") from None
+    except FileNotFoundError:
+        raise TagError("no such file") from None
+    except Exception as e:  # mutagen raises many types, often bare ones, on damaged files
+        raise BrokenFile(f"the file does not parse cleanly ({type(e).__name__}: {e}); it is left untouched") from None
+
+
+def read_tags(path: str | os.PathLike[str], id3v23_separator: str = "; ") -> TagSnapshot:
+    tag_format, audio = open_tags(path)
+    return tag_format.read(audio, id3v23_separator)
+
+
+def read_current_genres(path: Path) -> list[str]:
+    return read_tags(path).genres

@@ -1,0 +1,48 @@
+"""ASF: WMA and WMV. One WM/Genre attribute per genre."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mutagen.asf import ASF
+
+from tagger.tags.base import TagFormat, TagSnapshot, WriteOptions, dedupe, first_text, legacy_genre_names
+
+PROVENANCE_ATTRIBUTE = "GenreTagger/Provenance"
+
+
+class ASFFormat(TagFormat):
+    file_types = (ASF,)
+
+    def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
+        tags = audio.tags
+
+        def attribute(name: str) -> str | None:
+            return first_text([str(v) for v in tags.get(name, [])])
+
+        return TagSnapshot(
+            format="ASF",
+            genres=dedupe(legacy_genre_names(str(v) for v in tags.get("WM/Genre", []))),
+            provenance=attribute(PROVENANCE_ATTRIBUTE),
+            artist=attribute("Author"),
+            album_artist=attribute("WM/AlbumArtist"),
+            album=attribute("WM/AlbumTitle"),
+            title=attribute("Title"),
+            track=attribute("WM/TrackNumber"),
+            year=attribute("WM/Year"),
+            duration_s=getattr(audio.info, "length", None),
+        )
+
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
+        if genres:
+            audio.tags["WM/Genre"] = genres
+        elif "WM/Genre" in audio.tags:
+            del audio.tags["WM/Genre"]
+        return []
+
+    def set_provenance(self, audio: Any, text: str | None) -> None:
+        if text is None:
+            if PROVENANCE_ATTRIBUTE in audio.tags:
+                del audio.tags[PROVENANCE_ATTRIBUTE]
+        else:
+            audio.tags[PROVENANCE_ATTRIBUTE] = [text]

@@ -1,0 +1,52 @@
+"""MP4/M4A/ALAC atoms: several values in one ©gen atom; the numeric gnre atom is read too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mutagen.mp4 import MP4, MP4FreeForm
+
+from tagger.tags.base import PROVENANCE_KEY, TagFormat, TagSnapshot, WriteOptions, dedupe, first_text, legacy_genre_names
+
+GENRE = "\xa9gen"
+NUMERIC_GENRE = "gnre"
+PROVENANCE_ATOM = f"----:org.genretagger:{PROVENANCE_KEY}"
+
+
+class MP4Format(TagFormat):
+    file_types = (MP4,)
+
+    def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
+        tags = audio.tags
+        # gnre holds an ID3v1 genre index plus one.
+        numeric = legacy_genre_names(f"({n - 1})" for n in tags.get(NUMERIC_GENRE, []))
+        track = tags.get("trkn")
+        provenance = tags.get(PROVENANCE_ATOM)
+        return TagSnapshot(
+            format="MP4",
+            genres=dedupe([*tags.get(GENRE, []), *numeric]),
+            provenance=bytes(provenance[0]).decode("utf-8", "replace") if provenance else None,
+            artist=first_text(tags.get("\xa9ART")),
+            album_artist=first_text(tags.get("aART")),
+            album=first_text(tags.get("\xa9alb")),
+            title=first_text(tags.get("\xa9nam")),
+            track=str(track[0][0]) if track else None,
+            year=first_text(tags.get("\xa9day")),
+            duration_s=getattr(audio.info, "length", None),
+        )
+
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
+        tags = audio.tags
+        # The written genres replace a numeric one, which would otherwise show beside them.
+        tags.pop(NUMERIC_GENRE, None)
+        if genres:
+            tags[GENRE] = genres
+        else:
+            tags.pop(GENRE, None)
+        return []
+
+    def set_provenance(self, audio: Any, text: str | None) -> None:
+        if text is None:
+            audio.tags.pop(PROVENANCE_ATOM, None)
+        else:
+            audio.tags[PROVENANCE_ATOM] = [MP4FreeForm(text.encode("utf-8"))]

@@ -1,0 +1,58 @@
+"""Vorbis comments: FLAC, Ogg Vorbis, Opus, Speex and Ogg FLAC. One GENRE field per genre."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mutagen.flac import FLAC
+from mutagen.oggflac import OggFLAC
+from mutagen.oggopus import OggOpus
+from mutagen.oggspeex import OggSpeex
+from mutagen.oggvorbis import OggVorbis
+
+from tagger.tags.base import (
+    PROVENANCE_KEY,
+    TagFormat,
+    TagSnapshot,
+    WriteOptions,
+    dedupe,
+    first_text,
+    legacy_genre_names,
+)
+
+
+class VorbisFormat(TagFormat):
+    file_types = (FLAC, OggVorbis, OggOpus, OggSpeex, OggFLAC)
+
+    def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
+        tags = audio.tags
+
+        def field(name: str) -> str | None:
+            return first_text(tags.get(name))
+
+        return TagSnapshot(
+            format=type(audio).__name__,
+            genres=dedupe(legacy_genre_names(tags.get("genre", []))),
+            provenance=field(PROVENANCE_KEY),
+            artist=field("artist"),
+            album_artist=field("albumartist") or field("album artist"),
+            album=field("album"),
+            title=field("title"),
+            track=field("tracknumber"),
+            year=field("date") or field("year"),
+            duration_s=getattr(audio.info, "length", None),
+        )
+
+    def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
+        set_field(audio.tags, "GENRE", genres)
+        return []
+
+    def set_provenance(self, audio: Any, text: str | None) -> None:
+        set_field(audio.tags, PROVENANCE_KEY, [text] if text is not None else [])
+
+
+def set_field(tags: Any, name: str, values: list[str]) -> None:
+    """Replace every field called ``name`` (in any case), keeping the others' order."""
+    kept = [(key, value) for key, value in tags if key.lower() != name.lower()]
+    tags.clear()
+    tags.extend([*kept, *((name, value) for value in values)])
