@@ -1,11 +1,9 @@
 import numpy as np
-import pytest
 
 from tagger.audio import open_audio
 from tagger.excerpt import Depth, group_runs, patch_count, plan_patches, read_excerpt
 from tagger.features import FrontEnd, LogMel
 
-from conftest import tone
 
 FE = FrontEnd()
 

@@ -14,10 +14,10 @@ import pytest
 
 import tagfiles
 from conftest import SHARED
-from tagger.audio import AudioError, open_audio
+from tagger.audio import AudioError
 from tagger.journal import Journal
-from tagger.tags import BrokenFile, TagError, UnsupportedFile, read_tags
-from tagger.writer import GenreWriter, WriteRequest, mpeg_audio_bytes
+from tagger.tags import TagError, UnsupportedFile, read_tags
+from tagger.writer import MPEG_SUFFIXES, GenreWriter, WriteRequest, mpeg_audio_bytes
 
 CORPUS = SHARED / "fixtures" / "tagged"
 GENRES = ["Genre Tagger", "Corpus Test"]
@@ -37,18 +37,12 @@ def audio_of(path: Path) -> bytes | np.ndarray | None:
     Audio that did not decode before a write is not compared: rewriting a damaged
     tag can make such a file decodable, which is no loss.
     """
-    if path.suffix.lower() in (".mp3", ".mp2", ".mp1"):
+    if path.suffix.lower() in MPEG_SUFFIXES:
         return mpeg_audio_bytes(path)
     try:
-        reader = open_audio(path)
+        audio = tagfiles.decoded_audio(path)
     except AudioError:
         return None
-    try:
-        audio = reader.read(0.0, reader.info.duration_s + 1.0)
-    except AudioError:
-        return None
-    finally:
-        reader.close()
     return audio if len(audio) else None
 
 

@@ -310,3 +310,20 @@ def test_concurrent_writes_to_one_file_are_serialised(tmp_path):
     assert statuses == ["written"] * 12
     assert read_tags(path).genres in genre_sets
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".ogg") == ["ogg-vorbis.ogg"]
+
+
+def test_full_disk_leaves_the_file_and_no_temporary_copy(tmp_path, writer, monkeypatch):
+    import errno
+
+    from tagger.tags.base import TagFormat
+
+    def disk_full(self, audio, path, options):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    path = tagfiles.make(tmp_path, "flac")
+    before = sha(path)
+    monkeypatch.setattr(TagFormat, "save", disk_full)
+    result = write(writer, path, ["Jazz"])
+    assert (result.status, result.message) == ("error", "the disk is full")
+    assert sha(path) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".genre-tagger-")]
