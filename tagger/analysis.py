@@ -8,6 +8,7 @@ fails.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import deque
@@ -18,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tagger.audio import AudioError, open_audio
+from tagger.audio import AudioError, check_readable_file, content_fingerprint, open_audio
+from tagger.cache import AnalysisCache, RawAnalysis
 from tagger.excerpt import Depth, Excerpt, Region, read_excerpt
 from tagger.features import LogMel
 from tagger.genres import Calibration, Descriptor, GenreScorer, GenreSuggestion, Taxonomy
 from tagger.model import ModelSet, default_threads
+from tagger.scan import ScanEvent
 from tagger.safewrite import Fingerprint, fingerprint
 
 # Chosen by benchmarks/analysis_speed.py over ../shared/music: see the README.
@@ -80,6 +83,7 @@ class Analysis:
     total_patches: int
     timings: Timings
     fingerprint: Fingerprint  # the file as analysed, so a later write can tell if it changed
+    cached: bool = False  # rebuilt from the analysis cache, without inference
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,16 @@ class _Accumulator:
     decode_s: float = 0.0
     features_s: float = 0.0
     inference_s: float = 0.0
-    fingerprint: Fingerprint | None = None
+
+    def raw(self, excerpt: Excerpt) -> RawAnalysis:
+        n = len(self.starts)
+        return RawAnalysis(
+            duration_s=excerpt.duration_s,
+            total_patches=excerpt.total_patches,
+            starts=np.array(self.starts, np.float64),
+            patch_probabilities={name: np.concatenate(chunks) for name, chunks in self.probabilities.items()},
+            embeddings={name: total / n for name, total in self.embedding_sums.items()},
+        )
 
 
 class Analyzer:
@@ -117,6 +130,7 @@ class Analyzer:
         fast_patches: int = DEFAULT_FAST_PATCHES,
         models: ModelSet | None = None,
         calibration: Calibration | None = None,
+        cache: AnalysisCache | None = None,
     ) -> None:
         # Files run one per worker thread, each with a single-threaded session: on
         # two cores that beats two threads inside one session (MODEL.md: batching
@@ -129,26 +143,48 @@ class Analyzer:
         self.scorer = GenreScorer(Taxonomy.load(), calibration or Calibration.load(infos), infos)
         self.fast_patches = fast_patches
         self.identities = [ModelIdentity(i.name, i.version, i.sha256) for i in infos]
+        self.cache = cache
+        self._models_key = "|".join(f"{i.name} {i.version}" for i in infos)
+
+    def _depth_key(self, depth: Depth) -> str:
+        return f"fast{self.fast_patches}" if depth is Depth.FAST else depth.value
 
     def analyse(self, path: str | os.PathLike[str], depth: Depth = Depth.FAST) -> Analysis:
-        """Analyse one file; raises AudioError with a user-facing message."""
+        """Analyse one file, or rebuild it from the cache; raises AudioError with a user-facing message."""
         path = Path(path)
+        check_readable_file(path)
+        st = path.stat()
+        key = (self._models_key, self._depth_key(depth))
+        if self.cache is not None:
+            hit = self.cache.by_stat(path, st, *key)
+            if hit is not None:
+                raw, stored_fingerprint = hit
+                return self.build(path, depth, raw, Timings(0.0, 0.0, 0.0),
+                                  Fingerprint.from_json(json.loads(stored_fingerprint)), cached=True)
         acc = _Accumulator()
         started = time.perf_counter()
         reader = open_audio(path)
         try:
-            acc.fingerprint = fingerprint(path)
-        except OSError as e:
-            reader.close()
-            raise AudioError(f"cannot read the file: {e.strerror or e}") from None
-        try:
+            file_fingerprint = fingerprint(path)
+            content = content_fingerprint(path, reader) if self.cache is not None else ""
+            if self.cache is not None:
+                raw = self.cache.by_content(content, *key)
+                if raw is not None:  # retagged, moved or copied: the audio is known
+                    self.cache.store(path, st, content, *key, raw, json.dumps(file_fingerprint.to_json()))
+                    return self.build(path, depth, raw, Timings(0.0, 0.0, 0.0), file_fingerprint, cached=True)
             excerpt = read_excerpt(reader, self.front_end, depth, self.fast_patches)
+        except OSError as e:
+            raise AudioError(f"cannot read the file: {e.strerror or e}") from None
         finally:
             reader.close()
         acc.decode_s = time.perf_counter() - started
         for region in excerpt.regions:
             self._analyse_region(region, acc)
-        return self._finish(path, depth, excerpt, acc)
+        raw = acc.raw(excerpt)
+        if self.cache is not None:
+            self.cache.store(path, st, content, *key, raw, json.dumps(file_fingerprint.to_json()))
+        timings = Timings(acc.decode_s, acc.features_s, acc.inference_s)
+        return self.build(path, depth, raw, timings, file_fingerprint, cached=False)
 
     def _analyse_region(self, region: Region, acc: _Accumulator) -> None:
         fe = self.front_end
@@ -171,59 +207,68 @@ class Analyzer:
                 acc.probabilities.setdefault(name, []).append(output.probabilities)
                 acc.embedding_sums[name] = acc.embedding_sums.get(name, 0) + output.embeddings.sum(axis=0)
 
-    def _finish(self, path: Path, depth: Depth, excerpt: Excerpt, acc: _Accumulator) -> Analysis:
-        timings = Timings(acc.decode_s, acc.features_s, acc.inference_s)
+    def build(self, path: Path, depth: Depth, raw: RawAnalysis, timings: Timings,
+              file_fingerprint: Fingerprint, cached: bool) -> Analysis:
+        """Genres, descriptors and timeline from raw model outputs: no inference."""
         common = dict(
-            path=path, duration_s=excerpt.duration_s, depth=depth, models=self.identities,
-            provider=self.models.provider, total_patches=excerpt.total_patches, timings=timings,
-            fingerprint=acc.fingerprint,
+            path=path, duration_s=raw.duration_s, depth=depth, models=self.identities,
+            provider=self.models.provider, total_patches=raw.total_patches, timings=timings,
+            fingerprint=file_fingerprint, cached=cached,
         )
-        if not acc.starts:
+        if len(raw.starts) == 0:
             return Analysis(
                 music_detected=False, genres=[], descriptors=[], segments=[], embeddings={},
                 tag_probabilities={}, patch_probabilities={}, patches_analysed=0, **common,
             )
-        per_patch = {name: np.concatenate(chunks) for name, chunks in acc.probabilities.items()}
-        track = {name: p.mean(axis=0) for name, p in per_patch.items()}
-        patch_confidences = self.scorer.genre_confidences(per_patch)
+        track = {name: p.mean(axis=0) for name, p in raw.patch_probabilities.items()}
+        patch_confidences = self.scorer.genre_confidences(raw.patch_probabilities)
         length = self.front_end.patch_seconds
         segments = [
-            Segment(start, min(start + length, excerpt.duration_s), self.scorer.rank(conf)[:SEGMENT_GENRES])
-            for start, conf in zip(acc.starts, patch_confidences)
+            Segment(float(start), min(float(start) + length, raw.duration_s), self.scorer.rank(conf)[:SEGMENT_GENRES])
+            for start, conf in zip(raw.starts, patch_confidences)
         ]
-        n = len(acc.starts)
         return Analysis(
             music_detected=True,
             genres=self.scorer.genres(track),
             descriptors=self.scorer.descriptors(track),
             segments=segments,
-            embeddings={name: total / n for name, total in acc.embedding_sums.items()},
+            embeddings=raw.embeddings,
             tag_probabilities=track,
-            patch_probabilities=per_patch,
-            patches_analysed=n,
+            patch_probabilities=raw.patch_probabilities,
+            patches_analysed=len(raw.starts),
             **common,
         )
 
     def analyse_many(
         self,
-        paths: Iterable[Path],
+        items: Iterable[Path | ScanEvent],
         depth: Depth = Depth.FAST,
         on_start: Callable[[Path], None] | None = None,
     ) -> Iterator[FileResult]:
-        """Results in the order of ``paths``; at most two files per worker are in flight."""
+        """A result per item, in order; at most two files per worker are in flight.
+
+        Items are consumed lazily, so a streaming scan's first results come while it
+        is still walking the tree. A scan problem comes back as a failed result.
+        """
         with ThreadPoolExecutor(self.workers, thread_name_prefix="analysis") as pool:
-            pending: deque[tuple[Path, Future[Analysis]]] = deque()
-            for path in paths:
+            pending: deque[tuple[Path, Future[Analysis] | str]] = deque()
+            for item in items:
+                if isinstance(item, ScanEvent) and item.problem is not None:
+                    pending.append((item.path, item.problem))
+                    continue
+                path = item.path if isinstance(item, ScanEvent) else item
                 if on_start:
                     on_start(path)
                 pending.append((path, pool.submit(self.analyse, path, depth)))
-                if len(pending) >= 2 * self.workers:
+                while len(pending) >= 2 * self.workers or (pending and isinstance(pending[0][1], str)):
                     yield collect(*pending.popleft())
             while pending:
                 yield collect(*pending.popleft())
 
 
-def collect(path: Path, future: Future[Analysis]) -> FileResult:
+def collect(path: Path, future: Future[Analysis] | str) -> FileResult:
+    if isinstance(future, str):
+        return FileResult(path, error=future)
     try:
         return FileResult(path, analysis=future.result())
     except AudioError as e:

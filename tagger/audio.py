@@ -9,6 +9,7 @@ are asked for, so analysing a few seconds of an hour-long file stays cheap.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,8 +183,10 @@ class PyAVReader:
         have = 0
         position: int | None = None
         try:
-            if start_s > 0:
-                self._container.seek(int(start_s / self._stream.time_base), stream=self._stream)
+            # Always seek, and start the decoder afresh: an earlier read leaves the
+            # demuxer wherever it stopped and the decoder holding its state.
+            self._container.seek(int(max(0.0, start_s) / self._stream.time_base), stream=self._stream)
+            self._stream.codec_context.flush_buffers()
             for frame in self._container.decode(self._stream):
                 if position is None or frame.pts is not None:
                     position = (
@@ -211,3 +214,53 @@ class PyAVReader:
 def ffmpeg_message(error: Exception) -> str:
     text = getattr(error, "strerror", None) or str(error)
     return text.split(": '", 1)[0]
+
+
+MPEG_SUFFIXES = (".mp3", ".mp2", ".mp1")
+# Decoded for the content fingerprint of formats other than MPEG.
+CONTENT_SPAN_S = 1.0
+
+
+def mpeg_audio_span(path: Path) -> tuple[int, int]:
+    """Byte offsets of an MPEG file's audio: after its ID3v2 tag(s), before ID3v1/APEv2."""
+    with open(path, "rb") as f:
+        start = 0
+        while True:
+            f.seek(start)
+            header = f.read(10)
+            if len(header) < 10 or header[:3] != b"ID3":
+                break
+            size = (header[6] << 21) | (header[7] << 14) | (header[8] << 7) | header[9]
+            start += 10 + size + (10 if header[5] & 0x10 else 0)
+        end = f.seek(0, 2)
+        f.seek(max(0, end - 128))
+        if f.read(3) == b"TAG":
+            end -= 128
+        f.seek(max(0, end - 32))
+        footer = f.read(32)
+        if footer[:8] == b"APETAGEX":
+            end -= int.from_bytes(footer[12:16], "little") + (32 if footer[23] & 0x80 else 0)
+    return start, max(start, end)
+
+
+def content_fingerprint(path: Path, reader: AudioReader) -> str:
+    """Identifies a file's audio whatever its tags, cheaply: the same after retagging or a move.
+
+    MPEG audio by its bytes (decoders shift an MP3's samples when a tag appears in
+    front of it); anything else by one decoded second from the middle.
+    """
+    digest = hashlib.sha256()
+    if path.suffix.lower() in MPEG_SUFFIXES:
+        start, end = mpeg_audio_span(path)
+        window = 1 << 16
+        with open(path, "rb") as f:
+            for offset in sorted({start, max(start, (start + end) // 2 - window // 2), max(start, end - window)}):
+                f.seek(offset)
+                digest.update(f.read(min(window, end - offset)))
+        digest.update(str(end - start).encode())
+        return "mpeg:" + digest.hexdigest()
+    info = reader.info
+    middle = max(0.0, info.duration_s / 2 - CONTENT_SPAN_S / 2)
+    digest.update(reader.read(middle, CONTENT_SPAN_S).tobytes())
+    digest.update(f"{info.sample_rate}/{info.channels}/{info.duration_s:.3f}".encode())
+    return "pcm:" + digest.hexdigest()

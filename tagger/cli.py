@@ -51,6 +51,7 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
         help="model weights: int8 is 1.6x faster on CPUs, fp32 exact (default auto: int8 on CPU, fp32 on GPU)",
     )
     parser.add_argument("--threads", type=positive_int, help="files analysed at once (default: CPU cores)")
+    parser.add_argument("--no-cache", action="store_true", help="analyse again, ignoring and not filling the cache")
     parser.add_argument("-v", "--verbose", action="store_true", help="log which execution provider is used")
 
 
@@ -105,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_analysis_options(apply)
     add_write_options(apply)
 
+    cache = commands.add_parser("cache", help="report on or empty the analysis cache")
+    cache.add_argument("action", choices=["info", "clear"])
+
     history = commands.add_parser("history", help="list the batches of writes in the undo journal")
     history.add_argument("--json", action="store_true", help="print JSON Lines, one object per batch")
     for name, text in [("undo", "restore the genres a batch replaced (default: the last one)"),
@@ -134,21 +138,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_suggest(args, paths, sys.stdout, sys.stderr)
     if args.command == "history":
         return run_history(args, sys.stdout)
+    if args.command == "cache":
+        return run_cache(args, sys.stdout)
     return run_write_command(args, sys.stdout, sys.stderr)
 
 
-def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: TextIO) -> int:
+def make_analyzer(args: argparse.Namespace):
     from tagger.analysis import Analyzer
+    from tagger.cache import AnalysisCache
 
-    events = list(scan(paths))
-    files = [e.path for e in events if e.problem is None]
-    analyzer = Analyzer(device=args.device, threads=args.threads, precision=args.precision)
-    progress = Progress(err, len(files))
+    cache = None if args.no_cache else AnalysisCache()
+    return Analyzer(device=args.device, threads=args.threads, precision=args.precision, cache=cache)
+
+
+def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: TextIO) -> int:
+    analyzer = make_analyzer(args)
+    progress = Progress(err)
     table = None if args.json else Table(out)
     failures = 0
+    analysed = 0
     started = time.perf_counter()
-    for record in suggest_records(events, analyzer.analyse_many(files, Depth(args.depth), progress.start), args):
+    results = analyzer.analyse_many(scan(paths), Depth(args.depth), progress.start)
+    for record in suggest_records(results, args):
         failures += record["status"] == "error"
+        analysed += record["status"] == "ok"
         progress.clear()
         if table:
             table.row(record)
@@ -158,22 +171,14 @@ def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: T
     progress.clear()
     elapsed = time.perf_counter() - started
     err.write(
-        f"{len(files)} file(s) analysed in {elapsed:.1f} s on {analyzer.models.provider} "
-        f"({analyzer.models.precision}), "
-        f"{failures} problem(s)\n"
+        f"{analysed} file(s) analysed in {elapsed:.1f} s on {analyzer.models.provider} "
+        f"({analyzer.models.precision}), {failures} problem(s)\n"
     )
     return EXIT_FILE_ERRORS if failures else EXIT_OK
 
 
-def suggest_records(
-    events: list[ScanEvent], results: Iterator[FileResult], args: argparse.Namespace
-) -> Iterator[dict[str, Any]]:
-    """One record per scan problem and per analysed file, in scan order."""
-    for event in events:
-        if event.problem is not None:
-            yield {"path": str(event.path), "status": "error", "error": event.problem}
-            continue
-        result = next(results)
+def suggest_records(results: Iterator[FileResult], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    for result in results:
         if result.error is not None:
             yield {"path": str(result.path), "status": "error", "error": result.error}
         else:
@@ -211,6 +216,7 @@ def analysis_record(analysis: Analysis, top: int, min_confidence: float) -> dict
         "models": [f"{m.name} {m.version}" for m in analysis.models],
         "provider": analysis.provider,
         "seconds": round(analysis.timings.total_s, 3),
+        "cached": analysis.cached,
     }
     if not analysis.music_detected:
         record["message"] = "no music detected (silence or near-silence)"
@@ -270,16 +276,12 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
 
 
 def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err: TextIO) -> list:
-    from tagger.analysis import Analyzer
     from tagger.review import accepted_genres, suggestion_request
 
-    events = list(scan(args.paths))
-    records += [problem_record(e) for e in events if e.problem]
-    files = [e.path for e in events if not e.problem]
-    analyzer = Analyzer(device=args.device, threads=args.threads, precision=args.precision)
-    progress = Progress(err, len(files))
+    analyzer = make_analyzer(args)
+    progress = Progress(err)
     requests = []
-    for result in analyzer.analyse_many(files, Depth(args.depth), progress.start):
+    for result in analyzer.analyse_many(scan(args.paths), Depth(args.depth), progress.start):
         progress.clear()
         if result.error is not None:
             records.append({"path": str(result.path), "status": "error", "error": result.error})
@@ -315,6 +317,19 @@ def emit(record: dict[str, Any], as_json: bool, out: TextIO) -> None:
             line += f"\n          {detail}"
         out.write(printable(line) + "\n")
     out.flush()
+
+
+def run_cache(args: argparse.Namespace, out: TextIO) -> int:
+    from tagger.cache import AnalysisCache
+
+    cache = AnalysisCache()
+    if args.action == "clear":
+        out.write(f"removed {cache.clear()} cached analyses from {cache.path}\n")
+    else:
+        info = cache.info()
+        out.write(f"{info.entries} cached analyses, {info.bytes / 1e6:.1f} MB, in {info.path}\n")
+    cache.close()
+    return EXIT_OK
 
 
 def run_history(args: argparse.Namespace, out: TextIO) -> int:
@@ -384,16 +399,15 @@ def printable(text: str) -> str:
 class Progress:
     """A one-line progress display on stderr, only when stderr is a terminal."""
 
-    def __init__(self, err: TextIO, total: int) -> None:
+    def __init__(self, err: TextIO) -> None:
         self.err = err
-        self.total = total
         self.started = 0
         self.enabled = err.isatty()
 
     def start(self, path: Path) -> None:
         self.started += 1
         if self.enabled:
-            line = f"[{self.started}/{self.total}] {path.name}"
+            line = f"[{self.started}] {path.name}"
             self.err.write("\r" + printable(line)[:79].ljust(79))
             self.err.flush()
 

@@ -12,6 +12,7 @@ and an advisory lock on each file keeps two processes apart. Every write:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from tagger import __version__
+from tagger.audio import MPEG_SUFFIXES, mpeg_audio_span
 from tagger.journal import OPEN_STATES, Entry, Journal
 from tagger.safewrite import Fingerprint, WriteRefused, rewrite_atomically
 from tagger.tags import TagError, WriteOptions, dedupe, merged, open_tags
@@ -108,7 +110,6 @@ def file_lock(path: Path) -> Iterator[None]:
 # Decoded before and after every write: a tag library that misplaces audio data
 # (seen with unusual MP4 atoms and RIFF layouts) is caught before the swap.
 PROBE_SPANS_S = ((0.0, 2.0), (0.5, 1.0))  # (position as a share of the duration, seconds)
-MPEG_SUFFIXES = (".mp3", ".mp2", ".mp1")
 
 
 def audio_probe(path: Path) -> np.ndarray | bytes | None:
@@ -138,32 +139,12 @@ def audio_probe(path: Path) -> np.ndarray | bytes | None:
 
 def mpeg_audio_bytes(path: Path) -> bytes:
     """A digest of an MP3's bytes between its ID3v2 tag(s) and its ID3v1/APEv2 tags."""
-    import hashlib
-
+    start, end = mpeg_audio_span(path)
+    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        start = 0
-        while True:
-            f.seek(start)
-            header = f.read(10)
-            if len(header) < 10 or header[:3] != b"ID3":
-                break
-            size = (header[6] << 21) | (header[7] << 14) | (header[8] << 7) | header[9]
-            start += 10 + size + (10 if header[5] & 0x10 else 0)
-        end = f.seek(0, 2)
-        f.seek(max(0, end - 128))
-        if f.read(3) == b"TAG":
-            end -= 128
-        f.seek(max(0, end - 32))
-        footer = f.read(32)
-        if footer[:8] == b"APETAGEX":
-            end -= int.from_bytes(footer[12:16], "little") + (32 if footer[23] & 0x80 else 0)
-        digest = hashlib.sha256()
         f.seek(start)
-        remaining = max(0, end - start)
-        while remaining:
-            chunk = f.read(min(remaining, 1 << 20))
-            if not chunk:
-                break
+        remaining = end - start
+        while remaining and (chunk := f.read(min(remaining, 1 << 20))):
             digest.update(chunk)
             remaining -= len(chunk)
     return digest.digest()

@@ -65,10 +65,13 @@ def test_ffmpeg_reads_what_libsndfile_cannot(tmp_path):
         assert reader.info.decoder == "ffmpeg"
         assert reader.info.duration_s == pytest.approx(5.0, abs=0.1)
         span = reader.read(3.5, 1.0)
+        # A read after another starts where it is asked to, not where the last one stopped.
+        earlier = reader.read(0.0, 1.0)
     finally:
         reader.close()
     assert len(span) == pytest.approx(rate, rel=0.01)
     assert dominant_frequency(span, rate) == pytest.approx(660.0, rel=0.02)
+    assert dominant_frequency(earlier, rate) == pytest.approx(440.0, rel=0.02)
 
 
 def test_missing_file(tmp_path):

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import tagfiles
 from conftest import SHARED
-from tagger.audio import AudioError
+
+from tagger.audio import MPEG_SUFFIXES, AudioError
 from tagger.journal import Journal
 from tagger.tags import TagError, UnsupportedFile, read_tags
-from tagger.writer import MPEG_SUFFIXES, GenreWriter, WriteRequest, mpeg_audio_bytes
+from tagger.writer import GenreWriter, WriteRequest, mpeg_audio_bytes
 
 CORPUS = SHARED / "fixtures" / "tagged"
 GENRES = ["Genre Tagger", "Corpus Test"]

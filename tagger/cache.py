@@ -1,0 +1,166 @@
+"""The analysis cache: raw model outputs per file, so nothing is analysed twice.
+
+An entry holds what inference produced (per-segment tag probabilities, segment
+start times, embeddings), not genres: changing the taxonomy, the thresholds or the
+calibration re-ranks from the cache without inference. Entries are found by path,
+size and modification time, or else by a content fingerprint that ignores tags, so
+writing tags, moving or renaming a file keeps its analysis. An entry is only valid
+for the model versions and analysis depth that made it.
+
+SQLite in WAL mode lets any number of readers work beside the one writer. A cache
+file that is corrupt is moved aside with a warning and a new one is started.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS analyses (
+    path BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    models TEXT NOT NULL,
+    depth TEXT NOT NULL,
+    duration_s REAL NOT NULL,
+    total_patches INTEGER NOT NULL,
+    outputs BLOB NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (path, models, depth)
+);
+CREATE INDEX IF NOT EXISTS analyses_content ON analyses(content, models, depth);
+"""
+
+
+@dataclass(frozen=True)
+class RawAnalysis:
+    """What inference produced for a file: enough to rebuild its Analysis."""
+
+    duration_s: float
+    total_patches: int
+    starts: np.ndarray  # [segments] start time of each analysed segment
+    patch_probabilities: dict[str, np.ndarray]  # model name -> [segments, tags]
+    embeddings: dict[str, np.ndarray]  # model name -> [200], mean over segments
+
+
+def default_path() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path("genre-tagger", appauthor=False) / "analyses.sqlite3"
+
+
+def pack(raw: RawAnalysis) -> bytes:
+    arrays = {"starts": raw.starts}
+    arrays.update({f"p/{name}": p for name, p in raw.patch_probabilities.items()})
+    arrays.update({f"e/{name}": e for name, e in raw.embeddings.items()})
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def unpack(blob: bytes, duration_s: float, total_patches: int) -> RawAnalysis:
+    with np.load(io.BytesIO(blob)) as arrays:
+        return RawAnalysis(
+            duration_s=duration_s,
+            total_patches=total_patches,
+            starts=arrays["starts"],
+            patch_probabilities={k[2:]: arrays[k] for k in arrays.files if k.startswith("p/")},
+            embeddings={k[2:]: arrays[k] for k in arrays.files if k.startswith("e/")},
+        )
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    path: Path
+    entries: int
+    bytes: int
+
+
+class AnalysisCache:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = self._connect()
+        except sqlite3.DatabaseError as e:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            log.warning("the analysis cache %s is damaged (%s); moved it to %s and starting a new one",
+                        self.path, e, aside)
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # A lost last entry after a power cut only costs one re-analysis.
+            db.execute("PRAGMA synchronous=NORMAL")
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+            db.executescript(SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+
+    def by_stat(self, path: Path, st: os.stat_result, models: str, depth: str) -> tuple[RawAnalysis, str] | None:
+        """The entry for this exact file, unchanged since it was analysed, and its write fingerprint."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT outputs, duration_s, total_patches, fingerprint FROM analyses "
+                "WHERE path=? AND models=? AND depth=? AND size=? AND mtime_ns=?",
+                (os.fsencode(path), models, depth, st.st_size, st.st_mtime_ns),
+            ).fetchone()
+        return (unpack(row[0], row[1], row[2]), row[3]) if row else None
+
+    def by_content(self, content: str, models: str, depth: str) -> RawAnalysis | None:
+        """Any entry with the same audio: the file was retagged, moved or copied."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT outputs, duration_s, total_patches FROM analyses WHERE content=? AND models=? AND depth=? "
+                "LIMIT 1",
+                (content, models, depth),
+            ).fetchone()
+        return unpack(*row) if row else None
+
+    def store(self, path: Path, st: os.stat_result, content: str, models: str, depth: str,
+              raw: RawAnalysis, fingerprint: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO analyses (path, size, mtime_ns, content, models, depth, duration_s, "
+                "total_patches, outputs, fingerprint, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (os.fsencode(path), st.st_size, st.st_mtime_ns, content, models, depth, raw.duration_s,
+                 raw.total_patches, pack(raw), fingerprint, time.time()),
+            )
+
+    def info(self) -> CacheInfo:
+        with self._lock:
+            (entries,) = self._db.execute("SELECT COUNT(*) FROM analyses").fetchone()
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        return CacheInfo(self.path, entries, size)
+
+    def clear(self) -> int:
+        with self._lock:
+            (entries,) = self._db.execute("SELECT COUNT(*) FROM analyses").fetchone()
+            self._db.execute("DELETE FROM analyses")
+            self._db.execute("VACUUM")
+        return entries
