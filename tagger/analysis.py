@@ -224,7 +224,7 @@ class Analyzer:
         patch_confidences = self.scorer.genre_confidences(raw.patch_probabilities)
         length = self.front_end.patch_seconds
         segments = [
-            Segment(float(start), min(float(start) + length, raw.duration_s), self.scorer.rank(conf)[:SEGMENT_GENRES])
+            Segment(float(start), min(float(start) + length, raw.duration_s), self.scorer.rank(conf, SEGMENT_GENRES))
             for start, conf in zip(raw.starts, patch_confidences)
         ]
         return Analysis(

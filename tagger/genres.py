@@ -157,34 +157,56 @@ class GenreScorer:
                 sources.setdefault(target, []).append((info.name, np.array(indices)))
         self.genre_names = sorted(self._genre_sources)
         self.descriptor_names = sorted(self._descriptor_sources)
+        self._genre_gather = self._gather_plan(self._genre_sources, infos)
+        self._descriptor_gather = self._gather_plan(self._descriptor_sources, infos)
+
+    @staticmethod
+    def _gather_plan(
+        sources: dict[str, list[tuple[str, np.ndarray]]], infos: list[ModelInfo]
+    ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """Per model: a [targets, synonyms] index matrix (padding points past the last tag)
+        and which targets the model has, so all targets are scored in a few array operations."""
+        targets = sorted(sources)
+        plan = []
+        for info in infos:
+            rows = [dict(sources[t]).get(info.name) for t in targets]
+            width = max((len(r) for r in rows if r is not None), default=1)
+            index = np.full((len(targets), width), len(info.labels))
+            for row, indices in enumerate(rows):
+                if indices is not None:
+                    index[row, : len(indices)] = indices
+            plan.append((info.name, index, np.array([r is not None for r in rows])))
+        return plan
 
     def _confidences(
-        self, probabilities: Mapping[str, np.ndarray], sources: dict[str, list[tuple[str, np.ndarray]]]
+        self, probabilities: Mapping[str, np.ndarray], plan: list[tuple[str, np.ndarray, np.ndarray]]
     ) -> np.ndarray:
         """``[..., targets]`` confidences for probabilities shaped ``[..., tags]``."""
-        lifts = {name: logit(p) - self._reference_logit[name] for name, p in probabilities.items()}
-        columns = []
-        for target in sorted(sources):
-            per_model = [lifts[model][..., indices].max(axis=-1) for model, indices in sources[target]]
-            columns.append(np.mean(per_model, axis=0))
-        return sigmoid(np.stack(columns, axis=-1) + logit(np.array(PRIOR)))
+        total = count = 0
+        for model, index, present in plan:
+            lift = logit(probabilities[model]) - self._reference_logit[model]
+            padded = np.concatenate([lift, np.full((*lift.shape[:-1], 1), -np.inf)], axis=-1)
+            best = padded[..., index].max(axis=-1)
+            total = total + np.where(present, best, 0.0)
+            count = count + present
+        return sigmoid(total / count + logit(np.array(PRIOR)))
 
     def genre_confidences(self, probabilities: Mapping[str, np.ndarray]) -> np.ndarray:
-        return self._confidences(probabilities, self._genre_sources)
+        return self._confidences(probabilities, self._genre_gather)
 
     def genres(self, probabilities: Mapping[str, np.ndarray]) -> list[GenreSuggestion]:
         """Every genre the models know, best first, from track-level probabilities."""
         return self.rank(self.genre_confidences(probabilities))
 
-    def rank(self, confidences: np.ndarray) -> list[GenreSuggestion]:
-        order = np.argsort(-confidences, kind="stable")
+    def rank(self, confidences: np.ndarray, limit: int | None = None) -> list[GenreSuggestion]:
+        order = np.argsort(-confidences, kind="stable")[:limit]
         return [
             GenreSuggestion(self.genre_names[i], self.taxonomy.family[self.genre_names[i]], float(confidences[i]))
             for i in order
         ]
 
     def descriptors(self, probabilities: Mapping[str, np.ndarray]) -> list[Descriptor]:
-        confidences = self._confidences(probabilities, self._descriptor_sources)
+        confidences = self._confidences(probabilities, self._descriptor_gather)
         order = np.argsort(-confidences, kind="stable")
         return [
             Descriptor(self.descriptor_names[i], self.descriptor_kind[self.descriptor_names[i]], float(confidences[i]))
