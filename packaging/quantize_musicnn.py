@@ -59,9 +59,9 @@ def calibration_patches(folder: Path) -> np.ndarray:
             continue
         try:
             excerpt = read_excerpt(reader, front_end, Depth.FAST, PATCHES_PER_TRACK)
+            patches.extend(log_mel.patches(r.audio, r.n_patches) for r in excerpt.regions)
         finally:
             reader.close()
-        patches.extend(log_mel.patches(r.audio, r.n_patches) for r in excerpt.regions)
     return np.concatenate(patches)
 
 

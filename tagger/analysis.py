@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -97,6 +98,36 @@ class FileResult:
         return self.error is None
 
 
+class Cancelled(Exception):
+    """Analysis stopped because the user cancelled it."""
+
+
+class JobControl:
+    """Lets another thread (the GUI, a signal handler) pause, resume or cancel a batch."""
+
+    def __init__(self) -> None:
+        self._cancelled = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def wait_while_paused(self) -> None:
+        self._running.wait()
+
+
 @dataclass
 class _Accumulator:
     """Per-patch outputs gathered region by region, so long tracks stay small in memory."""
@@ -149,7 +180,9 @@ class Analyzer:
     def _depth_key(self, depth: Depth) -> str:
         return f"fast{self.fast_patches}" if depth is Depth.FAST else depth.value
 
-    def analyse(self, path: str | os.PathLike[str], depth: Depth = Depth.FAST) -> Analysis:
+    def analyse(
+        self, path: str | os.PathLike[str], depth: Depth = Depth.FAST, control: JobControl | None = None
+    ) -> Analysis:
         """Analyse one file, or rebuild it from the cache; raises AudioError with a user-facing message."""
         path = Path(path)
         check_readable_file(path)
@@ -173,13 +206,16 @@ class Analyzer:
                     self.cache.store(path, st, content, *key, raw, json.dumps(file_fingerprint.to_json()))
                     return self.build(path, depth, raw, Timings(0.0, 0.0, 0.0), file_fingerprint, cached=True)
             excerpt = read_excerpt(reader, self.front_end, depth, self.fast_patches)
+            for region in excerpt.regions:  # decoded one run at a time
+                if control is not None and control.cancelled:
+                    raise Cancelled(path)
+                self._analyse_region(region, acc)
         except OSError as e:
             raise AudioError(f"cannot read the file: {e.strerror or e}") from None
         finally:
             reader.close()
-        acc.decode_s = time.perf_counter() - started
-        for region in excerpt.regions:
-            self._analyse_region(region, acc)
+        # Whatever was not front end or inference went to opening and decoding.
+        acc.decode_s = time.perf_counter() - started - acc.features_s - acc.inference_s
         raw = acc.raw(excerpt)
         if self.cache is not None:
             self.cache.store(path, st, content, *key, raw, json.dumps(file_fingerprint.to_json()))
@@ -244,26 +280,36 @@ class Analyzer:
         items: Iterable[Path | ScanEvent],
         depth: Depth = Depth.FAST,
         on_start: Callable[[Path], None] | None = None,
+        control: JobControl | None = None,
     ) -> Iterator[FileResult]:
         """A result per item, in order; at most two files per worker are in flight.
 
         Items are consumed lazily, so a streaming scan's first results come while it
         is still walking the tree. A scan problem comes back as a failed result.
+        With ``control``, the work can be paused and cancelled: after a cancel no new
+        file starts, files in flight stop at their next region, and the results end.
         """
+        control = control or JobControl()
         with ThreadPoolExecutor(self.workers, thread_name_prefix="analysis") as pool:
             pending: deque[tuple[Path, Future[Analysis] | str]] = deque()
             for item in items:
+                control.wait_while_paused()
+                if control.cancelled:
+                    break
                 if isinstance(item, ScanEvent) and item.problem is not None:
                     pending.append((item.path, item.problem))
                     continue
                 path = item.path if isinstance(item, ScanEvent) else item
                 if on_start:
                     on_start(path)
-                pending.append((path, pool.submit(self.analyse, path, depth)))
+                pending.append((path, pool.submit(self.analyse, path, depth, control)))
                 while len(pending) >= 2 * self.workers or (pending and isinstance(pending[0][1], str)):
                     yield collect(*pending.popleft())
             while pending:
-                yield collect(*pending.popleft())
+                result = collect(*pending.popleft())
+                if control.cancelled:
+                    continue
+                yield result
 
 
 def collect(path: Path, future: Future[Analysis] | str) -> FileResult:
@@ -273,6 +319,8 @@ def collect(path: Path, future: Future[Analysis] | str) -> FileResult:
         return FileResult(path, analysis=future.result())
     except AudioError as e:
         return FileResult(path, error=str(e))
+    except Cancelled:
+        return FileResult(path, error="cancelled")
     except MemoryError:
         return FileResult(path, error="out of memory while analysing this file")
 

@@ -10,6 +10,7 @@ the full depth's patches at the same positions.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -46,9 +47,13 @@ class Region:
 
 @dataclass(frozen=True)
 class Excerpt:
+    """The planned patches of a track; ``regions`` decodes them one run at a time, lazily,
+    so only one run's audio is in memory however long the track is. Iterate it while
+    the reader is open."""
+
     duration_s: float
     total_patches: int
-    regions: list[Region]
+    regions: Iterator[Region]
     repeat_padded: bool
 
 
@@ -85,11 +90,11 @@ def read_excerpt(reader: AudioReader, front_end: FrontEnd, depth: Depth, fast_pa
     info = reader.info
     total = patch_count(info.duration_s, front_end)
     if total == 0:
-        return Excerpt(info.duration_s, 1, [short_track_region(reader, front_end)], repeat_padded=True)
-    regions = [
+        return Excerpt(info.duration_s, 1, iter([short_track_region(reader, front_end)]), repeat_padded=True)
+    regions = (
         read_region(reader, front_end, first, count)
         for first, count in group_runs(plan_patches(total, depth, fast_patches), PATCHES_PER_REGION)
-    ]
+    )
     return Excerpt(info.duration_s, total, regions, repeat_padded=False)
 
 

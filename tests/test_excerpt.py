@@ -34,12 +34,13 @@ def test_fast_patches_equal_full_patches_at_same_positions(make_audio):
     reader = open_audio(path)
     try:
         fast = read_excerpt(reader, FE, Depth.FAST, 3)
+        fast_regions = list(fast.regions)
         full = read_excerpt(reader, FE, Depth.FULL, 3)
+        full_patches = np.concatenate([log_mel.patches(r.audio, r.n_patches) for r in full.regions])
     finally:
         reader.close()
-    full_patches = np.concatenate([log_mel.patches(r.audio, r.n_patches) for r in full.regions])
     assert len(full_patches) == full.total_patches == 13
-    for region in fast.regions:
+    for region in fast_regions:
         ours = log_mel.patches(region.audio, region.n_patches)
         theirs = full_patches[region.first_patch: region.first_patch + region.n_patches]
         # Only the resampler's edges differ, a tiny fraction of a dB.
@@ -51,10 +52,10 @@ def test_short_clip_is_repeat_padded_to_one_patch(make_audio):
     reader = open_audio(path)
     try:
         excerpt = read_excerpt(reader, FE, Depth.FAST, 6)
+        (region,) = excerpt.regions
     finally:
         reader.close()
     assert excerpt.repeat_padded and excerpt.total_patches == 1
-    (region,) = excerpt.regions
     patch = LogMel(FE).patches(region.audio, 1)[0]
     # Repeated, the half-second clip fills the whole patch, not just its start.
     assert patch[-20:].mean() > 0.5 * patch[20:40].mean() > 0
@@ -67,8 +68,9 @@ def test_hour_long_track_reads_only_what_it_needs(make_audio):
     reader = open_audio(path)
     try:
         excerpt = read_excerpt(reader, FE, Depth.FAST, 6)
+        regions = list(excerpt.regions)
     finally:
         reader.close()
     assert excerpt.total_patches == 1203
-    assert sum(r.n_patches for r in excerpt.regions) == 6
-    assert all(len(r.audio) < 4 * FE.sample_rate for r in excerpt.regions)
+    assert sum(r.n_patches for r in regions) == 6
+    assert all(len(r.audio) < 4 * FE.sample_rate for r in regions)
