@@ -150,10 +150,6 @@ def mpeg_audio_bytes(path: Path) -> bytes:
     return digest.digest()
 
 
-def provenance_matches(snapshot, entry: Entry) -> bool:
-    return snapshot.provenance == entry.provenance
-
-
 def same_audio(before: np.ndarray | bytes, after: np.ndarray | bytes | None) -> bool:
     if isinstance(before, bytes):
         return before == after
@@ -237,7 +233,7 @@ class GenreWriter:
             journal.finish(entry.id, "written")
             return WriteResult(entry.path, "written", entry.old_genres or [], entry.new_genres or [],
                                "already written before the interruption", entry.batch)
-        if entry.undoes is not None and snapshot.genres == entry.requested and provenance_matches(snapshot, entry):
+        if entry.undoes is not None and snapshot.genres == entry.requested and snapshot.provenance == entry.provenance:
             # Undoing a write that a crash stopped before it happened: nothing to restore.
             journal.finish(entry.id, "unchanged")
             return WriteResult(entry.path, "unchanged", snapshot.genres, snapshot.genres,

@@ -40,12 +40,8 @@ class ID3Format(TagFormat):
         tags: ID3 = audio.tags
         text = {frame_id: first_text(frame.text) for frame_id in ("TPE1", "TPE2", "TALB", "TIT2", "TRCK")
                 for frame in tags.getall(frame_id)[:1]}
-        # v2.2 frames keep their three-letter names when loaded untranslated.
-        legacy = {"TP1": "TPE1", "TP2": "TPE2", "TAL": "TALB", "TT2": "TIT2", "TRK": "TRCK"}
-        for old, new in legacy.items():
-            if new not in text and tags.getall(old):
-                text[new] = first_text(tags.getall(old)[0].text)
-        year = next((str(f.text[0]) for key in ("TDRC", "TYER", "TYE") for f in tags.getall(key) if f.text), None)
+        # (mutagen upgrades ID3v2.2's three-letter frames as it loads them)
+        year = next((str(f.text[0]) for key in ("TDRC", "TYER") for f in tags.getall(key) if f.text), None)
         genres = [name for frame in tags.getall("TCON") for name in frame.genres]
         if tags.version[:2] == (2, 3) and id3v23_separator.strip():
             genres = [part for name in genres for part in name.split(id3v23_separator.strip())]
