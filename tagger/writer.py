@@ -204,8 +204,11 @@ class GenreWriter:
         open_entries = [e for e in self.journal.entries(batch) if e.state in OPEN_STATES]
         if not open_entries:
             raise LookupError(f"batch {batch} has nothing left to finish")
+        # The batch finishes in the mode it was planned in, whatever today's options say.
+        mode = next(b.mode for b in self.journal.batches() if b.id == batch)
+        batch_writer = GenreWriter(self.journal, replace(self.options, mode=WriteMode(mode)))
         for entry in open_entries:
-            yield writer_pool().submit(self._apply, entry).result()
+            yield writer_pool().submit(batch_writer._apply, entry).result()
 
     def _target(self, current: list[str], requested: list[str]) -> list[str]:
         return merged(current, requested, self.options.mode)

@@ -327,3 +327,12 @@ def test_full_disk_leaves_the_file_and_no_temporary_copy(tmp_path, writer, monke
     assert (result.status, result.message) == ("error", "the disk is full")
     assert sha(path) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".genre-tagger-")]
+
+
+def test_finish_keeps_the_mode_the_batch_was_planned_in(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite3")
+    path = tagfiles.make(tmp_path, "flac")
+    batch, _ = journal.plan("interrupted merge", "merge", [{"path": path, "requested": ["Jazz"]}])
+    (result,) = GenreWriter(journal, WriteOptions(mode=WriteMode.REPLACE)).finish(batch)
+    assert result.status == "written"
+    assert read_tags(path).genres == ["Rock", "Jazz"]
