@@ -27,13 +27,14 @@ MUSICNN_SECONDS_PER_TRACK = 7.4
 def run_configuration(files: list[str], depth: str, fast_patches: int, threads: int | None, precision: str) -> dict:
     from tagger.analysis import Analyzer
     from tagger.excerpt import Depth
+    from tagger.pipeline import AnalysisPipeline
 
     started = time.perf_counter()
     analyzer = Analyzer(device="cpu", threads=threads, precision=precision, fast_patches=fast_patches)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     top3, latencies, errors, patch_probabilities = {}, [], [], {}
-    for result in analyzer.analyse_many([Path(f) for f in files], Depth(depth)):
+    for result in AnalysisPipeline(analyzer, Depth(depth)).results([Path(f) for f in files]):
         if not result.ok:
             errors.append(f"{result.path}: {result.error}")
             continue

@@ -59,8 +59,9 @@ def phase(name: str, **kwargs) -> dict:
 
 def run_phase(name: str, root: str, cache: str | None, paths: list[str] | None = None) -> dict:
     sys.path.insert(0, str(REPO))
-    from tagger.analysis import Analyzer
+    from tagger.analysis import Analyzer, FileResult
     from tagger.cache import AnalysisCache
+    from tagger.pipeline import AnalysisPipeline
     from tagger.scan import scan
 
     started = time.perf_counter()
@@ -73,7 +74,9 @@ def run_phase(name: str, root: str, cache: str | None, paths: list[str] | None =
     started = time.perf_counter()
     first = None
     done = cached = failed = 0
-    for result in analyzer.analyse_many(items):
+    for result in AnalysisPipeline(analyzer).events(items):
+        if not isinstance(result, FileResult):
+            continue
         if first is None:
             first = time.perf_counter() - started
         done += 1

@@ -1,32 +1,30 @@
 """The analysis pipeline: path → decoded excerpt → log-mel patches → model outputs → genres.
 
-``Analyzer.analyse`` runs it for one file; ``Analyzer.analyse_many`` runs it over
-many files on a small pool of worker threads (decoding, numpy and onnxruntime all
-release the GIL), yielding one ``FileResult`` per path, in order, however a file
-fails.
+``Analyzer`` holds the models and runs the stages: ``begin`` (cache lookup, open),
+``decode`` (regions to log-mel patches), ``infer`` (batched model runs, across files)
+and ``finish`` (cache store, genre ranking). ``Analyzer.analyse`` chains them for one
+file; ``tagger.pipeline`` runs them on threads over a whole library.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from tagger.audio import AudioError, check_readable_file, content_fingerprint, open_audio
+from tagger.audio import AudioError, AudioReader, check_readable_file, content_fingerprint, open_audio
 from tagger.cache import AnalysisCache, RawAnalysis
-from tagger.excerpt import Depth, Excerpt, Region, read_excerpt
+from tagger.excerpt import Depth, Excerpt, read_excerpt
 from tagger.features import LogMel
 from tagger.genres import Calibration, Descriptor, GenreScorer, GenreSuggestion, Taxonomy
-from tagger.model import ModelSet, default_threads
-from tagger.scan import ScanEvent
+from tagger.model import ModelOutput, ModelSet, default_threads
 from tagger.safewrite import Fingerprint, fingerprint
 
 # Chosen by benchmarks/analysis_speed.py over ../shared/music: see the README.
@@ -128,25 +126,72 @@ class JobControl:
         self._running.wait()
 
 
-@dataclass
-class _Accumulator:
-    """Per-patch outputs gathered region by region, so long tracks stay small in memory."""
+@dataclass(frozen=True)
+class PatchChunk:
+    """The loud patches of one decoded region, on their way to inference."""
 
-    starts: list[float] = field(default_factory=list)
-    probabilities: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    embedding_sums: dict[str, np.ndarray] = field(default_factory=dict)
-    decode_s: float = 0.0
-    features_s: float = 0.0
-    inference_s: float = 0.0
+    job: FileJob
+    index: int  # the region's number within its file, so outputs go back in time order
+    patches: np.ndarray  # [patch, frame, mel]
+    starts: list[float]
 
-    def raw(self, excerpt: Excerpt) -> RawAnalysis:
-        n = len(self.starts)
+
+class FileJob:
+    """One file between opening and its result: the open reader, the plan, and the
+    model outputs gathered so far. Decoding and inference may run on different
+    threads, so completion is decided under a lock: the file is done once it is fully
+    decoded (or failed) and every chunk sent to inference has come back."""
+
+    def __init__(self, path: Path, depth: Depth, st: os.stat_result, content: str,
+                 file_fingerprint: Fingerprint, reader: AudioReader, excerpt: Excerpt) -> None:
+        self.path = path
+        self.depth = depth
+        self.st = st
+        self.content = content
+        self.fingerprint = file_fingerprint
+        self.reader = reader
+        self.excerpt = excerpt
+        self.seq: int | None = None  # the file's place in a pipeline's input
+        self.error: str | None = None
+        self.decode_s = 0.0
+        self.features_s = 0.0
+        self.inference_s = 0.0
+        self._lock = threading.Lock()
+        self._decoded = False
+        self._sent = 0
+        self._outputs: dict[int, tuple[list[float], dict[str, ModelOutput]]] = {}
+
+    def sent(self) -> None:
+        with self._lock:
+            self._sent += 1
+
+    def add(self, chunk: PatchChunk, outputs: dict[str, ModelOutput], inference_s: float) -> bool:
+        """Store one chunk's outputs; True if that completed the file."""
+        with self._lock:
+            self._outputs[chunk.index] = (chunk.starts, outputs)
+            self.inference_s += inference_s
+            return self._complete()
+
+    def decoded(self, error: str | None = None) -> bool:
+        """Decoding ended, cleanly or with ``error``; True if that completed the file."""
+        with self._lock:
+            self._decoded = True
+            self.error = self.error or error
+            return self._complete()
+
+    def _complete(self) -> bool:
+        return self._decoded and len(self._outputs) == self._sent
+
+    def raw(self) -> RawAnalysis:
+        chunks = [self._outputs[i] for i in sorted(self._outputs)]
+        starts = [s for chunk_starts, _ in chunks for s in chunk_starts]
+        names = chunks[0][1].keys() if chunks else ()
         return RawAnalysis(
-            duration_s=excerpt.duration_s,
-            total_patches=excerpt.total_patches,
-            starts=np.array(self.starts, np.float64),
-            patch_probabilities={name: np.concatenate(chunks) for name, chunks in self.probabilities.items()},
-            embeddings={name: total / n for name, total in self.embedding_sums.items()},
+            duration_s=self.excerpt.duration_s,
+            total_patches=self.excerpt.total_patches,
+            starts=np.array(starts, np.float64),
+            patch_probabilities={n: np.concatenate([c[1][n].probabilities for c in chunks]) for n in names},
+            embeddings={n: np.concatenate([c[1][n].embeddings for c in chunks]).mean(axis=0) for n in names},
         )
 
 
@@ -163,10 +208,11 @@ class Analyzer:
         calibration: Calibration | None = None,
         cache: AnalysisCache | None = None,
     ) -> None:
-        # Files run one per worker thread, each with a single-threaded session: on
-        # two cores that beats two threads inside one session (MODEL.md: batching
-        # and intra-op threads barely change the per-patch cost).
-        self.workers = threads or default_threads()
+        # On a CPU, the pipeline runs one inference thread per core, each call on a
+        # single-threaded session: on two cores that beats two threads inside one
+        # session (MODEL.md: batching and intra-op threads barely change the
+        # per-patch cost).
+        self.threads = threads or default_threads()
         self.models = models or ModelSet(device=device, threads=1, precision=precision)
         self.front_end = self.models.front_end
         self.log_mel = LogMel(self.front_end)
@@ -183,8 +229,20 @@ class Analyzer:
     def analyse(
         self, path: str | os.PathLike[str], depth: Depth = Depth.FAST, control: JobControl | None = None
     ) -> Analysis:
-        """Analyse one file, or rebuild it from the cache; raises AudioError with a user-facing message."""
-        path = Path(path)
+        """Analyse one file on the calling thread, or rebuild it from the cache; raises
+        AudioError with a user-facing message. ``tagger.pipeline`` runs the same stages
+        for many files at once."""
+        job = self.begin(Path(path), depth)
+        if isinstance(job, Analysis):
+            return job
+        for chunk in self.decode(job, control):
+            job.sent()
+            self.infer([chunk], INFERENCE_BATCH)
+        job.decoded()
+        return self.finish(job)
+
+    def begin(self, path: Path, depth: Depth) -> Analysis | FileJob:
+        """Stage 1: the cached analysis if the audio is known, else an open job to decode."""
         check_readable_file(path)
         st = path.stat()
         key = (self._models_key, self._depth_key(depth))
@@ -194,7 +252,6 @@ class Analyzer:
                 raw, stored_fingerprint = hit
                 return self.build(path, depth, raw, Timings(0.0, 0.0, 0.0),
                                   Fingerprint.from_json(json.loads(stored_fingerprint)), cached=True)
-        acc = _Accumulator()
         started = time.perf_counter()
         reader = open_audio(path)
         try:
@@ -204,44 +261,78 @@ class Analyzer:
                 raw = self.cache.by_content(content, *key)
                 if raw is not None:  # retagged, moved or copied: the audio is known
                     self.cache.store(path, st, content, *key, raw, json.dumps(file_fingerprint.to_json()))
+                    reader.close()
                     return self.build(path, depth, raw, Timings(0.0, 0.0, 0.0), file_fingerprint, cached=True)
             excerpt = read_excerpt(reader, self.front_end, depth, self.fast_patches)
-            for region in excerpt.regions:  # decoded one run at a time
+        except OSError as e:
+            reader.close()
+            raise AudioError(f"cannot read the file: {e.strerror or e}") from None
+        except BaseException:
+            reader.close()
+            raise
+        job = FileJob(path, depth, st, content, file_fingerprint, reader, excerpt)
+        job.decode_s = time.perf_counter() - started
+        return job
+
+    def decode(self, job: FileJob, control: JobControl | None = None) -> Iterator[PatchChunk]:
+        """Stage 2: the file's loud patches, one decoded region at a time; closes the reader."""
+        fe = self.front_end
+        step = fe.patch_frames * fe.hop_length
+        try:
+            regions = iter(job.excerpt.regions)
+            for index in itertools.count():
                 if control is not None and control.cancelled:
-                    raise Cancelled(path)
-                self._analyse_region(region, acc)
+                    raise Cancelled(job.path)
+                started = time.perf_counter()
+                region = next(regions, None)
+                decoded = time.perf_counter()
+                job.decode_s += decoded - started
+                if region is None:
+                    return
+                patches = self.log_mel.patches(region.audio, region.n_patches)
+                loud = [
+                    i for i in range(region.n_patches)
+                    if rms_dbfs(region.audio[i * step: i * step + step + fe.n_fft]) > SILENCE_DBFS
+                ]
+                job.features_s += time.perf_counter() - decoded
+                if loud:
+                    yield PatchChunk(job, index, np.ascontiguousarray(patches[loud]),
+                                     [(region.first_patch + i) * fe.patch_seconds for i in loud])
         except OSError as e:
             raise AudioError(f"cannot read the file: {e.strerror or e}") from None
         finally:
-            reader.close()
-        # Whatever was not front end or inference went to opening and decoding.
-        acc.decode_s = time.perf_counter() - started - acc.features_s - acc.inference_s
-        raw = acc.raw(excerpt)
-        if self.cache is not None:
-            self.cache.store(path, st, content, *key, raw, json.dumps(file_fingerprint.to_json()))
-        timings = Timings(acc.decode_s, acc.features_s, acc.inference_s)
-        return self.build(path, depth, raw, timings, file_fingerprint, cached=False)
+            job.reader.close()
 
-    def _analyse_region(self, region: Region, acc: _Accumulator) -> None:
-        fe = self.front_end
+    def infer(self, chunks: list[PatchChunk], batch_patches: int) -> list[FileJob]:
+        """Stage 3: run the models over the patches of several chunks (of one file or
+        many) in batches of ``batch_patches``; returns the jobs this completed."""
+        patches = np.concatenate([c.patches for c in chunks]) if len(chunks) > 1 else chunks[0].patches
         started = time.perf_counter()
-        patches = self.log_mel.patches(region.audio, region.n_patches)
-        step = fe.patch_frames * fe.hop_length
-        loud = [
-            i for i in range(region.n_patches)
-            if rms_dbfs(region.audio[i * step: i * step + step + fe.n_fft]) > SILENCE_DBFS
-        ]
-        acc.features_s += time.perf_counter() - started
-        if not loud:
-            return
-        acc.starts.extend((region.first_patch + i) * fe.patch_seconds for i in loud)
-        for batch in range(0, len(loud), INFERENCE_BATCH):
-            started = time.perf_counter()
-            outputs = self.models.run(np.ascontiguousarray(patches[loud[batch: batch + INFERENCE_BATCH]]))
-            acc.inference_s += time.perf_counter() - started
-            for name, output in outputs.items():
-                acc.probabilities.setdefault(name, []).append(output.probabilities)
-                acc.embedding_sums[name] = acc.embedding_sums.get(name, 0) + output.embeddings.sum(axis=0)
+        runs = [self.models.run(patches[i: i + batch_patches]) for i in range(0, len(patches), batch_patches)]
+        outputs = {
+            name: ModelOutput(np.concatenate([r[name].probabilities for r in runs]),
+                              np.concatenate([r[name].embeddings for r in runs]))
+            for name in runs[0]
+        }
+        per_patch_s = (time.perf_counter() - started) / len(patches)
+        completed, offset = [], 0
+        for chunk in chunks:
+            n = len(chunk.patches)
+            mine = {name: ModelOutput(o.probabilities[offset: offset + n], o.embeddings[offset: offset + n])
+                    for name, o in outputs.items()}
+            if chunk.job.add(chunk, mine, per_patch_s * n):
+                completed.append(chunk.job)
+            offset += n
+        return completed
+
+    def finish(self, job: FileJob) -> Analysis:
+        """Stage 4: store the raw outputs in the cache and rank genres from them."""
+        raw = job.raw()
+        if self.cache is not None:
+            key = (self._models_key, self._depth_key(job.depth))
+            self.cache.store(job.path, job.st, job.content, *key, raw, json.dumps(job.fingerprint.to_json()))
+        timings = Timings(job.decode_s, job.features_s, job.inference_s)
+        return self.build(job.path, job.depth, raw, timings, job.fingerprint, cached=False)
 
     def build(self, path: Path, depth: Depth, raw: RawAnalysis, timings: Timings,
               file_fingerprint: Fingerprint, cached: bool) -> Analysis:
@@ -274,55 +365,6 @@ class Analyzer:
             patches_analysed=len(raw.starts),
             **common,
         )
-
-    def analyse_many(
-        self,
-        items: Iterable[Path | ScanEvent],
-        depth: Depth = Depth.FAST,
-        on_start: Callable[[Path], None] | None = None,
-        control: JobControl | None = None,
-    ) -> Iterator[FileResult]:
-        """A result per item, in order; at most two files per worker are in flight.
-
-        Items are consumed lazily, so a streaming scan's first results come while it
-        is still walking the tree. A scan problem comes back as a failed result.
-        With ``control``, the work can be paused and cancelled: after a cancel no new
-        file starts, files in flight stop at their next region, and the results end.
-        """
-        control = control or JobControl()
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="analysis") as pool:
-            pending: deque[tuple[Path, Future[Analysis] | str]] = deque()
-            for item in items:
-                control.wait_while_paused()
-                if control.cancelled:
-                    break
-                if isinstance(item, ScanEvent) and item.problem is not None:
-                    pending.append((item.path, item.problem))
-                    continue
-                path = item.path if isinstance(item, ScanEvent) else item
-                if on_start:
-                    on_start(path)
-                pending.append((path, pool.submit(self.analyse, path, depth, control)))
-                while len(pending) >= 2 * self.workers or (pending and isinstance(pending[0][1], str)):
-                    yield collect(*pending.popleft())
-            while pending:
-                result = collect(*pending.popleft())
-                if control.cancelled:
-                    continue
-                yield result
-
-
-def collect(path: Path, future: Future[Analysis] | str) -> FileResult:
-    if isinstance(future, str):
-        return FileResult(path, error=future)
-    try:
-        return FileResult(path, analysis=future.result())
-    except AudioError as e:
-        return FileResult(path, error=str(e))
-    except Cancelled:
-        return FileResult(path, error="cancelled")
-    except MemoryError:
-        return FileResult(path, error="out of memory while analysing this file")
 
 
 def rms_dbfs(audio: np.ndarray) -> float:

@@ -16,6 +16,7 @@ from tagger import __version__
 from tagger.analysis import Analysis, FileResult
 from tagger.excerpt import Depth
 from tagger.model import DEVICES, PRECISIONS
+from tagger.pipeline import AnalysisPipeline
 from tagger.resources import samples_dir
 from tagger.scan import ScanEvent, scan
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
@@ -158,7 +159,7 @@ def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: T
     failures = 0
     analysed = 0
     started = time.perf_counter()
-    results = analyzer.analyse_many(scan(paths), Depth(args.depth), progress.start)
+    results = AnalysisPipeline(analyzer, Depth(args.depth)).results(scan(paths), progress.start)
     for record in suggest_records(results, args):
         failures += record["status"] == "error"
         analysed += record["status"] == "ok"
@@ -281,7 +282,7 @@ def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err:
     analyzer = make_analyzer(args)
     progress = Progress(err)
     requests = []
-    for result in analyzer.analyse_many(scan(args.paths), Depth(args.depth), progress.start):
+    for result in AnalysisPipeline(analyzer, Depth(args.depth)).results(scan(args.paths), progress.start):
         progress.clear()
         if result.error is not None:
             records.append({"path": str(result.path), "status": "error", "error": result.error})

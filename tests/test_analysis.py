@@ -74,17 +74,6 @@ def test_half_second_clip_is_analysed(analyzer, make_audio):
     assert analysis.genres
 
 
-def test_batch_keeps_order_and_survives_bad_files(analyzer, make_audio, tmp_path):
-    bad = tmp_path / "bad.mp3"
-    bad.write_text("not audio")
-    paths = [DEMO[0], bad, tmp_path / "missing.ogg", DEMO[1]]
-    results = list(analyzer.analyse_many(paths))
-    assert [r.path for r in results] == paths
-    assert [r.ok for r in results] == [True, False, False, True]
-    assert "not a decodable audio file" in results[1].error
-    assert results[2].error == "no such file"
-
-
 @pytest.mark.shared
 @pytest.mark.parametrize(
     "relative", ["singularity-music/Nebula.ogg", "warzone2100-music/track2.opus", "asc-music/machine_wars.mp3"]
@@ -95,39 +84,3 @@ def test_real_tracks_fast_top_genre_is_in_full_top_three(analyzer, relative):
     full = analyzer.analyse(path, Depth.FULL)
     assert fast.genres[0].genre in [g.genre for g in full.genres[:3]]
     assert full.patches_analysed > 3 * fast.patches_analysed
-
-
-def test_cancel_stops_a_batch_quickly(analyzer, make_audio):
-    import threading
-    import time
-
-    from tagger.analysis import JobControl
-
-    paths = [make_audio(f"song{i}.flac", seconds=60.0, rate=16000, channels=1) for i in range(12)]
-    control = JobControl()
-    results = []
-    timer = threading.Timer(0.5, control.cancel)
-    started = time.perf_counter()
-    timer.start()
-    for result in analyzer.analyse_many(paths, Depth.FULL, control=control):
-        results.append(result)
-    elapsed = time.perf_counter() - started
-    assert control.cancelled
-    assert len(results) < len(paths)
-    assert elapsed < 1.5  # the cancel came at 0.5 s; in-flight files stop at their next region
-
-
-def test_pause_holds_new_files_until_resumed(analyzer, make_audio):
-    import threading
-    import time
-
-    from tagger.analysis import JobControl
-
-    paths = [make_audio(f"song{i}.flac", seconds=5.0) for i in range(3)]
-    control = JobControl()
-    control.pause()
-    threading.Timer(0.6, control.resume).start()
-    started = time.perf_counter()
-    results = list(analyzer.analyse_many(paths, control=control))
-    assert time.perf_counter() - started >= 0.6
-    assert [r.ok for r in results] == [True, True, True]
