@@ -71,10 +71,16 @@ def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True) -> 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="genre-tagger", description="Suggest genre tags for music files with a bundled neural model."
+        prog="genre-tagger",
+        description="Suggest genre tags for music files with a bundled neural model. "
+                    "Without a command, the desktop app opens.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--demo", action="store_true", help="open the desktop app with the bundled demo samples")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    gui = commands.add_parser("gui", help="open the desktop app (the default)",
+                              description="Open the desktop app; one FILE is checked at once, folders are added.")
+    gui.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="a file to check, or folders to add")
     suggest = commands.add_parser(
         "suggest", help="analyse files or folders and print genre suggestions (writes nothing)",
         description="Analyse audio files (folders are scanned recursively) and print genre suggestions.",
@@ -123,9 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+    if args.command in (None, "gui"):
+        return run_gui(getattr(args, "paths", []), args.demo)
     logging.basicConfig(
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING, format="genre-tagger: %(message)s"
     )
@@ -142,6 +147,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "cache":
         return run_cache(args, sys.stdout)
     return run_write_command(args, sys.stdout, sys.stderr)
+
+
+def run_gui(paths: list[Path], demo: bool) -> int:
+    from ui.app import display_problem, run
+
+    problem = display_problem()
+    if problem:
+        print(f"genre-tagger: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    return run(paths, demo)
 
 
 def make_analyzer(args: argparse.Namespace):

@@ -1,14 +1,20 @@
 """Review: which suggested genres to write, and the write request that records why.
 
-The desktop app lets a person accept or edit suggestions row by row; the command
-line's ``apply`` accepts what passes a confidence threshold. Both end here.
+Each file under review is a ``ReviewItem`` that moves through ``ReviewState``s:
+new → analysing → suggested → (edited) → accepted → written, or error, or
+rejected. The desktop app moves them row by row; the command line's ``apply``
+accepts what passes a confidence threshold. Both end in a ``WriteRequest``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
 from tagger.analysis import Analysis
 from tagger.genres import GenreSuggestion
-from tagger.writer import WriteRequest, provenance_text
+from tagger.writer import WriteRequest, WriteResult, provenance_text
 
 DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_MAX_GENRES = 3
@@ -22,13 +28,110 @@ def accepted_genres(
 
 def suggestion_request(analysis: Analysis, accepted: list[GenreSuggestion], provenance: bool = True) -> WriteRequest:
     """A write of ``accepted`` that is refused if the file changed since ``analysis``."""
-    details = {
-        "models": [f"{m.name} {m.version}" for m in analysis.models],
-        "confidences": {g.genre: round(g.confidence, 3) for g in accepted},
-    }
+    return genre_request(analysis.path, [g.genre for g in accepted], analysis, provenance)
+
+
+def genre_request(path: Path, genres: list[str], analysis: Analysis | None, provenance: bool,
+                  edited: bool = False) -> WriteRequest:
+    """A write of ``genres``, refused if the file changed since ``analysis``. The
+    provenance field records the models and their confidence in each genre, and
+    whether a person chose the genres."""
+    details: dict = {"edited": True} if edited else {}
+    if analysis is not None:
+        confidences = {g.genre.casefold(): g.confidence for g in analysis.genres}
+        details["models"] = [f"{m.name} {m.version}" for m in analysis.models]
+        details["confidences"] = {g: round(confidences[g.casefold()], 3) for g in genres if g.casefold() in confidences}
     return WriteRequest(
-        analysis.path,
-        [g.genre for g in accepted],
-        expected=analysis.fingerprint,
+        path,
+        list(genres),
+        expected=analysis.fingerprint if analysis is not None else None,
         provenance=provenance_text(details) if provenance else None,
     )
+
+
+class ReviewState(str, Enum):
+    NEW = "new"
+    ANALYSING = "analysing"
+    SUGGESTED = "suggested"
+    EDITED = "edited"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WRITTEN = "written"
+    ERROR = "error"
+
+
+@dataclass
+class ReviewItem:
+    """One file under review: what it holds, what was suggested, and what will be written."""
+
+    path: Path
+    current_genres: list[str] = field(default_factory=list)
+    artist: str = ""
+    title: str = ""
+    album: str = ""
+    analysis: Analysis | None = None
+    proposed: list[str] = field(default_factory=list)  # the genres Apply would write
+    state: ReviewState = ReviewState.NEW
+    edited: bool = False  # the proposal is the user's, not the model's
+    error: str | None = None
+
+    @property
+    def top_confidence(self) -> float | None:
+        if self.analysis is None or not self.analysis.genres:
+            return None
+        return self.analysis.genres[0].confidence
+
+    def confidence_of(self, genre: str) -> float | None:
+        if self.analysis is None:
+            return None
+        key = genre.casefold()
+        return next((g.confidence for g in self.analysis.genres if g.genre.casefold() == key), None)
+
+    def analysed(self, analysis: Analysis, min_confidence: float, max_genres: int) -> None:
+        self.analysis = analysis
+        self.error = None
+        if self.edited:  # a person's edit outranks a fresh suggestion
+            self.state = ReviewState.EDITED if self.state is ReviewState.ANALYSING else self.state
+            return
+        self.proposed = [g.genre for g in accepted_genres(analysis, min_confidence, max_genres)]
+        self.state = ReviewState.SUGGESTED
+
+    def failed(self, message: str) -> None:
+        self.state = ReviewState.ERROR
+        self.error = message
+
+    def edit(self, genres: list[str]) -> None:
+        self.proposed = list(genres)
+        self.edited = True
+        self.state = ReviewState.EDITED
+
+    def accept(self) -> bool:
+        """Mark for writing; False if there is nothing to write."""
+        if not self.proposed or self.state in (ReviewState.ANALYSING, ReviewState.ERROR):
+            return False
+        self.state = ReviewState.ACCEPTED
+        return True
+
+    def reject(self) -> None:
+        if self.state is not ReviewState.ANALYSING:
+            self.state = ReviewState.REJECTED
+
+    def write_request(self, provenance: bool) -> WriteRequest:
+        return genre_request(self.path, self.proposed, self.analysis, provenance, self.edited)
+
+    def written(self, result: WriteResult) -> None:
+        """Take in the writer's result for this file."""
+        if result.failed or result.status == "skipped":
+            self.failed(result.message or result.status)
+            return
+        self.current_genres = list(result.new_genres)
+        self.state = ReviewState.WRITTEN
+        self.error = None
+
+    def undone(self, result: WriteResult) -> None:
+        if result.failed or result.status == "skipped":
+            self.failed(f"undo: {result.message or result.status}")
+            return
+        self.current_genres = list(result.new_genres)
+        self.state = ReviewState.EDITED if self.edited else (
+            ReviewState.SUGGESTED if self.analysis else ReviewState.NEW)

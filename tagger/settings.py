@@ -1,0 +1,90 @@
+"""The user's preferences, as JSON in the user config folder (platformdirs).
+
+The desktop app edits them; a damaged or partly unknown file falls back to the
+defaults field by field rather than stopping the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from tagger.excerpt import Depth
+from tagger.model import DEVICES
+from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
+from tagger.tags import WriteMode, WriteOptions
+
+log = logging.getLogger(__name__)
+
+
+def default_path() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("genre-tagger", appauthor=False) / "settings.json"
+
+
+@dataclass
+class Settings:
+    device: str = "auto"
+    depth: str = Depth.FAST.value
+    max_genres: int = DEFAULT_MAX_GENRES
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    write_mode: str = WriteMode.REPLACE.value
+    id3v23_separator: str = "; "
+    provenance: bool = True
+    window: dict[str, str] = field(default_factory=dict)  # the app's window layout, opaque here
+
+    def __post_init__(self) -> None:
+        checks = {
+            "device": self.device in DEVICES,
+            "depth": self.depth in {d.value for d in Depth},
+            "max_genres": isinstance(self.max_genres, int) and 1 <= self.max_genres <= 10,
+            "min_confidence": isinstance(self.min_confidence, (int, float)) and 0.0 <= self.min_confidence <= 1.0,
+            "write_mode": self.write_mode in {m.value for m in WriteMode},
+            "id3v23_separator": isinstance(self.id3v23_separator, str) and 0 < len(self.id3v23_separator) <= 5,
+            "provenance": isinstance(self.provenance, bool),
+            "window": isinstance(self.window, dict),
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"invalid setting(s): {', '.join(bad)}")
+
+    def write_options(self) -> WriteOptions:
+        return WriteOptions(WriteMode(self.write_mode), self.id3v23_separator, self.provenance)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or default_path()
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as e:
+            log.warning("could not read the settings in %s (%s); using the defaults", path, e)
+            return cls()
+        settings = cls()
+        for f in fields(cls):
+            if f.name in stored:
+                try:
+                    settings = cls(**{**asdict(settings), f.name: stored[f.name]})
+                except (TypeError, ValueError):
+                    log.warning("ignoring the setting %s=%r in %s", f.name, stored[f.name], path)
+        return settings
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or default_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(asdict(self), f, indent=2)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise

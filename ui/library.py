@@ -1,0 +1,235 @@
+"""The library table's model: every file under review, with its own sorting and filtering.
+
+Sorting and filtering run over plain Python lists in one pass each, not through
+QSortFilterProxyModel, whose per-comparison calls back into Python would take
+seconds at 100,000 rows. ``_order`` maps a visible row to an index in ``items``;
+``_row_of`` maps back, so a result for one file repaints one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from enum import Enum
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from tagger.review import ReviewItem, ReviewState
+from tagger.genres import normalise_name
+
+ItemRole = Qt.ItemDataRole.UserRole + 1
+
+
+class Column(int, Enum):
+    STATUS = 0
+    ARTIST = 1
+    TITLE = 2
+    ALBUM = 3
+    CURRENT = 4
+    SUGGESTED = 5
+    CONFIDENCE = 6
+    PATH = 7
+
+    @property
+    def header(self) -> str:
+        return {Column.CURRENT: "Current genres", Column.SUGGESTED: "Suggested genres",
+                Column.PATH: "File"}.get(self, self.name.title())
+
+
+class Filter(str, Enum):
+    ALL = "All files"
+    NO_GENRES = "Without genres"
+    DIFFERS = "Suggestion differs"
+    LOW_CONFIDENCE = "Low confidence"
+    ERRORS = "Errors"
+
+
+# Shown in this order when sorting by status; errors first because they need a look.
+STATE_ORDER = {s: i for i, s in enumerate([
+    ReviewState.ERROR, ReviewState.SUGGESTED, ReviewState.EDITED, ReviewState.ACCEPTED, ReviewState.ANALYSING,
+    ReviewState.NEW, ReviewState.REJECTED, ReviewState.WRITTEN,
+])}
+# Tints for rows a person has acted on, mixed into the palette so they suit light and dark themes.
+STATE_TINTS = {
+    ReviewState.ACCEPTED: QColor(46, 160, 67),
+    ReviewState.EDITED: QColor(210, 153, 34),
+    ReviewState.ERROR: QColor(218, 54, 51),
+    ReviewState.WRITTEN: QColor(56, 139, 253),
+}
+
+
+def genre_set(genres: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalise_name(g) for g in genres)
+
+
+def sort_key(column: Column) -> Callable[[ReviewItem], object]:
+    text = {
+        Column.ARTIST: lambda i: i.artist.casefold(),
+        Column.TITLE: lambda i: i.title.casefold(),
+        Column.ALBUM: lambda i: i.album.casefold(),
+        Column.CURRENT: lambda i: ", ".join(i.current_genres).casefold(),
+        Column.SUGGESTED: lambda i: ", ".join(i.proposed).casefold(),
+        Column.PATH: lambda i: str(i.path),
+    }
+    if column in text:
+        return text[column]
+    if column is Column.CONFIDENCE:
+        return lambda i: -1.0 if i.top_confidence is None else i.top_confidence
+    return lambda i: STATE_ORDER[i.state]
+
+
+class LibraryModel(QAbstractTableModel):
+    def __init__(self, low_confidence: float = 0.5, parent=None) -> None:
+        super().__init__(parent)
+        self.items: list[ReviewItem] = []
+        self._index_of: dict[Path, int] = {}
+        self._order: list[int] = []
+        self._row_of: list[int] = []  # item index -> visible row, or -1
+        self._filter = Filter.ALL
+        self._search = ""
+        self._sort: tuple[Column, Qt.SortOrder] | None = None
+        self.low_confidence = low_confidence
+
+    # Qt's model interface.
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._order)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return Column(section).header
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        item = self.items[self._order[index.row()]]
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(item, column)
+        if role == ItemRole:
+            return item
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if item.error:
+                return f"{item.path}\n{item.error}"
+            return str(item.path) if column in (Column.PATH, Column.TITLE) else None
+        if role == Qt.ItemDataRole.BackgroundRole and item.state in STATE_TINTS:
+            base = QApplication.palette().color(QPalette.ColorRole.Base)
+            tint = STATE_TINTS[item.state]
+            return QColor.fromRgbF(*(0.82 * b + 0.18 * t for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3])))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column is Column.CONFIDENCE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _text(item: ReviewItem, column: Column) -> str:
+        if column is Column.STATUS:
+            state = item.state.value
+            if item.edited and item.state is ReviewState.ACCEPTED:
+                state = "accepted (edited)"
+            return f"error: {item.error}" if item.state is ReviewState.ERROR else state
+        if column is Column.CONFIDENCE:
+            return "" if item.top_confidence is None else f"{item.top_confidence:.0%}"
+        if column is Column.CURRENT:
+            return ", ".join(item.current_genres)
+        if column is Column.SUGGESTED:  # painted as chips; the text is for sorting, copying, screen readers
+            return ", ".join(item.proposed)
+        if column is Column.PATH:
+            return str(item.path)
+        return getattr(item, column.name.lower())
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by ``column``; -1 restores the order the files were found in."""
+        self._sort = (Column(column), order) if column >= 0 else None
+        self._relayout()
+
+    # The app's interface.
+
+    def add(self, items: Iterable[ReviewItem]) -> None:
+        """Append new files (ones already listed are ignored) at the end of the view;
+        a sort or filter change places them."""
+        fresh = []
+        for item in items:
+            if item.path not in self._index_of:
+                self._index_of[item.path] = len(self.items)
+                self.items.append(item)
+                self._row_of.append(-1)
+                fresh.append(len(self.items) - 1)
+        visible = [i for i in fresh if self._passes(self.items[i])]
+        if visible:
+            first = len(self._order)
+            self.beginInsertRows(QModelIndex(), first, first + len(visible) - 1)
+            for row, i in enumerate(visible, first):
+                self._order.append(i)
+                self._row_of[i] = row
+            self.endInsertRows()
+
+    def item(self, path: Path) -> ReviewItem | None:
+        index = self._index_of.get(path)
+        return None if index is None else self.items[index]
+
+    def item_at(self, row: int) -> ReviewItem:
+        return self.items[self._order[row]]
+
+    def row_of(self, path: Path) -> int:
+        index = self._index_of.get(path)
+        return -1 if index is None else self._row_of[index]
+
+    def changed(self, paths: Iterable[Path]) -> None:
+        """Repaint the rows of ``paths``; rows stay where they are until the next sort or filter."""
+        rows = [r for r in (self.row_of(p) for p in paths) if r >= 0]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(Column) - 1))
+
+    def set_filter(self, kind: Filter, search: str | None = None) -> None:
+        self._filter = kind
+        if search is not None:
+            self._search = search.casefold().strip()
+        self._relayout()
+
+    @property
+    def filter(self) -> Filter:
+        return self._filter
+
+    def library_genres(self) -> set[str]:
+        return {g for item in self.items for g in item.current_genres}
+
+    def _passes(self, item: ReviewItem) -> bool:
+        kind = self._filter
+        if kind is Filter.NO_GENRES and item.current_genres:
+            return False
+        if kind is Filter.DIFFERS and (not item.proposed or genre_set(item.proposed) == genre_set(item.current_genres)):
+            return False
+        if kind is Filter.LOW_CONFIDENCE and (item.top_confidence is None or item.top_confidence >= self.low_confidence):
+            return False
+        if kind is Filter.ERRORS and item.state is not ReviewState.ERROR:
+            return False
+        if self._search:
+            haystack = f"{item.artist}\0{item.title}\0{item.album}\0{item.path}".casefold()
+            return self._search in haystack
+        return True
+
+    def _relayout(self) -> None:
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        held = [(p, self._order[p.row()]) for p in persistent]
+        order = [i for i, item in enumerate(self.items) if self._passes(item)]
+        if self._sort is not None:
+            column, direction = self._sort
+            key = sort_key(column)
+            order.sort(key=lambda i: key(self.items[i]), reverse=direction == Qt.SortOrder.DescendingOrder)
+        self._order = order
+        self._row_of = [-1] * len(self.items)
+        for row, i in enumerate(order):
+            self._row_of[i] = row
+        # Keep the selection and current row on the same files where they are still shown.
+        self.changePersistentIndexList(
+            [p for p, _ in held],
+            [self.index(self._row_of[i], p.column()) if self._row_of[i] >= 0 else QModelIndex() for p, i in held],
+        )
+        self.layoutChanged.emit()

@@ -1,0 +1,610 @@
+"""The main window: the library table, the detail panel, and the actions over them."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QDockWidget, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit,
+    QMainWindow, QMessageBox, QProgressBar, QPushButton, QStyle, QTableView, QToolBar,
+)
+
+from tagger.analysis import Analyzer, FileResult
+from tagger.cache import AnalysisCache
+from tagger.excerpt import Depth
+from tagger.genres import Taxonomy
+from tagger.journal import Journal
+from tagger.pipeline import Progress
+from tagger.resources import resource_dir
+from tagger.review import ReviewItem, ReviewState
+from tagger.settings import Settings
+from tagger.tags import WriteMode
+from tagger.writer import GenreWriter, WriteResult
+from ui.charts import ChipDelegate
+from ui.detail import DetailPanel, ExcerptPlayer
+from ui.dialogs import CheckCard, GenreEditor, SettingsDialog
+from ui.library import Column, Filter, ItemRole, LibraryModel
+from ui.workers import AnalysisJob, ScanJob, WriteJob
+
+log = logging.getLogger(__name__)
+
+STATUS_MESSAGE_MS = 8000
+
+
+def format_duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def progress_text(progress: Progress) -> str:
+    total = "?" if progress.total is None else str(progress.total)
+    text = f"{progress.finished} / {total} files · {progress.files_per_s:.1f} files/s"
+    if progress.eta_s is not None:
+        text += f" · {format_duration(progress.eta_s)} left"
+    return text
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None,
+                 make_analyzer: Callable[[str], Analyzer] | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings.load()
+        self._make_analyzer = make_analyzer or (lambda device: Analyzer(device=device, cache=AnalysisCache()))
+        self._analyzer: Analyzer | None = None
+        self._analyzer_lock = threading.Lock()
+        self._taxonomy_names = sorted(Taxonomy.load().family)
+        self.player = ExcerptPlayer()
+        self.cards: dict[Path, CheckCard] = {}
+        self.scans: list[ScanJob] = []
+        self.analysis: AnalysisJob | None = None
+        self.writing: WriteJob | None = None
+        self._after_scan: list[Callable[[], None]] = []
+
+        self.setWindowTitle("Genre Tagger")
+        self.setWindowIcon(QIcon(str(resource_dir() / "icons" / "genre-tagger.svg")))
+        self.setAcceptDrops(True)
+        self.model = LibraryModel(self.settings.min_confidence, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the order files were found in, until asked
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setItemDelegateForColumn(Column.SUGGESTED, ChipDelegate(self.table))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in {Column.STATUS: 110, Column.ARTIST: 150, Column.TITLE: 200, Column.ALBUM: 150,
+                              Column.CURRENT: 150, Column.SUGGESTED: 280, Column.CONFIDENCE: 90}.items():
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda _: self.edit_selected())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
+        self.setCentralWidget(self.table)
+
+        self.detail = DetailPanel(self.player)
+        dock = QDockWidget("Why these genres", self)
+        dock.setObjectName("detail")
+        dock.setWidget(self.detail)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.detail_dock = dock
+
+        self._build_actions()
+        self._build_status_bar()
+        self._restore_window()
+        self.undo_action.setEnabled(Journal().last_batch(undoable=True) is not None)
+        self._update_actions()
+
+    # Construction.
+
+    def _icon(self, theme: str, fallback: QStyle.StandardPixmap) -> QIcon:
+        return QIcon.fromTheme(theme, self.style().standardIcon(fallback))
+
+    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
+                icon: QIcon | None = None, tip: str | None = None) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(lambda checked=False: slot())
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if icon is not None:
+            action.setIcon(icon)
+        action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
+        return action
+
+    def _build_actions(self) -> None:
+        SP = QStyle.StandardPixmap
+        self.add_folder_action = self._action("Add &Folder…", self.choose_folder, QKeySequence.StandardKey.Open,
+                                              self._icon("folder-open", SP.SP_DirOpenIcon))
+        self.add_files_action = self._action("Add F&iles…", self.choose_files, "Ctrl+Shift+O",
+                                             self._icon("document-open", SP.SP_FileIcon))
+        self.analyse_selected_action = self._action("&Analyse Selected", self.analyse_selected, "Ctrl+R",
+                                                    self._icon("media-playback-start", SP.SP_MediaPlay))
+        self.analyse_all_action = self._action("Analyse A&ll", self.analyse_all, "Ctrl+Shift+R",
+                                               self._icon("media-seek-forward", SP.SP_MediaSeekForward))
+        self.cancel_action = self._action("&Cancel", self.cancel_work, "Esc",
+                                          self._icon("process-stop", SP.SP_BrowserStop))
+        self.accept_action = self._action("&Accept", self.accept_selected, "Ctrl+Return",
+                                          self._icon("dialog-ok-apply", SP.SP_DialogApplyButton),
+                                          "Accept the selected rows' genres for writing")
+        self.accept_above_action = self._action("Accept Confident Rows…", self.ask_accept_above, "Ctrl+Shift+Return",
+                                                tip="Accept every row whose top genre reaches a confidence")
+        self.reject_action = self._action("&Reject", self.reject_selected, "Ctrl+Backspace",
+                                          self._icon("dialog-cancel", SP.SP_DialogDiscardButton),
+                                          "Leave the selected rows' files as they are")
+        self.edit_action = self._action("&Edit Genres…", self.edit_selected, "F2",
+                                        self._icon("document-edit", SP.SP_FileDialogDetailedView))
+        self.apply_action = self._action("A&pply", self.apply_accepted, QKeySequence.StandardKey.Save,
+                                         self._icon("document-save", SP.SP_DialogSaveButton),
+                                         "Write the accepted rows' genres to their files")
+        self.undo_action = self._action("&Undo Last Apply", self.undo_last, QKeySequence.StandardKey.Undo,
+                                        self._icon("edit-undo", SP.SP_ArrowBack))
+        self.settings_action = self._action("&Settings…", self.edit_settings, QKeySequence.StandardKey.Preferences)
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        find_action = self._action("&Find", lambda: self.search.setFocus(), QKeySequence.StandardKey.Find)
+
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        for action in (self.add_folder_action, self.add_files_action, None, self.settings_action, None, quit_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        edit_menu = menus.addMenu("&Edit")
+        for action in (self.undo_action, None, self.accept_action, self.accept_above_action, self.reject_action,
+                       self.edit_action, None, self.apply_action, None, find_action):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+        analyse_menu = menus.addMenu("&Analysis")
+        for action in (self.analyse_selected_action, self.analyse_all_action, self.cancel_action):
+            analyse_menu.addAction(action)
+        view_menu = menus.addMenu("&View")
+        view_menu.addAction(self.detail_dock.toggleViewAction())
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.add_folder_action, self.analyse_selected_action, self.analyse_all_action, None,
+                       self.accept_action, self.reject_action, self.edit_action, None, self.apply_action,
+                       self.undo_action):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        toolbar.addSeparator()
+        self.mode = QComboBox()
+        self.mode.addItems([m.value for m in WriteMode])
+        self.mode.setCurrentText(self.settings.write_mode)
+        self.mode.setToolTip("replace: the accepted genres replace the file's genres\n"
+                             "merge: they are added to the file's genres")
+        toolbar.addWidget(QLabel(" Write mode: "))
+        toolbar.addWidget(self.mode)
+        self.addToolBar(toolbar)
+
+        filters = QToolBar("Filter")
+        filters.setObjectName("filter-toolbar")
+        self.filter_box = QComboBox()
+        self.filter_box.addItems([f.value for f in Filter])
+        self.filter_box.currentIndexChanged.connect(lambda _: self.apply_filter())
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search artist, title, album or path")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
+        self._search_timer = QTimer(self, singleShot=True, interval=200)  # filter once typing pauses
+        self._search_timer.timeout.connect(self.apply_filter)
+        filters.addWidget(QLabel(" Show: "))
+        filters.addWidget(self.filter_box)
+        filters.addWidget(self.search)
+        self.addToolBarBreak()
+        self.addToolBar(filters)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.counts = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress_label = QLabel()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_work)
+        for widget in (self.progress_label, self.progress, self.cancel_button):
+            bar.addPermanentWidget(widget)
+            widget.hide()
+        bar.addPermanentWidget(self.counts)
+
+    def _restore_window(self) -> None:
+        state = self.settings.window
+        try:
+            if "geometry" in state:
+                self.restoreGeometry(QByteArray(base64.b64decode(state["geometry"])))
+            else:
+                self.resize(1280, 760)
+            if "state" in state:
+                self.restoreState(QByteArray(base64.b64decode(state["state"])))
+            if "columns" in state:
+                self.table.horizontalHeader().restoreState(QByteArray(base64.b64decode(state["columns"])))
+        except (ValueError, TypeError):
+            log.warning("ignoring a damaged saved window layout")
+
+    def _save_window(self) -> None:
+        def encode(data: QByteArray) -> str:
+            return base64.b64encode(bytes(data.data())).decode("ascii")
+
+        self.settings.window = {"geometry": encode(self.saveGeometry()), "state": encode(self.saveState()),
+                                "columns": encode(self.table.horizontalHeader().saveState())}
+        try:
+            self.settings.save()
+        except OSError as e:
+            log.warning("could not save the settings: %s", e)
+
+    # Selection helpers.
+
+    def selected_items(self) -> list[ReviewItem]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.item_at(r) for r in rows]
+
+    def select_paths(self, paths: list[Path]) -> None:
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        for path in paths:
+            row = self.model.row_of(path)
+            if row >= 0:
+                selection.select(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.Select
+                                 | QItemSelectionModel.SelectionFlag.Rows)
+        if paths and self.model.row_of(paths[0]) >= 0:
+            selection.setCurrentIndex(self.model.index(self.model.row_of(paths[0]), 0),
+                                      QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def _show_current(self) -> None:
+        index = self.table.selectionModel().currentIndex()
+        self.detail.show_item(index.data(ItemRole) if index.isValid() else None)
+
+    def _refresh(self, paths: list[Path]) -> None:
+        self.model.changed(paths)
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid() and current.data(ItemRole).path in paths:
+            self._show_current()
+        for path in paths:
+            if path in self.cards:
+                self.cards[path].show_item(self.model.item(path))
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        analysing = self.analysis is not None and self.analysis.running
+        writing = self.writing is not None and self.writing.running
+        scanning = any(s.running for s in self.scans)
+        self.analyse_selected_action.setEnabled(not analysing)
+        self.analyse_all_action.setEnabled(not analysing and bool(self.model.items))
+        self.cancel_action.setEnabled(analysing or scanning or writing)
+        self.apply_action.setEnabled(not writing and any(i.state is ReviewState.ACCEPTED for i in self.model.items))
+        self.undo_action.setEnabled(not writing and self.undo_action.isEnabled())
+        states = [i.state for i in self.model.items]
+        self.counts.setText(f"{len(states)} files · {states.count(ReviewState.SUGGESTED)} suggested · "
+                            f"{states.count(ReviewState.ACCEPTED)} accepted · {states.count(ReviewState.ERROR)} errors")
+
+    def notify(self, message: str) -> None:
+        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+
+    # Adding files.
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a music folder")
+        if folder:
+            self.add_paths([Path(folder)])
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add music files")
+        if files:
+            self.add_paths([Path(f) for f in files])
+
+    def add_paths(self, paths: list[Path], then: Callable[[], None] | None = None) -> ScanJob:
+        """Scan ``paths`` in the background; rows appear as files are found."""
+        job = ScanJob(self)
+        job.found.connect(self._found)
+        job.failed.connect(self.notify)
+        job.finished.connect(lambda cancelled: self._scan_finished(job, then, cancelled))
+        self.scans.append(job)
+        job.run(paths, lambda p: self.model.item(p) is not None, self.settings.id3v23_separator)
+        self.notify("Scanning " + ", ".join(str(p) for p in paths[:3]) + ("…" if len(paths) > 3 else ""))
+        self._update_actions()
+        return job
+
+    def _found(self, items: list[ReviewItem]) -> None:
+        self.model.add(items)
+        self._update_actions()
+
+    def _scan_finished(self, job: ScanJob, then: Callable[[], None] | None, cancelled: bool) -> None:
+        self.scans.remove(job)
+        if not self.scans:
+            self.apply_filter()  # place the new rows under the current sort and filter
+            self.notify(f"{len(self.model.items)} files in the library")
+        if then is not None and not cancelled:
+            then()
+        self._update_actions()
+
+    # Analysis.
+
+    def analyzer(self) -> Analyzer:
+        """The analyzer for the current device setting, made on first use (on a worker thread)."""
+        with self._analyzer_lock:
+            if self._analyzer is None:
+                self._analyzer = self._make_analyzer(self.settings.device)
+            return self._analyzer
+
+    def analyse_selected(self) -> None:
+        self.analyse([i.path for i in self.selected_items()])
+
+    def analyse_all(self) -> None:
+        self.analyse([i.path for i in self.model.items if i.state is not ReviewState.ERROR or i.analysis is None])
+
+    def analyse(self, paths: list[Path]) -> None:
+        if not paths:
+            self.notify("Select the files to analyse first")
+            return
+        if self.analysis is not None and self.analysis.running:
+            self.notify("An analysis is already running")
+            return
+        job = AnalysisJob(self)
+        job.started_files.connect(self._analysis_started)
+        job.results.connect(self._analysis_results)
+        job.progress.connect(self._analysis_progress)
+        job.failed.connect(self.notify)
+        job.finished.connect(self._analysis_finished)
+        self.analysis = job
+        self.progress.setRange(0, len(paths))
+        self.progress.setValue(0)
+        self.progress_label.setText(f"Analysing {len(paths)} files…")
+        for widget in (self.progress, self.progress_label, self.cancel_button):
+            widget.show()
+        job.run(self.analyzer, paths, Depth(self.settings.depth))
+        self._update_actions()
+
+    def _analysis_started(self, paths: list[Path]) -> None:
+        for path in paths:
+            item = self.model.item(path)
+            if item is not None and item.state is not ReviewState.ANALYSING:
+                item.state = ReviewState.ANALYSING
+        self.model.changed(paths)
+
+    def _analysis_results(self, results: list[FileResult]) -> None:
+        errors = []
+        for result in results:
+            item = self.model.item(result.path)
+            if item is None:
+                continue
+            if result.ok:
+                item.analysed(result.analysis, self.settings.min_confidence, self.settings.max_genres)
+            else:
+                item.failed(result.error)
+                errors.append(f"{result.path.name}: {result.error}")
+        if errors:
+            self.notify(f"{len(errors)} file(s) could not be analysed; the last: {errors[-1]}")
+        self._refresh([r.path for r in results])
+
+    def _analysis_progress(self, progress: Progress) -> None:
+        if progress.total is not None:
+            self.progress.setMaximum(progress.total)
+        self.progress.setValue(progress.finished)
+        self.progress_label.setText(progress_text(progress))
+
+    def _analysis_finished(self, cancelled: bool) -> None:
+        # Files that were in flight when a cancel came go back to where they were.
+        interrupted = [i for i in self.model.items if i.state is ReviewState.ANALYSING]
+        for item in interrupted:
+            item.state = ReviewState.SUGGESTED if item.analysis else ReviewState.NEW
+        self._refresh([i.path for i in interrupted])
+        for widget in (self.progress, self.cancel_button):
+            widget.hide()
+        if cancelled:
+            self.progress_label.setText("Analysis cancelled")
+        self._update_actions()
+
+    def cancel_work(self) -> None:
+        for job in [self.analysis, self.writing, *self.scans]:
+            if job is not None and job.running:
+                job.cancel()
+
+    # Review.
+
+    def accept_selected(self) -> None:
+        items = self.selected_items()
+        accepted = [i for i in items if i.accept()]
+        if len(accepted) < len(items):
+            self.notify(f"{len(items) - len(accepted)} row(s) have no genres to accept; edit or analyse them first")
+        self._refresh([i.path for i in items])
+
+    def ask_accept_above(self) -> None:
+        threshold, ok = QInputDialog.getDouble(self, "Accept confident rows",
+                                               "Accept every suggested row whose top genre reaches:",
+                                               max(0.7, self.settings.min_confidence), 0.0, 1.0, 2)
+        if ok:
+            self.accept_above(threshold)
+
+    def accept_above(self, threshold: float) -> int:
+        changed = [i for i in self.model.items
+                   if i.state is ReviewState.SUGGESTED and (i.top_confidence or 0.0) >= threshold and i.accept()]
+        self.notify(f"Accepted {len(changed)} row(s) at {threshold:.0%} or more")
+        self._refresh([i.path for i in changed])
+        return len(changed)
+
+    def reject_selected(self) -> None:
+        items = self.selected_items()
+        for item in items:
+            item.reject()
+        self._refresh([i.path for i in items])
+
+    def edit_selected(self) -> None:
+        items = self.selected_items()
+        if not items:
+            return
+        index = self.table.selectionModel().currentIndex()
+        start = index.data(ItemRole) if index.isValid() else items[0]
+        known = set(self._taxonomy_names) | self.model.library_genres()
+        editor = GenreEditor(start.proposed or start.current_genres, sorted(known), self)
+        if editor.exec():
+            self.set_genres(items, editor.genres())
+
+    def set_genres(self, items: list[ReviewItem], genres: list[str]) -> None:
+        for item in items:
+            item.edit(genres)
+        self._refresh([i.path for i in items])
+
+    # Writing.
+
+    def _writer(self) -> GenreWriter:
+        # The mode is chosen per batch in the toolbar; the rest comes from the settings.
+        return GenreWriter(Journal(), replace(self.settings.write_options(), mode=WriteMode(self.mode.currentText())))
+
+    def apply_accepted(self, items: list[ReviewItem] | None = None) -> None:
+        """Write the accepted rows (or ``items``) on the single background writer."""
+        if self.writing is not None and self.writing.running:
+            self.notify("Still writing the previous batch")
+            return
+        items = [i for i in (items or self.model.items) if i.state is ReviewState.ACCEPTED]
+        if not items:
+            self.notify("Nothing accepted to write: accept rows first")
+            return
+        requests = [i.write_request(self.settings.provenance) for i in items]
+        self._start_write(lambda job: job.apply(self._writer(), requests), f"Writing {len(items)} files…")
+
+    def undo_last(self) -> None:
+        if self.writing is not None and self.writing.running:
+            return
+        self._start_write(lambda job: job.undo(GenreWriter(Journal(), self.settings.write_options())),
+                          "Undoing the last apply…", undo=True)
+
+    def _start_write(self, start: Callable[[WriteJob], None], message: str, undo: bool = False) -> None:
+        job = WriteJob(self)
+        job.written.connect(lambda results: self._written(results, undo))
+        job.failed.connect(self.notify)
+        job.batch_done.connect(lambda batch: self._write_finished(batch, undo))
+        job.finished.connect(lambda _: self._update_actions())
+        self.writing = job
+        self.notify(message)
+        start(job)
+        self._update_actions()
+
+    def _written(self, results: list[WriteResult], undo: bool) -> None:
+        errors = []
+        for result in results:
+            item = self.model.item(result.path)
+            if item is not None:
+                (item.undone if undo else item.written)(result)
+            if result.failed or result.status == "skipped":
+                errors.append(f"{result.path.name}: {result.message or result.status}")
+        if errors:
+            self.notify(f"{len(errors)} file(s) not written; the last: {errors[-1]}")
+        self._refresh([r.path for r in results])
+
+    def _write_finished(self, batch: int | None, undo: bool) -> None:
+        self.undo_action.setEnabled(Journal().last_batch(undoable=True) is not None)
+        if batch is not None:
+            self.notify(f"{'Undo' if undo else 'Apply'} finished (journal batch {batch})")
+
+    # The single-file check.
+
+    def check_file(self, path: Path) -> CheckCard:
+        """Analyse one file now and show its result card."""
+        path = path.absolute()
+        card = self.cards.get(path)
+        if card is None:
+            card = CheckCard(path, self.player, self)
+            card.apply_requested.connect(self._apply_checked)
+            card.finished.connect(lambda _: self.cards.pop(path, None))
+            self.cards[path] = card
+        card.show()
+        card.raise_()
+
+        def analyse_now() -> None:
+            item = self.model.item(path)
+            if item is None:
+                return
+            if item.state is ReviewState.ERROR and item.analysis is None and item.error:
+                card.show_item(item)
+            elif not (self.analysis is not None and self.analysis.prioritise(path)):
+                self.analyse([path])
+            self.select_paths([path])
+
+        if self.model.item(path) is None:
+            self.add_paths([path], then=analyse_now)
+        else:
+            analyse_now()
+        return card
+
+    def _apply_checked(self, path: Path) -> None:
+        item = self.model.item(path)
+        if item is not None and item.accept():
+            self.apply_accepted([item])
+
+    # Settings.
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.set_settings(dialog.settings())
+
+    def set_settings(self, settings: Settings) -> None:
+        if settings.device != self.settings.device:
+            with self._analyzer_lock:
+                self._analyzer = None
+        self.settings = settings
+        self.model.low_confidence = settings.min_confidence
+        self.mode.setCurrentText(settings.write_mode)
+        settings.save()
+
+    # Filters.
+
+    def apply_filter(self) -> None:
+        self.model.set_filter(Filter(self.filter_box.currentText()), self.search.text())
+
+    # Drag and drop: one audio file is checked at once; folders and several files join the library.
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        self.open_paths(paths)
+
+    def open_paths(self, paths: list[Path]) -> None:
+        if len(paths) == 1 and not paths[0].is_dir():
+            self.check_file(paths[0])
+        else:
+            self.add_paths(paths)
+
+    # Closing.
+
+    def busy(self) -> list[str]:
+        work = []
+        if self.analysis is not None and self.analysis.running:
+            work.append("an analysis")
+        if self.writing is not None and self.writing.running:
+            work.append("writing tags")
+        return work
+
+    def confirm(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Genre Tagger", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        work = self.busy()
+        if work and not self.confirm(f"Stop {' and '.join(work)} and quit? Files being written are finished first; "
+                                     "nothing is left half-written."):
+            event.ignore()
+            return
+        self.cancel_work()
+        self.player.stop()
+        # A write stops between files, never inside one; analysis stops within a second.
+        for job in [self.writing, self.analysis, *self.scans]:
+            if job is not None:
+                job.wait(timeout_s=30)
+        self._save_window()
+        event.accept()
+

@@ -1,0 +1,201 @@
+"""Background work for the app: scanning, analysis and writing, each on its own thread.
+
+Work runs on plain Python threads and reports through Qt signals, which Qt queues
+to the GUI thread, so the GUI thread only updates the model and paints. Results
+are sent in batches at most every ``FLUSH_S``, so a burst of cache hits or scan
+results costs the GUI thread one model update, not thousands.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from tagger.analysis import Analyzer, FileResult, JobControl
+from tagger.excerpt import Depth
+from tagger.pipeline import AnalysisPipeline, FileStarted
+from tagger.review import ReviewItem
+from tagger.scan import scan
+from tagger.tags import TagError, read_tags
+from tagger.writer import GenreWriter, WriteRequest, WriteResult
+
+log = logging.getLogger(__name__)
+
+FLUSH_S = 0.1
+SCAN_BATCH = 500
+
+
+class Batcher:
+    """Collects items on a worker thread and hands them on in batches: at once when
+    they come slowly, at most every ``FLUSH_S`` when they come in a burst."""
+
+    def __init__(self, send: Callable[[list], None], max_items: int = SCAN_BATCH) -> None:
+        self._send = send
+        self._max = max_items
+        self._items: list = []
+        self._last = 0.0
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def add(self, item: object) -> None:
+        with self._lock:
+            self._items.append(item)
+            due = len(self._items) >= self._max or time.monotonic() - self._last >= FLUSH_S
+            if not due and self._timer is None:  # a burst: whatever is held goes out shortly
+                self._timer = threading.Timer(FLUSH_S, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            items, self._items = self._items, []
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._last = time.monotonic()
+            if items:
+                self._send(items)
+
+
+class BackgroundJob(QObject):
+    """A cancellable job on a daemon thread; ``finished`` comes last, whatever happens."""
+
+    finished = Signal(bool)  # True if it was cancelled
+    failed = Signal(str)  # the job itself broke (not one file): shown once in the status bar
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.control = JobControl()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, name: str, target: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                target()
+            except Exception as e:
+                log.exception("%s failed", name)
+                self.failed.emit(f"{name} failed: {e}")
+            finally:
+                self.finished.emit(self.control.cancelled)
+
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self.control.cancel()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Join the thread (for shutdown); True if it ended."""
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        return not self.running
+
+
+def review_item(path: Path, id3v23_separator: str = "; ") -> ReviewItem:
+    """A new row for ``path`` with the tags it holds now; unreadable tags are not an error yet."""
+    try:
+        tags = read_tags(path, id3v23_separator)
+    except TagError:
+        return ReviewItem(path, title=path.stem)
+    return ReviewItem(path, list(tags.genres), tags.artist or tags.album_artist or "", tags.title or path.stem,
+                      tags.album or "")
+
+
+class ScanJob(BackgroundJob):
+    found = Signal(list)  # list[ReviewItem]
+
+    def run(self, roots: Iterable[Path], known: Callable[[Path], bool], id3v23_separator: str) -> None:
+        roots = list(roots)
+
+        def work() -> None:
+            batch = Batcher(self.found.emit)
+            for event in scan(roots):
+                if self.control.cancelled:
+                    break
+                if event.problem is not None:
+                    item = ReviewItem(event.path, title=event.path.name)
+                    item.failed(event.problem)
+                    batch.add(item)
+                elif not known(event.path):
+                    batch.add(review_item(event.path, id3v23_separator))
+            batch.flush()
+
+        self.start("scan", work)
+
+
+class AnalysisJob(BackgroundJob):
+    started_files = Signal(list)  # list[Path]
+    results = Signal(list)  # list[FileResult]
+    progress = Signal(object)  # Progress
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pipeline: AnalysisPipeline | None = None
+
+    def run(self, make_analyzer: Callable[[], Analyzer], paths: list[Path], depth: Depth) -> None:
+        def work() -> None:
+            analyzer = make_analyzer()  # loading the models takes a moment: never on the GUI thread
+            self._pipeline = AnalysisPipeline(analyzer, depth, self.control)
+            starts, results = Batcher(self.started_files.emit), Batcher(self.results.emit)
+            latest, sent_at = None, 0.0
+            for event in self._pipeline.events(paths):
+                if isinstance(event, FileStarted):
+                    starts.add(event.path)
+                elif isinstance(event, FileResult):
+                    starts.flush()
+                    results.add(event)
+                else:
+                    latest = event
+                    if time.monotonic() - sent_at >= FLUSH_S:
+                        self.progress.emit(event)
+                        sent_at = time.monotonic()
+            starts.flush()
+            results.flush()
+            if latest is not None and not self.control.cancelled:
+                self.progress.emit(latest)
+
+        self.start("analysis", work)
+
+    def prioritise(self, path: Path) -> bool:
+        """Analyse ``path`` next; False if no analysis is running to take it."""
+        if self._pipeline is None or not self.running:
+            return False
+        self._pipeline.prioritise(path)
+        return True
+
+
+class WriteJob(BackgroundJob):
+    """Writes go through GenreWriter, whose single writer thread means two never race."""
+
+    written = Signal(list)  # list[WriteResult]
+    batch_done = Signal(object)  # the journal's batch id, or None
+
+    def apply(self, writer: GenreWriter, requests: list[WriteRequest]) -> None:
+        self.start("write", lambda: self._report(writer.write(requests, "gui apply")))
+
+    def undo(self, writer: GenreWriter) -> None:
+        self.start("undo", lambda: self._report(writer.undo()))
+
+    def _report(self, results: Iterable[WriteResult]) -> None:
+        batch_id = None
+        batch = Batcher(self.written.emit, max_items=50)
+        for result in results:
+            batch_id = result.batch
+            batch.add(result)
+            # Between files, never inside one: what is not written stays planned in
+            # the journal, where `genre-tagger finish` can complete it.
+            if self.control.cancelled:
+                break
+        batch.flush()
+        self.batch_done.emit(batch_id)
