@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.scans: list[ScanJob] = []
         self.analysis: AnalysisJob | None = None
         self.writing: WriteJob | None = None
+        self._write_errors: list[str] = []  # this write job's failures, for its closing message
         self._after_scan: list[Callable[[], None]] = []
 
         self.setWindowTitle("Genre Tagger")
@@ -483,6 +484,7 @@ class MainWindow(QMainWindow):
         job.batch_done.connect(lambda batch: self._write_finished(batch, undo))
         job.finished.connect(lambda _: self._update_actions())
         self.writing = job
+        self._write_errors = []
         self.notify(message)
         start(job)
         self._update_actions()
@@ -495,14 +497,17 @@ class MainWindow(QMainWindow):
                 (item.undone if undo else item.written)(result)
             if result.failed or result.status == "skipped":
                 errors.append(f"{result.path.name}: {result.message or result.status}")
-        if errors:
-            self.notify(f"{len(errors)} file(s) not written; the last: {errors[-1]}")
+        self._write_errors += errors
         self._refresh([r.path for r in results])
 
     def _write_finished(self, batch: int | None, undo: bool) -> None:
         self.undo_action.setEnabled(Journal().last_batch(undoable=True) is not None)
-        if batch is not None:
-            self.notify(f"{'Undo' if undo else 'Apply'} finished (journal batch {batch})")
+        done = f"{'Undo' if undo else 'Apply'} finished (journal batch {batch})"
+        if self._write_errors:
+            errors = self._write_errors
+            self.notify(f"{done}; {len(errors)} file(s) not written, the last: {errors[-1]}")
+        elif batch is not None:
+            self.notify(done)
 
     # The single-file check.
 

@@ -1,0 +1,317 @@
+"""The desktop app, driven offscreen with pytest-qt on real files made in the test."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from tagger.review import ReviewItem, ReviewState
+from tagger.settings import Settings
+from tagger.tags import read_tags
+from ui.library import Column, Filter, LibraryModel
+from ui.main_window import MainWindow
+
+import tagfiles
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def window(qtbot, analyzer):
+    w = MainWindow(make_analyzer=lambda device: analyzer)
+    w.confirm = lambda question: True  # closing mid-work is confirmed, as a user would
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+def scanned(qtbot, window: MainWindow, paths: list[Path]) -> None:
+    window.add_paths(paths)
+    qtbot.waitUntil(lambda: not window.scans, timeout=WAIT_MS)
+
+
+def analysed(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.analysis is not None and not window.analysis.running, timeout=WAIT_MS)
+    qtbot.wait(50)  # the last queued signals
+
+
+def written(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.writing is not None and not window.writing.running, timeout=WAIT_MS)
+    qtbot.wait(50)
+
+
+def test_scanning_fills_the_table_with_the_files_tags(qtbot, window, tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / "music" / folder).mkdir(parents=True)
+    paths = [tagfiles.make(tmp_path / "music" / "a", "flac"), tagfiles.make(tmp_path / "music" / "b", "mp3-id3v24")]
+    (tmp_path / "music" / "notes.txt").write_text("not music")
+    scanned(qtbot, window, [tmp_path / "music"])
+    assert window.model.rowCount() == 2
+    items = {i.path: i for i in window.model.items}
+    assert set(items) == set(paths)
+    flac = items[paths[0]]
+    assert flac.state is ReviewState.NEW
+    assert (flac.artist, flac.title, flac.current_genres) == (read_tags(paths[0]).artist, read_tags(paths[0]).title,
+                                                              read_tags(paths[0]).genres)
+    row = window.model.row_of(paths[0])
+    assert window.model.index(row, Column.TITLE).data() == flac.title
+    scanned(qtbot, window, [tmp_path / "music"])  # scanning again adds nothing twice
+    assert window.model.rowCount() == 2
+
+
+def test_analysis_fills_rows_and_progress(qtbot, window, make_audio):
+    paths = [make_audio(f"song{i}.flac", seconds=6.0) for i in range(3)]
+    scanned(qtbot, window, paths)
+    window.analyse_all()
+    assert window.progress.isVisible() and window.cancel_button.isVisible()
+    analysed(qtbot, window)
+    assert [window.model.item(p).state for p in paths] == [ReviewState.SUGGESTED] * 3
+    assert all(window.model.item(p).analysis.genres for p in paths)
+    assert window.progress.value() == window.progress.maximum() == 3
+    assert window.progress_label.text().startswith("3 / 3 files")
+    row = window.model.row_of(paths[0])
+    assert window.model.index(row, Column.CONFIDENCE).data().endswith("%")
+    window.table.selectRow(row)
+    assert "Analysed 2 of 2 segments (fast)" in window.detail.state.text()
+    assert window.detail.view.timeline._analysis is window.model.item(paths[0]).analysis
+
+
+def test_cancel_stops_analysis_within_a_second(qtbot, window, make_audio):
+    paths = [make_audio(f"long{i}.flac", seconds=60.0, rate=16000, channels=1) for i in range(12)]
+    scanned(qtbot, window, paths)
+    window.settings.depth = "full"
+    window.analyse_all()
+    qtbot.waitUntil(lambda: any(i.state is ReviewState.ANALYSING for i in window.model.items), timeout=WAIT_MS)
+    started = time.perf_counter()
+    window.cancel_action.trigger()
+    qtbot.waitUntil(lambda: not window.analysis.running, timeout=5000)
+    assert time.perf_counter() - started < 1.0
+    qtbot.wait(50)
+    states = [i.state for i in window.model.items]
+    assert ReviewState.ANALYSING not in states  # interrupted rows go back to where they were
+    assert states.count(ReviewState.SUGGESTED) < len(paths)
+    assert window.progress_label.text() == "Analysis cancelled"
+
+
+def test_edit_accept_apply_and_undo_round_trip(qtbot, window, tmp_path):
+    mp3 = tagfiles.make(tmp_path, "mp3-id3v23")
+    flac = tagfiles.make(tmp_path, "flac")
+    before = {p: (read_tags(p).genres, tagfiles.other_tags(p), p.stat().st_size) for p in (mp3, flac)}
+    scanned(qtbot, window, [tmp_path])
+    window.analyse_all()
+    analysed(qtbot, window)
+    items = [window.model.item(mp3), window.model.item(flac)]
+    window.set_genres(items, ["Jazz", "Bossa Nova"])
+    assert all(i.state is ReviewState.EDITED for i in items)
+    window.select_paths([mp3, flac])
+    window.accept_action.trigger()
+    assert all(i.state is ReviewState.ACCEPTED for i in items)
+    assert window.model.index(window.model.row_of(mp3), Column.STATUS).data() == "accepted (edited)"
+    assert (tmp_path / mp3.name).stat().st_size == before[mp3][2]  # nothing written before Apply
+
+    window.apply_action.trigger()
+    written(qtbot, window)
+    for path in (mp3, flac):
+        assert read_tags(path).genres == ["Jazz", "Bossa Nova"]
+        assert tagfiles.other_tags(path) == before[path][1]
+        assert window.model.item(path).state is ReviewState.WRITTEN
+        assert window.model.item(path).current_genres == ["Jazz", "Bossa Nova"]
+    assert window.undo_action.isEnabled()
+
+    window.undo_action.trigger()
+    written(qtbot, window)
+    for path in (mp3, flac):
+        assert read_tags(path).genres == before[path][0]
+        assert tagfiles.other_tags(path) == before[path][1]
+        assert window.model.item(path).current_genres == before[path][0]
+
+
+def test_merge_mode_adds_to_the_files_genres(qtbot, window, tmp_path):
+    flac = tagfiles.make(tmp_path, "flac")
+    old = read_tags(flac).genres
+    assert old
+    scanned(qtbot, window, [flac])
+    item = window.model.item(flac)
+    window.set_genres([item], ["Ambient"])
+    item.accept()
+    window.mode.setCurrentText("merge")
+    window.apply_accepted()
+    written(qtbot, window)
+    assert read_tags(flac).genres == [*old, "Ambient"]
+
+
+def test_accept_above_a_confidence_and_reject(qtbot, window, demo_analysis):
+    confident, unsure = ReviewItem(Path("/x/a.flac")), ReviewItem(Path("/x/b.flac"))
+    window.model.add([confident, unsure])
+    for item, confidence in ((confident, 0.9), (unsure, 0.3)):
+        item.analysis = with_confidence(demo_analysis, confidence)
+        item.proposed, item.state = ["Rock"], ReviewState.SUGGESTED
+    assert window.accept_above(0.7) == 1
+    assert (confident.state, unsure.state) == (ReviewState.ACCEPTED, ReviewState.SUGGESTED)
+    window.select_paths([unsure.path])
+    window.reject_action.trigger()
+    assert unsure.state is ReviewState.REJECTED
+
+
+def test_dropping_one_file_checks_it_at_once(qtbot, window, make_audio):
+    path = make_audio("dropped.flac", seconds=5.0)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(QPointF(QPoint(100, 100)), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    assert drop.isAccepted()
+    qtbot.waitUntil(lambda: path in window.cards, timeout=WAIT_MS)
+    card = window.cards[path]
+    qtbot.waitUntil(lambda: window.model.item(path) is not None
+                    and window.model.item(path).state is ReviewState.SUGGESTED, timeout=WAIT_MS)
+    qtbot.wait(50)
+    assert card.isVisible()
+    assert card.view.bars._genres and card.summary.text().startswith("Suggested")
+    if window.model.item(path).proposed:
+        card.apply_button.click()
+        written(qtbot, window)
+        assert read_tags(path).genres == window.model.item(path).proposed
+
+
+def test_dropping_a_folder_adds_it_to_the_library(qtbot, window, make_audio, tmp_path):
+    make_audio("folder/one.flac", seconds=2.0)
+    make_audio("folder/two.flac", seconds=2.0)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "folder"))])
+    window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2 and not window.scans, timeout=WAIT_MS)
+    assert not window.cards
+
+
+def test_a_broken_file_shows_an_error_row_and_the_batch_goes_on(qtbot, window, make_audio, tmp_path):
+    good = make_audio("good.flac", seconds=4.0)
+    bad = tmp_path / "broken.mp3"
+    bad.write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff" * 300)
+    scanned(qtbot, window, [good, bad])
+    window.analyse_all()
+    analysed(qtbot, window)
+    item = window.model.item(bad)
+    assert item.state is ReviewState.ERROR and item.error
+    row = window.model.row_of(bad)
+    assert window.model.index(row, Column.STATUS).data().startswith("error: ")
+    assert item.error in window.model.index(row, Column.STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    assert window.model.item(good).state is ReviewState.SUGGESTED
+    assert "could not be analysed" in window.statusBar().currentMessage()
+    window.filter_box.setCurrentText(Filter.ERRORS.value)
+    assert [window.model.item_at(r).path for r in range(window.model.rowCount())] == [bad]
+
+
+def test_settings_and_window_layout_persist(qtbot, analyzer):
+    first = MainWindow(make_analyzer=lambda device: analyzer)
+    qtbot.addWidget(first)
+    first.show()
+    first.set_settings(Settings(device="cpu", depth="full", max_genres=5, min_confidence=0.65, write_mode="merge",
+                                id3v23_separator=" / ", provenance=False))
+    first.resize(720, 560)  # inside the offscreen screen, which restoreGeometry clamps to
+    first.close()
+    second = MainWindow(make_analyzer=lambda device: analyzer)
+    qtbot.addWidget(second)
+    restored = second.settings
+    assert (restored.device, restored.depth, restored.max_genres, restored.min_confidence, restored.write_mode,
+            restored.id3v23_separator, restored.provenance) == ("cpu", "full", 5, 0.65, "merge", " / ", False)
+    assert second.mode.currentText() == "merge"
+    assert (second.width(), second.height()) == (720, 560)
+
+
+def test_a_damaged_settings_file_falls_back_to_defaults(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text('{"max_genres": 99, "device": "cpu", "write_mode": [1]')
+    assert Settings.load(path) == Settings()
+    path.write_text('{"max_genres": 99, "device": "cpu"}')
+    assert (Settings.load(path).device, Settings.load(path).max_genres) == ("cpu", Settings().max_genres)
+
+
+def test_closing_during_analysis_asks_then_stops(qtbot, analyzer, make_audio):
+    w = MainWindow(make_analyzer=lambda device: analyzer)
+    qtbot.addWidget(w)
+    w.show()
+    paths = [make_audio(f"long{i}.flac", seconds=60.0, rate=16000, channels=1) for i in range(6)]
+    scanned(qtbot, w, paths)
+    w.settings.depth = "full"
+    w.analyse_all()
+    questions = []
+    w.confirm = lambda question: questions.append(question) or False
+    assert not w.close() and w.analysis.running
+    w.confirm = lambda question: questions.append(question) or True
+    started = time.perf_counter()
+    assert w.close()
+    assert time.perf_counter() - started < 2.0 and not w.analysis.running
+    assert len(questions) == 2 and "analysis" in questions[0]
+
+
+@pytest.fixture(scope="module")
+def demo_analysis(analyzer):
+    from tagger.resources import samples_dir
+
+    return analyzer.analyse(next(p for p in samples_dir().iterdir() if p.suffix == ".ogg"))
+
+
+def with_confidence(analysis, confidence: float):
+    """A real analysis whose top genre is Rock at ``confidence``."""
+    from dataclasses import replace
+
+    from tagger.genres import GenreSuggestion
+
+    return replace(analysis, genres=[GenreSuggestion("Rock", "Rock", confidence)])
+
+
+def test_sorting_and_filtering_the_model(qtbot, demo_analysis):
+    model = LibraryModel(low_confidence=0.5)
+    items = [ReviewItem(Path(f"/m/{n}.flac"), current_genres=g, artist=a, title=n)
+             for n, a, g in [("b", "Zed", []), ("a", "amy", ["Rock"]), ("c", "Bob", ["Jazz"])]]
+    model.add(items)
+    items[0].analysis, items[0].proposed = with_confidence(demo_analysis, 0.9), ["Rock"]
+    items[1].analysis, items[1].proposed = with_confidence(demo_analysis, 0.2), ["rock"]
+    items[2].state, items[2].error = ReviewState.ERROR, "broken"
+
+    def shown() -> list[str]:
+        return [model.item_at(r).title for r in range(model.rowCount())]
+
+    model.sort(Column.ARTIST, Qt.SortOrder.AscendingOrder)
+    assert shown() == ["a", "c", "b"]  # case-insensitive
+    model.sort(Column.CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    assert shown() == ["b", "a", "c"]
+    model.set_filter(Filter.NO_GENRES)
+    assert shown() == ["b"]
+    model.set_filter(Filter.DIFFERS)
+    assert shown() == ["b"]  # "rock" against "Rock" is no difference
+    model.set_filter(Filter.LOW_CONFIDENCE)
+    assert shown() == ["a"]
+    model.set_filter(Filter.ERRORS)
+    assert shown() == ["c"]
+    model.set_filter(Filter.ALL, "ZED")
+    assert shown() == ["b"]
+    model.sort(-1)
+    model.set_filter(Filter.ALL, "")
+    assert shown() == ["b", "a", "c"]
+
+
+def test_unicode_paths_and_read_only_files(qtbot, window, tmp_path):
+    folder = tmp_path / "Sigur Rós — Ágætis byrjun"
+    folder.mkdir()
+    path = shutil.copy(tagfiles.make(tmp_path, "ogg-vorbis"), folder / "Svefn-g-englar ♫.ogg")
+    Path(path).chmod(0o444)
+    scanned(qtbot, window, [folder])
+    item = window.model.item(Path(path))
+    assert item is not None
+    size_before = Path(path).stat().st_size
+    window.set_genres([item], ["Post-Rock"])
+    item.accept()
+    window.apply_accepted()
+    written(qtbot, window)
+    assert item.state is ReviewState.ERROR and item.error == "the file is read-only"
+    assert Path(path).stat().st_size == size_before and read_tags(path).genres == item.current_genres
+    assert "not written" in window.statusBar().currentMessage()
