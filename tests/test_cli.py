@@ -135,3 +135,14 @@ def test_console_script_is_installed():
         [sys.executable, "-m", "tagger.cli", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("genre-tagger 0.1.0")
+
+
+def test_without_a_display_the_app_explains_instead_of_crashing(monkeypatch, capsys):
+    from tagger import cli
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert cli.main([]) == cli.EXIT_USAGE
+    assert "no display" in capsys.readouterr().err
+    assert cli.main(["gui", "somewhere"]) == cli.EXIT_USAGE
