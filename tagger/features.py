@@ -59,11 +59,7 @@ class LogMel:
 
     @cached_property
     def _mel_basis(self) -> np.ndarray:
-        from librosa.filters import mel
-
-        fe = self.front_end
-        basis = mel(sr=fe.sample_rate, n_fft=fe.n_fft, n_mels=fe.n_mels, fmin=fe.fmin, fmax=fe.fmax)
-        return np.ascontiguousarray(basis.T.astype(np.float32))
+        return np.ascontiguousarray(mel_filter_bank(self.front_end).T)
 
     def mel_power(self, audio: np.ndarray) -> np.ndarray:
         """Mel power spectrogram ``[frames, n_mels]`` of uncentred frames of ``audio``."""
@@ -77,6 +73,36 @@ class LogMel:
         """``[n_patches, patch_frames, n_mels]`` compressed log-mel patches."""
         mel = self.mel_power(audio)[: n_patches * self.front_end.patch_frames]
         return compress(mel).reshape(n_patches, self.front_end.patch_frames, self.front_end.n_mels)
+
+
+def slaney_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale (Auditory Toolbox): linear to 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, np.float64)
+    linear = hz / (200.0 / 3)
+    log_step = np.log(6.4) / 27.0
+    return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / log_step, linear)
+
+
+def slaney_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, np.float64)
+    log_step = np.log(6.4) / 27.0
+    return np.where(mel >= 15.0, 1000.0 * np.exp(log_step * (mel - 15.0)), mel * (200.0 / 3))
+
+
+def mel_filter_bank(fe: FrontEnd) -> np.ndarray:
+    """``[n_mels, n_fft // 2 + 1]`` triangular filters, equally spaced on Slaney's mel
+    scale from fmin to fmax, each scaled to unit area (Slaney normalisation); the
+    same bank as librosa.filters.mel's defaults, without importing librosa and scipy
+    (1.6 s) on the way to the first result."""
+    fft_hz = np.linspace(0.0, fe.sample_rate / 2, fe.n_fft // 2 + 1)
+    edges_hz = slaney_hz(np.linspace(slaney_mel(fe.fmin), slaney_mel(fe.fmax), fe.n_mels + 2))
+    widths = np.diff(edges_hz)
+    offsets = edges_hz[:, None] - fft_hz[None, :]
+    rising = -offsets[:-2] / widths[:-1, None]
+    falling = offsets[2:] / widths[1:, None]
+    bank = np.maximum(0.0, np.minimum(rising, falling))
+    bank *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, None]
+    return bank.astype(np.float32)
 
 
 def compress(mel: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@ import librosa
 import numpy as np
 import pytest
 
-from tagger.features import FrontEnd, LogMel, compress
+from tagger.features import FrontEnd, LogMel, compress, mel_filter_bank
 
 from conftest import tone
 
@@ -10,6 +10,12 @@ from conftest import tone
 @pytest.fixture(scope="module")
 def log_mel():
     return LogMel(FrontEnd())
+
+
+def test_mel_filter_bank_matches_librosa():
+    fe = FrontEnd()
+    reference = librosa.filters.mel(sr=fe.sample_rate, n_fft=fe.n_fft, n_mels=fe.n_mels, fmin=fe.fmin, fmax=fe.fmax)
+    np.testing.assert_allclose(mel_filter_bank(fe), reference, rtol=1e-5, atol=1e-8)
 
 
 def test_mel_power_matches_librosa_reference(log_mel):
