@@ -237,7 +237,7 @@ class Analyzer:
             return job
         for chunk in self.decode(job, control):
             job.sent()
-            self.infer([chunk], INFERENCE_BATCH)
+            self.infer([chunk], INFERENCE_BATCH, control)
         job.decoded()
         return self.finish(job)
 
@@ -303,12 +303,17 @@ class Analyzer:
         finally:
             job.reader.close()
 
-    def infer(self, chunks: list[PatchChunk], batch_patches: int) -> list[FileJob]:
+    def infer(self, chunks: list[PatchChunk], batch_patches: int, control: JobControl | None = None) -> list[FileJob]:
         """Stage 3: run the models over the patches of several chunks (of one file or
-        many) in batches of ``batch_patches``; returns the jobs this completed."""
+        many) in batches of ``batch_patches``; returns the jobs this completed. A
+        cancel takes effect between batches."""
         patches = np.concatenate([c.patches for c in chunks]) if len(chunks) > 1 else chunks[0].patches
         started = time.perf_counter()
-        runs = [self.models.run(patches[i: i + batch_patches]) for i in range(0, len(patches), batch_patches)]
+        runs = []
+        for first in range(0, len(patches), batch_patches):
+            if control is not None and control.cancelled:
+                raise Cancelled(chunks[0].job.path)
+            runs.append(self.models.run(patches[first: first + batch_patches]))
         outputs = {
             name: ModelOutput(np.concatenate([r[name].probabilities for r in runs]),
                               np.concatenate([r[name].embeddings for r in runs]))

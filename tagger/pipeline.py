@@ -110,8 +110,9 @@ class AnalysisPipeline:
         self._work_ready = threading.Condition()
         self._source_done = False
         self._slots = threading.Semaphore(self.config.max_in_flight)
-        # Chunks of files that started earlier, and of prioritised files, go first.
-        self._patches: queue.PriorityQueue[tuple[int, int, PatchChunk | None]] = queue.PriorityQueue(
+        # Prioritised files' chunks go first, then each file's in input order, so
+        # files finish one after another instead of all together at the end.
+        self._patches: queue.PriorityQueue[tuple[int, int, int, PatchChunk | None]] = queue.PriorityQueue(
             maxsize=max(4, 2 * self.config.inference_threads * -(-self.config.batch_patches // PATCHES_PER_REGION))
         )
         self._order = itertools.count()
@@ -240,7 +241,7 @@ class AnalysisPipeline:
                 last = self._decoders_left == 0
             if last:  # after every chunk, so inference drains the queue before it stops
                 for _ in range(self.config.inference_threads):
-                    self._put_chunk(2, None)
+                    self._put_chunk((2, 0), None)
 
     def _decode_one(self, admitted: _Admitted) -> None:
         item, seq = admitted.item, admitted.seq
@@ -266,7 +267,7 @@ class AnalysisPipeline:
         chunks = self.analyzer.decode(job, self.control)
         try:
             for chunk in chunks:
-                if not self._put_chunk(1 if seq is not None else 0, chunk):
+                if not self._put_chunk((0, 0) if seq is None else (1, seq), chunk):
                     raise Cancelled(path)
                 job.sent()
         except AudioError as e:
@@ -283,8 +284,8 @@ class AnalysisPipeline:
         if job.decoded(error):
             self._complete(job)
 
-    def _put_chunk(self, priority: int, chunk: PatchChunk | None) -> bool:
-        entry = (priority, next(self._order), chunk)
+    def _put_chunk(self, rank: tuple[int, int], chunk: PatchChunk | None) -> bool:
+        entry = (*rank, next(self._order), chunk)
         while True:
             try:
                 self._patches.put(entry, timeout=POLL_S)
@@ -297,7 +298,7 @@ class AnalysisPipeline:
         try:
             while True:
                 try:
-                    _, _, chunk = self._patches.get(timeout=POLL_S)
+                    *_, chunk = self._patches.get(timeout=POLL_S)
                 except queue.Empty:
                     if self._stopped:
                         return
@@ -310,11 +311,11 @@ class AnalysisPipeline:
                         entry = self._patches.get_nowait()
                     except queue.Empty:
                         break
-                    if entry[2] is None:
+                    if entry[-1] is None:
                         self._patches.put(entry)  # an end marker: leave it for later
                         break
-                    batch.append(entry[2])
-                    size += len(entry[2].patches)
+                    batch.append(entry[-1])
+                    size += len(entry[-1].patches)
                 if self._stopped:
                     continue
                 self._infer(batch)
@@ -327,7 +328,9 @@ class AnalysisPipeline:
 
     def _infer(self, batch: list[PatchChunk]) -> None:
         try:
-            completed = self.analyzer.infer(batch, self.config.batch_patches)
+            completed = self.analyzer.infer(batch, self.config.batch_patches, self.control)
+        except Cancelled:
+            return  # the run is over; these files report nothing
         except Exception as e:  # onnxruntime failing on one batch fails its files, not the run
             log.exception("inference failed")
             completed = []
