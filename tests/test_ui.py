@@ -74,12 +74,20 @@ def test_analysis_fills_rows_and_progress(qtbot, window, make_audio):
     assert [window.model.item(p).state for p in paths] == [ReviewState.SUGGESTED] * 3
     assert all(window.model.item(p).analysis.genres for p in paths)
     assert window.progress.value() == window.progress.maximum() == 3
-    assert window.progress_label.text().startswith("3 / 3 files")
+    assert window.progress_label.text().startswith("Analysed 3 files in ")
     row = window.model.row_of(paths[0])
     assert window.model.index(row, Column.CONFIDENCE).data().endswith("%")
     window.table.selectRow(row)
     assert "Analysed 2 of 2 segments (fast)" in window.detail.state.text()
     assert window.detail.view.timeline._analysis is window.model.item(paths[0]).analysis
+
+
+def test_progress_text_gives_count_rate_and_time_left():
+    from tagger.pipeline import Progress
+    from ui.main_window import progress_text
+
+    assert progress_text(Progress(1, 0, 0, 3, 2.0)) == "1 / 3 files · 0.5 files/s · 0:04 left"
+    assert progress_text(Progress(10, 1, 0, None, 4.0)) == "10 / ? files · 2.5 files/s"
 
 
 def test_cancel_stops_analysis_within_a_second(qtbot, window, make_audio):
@@ -315,3 +323,21 @@ def test_unicode_paths_and_read_only_files(qtbot, window, tmp_path):
     assert item.state is ReviewState.ERROR and item.error == "the file is read-only"
     assert Path(path).stat().st_size == size_before and read_tags(path).genres == item.current_genres
     assert "not written" in window.statusBar().currentMessage()
+
+
+def test_emitting_signals_keeps_python_objects_alive(qtbot):
+    # PySide6 6.12.0 dropped a reference to True on every emit(); under Python < 3.12
+    # the app aborted after a few thousand signals. The workers emit one per batch.
+    import sys
+
+    from ui.workers import ScanJob
+
+    job = ScanJob()
+    received = []
+    job.found.connect(received.append)
+    before = sys.getrefcount(True)
+    for _ in range(500):
+        job.found.emit([])
+    # Other threads move the count a little; the bug took one per emit.
+    assert sys.getrefcount(True) > before - 100
+    assert len(received) == 500

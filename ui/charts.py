@@ -7,7 +7,7 @@ theme; within a track, a genre has the same colour in every view.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from tagger.analysis import Analysis, Segment
@@ -27,9 +27,9 @@ def genre_colours(analysis: Analysis) -> dict[str, QColor]:
     return {g.genre: PALETTE[i % len(PALETTE)] for i, g in enumerate(analysis.genres)}
 
 
-def confidence_fill(palette: QPalette, confidence: float | None) -> QColor:
-    """The highlight colour, stronger for a more confident genre; a person's own pick is plain."""
-    colour = QColor(palette.color(QPalette.ColorRole.Highlight))
+def confidence_fill(base: QColor, confidence: float | None) -> QColor:
+    """``base`` stronger for a more confident genre; a person's own pick is plain."""
+    colour = QColor(base)
     colour.setAlphaF(0.25 if confidence is None else 0.2 + 0.8 * confidence)
     return colour
 
@@ -60,9 +60,15 @@ class ChipDelegate(QStyledItemDelegate):
         metrics = QFontMetrics(option.font)
         rect = option.rect.adjusted(2, 3, -2, -3)
         x = rect.left()
-        text_colour = option.palette.color(QPalette.ColorRole.Text)
-        if option.state & QStyle.StateFlag.State_Selected:
-            text_colour = option.palette.color(QPalette.ColorRole.HighlightedText)
+        # On a selected row the chips are drawn in the selection's text colour, so they
+        # stand out from the highlight behind them.
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        text_colour = option.palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        chip_colour = option.palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight)
+        outline = QColor(chip_colour)
+        outline.setAlphaF(0.6)
         for genre in item.proposed:
             confidence = item.confidence_of(genre)
             label = chip_label(genre, confidence)
@@ -73,9 +79,10 @@ class ChipDelegate(QStyledItemDelegate):
                                  Qt.AlignmentFlag.AlignVCenter, "…")
                 break
             chip = QRectF(x, rect.top(), width, rect.height())
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(confidence_fill(option.palette, confidence))
-            painter.drawRoundedRect(chip, rect.height() / 2, rect.height() / 2)
+            painter.setPen(outline)  # even a faint, unsure chip keeps its shape
+            painter.setBrush(confidence_fill(chip_colour, confidence) if not selected
+                             else confidence_fill(chip_colour, 0.1 * (confidence or 0.0)))
+            painter.drawRoundedRect(chip.adjusted(0.5, 0.5, -0.5, -0.5), rect.height() / 2, rect.height() / 2)
             painter.setPen(text_colour)
             painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, label)
             x += width + self.GAP
@@ -129,7 +136,8 @@ class ConfidenceBars(QWidget):
 
 class Timeline(QWidget):
     """The track from start to end, each analysed segment coloured by its top genre,
-    so a user sees which parts of the track point where. Click a segment to pick it."""
+    so a user sees which parts of the track point where; hatched parts were not
+    analysed. Click a segment to pick it."""
 
     segment_clicked = Signal(object)  # Segment
 
@@ -172,7 +180,10 @@ class Timeline(QWidget):
         painter = QPainter(self)
         palette = self.palette()
         bar_top, bar_height = 4.0, float(self.fontMetrics().height() + 8)
+        # Hatched: the parts of the track no analysed segment covers (intro, outro, skipped).
         painter.fillRect(QRectF(4, bar_top, self.width() - 8, bar_height), palette.color(QPalette.ColorRole.AlternateBase))
+        painter.fillRect(QRectF(4, bar_top, self.width() - 8, bar_height),
+                         QBrush(palette.color(QPalette.ColorRole.Mid), Qt.BrushStyle.BDiagPattern))
         if self._analysis is None or not self._analysis.segments:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -23,13 +24,14 @@ ItemRole = Qt.ItemDataRole.UserRole + 1
 
 
 class Column(int, Enum):
+    # What a reviewer compares sits together, left of what identifies the file further.
     STATUS = 0
     ARTIST = 1
     TITLE = 2
-    ALBUM = 3
-    CURRENT = 4
-    SUGGESTED = 5
-    CONFIDENCE = 6
+    CURRENT = 3
+    SUGGESTED = 4
+    CONFIDENCE = 5
+    ALBUM = 6
     PATH = 7
 
     @property
@@ -60,7 +62,10 @@ STATE_TINTS = {
 }
 
 
-def genre_set(genres: Iterable[str]) -> frozenset[str]:
+@lru_cache(maxsize=65536)
+def genre_set(genres: tuple[str, ...]) -> frozenset[str]:
+    """Genres compared as a set, ignoring case and spacing; a library repeats few
+    combinations, so the cache spares the "differs" filter most of its work."""
     return frozenset(normalise_name(g) for g in genres)
 
 
@@ -85,6 +90,7 @@ class LibraryModel(QAbstractTableModel):
         super().__init__(parent)
         self.items: list[ReviewItem] = []
         self._index_of: dict[Path, int] = {}
+        self._filtered: list[int] = []  # item indices that pass the filter, in found order
         self._order: list[int] = []
         self._row_of: list[int] = []  # item index -> visible row, or -1
         self._filter = Filter.ALL
@@ -146,7 +152,7 @@ class LibraryModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by ``column``; -1 restores the order the files were found in."""
         self._sort = (Column(column), order) if column >= 0 else None
-        self._relayout()
+        self._relayout(refilter=False)
 
     # The app's interface.
 
@@ -164,6 +170,7 @@ class LibraryModel(QAbstractTableModel):
         if visible:
             first = len(self._order)
             self.beginInsertRows(QModelIndex(), first, first + len(visible) - 1)
+            self._filtered.extend(visible)
             for row, i in enumerate(visible, first):
                 self._order.append(i)
                 self._row_of[i] = row
@@ -203,7 +210,7 @@ class LibraryModel(QAbstractTableModel):
         kind = self._filter
         if kind is Filter.NO_GENRES and item.current_genres:
             return False
-        if kind is Filter.DIFFERS and (not item.proposed or genre_set(item.proposed) == genre_set(item.current_genres)):
+        if kind is Filter.DIFFERS and (not item.proposed or genre_set(tuple(item.proposed)) == genre_set(tuple(item.current_genres))):
             return False
         if kind is Filter.LOW_CONFIDENCE and (item.top_confidence is None or item.top_confidence >= self.low_confidence):
             return False
@@ -214,11 +221,14 @@ class LibraryModel(QAbstractTableModel):
             return self._search in haystack
         return True
 
-    def _relayout(self) -> None:
+    def _relayout(self, refilter: bool = True) -> None:
+        """Filter (unless only the sort changed), sort, and move the rows in one layout change."""
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         held = [(p, self._order[p.row()]) for p in persistent]
-        order = [i for i, item in enumerate(self.items) if self._passes(item)]
+        if refilter:
+            self._filtered = [i for i, item in enumerate(self.items) if self._passes(item)]
+        order = list(self._filtered)
         if self._sort is not None:
             column, direction = self._sort
             key = sort_key(column)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -38,6 +39,17 @@ log = logging.getLogger(__name__)
 STATUS_MESSAGE_MS = 8000
 
 
+def keep_out_of_garbage_collection() -> None:
+    """Exempt the objects alive now (rows, analyses) from future full collections.
+
+    A full collection holds the GIL while it walks every tracked object; with 2,000
+    analyses in memory that is over 100 ms, during which the GUI thread cannot run
+    (benchmarks/gui_responsiveness.py). Rows and analyses hold no reference cycles,
+    so reference counting still frees them when they are dropped.
+    """
+    gc.freeze()
+
+
 def format_duration(seconds: float) -> str:
     minutes, seconds = divmod(int(seconds + 0.5), 60)
     hours, minutes = divmod(minutes, 60)
@@ -65,6 +77,7 @@ class MainWindow(QMainWindow):
         self.cards: dict[Path, CheckCard] = {}
         self.scans: list[ScanJob] = []
         self.analysis: AnalysisJob | None = None
+        self._last_progress: Progress | None = None
         self.writing: WriteJob | None = None
         self._write_errors: list[str] = []  # this write job's failures, for its closing message
         self._after_scan: list[Callable[[], None]] = []
@@ -87,8 +100,8 @@ class MainWindow(QMainWindow):
         self.table.setItemDelegateForColumn(Column.SUGGESTED, ChipDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in {Column.STATUS: 110, Column.ARTIST: 150, Column.TITLE: 200, Column.ALBUM: 150,
-                              Column.CURRENT: 150, Column.SUGGESTED: 280, Column.CONFIDENCE: 90}.items():
+        for column, width in {Column.STATUS: 90, Column.ARTIST: 130, Column.TITLE: 160, Column.CURRENT: 130,
+                              Column.SUGGESTED: 230, Column.CONFIDENCE: 85, Column.ALBUM: 140}.items():
             header.resizeSection(column, width)
         header.setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda _: self.edit_selected())
@@ -100,6 +113,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName("detail")
         dock.setWidget(self.detail)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
         self.detail_dock = dock
 
         self._build_actions()
@@ -283,8 +297,10 @@ class MainWindow(QMainWindow):
         self.apply_action.setEnabled(not writing and any(i.state is ReviewState.ACCEPTED for i in self.model.items))
         self.undo_action.setEnabled(not writing and self.undo_action.isEnabled())
         states = [i.state for i in self.model.items]
-        self.counts.setText(f"{len(states)} files · {states.count(ReviewState.SUGGESTED)} suggested · "
-                            f"{states.count(ReviewState.ACCEPTED)} accepted · {states.count(ReviewState.ERROR)} errors")
+        shown = [ReviewState.SUGGESTED, ReviewState.EDITED, ReviewState.ACCEPTED, ReviewState.WRITTEN,
+                 ReviewState.ERROR]
+        self.counts.setText(" · ".join([f"{len(states)} files"] + [
+            f"{states.count(s)} {'errors' if s is ReviewState.ERROR else s.value}" for s in shown]))
 
     def notify(self, message: str) -> None:
         self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
@@ -315,6 +331,7 @@ class MainWindow(QMainWindow):
 
     def _found(self, items: list[ReviewItem]) -> None:
         self.model.add(items)
+        keep_out_of_garbage_collection()
         self._update_actions()
 
     def _scan_finished(self, job: ScanJob, then: Callable[[], None] | None, cancelled: bool) -> None:
@@ -355,6 +372,7 @@ class MainWindow(QMainWindow):
         job.failed.connect(self.notify)
         job.finished.connect(self._analysis_finished)
         self.analysis = job
+        self._last_progress = None
         self.progress.setRange(0, len(paths))
         self.progress.setValue(0)
         self.progress_label.setText(f"Analysing {len(paths)} files…")
@@ -383,9 +401,11 @@ class MainWindow(QMainWindow):
                 errors.append(f"{result.path.name}: {result.error}")
         if errors:
             self.notify(f"{len(errors)} file(s) could not be analysed; the last: {errors[-1]}")
+        keep_out_of_garbage_collection()
         self._refresh([r.path for r in results])
 
     def _analysis_progress(self, progress: Progress) -> None:
+        self._last_progress = progress
         if progress.total is not None:
             self.progress.setMaximum(progress.total)
         self.progress.setValue(progress.finished)
@@ -399,8 +419,12 @@ class MainWindow(QMainWindow):
         self._refresh([i.path for i in interrupted])
         for widget in (self.progress, self.cancel_button):
             widget.hide()
+        last = self._last_progress
         if cancelled:
             self.progress_label.setText("Analysis cancelled")
+        elif last is not None:
+            self.progress_label.setText(f"Analysed {last.finished} files in {format_duration(last.elapsed_s)}"
+                                        + (f", {last.failed} failed" if last.failed else ""))
         self._update_actions()
 
     def cancel_work(self) -> None:
