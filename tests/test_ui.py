@@ -234,6 +234,24 @@ def test_settings_and_window_layout_persist(qtbot, analyzer):
     assert (second.width(), second.height()) == (720, 560)
 
 
+def test_new_thresholds_re_pick_suggestions_without_analysing_again(qtbot, window, demo_analysis):
+    from dataclasses import replace
+
+    from tagger.genres import GenreSuggestion
+
+    analysis = replace(demo_analysis, genres=[GenreSuggestion(g, g, c)
+                                              for g, c in [("Rock", 0.8), ("Jazz", 0.6), ("Folk", 0.3)]])
+    item = ReviewItem(Path("/x/song.flac"))
+    window.model.add([item])
+    item.analysed(analysis, window.settings.min_confidence, window.settings.max_genres)
+    assert item.proposed == ["Rock", "Jazz"]
+    window.set_settings(replace(window.settings, min_confidence=0.25))
+    assert item.proposed == ["Rock", "Jazz", "Folk"]
+    window.set_settings(replace(window.settings, max_genres=1))
+    assert item.proposed == ["Rock"]
+    assert window.analysis is None  # no inference ran
+
+
 def test_a_damaged_settings_file_falls_back_to_defaults(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text('{"max_genres": 99, "device": "cpu", "write_mode": [1]')

@@ -579,10 +579,17 @@ class MainWindow(QMainWindow):
         if settings.device != self.settings.device:
             with self._analyzer_lock:
                 self._analyzer = None
+        rethreshold = (settings.min_confidence, settings.max_genres) != (self.settings.min_confidence,
+                                                                         self.settings.max_genres)
         self.settings = settings
         self.model.low_confidence = settings.min_confidence
         self.mode.setCurrentText(settings.write_mode)
         settings.save()
+        if rethreshold:  # new thresholds re-pick the proposals from the analyses in hand
+            changed = [i for i in self.model.items if i.analysis is not None and i.state is ReviewState.SUGGESTED]
+            for item in changed:
+                item.analysed(item.analysis, settings.min_confidence, settings.max_genres)
+            self._refresh([i.path for i in changed])
 
     # Filters.
 
