@@ -172,6 +172,13 @@ class FileJob:
             self.inference_s += inference_s
             return self._complete()
 
+    def failed_chunk(self, chunk: PatchChunk, error: str) -> bool:
+        """A chunk that inference could not run fails the file; True if that completed it."""
+        with self._lock:
+            self._outputs[chunk.index] = (chunk.starts, {})
+            self.error = self.error or error
+            return self._complete()
+
     def decoded(self, error: str | None = None) -> bool:
         """Decoding ended, cleanly or with ``error``; True if that completed the file."""
         with self._lock:
@@ -184,6 +191,8 @@ class FileJob:
 
     def raw(self) -> RawAnalysis:
         chunks = [self._outputs[i] for i in sorted(self._outputs)]
+        if self.error is not None or any(not outputs for _, outputs in chunks):
+            raise RuntimeError(f"{self.path} is not completely analysed")  # never cache a partial analysis
         starts = [s for chunk_starts, _ in chunks for s in chunk_starts]
         names = chunks[0][1].keys() if chunks else ()
         return RawAnalysis(

@@ -91,6 +91,14 @@ class Progress:
 PipelineEvent = FileStarted | FileResult | Progress
 
 
+def item_path(item: Path | ScanEvent) -> Path:
+    return item.path if isinstance(item, ScanEvent) else item
+
+
+# Stands in for the result of an input item that was analysed earlier, prioritised.
+_SKIPPED = object()
+
+
 @dataclass(frozen=True)
 class _Admitted:
     item: Path | ScanEvent
@@ -117,7 +125,8 @@ class AnalysisPipeline:
         )
         self._order = itertools.count()
         self._out: queue.SimpleQueue[tuple[int | None, FileStarted | FileResult | None]] = queue.SimpleQueue()
-        self._decoders_left = self.config.decoders
+        self._decoders_left = self.config.decoders  # guarded by _work_ready
+        self._prioritised: set[Path] = set()  # guarded by _work_ready
         self._inference_left = self.config.inference_threads
         self._count_lock = threading.Lock()
 
@@ -125,18 +134,24 @@ class AnalysisPipeline:
     def _stopped(self) -> bool:
         return self.control.cancelled
 
-    def prioritise(self, path: Path) -> None:
-        """Analyse ``path`` next, ahead of everything queued; it may be outside the input."""
+    def prioritise(self, path: Path) -> bool:
+        """Analyse ``path`` next, ahead of everything queued; it may be outside the
+        input. False if the run can no longer take it (cancelled, or every file has
+        been decoded): start another run for it then."""
         with self._work_ready:
+            if self._stopped or self._decoders_left == 0:
+                return False
             for admitted in list(self._work):
-                item_path = admitted.item.path if isinstance(admitted.item, ScanEvent) else admitted.item
-                if item_path == path:
+                if item_path(admitted.item) == path:
                     self._work.remove(admitted)
-                    self._work.appendleft(_Admitted(admitted.item, admitted.seq))
+                    self._work.appendleft(admitted)
                     break
             else:
+                # Its own place in the input, if still to come, is skipped when reached.
+                self._prioritised.add(path)
                 self._work.appendleft(_Admitted(path, None))
             self._work_ready.notify()
+            return True
 
     def results(self, items: Iterable[Path | ScanEvent],
                 on_start: Callable[[Path], None] | None = None) -> Iterator[FileResult]:
@@ -188,6 +203,8 @@ class AnalysisPipeline:
                 for seq, result in ready:
                     if seq is not None:
                         self._slots.release()
+                    if result is _SKIPPED:
+                        continue
                     finished += 1
                     failed += not result.ok
                     cached += bool(result.analysis and result.analysis.cached)
@@ -220,35 +237,45 @@ class AnalysisPipeline:
                 self._source_done = True
                 self._work_ready.notify_all()
 
-    def _next_work(self) -> _Admitted | None:
+    def _next_work(self) -> tuple[_Admitted | None, bool]:
+        """The next file to decode, or (None, whether this was the last decoder to stop).
+        A decoder's decision to stop and the count of those left change together, so
+        ``prioritise`` never queues a file that no decoder will take."""
+        self.control.wait_while_paused()
         with self._work_ready:
             while not self._work and not self._source_done and not self._stopped:
                 self._work_ready.wait(POLL_S)
             if self._stopped or not self._work:
-                return None
-            return self._work.popleft()
+                self._decoders_left -= 1
+                return None, self._decoders_left == 0
+            return self._work.popleft(), False
 
     def _decode_loop(self) -> None:
-        try:
-            while (admitted := self._next_work()) is not None:
-                self.control.wait_while_paused()
-                if self._stopped:
-                    break
+        while True:
+            admitted, last = self._next_work()
+            if admitted is None:
+                break
+            try:
                 self._decode_one(admitted)
-        finally:
-            with self._count_lock:
-                self._decoders_left -= 1
-                last = self._decoders_left == 0
-            if last:  # after every chunk, so inference drains the queue before it stops
-                for _ in range(self.config.inference_threads):
-                    self._put_chunk((2, 0), None)
+            except Exception as e:  # never lose an item: ordered results would wait for it forever
+                log.exception("analysis of %s failed", item_path(admitted.item))
+                self._out.put((admitted.seq, FileResult(item_path(admitted.item), error=f"internal error: {e}")))
+        if last:  # after every chunk, so inference drains the queue before it stops
+            for _ in range(self.config.inference_threads):
+                self._put_chunk((2, 0), None)
 
     def _decode_one(self, admitted: _Admitted) -> None:
         item, seq = admitted.item, admitted.seq
         if isinstance(item, ScanEvent) and item.problem is not None:
             self._out.put((seq, FileResult(item.path, error=item.problem)))
             return
-        path = item.path if isinstance(item, ScanEvent) else item
+        path = item_path(item)
+        if seq is not None and self._prioritised:
+            with self._work_ready:
+                if path in self._prioritised:
+                    self._prioritised.discard(path)
+                    self._out.put((seq, _SKIPPED))
+                    return
         self._out.put((seq, FileStarted(path)))
         try:
             job = self.analyzer.begin(path, self.depth)
@@ -333,11 +360,7 @@ class AnalysisPipeline:
             return  # the run is over; these files report nothing
         except Exception as e:  # onnxruntime failing on one batch fails its files, not the run
             log.exception("inference failed")
-            completed = []
-            for chunk in batch:
-                chunk.job.error = chunk.job.error or f"inference failed: {e}"
-                if chunk.job.add(chunk, {}, 0.0):
-                    completed.append(chunk.job)
+            completed = [c.job for c in batch if c.job.failed_chunk(c, f"inference failed: {e}")]
         for job in completed:
             self._complete(job)
 

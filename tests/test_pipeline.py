@@ -127,3 +127,34 @@ def test_config_follows_the_device(analyzer, monkeypatch, provider, inference_th
     monkeypatch.setattr(analyzer, "threads", 2)
     config = PipelineConfig.for_analyzer(analyzer)
     assert (config.decoders, config.inference_threads, config.batch_patches) == (2, inference_threads, batch)
+
+
+def test_prioritising_a_file_further_down_the_input_analyses_it_once(analyzer, make_audio):
+    queued = [make_audio(f"song{i}.flac", seconds=20.0, rate=16000, channels=1) for i in range(10)]
+    pipeline = AnalysisPipeline(analyzer, Depth.FULL, config=PipelineConfig(1, 1, 2))
+    events = list_events_prioritising(pipeline, queued, queued[-1], ordered=True)
+    results = [e.path for e in events if isinstance(e, FileResult)]
+    # Each input once; the prioritised one as soon as it is done, the rest in order.
+    assert sorted(results) == sorted(queued) and results.index(queued[-1]) <= 2
+    assert [p for p in results if p != queued[-1]] == queued[:-1]
+    assert [e.path for e in events if isinstance(e, FileStarted)].count(queued[-1]) == 1
+    assert [e for e in events if isinstance(e, Progress)][-1].finished == 10
+
+
+def list_events_prioritising(pipeline, items, path, ordered=False):
+    events = []
+    for event in pipeline.events(items, ordered=ordered):
+        events.append(event)
+        if isinstance(event, FileStarted) and len(events) == 1:
+            assert pipeline.prioritise(path)
+    return events
+
+
+def test_a_finished_or_cancelled_run_refuses_a_priority_file(analyzer, make_audio):
+    path = make_audio("late.flac", seconds=3.0)
+    pipeline = AnalysisPipeline(analyzer)
+    list(pipeline.events([path]))
+    assert not pipeline.prioritise(path)
+    control = JobControl()
+    control.cancel()
+    assert not AnalysisPipeline(analyzer, control=control).prioritise(path)
