@@ -74,6 +74,7 @@ class ReviewItem:
     state: ReviewState = ReviewState.NEW
     edited: bool = False  # the proposal is the user's, not the model's
     error: str | None = None
+    resume: ReviewState | None = field(default=None, repr=False)  # the state before analysis began
 
     @property
     def top_confidence(self) -> float | None:
@@ -87,18 +88,34 @@ class ReviewItem:
         key = genre.casefold()
         return next((g.confidence for g in self.analysis.genres if g.genre.casefold() == key), None)
 
+    def start_analysis(self) -> None:
+        if self.state is not ReviewState.ANALYSING:
+            self.resume = self.state
+            self.state = ReviewState.ANALYSING
+
+    def analysis_interrupted(self) -> None:
+        """Analysis stopped before this file's result: back to where it was."""
+        if self.state is ReviewState.ANALYSING:
+            self.state = self.resume or ReviewState.NEW
+            self.resume = None
+
     def analysed(self, analysis: Analysis, min_confidence: float, max_genres: int) -> None:
+        """Take a (new) analysis. A person's decisions stand: an edit keeps its genres
+        and its acceptance, and a rejected file stays rejected."""
+        previous = self.resume if self.state is ReviewState.ANALYSING else self.state
+        self.resume = None
         self.analysis = analysis
         self.error = None
-        if self.edited:  # a person's edit outranks a fresh suggestion
-            self.state = ReviewState.EDITED if self.state is ReviewState.ANALYSING else self.state
+        if self.edited:
+            self.state = previous if previous in (ReviewState.EDITED, ReviewState.ACCEPTED) else ReviewState.EDITED
             return
         self.proposed = [g.genre for g in accepted_genres(analysis, min_confidence, max_genres)]
-        self.state = ReviewState.SUGGESTED
+        self.state = ReviewState.REJECTED if previous is ReviewState.REJECTED else ReviewState.SUGGESTED
 
     def failed(self, message: str) -> None:
         self.state = ReviewState.ERROR
         self.error = message
+        self.resume = None
 
     def edit(self, genres: list[str]) -> None:
         self.proposed = list(genres)

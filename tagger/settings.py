@@ -66,6 +66,9 @@ class Settings:
         except (OSError, ValueError) as e:
             log.warning("could not read the settings in %s (%s); using the defaults", path, e)
             return cls()
+        if not isinstance(stored, dict):
+            log.warning("the settings in %s are not a JSON object; using the defaults", path)
+            return cls()
         settings = cls()
         for f in fields(cls):
             if f.name in stored:

@@ -256,6 +256,9 @@ def test_a_damaged_settings_file_falls_back_to_defaults(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text('{"max_genres": 99, "device": "cpu", "write_mode": [1]')
     assert Settings.load(path) == Settings()
+    for not_an_object in ("null", "1", "[]"):
+        path.write_text(not_an_object)
+        assert Settings.load(path) == Settings()
     path.write_text('{"max_genres": 99, "device": "cpu"}')
     assert (Settings.load(path).device, Settings.load(path).max_genres) == ("cpu", Settings().max_genres)
 
@@ -359,3 +362,20 @@ def test_emitting_signals_keeps_python_objects_alive(qtbot):
     # Other threads move the count a little; the bug took one per emit.
     assert sys.getrefcount(True) > before - 100
     assert len(received) == 500
+
+
+def test_a_file_dropped_during_a_batch_is_analysed_ahead_of_it(qtbot, window, make_audio):
+    batch = [make_audio(f"long{i}.flac", seconds=30.0, rate=16000, channels=1) for i in range(8)]
+    dropped = make_audio("dropped.flac", seconds=4.0)
+    scanned(qtbot, window, batch)
+    window.settings.depth = "full"
+    window.analyse_all()
+    order = []
+    window.analysis.results.connect(lambda results: order.extend(r.path for r in results))
+    qtbot.waitUntil(lambda: any(i.state is ReviewState.ANALYSING for i in window.model.items), timeout=WAIT_MS)
+    window.check_file(dropped)
+    analysed(qtbot, window)
+    assert window.model.item(dropped).state is ReviewState.SUGGESTED
+    assert order.count(dropped) == 1
+    assert order.index(dropped) < len(batch) // 2
+    assert window.cards[dropped].apply_button.isEnabled() == bool(window.model.item(dropped).proposed)

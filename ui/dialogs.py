@@ -145,6 +145,10 @@ class CheckCard(QDialog):
             self.summary.setText(f"<b>Cannot use this file:</b> {item.error}")
         elif item.state is ReviewState.WRITTEN:
             self.summary.setText("Written: " + (", ".join(item.current_genres) or "no genres"))
+        elif item.state is ReviewState.NEW:
+            self.summary.setText("Not analysed: the analysis was cancelled")
+        elif item.state is ReviewState.ANALYSING:
+            self.summary.setText("Analysing…")
         elif item.analysis is not None:
             proposal = ", ".join(item.proposed) or "none confident enough"
             current = ", ".join(item.current_genres) or "none"

@@ -162,8 +162,8 @@ class LibraryModel(QAbstractTableModel):
         fresh = []
         for item in items:
             if item.path not in self._index_of:
-                self._index_of[item.path] = len(self.items)
                 self.items.append(item)
+                self._index_of[item.path] = len(self.items) - 1
                 self._row_of.append(-1)
                 fresh.append(len(self.items) - 1)
         visible = [i for i in fresh if self._passes(self.items[i])]
@@ -175,6 +175,9 @@ class LibraryModel(QAbstractTableModel):
                 self._order.append(i)
                 self._row_of[i] = row
             self.endInsertRows()
+
+    def known_paths(self) -> frozenset[Path]:
+        return frozenset(self._index_of)
 
     def item(self, path: Path) -> ReviewItem | None:
         index = self._index_of.get(path)

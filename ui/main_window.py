@@ -71,7 +71,10 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings.load()
         self._make_analyzer = make_analyzer or (lambda device: Analyzer(device=device, cache=AnalysisCache()))
         self._analyzer: Analyzer | None = None
-        self._analyzer_lock = threading.Lock()
+        self._analyzer_device: str | None = None
+        self._analyzer_lock = threading.Lock()  # held by a worker while models load; never by the GUI
+        self._checks_waiting: set[Path] = set()  # dropped files whose card waits for a result
+        self._can_undo = False
         self._taxonomy_names = sorted(Taxonomy.load().family)
         self.player = ExcerptPlayer()
         self.cards: dict[Path, CheckCard] = {}
@@ -119,7 +122,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self._restore_window()
-        self.undo_action.setEnabled(Journal().last_batch(undoable=True) is not None)
+        self._can_undo = Journal().last_batch(undoable=True) is not None
         self._update_actions()
 
     # Construction.
@@ -295,7 +298,7 @@ class MainWindow(QMainWindow):
         self.analyse_all_action.setEnabled(not analysing and bool(self.model.items))
         self.cancel_action.setEnabled(analysing or scanning or writing)
         self.apply_action.setEnabled(not writing and any(i.state is ReviewState.ACCEPTED for i in self.model.items))
-        self.undo_action.setEnabled(not writing and self.undo_action.isEnabled())
+        self.undo_action.setEnabled(not writing and self._can_undo)
         states = [i.state for i in self.model.items]
         shown = [ReviewState.SUGGESTED, ReviewState.EDITED, ReviewState.ACCEPTED, ReviewState.WRITTEN,
                  ReviewState.ERROR]
@@ -319,12 +322,13 @@ class MainWindow(QMainWindow):
 
     def add_paths(self, paths: list[Path], then: Callable[[], None] | None = None) -> ScanJob:
         """Scan ``paths`` in the background; rows appear as files are found."""
+        paths = [p.absolute() for p in paths]  # one row per file, however it was named
         job = ScanJob(self)
         job.found.connect(self._found)
         job.failed.connect(self.notify)
         job.finished.connect(lambda cancelled: self._scan_finished(job, then, cancelled))
         self.scans.append(job)
-        job.run(paths, lambda p: self.model.item(p) is not None, self.settings.id3v23_separator)
+        job.run(paths, self.model.known_paths(), self.settings.id3v23_separator)
         self.notify("Scanning " + ", ".join(str(p) for p in paths[:3]) + ("…" if len(paths) > 3 else ""))
         self._update_actions()
         return job
@@ -348,15 +352,20 @@ class MainWindow(QMainWindow):
     def analyzer(self) -> Analyzer:
         """The analyzer for the current device setting, made on first use (on a worker thread)."""
         with self._analyzer_lock:
-            if self._analyzer is None:
-                self._analyzer = self._make_analyzer(self.settings.device)
+            device = self.settings.device
+            if self._analyzer is None or self._analyzer_device != device:
+                self._analyzer = self._make_analyzer(device)
+                self._analyzer_device = device
             return self._analyzer
 
     def analyse_selected(self) -> None:
         self.analyse([i.path for i in self.selected_items()])
 
     def analyse_all(self) -> None:
-        self.analyse([i.path for i in self.model.items if i.state is not ReviewState.ERROR or i.analysis is None])
+        """Every file not analysed yet, and those in error (a failed analysis, or a write
+        refused because the file changed since); rejected files are left alone."""
+        self.analyse([i.path for i in self.model.items if i.state is not ReviewState.REJECTED
+                      and (i.analysis is None or i.state is ReviewState.ERROR)])
 
     def analyse(self, paths: list[Path]) -> None:
         if not paths:
@@ -384,13 +393,14 @@ class MainWindow(QMainWindow):
     def _analysis_started(self, paths: list[Path]) -> None:
         for path in paths:
             item = self.model.item(path)
-            if item is not None and item.state is not ReviewState.ANALYSING:
-                item.state = ReviewState.ANALYSING
-        self.model.changed(paths)
+            if item is not None:
+                item.start_analysis()
+        self._refresh(paths)
 
     def _analysis_results(self, results: list[FileResult]) -> None:
         errors = []
         for result in results:
+            self._checks_waiting.discard(result.path)
             item = self.model.item(result.path)
             if item is None:
                 continue
@@ -415,17 +425,20 @@ class MainWindow(QMainWindow):
         # Files that were in flight when a cancel came go back to where they were.
         interrupted = [i for i in self.model.items if i.state is ReviewState.ANALYSING]
         for item in interrupted:
-            item.state = ReviewState.SUGGESTED if item.analysis else ReviewState.NEW
+            item.analysis_interrupted()
         self._refresh([i.path for i in interrupted])
         for widget in (self.progress, self.cancel_button):
             widget.hide()
         last = self._last_progress
+        waiting, self._checks_waiting = self._checks_waiting, set()
         if cancelled:
             self.progress_label.setText("Analysis cancelled")
         elif last is not None:
             self.progress_label.setText(f"Analysed {last.finished} files in {format_duration(last.elapsed_s)}"
                                         + (f", {last.failed} failed" if last.failed else ""))
         self._update_actions()
+        if waiting and not cancelled:  # dropped while this run could no longer take them
+            self.analyse(sorted(waiting))
 
     def cancel_work(self) -> None:
         for job in [self.analysis, self.writing, *self.scans]:
@@ -506,7 +519,7 @@ class MainWindow(QMainWindow):
         job.written.connect(lambda results: self._written(results, undo))
         job.failed.connect(self.notify)
         job.batch_done.connect(lambda batch: self._write_finished(batch, undo))
-        job.finished.connect(lambda _: self._update_actions())
+        job.finished.connect(lambda _: self._write_job_ended())
         self.writing = job
         self._write_errors = []
         self.notify(message)
@@ -524,8 +537,12 @@ class MainWindow(QMainWindow):
         self._write_errors += errors
         self._refresh([r.path for r in results])
 
+    def _write_job_ended(self) -> None:
+        # Also after a job that broke: the journal knows what can be undone.
+        self._can_undo = Journal().last_batch(undoable=True) is not None
+        self._update_actions()
+
     def _write_finished(self, batch: int | None, undo: bool) -> None:
-        self.undo_action.setEnabled(Journal().last_batch(undoable=True) is not None)
         done = f"{'Undo' if undo else 'Apply'} finished (journal batch {batch})"
         if self._write_errors:
             errors = self._write_errors
@@ -552,9 +569,15 @@ class MainWindow(QMainWindow):
             if item is None:
                 return
             if item.state is ReviewState.ERROR and item.analysis is None and item.error:
-                card.show_item(item)
-            elif not (self.analysis is not None and self.analysis.prioritise(path)):
-                self.analyse([path])
+                card.show_item(item)  # the scan already found it unusable
+            else:
+                self._checks_waiting.add(path)
+                if self.analysis is None or not self.analysis.running:
+                    self.analyse([path])
+                # else the running batch takes it next, or, if it is too far along,
+                # analyses it as soon as it ends (_analysis_finished)
+                elif not self.analysis.prioritise(path):
+                    self.notify(f"{path.name} is analysed as soon as the current batch ends")
             self.select_paths([path])
 
         if self.model.item(path) is None:
@@ -576,9 +599,6 @@ class MainWindow(QMainWindow):
             self.set_settings(dialog.settings())
 
     def set_settings(self, settings: Settings) -> None:
-        if settings.device != self.settings.device:
-            with self._analyzer_lock:
-                self._analyzer = None
         rethreshold = (settings.min_confidence, settings.max_genres) != (self.settings.min_confidence,
                                                                          self.settings.max_genres)
         self.settings = settings

@@ -74,10 +74,13 @@ class BackgroundJob(QObject):
         super().__init__(parent)
         self.control = JobControl()
         self._thread: threading.Thread | None = None
+        self._done = False
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        # Not the thread's liveness: ``finished`` is handled while the thread is still
+        # ending, and its handler must already see the job as done.
+        return self._thread is not None and not self._done
 
     def start(self, name: str, target: Callable[[], None]) -> None:
         def run() -> None:
@@ -87,6 +90,7 @@ class BackgroundJob(QObject):
                 log.exception("%s failed", name)
                 self.failed.emit(f"{name} failed: {e}")
             finally:
+                self._done = True
                 self.finished.emit(self.control.cancelled)
 
         self._thread = threading.Thread(target=run, name=name, daemon=True)
@@ -115,21 +119,24 @@ def review_item(path: Path, id3v23_separator: str = "; ") -> ReviewItem:
 class ScanJob(BackgroundJob):
     found = Signal(list)  # list[ReviewItem]
 
-    def run(self, roots: Iterable[Path], known: Callable[[Path], bool], id3v23_separator: str) -> None:
+    def run(self, roots: Iterable[Path], known: frozenset[Path], id3v23_separator: str) -> None:
+        """Scan ``roots``; files in ``known`` (a snapshot of the table) are not read again."""
         roots = list(roots)
 
         def work() -> None:
             batch = Batcher(self.found.emit)
-            for event in scan(roots):
-                if self.control.cancelled:
-                    break
-                if event.problem is not None:
-                    item = ReviewItem(event.path, title=event.path.name)
-                    item.failed(event.problem)
-                    batch.add(item)
-                elif not known(event.path):
-                    batch.add(review_item(event.path, id3v23_separator))
-            batch.flush()
+            try:
+                for event in scan(roots):
+                    if self.control.cancelled:
+                        break
+                    if event.problem is not None:
+                        item = ReviewItem(event.path, title=event.path.name)
+                        item.failed(event.problem)
+                        batch.add(item)
+                    elif event.path not in known:
+                        batch.add(review_item(event.path, id3v23_separator))
+            finally:  # what was found reaches the table before ``finished``
+                batch.flush()
 
         self.start("scan", work)
 
@@ -142,37 +149,49 @@ class AnalysisJob(BackgroundJob):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pipeline: AnalysisPipeline | None = None
+        self._early: list[Path] = []  # prioritised while the models were still loading
+        self._lock = threading.Lock()
 
     def run(self, make_analyzer: Callable[[], Analyzer], paths: list[Path], depth: Depth) -> None:
         def work() -> None:
             analyzer = make_analyzer()  # loading the models takes a moment: never on the GUI thread
-            self._pipeline = AnalysisPipeline(analyzer, depth, self.control)
+            pipeline = AnalysisPipeline(analyzer, depth, self.control)
+            with self._lock:
+                self._pipeline, early, self._early = pipeline, self._early, []
+            for path in early:
+                pipeline.prioritise(path)
             starts, results = Batcher(self.started_files.emit), Batcher(self.results.emit)
             latest, sent_at = None, 0.0
-            for event in self._pipeline.events(paths):
-                if isinstance(event, FileStarted):
-                    starts.add(event.path)
-                elif isinstance(event, FileResult):
-                    starts.flush()
-                    results.add(event)
-                else:
-                    latest = event
-                    if time.monotonic() - sent_at >= FLUSH_S:
-                        self.progress.emit(event)
-                        sent_at = time.monotonic()
-            starts.flush()
-            results.flush()
+            try:
+                for event in pipeline.events(paths):
+                    if isinstance(event, FileStarted):
+                        starts.add(event.path)
+                    elif isinstance(event, FileResult):
+                        starts.flush()
+                        results.add(event)
+                    else:
+                        latest = event
+                        if time.monotonic() - sent_at >= FLUSH_S:
+                            self.progress.emit(event)
+                            sent_at = time.monotonic()
+            finally:  # everything reaches the GUI before ``finished``
+                starts.flush()
+                results.flush()
             if latest is not None and not self.control.cancelled:
                 self.progress.emit(latest)
 
         self.start("analysis", work)
 
     def prioritise(self, path: Path) -> bool:
-        """Analyse ``path`` next; False if no analysis is running to take it."""
-        if self._pipeline is None or not self.running:
-            return False
-        self._pipeline.prioritise(path)
-        return True
+        """Analyse ``path`` next; False if this job can no longer take it."""
+        with self._lock:
+            if not self.running or self.control.cancelled:
+                return False
+            if self._pipeline is None:
+                self._early.append(path)
+                return True
+            pipeline = self._pipeline
+        return pipeline.prioritise(path)
 
 
 class WriteJob(BackgroundJob):
