@@ -26,6 +26,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from library_tree import link_tree  # beside this script
+
 REPO = Path(__file__).resolve().parent.parent
 TICK_MS = 10
 TARGETS_MS = {"stall": 100, "cancel": 1000, "small": 200, "large": 300}  # cancel: "stops within a second"
@@ -52,13 +54,7 @@ def build_library(music: Path, root: Path, count: int, excerpts: int) -> list[Pa
             transcode = seeds_dir / f"{n:03d}-{k:02d}{'.flac' if k % 2 else '.wav'}"
             sf.write(transcode, audio[k * step: k * step + 30 * rate], rate, "PCM_16")
             seeds.append(transcode)
-    library = root / "library"
-    for i in range(count):
-        seed = seeds[i % len(seeds)]
-        path = library / f"artist {i // 200:03d}" / f"album {i // 20:04d}" / f"{i:06d} track{seed.suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            os.link(seed, path)
+    link_tree(seeds, root / "library", count, per_artist=200)
     return seeds
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import resource
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from library_tree import link_tree  # beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,13 +43,7 @@ def build_library(music: Path, root: Path, count: int) -> list[Path]:
         audio, rate = sf.read(event.path, dtype="int16")
         sf.write(flac, audio, rate, subtype="PCM_16")
         seeds += [original, flac]
-    library = root / "library"
-    for i in range(count):
-        seed = seeds[i % len(seeds)]
-        path = library / f"artist {i // 1000:03d}" / f"album {i // 20:05d}" / f"{i:06d} track{seed.suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            os.link(seed, path)
+    link_tree(seeds, root / "library", count, per_artist=1000)
     return seeds
 
 
