@@ -379,3 +379,34 @@ def test_a_file_dropped_during_a_batch_is_analysed_ahead_of_it(qtbot, window, ma
     assert order.count(dropped) == 1
     assert order.index(dropped) < len(batch) // 2
     assert window.cards[dropped].apply_button.isEnabled() == bool(window.model.item(dropped).proposed)
+
+
+def test_genre_editor_completes_from_the_taxonomy_and_the_library(qtbot):
+    from ui.dialogs import GenreEditor
+
+    editor = GenreEditor(["Rock"], ["Rock", "Post-Rock", "Shoegaze", "Bossa Nova"])
+    qtbot.addWidget(editor)
+    completer = editor.entry.completer()
+    completer.setCompletionPrefix("rock")
+    matches = [completer.completionModel().index(i, 0).data() for i in range(completer.completionCount())]
+    assert matches == ["Post-Rock", "Rock"]  # case-insensitive, anywhere in the name
+    for text in ("  shoegaze ", "ROCK", ""):
+        editor.entry.setText(text)
+        editor.add_entry()
+    assert editor.genres() == ["Rock", "shoegaze"]  # a repeat in other case is not added twice
+    editor.list.setCurrentRow(0)
+    editor.list.takeItem(0)
+    assert editor.genres() == ["shoegaze"]
+
+
+def test_settings_dialog_round_trips_every_setting(qtbot):
+    from ui.dialogs import SettingsDialog
+
+    chosen = Settings(device="cpu", depth="full", max_genres=4, min_confidence=0.35, write_mode="merge",
+                      id3v23_separator=" / ", provenance=False, window={"geometry": "abc"})
+    dialog = SettingsDialog(chosen)
+    qtbot.addWidget(dialog)
+    assert dialog.settings() == chosen
+    dialog.max_genres.setValue(2)
+    dialog.provenance.setChecked(True)
+    assert (dialog.settings().max_genres, dialog.settings().provenance) == (2, True)
