@@ -84,8 +84,10 @@ def os_error_message(error: OSError) -> str:
 
 
 def read_error(info: AudioInfo, start_s: float, error: Exception) -> AudioError:
+    # FFmpeg's generic failure code, -1, is errno EPERM, which would read as a permission problem.
+    reason = "the decoder gave up" if isinstance(error, OSError) and error.errno == errno.EPERM else str(error)
     return AudioError(
-        f"decoding failed at {start_s:.1f} s of {info.duration_s:.1f} s ({error}); "
+        f"decoding failed at {start_s:.1f} s of {info.duration_s:.1f} s ({reason}); "
         "the file may be truncated or corrupt"
     )
 
@@ -108,7 +110,12 @@ class SoundfileReader:
             # fails on names that are not (surrogate-escaped by Python).
             self._file = soundfile.SoundFile(os.fsencode(path))
         except (soundfile.LibsndfileError, RuntimeError, TypeError) as e:
-            raise AudioError(str(e).split(": ", 1)[-1].strip()) from None
+            message = str(e).split(": ", 1)[-1].strip()
+            # libsndfile says this of a file that exists (checked before) but holds no
+            # stream it can find, such as a bare ID3 tag.
+            if "does not exist or is not a regular file" in message:
+                message = "no audio stream found"
+            raise AudioError(message) from None
         except OSError as e:
             raise AudioError(os_error_message(e)) from None
         f = self._file

@@ -110,6 +110,9 @@ def compress(mel: np.ndarray) -> np.ndarray:
 
     The float16 cast is part of what the model was trained on. Under numpy 2,
     ``10000 * float16_array`` stays float16 and overflows to inf once the mel power
-    passes 6.55, so the value goes back to float32 before the multiply.
+    passes 6.55, so the value goes back to float32 before the multiply. Power beyond
+    float16's range (clipped or fuzzed files) is held at its largest value rather
+    than becoming inf, which the models would turn into NaN.
     """
-    return np.log10(10000.0 * mel.astype(np.float16).astype(np.float32) + 1.0, dtype=np.float32)
+    held = np.minimum(mel, np.finfo(np.float16).max)
+    return np.log10(10000.0 * held.astype(np.float16).astype(np.float32) + 1.0, dtype=np.float32)

@@ -93,6 +93,19 @@ def test_text_renamed_mp3(tmp_path):
         open_audio(path)
 
 
+def test_a_bare_tag_without_audio_is_named_as_such(tmp_path):
+    from mutagen.id3 import ID3, TIT2
+
+    path = tmp_path / "tag-only.mp3"
+    path.write_bytes(b"")
+    tag = ID3()
+    tag.add(TIT2(text=["no audio here"]))
+    tag.save(path)
+    with pytest.raises(AudioError, match="no audio stream found") as raised:
+        open_audio(path)
+    assert "does not exist" not in str(raised.value)
+
+
 def test_truncated_flac_is_reported(tmp_path):
     path = tmp_path / "cut.flac"
     sf.write(path, tone(20.0), 44100, subtype="PCM_16")

@@ -53,6 +53,12 @@ def test_loud_audio_does_not_overflow_float16():
     assert out[0, 2] > out[0, 1] > out[0, 0] > 0
 
 
+def test_power_beyond_float16_is_held_finite():
+    with np.errstate(over="raise"):
+        out = compress(np.array([[1e5, 1e30]], np.float32))
+    assert np.all(np.isfinite(out)) and out[0, 0] == out[0, 1]
+
+
 def test_front_end_reads_model_metadata():
     fe = FrontEnd.from_metadata(
         '{"sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96, "fmin": 0, "fmax": 8000, "patch_frames": 187}'
