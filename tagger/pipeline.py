@@ -58,10 +58,14 @@ class PipelineConfig:
         return cls(decoders=cores, inference_threads=cores, batch_patches=INFERENCE_BATCH)
 
     @property
+    def chunks_per_batch(self) -> int:
+        """Decoded regions (chunks) it takes, at most, to fill one inference batch."""
+        return -(-self.batch_patches // PATCHES_PER_REGION)
+
+    @property
     def max_in_flight(self) -> int:
         # Enough open files to fill a batch while the decoders work on the next ones.
-        per_batch = -(-self.batch_patches // PATCHES_PER_REGION)
-        return 2 * self.decoders + 2 * per_batch * self.inference_threads
+        return 2 * self.decoders + 2 * self.chunks_per_batch * self.inference_threads
 
 
 @dataclass(frozen=True)
@@ -121,10 +125,11 @@ class AnalysisPipeline:
         # Prioritised files' chunks go first, then each file's in input order, so
         # files finish one after another instead of all together at the end.
         self._patches: queue.PriorityQueue[tuple[int, int, int, PatchChunk | None]] = queue.PriorityQueue(
-            maxsize=max(4, 2 * self.config.inference_threads * -(-self.config.batch_patches // PATCHES_PER_REGION))
+            maxsize=max(4, 2 * self.config.inference_threads * self.config.chunks_per_batch)
         )
         self._order = itertools.count()
-        self._out: queue.SimpleQueue[tuple[int | None, FileStarted | FileResult | None]] = queue.SimpleQueue()
+        # (seq, FileStarted | FileResult | _SKIPPED), and (None, None) once every thread is done.
+        self._out: queue.SimpleQueue[tuple[int | None, object]] = queue.SimpleQueue()
         self._decoders_left = self.config.decoders  # guarded by _work_ready
         self._prioritised: set[Path] = set()  # guarded by _work_ready
         self._inference_left = self.config.inference_threads
