@@ -202,10 +202,6 @@ class LibraryModel(QAbstractTableModel):
             self._search = search.casefold().strip()
         self._relayout()
 
-    @property
-    def filter(self) -> Filter:
-        return self._filter
-
     def library_genres(self) -> set[str]:
         return {g for item in self.items for g in item.current_genres}
 
