@@ -16,6 +16,14 @@ SHARED_MUSIC = SHARED / "music"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def pytest_addoption(parser):
+    group = parser.getgroup("fuzz", "fuzzing (tests/test_fuzz.py)")
+    group.addoption("--fuzz-count", type=int, default=300, metavar="N",
+                    help="mutants in the long fuzz run, selected with -m fuzz (default 300)")
+    group.addoption("--fuzz-seed", type=int, default=1, metavar="SEED",
+                    help="the first mutant's seed in the long fuzz run; the others follow on (default 1)")
+
+
 def pytest_collection_modifyitems(config, items):
     missing = pytest.mark.skip(reason=f"needs {SHARED} (real music and tag fixtures), which is absent here")
     for item in items:
