@@ -35,10 +35,10 @@ def main() -> int:
     parser.add_argument("--tolerance", type=float, default=1e-3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    import onnxruntime as ort
-
-    from tagger.resources import samples_dir
+    from tagger.resources import samples_dir  # tagger first: it switches off onnxruntime's telemetry
     from tagger.scan import scan
+
+    import onnxruntime as ort
 
     folder = args.folder or next(p for p in (REPO.parent / "shared" / "music", samples_dir()) if p.is_dir())
     files = [e.path for e in scan([folder]) if e.problem is None]

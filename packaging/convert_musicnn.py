@@ -25,6 +25,9 @@ from pathlib import Path
 # Keras 3 dropped tf.compat.v1.layers, which musicnn's graph is made of.
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# onnxruntime's telemetry, off before it loads (this script does not import tagger,
+# whose __init__ sets the same; see there).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import librosa  # noqa: E402
 import numpy as np  # noqa: E402

@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import tagger  # noqa: F401  first: it switches off onnxruntime's telemetry before that loads
+
 import numpy as np
 import onnx
 from onnxruntime.quantization import (

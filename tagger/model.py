@@ -73,6 +73,9 @@ class TagModel:
     def __init__(self, path: Path, providers: list[str], threads: int) -> None:
         import onnxruntime as ort
 
+        # Belt and braces with ORT_DISABLE_TELEMETRY, which tagger/__init__.py sets
+        # before onnxruntime loads: this alone does not stop the telemetry's DNS lookups.
+        ort.disable_telemetry_events()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads
