@@ -4,18 +4,27 @@ libsndfile (through soundfile) reads WAV, FLAC, Ogg Vorbis, Opus, MP3 and AIFF a
 seeks in all of them cheaply. FFmpeg (through PyAV) reads what libsndfile cannot:
 M4A/AAC/ALAC, WMA, APE, WavPack and others. Both readers only decode the spans they
 are asked for, so analysing a few seconds of an hour-long file stays cheap.
+
+Broken files make decoders fail in every way, some of them unforeseen (PyAV handing
+back a stream without a codec context, metadata that is not UTF-8): opening and
+reading raise ``AudioError`` and nothing else, whatever the decoder raised, and
+``close`` never raises.
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 class AudioError(Exception):
@@ -37,12 +46,17 @@ class AudioReader(Protocol):
     def read(self, start_s: float, length_s: float) -> np.ndarray:
         """Mono float32 samples at ``info.sample_rate``; shorter only at the end of the file."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the file; never raises."""
 
 
 # A header may promise a little more audio than the stream holds (VBR MP3 estimates,
 # encoder padding); more than this missing means the file was cut short.
 TRUNCATION_TOLERANCE_S = 1.0
+# A length beyond these is a broken header (libsndfile says 2**63 frames for "unknown"),
+# not audio: no recording lasts a week, and no codec stores a second in under 8 bytes.
+MAX_DURATION_S = 7 * 24 * 3600.0
+MIN_BYTES_PER_S = 8
 
 
 def open_audio(path: str | os.PathLike[str]) -> AudioReader:
@@ -69,6 +83,8 @@ def check_readable_file(path: Path) -> None:
         raise AudioError("permission denied") from None
     except OSError as e:
         raise AudioError(os_error_message(e)) from None
+    except ValueError:  # a name with a NUL byte
+        raise AudioError("not a valid file name") from None
     if not path.is_file():
         raise AudioError("not a regular file")
     if st.st_size == 0:
@@ -83,21 +99,75 @@ def os_error_message(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def read_error(info: AudioInfo, start_s: float, error: Exception) -> AudioError:
+def plausible_duration(seconds: float, file_size: int | None = None) -> bool:
+    """Whether a length read from a header can be true (finite, positive, not absurd)."""
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_DURATION_S:
+        return False
+    return file_size is None or seconds <= max(file_size, 1) / MIN_BYTES_PER_S
+
+
+def check_duration(duration_s: float, path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = None
+    if plausible_duration(duration_s, size):
+        return
+    claimed = seconds_text(duration_s)
+    if claimed and duration_s > 0 and size is not None:
+        raise AudioError(f"its header claims {claimed}, more than its {size:,} bytes can hold")
+    raise AudioError("its header gives an unknown or impossible length")
+
+
+def seconds_text(seconds: float) -> str | None:
+    """A position or length for a message, or None where it would be nonsense."""
+    if not math.isfinite(seconds) or seconds < 0 or seconds > MAX_DURATION_S:
+        return None
+    return f"{seconds:.1f} s"
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def unexpected_error(stage: str, error: Exception) -> AudioError:
+    """An exception a decoder was not known to raise, as a message without a traceback."""
+    if isinstance(error, MemoryError):  # a corrupt header can ask for any amount
+        return AudioError(f"out of memory while {stage}")
+    detail = one_line(str(error))
+    return AudioError(f"unexpected {type(error).__name__} while {stage}" + (f": {detail}" if detail else ""))
+
+
+def decoder_reason(error: Exception) -> str:
+    """A decoder's exception as a short reason: the decoder's own message for the
+    failures it reports (libsndfile's RuntimeErrors, FFmpeg's errors, OS errors), and
+    the exception's type as well for anything unforeseen."""
     # FFmpeg's generic failure code, -1, is errno EPERM, which would read as a permission problem.
-    reason = "the decoder gave up" if isinstance(error, OSError) and error.errno == errno.EPERM else str(error)
+    if isinstance(error, OSError) and error.errno == errno.EPERM:
+        return "the decoder gave up"
+    if isinstance(error, (OSError, RuntimeError)) or type(error).__module__.startswith("av."):
+        return one_line(ffmpeg_message(error)) or type(error).__name__
+    return unexpected_error("decoding", error).args[0]
+
+
+def read_error(info: AudioInfo, start_s: float, error: Exception) -> AudioError:
+    """A span that the decoder failed to read: where, which decoder, and its reason."""
+    where, length = seconds_text(start_s), seconds_text(info.duration_s)
+    at = f" at {where} of {length}" if where and length else ""
+    decoder = "FFmpeg" if info.decoder == "ffmpeg" else "libsndfile"
     return AudioError(
-        f"decoding failed at {start_s:.1f} s of {info.duration_s:.1f} s ({reason}); "
-        "the file may be truncated or corrupt"
+        f"decoding failed{at} ({decoder}: {decoder_reason(error)}); the file may be truncated or corrupt"
     )
 
 
 def check_complete(info: AudioInfo, start_s: float, length_s: float, got_s: float) -> None:
     wanted_end = min(start_s + length_s, info.duration_s)
     if start_s + got_s < wanted_end - TRUNCATION_TOLERANCE_S:
+        stops, says = seconds_text(start_s + got_s), seconds_text(info.duration_s)
         raise AudioError(
-            f"the file is truncated: its audio stops at {start_s + got_s:.1f} s, "
-            f"but its header says {info.duration_s:.1f} s"
+            f"the file is truncated: its audio stops at {stops}, but its header says {says}"
+            if stops and says else "the file is truncated or its header is corrupt: its audio stops early"
         )
 
 
@@ -110,7 +180,7 @@ class SoundfileReader:
             # fails on names that are not (surrogate-escaped by Python).
             self._file = soundfile.SoundFile(os.fsencode(path))
         except (soundfile.LibsndfileError, RuntimeError, TypeError) as e:
-            message = str(e).split(": ", 1)[-1].strip()
+            message = one_line(str(e).split(": ", 1)[-1])
             # libsndfile says this of a file that exists (checked before) but holds no
             # stream it can find, such as a bare ID3 tag.
             if "does not exist or is not a regular file" in message:
@@ -118,11 +188,23 @@ class SoundfileReader:
             raise AudioError(message) from None
         except OSError as e:
             raise AudioError(os_error_message(e)) from None
+        except Exception as e:
+            raise unexpected_error("opening", e) from None
+        try:
+            self.info = self._read_info(path)
+        except AudioError:
+            self.close()
+            raise
+        except Exception as e:
+            self.close()
+            raise unexpected_error("reading the stream information", e) from None
+
+    def _read_info(self, path: Path) -> AudioInfo:
         f = self._file
         if f.samplerate <= 0 or f.frames <= 0:
-            f.close()
             raise AudioError("no audio frames")
-        self.info = AudioInfo(
+        check_duration(f.frames / f.samplerate, path)
+        return AudioInfo(
             sample_rate=f.samplerate,
             channels=f.channels,
             duration_s=f.frames / f.samplerate,
@@ -141,7 +223,10 @@ class SoundfileReader:
         return frames.mean(axis=1, dtype=np.float32) if frames.shape[1] > 1 else frames[:, 0]
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except Exception as e:  # the audio was read, or the file is given up on anyway
+            log.debug("closing a file in libsndfile failed: %r", e)
 
 
 class PyAVReader:
@@ -149,16 +234,33 @@ class PyAVReader:
         import av
 
         try:
-            self._container = av.open(str(path))
+            # Tags that are not UTF-8 are replaced, not fatal: the audio is what counts.
+            self._container = av.open(str(path), metadata_errors="replace")
         except av.FFmpegError as e:
             raise AudioError(ffmpeg_message(e)) from None
         except OSError as e:
             raise AudioError(os_error_message(e)) from None
+        except Exception as e:
+            raise unexpected_error("opening", e) from None
+        try:
+            self.info = self._read_info(av, path)
+        except AudioError:
+            self.close()
+            raise
+        except av.FFmpegError as e:
+            self.close()
+            raise AudioError(ffmpeg_message(e)) from None
+        except Exception as e:
+            self.close()
+            raise unexpected_error("reading the stream information", e) from None
+
+    def _read_info(self, av, path: Path) -> AudioInfo:
         if not self._container.streams.audio:
-            self._container.close()
             raise AudioError("no audio stream")
         self._stream = self._container.streams.audio[0]
         codec = self._stream.codec_context
+        if codec is None:  # FFmpeg knows no decoder for the stream's codec
+            raise AudioError("no decoder for its audio codec")
         rate = codec.sample_rate or self._stream.rate
         if self._stream.duration is not None and self._stream.time_base is not None:
             duration = float(self._stream.duration * self._stream.time_base)
@@ -167,9 +269,9 @@ class PyAVReader:
         else:
             duration = 0.0
         if not rate or duration <= 0:
-            self._container.close()
             raise AudioError("no audio frames (unknown duration or sample rate)")
-        self.info = AudioInfo(
+        check_duration(duration, path)
+        return AudioInfo(
             sample_rate=rate,
             channels=codec.channels,
             duration_s=duration,
@@ -183,13 +285,13 @@ class PyAVReader:
         rate = self.info.sample_rate
         wanted = int(round(length_s * rate))
         start_sample = int(round(start_s * rate))
-        # Resampling to mono float at the native rate only downmixes; the analysis
-        # front end resamples every decoder's output the same way afterwards.
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
         chunks: list[np.ndarray] = []
         have = 0
         position: int | None = None
         try:
+            # Resampling to mono float at the native rate only downmixes; the analysis
+            # front end resamples every decoder's output the same way afterwards.
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
             # Always seek, and start the decoder afresh: an earlier read leaves the
             # demuxer wherever it stopped and the decoder holding its state.
             self._container.seek(int(max(0.0, start_s) / self._stream.time_base), stream=self._stream)
@@ -208,17 +310,20 @@ class PyAVReader:
                         have += len(samples) - skip
                 if have >= wanted:
                     break
-        except av.FFmpegError as e:
-            raise read_error(self.info, start_s, ffmpeg_message(e)) from None
+        except Exception as e:  # FFmpeg's errors, and PyAV's own on odd streams (a format change mid-stream)
+            raise read_error(self.info, start_s, e) from None
         audio = np.concatenate(chunks)[:wanted] if chunks else np.zeros(0, np.float32)
         check_complete(self.info, start_s, length_s, len(audio) / rate)
         return audio.astype(np.float32, copy=False)
 
     def close(self) -> None:
-        self._container.close()
+        try:
+            self._container.close()
+        except Exception as e:  # the audio was read, or the file is given up on anyway
+            log.debug("closing a file in FFmpeg failed: %r", e)
 
 
-def ffmpeg_message(error: Exception) -> str:
+def ffmpeg_message(error: Exception | str) -> str:
     text = getattr(error, "strerror", None) or str(error)
     return text.split(": '", 1)[0]
 
@@ -245,7 +350,7 @@ def mpeg_audio_span(path: Path) -> tuple[int, int]:
             end -= 128
         f.seek(max(0, end - 32))
         footer = f.read(32)
-        if footer[:8] == b"APETAGEX":
+        if len(footer) == 32 and footer[:8] == b"APETAGEX":
             end -= int.from_bytes(footer[12:16], "little") + (32 if footer[23] & 0x80 else 0)
     return start, max(start, end)
 

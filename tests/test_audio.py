@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -134,3 +136,234 @@ def test_file_without_read_permission(shared_tmp):
         return "opened"
 
     assert run_unprivileged(open_it) == "permission denied"
+
+
+# Decoders fail on broken files in ways nobody listed: every failure must come out as
+# an AudioError that names the decoder and the kind of failure, never as another type.
+
+def make_m4a(path, seconds=3.0, title=None, rate=44100):
+    av = pytest.importorskip("av")
+    with av.open(str(path), "w") as container:
+        if title:
+            container.metadata["title"] = title
+        stream = container.add_stream("aac", rate=rate, layout="stereo")
+        signal = tone(seconds, rate, channels=1)[:, 0]
+        for start in range(0, len(signal), 1024):
+            frame = av.AudioFrame.from_ndarray(np.stack([signal[start:start + 1024]] * 2), format="fltp",
+                                               layout="stereo")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+UNFORESEEN = [
+    AttributeError("'NoneType' object has no attribute 'sample_rate'"),
+    UnicodeDecodeError("utf-8", b"\x97", 0, 1, "invalid start byte"),
+    RuntimeError("something inside the decoder broke"),
+    KeyError("codec"),
+    MemoryError(),
+]
+
+
+@pytest.mark.parametrize("error", UNFORESEEN, ids=lambda e: type(e).__name__)
+def test_any_exception_opening_a_file_is_an_audio_error(tmp_path, monkeypatch, error):
+    import av
+    import soundfile
+
+    path = tmp_path / "fine.wav"
+    sf.write(path, tone(1.0), 44100)
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(soundfile, "SoundFile", fail)
+    monkeypatch.setattr(av, "open", fail)
+    with pytest.raises(AudioError) as raised:
+        open_audio(path)
+    message = str(raised.value)
+    assert message.startswith("not a decodable audio file (libsndfile: ")
+    assert "; FFmpeg: " in message and "Traceback" not in message and "\n" not in message
+    if not isinstance(error, (RuntimeError, MemoryError)):
+        assert f"unexpected {type(error).__name__} while opening" in message
+
+
+@pytest.mark.parametrize("error", UNFORESEEN[:3], ids=lambda e: type(e).__name__)
+def test_any_exception_reading_stream_information_is_an_audio_error(tmp_path, monkeypatch, error):
+    import av
+    import soundfile
+
+    path = tmp_path / "fine.wav"
+    sf.write(path, tone(1.0), 44100)
+    closed = []
+
+    class BrokenInfo:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        @property
+        def samplerate(self):
+            raise error
+
+        def close(self):
+            closed.append(self)
+
+    class NoCodecStream:
+        codec_context = None
+
+    class Container:
+        class streams:
+            audio = [NoCodecStream()]
+
+        def close(self):
+            closed.append(self)
+
+    monkeypatch.setattr(soundfile, "SoundFile", BrokenInfo)
+    monkeypatch.setattr(av, "open", lambda *args, **kwargs: Container())
+    with pytest.raises(AudioError) as raised:
+        open_audio(path)
+    assert "while reading the stream information" in str(raised.value) or "libsndfile: something" in str(raised.value)
+    assert "FFmpeg: no decoder for its audio codec" in str(raised.value)
+    assert len(closed) == 2  # both files closed again
+
+
+def test_a_stream_ffmpeg_has_no_decoder_for(tmp_path):
+    """PyAV hands back such a stream without a codec context (it used to raise AttributeError)."""
+    import struct
+
+    path = tmp_path / "unknown-codec.wav"
+    sf.write(path, tone(1.0), 44100, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    fmt = data.index(b"fmt ")
+    data[fmt + 8: fmt + 10] = struct.pack("<H", 0x7777)  # a WAVE format tag nobody assigned
+    path.write_bytes(bytes(data))
+    with pytest.raises(AudioError, match="FFmpeg: no decoder for its audio codec"):
+        open_audio(path)
+
+
+def test_tags_that_are_not_utf8_do_not_stop_decoding(tmp_path):
+    """PyAV decodes metadata strictly as UTF-8 (a UnicodeDecodeError escaped before)."""
+    path = make_m4a(tmp_path / "latin1-title.m4a", title="PLACEHOLDERTITLE")
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"PLACEHOLDERTITLE", b"Caf\xe9 \xff\xfe del mar!!"))
+    reader = open_audio(path)
+    try:
+        assert reader.info.decoder == "ffmpeg"
+        assert len(reader.read(1.0, 1.0)) == pytest.approx(44100, rel=0.01)
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize("error", UNFORESEEN[:4], ids=lambda e: type(e).__name__)
+def test_any_exception_while_reading_is_an_audio_error(tmp_path, error):
+    path = tmp_path / "fine.flac"
+    sf.write(path, tone(3.0), 44100)
+    m4a = make_m4a(tmp_path / "fine.m4a")
+
+    class Failing:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def read(self, *args, **kwargs):
+            raise error
+
+        def decode(self, *args, **kwargs):
+            raise error
+
+    for file, decoder in [(path, "libsndfile"), (m4a, "FFmpeg")]:
+        reader = open_audio(file)
+        attribute = "_file" if decoder == "libsndfile" else "_container"
+        real = getattr(reader, attribute)
+        setattr(reader, attribute, Failing(real))
+        with pytest.raises(AudioError) as raised:
+            reader.read(1.0, 1.0)
+        message = str(raised.value)
+        assert message.startswith(f"decoding failed at 1.0 s of 3.0 s ({decoder}: ")
+        if not isinstance(error, RuntimeError):
+            assert f"unexpected {type(error).__name__} while decoding" in message
+        real.close()
+
+
+def test_closing_never_raises(tmp_path):
+    path = tmp_path / "fine.flac"
+    sf.write(path, tone(1.0), 44100)
+    m4a = make_m4a(tmp_path / "fine.m4a")
+
+    class Unclosable:
+        def close(self):
+            raise RuntimeError("close failed")
+
+    for file, attribute in [(path, "_file"), (m4a, "_container")]:
+        reader = open_audio(file)
+        getattr(reader, attribute).close()
+        setattr(reader, attribute, Unclosable())
+        reader.close()
+
+
+# Messages: a broken header must not make them print nonsense lengths and positions.
+
+def test_read_errors_leave_out_nonsense_positions():
+    from tagger.audio import AudioInfo, check_complete, read_error
+
+    sane = AudioInfo(44100, 2, 30.0, "FLAC/PCM_16", "libsndfile")
+    assert str(read_error(sane, 12.0, RuntimeError("Internal psf_fseek() failed."))) == (
+        "decoding failed at 12.0 s of 30.0 s (libsndfile: Internal psf_fseek() failed.); "
+        "the file may be truncated or corrupt"
+    )
+    for duration in (384307168202282.3, float("inf"), float("nan"), -5.0):
+        broken = AudioInfo(24000, 2, duration, "MP3/MPEG_LAYER_III", "libsndfile")
+        message = str(read_error(broken, duration / 6, RuntimeError("Seek attempted on unseekable file type.")))
+        assert message == ("decoding failed (libsndfile: Seek attempted on unseekable file type.); "
+                           "the file may be truncated or corrupt")
+        if duration > 0:  # a negative length promises no audio, so none is missing
+            with pytest.raises(AudioError) as raised:
+                check_complete(broken, 10.0, 3.0, 0.5)
+            assert str(raised.value) == "the file is truncated or its header is corrupt: its audio stops early"
+    ffmpeg = AudioInfo(44100, 2, 10.0, "aac", "ffmpeg")
+    assert "(FFmpeg: the decoder gave up)" in str(read_error(ffmpeg, 0.0, PermissionError(1, "Operation not permitted")))
+
+
+def set_flac_total_samples(path, total):
+    """Rewrite the 36-bit sample count of a FLAC file's STREAMINFO (0 means unknown)."""
+    data = bytearray(path.read_bytes())
+    assert data[:4] == b"fLaC"
+    word = int.from_bytes(data[18:26], "big")
+    word = (word & ~((1 << 36) - 1)) | total
+    data[18:26] = word.to_bytes(8, "big")
+    path.write_bytes(bytes(data))
+
+
+def open_and_read_middle(path):
+    reader = open_audio(path)
+    try:
+        reader.read(reader.info.duration_s / 2, 3.0)
+    finally:
+        reader.close()
+
+
+def test_an_unknown_length_gives_a_meaningful_message(tmp_path):
+    """libsndfile reports an unknown length as 2**63 frames: "decoding failed at
+    104573379102661.4 s of 209146758205323.7 s" before."""
+    path = tmp_path / "unknown-length.flac"
+    sf.write(path, tone(5.0), 44100, subtype="PCM_16")
+    set_flac_total_samples(path, 0)
+    with pytest.raises(AudioError) as raised:
+        open_and_read_middle(path)
+    message = str(raised.value)
+    assert "unknown or impossible length" in message
+    assert not re.search(r"\d{7,}", message)
+
+
+def test_a_length_the_file_cannot_hold_is_named(tmp_path):
+    path = tmp_path / "two-days.flac"
+    sf.write(path, tone(1.0, rate=8000, channels=1), 8000, subtype="PCM_16")
+    set_flac_total_samples(path, 2 * 86400 * 8000)  # two days, in a file of a few kB
+    with pytest.raises(AudioError) as raised:
+        open_and_read_middle(path)
+    size = path.stat().st_size
+    assert f"its header claims 172800.0 s, more than its {size:,} bytes can hold" in str(raised.value)
