@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from tagger import __version__
 from tagger.analysis import Analysis, FileResult
 from tagger.excerpt import Depth
+from tagger.journal import when
 from tagger.model import DEVICES, PRECISIONS
 from tagger.pipeline import AnalysisPipeline
 from tagger.resources import samples_dir
@@ -66,6 +67,9 @@ def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True) -> 
     parser.add_argument("--no-provenance", action="store_true",
                         help="do not record that the genre came from Genre Tagger")
     parser.add_argument("--keep-mtime", action="store_true", help="keep the files' modification times")
+    parser.add_argument("--force-undecodable", action="store_true",
+                        help="RISKY: also write files whose audio does not decode, so that no check can show "
+                             "the write left their audio intact")
     parser.add_argument("--json", action="store_true", help="print JSON Lines, one object per file")
 
 
@@ -245,6 +249,7 @@ def write_options(args: argparse.Namespace) -> WriteOptions:
     return WriteOptions(
         mode=WriteMode(args.mode), id3v23_separator=args.separator,
         provenance=not args.no_provenance, keep_mtime=args.keep_mtime,
+        force_undecodable=args.force_undecodable,
     )
 
 
@@ -256,17 +261,24 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     records: list[dict[str, Any]] = []
     dry_run = getattr(args, "dry_run", False)
     try:
-        if args.command == "set":
-            events = list(scan(args.paths))
-            records += [problem_record(e) for e in events if e.problem]
-            provenance = None if args.no_provenance else provenance_text({"source": "set"})
-            requests = [WriteRequest(e.path, args.genre, provenance=provenance) for e in events if not e.problem]
-            results = writer.write(requests, command_line("set", args), dry_run)
-        elif args.command == "apply":
-            requests = apply_requests(args, records, err)
-            results = writer.write(requests, command_line("apply", args), dry_run)
+        if args.command in ("set", "apply"):
+            command = command_line(args.command, args)
+            # Recorded before scanning, so that a kill while scanning or analysing leaves an
+            # unfinished batch and a following undo does not revert the batch before it.
+            batch = None if dry_run else writer.start(command)
+            if args.command == "set":
+                events = list(scan(args.paths))
+                records += [problem_record(e) for e in events if e.problem]
+                provenance = None if args.no_provenance else provenance_text({"source": "set"})
+                requests = [WriteRequest(e.path, args.genre, provenance=provenance) for e in events if not e.problem]
+            else:
+                requests = apply_requests(args, records, err)
+            results = writer.write(requests, command, dry_run, batch)
         elif args.command == "undo":
-            results = writer.undo(args.batch)
+            summary = writer.batch_to_undo(args.batch)
+            err.write(printable(f"undoing batch {summary.id} ({summary.command}, {when(summary.created)}, "
+                                f"{summary.files} file(s))") + "\n")
+            results = writer.undo(summary.id)
         else:
             results = writer.finish(args.batch)
         for record in records:
@@ -349,22 +361,21 @@ def run_cache(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_history(args: argparse.Namespace, out: TextIO) -> int:
-    import datetime
-
-    from tagger.journal import Journal
+    from tagger.journal import DONE, Journal
 
     journal = Journal()
     batches = journal.batches()
     if not batches and not args.json:
         out.write("the undo journal is empty\n")
     for batch in batches:
-        when = datetime.datetime.fromtimestamp(batch.created).strftime("%Y-%m-%d %H:%M:%S")
         if args.json:
-            out.write(json_line({"batch": batch.id, "time": when, "command": batch.command,
-                                 "mode": batch.mode, "files": batch.counts}) + "\n")
+            out.write(json_line({"batch": batch.id, "time": when(batch.created), "command": batch.command,
+                                 "mode": batch.mode, "state": batch.state, "files": batch.counts}) + "\n")
         else:
-            counts = ", ".join(f"{n} {state}" for state, n in sorted(batch.counts.items()))
-            out.write(printable(f"{batch.id:>5}  {when}  {batch.mode:<7}  {counts}  ({batch.command})") + "\n")
+            counts = ", ".join(f"{n} {state}" for state, n in sorted(batch.counts.items())) or "no files"
+            unfinished = "" if batch.state == DONE else "  UNFINISHED"
+            out.write(printable(f"{batch.id:>5}  {when(batch.created)}  {batch.mode:<7}  {counts}  "
+                                f"({batch.command}){unfinished}") + "\n")
     journal.close()
     return EXIT_OK
 

@@ -1,10 +1,18 @@
 """The undo journal: every genre write, recorded before it happens, in SQLite.
 
-A batch is planned in full before its first write, and each entry records the old
-genres before the file is touched. After a crash the journal therefore knows every
-file the batch meant to change; a file whose write was under way holds either its
-old or its new genres (the writes are atomic), and undo or finish compares the file
-with both to tell which.
+A batch is recorded as started when its command begins, before any file is scanned,
+so that an interrupted command is never mistaken for the batch before it. It is
+planned in full before its first write, and each entry records the old genres before
+the file is touched. After a crash the journal therefore knows every file the batch
+meant to change; a file whose write was under way holds either its old or its new
+genres (the writes are atomic), and undo or finish compares the file with both to
+tell which.
+
+Paths are stored absolute and resolved, and each entry records the identity of its
+file (device, inode, size, modification time) as planned and as written, so that
+undo and finish, run from any folder, touch only the file the batch meant. The names
+of temporary copies are recorded before they are created, so that a copy left by a
+killed writer can be found and removed.
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
     created REAL NOT NULL,
     command TEXT NOT NULL,
-    mode TEXT NOT NULL
+    mode TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'done'
 );
 CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY,
@@ -40,10 +49,26 @@ CREATE TABLE IF NOT EXISTS entries (
     new_genres TEXT,
     old_provenance TEXT,
     message TEXT,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    identity TEXT,
+    temp_identity TEXT,
+    written_at REAL
 );
 CREATE INDEX IF NOT EXISTS entries_batch ON entries(batch);
+CREATE TABLE IF NOT EXISTS temporaries (
+    path BLOB PRIMARY KEY,
+    target BLOB NOT NULL,
+    created REAL NOT NULL
+);
 """
+# Columns added since the first release, for journals that predate them.
+MIGRATIONS = {
+    "batches": [("state", "TEXT NOT NULL DEFAULT 'done'")],
+    "entries": [("identity", "TEXT"), ("temp_identity", "TEXT"), ("written_at", "REAL")],
+}
+# A batch is started when its command begins, planned once its files are known, and
+# done when its command has gone through every entry.
+STARTED, PLANNED, DONE = "started", "planned", "done"
 
 # planned: not started; pending: old genres recorded, the write may or may not have
 # happened; the rest are final.
@@ -65,6 +90,8 @@ class Entry:
     new_genres: list[str] | None
     old_provenance: str | None
     message: str | None
+    identity: dict | None = None  # the file as planned, then as written
+    temp_identity: dict | None = None  # the temporary copy that may have replaced it
 
 
 @dataclass(frozen=True)
@@ -74,6 +101,15 @@ class BatchSummary:
     command: str
     mode: str
     counts: dict[str, int]
+    state: str = DONE
+
+    @property
+    def files(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def undoable(self) -> bool:
+        return bool(self.counts.get("written") or self.counts.get("pending"))
 
 
 def default_path() -> Path:
@@ -99,6 +135,11 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        for table, columns in MIGRATIONS.items():
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, definition in columns:
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -116,23 +157,40 @@ class Journal:
                 raise
             self._db.execute("COMMIT")
 
-    def plan(self, command: str, mode: str, entries: list[dict]) -> tuple[int, list[int]]:
-        """Record a whole batch before any write; returns its id and the entry ids."""
+    def start(self, command: str, mode: str) -> int:
+        """Record that a batch began, before its files are known; returns its id."""
+        with self._transaction() as db:
+            return db.execute(
+                "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
+                (time.time(), command, mode, STARTED),
+            ).lastrowid
+
+    def plan(self, batch: int, entries: list[dict]) -> list[int]:
+        """Record every file of a started batch before any write; returns the entry ids.
+
+        Each entry's ``path`` must be absolute: the batch may be finished or undone
+        from another folder.
+        """
         now = time.time()
         with self._transaction() as db:
-            batch = db.execute(
-                "INSERT INTO batches (created, command, mode) VALUES (?, ?, ?)", (now, command, mode)
-            ).lastrowid
-            ids = [
-                db.execute(
+            ids = []
+            for e in entries:
+                if not os.path.isabs(e["path"]):
+                    raise ValueError(f"journal paths must be absolute: {e['path']}")
+                ids.append(db.execute(
                     "INSERT INTO entries (batch, path, requested, expected, provenance, require_current, undoes, "
-                    "state, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?)",
+                    "state, updated, identity) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
                     (batch, os.fsencode(e["path"]), _json(e["requested"]), _json(e.get("expected")),
-                     e.get("provenance"), _json(e.get("require_current")), e.get("undoes"), now),
-                ).lastrowid
-                for e in entries
-            ]
-        return batch, ids
+                     e.get("provenance"), _json(e.get("require_current")), e.get("undoes"), now,
+                     _json(e.get("identity"))),
+                ).lastrowid)
+            db.execute("UPDATE batches SET state=? WHERE id=?", (PLANNED, batch))
+        return ids
+
+    def complete(self, batch: int) -> None:
+        """The batch's command went through every entry (each may still have failed)."""
+        with self._transaction() as db:
+            db.execute("UPDATE batches SET state=? WHERE id=?", (DONE, batch))
 
     def mark_pending(self, entry: int, old: list[str], new: list[str], old_provenance: str | None) -> None:
         with self._transaction() as db:
@@ -142,9 +200,17 @@ class Journal:
                 (_json(old), _json(new), old_provenance, time.time(), entry),
             )
 
-    def finish(self, entry: int, state: str, message: str | None = None) -> None:
+    def set_temp_identity(self, entry: int, identity: dict) -> None:
         with self._transaction() as db:
-            db.execute("UPDATE entries SET state=?, message=?, updated=? WHERE id=?", (state, message, time.time(), entry))
+            db.execute("UPDATE entries SET temp_identity=?, updated=? WHERE id=?", (_json(identity), time.time(), entry))
+
+    def finish(self, entry: int, state: str, message: str | None = None, identity: dict | None = None) -> None:
+        """A final state; ``identity`` is the file as written, which undo checks."""
+        now = time.time()
+        with self._transaction() as db:
+            db.execute("UPDATE entries SET state=?, message=?, updated=?, identity=COALESCE(?, identity), "
+                       "written_at=CASE WHEN ?='written' THEN ? ELSE written_at END WHERE id=?",
+                       (state, message, now, _json(identity), state, now, entry))
             undone = db.execute("SELECT undoes FROM entries WHERE id=?", (entry,)).fetchone()
             if state in ("written", "unchanged") and undone and undone[0] is not None:
                 db.execute("UPDATE entries SET state='undone', updated=? WHERE id=?", (time.time(), undone[0]))
@@ -152,28 +218,84 @@ class Journal:
     def entries(self, batch: int) -> list[Entry]:
         with self._lock:
             rows = self._db.execute(
-            "SELECT id, batch, path, requested, expected, provenance, require_current, undoes, state, "
-                "old_genres, new_genres, old_provenance, message FROM entries WHERE batch=? ORDER BY id",
+                "SELECT id, batch, path, requested, expected, provenance, require_current, undoes, state, "
+                "old_genres, new_genres, old_provenance, message, identity, temp_identity "
+                "FROM entries WHERE batch=? ORDER BY id",
                 (batch,),
             ).fetchall()
         return [
             Entry(r[0], r[1], Path(os.fsdecode(r[2])), _load(r[3]), _load(r[4]), r[5], _load(r[6]), r[7], r[8],
-                  _load(r[9]), _load(r[10]), r[11], r[12])
+                  _load(r[9]), _load(r[10]), r[11], r[12], _load(r[13]), _load(r[14]))
             for r in rows
         ]
 
+    def last_written_identity(self, path: Path) -> dict | None:
+        """The file at ``path`` as Genre Tagger's latest write to it left it, from any batch."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT identity FROM entries WHERE path=? AND written_at IS NOT NULL AND identity IS NOT NULL "
+                "ORDER BY written_at DESC, id DESC LIMIT 1",
+                (os.fsencode(path),),
+            ).fetchone()
+        return _load(row[0]) if row else None
+
     def batches(self) -> list[BatchSummary]:
         with self._lock:
-            rows = self._db.execute("SELECT id, created, command, mode FROM batches ORDER BY id").fetchall()
+            rows = self._db.execute("SELECT id, created, command, mode, state FROM batches ORDER BY id").fetchall()
             states = self._db.execute("SELECT batch, state, COUNT(*) FROM entries GROUP BY batch, state").fetchall()
         counts: dict[int, dict[str, int]] = {}
         for batch, state, n in states:
             counts.setdefault(batch, {})[state] = n
-        return [BatchSummary(r[0], r[1], r[2], r[3], counts.get(r[0], {})) for r in rows]
+        return [BatchSummary(r[0], r[1], r[2], r[3], counts.get(r[0], {}), r[4]) for r in rows]
+
+    def batch(self, batch: int) -> BatchSummary:
+        found = [b for b in self.batches() if b.id == batch]
+        if not found:
+            raise LookupError(f"the journal has no batch {batch}")
+        return found[0]
 
     def last_batch(self, undoable: bool = False) -> int | None:
         """The newest batch; with ``undoable``, the newest with a write left to undo."""
         for summary in reversed(self.batches()):
-            if not undoable or summary.counts.get("written") or summary.counts.get("pending"):
+            if not undoable or summary.undoable:
                 return summary.id
         return None
+
+    def batch_to_undo(self) -> BatchSummary:
+        """The batch a plain ``undo`` reverts: the newest with writes, unless a newer one is unfinished.
+
+        A batch interrupted before it finished (killed before its files were even
+        planned, say) stops the search: undoing the batch before it would revert
+        work the person did not mean, so they must name it.
+        """
+        for summary in reversed(self.batches()):
+            if summary.state != DONE:
+                raise LookupError(
+                    f"batch {summary.id} ({summary.command}, {when(summary.created)}) did not finish; "
+                    f"run 'genre-tagger finish {summary.id}' to complete it, or name the batch to undo"
+                )
+            if summary.undoable:
+                return summary
+        raise LookupError("nothing to undo: the journal has no written batch")
+
+    def record_temporary(self, temp: Path, target: Path) -> None:
+        """Called before ``temp`` is created, so that a crash can never leave an unknown copy."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO temporaries (path, target, created) VALUES (?, ?, ?)",
+                       (os.fsencode(temp), os.fsencode(target), time.time()))
+
+    def forget_temporary(self, temp: Path) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM temporaries WHERE path=?", (os.fsencode(temp),))
+
+    def temporaries(self) -> list[tuple[Path, Path]]:
+        """Every recorded temporary copy and the file it was made from."""
+        with self._lock:
+            rows = self._db.execute("SELECT path, target FROM temporaries ORDER BY created").fetchall()
+        return [(Path(os.fsdecode(temp)), Path(os.fsdecode(target))) for temp, target in rows]
+
+
+def when(timestamp: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")

@@ -4,6 +4,9 @@ The change is made to a copy in the same folder, the copy is flushed to disk, an
 ``os.replace`` swaps it in: a rename is atomic on POSIX and Windows file systems.
 Before the swap the original is checked once more against what it looked like when
 the change was planned, so a file changed meanwhile by another program is left alone.
+A symlink is followed and its target changed, as Quod Libet does, so the link stays a
+link; a file with several hard links is refused, since replacing it would leave the
+other names with the old contents.
 """
 
 from __future__ import annotations
@@ -11,14 +14,18 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
+import secrets
 import stat
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 EDGE_BYTES = 1 << 20
 TEMP_PREFIX = ".genre-tagger-"
+# Exactly the names temporary_beside makes: a stale copy is only ever removed by this name.
+TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]{16}(\.[^/\\]*)?")
 
 
 class WriteRefused(Exception):
@@ -51,6 +58,39 @@ def fingerprint(path: str | os.PathLike[str]) -> Fingerprint:
     return Fingerprint(st.st_size, st.st_mtime_ns, digest.hexdigest())
 
 
+@dataclass(frozen=True)
+class FileIdentity:
+    """Which file a path names, and its state: a replaced, renamed or edited file differs."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str]) -> FileIdentity:
+        st = os.stat(path)
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> FileIdentity:
+        return cls(int(data["device"]), int(data["inode"]), int(data["size"]), int(data["mtime_ns"]))
+
+    def same_file(self, other: FileIdentity) -> bool:
+        return (self.device, self.inode) == (other.device, other.inode)
+
+
+def temporary_beside(path: Path) -> Path:
+    return path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}{path.suffix}")
+
+
+def create_exclusively(temp: Path) -> int:
+    return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+
+
 def check_unchanged(path: Path, expected: Fingerprint | None) -> Fingerprint:
     try:
         current = fingerprint(path)
@@ -71,25 +111,57 @@ def check_writable(path: Path) -> None:
         raise WriteRefused("the file is read-only")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise WriteRefused("the folder is read-only, so the file cannot be replaced safely")
+    if st.st_nlink > 1:
+        raise WriteRefused(
+            f"the file has {st.st_nlink} hard links; replacing it would leave the other names with the "
+            "old tags, so it is left untouched"
+        )
+
+
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Write a small file (settings) whole, so that a crash leaves the old or the new one."""
+    temp = temporary_beside(path)
+    fd = create_exclusively(temp)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    sync_folder(path.parent)
 
 
 def rewrite_atomically(
-    path: Path, edit: Callable[[str], None], expected: Fingerprint | None, keep_mtime: bool = False
-) -> Fingerprint:
-    """Apply ``edit`` to a copy of ``path`` and swap it in; returns the new fingerprint."""
+    path: Path,
+    edit: Callable[[str], None],
+    expected: Fingerprint | None,
+    keep_mtime: bool = False,
+    on_temporary: Callable[[Path], None] = lambda temp: None,
+    on_ready: Callable[[Path], None] = lambda temp: None,
+) -> FileIdentity:
+    """Apply ``edit`` to a copy of ``path`` and swap it in; returns the new file's identity.
+
+    ``path`` must already be resolved (no symlink). ``on_temporary`` learns the copy's
+    name before it exists, and ``on_ready`` sees the finished copy just before the swap
+    (the journal records both, to recognise either after a crash).
+    """
     before = check_unchanged(path, expected)
     check_writable(path)
     st = path.stat()
+    temp = temporary_beside(path)
+    on_temporary(temp)
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
+        fd = create_exclusively(temp)
     except OSError as e:
         raise WriteRefused(f"cannot create a temporary file beside it: {describe(e)}") from None
-    temp = Path(temp_name)
     try:
         with open(path, "rb") as source, os.fdopen(fd, "wb") as copy:
             while chunk := source.read(1 << 20):
                 copy.write(chunk)
-        edit(temp_name)
+        edit(os.fspath(temp))
         os.chmod(temp, stat.S_IMODE(st.st_mode))
         if hasattr(os, "chown") and os.geteuid() == 0:
             os.chown(temp, st.st_uid, st.st_gid)
@@ -97,6 +169,7 @@ def rewrite_atomically(
             os.utime(temp, ns=(st.st_atime_ns, st.st_mtime_ns))
         with open(temp, "rb+") as f:
             os.fsync(f.fileno())
+        on_ready(temp)
         # The last moment to notice another program's change before ours replaces it.
         check_unchanged(path, before)
         os.replace(temp, path)
@@ -107,7 +180,60 @@ def rewrite_atomically(
         temp.unlink(missing_ok=True)
         raise
     sync_folder(path.parent)
-    return fingerprint(path)
+    return FileIdentity.of(path)
+
+
+def remove_stale_temporaries(records: list[tuple[Path, Path]], forget: Callable[[Path], None]) -> list[Path]:
+    """Remove the recorded temporary copies that no live writer owns; returns those removed.
+
+    A writer holds the lock on a copy's original for as long as the copy exists, so a
+    copy whose original can be locked now was left by a writer that is gone.
+    """
+    removed = []
+    for temp, target in records:
+        if not TEMP_NAME.fullmatch(temp.name) or temp.parent != target.parent:
+            forget(temp)  # not a name this module makes: never delete it
+            continue
+        with file_lock(target, wait=False) as locked:
+            if not locked:
+                continue  # a live writer is using it
+            if temp.exists():
+                try:
+                    temp.unlink()
+                except OSError:
+                    continue
+                removed.append(temp)
+            forget(temp)
+    return removed
+
+
+@contextmanager
+def file_lock(path: Path, wait: bool = True) -> Iterator[bool]:
+    """The advisory lock that keeps two Genre Tagger processes from writing one file at once.
+
+    Yields whether the lock is held: always when waiting for it; without ``wait``,
+    False when another process holds it.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: the single writer thread still serialises this process
+        yield True
+        return
+    try:
+        handle = open(path, "rb")
+    except OSError:
+        yield True  # no file, so no writer of it; a write reports the problem itself
+        return
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def sync_folder(folder: Path) -> None:

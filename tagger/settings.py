@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from tagger.excerpt import Depth
 from tagger.model import DEVICES
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
+from tagger.safewrite import write_file_atomically
 from tagger.tags import WriteMode, WriteOptions
 
 log = logging.getLogger(__name__)
@@ -81,13 +80,4 @@ class Settings:
     def save(self, path: Path | None = None) -> None:
         path = path or default_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(asdict(self), f, indent=2)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
+        write_file_atomically(path, json.dumps(asdict(self), indent=2).encode("utf-8"))

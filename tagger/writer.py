@@ -4,10 +4,15 @@ All writes of a process go through one writer thread, so two writes never run at
 once (Picard keeps a separate single-thread pool for saving for the same reason),
 and an advisory lock on each file keeps two processes apart. Every write:
 
-1. refuses a file that changed since it was analysed (``Fingerprint``);
+1. refuses a file that changed since it was analysed (``Fingerprint``) or since its
+   batch was planned (``FileIdentity``), and one whose audio cannot be decoded to
+   check it afterwards;
 2. parses it, and leaves it untouched if it does not parse cleanly;
 3. records the old and new genres in the journal;
-4. changes a copy, reads the copy back to check it, and swaps it in atomically.
+4. changes a copy, reads the copy back (genres, every other tag item, the audio) to
+   check it, and swaps it in atomically.
+
+A failure of one file, expected or not, is that file's result: it never stops a batch.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,8 +29,16 @@ import numpy as np
 
 from tagger import __version__
 from tagger.audio import MPEG_SUFFIXES, mpeg_audio_span
-from tagger.journal import OPEN_STATES, Entry, Journal
-from tagger.safewrite import Fingerprint, WriteRefused, rewrite_atomically
+from tagger.journal import DONE, OPEN_STATES, BatchSummary, Entry, Journal
+from tagger.safewrite import (
+    FileIdentity,
+    Fingerprint,
+    WriteRefused,
+    check_unchanged,
+    file_lock,
+    remove_stale_temporaries,
+    rewrite_atomically,
+)
 from tagger.tags import TagError, WriteOptions, dedupe, merged, open_tags
 from tagger.tags.base import WriteMode
 
@@ -59,6 +71,7 @@ class WriteRequest:
     provenance: str | None = None  # the provenance field to write; None removes it
     require_current: list[str] | None = None  # undo: only if the file still holds these
     undoes: int | None = None  # undo: the journal entry this reverts
+    identity: FileIdentity | None = None  # undo: the file as the reverted batch left it
 
 
 @dataclass(frozen=True)
@@ -86,34 +99,13 @@ def same_genres(a: Iterable[str], b: Iterable[str]) -> bool:
     return [normalise_name(g) for g in dedupe(a)] == [normalise_name(g) for g in dedupe(b)]
 
 
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An advisory lock against another Genre Tagger process writing the same file."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: the single writer thread still serialises this process
-        yield
-        return
-    try:
-        handle = open(path, "rb")
-    except OSError:
-        yield  # the write itself reports the problem
-        return
-    with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 # Decoded before and after every write: a tag library that misplaces audio data
 # (seen with unusual MP4 atoms and RIFF layouts) is caught before the swap.
 PROBE_SPANS_S = ((0.0, 2.0), (0.5, 1.0))  # (position as a share of the duration, seconds)
 
 
 def audio_probe(path: Path) -> np.ndarray | bytes | None:
-    """A few decoded seconds from the start and the middle, or None if it does not decode.
+    """A few decoded seconds from the start and the middle, or None if they do not decode.
 
     MPEG audio is compared as bytes instead: decoders start and end an MP3
     differently when a tag appears in front of it, although not a byte changed.
@@ -125,14 +117,14 @@ def audio_probe(path: Path) -> np.ndarray | bytes | None:
 
     try:
         reader = open_audio(path)
-    except AudioError:
+    except Exception:  # AudioError, or a decoder's own failure: either way nothing to compare
         return None
     try:
         duration = reader.info.duration_s
         return np.concatenate([reader.read(where * duration if where else 0.0, seconds)
                                for where, seconds in PROBE_SPANS_S])
-    except AudioError:
-        return np.zeros(0, np.float32)  # undecodable: after the write it must stay exactly that
+    except Exception:
+        return None
     finally:
         reader.close()
 
@@ -161,54 +153,88 @@ class GenreWriter:
         self.journal = journal or Journal()
         self.options = options
 
-    def write(self, requests: Iterable[WriteRequest], command: str, dry_run: bool = False) -> Iterator[WriteResult]:
+    def start(self, command: str) -> int:
+        """Record a batch as started before its files are known; pass the id to ``write``.
+
+        A command killed while it scans or analyses then leaves an unfinished batch
+        behind, and a following ``undo`` stops there instead of reverting an older one.
+        """
+        return self.journal.start(command, self.options.mode.value)
+
+    def write(self, requests: Iterable[WriteRequest], command: str, dry_run: bool = False,
+              batch: int | None = None) -> Iterator[WriteResult]:
         """Write every request, yielding a result per file in order; one failure stops nothing."""
         requests = list(requests)
         if dry_run:
             for request in requests:
                 yield writer_pool().submit(self._plan_one, request).result()
             return
-        batch, ids = self.journal.plan(
-            command, self.options.mode.value,
-            [{"path": r.path, "requested": r.genres,
-              "expected": r.expected.to_json() if r.expected else None,
-              "provenance": r.provenance,
-              "require_current": r.require_current, "undoes": r.undoes}
-             for r in requests],
-        )
-        for entry in self.journal.entries(batch):
-            yield writer_pool().submit(self._apply, entry).result()
+        if batch is None:
+            batch = self.start(command)
+        self.remove_stale_temporaries()
+        self.journal.plan(batch, [planned_entry(r) for r in requests])
+        # Results name each file as the caller did, a symlink included; the journal holds its target.
+        for index, result in enumerate(self._run(batch, self.journal.entries(batch))):
+            yield replace(result, path=requests[index].path)
 
     def undo(self, batch: int | None = None) -> Iterator[WriteResult]:
         """Restore the genres a batch replaced; files changed since are skipped."""
-        batch = batch if batch is not None else self.journal.last_batch(undoable=True)
-        if batch is None:
-            raise LookupError("nothing to undo: the journal has no written batch")
-        entries = [e for e in self.journal.entries(batch) if e.state in ("written", "pending")]
+        summary = self.batch_to_undo(batch)
+        entries = [e for e in self.journal.entries(summary.id) if e.state in ("written", "pending")]
         if not entries:
-            raise LookupError(f"batch {batch} has no writes left to undo")
+            raise LookupError(f"batch {summary.id} has no writes left to undo")
         # Undo restores exactly the old genres and provenance field, in reverse order.
         requests = [
             WriteRequest(e.path, e.old_genres or [], provenance=e.old_provenance, require_current=e.new_genres,
-                         undoes=e.id)
+                         undoes=e.id, identity=self._identity_to_revert(e))
             for e in reversed(entries)
         ]
         undo_writer = GenreWriter(self.journal, replace(self.options, mode=WriteMode.REPLACE))
-        yield from undo_writer.write(requests, f"undo {batch}")
+        yield from undo_writer.write(requests, f"undo {summary.id}")
+
+    def batch_to_undo(self, batch: int | None = None) -> BatchSummary:
+        """The batch ``undo(batch)`` reverts, for saying what is about to happen before it does."""
+        return self.journal.batch(batch) if batch is not None else self.journal.batch_to_undo()
 
     def finish(self, batch: int | None = None) -> Iterator[WriteResult]:
         """Carry out what an interrupted batch had not written yet."""
         batch = batch if batch is not None else self.journal.last_batch()
         if batch is None:
             raise LookupError("the journal is empty")
+        summary = self.journal.batch(batch)
         open_entries = [e for e in self.journal.entries(batch) if e.state in OPEN_STATES]
         if not open_entries:
-            raise LookupError(f"batch {batch} has nothing left to finish")
+            if summary.state == DONE:
+                raise LookupError(f"batch {batch} has nothing left to finish")
+            self.journal.complete(batch)  # interrupted before it planned a file: nothing to do
+            return
+        self.remove_stale_temporaries()
         # The batch finishes in the mode it was planned in, whatever today's options say.
-        mode = next(b.mode for b in self.journal.batches() if b.id == batch)
-        batch_writer = GenreWriter(self.journal, replace(self.options, mode=WriteMode(mode)))
-        for entry in open_entries:
-            yield writer_pool().submit(batch_writer._apply, entry).result()
+        batch_writer = GenreWriter(self.journal, replace(self.options, mode=WriteMode(summary.mode)))
+        yield from batch_writer._run(batch, open_entries)
+
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Remove the temporary copies that killed writers left behind."""
+        return remove_stale_temporaries(self.journal.temporaries(), self.journal.forget_temporary)
+
+    def _identity_to_revert(self, entry: Entry) -> FileIdentity | None:
+        """The file an undo of ``entry`` may change: as Genre Tagger last wrote it (this batch or a
+        later one, an undo included), or as a crash during this entry's write left it."""
+        try:
+            current = FileIdentity.of(entry.path)
+        except OSError:
+            current = None
+        if entry.state == "pending":
+            crash_states = [entry.identity, entry.temp_identity]
+            if current is not None and any(current == FileIdentity.from_json(s) for s in crash_states if s):
+                return current
+        latest = self.journal.last_written_identity(entry.path)
+        return FileIdentity.from_json(latest) if latest else None
+
+    def _run(self, batch: int, entries: list[Entry]) -> Iterator[WriteResult]:
+        for entry in entries:
+            yield writer_pool().submit(self._apply_safely, entry).result()
+        self.journal.complete(batch)
 
     def _target(self, current: list[str], requested: list[str]) -> list[str]:
         return merged(current, requested, self.options.mode)
@@ -223,17 +249,31 @@ class GenreWriter:
         status = "unchanged" if same_genres(new, snapshot.genres) else "planned"
         return WriteResult(request.path, status, snapshot.genres, new)
 
+    def _apply_safely(self, entry: Entry) -> WriteResult:
+        try:
+            return self._apply(entry)
+        except Exception as e:  # a decoder's or tag library's own failure: this file's error alone
+            message = f"writing failed ({type(e).__name__}: {e}); the file is unchanged"
+            self.journal.finish(entry.id, "error", message)
+            return WriteResult(entry.path, "error", message=message, batch=entry.batch)
+
+    def _refuse(self, entry: Entry, message: str, genres: list[str] | None = None) -> WriteResult:
+        self.journal.finish(entry.id, "error", message)
+        return WriteResult(entry.path, "error", genres or [], genres or [], message, entry.batch)
+
     def _apply(self, entry: Entry) -> WriteResult:
         journal = self.journal
+        if not entry.path.is_absolute():
+            return self._refuse(entry, "recorded with a relative path by an older version; "
+                                       "it is not clear which file was meant, so nothing is written")
         try:
             tag_format, audio = open_tags(entry.path)
             snapshot = tag_format.read(audio, self.options.id3v23_separator)
         except TagError as e:
-            journal.finish(entry.id, "error", str(e))
-            return WriteResult(entry.path, "error", message=str(e), batch=entry.batch)
+            return self._refuse(entry, str(e))
         if entry.state == "pending" and same_genres(snapshot.genres, entry.new_genres or []):
             # The write finished before the process stopped.
-            journal.finish(entry.id, "written")
+            journal.finish(entry.id, "written", identity=FileIdentity.of(entry.path).to_json())
             return WriteResult(entry.path, "written", entry.old_genres or [], entry.new_genres or [],
                                "already written before the interruption", entry.batch)
         if entry.undoes is not None and snapshot.genres == entry.requested and snapshot.provenance == entry.provenance:
@@ -246,11 +286,24 @@ class GenreWriter:
                        f"(now {', '.join(snapshot.genres) or 'none'})")
             journal.finish(entry.id, "skipped", message)
             return WriteResult(entry.path, "skipped", snapshot.genres, snapshot.genres, message, entry.batch)
+        if entry.identity is not None and not is_recorded_file(entry):
+            return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
+                                       "renamed or changed since), so it is left untouched", snapshot.genres)
         new = self._target(snapshot.genres, entry.requested)
         provenance = entry.provenance
         if snapshot.genres == new and provenance == snapshot.provenance:
             journal.finish(entry.id, "unchanged")
             return WriteResult(entry.path, "unchanged", snapshot.genres, new, batch=entry.batch)
+        expected = Fingerprint.from_json(entry.expected) if entry.expected else None
+        try:
+            check_unchanged(entry.path, expected)
+        except WriteRefused as e:
+            return self._refuse(entry, str(e), snapshot.genres)
+        reference_audio = audio_probe(entry.path)
+        if reference_audio is None and not self.options.force_undecodable:
+            return self._refuse(entry, "refused: its audio does not decode, so the write could not be checked "
+                                       "to leave the audio intact (--force-undecodable writes it anyway)",
+                                snapshot.genres)
         journal.mark_pending(entry.id, snapshot.genres, new, snapshot.provenance)
         notes: list[str] = []
 
@@ -262,20 +315,60 @@ class GenreWriter:
             written = tag_format.read(tag_format.open(temp, type(audio)), self.options.id3v23_separator)
             if not same_genres(written.genres, new):
                 raise WriteRefused(f"the written genres read back as {written.genres}, not {new}")
+            problem = tag_format.check_preserved(os.fspath(entry.path), temp)
+            if problem:
+                raise WriteRefused(f"{problem}, so the file is left untouched")
             if reference_audio is not None and not same_audio(reference_audio, audio_probe(Path(temp))):
                 raise WriteRefused("writing the tags would change how the audio decodes, so the file is left untouched")
 
-        reference_audio = audio_probe(entry.path)
-        expected = Fingerprint.from_json(entry.expected) if entry.expected else None
+        temporaries: list[Path] = []
+
+        def record_temporary(temp: Path) -> None:
+            temporaries.append(temp)
+            journal.record_temporary(temp, entry.path)
+
         try:
             with file_lock(entry.path):
-                rewrite_atomically(entry.path, edit, expected, self.options.keep_mtime)
+                identity = rewrite_atomically(
+                    entry.path, edit, expected, self.options.keep_mtime, on_temporary=record_temporary,
+                    on_ready=lambda temp: journal.set_temp_identity(entry.id, FileIdentity.of(temp).to_json()),
+                )
         except (WriteRefused, TagError) as e:
-            journal.finish(entry.id, "error", str(e))
-            return WriteResult(entry.path, "error", snapshot.genres, snapshot.genres, str(e), entry.batch)
+            return self._refuse(entry, str(e), snapshot.genres)
         except Exception as e:  # a mutagen failure on the copy; the original is untouched
-            message = f"writing failed ({type(e).__name__}: {e}); the file is unchanged"
-            journal.finish(entry.id, "error", message)
-            return WriteResult(entry.path, "error", snapshot.genres, snapshot.genres, message, entry.batch)
-        journal.finish(entry.id, "written", "; ".join(notes) or None)
+            return self._refuse(entry, f"writing failed ({type(e).__name__}: {e}); the file is unchanged",
+                                snapshot.genres)
+        finally:
+            for temp in temporaries:
+                journal.forget_temporary(temp)
+        journal.finish(entry.id, "written", "; ".join(notes) or None, identity=identity.to_json())
         return WriteResult(entry.path, "written", snapshot.genres, new, "; ".join(notes) or None, entry.batch)
+
+
+def planned_entry(request: WriteRequest) -> dict:
+    """A request as the journal records it: absolute, resolved path, and the file's identity now."""
+    path = Path(os.path.realpath(request.path))
+    identity = request.identity
+    if identity is None:
+        try:
+            identity = FileIdentity.of(path)
+        except OSError:
+            identity = None  # the write reports the problem
+    return {"path": path, "requested": request.genres,
+            "expected": request.expected.to_json() if request.expected else None,
+            "provenance": request.provenance, "require_current": request.require_current,
+            "undoes": request.undoes, "identity": identity.to_json() if identity else None}
+
+
+def is_recorded_file(entry: Entry) -> bool:
+    """Whether the file at the entry's path is the one the journal recorded for it.
+
+    A pending write may already have swapped in its copy, whose identity was recorded
+    just before the swap.
+    """
+    try:
+        current = FileIdentity.of(entry.path)
+    except OSError:
+        return False
+    recorded = [entry.identity] + ([entry.temp_identity] if entry.state == "pending" and entry.temp_identity else [])
+    return any(current == FileIdentity.from_json(r) for r in recorded if r)

@@ -206,6 +206,38 @@ def decoded_audio(path: Path) -> np.ndarray:
         reader.close()
 
 
+def raw_id3_frames(path: Path, skip_genre: bool = False) -> list[tuple[str, int, bytes]]:
+    """The frames of the ID3v2 tag at the start of ``path``: (ID, flags, bytes as stored).
+
+    Parsed here by hand, independently of the code under test, for byte comparisons.
+    """
+    data = path.read_bytes()
+    assert data[:3] == b"ID3", path
+    major, flags = data[3], data[5]
+    size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+    body = data[10:10 + size]
+    if major < 4 and flags & 0x80:
+        body = body.replace(b"\xff\x00", b"\xff")
+    frames, position = [], 0
+    header_size = 6 if major == 2 else 10
+    while position + header_size <= len(body) and body[position] != 0:
+        if major == 2:
+            frame_id, length, frame_flags = body[position:position + 3].decode(), int.from_bytes(
+                body[position + 3:position + 6], "big"), 0
+        else:
+            raw = body[position + 4:position + 8]
+            length = (int.from_bytes(raw, "big") if major == 3
+                      else (raw[0] << 21) | (raw[1] << 14) | (raw[2] << 7) | raw[3])
+            frame_id, frame_flags = body[position:position + 4].decode(), int.from_bytes(body[position + 8:position + 10], "big")
+        data_start = position + header_size
+        frames.append((frame_id, frame_flags, body[data_start:data_start + length]))
+        position = data_start + length
+    genre_ids = {"TCON", "TCO"}
+    if skip_genre:
+        frames = [f for f in frames if f[0] not in genre_ids and not (f[0] in ("TXXX", "TXX") and b"GENRE_TAGGER" in f[2])]
+    return frames
+
+
 GENRE_FIELDS = {"tcon", "genre", "\xa9gen", "gnre", "wm/genre", "txxx:genre_tagger", "genre_tagger",
                 "----:org.genretagger:genre_tagger", "genretagger/provenance", "genre tagger"}
 

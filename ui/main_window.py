@@ -21,7 +21,7 @@ from tagger.analysis import Analyzer, FileResult
 from tagger.cache import AnalysisCache
 from tagger.excerpt import Depth
 from tagger.genres import Taxonomy
-from tagger.journal import Journal
+from tagger.journal import Journal, when
 from tagger.pipeline import Progress
 from tagger.resources import resource_dir
 from tagger.review import ReviewItem, ReviewState
@@ -511,8 +511,17 @@ class MainWindow(QMainWindow):
     def undo_last(self) -> None:
         if self.writing is not None and self.writing.running:
             return
-        self._start_write(lambda job: job.undo(GenreWriter(Journal(), self.settings.write_options())),
-                          "Undoing the last apply…", undo=True)
+        writer = GenreWriter(Journal(), self.settings.write_options())
+        try:
+            batch = writer.batch_to_undo()
+        except LookupError as e:
+            self.notify(str(e.args[0]))
+            return
+        # Name what is about to be reverted: the newest batch is not always the one a person has in mind.
+        if not self.confirm(f"Undo batch {batch.id} ({batch.command}, {when(batch.created)}, {batch.files} files)? "
+                            "Files changed since are skipped."):
+            return
+        self._start_write(lambda job: job.undo(writer, batch.id), f"Undoing batch {batch.id}…", undo=True)
 
     def _start_write(self, start: Callable[[WriteJob], None], message: str, undo: bool = False) -> None:
         job = WriteJob(self)

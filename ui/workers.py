@@ -203,8 +203,8 @@ class WriteJob(BackgroundJob):
     def apply(self, writer: GenreWriter, requests: list[WriteRequest]) -> None:
         self.start("write", lambda: self._report(writer.write(requests, "gui apply")))
 
-    def undo(self, writer: GenreWriter) -> None:
-        self.start("undo", lambda: self._report(writer.undo()))
+    def undo(self, writer: GenreWriter, batch: int) -> None:
+        self.start("undo", lambda: self._report(writer.undo(batch)))
 
     def _report(self, results: Iterable[WriteResult]) -> None:
         batch_id = None

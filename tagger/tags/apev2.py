@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from mutagen.apev2 import APETextValue
+from mutagen.apev2 import APEv2, APETextValue
 from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.musepack import Musepack
 from mutagen.optimfrog import OptimFROG
@@ -12,6 +13,7 @@ from mutagen.tak import TAK
 from mutagen.wavpack import WavPack
 
 from tagger.tags.base import TagFormat, TagSnapshot, WriteOptions, dedupe, first_text, legacy_genre_names
+from tagger.tags.id3 import id3v1_block, restore_id3v1
 
 PROVENANCE_ITEM = "Genre Tagger"
 
@@ -55,3 +57,25 @@ class APEv2Format(TagFormat):
             audio.tags.pop(PROVENANCE_ITEM, None)
         else:
             audio.tags[PROVENANCE_ITEM] = text
+
+    def save(self, audio: Any, path: str, options: WriteOptions) -> None:
+        with open(path, "rb") as f:
+            v1 = id3v1_block(f)
+        # mutagen truncates the file where the old APEv2 tag began, which deletes an
+        # ID3v1 tag after it; it goes back after the new APEv2 tag.
+        audio.save(path)
+        if v1 is not None:
+            restore_id3v1(path, v1, list(audio.tags["Genre"]) if "Genre" in audio.tags else [])
+
+    def kept_items(self, path: str) -> Counter:
+        try:
+            tags = APEv2(path)
+        except Exception:  # no APEv2 tag: nothing to keep
+            tags = {}
+        written = {"genre", PROVENANCE_ITEM.lower()}
+        items = Counter((key.lower(), value.kind, value.value) for key, value in tags.items()
+                        if key.lower() not in written)
+        with open(path, "rb") as f:
+            block = id3v1_block(f)
+        items[("ID3v1 tag", block[:-1] if block else None)] += 1
+        return items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from mutagen.asf import ASF
@@ -46,3 +47,9 @@ class ASFFormat(TagFormat):
                 del audio.tags[PROVENANCE_ATTRIBUTE]
         else:
             audio.tags[PROVENANCE_ATTRIBUTE] = [text]
+
+    def kept_items(self, path: str) -> Counter:
+        tags = ASF(path).tags
+        written = {"WM/Genre", PROVENANCE_ATTRIBUTE}
+        return Counter((key, type(value).__name__, repr(value.value)) for key, values in tags.items()
+                       if key not in written for value in values)

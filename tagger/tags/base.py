@@ -8,6 +8,7 @@ Saving is left to the writer, which works on a copy of the file.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -42,6 +43,8 @@ class WriteOptions:
     id3v23_separator: str = "; "
     provenance: bool = True
     keep_mtime: bool = False
+    # Write files whose audio does not decode, so that nothing can check it stayed intact.
+    force_undecodable: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,3 +125,19 @@ class TagFormat(ABC):
 
     def save(self, audio: Any, path: str, options: WriteOptions) -> None:
         audio.save(path)
+
+    def kept_items(self, path: str) -> Counter:
+        """Every tag item of ``path`` but the genre and the provenance field, as raw as mutagen gives them."""
+        raise NotImplementedError
+
+    def check_preserved(self, original: str, written: str) -> str | None:
+        """Why ``written`` holds more changes than the genre and provenance of ``original``; None if it does not.
+
+        Run on the finished copy before it replaces the original, so that a tag
+        library dropping or altering an item refuses the write instead of losing data.
+        """
+        before, after = self.kept_items(original), self.kept_items(written)
+        changed = sorted({str(item[0]) for item in (before - after) + (after - before)})
+        if changed:
+            return f"the tag item(s) {', '.join(changed)} would not survive the write unchanged"
+        return None

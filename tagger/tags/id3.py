@@ -1,10 +1,12 @@
 """ID3: MP3, and the ID3 chunk of WAV, AIFF and DSF files.
 
-Tags are loaded untranslated, so frames stay in the version the file has and are
-saved back in it: rewriting an ID3v2.3 tag as v2.4, or dropping the v2.4 frames that
-many taggers put in v2.3 tags, would change far more than the genre. Only two cases
-change the version, and both are reported: ID3v2.2 (which mutagen cannot write) is
-saved as v2.3, and a file with only an ID3v1 tag gets an ID3v2.3 tag beside it.
+Tags are loaded untranslated, so frames stay in the version the file has. An ID3v2
+tag at the start of a file (MP3, TrueAudio) is rewritten at the byte level
+(``id3raw``): every frame but the genre and the provenance field is copied verbatim,
+whether or not mutagen can parse it, and ID3v2.2 stays v2.2. Only the genre byte of an
+ID3v1 tag changes. A file without an ID3v2 tag gets an ID3v2.3 tag, which every player
+reads. The ID3 chunk of WAV, AIFF and DSF files is saved by mutagen and checked frame
+by frame afterwards; a v2.2 chunk becomes v2.4, which keeps every frame, and says so.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from mutagen.mp3 import MP3
 from mutagen.trueaudio import TrueAudio
 from mutagen.wave import WAVE
 
-from tagger.tags.base import PROVENANCE_KEY, TagFormat, TagSnapshot, WriteOptions, dedupe, first_text
+from tagger.tags import id3raw
+from tagger.tags.base import PROVENANCE_KEY, TagError, TagFormat, TagSnapshot, WriteOptions, dedupe, first_text
+
+# The frames a genre write changes, keyed as id3raw.frame_key keys them.
+WRITTEN_FRAMES = frozenset({"TCON", f"TXXX:{PROVENANCE_KEY}"})
+ID3V1_SIZE = 128
+ID3V1_UNKNOWN_GENRE = 255
 
 
 def version_name(version: tuple[int, ...]) -> str:
@@ -43,7 +51,7 @@ class ID3Format(TagFormat):
         # (mutagen upgrades ID3v2.2's three-letter frames as it loads them)
         year = next((str(f.text[0]) for key in ("TDRC", "TYER") for f in tags.getall(key) if f.text), None)
         genres = [name for frame in tags.getall("TCON") for name in frame.genres]
-        if tags.version[:2] == (2, 3) and id3v23_separator.strip():
+        if tags.version[:2] in ((2, 2), (2, 3)) and id3v23_separator.strip():
             genres = [part for name in genres for part in name.split(id3v23_separator.strip())]
         provenance = next((str(f.text[0]) for f in tags.getall(f"TXXX:{PROVENANCE_KEY}") if f.text), None)
         return TagSnapshot(
@@ -62,12 +70,14 @@ class ID3Format(TagFormat):
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
         tags: ID3 = audio.tags
         notes = []
-        if tags.version < (2, 3, 0):
-            notes.append(
-                f"{version_name(tags.version)} tag saved as ID3v2.3"
-                + (" beside the ID3v1 tag" if tags.version[0] == 1 else " (ID3v2.2 cannot be written)")
-            )
+        if tags.version[0] == 1:
+            notes.append("ID3v1 tag kept; an ID3v2.3 tag was added beside it for the genres")
             tags.update_to_v23()
+        elif tags.version < (2, 3, 0) and not self._spliced(audio):
+            # mutagen's conversion would rename and drop frames; only a tag at the start
+            # of a file is rewritten byte by byte.
+            raise TagError(f"the ID3v2.2 tag inside this {type(audio).__name__} file cannot be rewritten "
+                           "without converting its other frames; the file is left untouched")
         tags.delall("TCON")
         if genres:
             if saved_version(tags) == 4:
@@ -85,12 +95,190 @@ class ID3Format(TagFormat):
             tags.add(TXXX(encoding=text_encoding(text, utf16), desc=PROVENANCE_KEY, text=[text]))
 
     def save(self, audio: Any, path: str, options: WriteOptions) -> None:
-        version = saved_version(audio.tags)
-        # A v1 tag is kept in step with the new genre, never added or dropped.
-        kwargs = {"v1": 1} if isinstance(audio, (MP3, TrueAudio)) else {}
-        # The genre is already joined. v23_sep=None keeps other frames' values as the
-        # file has them: joining them too would rewrite artists and titles.
-        audio.tags.save(path, v2_version=version, v23_sep=None, **kwargs)
+        with open(path, "rb") as f:
+            v1_before = id3v1_block(f)
+        if self._spliced(audio):
+            self._splice(audio, path)
+        else:
+            version = saved_version(audio.tags)
+            # v23_sep=None keeps other frames' values as the file has them: joining them
+            # too would rewrite artists and titles. mutagen's own ID3v1 update rebuilds the
+            # whole v1 tag from the v2 frames, so the old block is put back below.
+            kwargs = {"v1": 1} if isinstance(audio, (MP3, TrueAudio)) else {}
+            audio.tags.save(path, v2_version=version, v23_sep=None, **kwargs)
+        if v1_before is not None:
+            separator = options.id3v23_separator.strip() if saved_version(audio.tags) < 4 else ""
+            genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
+                      for part in (name.split(separator) if separator else [name])]
+            restore_id3v1(path, v1_before, genres)
+
+    def check_preserved(self, original: str, written: str) -> str | None:
+        before, after = raw_tag_of(original), raw_tag_of(written)
+        if before is not None and after is not None and before.major == after.major:
+            lost = before.comparable(WRITTEN_FRAMES) - after.comparable(WRITTEN_FRAMES)
+            added = after.comparable(WRITTEN_FRAMES) - before.comparable(WRITTEN_FRAMES)
+            if lost or added:
+                names = sorted({frame_id for frame_id, _ in lost + added})
+                return f"the ID3 frame(s) {', '.join(names)} would not survive the write unchanged"
+        with open(original, "rb") as f:
+            v1_before = id3v1_block(f)
+        with open(written, "rb") as f:
+            v1_after = id3v1_block(f)
+        if (v1_before is None) != (v1_after is None) or (v1_before and v1_before[:-1] != v1_after[:-1]):
+            return "the ID3v1 tag would change beyond its genre"
+        return None
+
+    @staticmethod
+    def _spliced(audio: Any) -> bool:
+        """Whether the tag is rewritten at the byte level: an ID3v2 tag at the start of the file."""
+        if not isinstance(audio, (MP3, TrueAudio)):
+            return False
+        with open(audio.filename, "rb") as f:
+            return f.read(3) == b"ID3"
+
+    def _splice(self, audio: Any, path: str) -> None:
+        with open(path, "r+b") as f:
+            tag = raw_tag(f)
+            if tag is None:
+                raise TagError("the ID3v2 tag mutagen read is not at the start of the file")
+            frames = replaced_frames(tag, audio.tags)
+            replace_head(f, tag.size, id3raw.spliced(tag, frames))
+
+
+def raw_tag(f: Any) -> id3raw.RawTag | None:
+    f.seek(0)
+    header = f.read(id3raw.HEADER_SIZE)
+    if header[:3] != b"ID3" or len(header) < id3raw.HEADER_SIZE:
+        return None
+    try:
+        size = id3raw.HEADER_SIZE * 2 + id3raw.unsynchsafe(header[6:10])
+        f.seek(0)
+        return id3raw.read_tag(f.read(size))
+    except id3raw.RawTagError as e:
+        raise TagError(f"{e}; the file is left untouched") from None
+
+
+def raw_tag_of(path: str) -> id3raw.RawTag | None:
+    """The ID3v2 tag of ``path``: at its start, or in the chunk of a WAV, AIFF or DSF file."""
+    with open(path, "rb") as f:
+        tag = raw_tag(f)
+        if tag is not None:
+            return tag
+        data = embedded_id3(f)
+    try:
+        return id3raw.read_tag(data) if data else None
+    except id3raw.RawTagError as e:
+        raise TagError(f"{e}; the file is left untouched") from None
+
+
+def embedded_id3(f: Any) -> bytes | None:
+    """The bytes of the ID3 chunk of a RIFF/WAVE or IFF/AIFF file, or the ID3 block of a DSF file."""
+    f.seek(0)
+    head = f.read(28)
+    end = f.seek(0, 2)
+    if head[:4] == b"DSD ":
+        offset = int.from_bytes(head[20:28], "little")
+        if 0 < offset < end:
+            f.seek(offset)
+            return f.read()
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        order = "little"
+    elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        order = "big"
+    else:
+        return None
+    position = 12
+    while position + 8 <= end:
+        f.seek(position)
+        header = f.read(8)
+        size = int.from_bytes(header[4:8], order)
+        if header[:4].lower() == b"id3 ":
+            return f.read(size)
+        position += 8 + size + (size & 1)
+    return None
+
+
+def replaced_frames(tag: id3raw.RawTag, tags: ID3) -> list[id3raw.RawFrame]:
+    """The tag's frames with the genre and provenance frames swapped for what ``tags`` holds now."""
+    major = tag.major
+    genres = [text for frame in tags.getall("TCON") for text in frame.text]
+    provenance = [str(t) for f in tags.getall(f"TXXX:{PROVENANCE_KEY}") for t in f.text]
+    wanted = {
+        "TCON": id3raw.text_frame(id3raw.GENRE_FRAME[major], major, genres) if genres else None,
+        f"TXXX:{PROVENANCE_KEY}": (id3raw.text_frame(id3raw.USER_TEXT_FRAME[major], major, provenance,
+                                                     PROVENANCE_KEY) if provenance else None),
+    }
+    frames: list[id3raw.RawFrame] = []
+    for frame in tag.frames:
+        key = id3raw.frame_key(frame, major)
+        if key in wanted:
+            new = wanted.pop(key)  # the first such frame is replaced in place, repeats dropped
+            if new is not None:
+                frames.append(new)
+        elif key not in WRITTEN_FRAMES:
+            frames.append(frame)
+    frames.extend(new for new in wanted.values() if new is not None)
+    return frames
+
+
+def replace_head(f: Any, old_size: int, head: bytes) -> None:
+    """Replace the first ``old_size`` bytes of the open file with ``head``, moving the rest."""
+    chunk = 1 << 20
+    delta = len(head) - old_size
+    end = f.seek(0, 2)
+    if delta > 0:
+        position = end
+        while position > old_size:
+            n = min(chunk, position - old_size)
+            position -= n
+            f.seek(position)
+            data = f.read(n)
+            f.seek(position + delta)
+            f.write(data)
+    elif delta < 0:
+        position = old_size
+        while position < end:
+            f.seek(position)
+            data = f.read(chunk)
+            f.seek(position + delta)
+            f.write(data)
+            position += len(data)
+        f.truncate(end + delta)
+    f.seek(0)
+    f.write(head)
+
+
+def id3v1_block(f: Any) -> bytes | None:
+    """The 128-byte ID3v1 tag at the end of the open file, if there is one."""
+    end = f.seek(0, 2)
+    if end < ID3V1_SIZE:
+        return None
+    f.seek(end - ID3V1_SIZE)
+    block = f.read(ID3V1_SIZE)
+    if block[:3] != b"TAG":
+        return None
+    f.seek(end - ID3V1_SIZE - 5)
+    if f.read(8) == b"APETAGEX":
+        return None  # the TAG is the end of an APEv2 footer's magic
+    return block
+
+
+def id3v1_genre_byte(genres: list[str]) -> int:
+    """The ID3v1 genre index of the first genre, or 255 (none) when v1 has no such genre."""
+    index = {name.lower(): i for i, name in enumerate(TCON.GENRES[:256])}
+    return next((index[g.lower()] for g in genres if g.lower() in index), ID3V1_UNKNOWN_GENRE)
+
+
+def restore_id3v1(path: str, block: bytes, genres: list[str]) -> None:
+    """Put the old ID3v1 tag back at the end of ``path``, with only its genre byte new."""
+    with open(path, "r+b") as f:
+        end = f.seek(0, 2)
+        if id3v1_block(f) is not None:
+            end -= ID3V1_SIZE
+        f.truncate(end)
+        f.seek(end)
+        f.write(block[:-1] + bytes([id3v1_genre_byte(genres)]))
 
 
 def saved_version(tags: ID3) -> int:

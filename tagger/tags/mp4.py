@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from mutagen.mp4 import MP4, MP4FreeForm
@@ -50,3 +51,8 @@ class MP4Format(TagFormat):
             audio.tags.pop(PROVENANCE_ATOM, None)
         else:
             audio.tags[PROVENANCE_ATOM] = [MP4FreeForm(text.encode("utf-8"))]
+
+    def kept_items(self, path: str) -> Counter:
+        tags = MP4(path).tags or {}
+        written = {GENRE, NUMERIC_GENRE, PROVENANCE_ATOM}
+        return Counter((key, repr(value)) for key, value in tags.items() if key not in written)

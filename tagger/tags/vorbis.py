@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
+
+import mutagen
 
 from mutagen.flac import FLAC
 from mutagen.oggflac import OggFLAC
@@ -49,6 +52,17 @@ class VorbisFormat(TagFormat):
 
     def set_provenance(self, audio: Any, text: str | None) -> None:
         set_field(audio.tags, PROVENANCE_KEY, [text] if text is not None else [])
+
+    def kept_items(self, path: str) -> Counter:
+        audio = mutagen.File(path)
+        written = {"genre", PROVENANCE_KEY.lower()}
+        items = Counter((key.lower(), value) for key, value in (audio.tags or []) if key.lower() not in written)
+        items[("vendor", getattr(audio.tags, "vendor", None))] += 1
+        # FLAC's other metadata blocks (pictures, cue sheets, application data), as written.
+        for block in getattr(audio, "metadata_blocks", []):
+            if block.code not in (1, 4):  # padding, and the comment block itself
+                items[(f"FLAC block {block.code}", block.write())] += 1
+        return items
 
 
 def set_field(tags: Any, name: str, values: list[str]) -> None:
