@@ -30,7 +30,7 @@ from pathlib import Path
 from tagger.analysis import (
     INFERENCE_BATCH, Analysis, Analyzer, Cancelled, FileJob, FileResult, JobControl, PatchChunk,
 )
-from tagger.audio import AudioError
+from tagger.audio import AudioError, one_line
 from tagger.excerpt import PATCHES_PER_REGION, Depth
 from tagger.model import CUDA
 from tagger.scan import ScanEvent
@@ -93,6 +93,16 @@ class Progress:
 
 
 PipelineEvent = FileStarted | FileResult | Progress
+
+
+def internal_error(error: Exception, path: Path) -> str:
+    """A failure no stage foresaw, as one file's error message: the run goes on, and no
+    traceback reaches the user (it is logged at debug level, for developers)."""
+    log.debug("analysis of %s failed", path, exc_info=error)
+    if isinstance(error, MemoryError):
+        return "out of memory while analysing this file"
+    detail = one_line(str(error))
+    return f"internal error: {type(error).__name__}" + (f": {detail}" if detail else "")
 
 
 def item_path(item: Path | ScanEvent) -> Path:
@@ -263,8 +273,8 @@ class AnalysisPipeline:
             try:
                 self._decode_one(admitted)
             except Exception as e:  # never lose an item: ordered results would wait for it forever
-                log.exception("analysis of %s failed", item_path(admitted.item))
-                self._out.put((admitted.seq, FileResult(item_path(admitted.item), error=f"internal error: {e}")))
+                self._out.put((admitted.seq, FileResult(item_path(admitted.item),
+                                                        error=internal_error(e, item_path(admitted.item)))))
         if last:  # after every chunk, so inference drains the queue before it stops
             for _ in range(self.config.inference_threads):
                 self._put_chunk((2, 0), None)
@@ -288,8 +298,7 @@ class AnalysisPipeline:
             self._out.put((seq, FileResult(path, error=str(e))))
             return
         except Exception as e:
-            log.exception("analysis of %s failed", path)
-            self._out.put((seq, FileResult(path, error=f"internal error: {e}")))
+            self._out.put((seq, FileResult(path, error=internal_error(e, path))))
             return
         if isinstance(job, Analysis):
             self._out.put((seq, FileResult(path, analysis=job)))
@@ -309,8 +318,7 @@ class AnalysisPipeline:
         except MemoryError:
             error = "out of memory while analysing this file"
         except Exception as e:
-            log.exception("analysis of %s failed", path)
-            error = f"internal error: {e}"
+            error = internal_error(e, path)
         finally:
             chunks.close()
         if job.decoded(error):
@@ -364,8 +372,9 @@ class AnalysisPipeline:
         except Cancelled:
             return  # the run is over; these files report nothing
         except Exception as e:  # onnxruntime failing on one batch fails its files, not the run
-            log.exception("inference failed")
-            completed = [c.job for c in batch if c.job.failed_chunk(c, f"inference failed: {e}")]
+            log.debug("inference failed", exc_info=True)
+            message = f"inference failed: {one_line(str(e)) or type(e).__name__}"
+            completed = [c.job for c in batch if c.job.failed_chunk(c, message)]
         for job in completed:
             self._complete(job)
 
@@ -376,6 +385,5 @@ class AnalysisPipeline:
             try:
                 result = FileResult(job.path, analysis=self.analyzer.finish(job))
             except Exception as e:
-                log.exception("finishing %s failed", job.path)
-                result = FileResult(job.path, error=f"internal error: {e}")
+                result = FileResult(job.path, error=internal_error(e, job.path))
         self._out.put((job.seq, result))

@@ -158,3 +158,45 @@ def test_a_finished_or_cancelled_run_refuses_a_priority_file(analyzer, make_audi
     control = JobControl()
     control.cancel()
     assert not AnalysisPipeline(analyzer, control=control).prioritise(path)
+
+
+def test_an_unforeseen_failure_fails_one_file_without_a_traceback(analyzer, make_audio, monkeypatch, caplog):
+    """A bug or an unlisted exception in any stage is that file's error record: the
+    other files are analysed, and nothing is logged with a traceback (the CLI showed
+    them on stderr)."""
+    import logging
+
+    import tagger.analysis as analysis
+
+    paths = [make_audio(f"song{i}.flac", seconds=4.0) for i in range(4)]
+    in_begin, in_decode = paths[1], paths[2]
+    real_fingerprint, real_open = analysis.fingerprint, analysis.open_audio
+
+    def fingerprint(path):
+        if path == in_begin:
+            raise AttributeError("'NoneType' object has no attribute 'sample_rate'")
+        return real_fingerprint(path)
+
+    class BrokenReader:
+        def __init__(self, reader):
+            self.reader, self.info = reader, reader.info
+
+        def read(self, start_s, length_s):
+            raise UnicodeDecodeError("utf-8", b"\x97", 0, 1, "invalid start byte")
+
+        def close(self):
+            self.reader.close()
+
+    def open_audio(path):
+        reader = real_open(path)
+        return BrokenReader(reader) if path == in_decode else reader
+
+    monkeypatch.setattr(analysis, "fingerprint", fingerprint)
+    monkeypatch.setattr(analysis, "open_audio", open_audio)
+    with caplog.at_level(logging.INFO):
+        results = list(AnalysisPipeline(analyzer).results(paths))
+    assert [r.path for r in results] == paths
+    assert [r.ok for r in results] == [True, False, False, True]
+    assert results[1].error == "internal error: AttributeError: 'NoneType' object has no attribute 'sample_rate'"
+    assert results[2].error.startswith("internal error: UnicodeDecodeError: 'utf-8' codec can't decode")
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
