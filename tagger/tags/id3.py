@@ -265,7 +265,7 @@ def id3v1_block(f: Any) -> bytes | None:
 
 
 def id3v1_genre_byte(genres: list[str]) -> int:
-    """The ID3v1 genre index of the first genre, or 255 (none) when v1 has no such genre."""
+    """The ID3v1 number of the first genre that has one, or 255 (none)."""
     index = {name.lower(): i for i, name in enumerate(TCON.GENRES[:256])}
     return next((index[g.lower()] for g in genres if g.lower() in index), ID3V1_UNKNOWN_GENRE)
 

@@ -1,0 +1,182 @@
+"""A genre write changes the genre and nothing else, judged on raw bytes (issue 9, items 1-4).
+
+The tags are assembled by hand here, so the tests hold frames that mutagen itself
+cannot write or round-trip.
+"""
+
+import hashlib
+import os
+import struct
+
+import pytest
+import soundfile as sf
+
+import tagfiles
+from tagger.journal import Journal
+from tagger.tags import read_tags
+from tagger.writer import GenreWriter, WriteRequest
+
+
+@pytest.fixture
+def writer(tmp_path):
+    journal = Journal(tmp_path / "journal.sqlite3")
+    yield GenreWriter(journal)
+    journal.close()
+
+
+def write(writer, path, genres, **request):
+    (result,) = writer.write([WriteRequest(path, genres, **request)], "test")
+    return result
+
+
+def synchsafe(n: int) -> bytes:
+    return bytes((n >> s) & 0x7F for s in (21, 14, 7, 0))
+
+
+def frame(major: int, frame_id: str, data: bytes) -> bytes:
+    if major == 2:
+        return frame_id.encode() + struct.pack(">I", len(data))[1:] + data
+    size = synchsafe(len(data)) if major == 4 else struct.pack(">I", len(data))
+    return frame_id.encode() + size + b"\0\0" + data
+
+
+def id3v2(major: int, frames: list[bytes], padding: int = 64) -> bytes:
+    body = b"".join(frames) + b"\0" * padding
+    return b"ID3" + bytes((major, 0, 0)) + synchsafe(len(body)) + body
+
+
+def id3v1(title: bytes, artist: bytes, album: bytes, comment: bytes, genre: int) -> bytes:
+    return (b"TAG" + title.ljust(30, b"\0") + artist.ljust(30, b"\0") + album.ljust(30, b"\0") + b"1995"
+            + comment.ljust(30, b"\0") + bytes([genre]))
+
+
+def mp3(folder, name: str, tag: bytes = b"", trailer: bytes = b"") -> os.PathLike:
+    """A real MP3 stream (encoded by libsndfile) between hand-made tags."""
+    path = folder / name
+    sf.write(os.fsencode(path), tagfiles.audio_data(), tagfiles.RATE, format="MP3")
+    path.write_bytes(tag + path.read_bytes() + trailer)
+    return path
+
+
+def text(value: str) -> bytes:
+    return b"\x00" + value.encode("latin-1")
+
+
+def test_a_frame_mutagen_cannot_parse_survives_byte_for_byte(tmp_path, writer):
+    # A date that is not ISO 8601: mutagen reads TDRC 'Oct 3, 1995' as empty and drops it.
+    frames = [frame(4, "TIT2", b"\x03Title"), frame(4, "TDRC", b"\x03Oct 3, 1995"), frame(4, "TCON", b"\x03Rock")]
+    path = mp3(tmp_path, "date.mp3", id3v2(4, frames))
+    before = tagfiles.raw_id3_frames(path, skip_genre=True)
+    assert ("TDRC", 0, b"\x03Oct 3, 1995") in before
+    result = write(writer, path, ["Jazz", "Bebop"])
+    assert result.status == "written", result.message
+    assert tagfiles.raw_id3_frames(path, skip_genre=True) == before
+    assert read_tags(path).genres == ["Jazz", "Bebop"]
+
+
+def test_id3v22_keeps_its_sort_frames(tmp_path, writer):
+    # iTunes' v2.2 sort frames; mutagen's v2.3 conversion deletes their v2.4 equivalents.
+    frames = [frame(2, "TT2", text("Name")), frame(2, "TST", text("Sort Name")), frame(2, "TSA", text("Sort Album")),
+              frame(2, "TSP", text("Sort Artist")), frame(2, "TCO", text("Heavy Metal"))]
+    path = mp3(tmp_path, "itunes.mp3", id3v2(2, frames))
+    before = tagfiles.raw_id3_frames(path, skip_genre=True)
+    result = write(writer, path, ["Jazz"])
+    assert result.status == "written", result.message
+    assert tagfiles.raw_id3_frames(path, skip_genre=True) == before
+    assert {f[0] for f in before} >= {"TST", "TSA", "TSP"}
+    assert read_tags(path).genres == ["Jazz"]
+
+
+@pytest.mark.parametrize("major", [2, 3, 4])
+def test_a_tag_that_must_grow_moves_the_audio_intact(tmp_path, writer, major):
+    path = mp3(tmp_path, f"v2{major}.mp3", id3v2(major, [frame(major, "TIT2" if major > 2 else "TT2", text("T"))], 0))
+    from tagger.writer import mpeg_audio_bytes
+
+    audio = mpeg_audio_bytes(path)
+    result = write(writer, path, ["A Genre Long Enough To Need A Bigger Tag" * 3])
+    assert result.status == "written", result.message
+    assert mpeg_audio_bytes(path) == audio
+    assert read_tags(path).title == "T"
+
+
+def test_id3v1_fields_other_than_the_genre_stay_byte_identical(tmp_path, writer):
+    # The v1 tag disagrees with the v2 frames, as in real files: v1 must not be rebuilt from v2.
+    v2 = id3v2(3, [frame(3, "TPE1", text("Lee Perry & Dub Syndicate")),
+                   frame(3, "TALB", text("V.A. - Jahtarian Dubbers Vol. 3 [JTR CD06]")),
+                   frame(3, "COMM", b"\x00eng\x00a v2 comment"), frame(3, "TCON", text("Reggae"))])
+    v1 = id3v1(b"Secret Laboratory", b"Dub Syndicate", b"Jahtarian Dubbers Vol. 3", b"-|- v1 comment -|-", 16)
+    path = mp3(tmp_path, "both.mp3", v2, v1)
+    result = write(writer, path, ["Roots Dub Poetry"])
+    assert result.status == "written", result.message
+    data = path.read_bytes()
+    assert data[-128:-1] == v1[:-1]
+    assert data[-1] == 255  # no ID3v1 number for this genre
+    write(writer, path, ["Roots Dub Poetry", "Reggae"])
+    assert path.read_bytes()[-1] == 16  # the first genre that has one: Reggae
+
+
+def test_wavpack_keeps_its_trailing_id3v1_tag(tmp_path, writer):
+    path = tagfiles.make(tmp_path, "wavpack")
+    v1 = id3v1(b"v1 title", b"v1 artist", b"v1 album", b"v1 comment", 17)
+    with open(path, "ab") as f:
+        f.write(v1)
+    apev2_before = tagfiles.other_tags(path)
+    result = write(writer, path, ["Jazz"])
+    assert result.status == "written", result.message
+    data = path.read_bytes()
+    assert data[-128:-1] == v1[:-1] and data[-1] == 8
+    assert tagfiles.other_tags(path) == apev2_before
+    assert read_tags(path).genres == ["Jazz"]
+
+
+def test_a_write_that_would_change_another_frame_is_refused(tmp_path, writer, monkeypatch):
+    """The raw check on the copy, not the splice alone, guards every format."""
+    from tagger.tags.vorbis import VorbisFormat
+
+    path = tagfiles.make(tmp_path, "flac")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    original = VorbisFormat.set_genres
+
+    def also_retitle(self, audio, genres, options):
+        audio.tags["TITLE"] = ["Changed"]
+        return original(self, audio, genres, options)
+
+    monkeypatch.setattr(VorbisFormat, "set_genres", also_retitle)
+    result = write(writer, path, ["Jazz"])
+    assert result.status == "error" and "title" in result.message
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("kind", ["wav", "aiff"])
+def test_a_lost_id3_frame_is_refused(tmp_path, writer, monkeypatch, kind):
+    """mutagen saves the ID3 chunk of WAV and AIFF files; a frame it loses refuses the write."""
+    from tagger.tags.id3 import ID3Format
+
+    path = tagfiles.make(tmp_path, kind)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    original = ID3Format.set_genres
+
+    def drop_comment(self, audio, genres, options):
+        audio.tags.delall("COMM")
+        return original(self, audio, genres, options)
+
+    monkeypatch.setattr(ID3Format, "set_genres", drop_comment)
+    result = write(writer, path, ["Jazz"])
+    assert result.status == "error" and "COMM" in result.message
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_the_mp3_splice_ignores_what_mutagen_would_drop(tmp_path, writer, monkeypatch):
+    from tagger.tags.id3 import ID3Format
+
+    path = tagfiles.make(tmp_path, "mp3-id3v23")
+    before = tagfiles.raw_id3_frames(path, skip_genre=True)
+    original = ID3Format.set_genres
+
+    def drop_comment(self, audio, genres, options):
+        audio.tags.delall("COMM")
+        return original(self, audio, genres, options)
+
+    monkeypatch.setattr(ID3Format, "set_genres", drop_comment)
+    assert write(writer, path, ["Jazz"]).status == "written"
+    assert tagfiles.raw_id3_frames(path, skip_genre=True) == before
