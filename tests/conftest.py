@@ -22,6 +22,9 @@ def pytest_addoption(parser):
                     help="mutants in the long fuzz run, selected with -m fuzz (default 300)")
     group.addoption("--fuzz-seed", type=int, default=1, metavar="SEED",
                     help="the first mutant's seed in the long fuzz run; the others follow on (default 1)")
+    parser.getgroup("kills", "crash safety (tests/test_crash_safety.py)").addoption(
+        "--kills", type=int, default=1000, metavar="N",
+        help="SIGKILLs of set, undo and finish in the long kill run, selected with -m slow (default 1000)")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -10,6 +10,7 @@ import time
 
 import mutagen
 import numpy as np
+import pytest
 import soundfile as sf
 
 from tagger.journal import OPEN_STATES, Journal
@@ -25,6 +26,27 @@ WRITER_SCRIPT = textwrap.dedent("""
     print("ready", flush=True)
     for _ in writer.write([WriteRequest(p, [sys.argv[1], "Crash Test"]) for p in paths], "crash test"):
         pass
+""")
+
+# set, undo or finish, killed at a random moment of the run.
+COMMAND_SCRIPT = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from tagger.writer import GenreWriter, WriteRequest
+    writer = GenreWriter()
+    command, paths = sys.argv[1], [Path(p) for p in sys.argv[3:]]
+    print("ready", flush=True)
+    try:
+        if command == "set":
+            results = writer.write([WriteRequest(p, [sys.argv[2], "Crash Test"]) for p in paths], "crash test")
+        elif command == "undo":
+            results = writer.undo()
+        else:
+            results = writer.finish()
+        for _ in results:
+            pass
+    except LookupError:
+        pass  # nothing to undo or finish at this point
 """)
 
 
@@ -95,7 +117,63 @@ def test_sigkill_during_200_writes_leaves_each_file_old_or_new(tmp_path):
     if any(e.state in OPEN_STATES for e in journal.entries(last)):
         assert all(r.status == "written" for r in GenreWriter(journal).finish(last))
     assert all(read_tags(p).genres == ["Round 6", "Crash Test"] for p in paths)
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".genre-tagger-")], "a temporary copy survived"
     # Interrupted temporary copies are never mistaken for music.
     from tagger.scan import scan
 
     assert sorted(e.path for e in scan([folder]) if e.problem is None) == sorted(paths)
+
+
+def recover(journal):
+    """What a person does after a crash: finish the unfinished batch."""
+    from tagger.journal import DONE
+
+    for summary in journal.batches():
+        if summary.state != DONE:
+            list(GenreWriter(journal).finish(summary.id))
+
+
+@pytest.mark.slow
+def test_kills_of_set_undo_and_finish_leave_every_file_whole(tmp_path, request):
+    """The long run: --kills N (default 1000) SIGKILLs at random moments of set, undo and finish."""
+    kills = request.config.getoption("--kills")
+    folder = tmp_path / "library"
+    folder.mkdir()
+    paths = make_library(folder, 12)
+    titles = {p: f"track {i}" for i, p in enumerate(paths)}
+    rng = random.Random(9)
+    env = dict(os.environ)
+    journal = Journal()
+
+    def run(command, genre="", kill_after=None):
+        child = subprocess.Popen([sys.executable, "-c", COMMAND_SCRIPT, command, genre, *map(str, paths)],
+                                 stdout=subprocess.PIPE, env=env, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        if kill_after is None:
+            assert child.wait() == 0
+        else:
+            time.sleep(kill_after)
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+
+    started = time.perf_counter()
+    run("set", "Start")
+    batch_seconds = time.perf_counter() - started
+    mid_run = 0
+    for number in range(kills):
+        command = rng.choice(["set", "set", "undo", "finish"])
+        run(command, f"Kill {number}", rng.uniform(0.0, 1.1) * batch_seconds)
+        for path in paths:
+            tags = read_tags(path)  # parses: never a half-written file
+            assert tags.title == titles[path]
+            assert len(tags.genres) <= 2 and (not tags.genres or tags.genres[-1] in ("Crash Test", "Original")), \
+                (path, tags.genres)
+        mid_run += any(e.state in OPEN_STATES for b in journal.batches()[-1:] for e in journal.entries(b.id))
+        if number % 10 == 9:
+            recover(journal)
+            assert not [p.name for p in folder.iterdir() if p.name.startswith(".genre-tagger-")], \
+                "a temporary copy survived recovery"
+    recover(journal)
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".genre-tagger-")]
+    assert journal.temporaries() == []
+    assert mid_run >= kills // 10, f"only {mid_run} of {kills} kills interrupted a batch: the test proved little"
