@@ -6,6 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
@@ -167,8 +168,21 @@ def test_accept_above_a_confidence_and_reject(qtbot, window, demo_analysis):
     assert unsure.state is ReviewState.REJECTED
 
 
-def test_dropping_one_file_checks_it_at_once(qtbot, window, make_audio):
-    path = make_audio("dropped.flac", seconds=5.0)
+def test_dropping_one_file_checks_it_and_the_cards_button_writes_what_it_shows(qtbot, window, tmp_path):
+    # A real music excerpt, tagged like any library file: generated tones score below
+    # the confidence threshold, which left the card's Apply button disabled and its
+    # write path untested. The threshold is lowered through the app's own settings
+    # too, so that the card proposes several genres, not just the top one.
+    from dataclasses import replace
+
+    from tagger.resources import samples_dir
+
+    path = Path(shutil.copy(samples_dir() / "domina-hunting.opus", tmp_path / "dropped.opus"))
+    tagfiles.add_vorbis(path)
+    genres_before, others_before = read_tags(path).genres, tagfiles.other_tags(path)
+    audio_before = tagfiles.decoded_audio(path)
+    window.set_settings(replace(window.settings, min_confidence=0.25, max_genres=3))
+
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     drop = QDropEvent(QPointF(QPoint(100, 100)), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
@@ -180,12 +194,23 @@ def test_dropping_one_file_checks_it_at_once(qtbot, window, make_audio):
     qtbot.waitUntil(lambda: window.model.item(path) is not None
                     and window.model.item(path).state is ReviewState.SUGGESTED, timeout=WAIT_MS)
     qtbot.wait(50)
-    assert card.isVisible()
-    assert card.view.bars._genres and card.summary.text().startswith("Suggested")
-    if window.model.item(path).proposed:
-        card.apply_button.click()
-        written(qtbot, window)
-        assert read_tags(path).genres == window.model.item(path).proposed
+    assert card.isVisible() and card.view.bars._genres
+
+    summary = card.summary.text()
+    assert summary.startswith("Suggested: <b>"), summary
+    shown = summary.removeprefix("Suggested: <b>").split("</b>")[0].split(", ")
+    assert 2 <= len(shown) <= 3 and shown == window.model.item(path).proposed
+    assert shown != genres_before  # so that a write that did not happen cannot pass
+    assert card.apply_button.isEnabled()
+    qtbot.mouseClick(card.apply_button, Qt.MouseButton.LeftButton)
+    written(qtbot, window)
+
+    assert read_tags(path).genres == shown
+    assert tagfiles.other_tags(path) == others_before
+    assert np.array_equal(tagfiles.decoded_audio(path), audio_before)
+    assert window.model.item(path).state is ReviewState.WRITTEN
+    assert card.summary.text() == "Written: " + ", ".join(shown)
+    assert not card.apply_button.isEnabled()
 
 
 def test_dropping_a_folder_adds_it_to_the_library(qtbot, window, make_audio, tmp_path):
