@@ -207,35 +207,120 @@ def decoded_audio(path: Path) -> np.ndarray:
 
 
 def raw_id3_frames(path: Path, skip_genre: bool = False) -> list[tuple[str, int, bytes]]:
-    """The frames of the ID3v2 tag at the start of ``path``: (ID, flags, bytes as stored).
+    """The frames of the ID3v2 tag at the start of ``path``: (ID, flags, bytes as stored)."""
+    data = path.read_bytes()
+    assert data[:3] == b"ID3", path
+    return id3_frames_of(data, skip_genre)
+
+
+def id3_frames_of(data: bytes, skip_genre: bool = False) -> list[tuple[str, int, bytes]]:
+    """The frames of the ID3v2 tag at the start of ``data``.
 
     Parsed here by hand, independently of the code under test, for byte comparisons.
     """
-    data = path.read_bytes()
-    assert data[:3] == b"ID3", path
     major, flags = data[3], data[5]
     size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
     body = data[10:10 + size]
     if major < 4 and flags & 0x80:
         body = body.replace(b"\xff\x00", b"\xff")
+    if flags & 0x40 and major in (3, 4):  # the extended header
+        extended = (int.from_bytes(body[:4], "big") + 4 if major == 3
+                    else (body[0] << 21) | (body[1] << 14) | (body[2] << 7) | body[3])
+        body = body[extended:]
     frames, position = [], 0
     header_size = 6 if major == 2 else 10
     while position + header_size <= len(body) and body[position] != 0:
         if major == 2:
-            frame_id, length, frame_flags = body[position:position + 3].decode(), int.from_bytes(
+            frame_id, length, frame_flags = body[position:position + 3].decode("latin-1"), int.from_bytes(
                 body[position + 3:position + 6], "big"), 0
         else:
             raw = body[position + 4:position + 8]
             length = (int.from_bytes(raw, "big") if major == 3
                       else (raw[0] << 21) | (raw[1] << 14) | (raw[2] << 7) | raw[3])
-            frame_id, frame_flags = body[position:position + 4].decode(), int.from_bytes(body[position + 8:position + 10], "big")
+            frame_id = body[position:position + 4].decode("latin-1")
+            frame_flags = int.from_bytes(body[position + 8:position + 10], "big")
         data_start = position + header_size
         frames.append((frame_id, frame_flags, body[data_start:data_start + length]))
         position = data_start + length
-    genre_ids = {"TCON", "TCO"}
     if skip_genre:
-        frames = [f for f in frames if f[0] not in genre_ids and not (f[0] in ("TXXX", "TXX") and b"GENRE_TAGGER" in f[2])]
+        frames = [f for f in frames if f[0] not in ("TCON", "TCO")
+                  and not (f[0] in ("TXXX", "TXX") and b"GENRE_TAGGER" in f[2].replace(b"\0", b""))]
     return frames
+
+
+def chunked_id3(data: bytes) -> bytes | None:
+    """The ID3 tag inside a WAV or AIFF chunk, or at a DSF file's metadata pointer."""
+    if data[:4] == b"DSD ":
+        offset = int.from_bytes(data[20:28], "little")
+        return data[offset:] if 0 < offset < len(data) else None
+    order = {b"RIFF": "little", b"FORM": "big"}.get(data[:4])
+    position = 12
+    while order and position + 8 <= len(data):
+        size = int.from_bytes(data[position + 4:position + 8], order)
+        if data[position:position + 4].lower() == b"id3 ":
+            return data[position + 8:position + 8 + size]
+        position += 8 + size + (size & 1)
+    return None
+
+
+def raw_tags(path: Path) -> dict:
+    """Every tag item but the genre and the provenance field, as raw as can be read.
+
+    ID3v2 frames as stored and the ID3v1 block (less its genre byte) are parsed here by
+    hand; APEv2 items, Vorbis fields and FLAC blocks, MP4 atoms and ASF attributes come
+    from mutagen as bytes or typed values. Used to check that a write changed nothing else.
+    """
+    data = path.read_bytes()
+    result: dict = {}
+    id3 = data if data[:3] == b"ID3" else chunked_id3(data)
+    if id3 and id3[:3] == b"ID3" and (frames := id3_frames_of(id3, skip_genre=True)):
+        result["id3v2"] = sorted(frames)
+    if data[-128:-125] == b"TAG" and data[-133:-125] != b"APETAGEX":
+        result["id3v1"] = data[-128:-1]
+    audio = mutagen.File(path)
+    tags = getattr(audio, "tags", None)
+    from mutagen.apev2 import APEv2, error as APEError
+    from mutagen.asf import ASFTags
+    from mutagen.mp4 import MP4Tags
+
+    try:
+        ape = APEv2(path)
+        result["apev2"] = sorted((k.lower(), v.kind, v.value) for k, v in ape.items()
+                                 if k.lower() not in ("genre", "genre tagger"))
+    except APEError:
+        pass
+    if isinstance(tags, MP4Tags):
+        result["mp4"] = mp4_atoms(path)
+    elif isinstance(tags, ASFTags):
+        result["asf"] = sorted((k, type(v).__name__, repr(v.value)) for k, values in tags.items() for v in values
+                               if k not in ("WM/Genre", "GenreTagger/Provenance"))
+    elif hasattr(tags, "vendor"):  # Vorbis comments
+        result["vorbis"] = (tags.vendor, sorted((k.lower(), v) for k, v in tags
+                                                if k.lower() not in ("genre", "genre_tagger")))
+    if hasattr(audio, "metadata_blocks"):
+        result["flac"] = [(b.code, b.write()) for b in audio.metadata_blocks if b.code not in (1, 4)]
+    # A tag that held only a genre and now holds another is no change to the rest.
+    return {kind: items for kind, items in result.items() if items not in ([], ("", []))}
+
+
+def mp4_atoms(path: Path) -> list[tuple[bytes, bytes]]:
+    """The raw bytes of every ilst atom but the genre atoms and the provenance atom."""
+    from mutagen.mp4 import Atoms
+
+    with open(path, "rb") as f:
+        atoms = Atoms(f)
+        try:
+            ilst = atoms.path(b"moov", b"udta", b"meta", b"ilst")[-1]
+        except KeyError:
+            return []
+        kept = []
+        for child in ilst.children or []:
+            f.seek(child.offset)
+            raw = f.read(child.length)
+            if child.name in (b"\xa9gen", b"gnre") or (child.name == b"----" and b"GENRE_TAGGER" in raw):
+                continue
+            kept.append((child.name, raw))
+    return sorted(kept)
 
 
 GENRE_FIELDS = {"tcon", "genre", "\xa9gen", "gnre", "wm/genre", "txxx:genre_tagger", "genre_tagger",

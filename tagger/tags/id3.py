@@ -118,7 +118,7 @@ class ID3Format(TagFormat):
             lost = before.comparable(WRITTEN_FRAMES) - after.comparable(WRITTEN_FRAMES)
             added = after.comparable(WRITTEN_FRAMES) - before.comparable(WRITTEN_FRAMES)
             if lost or added:
-                names = sorted({frame_id for frame_id, _ in lost + added})
+                names = sorted({frame_id for frame_id, _, _ in lost + added})
                 return f"the ID3 frame(s) {', '.join(names)} would not survive the write unchanged"
         with open(original, "rb") as f:
             v1_before = id3v1_block(f)

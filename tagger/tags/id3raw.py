@@ -73,8 +73,8 @@ class RawTag:
     frames: tuple[RawFrame, ...]
 
     def comparable(self, skip: frozenset[str] = frozenset()) -> Counter:
-        """Each frame's identity and content, for comparing two tags whatever their layout."""
-        return Counter((f.frame_id, f.content(self.major)) for f in self.frames if frame_key(f, self.major) not in skip)
+        """Each frame's ID, flags and bytes as stored, for checking that a write kept them byte for byte."""
+        return Counter((f.frame_id, f.flags, f.stored) for f in self.frames if frame_key(f, self.major) not in skip)
 
 
 def _inflate(data: bytes) -> bytes:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from mutagen.mp4 import MP4, MP4FreeForm
+from mutagen.mp4 import MP4, Atoms, MP4FreeForm
 
 from tagger.tags.base import PROVENANCE_KEY, TagFormat, TagSnapshot, WriteOptions, dedupe, first_text, legacy_genre_names
 
 GENRE = "\xa9gen"
 NUMERIC_GENRE = "gnre"
 PROVENANCE_ATOM = f"----:org.genretagger:{PROVENANCE_KEY}"
+WRITTEN_ATOMS = {GENRE.encode("latin-1"), NUMERIC_GENRE.encode("latin-1")}
 
 
 class MP4Format(TagFormat):
@@ -53,6 +54,18 @@ class MP4Format(TagFormat):
             audio.tags[PROVENANCE_ATOM] = [MP4FreeForm(text.encode("utf-8"))]
 
     def kept_items(self, path: str) -> Counter:
-        tags = MP4(path).tags or {}
-        written = {GENRE, NUMERIC_GENRE, PROVENANCE_ATOM}
-        return Counter((key, repr(value)) for key, value in tags.items() if key not in written)
+        # The atoms' bytes: mutagen re-renders every item it saves, and drops what it does
+        # not model (a cover's 'name' atom, say), which its parsed values would not show.
+        with open(path, "rb") as f:
+            try:
+                ilst = Atoms(f).path(b"moov", b"udta", b"meta", b"ilst")[-1]
+            except KeyError:
+                return Counter()
+            items = Counter()
+            for atom in ilst.children or []:
+                f.seek(atom.offset)
+                data = f.read(atom.length)
+                written = atom.name in WRITTEN_ATOMS or (atom.name == b"----" and PROVENANCE_KEY.encode() in data)
+                if not written:
+                    items[(atom.name.decode("latin-1"), data)] += 1
+        return items
