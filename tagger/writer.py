@@ -101,28 +101,39 @@ def same_genres(a: Iterable[str], b: Iterable[str]) -> bool:
 
 # Decoded before and after every write: a tag library that misplaces audio data
 # (seen with unusual MP4 atoms and RIFF layouts) is caught before the swap.
-PROBE_SPANS_S = ((0.0, 2.0), (0.5, 1.0))  # (position as a share of the duration, seconds)
+# (where the span starts, as a share of the places it can start; seconds): the first two
+# seconds, one from the middle and the last, where a chunk written after the audio can
+# derail a decoder (seen with MP3 in WAV).
+PROBE_SPANS_S = ((0.0, 2.0), (0.5, 1.0), (1.0, 1.0))
 
 
-def audio_probe(path: Path) -> np.ndarray | bytes | None:
+@dataclass(frozen=True)
+class AudioProbe:
+    samples: np.ndarray | bytes  # decoded spans, or a digest of an MP3's audio bytes
+    duration_s: float  # the decoder's idea of the length, which placed the spans
+
+
+def audio_probe(path: Path, duration_s: float | None = None) -> AudioProbe | None:
     """A few decoded seconds from the start and the middle, or None if they do not decode.
 
-    MPEG audio is compared as bytes instead: decoders start and end an MP3
-    differently when a tag appears in front of it, although not a byte changed.
+    ``duration_s`` places the spans as in a file of that length: a copy is probed where
+    its original was, even where a decoder estimates the length from the file's size
+    (FFmpeg's DSF reader does). MPEG audio is compared as bytes instead: decoders start
+    and end an MP3 differently when a tag appears in front of it, although not a byte changed.
     """
-    from tagger.audio import AudioError, open_audio
+    from tagger.audio import open_audio
 
     if path.suffix.lower() in MPEG_SUFFIXES:
-        return mpeg_audio_bytes(path)
-
+        return AudioProbe(mpeg_audio_bytes(path), 0.0)
     try:
         reader = open_audio(path)
     except Exception:  # AudioError, or a decoder's own failure: either way nothing to compare
         return None
     try:
-        duration = reader.info.duration_s
-        return np.concatenate([reader.read(where * duration if where else 0.0, seconds)
-                               for where, seconds in PROBE_SPANS_S])
+        duration = reader.info.duration_s if duration_s is None else duration_s
+        samples = np.concatenate([reader.read(where * max(0.0, duration - seconds), seconds)
+                                  for where, seconds in PROBE_SPANS_S])
+        return AudioProbe(samples, duration)
     except Exception:
         return None
     finally:
@@ -142,10 +153,12 @@ def mpeg_audio_bytes(path: Path) -> bytes:
     return digest.digest()
 
 
-def same_audio(before: np.ndarray | bytes, after: np.ndarray | bytes | None) -> bool:
-    if isinstance(before, bytes):
-        return before == after
-    return isinstance(after, np.ndarray) and np.array_equal(before, after)
+def same_audio(before: AudioProbe, after: AudioProbe | None) -> bool:
+    if after is None or type(before.samples) is not type(after.samples):
+        return False
+    if isinstance(before.samples, bytes):
+        return before.samples == after.samples
+    return np.array_equal(before.samples, after.samples)
 
 
 class GenreWriter:
@@ -318,7 +331,8 @@ class GenreWriter:
             problem = tag_format.check_preserved(os.fspath(entry.path), temp)
             if problem:
                 raise WriteRefused(f"{problem}, so the file is left untouched")
-            if reference_audio is not None and not same_audio(reference_audio, audio_probe(Path(temp))):
+            if reference_audio is not None and not same_audio(
+                    reference_audio, audio_probe(Path(temp), reference_audio.duration_s)):
                 raise WriteRefused("writing the tags would change how the audio decodes, so the file is left untouched")
 
         temporaries: list[Path] = []

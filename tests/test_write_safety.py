@@ -81,6 +81,22 @@ def test_a_save_that_harms_the_audio_is_refused(tmp_path, journal, monkeypatch, 
     assert not temporaries(tmp_path)
 
 
+def test_damage_to_the_end_of_the_audio_is_caught(make_audio, journal, monkeypatch):
+    """The probe reads the last second too: a chunk or tag written after the audio can derail a decoder there."""
+    path = make_audio("long.flac", seconds=12.0)
+
+    def damage_the_end(copy):
+        data = bytearray(open(copy, "rb").read())
+        data[-600:-300] = bytes(300)
+        open(copy, "wb").write(data)
+
+    patched_save(monkeypatch, damage_the_end)
+    before = sha(path)
+    (result,) = write(journal, [path], ["Jazz"])
+    assert result.status == "error", result
+    assert sha(path) == before
+
+
 def test_a_save_that_writes_other_genres_is_refused(tmp_path, journal, monkeypatch):
     path = make(tmp_path, "flac")
     before = sha(path)
@@ -515,11 +531,15 @@ def test_settings_are_saved_through_the_atomic_helper(tmp_path, monkeypatch):
 
 
 def test_audio_probe_compares_decoded_samples(tmp_path):
-    from tagger.writer import audio_probe, same_audio
+    from tagger.writer import AudioProbe, audio_probe, same_audio
 
     path = make(tmp_path, "flac")
     probe = audio_probe(path)
-    assert isinstance(probe, np.ndarray) and probe.size > 0
+    assert isinstance(probe.samples, np.ndarray) and probe.samples.size > 0
     assert same_audio(probe, audio_probe(path))
-    assert not same_audio(probe, probe[:-1]) and not same_audio(probe, None)
-    assert not same_audio(b"abc", b"abd") and same_audio(b"abc", b"abc")
+    assert not same_audio(probe, AudioProbe(probe.samples[:-1], probe.duration_s)) and not same_audio(probe, None)
+    # A copy is probed at the original's positions, whatever length its decoder reports.
+    assert same_audio(probe, audio_probe(path, probe.duration_s))
+    assert not same_audio(probe, audio_probe(path, probe.duration_s / 4))
+    assert not same_audio(AudioProbe(b"abc", 0), AudioProbe(b"abd", 0))
+    assert same_audio(AudioProbe(b"abc", 0), AudioProbe(b"abc", 0))

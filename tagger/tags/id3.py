@@ -1,12 +1,12 @@
 """ID3: MP3, and the ID3 chunk of WAV, AIFF and DSF files.
 
-Tags are loaded untranslated, so frames stay in the version the file has. An ID3v2
-tag at the start of a file (MP3, TrueAudio) is rewritten at the byte level
-(``id3raw``): every frame but the genre and the provenance field is copied verbatim,
-whether or not mutagen can parse it, and ID3v2.2 stays v2.2. Only the genre byte of an
-ID3v1 tag changes. A file without an ID3v2 tag gets an ID3v2.3 tag, which every player
-reads. The ID3 chunk of WAV, AIFF and DSF files is saved by mutagen and checked frame
-by frame afterwards; a v2.2 chunk becomes v2.4, which keeps every frame, and says so.
+Tags are loaded untranslated, so frames stay in the version the file has. An existing
+ID3v2 tag (at the start of an MP3 or TrueAudio file, in the ID3 chunk of a WAV or AIFF
+file, at the end of a DSF file) is rewritten at the byte level (``id3raw``): every
+frame but the genre and the provenance field is copied verbatim, whether or not
+mutagen can parse it, and ID3v2.2 stays v2.2. Only the genre byte of an ID3v1 tag
+changes. A file without an ID3v2 tag gets an ID3v2.3 tag from mutagen, which every
+player reads.
 """
 
 from __future__ import annotations
@@ -73,11 +73,6 @@ class ID3Format(TagFormat):
         if tags.version[0] == 1:
             notes.append("ID3v1 tag kept; an ID3v2.3 tag was added beside it for the genres")
             tags.update_to_v23()
-        elif tags.version < (2, 3, 0) and not self._spliced(audio):
-            # mutagen's conversion would rename and drop frames; only a tag at the start
-            # of a file is rewritten byte by byte.
-            raise TagError(f"the ID3v2.2 tag inside this {type(audio).__name__} file cannot be rewritten "
-                           "without converting its other frames; the file is left untouched")
         tags.delall("TCON")
         if genres:
             if saved_version(tags) == 4:
@@ -98,14 +93,16 @@ class ID3Format(TagFormat):
         with open(path, "rb") as f:
             v1_before = id3v1_block(f)
         if self._spliced(audio):
-            self._splice(audio, path)
+            with open(path, "r+b") as f:
+                place = placed_tag(f)
+                tag = tag_at(f, place)
+                id3raw.write_placed(f, place, id3raw.spliced(tag, replaced_frames(tag, audio.tags)))
         else:
-            version = saved_version(audio.tags)
-            # v23_sep=None keeps other frames' values as the file has them: joining them
-            # too would rewrite artists and titles. mutagen's own ID3v1 update rebuilds the
-            # whole v1 tag from the v2 frames, so the old block is put back below.
+            # A file without an ID3v2 tag gets one from mutagen: there is nothing to lose.
+            # v23_sep=None keeps the values as they are; mutagen's own ID3v1 update
+            # rebuilds the whole v1 tag from the v2 frames, so the old block is put back below.
             kwargs = {"v1": 1} if isinstance(audio, (MP3, TrueAudio)) else {}
-            audio.tags.save(path, v2_version=version, v23_sep=None, **kwargs)
+            audio.tags.save(path, v2_version=saved_version(audio.tags), v23_sep=None, **kwargs)
         if v1_before is not None:
             separator = options.id3v23_separator.strip() if saved_version(audio.tags) < 4 else ""
             genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
@@ -113,90 +110,43 @@ class ID3Format(TagFormat):
             restore_id3v1(path, v1_before, genres)
 
     def check_preserved(self, original: str, written: str) -> str | None:
-        before, after = raw_tag_of(original), raw_tag_of(written)
-        if before is not None and after is not None and before.major == after.major:
+        with open(original, "rb") as f:
+            before, v1_before = tag_at(f, placed_tag(f)), id3v1_block(f)
+        with open(written, "rb") as f:
+            after, v1_after = tag_at(f, placed_tag(f)), id3v1_block(f)
+        if before is not None:
+            if after is None or after.major != before.major:
+                return "the ID3v2 tag would not keep its version"
             lost = before.comparable(WRITTEN_FRAMES) - after.comparable(WRITTEN_FRAMES)
             added = after.comparable(WRITTEN_FRAMES) - before.comparable(WRITTEN_FRAMES)
             if lost or added:
                 names = sorted({frame_id for frame_id, _, _ in lost + added})
                 return f"the ID3 frame(s) {', '.join(names)} would not survive the write unchanged"
-        with open(original, "rb") as f:
-            v1_before = id3v1_block(f)
-        with open(written, "rb") as f:
-            v1_after = id3v1_block(f)
         if (v1_before is None) != (v1_after is None) or (v1_before and v1_before[:-1] != v1_after[:-1]):
             return "the ID3v1 tag would change beyond its genre"
         return None
 
     @staticmethod
     def _spliced(audio: Any) -> bool:
-        """Whether the tag is rewritten at the byte level: an ID3v2 tag at the start of the file."""
-        if not isinstance(audio, (MP3, TrueAudio)):
-            return False
+        """Whether the file has an ID3v2 tag already, which is then rewritten at the byte level."""
         with open(audio.filename, "rb") as f:
-            return f.read(3) == b"ID3"
-
-    def _splice(self, audio: Any, path: str) -> None:
-        with open(path, "r+b") as f:
-            tag = raw_tag(f)
-            if tag is None:
-                raise TagError("the ID3v2 tag mutagen read is not at the start of the file")
-            frames = replaced_frames(tag, audio.tags)
-            replace_head(f, tag.size, id3raw.spliced(tag, frames))
+            return placed_tag(f) is not None
 
 
-def raw_tag(f: Any) -> id3raw.RawTag | None:
-    f.seek(0)
-    header = f.read(id3raw.HEADER_SIZE)
-    if header[:3] != b"ID3" or len(header) < id3raw.HEADER_SIZE:
-        return None
+def placed_tag(f: Any) -> id3raw.TagPlace | None:
     try:
-        size = id3raw.HEADER_SIZE * 2 + id3raw.unsynchsafe(header[6:10])
-        f.seek(0)
-        return id3raw.read_tag(f.read(size))
+        return id3raw.find_tag(f)
     except id3raw.RawTagError as e:
         raise TagError(f"{e}; the file is left untouched") from None
 
 
-def raw_tag_of(path: str) -> id3raw.RawTag | None:
-    """The ID3v2 tag of ``path``: at its start, or in the chunk of a WAV, AIFF or DSF file."""
-    with open(path, "rb") as f:
-        tag = raw_tag(f)
-        if tag is not None:
-            return tag
-        data = embedded_id3(f)
+def tag_at(f: Any, place: id3raw.TagPlace | None) -> id3raw.RawTag | None:
+    if place is None:
+        return None
     try:
-        return id3raw.read_tag(data) if data else None
+        return id3raw.read_placed(f, place)
     except id3raw.RawTagError as e:
         raise TagError(f"{e}; the file is left untouched") from None
-
-
-def embedded_id3(f: Any) -> bytes | None:
-    """The bytes of the ID3 chunk of a RIFF/WAVE or IFF/AIFF file, or the ID3 block of a DSF file."""
-    f.seek(0)
-    head = f.read(28)
-    end = f.seek(0, 2)
-    if head[:4] == b"DSD ":
-        offset = int.from_bytes(head[20:28], "little")
-        if 0 < offset < end:
-            f.seek(offset)
-            return f.read()
-        return None
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        order = "little"
-    elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        order = "big"
-    else:
-        return None
-    position = 12
-    while position + 8 <= end:
-        f.seek(position)
-        header = f.read(8)
-        size = int.from_bytes(header[4:8], order)
-        if header[:4].lower() == b"id3 ":
-            return f.read(size)
-        position += 8 + size + (size & 1)
-    return None
 
 
 def replaced_frames(tag: id3raw.RawTag, tags: ID3) -> list[id3raw.RawFrame]:
@@ -220,33 +170,6 @@ def replaced_frames(tag: id3raw.RawTag, tags: ID3) -> list[id3raw.RawFrame]:
             frames.append(frame)
     frames.extend(new for new in wanted.values() if new is not None)
     return frames
-
-
-def replace_head(f: Any, old_size: int, head: bytes) -> None:
-    """Replace the first ``old_size`` bytes of the open file with ``head``, moving the rest."""
-    chunk = 1 << 20
-    delta = len(head) - old_size
-    end = f.seek(0, 2)
-    if delta > 0:
-        position = end
-        while position > old_size:
-            n = min(chunk, position - old_size)
-            position -= n
-            f.seek(position)
-            data = f.read(n)
-            f.seek(position + delta)
-            f.write(data)
-    elif delta < 0:
-        position = old_size
-        while position < end:
-            f.seek(position)
-            data = f.read(chunk)
-            f.seek(position + delta)
-            f.write(data)
-            position += len(data)
-        f.truncate(end + delta)
-    f.seek(0)
-    f.write(head)
 
 
 def id3v1_block(f: Any) -> bytes | None:

@@ -15,6 +15,7 @@ import struct
 import zlib
 from collections import Counter
 from dataclasses import dataclass
+from typing import BinaryIO
 
 HEADER_SIZE = 10
 FLAG_UNSYNC = 0x80
@@ -234,3 +235,101 @@ def spliced(tag: RawTag, frames: list[RawFrame]) -> bytes:
     if footer:
         result += b"3DI" + header[3:]
     return result
+
+
+@dataclass(frozen=True)
+class TagPlace:
+    """Where a file keeps its ID3v2 tag: ``size`` bytes at ``offset``, inside ``container``.
+
+    ``start``: before the audio (MP3, TrueAudio); ``riff``/``iff``: the data of an ``ID3``
+    chunk of a WAV or AIFF file (its pad byte included); ``dsf``: from a DSF file's
+    metadata pointer to its end.
+    """
+
+    offset: int
+    size: int
+    container: str
+
+
+def find_tag(f: BinaryIO) -> TagPlace | None:
+    """The place of the file's ID3v2 tag, or None when it has none."""
+    f.seek(0)
+    head = f.read(28)
+    end = f.seek(0, 2)
+    if head[:3] == b"ID3" and len(head) >= HEADER_SIZE:
+        if any(b & 0x80 for b in head[6:10]):
+            raise RawTagError("the ID3v2 header's size is damaged")
+        footer = HEADER_SIZE if head[3] == 4 and head[5] & FLAG_FOOTER else 0
+        return TagPlace(0, min(end, HEADER_SIZE + unsynchsafe(head[6:10]) + footer), "start")
+    if head[:4] == b"DSD ":
+        offset = int.from_bytes(head[20:28], "little")
+        return TagPlace(offset, end - offset, "dsf") if 0 < offset < end else None
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        container, order = "riff", "little"
+    elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        container, order = "iff", "big"
+    else:
+        return None
+    # Bytes past the size the container declares are not its chunks: readers ignore them.
+    end = min(end, 8 + int.from_bytes(head[4:8], order))
+    position = 12
+    while position + 8 <= end:
+        f.seek(position)
+        header = f.read(8)
+        size = int.from_bytes(header[4:8], order)
+        if header[:4].lower() == b"id3 ":
+            return TagPlace(position + 8, min(size + (size & 1), end - position - 8), container)
+        position += 8 + size + (size & 1)
+    return None
+
+
+def read_placed(f: BinaryIO, place: TagPlace) -> RawTag:
+    f.seek(place.offset)
+    tag = read_tag(f.read(place.size))
+    if tag is None:
+        raise RawTagError("the ID3 chunk holds no ID3v2 tag")
+    return tag
+
+
+def write_placed(f: BinaryIO, place: TagPlace, tag: bytes) -> None:
+    """Put ``tag`` where the old one was, moving what follows and fixing the container's sizes."""
+    data = tag + b"\0" * (len(tag) & 1) if place.container in ("riff", "iff") else tag
+    replace_region(f, place.offset, place.size, data)
+    end = f.seek(0, 2)
+    if place.container == "dsf":
+        f.seek(12)
+        f.write(end.to_bytes(8, "little"))
+    elif place.container in ("riff", "iff"):
+        order = "little" if place.container == "riff" else "big"
+        f.seek(place.offset - 4)
+        f.write(len(tag).to_bytes(4, order))
+        f.seek(4)
+        f.write((end - 8).to_bytes(4, order))
+
+
+def replace_region(f: BinaryIO, offset: int, old_size: int, data: bytes) -> None:
+    """Replace ``old_size`` bytes at ``offset`` of the open file with ``data``, moving the rest."""
+    chunk = 1 << 20
+    tail = offset + old_size
+    delta = len(data) - old_size
+    end = f.seek(0, 2)
+    if delta > 0:
+        position = end
+        while position > tail:
+            n = min(chunk, position - tail)
+            position -= n
+            f.seek(position)
+            moved = f.read(n)
+            f.seek(position + delta)
+            f.write(moved)
+    elif delta < 0:
+        position = tail
+        while position < end:
+            f.seek(position)
+            moved = f.read(chunk)
+            f.seek(position + delta)
+            f.write(moved)
+            position += len(moved)
+        f.truncate(end + delta)
+    f.seek(offset)
+    f.write(data)
