@@ -254,8 +254,11 @@ def chunked_id3(data: bytes) -> bytes | None:
         offset = int.from_bytes(data[20:28], "little")
         return data[offset:] if 0 < offset < len(data) else None
     order = {b"RIFF": "little", b"FORM": "big"}.get(data[:4])
+    if order is None:
+        return None
+    end = min(len(data), 8 + int.from_bytes(data[4:8], order))  # readers ignore what lies past it
     position = 12
-    while order and position + 8 <= len(data):
+    while position + 8 <= end:
         size = int.from_bytes(data[position + 4:position + 8], order)
         if data[position:position + 4].lower() == b"id3 ":
             return data[position + 8:position + 8 + size]

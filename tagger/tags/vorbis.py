@@ -57,7 +57,8 @@ class VorbisFormat(TagFormat):
         audio = mutagen.File(path)
         written = {"genre", PROVENANCE_KEY.lower()}
         items = Counter((key.lower(), value) for key, value in (audio.tags or []) if key.lower() not in written)
-        items[("vendor", getattr(audio.tags, "vendor", None))] += 1
+        if audio.tags is not None:  # a FLAC file without a comment block gains one, and its vendor
+            items[("vendor", audio.tags.vendor)] += 1
         # FLAC's other metadata blocks (pictures, cue sheets, application data), as written.
         for block in getattr(audio, "metadata_blocks", []):
             if block.code not in (1, 4):  # padding, and the comment block itself
