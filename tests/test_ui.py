@@ -133,8 +133,17 @@ def test_edit_accept_apply_and_undo_round_trip(qtbot, window, tmp_path):
         assert window.model.item(path).current_genres == ["Jazz", "Bossa Nova"]
     assert window.undo_action.isEnabled()
 
+    questions = []
+    window.confirm = lambda question: questions.append(question) or False
+    window.undo_action.trigger()  # declined: nothing is reverted
+    qtbot.wait(500)
+    assert all(read_tags(path).genres == ["Jazz", "Bossa Nova"] for path in (mp3, flac))
+    questions.clear()
+    window.confirm = lambda question: questions.append(question) or True
     window.undo_action.trigger()
     written(qtbot, window)
+    # The person is asked first, and told which batch is about to be reverted.
+    assert len(questions) == 1 and "Undo batch 1 (gui apply" in questions[0] and "2 files" in questions[0]
     for path in (mp3, flac):
         assert read_tags(path).genres == before[path][0]
         assert tagfiles.other_tags(path) == before[path][1]
