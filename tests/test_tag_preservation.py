@@ -219,3 +219,17 @@ def test_an_id3_chunk_outside_the_riff_container_is_not_taken_for_the_tag(tmp_pa
     assert result.status == "written", result.message
     after = read_tags(path)
     assert (after.title, after.genres) == (None, ["Jazz"])
+
+
+def test_a_flac_file_without_a_comment_block_gains_one(tmp_path, writer):
+    import mutagen
+
+    path = tmp_path / "bare.flac"
+    sf.write(os.fsencode(path), tagfiles.audio_data(), tagfiles.RATE)
+    mutagen.File(path).delete()  # drop the empty comment block libsndfile writes
+    assert mutagen.File(path).tags is None
+    blocks = tagfiles.raw_tags(path)["flac"]
+    result = write(writer, path, ["Jazz"])
+    assert result.status == "written", result.message
+    assert read_tags(path).genres == ["Jazz"]
+    assert tagfiles.raw_tags(path)["flac"] == blocks

@@ -136,8 +136,12 @@ class TagFormat(ABC):
         Run on the finished copy before it replaces the original, so that a tag
         library dropping or altering an item refuses the write instead of losing data.
         """
-        before, after = self.kept_items(original), self.kept_items(written)
-        changed = sorted({str(item[0]) for item in (before - after) + (after - before)})
-        if changed:
-            return f"the tag item(s) {', '.join(changed)} would not survive the write unchanged"
-        return None
+        return changed_items(self.kept_items(original), self.kept_items(written))
+
+
+def changed_items(before: Counter, after: Counter) -> str | None:
+    """What differs between two ``kept_items`` results, for the person; None if nothing does."""
+    changed = sorted({str(item[0]) for item in (before - after) + (after - before)})
+    if changed:
+        return f"the tag item(s) {', '.join(changed)} would not survive the write unchanged"
+    return None

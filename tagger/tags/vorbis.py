@@ -18,6 +18,7 @@ from tagger.tags.base import (
     TagFormat,
     TagSnapshot,
     WriteOptions,
+    changed_items,
     dedupe,
     first_text,
     legacy_genre_names,
@@ -53,11 +54,18 @@ class VorbisFormat(TagFormat):
     def set_provenance(self, audio: Any, text: str | None) -> None:
         set_field(audio.tags, PROVENANCE_KEY, [text] if text is not None else [])
 
+    def check_preserved(self, original: str, written: str) -> str | None:
+        before, after = self.kept_items(original), self.kept_items(written)
+        if not any(key == "vendor" for key, _ in before):
+            # A FLAC file without a comment block gains one, with a vendor string of its own.
+            after = Counter({item: n for item, n in after.items() if item[0] != "vendor"})
+        return changed_items(before, after)
+
     def kept_items(self, path: str) -> Counter:
         audio = mutagen.File(path)
         written = {"genre", PROVENANCE_KEY.lower()}
         items = Counter((key.lower(), value) for key, value in (audio.tags or []) if key.lower() not in written)
-        if audio.tags is not None:  # a FLAC file without a comment block gains one, and its vendor
+        if audio.tags is not None:
             items[("vendor", audio.tags.vendor)] += 1
         # FLAC's other metadata blocks (pictures, cue sheets, application data), as written.
         for block in getattr(audio, "metadata_blocks", []):
