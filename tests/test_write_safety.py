@@ -543,3 +543,28 @@ def test_audio_probe_compares_decoded_samples(tmp_path):
     assert not same_audio(probe, audio_probe(path, probe.duration_s / 4))
     assert not same_audio(AudioProbe(b"abc", 0), AudioProbe(b"abd", 0))
     assert same_audio(AudioProbe(b"abc", 0), AudioProbe(b"abc", 0))
+
+
+def test_a_journal_from_an_older_version_is_migrated_and_its_relative_paths_refused(tmp_path, monkeypatch):
+    import sqlite3
+
+    path = make(tmp_path / "music", "flac")
+    old = sqlite3.connect(tmp_path / "old.sqlite3")
+    old.executescript("""
+        CREATE TABLE batches (id INTEGER PRIMARY KEY, created REAL NOT NULL, command TEXT NOT NULL, mode TEXT NOT NULL);
+        CREATE TABLE entries (id INTEGER PRIMARY KEY, batch INTEGER NOT NULL, path BLOB NOT NULL,
+            requested TEXT NOT NULL, expected TEXT, provenance TEXT, require_current TEXT, undoes INTEGER,
+            state TEXT NOT NULL, old_genres TEXT, new_genres TEXT, old_provenance TEXT, message TEXT,
+            updated REAL NOT NULL);
+        INSERT INTO batches VALUES (1, 0, 'set music', 'replace');
+        INSERT INTO entries (batch, path, requested, state, updated) VALUES (1, X'6d757369632f666c61632e666c6163',
+            '["Home"]', 'planned', 0);
+    """)
+    old.commit()
+    old.close()
+    monkeypatch.chdir(tmp_path)  # where music/flac.flac would resolve, relative
+    journal = Journal(tmp_path / "old.sqlite3")
+    assert journal.batch(1).state == "done"
+    (result,) = GenreWriter(journal).finish(1)
+    assert result.status == "error" and "relative path" in result.message
+    assert read_tags(path).genres == ["Rock"]
