@@ -13,21 +13,9 @@ import pytest
 import soundfile as sf
 
 import tagfiles
-from tagger.journal import Journal
+from test_tags import write, writer  # noqa: F401 (writer is a fixture)
 from tagger.tags import read_tags
 from tagger.writer import GenreWriter, WriteRequest
-
-
-@pytest.fixture
-def writer(tmp_path):
-    journal = Journal(tmp_path / "journal.sqlite3")
-    yield GenreWriter(journal)
-    journal.close()
-
-
-def write(writer, path, genres, **request):
-    (result,) = writer.write([WriteRequest(path, genres, **request)], "test")
-    return result
 
 
 def synchsafe(n: int) -> bytes:
