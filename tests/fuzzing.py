@@ -15,6 +15,10 @@ The runner checks the command line the way a person's library would hit it: each
 mutant gets its own ``set`` subprocess (a crash of one file must not be hidden by
 another), and ``suggest`` takes mutants in batches since loading the models costs about
 a second; a crash there shows as missing lines, and those files are then run one by one.
+Both must exit with 0 or 1, print no traceback, and print one JSON line per file; a file
+``set`` refused (or left unchanged) and every file ``suggest`` saw keeps its bytes; a
+written file reads back the genre, with its other tags as mutagen read them before;
+``suggest``'s numbers are finite and its confidences within 0..1.
 
 Reproduce one mutant from the command line:
 
@@ -213,6 +217,7 @@ class Case:
     path: Path
     mutations: list[Mutation] = field(default_factory=list)
     digest: str = ""
+    record: dict = field(default_factory=dict)  # the line `set` printed for it
 
     def describe(self) -> str:
         return f"{self.kind} seed {self.seed} ({self.seed_path.name}): " + ", ".join(map(str, self.mutations))
@@ -224,7 +229,7 @@ class Case:
 @dataclass
 class Failure:
     case: Case | None  # None: a batch check that no single mutant explains
-    command: str  # "set", "suggest", "batch set"
+    command: str  # "set" or "suggest"
     check: str  # the rule broken, e.g. "exit code", "traceback"
     detail: str  # what happened: the traceback's last line, the odd output
     output: str = ""  # stderr and stdout, for the report
@@ -308,7 +313,23 @@ def json_lines(out: str) -> tuple[list[dict], list[str]]:
     return records, bad
 
 
-def check_written(case: Case, genre: str) -> list[Failure]:
+# Kinds whose write adds an ID3v2.3 tag beside the old one, so other tags change form (TDRC -> TYER).
+CONVERTED_KINDS = {"mp3-id3v1", "mp3-id3v22"}
+
+
+def other_tags(case: Case):
+    """Every tag but the genres as mutagen reads them (tagfiles.other_tags), or None where it cannot."""
+    import tagfiles
+
+    if case.kind in CONVERTED_KINDS:
+        return None
+    try:
+        return tagfiles.other_tags(case.path)
+    except Exception:  # a mutant mutagen cannot read: nothing to compare with
+        return None
+
+
+def check_written(case: Case, genre: str, before) -> list[Failure]:
     from tagger.tags import read_tags
 
     try:
@@ -317,22 +338,28 @@ def check_written(case: Case, genre: str) -> list[Failure]:
         return [Failure(case, "set", "read back", f"the written file does not read: {type(e).__name__}: {e}")]
     if genres != [genre]:
         return [Failure(case, "set", "read back", f"the written file reads back genres {genres}, not [{genre!r}]")]
+    if before is not None:
+        after = other_tags(case)
+        if after != before:
+            lost = [item for item in before[0] if after is None or item not in after[0]]
+            return [Failure(case, "set", "other tags", f"other tags changed with the genre; lost {str(lost)[:300]}")]
     return []
 
 
 def check_set(case: Case, home: Path, genre: str = "Fuzz") -> tuple[list[Failure], str, float]:
     """Run ``set`` on one mutant in its own process; (failures, status, seconds)."""
+    before = other_tags(case)
     code, out, err, seconds = run_cli(["set", "--genre", genre, "--json", str(case.path)], child_env(home),
                                       SET_TIMEOUT_S, MEMORY_LIMIT_KB)
     failures = process_problems("set", case, code, out, err, SET_TIMEOUT_S)
     output = f"exit {code}\n--- stderr\n{err[-3000:]}\n--- stdout\n{out[-2000:]}"
     records, bad = json_lines(out)
     if bad or len(records) != 1:
-        if code is not None and code >= 0:  # a crash or timeout already explains missing output
+        if not failures:  # a crash, timeout or traceback already explains it
             failures.append(Failure(case, "set", "output",
                                     f"{len(records)} JSON line(s) and {len(bad)} other line(s), not one line", output))
         return failures, "?", seconds
-    record = records[0]
+    record = case.record = records[0]
     status = record.get("status")
     if record.get("path") != str(case.path) or status not in SET_STATUSES:
         failures.append(Failure(case, "set", "output", f"unexpected record {json.dumps(record)[:300]}", output))
@@ -343,7 +370,7 @@ def check_set(case: Case, home: Path, genre: str = "Fuzz") -> tuple[list[Failure
         failures.append(Failure(case, "set", "untouched", f"status {status} but the file's bytes changed "
                                 f"({record.get('error') or record.get('message')})", output))
     if status == "written":
-        failures += check_written(case, genre)
+        failures += check_written(case, genre, before)
     if status == "error" and not record.get("error"):
         failures.append(Failure(case, "set", "output", "status error without an error message", output))
     return failures, status, seconds
@@ -440,6 +467,9 @@ class Campaign:
     set_seconds: list[float] = field(default_factory=list)
     suggest_seconds: float = 0.0
     mutants: int = 0
+    code_changed: bool = False  # tagger/ was edited while the campaign ran
+    set_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    set_errors: dict[str, int] = field(default_factory=dict)  # why `set` refused files, normalised
 
     def grouped(self) -> dict[tuple[str, str, str], list[Failure]]:
         groups: dict[tuple[str, str, str], list[Failure]] = {}
@@ -452,11 +482,26 @@ class Campaign:
         lines = [f"{self.mutants} mutants; set: {self.set_statuses}, {mean:.2f} s per call; "
                  f"suggest: {self.suggest_statuses}, {self.suggest_seconds:.1f} s in all; "
                  f"{len(self.failures)} failure(s) in {len(self.grouped())} distinct symptom(s)"]
+        lines.append("set statuses by kind: " + "; ".join(
+            f"{kind} " + " ".join(f"{status}={n}" for status, n in sorted(counts.items()))
+            for kind, counts in sorted(self.set_by_kind.items())))
+        lines.append("set refused files because: " + " | ".join(
+            f"{n}x {message}" for message, n in sorted(self.set_errors.items(), key=lambda kv: -kv[1])))
+        if self.code_changed:
+            lines.append("NOTE: tagger/ changed while this ran; a failure may come from a half-made edit")
         for symptom, failures in sorted(self.grouped().items(), key=lambda kv: -len(kv[1])):
             kinds = sorted({f.case.kind for f in failures if f.case})
             lines.append(f"\n[{len(failures)}x, kinds {', '.join(kinds) or '-'}] {failures[0].describe()}")
             lines.append("      " + failures[0].output.replace("\n", "\n      ")[-2500:])
         return "\n".join(lines)
+
+
+def code_fingerprint() -> str:
+    """The product code's state, to tell a finding from an edit made while a long run ran."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "tagger").rglob("*.py")):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def make_cases(seeds: dict[str, Path], count: int, base_seed: int, folder: Path) -> list[Case]:
@@ -479,6 +524,7 @@ def run_campaign(cases: list[Case], work: Path, workers: int = 2, suggest_batch:
     """suggest over copies of the mutants in batches, and set on each mutant in its own
     process, ``workers`` at a time."""
     campaign = Campaign(mutants=len(cases))
+    code_before = code_fingerprint()
     # suggest gets its own copies, so that the two commands never see each other's work.
     suggest_cases = []
     for case in cases:
@@ -497,16 +543,22 @@ def run_campaign(cases: list[Case], work: Path, workers: int = 2, suggest_batch:
     def set_task(index: int):
         case = cases[index]
         failures, status, seconds = check_set(case, work / "home" / f"set-{index % (workers * 4)}")
-        return "set", status, failures, seconds
+        return "set", (case.kind, status, case.record.get("error")), failures, seconds
 
     with ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(suggest_task, i) for i in range(len(batches))]
         futures += [pool.submit(set_task, i) for i in range(len(cases))]
         for future in futures:
-            kind, what, failures, seconds = future.result()
+            command, what, failures, seconds = future.result()
             campaign.failures += failures
-            if kind == "set":
-                campaign.set_statuses[what] = campaign.set_statuses.get(what, 0) + 1
+            if command == "set":
+                kind_name, status, error = what
+                if status == "error":
+                    message = normalise(str(error))[:160]
+                    campaign.set_errors[message] = campaign.set_errors.get(message, 0) + 1
+                campaign.set_statuses[status] = campaign.set_statuses.get(status, 0) + 1
+                by_kind = campaign.set_by_kind.setdefault(kind_name, {})
+                by_kind[status] = by_kind.get(status, 0) + 1
                 campaign.set_seconds.append(seconds)
             else:
                 campaign.suggest_seconds += seconds
@@ -515,6 +567,7 @@ def run_campaign(cases: list[Case], work: Path, workers: int = 2, suggest_batch:
             done += 1
             if progress and done % 50 == 0:
                 progress(f"{done}/{len(futures)} runs, {len(campaign.failures)} failure(s)")
+    campaign.code_changed = code_fingerprint() != code_before
     return campaign
 
 
