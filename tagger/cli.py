@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import os
 import shutil
 import sys
 import time
@@ -26,6 +28,9 @@ from tagger.tags import TagError, WriteMode, WriteOptions, read_current_genres
 # Descriptors are shown only with clear evidence: well above a typical track's level.
 DESCRIPTOR_MIN_CONFIDENCE = 0.5
 EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE = 0, 1, 2
+# What a shell reports for a program killed by SIGPIPE (128 + 13): suggest stops when
+# its reader goes away (`| head`). A write batch finishes and keeps its own status.
+EXIT_BROKEN_PIPE = 141
 
 
 def confidence(text: str) -> float:
@@ -132,7 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    finally:
+        Output(sys.stdout).flush()  # --help or --version into a closed pipe is no error
+    out, err = Output(sys.stdout), Output(sys.stderr)
+    try:
+        return run_command(args, out, err)
+    except BrokenPipeError:  # output that bypassed the wrappers
+        out.broken_pipe()
+        return EXIT_BROKEN_PIPE
+    finally:
+        out.flush()
+        err.flush()
+
+
+def run_command(args: argparse.Namespace, out: Output, err: Output) -> int:
     if args.command in (None, "gui"):
         return run_gui(getattr(args, "paths", []), args.demo)
     logging.basicConfig(
@@ -143,14 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo:
             paths.append(samples_dir())
         if not paths:
-            print("genre-tagger suggest: give at least one PATH, or --demo", file=sys.stderr)
+            print("genre-tagger suggest: give at least one PATH, or --demo", file=err)
             return EXIT_USAGE
-        return run_suggest(args, paths, sys.stdout, sys.stderr)
+        return run_suggest(args, paths, out, err)
     if args.command == "history":
-        return run_history(args, sys.stdout)
+        return run_history(args, out)
     if args.command == "cache":
-        return run_cache(args, sys.stdout)
-    return run_write_command(args, sys.stdout, sys.stderr)
+        return run_cache(args, out)
+    return run_write_command(args, out, err)
 
 
 def run_gui(paths: list[Path], demo: bool) -> int:
@@ -188,6 +208,10 @@ def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: T
         else:
             out.write(json_line(record) + "\n")
         out.flush()
+        if getattr(out, "broken", False):  # nobody reads on: stop, quietly, as `head` expects
+            results.close()  # cancels the analysis and joins its threads
+            progress.clear()
+            return EXIT_BROKEN_PIPE
     progress.clear()
     elapsed = time.perf_counter() - started
     err.write(
@@ -211,6 +235,8 @@ def analysis_record(analysis: Analysis, top: int, min_confidence: float) -> dict
         tag_error = None
     except TagError as e:
         current, tag_error = [], str(e)
+    except Exception as e:  # a tag reader's unforeseen failure must not end the whole run
+        current, tag_error = [], f"the tags could not be read ({type(e).__name__}: {e})"
     record: dict[str, Any] = {
         "path": str(analysis.path),
         "status": "ok",
@@ -415,6 +441,59 @@ class Table:
             details.append("sounds: " + ", ".join(d["descriptor"] for d in record["descriptors"][:5]))
         details.append("now tagged: " + (", ".join(record["current_genres"]) or "(no genre)"))
         write("    " + printable(" | ".join(details)) + "\n")
+
+
+class Output:
+    """Standard output or error whose reader may go away (`genre-tagger ... | head`).
+
+    A write after that is dropped instead of raising BrokenPipeError, and ``broken``
+    says so: a write batch goes on to its end, ``suggest`` stops. The descriptor is
+    pointed at /dev/null, so Python's own flush at exit finds nothing to complain
+    about ("Exception ignored ... BrokenPipeError")."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                self.stream.write(text)
+            except OSError as e:
+                self._failed(e)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.stream.flush()
+            except OSError as e:
+                self._failed(e)
+
+    def _failed(self, error: OSError) -> None:
+        if not isinstance(error, BrokenPipeError) and error.errno != errno.EPIPE:
+            raise error
+        self.broken_pipe()
+
+    def broken_pipe(self) -> None:
+        self.broken = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self.stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError):  # a stream without a descriptor (a test's capture)
+            pass
+
+    def isatty(self) -> bool:
+        try:
+            return self.stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 def printable(text: str) -> str:

@@ -53,3 +53,75 @@ def test_suggest_survives_files_that_break_the_decoders(tmp_path):
     assert records[1]["error"].endswith("FFmpeg: no decoder for its audio codec)")
     assert result.returncode == 1
     assert "3 file(s) analysed" in result.stderr
+
+
+# A reader that goes away (`genre-tagger set --json DIR | head -n 1`): a write batch
+# runs to its end with its output dropped, suggest stops; neither prints a traceback.
+
+def start(*args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "tagger.cli", *args], cwd=REPO, env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def closed_pipe_run(args, when):
+    """Run the CLI with its stdout a pipe whose reader closes it: ``"at once"`` (before
+    the first write) or ``"after one line"``. Returns (exit status, first line, stderr)."""
+    if when == "at once":
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        try:
+            child = subprocess.Popen([sys.executable, "-m", "tagger.cli", *args], cwd=REPO, env=os.environ.copy(),
+                                     stdout=write_end, stderr=subprocess.PIPE)
+        finally:
+            os.close(write_end)
+        first = b""
+    else:
+        child = start(*args)
+        first = child.stdout.readline()
+        child.stdout.close()
+    _, err = child.communicate(timeout=300)
+    return child.returncode, first.decode(), err.decode()
+
+
+def assert_quiet(stderr):
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+@pytest.mark.parametrize("when", ["at once", "after one line"])
+def test_a_closed_pipe_never_stops_a_write_batch(make_audio, when):
+    from tagger.journal import Journal
+    from tagger.tags import read_tags
+
+    paths = [make_audio(f"library/song{i:02}.flac", seconds=0.5) for i in range(20)]
+    code, first, err = closed_pipe_run(["set", "--genre", "Ska", "--json", str(paths[0].parent)], when)
+    assert_quiet(err)
+    assert code == 0  # the batch's own result: every file written
+    assert err.strip().endswith("20 written")
+    if when == "after one line":
+        assert json.loads(first)["status"] == "written"
+    journal = Journal()
+    try:
+        (batch,) = journal.batches()
+        assert batch.counts == {"written": 20}  # none left 'planned'
+    finally:
+        journal.close()
+    assert [read_tags(p).genres for p in paths] == [["Ska"]] * 20
+
+
+@pytest.mark.parametrize("when", ["at once", "after one line"])
+def test_suggest_stops_quietly_when_its_reader_goes_away(make_audio, when):
+    paths = [make_audio(f"song{i:02}.flac", seconds=4.0) for i in range(20)]
+    code, first, err = closed_pipe_run(["suggest", "--json", "--device", "cpu", "--no-cache", *map(str, paths)], when)
+    assert_quiet(err)
+    assert err == ""  # no summary either: a reader that left wants no more
+    assert code == 141  # 128 + SIGPIPE, as a shell reports a tool that SIGPIPE ended
+    if when == "after one line":
+        assert json.loads(first)["path"] == str(paths[0])
+
+
+def test_history_into_a_closed_pipe_is_quiet(make_audio):
+    path = make_audio("song.flac", seconds=0.5)
+    assert cli("set", "--genre", "Ska", str(path)).returncode == 0
+    code, _, err = closed_pipe_run(["history"], "at once")
+    assert_quiet(err)
+    assert code == 0 and err == ""
