@@ -327,7 +327,9 @@ class GenreWriter:
             tag_format.save(temp_audio, temp, self.options)
             written = tag_format.read(tag_format.open(temp, type(audio)), self.options.id3v23_separator)
             if not same_genres(written.genres, new):
-                raise WriteRefused(f"the written genres read back as {written.genres}, not {new}")
+                # Seen where a damaged chunk or atom size hides the tag that was written.
+                raise WriteRefused(f"the written genres read back as {written.genres}, not {new}: the file's "
+                                   "layout may be damaged, so it is left untouched")
             problem = tag_format.check_preserved(os.fspath(entry.path), temp)
             if problem:
                 raise WriteRefused(f"{problem}, so the file is left untouched")
