@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import logging
 import math
 import os
+import re
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -376,3 +380,122 @@ def content_fingerprint(path: Path, reader: AudioReader) -> str:
     digest.update(reader.read(middle, CONTENT_SPAN_S).tobytes())
     digest.update(f"{info.sample_rate}/{info.channels}/{info.duration_s:.3f}".encode())
     return "pcm:" + digest.hexdigest()
+
+
+# mpg123, inside libsndfile, reports damaged MP3 frames by writing to file descriptor 2
+# from C: "Note: Trying to resync...", "Warning: Xing stream size off by more than 1%...",
+# "[src/libmpg123/parse.c:do_readahead():1083] warning: Cannot read next header...".
+DECODER_NOTE = re.compile(rb"(?:(?:Note|Warning): |\[[^\]\n]*\.c:[^\]\n]*\] (?:note|warning|error): )")
+NOTE_PREFIXES = (b"Note: ", b"Warning: ")
+
+
+def is_decoder_note(line: bytes) -> bool:
+    return DECODER_NOTE.match(line) is not None
+
+
+def may_become_decoder_note(partial: bytes) -> bool:
+    """Whether an unfinished line could still turn out to be a decoder note."""
+    if any(prefix.startswith(partial) or partial.startswith(prefix) for prefix in NOTE_PREFIXES):
+        return True
+    return partial.startswith(b"[") and len(partial) < 1000
+
+
+class DecoderNoteFilter:
+    """Keeps the notes that decoders write from C to file descriptor 2 off the terminal.
+
+    While active, descriptor 2 is a pipe: a thread drops the lines that look like
+    decoder notes and passes everything else on to the real stderr. Python's own
+    ``sys.stderr`` writes to the real stderr directly meanwhile, so the program's
+    messages are never delayed or reordered against its standard output. ``stop``
+    restores descriptor 2 and passes on whatever is left before it returns.
+    """
+
+    def __init__(self) -> None:
+        self._saved: int | None = None
+        self._thread: threading.Thread | None = None
+        self._python_stderr = None
+        self._forwarding = True
+        self.dropped = 0
+
+    def __enter__(self) -> DecoderNoteFilter:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        try:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):
+            return  # no stderr to protect
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, 2)
+        os.close(write_end)
+        self._saved = saved
+        try:
+            if sys.stderr is not None and sys.stderr.fileno() == 2:
+                self._python_stderr = sys.stderr
+                sys.stderr = io.TextIOWrapper(
+                    io.FileIO(saved, "w", closefd=False), encoding=sys.stderr.encoding,
+                    errors=sys.stderr.errors, line_buffering=True, write_through=True,
+                )
+        except (OSError, ValueError):  # not the process's stderr (replaced by a test, say)
+            pass
+        self._thread = threading.Thread(target=self._pump, args=(read_end, saved), name="decoder-note-filter",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._saved is None:
+            return
+        if self._python_stderr is not None:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            sys.stderr = self._python_stderr
+            self._python_stderr = None
+        os.dup2(self._saved, 2)  # closes the pipe's last writer (children may hold others)
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            if self._thread.is_alive():  # a child still holds the pipe: leave the thread its stderr
+                self._saved = None
+                return
+            self._thread = None
+        os.close(self._saved)
+        self._saved = None
+
+    def _pump(self, read_end: int, stderr: int) -> None:
+        pending = b""
+        try:
+            while chunk := os.read(read_end, 65536):
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
+                kept = [line + b"\n" for line in lines if not self._drop(line)]
+                if pending and not may_become_decoder_note(pending):
+                    kept.append(pending)
+                    pending = b""
+                self._forward(b"".join(kept), stderr)
+        except OSError:
+            pass
+        finally:
+            if pending and not self._drop(pending):
+                self._forward(pending, stderr)
+            os.close(read_end)
+
+    def _drop(self, line: bytes) -> bool:
+        if is_decoder_note(line):
+            self.dropped += 1
+            return True
+        return False
+
+    def _forward(self, data: bytes, stderr: int) -> None:
+        # The thread keeps reading whatever happens here: writers to a full pipe would block.
+        while data and self._forwarding:
+            try:
+                data = data[os.write(stderr, data):]
+            except OSError:  # the real stderr is gone (a closed pipe): drop the rest
+                self._forwarding = False

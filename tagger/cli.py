@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import logging
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 
 from tagger import __version__
 from tagger.analysis import Analysis, FileResult
+from tagger.audio import DecoderNoteFilter
 from tagger.excerpt import Depth
 from tagger.journal import when
 from tagger.model import DEVICES, PRECISIONS
@@ -59,7 +61,8 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--threads", type=positive_int, help="files analysed at once (default: CPU cores)")
     parser.add_argument("--no-cache", action="store_true", help="analyse again, ignoring and not filling the cache")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log which execution provider is used")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log which execution provider is used; show decoders' notes on damaged files")
 
 
 def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True) -> None:
@@ -86,10 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the desktop app with the bundled demo samples")
+    parser.add_argument("-v", "--verbose", dest="app_verbose", action="store_true",
+                        help="show decoders' notes on damaged files, and more log messages")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = commands.add_parser("gui", help="open the desktop app (the default)",
                               description="Open the desktop app; one FILE is checked at once, folders are added.")
     gui.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="a file to check, or folders to add")
+    gui.add_argument("-v", "--verbose", action="store_true", help="show decoders' notes on damaged files")
     suggest = commands.add_parser(
         "suggest", help="analyse files or folders and print genre suggestions (writes nothing)",
         description="Analyse audio files (folders are scanned recursively) and print genre suggestions.",
@@ -108,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Write genres into audio files (journalled, undoable).")
     set_.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="audio files or folders")
     set_.add_argument("--genre", action="append", required=True, metavar="NAME", help="a genre; repeat for more")
+    set_.add_argument("-v", "--verbose", action="store_true", help="show decoders' notes on damaged files")
     add_write_options(set_)
 
     apply = commands.add_parser(
@@ -141,23 +148,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     finally:
         Output(sys.stdout).flush()  # --help or --version into a closed pipe is no error
-    out, err = Output(sys.stdout), Output(sys.stderr)
-    try:
-        return run_command(args, out, err)
-    except BrokenPipeError:  # output that bypassed the wrappers
-        out.broken_pipe()
-        return EXIT_BROKEN_PIPE
-    finally:
-        out.flush()
-        err.flush()
+    verbose = getattr(args, "verbose", False) or getattr(args, "app_verbose", False)
+    # Decoders' own notes on damaged files (mpg123's "Note: Trying to resync...") only with -v.
+    with contextlib.nullcontext() if verbose else DecoderNoteFilter():
+        out, err = Output(sys.stdout), Output(sys.stderr)
+        try:
+            return run_command(args, verbose, out, err)
+        except BrokenPipeError:  # output that bypassed the wrappers
+            out.broken_pipe()
+            return EXIT_BROKEN_PIPE
+        finally:
+            out.flush()
+            err.flush()
 
 
-def run_command(args: argparse.Namespace, out: Output, err: Output) -> int:
+def run_command(args: argparse.Namespace, verbose: bool, out: Output, err: Output) -> int:
     if args.command in (None, "gui"):
         return run_gui(getattr(args, "paths", []), args.demo)
-    logging.basicConfig(
-        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING, format="genre-tagger: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="genre-tagger: %(message)s",
+                        handlers=[CurrentStderrHandler()])
     if args.command == "suggest":
         paths = list(args.paths)
         if args.demo:
@@ -494,6 +503,25 @@ class Output:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
+
+
+class CurrentStderrHandler(logging.StreamHandler):
+    """Logs to whatever ``sys.stderr`` is when a record comes (DecoderNoteFilter swaps it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not isinstance(sys.exc_info()[1], BrokenPipeError):  # stderr gone: nowhere to tell
+            super().handleError(record)
 
 
 def printable(text: str) -> str:

@@ -367,3 +367,41 @@ def test_a_length_the_file_cannot_hold_is_named(tmp_path):
         open_and_read_middle(path)
     size = path.stat().st_size
     assert f"its header claims 172800.0 s, more than its {size:,} bytes can hold" in str(raised.value)
+
+
+FILTER_SCRIPT = r"""
+import os, sys
+from tagger.audio import DecoderNoteFilter
+
+notes = DecoderNoteFilter()
+notes.start()
+sys.stderr.write("ours 1\n")
+os.write(2, b"Note: Trying to resync...\n")
+os.write(2, b"[src/libmpg123/parse.c:do_readahead():1083] warning: Cannot read next header\n")
+os.write(2, b"Warn")  # a note that arrives in pieces
+os.write(2, b"ing: Xing stream size off by more than 1%\n")
+os.write(2, b"a C library's line that is no note\n")
+sys.stderr.write("ours 2\n")
+os.write(2, b"[unfinished")  # held back, as it might be a note, until the end
+notes.stop()
+sys.stderr.write(" line\nours 3\n")
+print(notes.dropped)
+"""
+
+
+def test_the_decoder_note_filter_drops_only_notes_and_keeps_our_order():
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    result = subprocess.run([sys.executable, "-c", FILTER_SCRIPT], cwd=REPO, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "3\n"
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if line.startswith("ours")] == ["ours 1", "ours 2", "ours 3"]
+    # Lines from C take another path, so only their own order is kept.
+    assert sorted(lines) == sorted(["ours 1", "ours 2", "ours 3", "a C library's line that is no note",
+                                    "[unfinished line"])
+    assert lines[-2:] == ["[unfinished line", "ours 3"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -125,3 +126,43 @@ def test_history_into_a_closed_pipe_is_quiet(make_audio):
     code, _, err = closed_pipe_run(["history"], "at once")
     assert_quiet(err)
     assert code == 0 and err == ""
+
+
+# Decoders' own notes: mpg123 (inside libsndfile) writes "Note: Trying to resync..." to
+# descriptor 2 from C. Only -v shows them.
+
+def mp3_with_garbage(make_audio):
+    """An MP3 with a few hundred bytes of noise mid-stream: mpg123 resyncs and says so."""
+    import numpy as np
+
+    path = make_audio("resync.mp3", seconds=10.0)
+    data = path.read_bytes()
+    noise = np.random.default_rng(1).integers(0, 256, 300, dtype=np.uint8).tobytes()
+    path.write_bytes(data[: len(data) // 2] + noise + data[len(data) // 2:])
+    return path
+
+
+@pytest.mark.parametrize("command", ["suggest", "apply"])
+def test_decoder_notes_show_only_with_verbose(make_audio, command):
+    path = mp3_with_garbage(make_audio)
+    args = [command, "--json", "--device", "cpu", "--no-cache", str(path)]
+    if command == "apply":
+        args += ["--dry-run", "--min-confidence", "0"]
+    quiet = cli(*args)
+    verbose = cli(*args, "-v")
+    for result in (quiet, verbose):
+        assert result.returncode == 0, result.stderr
+        assert_quiet(result.stderr)
+        assert json.loads(result.stdout.splitlines()[0])["path"] == str(path)
+    assert "Note: Trying to resync" in verbose.stderr  # the file does make mpg123 talk
+    assert "Note:" not in quiet.stderr and "Warning:" not in quiet.stderr and "[src/" not in quiet.stderr
+    # Everything of our own still comes, in order, ending with the summary.
+    summary = "1 file(s) analysed" if command == "suggest" else "1 planned"
+    assert quiet.stderr.splitlines()[-1].startswith(summary)
+    ours = [line for line in verbose.stderr.splitlines()
+            if not line.startswith(("Note:", "Warning:", "[src/", "genre-tagger: "))]  # less -v's log
+    assert untimed(quiet.stderr.splitlines()) == untimed(ours)
+
+
+def untimed(lines):
+    return [re.sub(r"\d+\.\d+ s", "N s", line) for line in lines]
