@@ -89,13 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the desktop app with the bundled demo samples")
-    parser.add_argument("-v", "--verbose", dest="app_verbose", action="store_true",
-                        help="show decoders' notes on damaged files, and more log messages")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = commands.add_parser("gui", help="open the desktop app (the default)",
                               description="Open the desktop app; one FILE is checked at once, folders are added.")
     gui.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="a file to check, or folders to add")
-    gui.add_argument("-v", "--verbose", action="store_true", help="show decoders' notes on damaged files")
     suggest = commands.add_parser(
         "suggest", help="analyse files or folders and print genre suggestions (writes nothing)",
         description="Analyse audio files (folders are scanned recursively) and print genre suggestions.",
@@ -148,9 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     finally:
         Output(sys.stdout).flush()  # --help or --version into a closed pipe is no error
-    verbose = getattr(args, "verbose", False) or getattr(args, "app_verbose", False)
+    verbose = getattr(args, "verbose", False)
     # Decoders' own notes on damaged files (mpg123's "Note: Trying to resync...") only with -v.
-    with contextlib.nullcontext() if verbose else DecoderNoteFilter():
+    # Never for the app: the filter's thread dies with the process, and Qt's last words
+    # before it aborts (no usable display plugin, say) must reach the person.
+    quiet = args.command not in (None, "gui") and not verbose
+    with DecoderNoteFilter() if quiet else contextlib.nullcontext():
         out, err = Output(sys.stdout), Output(sys.stderr)
         try:
             return run_command(args, verbose, out, err)

@@ -166,3 +166,11 @@ def test_decoder_notes_show_only_with_verbose(make_audio, command):
 
 def untimed(lines):
     return [re.sub(r"\d+\.\d+ s", "N s", line) for line in lines]
+
+
+def test_the_app_leaves_qts_last_words_on_the_terminal(monkeypatch):
+    """The decoder-note filter must not swallow what Qt prints before it aborts."""
+    monkeypatch.setenv("QT_QPA_PLATFORM", "no-such-platform")
+    result = cli("gui")
+    assert result.returncode != 0
+    assert 'platform plugin "no-such-platform"' in result.stderr
