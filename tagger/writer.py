@@ -284,6 +284,9 @@ class GenreWriter:
             snapshot = tag_format.read(audio, self.options.id3v23_separator)
         except TagError as e:
             return self._refuse(entry, str(e))
+        if entry.identity is not None and not is_recorded_file(entry):
+            return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
+                                       "renamed or changed since), so it is left untouched", snapshot.genres)
         if entry.state == "pending" and same_genres(snapshot.genres, entry.new_genres or []):
             # The write finished before the process stopped.
             journal.finish(entry.id, "written", identity=FileIdentity.of(entry.path).to_json())
@@ -299,9 +302,6 @@ class GenreWriter:
                        f"(now {', '.join(snapshot.genres) or 'none'})")
             journal.finish(entry.id, "skipped", message)
             return WriteResult(entry.path, "skipped", snapshot.genres, snapshot.genres, message, entry.batch)
-        if entry.identity is not None and not is_recorded_file(entry):
-            return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
-                                       "renamed or changed since), so it is left untouched", snapshot.genres)
         new = self._target(snapshot.genres, entry.requested)
         provenance = entry.provenance
         if snapshot.genres == new and provenance == snapshot.provenance:

@@ -568,3 +568,21 @@ def test_a_journal_from_an_older_version_is_migrated_and_its_relative_paths_refu
     (result,) = GenreWriter(journal).finish(1)
     assert result.status == "error" and "relative path" in result.message
     assert read_tags(path).genres == ["Rock"]
+
+
+def test_a_pending_write_is_not_taken_as_done_on_a_file_put_in_its_place(tmp_path, journal):
+    """Another file with the new genres at the path is not the write the batch made."""
+    import mutagen
+
+    path = make(tmp_path, "flac")
+    batch = planned_batch(journal, path, ["Jazz"])
+    (entry,) = journal.entries(batch)
+    journal.mark_pending(entry.id, ["Rock"], ["Jazz"], None)
+    impostor = make(tmp_path / "other", "flac")
+    audio = mutagen.File(impostor)
+    audio.tags["GENRE"] = ["Jazz"]
+    audio.save()
+    impostor.replace(path)
+    (result,) = GenreWriter(journal).finish(batch)
+    assert result.status == "error" and "not the file the batch recorded" in result.message
+    assert journal.entries(batch)[0].state == "error"
