@@ -74,6 +74,8 @@ def check_file(source: Path, work: Path, writer: GenreWriter) -> tuple[str, str]
     other_after = tagfiles.raw_tags(copy)
     if (result.message or "").startswith("ID3v1"):  # a new ID3v2.3 tag holds the v1 fields beside the v1 tag
         other_after.pop("id3v2", None)
+    if "vorbis" not in other_before and other_after.get("vorbis", (None, []))[1] == []:
+        other_after.pop("vorbis", None)  # a new comment block, with nothing in it but its vendor string
     changed = sorted(k for k in {*other_before, *other_after} if other_before.get(k) != other_after.get(k))
     assert not changed, f"{source}: other tags changed ({', '.join(changed)})"
     if audio_before is not None:
