@@ -326,3 +326,60 @@ def test_a_copy_never_overwrites_a_file_already_under_its_name(tmp_path, journal
     (result,) = write(journal, path, ["Jazz"])
     assert result.status == "error" and "temporary file" in result.message
     assert squatter.read_bytes() == b"someone else's" and path.read_bytes() == before
+
+
+def test_the_refusals_of_check_writable_say_exactly_why(tmp_path, journal):
+    path = make(tmp_path)
+    os.link(path, tmp_path / "other name.flac")
+    (result,) = write(journal, path, ["Jazz"])
+    assert result.message == ("the file has 2 hard links; replacing it would leave the other names with the old "
+                              "tags, so it is left untouched")
+
+
+def test_a_read_only_folder_is_named_as_the_reason(shared_tmp):
+    """As root the check runs in a child that drops to 'nobody' (see conftest.run_unprivileged)."""
+    from conftest import run_unprivileged
+
+    from tagger.safewrite import WriteRefused, check_writable
+
+    folder = shared_tmp / "album"
+    folder.mkdir()
+    path = make(folder)
+    path.chmod(0o666)
+    folder.chmod(0o555)
+
+    def attempt():
+        try:
+            check_writable(path)
+        except WriteRefused as e:
+            return str(e)
+        return None
+
+    try:
+        message = run_unprivileged(attempt)
+    finally:
+        folder.chmod(0o755)
+    assert message == "the folder is read-only, so the file cannot be replaced safely"
+
+
+def test_rewrite_atomically_refuses_a_file_unlike_the_expected_one(tmp_path):
+    from tagger.safewrite import WriteRefused, fingerprint, rewrite_atomically
+
+    path = make(tmp_path)
+    expected = fingerprint(path)
+    with open(path, "ab") as f:
+        f.write(b"\0")
+    edits = []
+    with pytest.raises(WriteRefused, match="changed on disk"):
+        rewrite_atomically(path, edits.append, expected, keep_mtime=False)
+    assert edits == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
+def test_a_file_keeps_its_owner_and_group_when_root_writes_it(tmp_path, journal):
+    path = make(tmp_path)
+    os.chown(path, 65534, 65534)
+    (result,) = write(journal, path, ["Jazz"])
+    assert result.status == "written"
+    st = path.stat()
+    assert (st.st_uid, st.st_gid) == (65534, 65534)
