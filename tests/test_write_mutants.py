@@ -383,3 +383,32 @@ def test_a_file_keeps_its_owner_and_group_when_root_writes_it(tmp_path, journal)
     assert result.status == "written"
     st = path.stat()
     assert (st.st_uid, st.st_gid) == (65534, 65534)
+
+
+def test_check_unchanged_says_exactly_why_it_refuses(tmp_path, shared_tmp):
+    from conftest import run_unprivileged
+
+    from tagger.safewrite import WriteRefused, check_unchanged, fingerprint
+
+    path = make(tmp_path)
+    expected = fingerprint(path)
+    assert check_unchanged(path, expected) == expected
+    with open(path, "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(WriteRefused) as changed:
+        check_unchanged(path, expected)
+    assert str(changed.value) == "the file changed on disk since it was analysed; analyse it again"
+    with pytest.raises(WriteRefused) as gone:
+        check_unchanged(tmp_path / "gone.flac", None)
+    assert str(gone.value) == "the file is gone"
+    private = make(shared_tmp)
+    private.chmod(0o000)
+
+    def attempt():
+        try:
+            check_unchanged(private, None)
+        except WriteRefused as e:
+            return str(e)
+        return None
+
+    assert run_unprivileged(attempt) == "permission denied"

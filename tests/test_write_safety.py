@@ -435,14 +435,23 @@ def test_an_exception_escaping_a_write_is_recorded_so_finish_skips_it(tmp_path, 
     import tagger.writer
 
     paths = [make(tmp_path / str(i), "flac") for i in range(2)]
+    real_open_tags = tagger.writer.open_tags
 
-    def explode(path):
-        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+    def explode_on_the_first(path):
+        if path == paths[0]:
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+        return real_open_tags(path)
 
-    monkeypatch.setattr(tagger.writer, "same_genres", lambda a, b: explode(None))
+    monkeypatch.setattr(tagger.writer, "open_tags", explode_on_the_first)
     results = write(journal, paths, ["Jazz"])
-    assert [r.status for r in results] == ["error", "error"]
-    assert "UnicodeDecodeError" in results[0].message
+    assert [r.status for r in results] == ["error", "written"]
+    assert [r.path for r in results] == paths
+    assert results[0].batch == results[1].batch is not None
+    assert results[0].message == ("writing failed (UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in "
+                                  "position 0: invalid start byte); the file is unchanged")
+    entry = journal.entries(results[0].batch)[0]
+    assert (entry.state, entry.message) == ("error", results[0].message)
+    assert read_tags(paths[0]).genres == ["Rock"]
     with pytest.raises(LookupError, match="nothing left to finish"):
         list(GenreWriter(journal).finish())
 
@@ -566,7 +575,9 @@ def test_a_journal_from_an_older_version_is_migrated_and_its_relative_paths_refu
     journal = Journal(tmp_path / "old.sqlite3")
     assert journal.batch(1).state == "done"
     (result,) = GenreWriter(journal).finish(1)
-    assert result.status == "error" and "relative path" in result.message
+    assert result.status == "error"
+    assert result.message == ("recorded with a relative path by an older version; it is not clear which file "
+                              "was meant, so nothing is written")
     assert read_tags(path).genres == ["Rock"]
 
 
