@@ -412,3 +412,11 @@ def test_check_unchanged_says_exactly_why_it_refuses(tmp_path, shared_tmp):
         return None
 
     assert run_unprivileged(attempt) == "permission denied"
+
+
+def test_the_current_genres_are_read_with_the_chosen_id3v23_separator(tmp_path, journal):
+    path = make(tmp_path, "mp3-id3v23")
+    options = {"id3v23_separator": " / "}
+    write(journal, path, ["Jazz", "Bebop"], **options)
+    (result,) = write(journal, path, ["Blues"], mode=WriteMode.MERGE, **options)
+    assert (result.old_genres, result.new_genres) == (["Jazz", "Bebop"], ["Jazz", "Bebop", "Blues"])

@@ -20,7 +20,7 @@ from tagger.journal import Journal
 from tagger.safewrite import TEMP_PREFIX, FileIdentity, fingerprint
 from tagger.tags import WriteOptions, read_tags
 from tagger.tags.base import TagFormat
-from tagger.writer import GenreWriter, WriteRequest
+from tagger.writer import GenreWriter, WriteRequest, WriteResult
 
 
 def sha(path) -> str:
@@ -282,7 +282,10 @@ def test_finish_refuses_a_file_replaced_by_another(tmp_path, journal):
     other.replace(path)
     before = sha(path)
     (result,) = GenreWriter(journal).finish(batch)
-    assert result.status == "error" and "not the file the batch recorded" in result.message
+    assert result.status == "error"
+    assert result.message == ("refused: this is not the file the batch recorded (it was replaced, renamed or "
+                              "changed since), so it is left untouched")
+    assert (result.old_genres, result.new_genres) == (["Rock"], ["Rock"])  # what the file holds now
     assert sha(path) == before
 
 
@@ -342,7 +345,8 @@ def test_a_pending_write_that_happened_is_recognised_by_its_copy(tmp_path, journ
     journal.set_temp_identity(entry.id, FileIdentity.of(copy).to_json())
     copy.replace(path)
     (result,) = GenreWriter(journal).finish(batch)
-    assert (result.status, result.message) == ("written", "already written before the interruption")
+    assert result == WriteResult(path, "written", ["Rock"], ["Jazz"], "already written before the interruption", batch)
+    assert journal.entries(batch)[0].state == "written"
     (undone,) = GenreWriter(journal).undo(batch)
     assert undone.status == "written" and read_tags(path).genres == ["Rock"]
 
