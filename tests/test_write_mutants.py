@@ -420,3 +420,36 @@ def test_the_current_genres_are_read_with_the_chosen_id3v23_separator(tmp_path, 
     write(journal, path, ["Jazz", "Bebop"], **options)
     (result,) = write(journal, path, ["Blues"], mode=WriteMode.MERGE, **options)
     assert (result.old_genres, result.new_genres) == (["Jazz", "Bebop"], ["Jazz", "Bebop", "Blues"])
+
+
+def test_the_fingerprint_covers_both_ends_of_a_large_file(tmp_path):
+    from tagger.safewrite import EDGE_BYTES, fingerprint
+
+    path = tmp_path / "large.bin"
+    data = bytearray(os.urandom(3 * EDGE_BYTES))
+    path.write_bytes(data)
+    st = path.stat()
+    before = fingerprint(path)
+    for offset in (10, len(data) - 10):  # the first and the last MiB
+        changed = bytearray(data)
+        changed[offset] ^= 0xFF
+        path.write_bytes(changed)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        assert fingerprint(path) != before
+    path.write_bytes(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert fingerprint(path) == before
+
+
+def test_stale_copies_are_all_removed_past_ones_that_are_kept(tmp_path):
+    from tagger.safewrite import remove_stale_temporaries
+
+    target = make(tmp_path)
+    foreign = tmp_path / "not-ours.flac"
+    stale = [tmp_path / f"{TEMP_PREFIX}{i:016x}.flac" for i in (1, 2)]
+    for path in (foreign, *stale):
+        path.write_bytes(b"x")
+    forgotten = []
+    removed = remove_stale_temporaries([(foreign, target), (stale[0], target), (stale[1], target)], forgotten.append)
+    assert removed == stale and forgotten == [foreign, *stale]
+    assert foreign.exists() and not any(p.exists() for p in stale)
