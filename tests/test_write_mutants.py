@@ -12,7 +12,7 @@ from tagger.journal import DONE, Journal, when
 from tagger.safewrite import TEMP_PREFIX, FileIdentity, describe, write_file_atomically
 from tagger.tags import WriteOptions, read_tags
 from tagger.tags.base import WriteMode
-from tagger.writer import GenreWriter, WriteRequest, planned_entry
+from tagger.writer import GenreWriter, WriteRequest, WriteResult, planned_entry
 
 
 @pytest.fixture
@@ -453,3 +453,73 @@ def test_stale_copies_are_all_removed_past_ones_that_are_kept(tmp_path):
     removed = remove_stale_temporaries([(foreign, target), (stale[0], target), (stale[1], target)], forgotten.append)
     assert removed == stale and forgotten == [foreign, *stale]
     assert foreign.exists() and not any(p.exists() for p in stale)
+
+
+def entry_of(journal, result):
+    (entry,) = [e for e in journal.entries(result.batch) if e.path == result.path]
+    return entry
+
+
+def test_every_outcome_is_reported_whole_and_recorded(tmp_path, journal):
+    """Skipped, unchanged, refused and interrupted-undo results: every field, and the journal's entry."""
+    path = make(tmp_path)
+    # unchanged
+    (result,) = write(journal, path, ["Rock"])
+    assert result == WriteResult(path, "unchanged", ["Rock"], ["Rock"], None, result.batch)
+    assert result.batch is not None and entry_of(journal, result).state == "unchanged"
+    # skipped by undo: the genres changed since
+    write(journal, path, ["Jazz"])
+    write(journal, path, ["Polka", "Ska"], provenance='{"tool":"x"}')
+    (result,) = GenreWriter(journal).undo(2)
+    message = "skipped: its genres changed since they were written (now Polka, Ska)"
+    assert result == WriteResult(path, "skipped", ["Polka", "Ska"], ["Polka", "Ska"], message, result.batch)
+    assert result.batch is not None
+    entry = entry_of(journal, result)
+    assert (entry.state, entry.message) == ("skipped", message)
+    # refused: the file changed since it was analysed
+    from tagger.safewrite import fingerprint
+
+    expected = fingerprint(path)
+    with open(path, "ab") as f:
+        f.write(b"\0")
+    (result,) = GenreWriter(journal).write([WriteRequest(path, ["Jazz"], expected=expected)], "t")
+    assert result == WriteResult(path, "error", ["Polka", "Ska"], ["Polka", "Ska"],
+                                 "the file changed on disk since it was analysed; analyse it again", result.batch)
+    assert entry_of(journal, result).state == "error"
+
+
+def test_an_undo_of_a_write_that_never_happened_reports_it_whole(tmp_path, journal):
+    path = make(tmp_path)
+    batch = journal.start("crashed", "replace")
+    (entry,) = journal.plan(batch, [planned_entry(WriteRequest(path, ["Jazz"]))])
+    journal.mark_pending(entry, ["Rock"], ["Jazz"], None)
+    (result,) = GenreWriter(journal).undo(batch)
+    assert result == WriteResult(path, "unchanged", ["Rock"], ["Rock"], "the interrupted write had not happened",
+                                 result.batch)
+    assert result.batch is not None and result.batch != batch
+    assert entry_of(journal, result).state == "unchanged"
+
+
+def test_an_undecodable_file_is_refused_with_its_genres_and_the_whole_reason(tmp_path, journal, monkeypatch):
+    import tagger.writer
+
+    path = make(tmp_path)
+    monkeypatch.setattr(tagger.writer, "audio_probe", lambda path, duration_s=None: None)
+    (result,) = write(journal, path, ["Jazz"])
+    assert result == WriteResult(path, "error", ["Rock"], ["Rock"],
+                                 "refused: its audio does not decode, so the write could not be checked to leave "
+                                 "the audio intact (--force-undecodable writes it anyway)", result.batch)
+
+
+def test_a_failing_save_is_refused_with_the_files_genres(tmp_path, journal, monkeypatch):
+    from tagger.tags.base import TagFormat
+
+    path = make(tmp_path, "ogg-vorbis")
+
+    def broken_save(self, audio, path, options):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(TagFormat, "save", broken_save)
+    (result,) = write(journal, path, ["Jazz"])
+    assert result == WriteResult(path, "error", ["Rock"], ["Rock"],
+                                 "writing failed (ValueError: boom); the file is unchanged", result.batch)
