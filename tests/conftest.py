@@ -110,6 +110,20 @@ def run_unprivileged(fn):
     return value
 
 
+def unprivileged_refusal(call, error: type[Exception]) -> str | None:
+    """The message of the ``error`` that ``call()`` raises where permission bits apply
+    (see run_unprivileged), or None if it raises nothing."""
+
+    def attempt():
+        try:
+            call()
+        except error as e:
+            return str(e)
+        return None
+
+    return run_unprivileged(attempt)
+
+
 @pytest.fixture(autouse=True)
 def private_user_folders(tmp_path_factory, monkeypatch):
     """Keep the undo journal and other user data of every test out of the real home."""

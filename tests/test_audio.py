@@ -122,20 +122,12 @@ def test_truncated_flac_is_reported(tmp_path):
 
 
 def test_file_without_read_permission(shared_tmp):
-    from conftest import run_unprivileged
+    from conftest import unprivileged_refusal
 
     path = shared_tmp / "private.flac"
     sf.write(path, tone(1.0), 44100)
     path.chmod(0o000)
-
-    def open_it():
-        try:
-            open_audio(path)
-        except AudioError as e:
-            return str(e)
-        return "opened"
-
-    assert run_unprivileged(open_it) == "permission denied"
+    assert unprivileged_refusal(lambda: open_audio(path), AudioError) == "permission denied"
 
 
 # Decoders fail on broken files in ways nobody listed: every failure must come out as

@@ -338,7 +338,7 @@ def test_the_refusals_of_check_writable_say_exactly_why(tmp_path, journal):
 
 def test_a_read_only_folder_is_named_as_the_reason(shared_tmp):
     """As root the check runs in a child that drops to 'nobody' (see conftest.run_unprivileged)."""
-    from conftest import run_unprivileged
+    from conftest import unprivileged_refusal
 
     from tagger.safewrite import WriteRefused, check_writable
 
@@ -347,16 +347,8 @@ def test_a_read_only_folder_is_named_as_the_reason(shared_tmp):
     path = make(folder)
     path.chmod(0o666)
     folder.chmod(0o555)
-
-    def attempt():
-        try:
-            check_writable(path)
-        except WriteRefused as e:
-            return str(e)
-        return None
-
     try:
-        message = run_unprivileged(attempt)
+        message = unprivileged_refusal(lambda: check_writable(path), WriteRefused)
     finally:
         folder.chmod(0o755)
     assert message == "the folder is read-only, so the file cannot be replaced safely"
@@ -386,7 +378,7 @@ def test_a_file_keeps_its_owner_and_group_when_root_writes_it(tmp_path, journal)
 
 
 def test_check_unchanged_says_exactly_why_it_refuses(tmp_path, shared_tmp):
-    from conftest import run_unprivileged
+    from conftest import unprivileged_refusal
 
     from tagger.safewrite import WriteRefused, check_unchanged, fingerprint
 
@@ -403,15 +395,7 @@ def test_check_unchanged_says_exactly_why_it_refuses(tmp_path, shared_tmp):
     assert str(gone.value) == "the file is gone"
     private = make(shared_tmp)
     private.chmod(0o000)
-
-    def attempt():
-        try:
-            check_unchanged(private, None)
-        except WriteRefused as e:
-            return str(e)
-        return None
-
-    assert run_unprivileged(attempt) == "permission denied"
+    assert unprivileged_refusal(lambda: check_unchanged(private, None), WriteRefused) == "permission denied"
 
 
 def test_the_current_genres_are_read_with_the_chosen_id3v23_separator(tmp_path, journal):
