@@ -23,7 +23,8 @@ from tagger.audio import AudioError, AudioReader, check_readable_file, content_f
 from tagger.cache import AnalysisCache, RawAnalysis
 from tagger.excerpt import Depth, Excerpt, read_excerpt
 from tagger.features import LogMel
-from tagger.genres import Calibration, Descriptor, GenreScorer, GenreSuggestion, Taxonomy
+from tagger.genres import BASE, LIBRARY, Calibration, Descriptor, GenreScorer, GenreSuggestion, Taxonomy
+from tagger.learning import LearnedModel, features
 from tagger.model import ModelOutput, ModelSet, default_threads
 from tagger.safewrite import Fingerprint, fingerprint
 
@@ -71,6 +72,7 @@ class Analysis:
     depth: Depth
     music_detected: bool
     genres: list[GenreSuggestion]  # best first
+    model: str  # BASE, or LIBRARY where a model learned from the person's tags ranked the genres
     descriptors: list[Descriptor]  # best first
     segments: list[Segment]  # in time order, silent patches left out
     embeddings: dict[str, np.ndarray]  # model name -> mean penultimate activation
@@ -230,7 +232,15 @@ class Analyzer:
         self.fast_patches = fast_patches
         self.identities = [ModelIdentity(i.name, i.version, i.sha256) for i in infos]
         self.cache = cache
-        self._models_key = "|".join(f"{i.name} {i.version}" for i in infos)
+        self.models_key = "|".join(f"{i.name} {i.version}" for i in infos)
+        self.library: LearnedModel | None = None
+
+    def use_library(self, model: LearnedModel | None) -> None:
+        """Rank genres with ``model`` (learned from the person's tags) from now on, or
+        with the base model alone for None."""
+        if model is not None and model.models_key != self.models_key:
+            raise ValueError(f"the learned model was trained on {model.models_key}, not {self.models_key}")
+        self.library = model
 
     def _depth_key(self, depth: Depth) -> str:
         return f"fast{self.fast_patches}" if depth is Depth.FAST else depth.value
@@ -254,7 +264,7 @@ class Analyzer:
         """Stage 1: the cached analysis if the audio is known, else an open job to decode."""
         check_readable_file(path)
         st = path.stat()
-        key = (self._models_key, self._depth_key(depth))
+        key = (self.models_key, self._depth_key(depth))
         if self.cache is not None:
             hit = self.cache.by_stat(path, st, *key)
             if hit is not None:
@@ -343,7 +353,7 @@ class Analyzer:
         """Stage 4: store the raw outputs in the cache and rank genres from them."""
         raw = job.raw()
         if self.cache is not None:
-            key = (self._models_key, self._depth_key(job.depth))
+            key = (self.models_key, self._depth_key(job.depth))
             self.cache.store(job.path, job.st, job.content, *key, raw, json.dumps(job.fingerprint.to_json()))
         timings = Timings(job.decode_s, job.features_s, job.inference_s)
         return self.build(job.path, job.depth, raw, timings, job.fingerprint, cached=False)
@@ -358,7 +368,7 @@ class Analyzer:
         )
         if len(raw.starts) == 0:
             return Analysis(
-                music_detected=False, genres=[], descriptors=[], segments=[], embeddings={},
+                music_detected=False, genres=[], model=BASE, descriptors=[], segments=[], embeddings={},
                 tag_probabilities={}, patch_probabilities={}, patches_analysed=0, **common,
             )
         track = {name: p.mean(axis=0) for name, p in raw.patch_probabilities.items()}
@@ -368,9 +378,15 @@ class Analyzer:
             Segment(float(start), min(float(start) + length, raw.duration_s), self.scorer.rank(conf, SEGMENT_GENRES))
             for start, conf in zip(raw.starts, patch_confidences)
         ]
+        genres, model = self.scorer.genres(track), BASE
+        if self.library is not None:
+            genres = self.library.suggestions(features(raw.embeddings, raw.patch_probabilities), genres,
+                                              self.scorer.taxonomy)
+            model = LIBRARY
         return Analysis(
             music_detected=True,
-            genres=self.scorer.genres(track),
+            genres=genres,
+            model=model,
             descriptors=self.scorer.descriptors(track),
             segments=segments,
             embeddings=raw.embeddings,

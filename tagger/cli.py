@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tagger import __version__
-from tagger.analysis import Analysis, FileResult
+from tagger.analysis import Analysis, Analyzer, FileResult
+from tagger.collection import LearnOutcome
 from tagger.audio import DecoderNoteFilter
 from tagger.excerpt import Depth
+from tagger.genres import GenreSuggestion
 from tagger.journal import when
+from tagger.learning import DEFAULT_MIN_FILES, MODEL_CHOICES
 from tagger.model import DEVICES, PRECISIONS
 from tagger.pipeline import AnalysisPipeline
 from tagger.resources import samples_dir
@@ -65,6 +68,14 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
                         help="log which execution provider is used; show decoders' notes on damaged files")
 
 
+def add_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", choices=MODEL_CHOICES, default="auto",
+        help="auto: your own genres where `learn` made a model, else the bundled vocabulary (default); "
+             "base: the bundled vocabulary only; library: the learned model, or fail",
+    )
+
+
 def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True) -> None:
     parser.add_argument("--mode", choices=[m.value for m in WriteMode], default=WriteMode.REPLACE.value,
                         help="replace: exactly these genres (default); merge: add them to the existing ones")
@@ -99,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     suggest.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="audio files or folders")
     suggest.add_argument("--demo", action="store_true", help="analyse the bundled demo samples")
+    suggest.add_argument("--by-album", action="store_true",
+                         help="one result per album: its tracks' analyses and tags agree on its genres")
     suggest.add_argument("--json", action="store_true", help="print JSON Lines, one object per file")
     suggest.add_argument("--top", type=positive_int, default=3, metavar="K", help="genres per file (default 3)")
     suggest.add_argument(
@@ -106,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="hide genres below this confidence, 0..1 (default 0)",
     )
     add_analysis_options(suggest)
+    add_model_option(suggest)
 
     set_ = commands.add_parser("set", help="write the given genres into files",
                                description="Write genres into audio files (journalled, undoable).")
@@ -123,8 +137,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"write genres at least this confident (default {DEFAULT_MIN_CONFIDENCE})")
     apply.add_argument("--max-genres", type=positive_int, default=DEFAULT_MAX_GENRES, metavar="N",
                        help=f"write at most N genres per file (default {DEFAULT_MAX_GENRES})")
+    apply.add_argument("--by-album", action="store_true",
+                       help="write each album's agreed genres to all its tracks")
     add_analysis_options(apply)
+    add_model_option(apply)
     add_write_options(apply)
+
+    learn = commands.add_parser(
+        "learn", help="learn your own genres from the files you already tagged",
+        description="Analyse what is not cached under PATH, learn the genres your tagged files carry, "
+                    "store the model, and print how well it does in cross-validation by album.",
+    )
+    learn.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="audio files or folders")
+    learn.add_argument("--min-files", type=positive_int, default=DEFAULT_MIN_FILES, metavar="N",
+                       help=f"learn only genres with at least N tagged files (default {DEFAULT_MIN_FILES})")
+    learn.add_argument("--forget", action="store_true", help="remove the learned model")
+    learn.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    add_analysis_options(learn)
 
     cache = commands.add_parser("cache", help="report on or empty the analysis cache")
     cache.add_argument("action", choices=["info", "clear"])
@@ -174,11 +203,17 @@ def run_command(args: argparse.Namespace, verbose: bool, out: Output, err: Outpu
         if not paths:
             print("genre-tagger suggest: give at least one PATH, or --demo", file=err)
             return EXIT_USAGE
-        return run_suggest(args, paths, out, err)
+        try:
+            return run_suggest(args, paths, out, err)
+        except LookupError as e:
+            print(f"genre-tagger suggest: {e.args[0]}", file=err)
+            return EXIT_USAGE
     if args.command == "history":
         return run_history(args, out)
     if args.command == "cache":
         return run_cache(args, out)
+    if args.command == "learn":
+        return run_learn(args, out, err)
     return run_write_command(args, out, err)
 
 
@@ -192,27 +227,42 @@ def run_gui(paths: list[Path], demo: bool) -> int:
     return run(paths, demo)
 
 
-def make_analyzer(args: argparse.Namespace):
+def make_analyzer(args: argparse.Namespace, err: TextIO) -> Analyzer:
+    """The analyzer the options ask for, with the learned model where ``--model`` wants
+    it; LookupError if ``--model library`` finds none it can use."""
     from tagger.analysis import Analyzer
     from tagger.cache import AnalysisCache
+    from tagger.learning import LearnedModelError, model_for
 
     cache = None if args.no_cache else AnalysisCache()
-    return Analyzer(device=args.device, threads=args.threads, precision=args.precision, cache=cache)
+    analyzer = Analyzer(device=args.device, threads=args.threads, precision=args.precision, cache=cache)
+    try:
+        model, problem = model_for(analyzer.models_key, getattr(args, "model", "base"))
+    except LearnedModelError as e:
+        raise LookupError(str(e)) from None
+    if problem:
+        err.write(printable(f"genre-tagger: suggesting from the bundled vocabulary only: {problem}") + "\n")
+    analyzer.use_library(model)
+    return analyzer
 
 
 def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: TextIO) -> int:
-    analyzer = make_analyzer(args)
+    analyzer = make_analyzer(args, err)
     progress = Progress(err)
     table = None if args.json else Table(out)
     failures = 0
     analysed = 0
     started = time.perf_counter()
     results = AnalysisPipeline(analyzer, Depth(args.depth)).results(scan(paths), progress.start)
-    for record in suggest_records(results, args):
-        failures += record["status"] == "error"
-        analysed += record["status"] == "ok"
+    records = album_records(results, args) if args.by_album else suggest_records(results, args)
+    for record in records:
+        tracks = record.get("tracks", [record])
+        failures += sum(t["status"] == "error" for t in tracks)
+        analysed += sum(t["status"] == "ok" for t in tracks)
         progress.clear()
-        if table:
+        if table and args.by_album:
+            table.album(record)
+        elif table:
             table.row(record)
         else:
             out.write(json_line(record) + "\n")
@@ -249,11 +299,8 @@ def analysis_record(analysis: Analysis, top: int, min_confidence: float) -> dict
     record: dict[str, Any] = {
         "path": str(analysis.path),
         "status": "ok",
-        "genres": [
-            {"genre": g.genre, "confidence": round(g.confidence, 3), "family": g.family}
-            for g in analysis.genres[:top]
-            if g.confidence >= min_confidence
-        ],
+        "genres": genre_records(analysis.genres, top, min_confidence),
+        "model": analysis.model,
         "descriptors": [
             {"descriptor": d.name, "kind": d.kind, "confidence": round(d.confidence, 3)}
             for d in analysis.descriptors
@@ -278,6 +325,34 @@ def analysis_record(analysis: Analysis, top: int, min_confidence: float) -> dict
     if tag_error:
         record["tag_error"] = tag_error
     return record
+
+
+def genre_records(genres: Sequence[GenreSuggestion], top: int, min_confidence: float) -> list[dict[str, Any]]:
+    return [{"genre": g.genre, "confidence": round(g.confidence, 3), "family": g.family, "source": g.source}
+            for g in genres[:top] if g.confidence >= min_confidence]
+
+
+def album_records(results: Iterator[FileResult], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    """One record per album, once every file is analysed: its consensus and its tracks."""
+    from tagger.collection import albums
+
+    for group in albums(results):
+        album = group.album
+        tracks = []
+        for result, advice in zip(group.results, album.tracks):
+            if result.error is not None:
+                tracks.append({"path": str(result.path), "status": "error", "error": result.error})
+                continue
+            record = analysis_record(result.analysis, args.top, args.min_confidence)
+            record["own_genres"] = record["genres"]
+            record["genres"] = genre_records(advice.genres, args.top, args.min_confidence)
+            record["album_pull"] = round(advice.pull, 2)
+            if advice.disagrees:
+                record["disagrees_with_album"] = True
+            tracks.append(record)
+        yield {"album": album.name, "status": "error" if all(t["status"] == "error" for t in tracks) else "ok",
+               "genres": genre_records(album.genres, args.top, args.min_confidence), "tracks": tracks,
+               "votes": album.votes}
 
 
 def write_options(args: argparse.Namespace) -> WriteOptions:
@@ -341,15 +416,20 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
 def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err: TextIO) -> list:
     from tagger.review import accepted_genres, suggestion_request
 
-    analyzer = make_analyzer(args)
+    analyzer = make_analyzer(args, err)
     progress = Progress(err)
     requests = []
-    for result in AnalysisPipeline(analyzer, Depth(args.depth)).results(scan(args.paths), progress.start):
+    results = AnalysisPipeline(analyzer, Depth(args.depth)).results(scan(args.paths), progress.start)
+    if args.by_album:
+        requests = album_requests(results, args, records)
+        progress.clear()
+        return requests
+    for result in results:
         progress.clear()
         if result.error is not None:
             records.append({"path": str(result.path), "status": "error", "error": result.error})
             continue
-        accepted = accepted_genres(result.analysis, args.min_confidence, args.max_genres)
+        accepted = accepted_genres(result.analysis.genres, args.min_confidence, args.max_genres)
         if not result.analysis.music_detected or not accepted:
             reason = ("no music detected" if not result.analysis.music_detected
                       else f"no genre reaches confidence {args.min_confidence:g}")
@@ -357,6 +437,26 @@ def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err:
             continue
         requests.append(suggestion_request(result.analysis, accepted, provenance=not args.no_provenance))
     progress.clear()
+    return requests
+
+
+def album_requests(results: Iterator[FileResult], args: argparse.Namespace, records: list[dict[str, Any]]) -> list:
+    """Each album's accepted genres, for every track of it that was analysed."""
+    from tagger.collection import albums
+    from tagger.review import accepted_genres, suggestion_request
+
+    requests = []
+    for group in albums(results):
+        accepted = accepted_genres(group.album.genres, args.min_confidence, args.max_genres)
+        for result in group.results:
+            if result.error is not None:
+                records.append({"path": str(result.path), "status": "error", "error": result.error})
+            elif not accepted:
+                records.append({"path": str(result.path), "status": "skipped",
+                                "message": f"no genre of the album {group.album.name} reaches confidence "
+                                           f"{args.min_confidence:g}"})
+            else:
+                requests.append(suggestion_request(result.analysis, accepted, provenance=not args.no_provenance))
     return requests
 
 
@@ -380,6 +480,71 @@ def emit(record: dict[str, Any], as_json: bool, out: TextIO) -> None:
             line += f"\n          {detail}"
         out.write(printable(line) + "\n")
     out.flush()
+
+
+def run_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from tagger.collection import learn
+    from tagger.learning import NothingToLearn, default_model_path, forget
+
+    if args.forget:
+        removed = forget()
+        out.write(f"removed the learned model {default_model_path()}\n" if removed else "nothing was learned\n")
+        return EXIT_OK
+    if not args.paths:
+        print("genre-tagger learn: give at least one PATH (or --forget)", file=err)
+        return EXIT_USAGE
+    analyzer = make_analyzer(args, err)
+    progress = Progress(err)
+    try:
+        outcome = learn(args.paths, analyzer, Depth(args.depth), args.min_files, progress.start)
+    except NothingToLearn as e:
+        progress.clear()
+        print(f"genre-tagger learn: {e}", file=err)
+        return EXIT_FILE_ERRORS
+    progress.clear()
+    path = outcome.model.save()
+    report = outcome.model.report
+    if args.json:
+        out.write(json_line({"model": str(path), "genres": outcome.model.genres, "scanned": outcome.scanned,
+                             "tagged": outcome.tagged, "report": report.to_json(),
+                             "problems": [{"path": str(p), "error": e} for p, e in outcome.problems]}) + "\n")
+    else:
+        out.write(printable(learn_summary(outcome, path)) + "\n")
+    for problem_path, error in outcome.problems:
+        err.write(printable(f"genre-tagger learn: {problem_path}: {error}") + "\n")
+    return EXIT_OK
+
+
+def learn_summary(outcome: LearnOutcome, path: Path) -> str:
+    model, report = outcome.model, outcome.model.report
+    lines = [f"learned {len(model.genres)} genres from {report.files} tagged files "
+             f"({outcome.tagged} tagged of {outcome.scanned} scanned) in {report.seconds:.1f} s; saved {path}"]
+    if report.folds < 2:
+        lines.append("every tagged file is on one album, so nothing could be held out: no agreement figures")
+    else:
+        lines.append(f"cross-validation by album ({report.folds} folds): top-1 {report.top1:.0%}, "
+                     f"top-3 {report.top3:.0%}")
+    lines.append(f"  {'genre':<28} {'files':>6} {'precision':>10} {'recall':>7}")
+    for g in report.genres:
+        lines.append(f"  {g.genre[:28]:<28} {g.files:>6} {percent(g.precision):>10} {percent(g.recall):>7}")
+    if report.reliability:
+        lines.append(f"calibration: expected calibration error {report.expected_calibration_error:.1%} "
+                     f"(temperature {report.temperature:.2f})")
+        lines.append(f"  {'stated':<10} {'files':>6} {'mean':>6} {'right':>6}")
+        for b in report.reliability:
+            lines.append(f"  {b.low:.0%}-{b.high:.0%}".ljust(12) + f" {b.files:>6} {b.confidence:>6.0%} {b.accuracy:>6.0%}")
+    if report.confusions:
+        lines.append("most confused: " + ", ".join(f"{a} -> {b} ({n})" for a, b, n in report.confusions[:8]))
+    if report.thin:
+        lines.append("not learned, too few files: " + ", ".join(f"{g} ({n})" for g, n in list(report.thin.items())[:20])
+                     + (f" and {len(report.thin) - 20} more" if len(report.thin) > 20 else ""))
+    if report.junk:
+        lines.append("ignored, not genres: " + ", ".join(f"{g or '(empty)'} ({n})" for g, n in list(report.junk.items())[:10]))
+    return "\n".join(lines)
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def run_cache(args: argparse.Namespace, out: TextIO) -> int:
@@ -433,23 +598,38 @@ class Table:
         self.out = out
         self.width = shutil.get_terminal_size((100, 20)).columns
 
-    def row(self, record: dict[str, Any]) -> None:
+    def album(self, record: dict[str, Any]) -> None:
         write = self.out.write
-        write(printable(record["path"]) + "\n")
+        write(printable(f"{record['album']}  ({len(record['tracks'])} track(s))") + "\n")
+        write("    album: " + (genre_line(record["genres"]) or "no genre above the confidence threshold") + "\n")
+        for track in record["tracks"]:
+            self.row(track, indent="    ")
+
+    def row(self, record: dict[str, Any], indent: str = "") -> None:
+        write = self.out.write
+        write(indent + printable(record["path"]) + "\n")
+        indent += "    "
         if record["status"] == "error":
-            write(f"    error: {record['error']}\n")
+            write(f"{indent}error: {record['error']}\n")
             return
         if not record["music_detected"]:
-            write(f"    {record['message']}\n")
+            write(f"{indent}{record['message']}\n")
         elif record["genres"]:
-            write("    " + "   ".join(f"{g['genre']} {g['confidence']:.0%}" for g in record["genres"]) + "\n")
+            write(indent + genre_line(record["genres"]) + "\n")
         else:
-            write("    no genre above the confidence threshold\n")
+            write(f"{indent}no genre above the confidence threshold\n")
         details = []
         if record["descriptors"]:
             details.append("sounds: " + ", ".join(d["descriptor"] for d in record["descriptors"][:5]))
         details.append("now tagged: " + (", ".join(record["current_genres"]) or "(no genre)"))
-        write("    " + printable(" | ".join(details)) + "\n")
+        write(indent + printable(" | ".join(details)) + "\n")
+
+
+def genre_line(genres: list[dict[str, Any]]) -> str:
+    """Genres with their confidence; beside learned ones, the bundled vocabulary's are marked."""
+    mixed = any(g["source"] != "base" for g in genres)
+    return printable("   ".join(f"{g['genre']} {g['confidence']:.0%}{' (base)' if mixed and g['source'] == 'base' else ''}"
+                               for g in genres))
 
 
 class Output:

@@ -29,8 +29,10 @@ import numpy as np
 
 from tagger.model import ModelInfo
 from tagger.resources import models_dir, taxonomy_path
+from tagger.vocabulary import genre_key
 
 PRIOR = 0.1
+BASE, LIBRARY = "base", "library"
 REFERENCE_RANGE = (0.01, 0.2)
 _EPS = 1e-6
 
@@ -40,6 +42,7 @@ class GenreSuggestion:
     genre: str
     family: str
     confidence: float
+    source: str = BASE  # BASE: the bundled models' vocabulary; LIBRARY: learned from the person's tags
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class Taxonomy:
     def __init__(self, genres: Mapping[str, str], tags: Mapping[str, Mapping[str, TagMeaning]]) -> None:
         self.family = dict(genres)
         self.tags = {model: dict(meanings) for model, meanings in tags.items()}
-        self._canonical = {normalise_name(name): name for name in self.family}
+        self._canonical = {genre_key(name): name for name in self.family}
 
     @classmethod
     def load(cls, path: Path | None = None) -> Taxonomy:
@@ -87,7 +90,7 @@ class Taxonomy:
 
     def canonical(self, name: str) -> str | None:
         """The vocabulary's spelling of ``name``, or None for a genre it does not know."""
-        return self._canonical.get(normalise_name(name))
+        return self._canonical.get(genre_key(name))
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ accepts what passes a confidence threshold. Both end in a ``WriteRequest``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
 from tagger.analysis import Analysis
-from tagger.genres import GenreSuggestion
+from tagger.genres import LIBRARY, GenreSuggestion
 from tagger.writer import WriteRequest, WriteResult, provenance_text
 
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -21,9 +22,11 @@ DEFAULT_MAX_GENRES = 3
 
 
 def accepted_genres(
-    analysis: Analysis, min_confidence: float = DEFAULT_MIN_CONFIDENCE, max_genres: int = DEFAULT_MAX_GENRES
+    genres: Sequence[GenreSuggestion], min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    max_genres: int = DEFAULT_MAX_GENRES,
 ) -> list[GenreSuggestion]:
-    return [g for g in analysis.genres[:max_genres] if g.confidence >= min_confidence]
+    """Of suggestions ranked best first, those to write."""
+    return [g for g in genres[:max_genres] if g.confidence >= min_confidence]
 
 
 def suggestion_request(analysis: Analysis, accepted: list[GenreSuggestion], provenance: bool = True) -> WriteRequest:
@@ -40,6 +43,8 @@ def genre_request(path: Path, genres: list[str], analysis: Analysis | None, prov
     if analysis is not None:
         confidences = {g.genre.casefold(): g.confidence for g in analysis.genres}
         details["models"] = [f"{m.name} {m.version}" for m in analysis.models]
+        if analysis.model == LIBRARY:
+            details["learned"] = True  # ranked by the model learned from the person's own tags
         details["confidences"] = {g: round(confidences[g.casefold()], 3) for g in genres if g.casefold() in confidences}
     return WriteRequest(
         path,
@@ -109,7 +114,7 @@ class ReviewItem:
         if self.edited:
             self.state = previous if previous in (ReviewState.EDITED, ReviewState.ACCEPTED) else ReviewState.EDITED
             return
-        self.proposed = [g.genre for g in accepted_genres(analysis, min_confidence, max_genres)]
+        self.proposed = [g.genre for g in accepted_genres(analysis.genres, min_confidence, max_genres)]
         self.state = ReviewState.REJECTED if previous is ReviewState.REJECTED else ReviewState.SUGGESTED
 
     def failed(self, message: str) -> None:

@@ -259,7 +259,8 @@ class GenreWriter:
         except TagError as e:
             return WriteResult(request.path, "error", message=str(e))
         new = self._target(snapshot.genres, request.genres)
-        status = "unchanged" if same_genres(new, snapshot.genres) else "planned"
+        # As the write itself decides: a new provenance note is a change too.
+        status = "unchanged" if snapshot.genres == new and request.provenance == snapshot.provenance else "planned"
         return WriteResult(request.path, status, snapshot.genres, new)
 
     def _apply_safely(self, entry: Entry) -> WriteResult:

@@ -35,7 +35,8 @@ def test_families(taxonomy):
     assert taxonomy.family["Heavy Metal"] == "Metal"
     assert taxonomy.family["Rock"] == "Rock"
     assert taxonomy.canonical("  heavy   METAL ") == "Heavy Metal"
-    assert taxonomy.canonical("hip_hop") is None and taxonomy.canonical("hip-hop") == "Hip-Hop"
+    assert taxonomy.canonical("hip_hop") == taxonomy.canonical("HipHop") == taxonomy.canonical("hip-hop") == "Hip-Hop"
+    assert taxonomy.canonical("hip") is None
 
 
 def two_tag_model(name):

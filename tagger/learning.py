@@ -1,0 +1,527 @@
+"""Learning the person's own genres from the files they already tagged.
+
+    tagged files ─▶ cached analyses ─▶ features ─▶ classes (the person's spellings)
+                 ─▶ cross-validation grouped by album ─▶ temperature ─▶ LearnedModel
+
+Features are what the analysis cache already holds: each model's mean embedding,
+and the mean and spread over the analysed patches of its tag logits, so a track
+that changes character looks different from a uniform one. The classifier is a
+multinomial logistic regression over standardised features; a file with several
+genres counts for each of them. Its probabilities are calibrated with one
+temperature, fitted on out-of-fold predictions, so that "80%" is right about 80%
+of the time on the person's own files. The report gives the figures that back
+this up.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy
+from tagger.vocabulary import genre_key, is_junk, preferred_spellings
+
+# Bump when features() changes: a stored model then no longer fits what it is fed.
+FEATURE_VERSION = 1
+MODEL_FORMAT = 1
+# Fewer tagged files than this and a genre is not learned; chosen by
+# benchmarks/learning.py (see the README): below it, a genre's recall in grouped
+# cross-validation is mostly luck.
+DEFAULT_MIN_FILES = 4
+FOLDS = 5
+# How far the shared covariance is pulled toward the identity, 0..1: chosen by grouped
+# cross-validation over the benchmark libraries (benchmarks/learning.py).
+SHRINKAGE = 0.5
+RELIABILITY_BINS = 10
+# Files more atypical than this share of the library's own held-out files start to
+# lose the library model's confidence (see Typicality).
+FAMILIAR_TAIL = 0.05
+
+
+class NothingToLearn(Exception):
+    """The library gives no basis for a model: no tagged files, or a single genre."""
+
+
+class LearnedModelError(Exception):
+    """A stored model that cannot be used: missing, damaged, or made for other models."""
+
+
+class NoLearnedModel(LearnedModelError):
+    """Nothing has been learned yet."""
+
+
+def default_model_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("genre-tagger", appauthor=False) / "learned-model.npz"
+
+
+def features(embeddings: Mapping[str, np.ndarray], patch_probabilities: Mapping[str, np.ndarray]) -> np.ndarray:
+    """One file's feature vector from its cached model outputs, models in name order."""
+    parts = []
+    for name in sorted(patch_probabilities):
+        logits = np.log(np.clip(patch_probabilities[name], 1e-6, 1 - 1e-6))
+        logits = logits - np.log1p(-np.clip(patch_probabilities[name], 1e-6, 1 - 1e-6))
+        parts += [np.asarray(embeddings[name], np.float64), logits.mean(axis=0), logits.std(axis=0)]
+    return np.concatenate(parts)
+
+
+@dataclass(frozen=True)
+class TaggedFile:
+    """A file that already carries genres, with its analysis reduced to features."""
+
+    path: Path
+    genres: tuple[str, ...]  # as tagged
+    group: str  # its album: tracks of one album never sit on both sides of a fold
+    features: np.ndarray
+
+
+@dataclass(frozen=True)
+class GenreFigures:
+    genre: str
+    files: int
+    precision: float | None  # of the top suggestion, in cross-validation
+    recall: float | None
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    low: float
+    high: float
+    files: int
+    confidence: float  # mean stated confidence of the top suggestion
+    accuracy: float  # how often that top suggestion was right
+
+
+@dataclass(frozen=True)
+class LearnReport:
+    files: int  # tagged files the model learned from
+    genres: list[GenreFigures]
+    thin: dict[str, int]  # genres with too few files to learn, with their counts
+    junk: dict[str, int]  # values that are no genre
+    top1: float
+    top3: float
+    expected_calibration_error: float
+    reliability: list[ReliabilityBin]
+    confusions: list[tuple[str, str, int]]  # (tagged, suggested instead, files), most first
+    temperature: float
+    folds: int
+    seconds: float
+
+    def to_json(self) -> dict:
+        return {
+            "files": self.files,
+            "genres": [g.__dict__ for g in self.genres],
+            "thin": self.thin,
+            "junk": self.junk,
+            "top1": self.top1,
+            "top3": self.top3,
+            "expected_calibration_error": self.expected_calibration_error,
+            "reliability": [b.__dict__ for b in self.reliability],
+            "confusions": [list(c) for c in self.confusions],
+            "temperature": self.temperature,
+            "folds": self.folds,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict) -> LearnReport:
+        return cls(
+            files=doc["files"], genres=[GenreFigures(**g) for g in doc["genres"]], thin=doc["thin"],
+            junk=doc["junk"], top1=doc["top1"], top3=doc["top3"],
+            expected_calibration_error=doc["expected_calibration_error"],
+            reliability=[ReliabilityBin(**b) for b in doc["reliability"]],
+            confusions=[tuple(c) for c in doc["confusions"]], temperature=doc["temperature"],
+            folds=doc["folds"], seconds=doc["seconds"],
+        )
+
+
+@dataclass(frozen=True)
+class Discriminants:
+    """Linear discriminants over standardised features: each genre's score, and how
+    far a file lies from the nearest genre's centre (Mahalanobis, squared)."""
+
+    mean: np.ndarray  # [features]
+    scale: np.ndarray  # [features]
+    weights: np.ndarray  # [features, genres]: precision @ centres
+    bias: np.ndarray  # [genres]
+    precision: np.ndarray  # [features, features]: the inverse of the shrunk within-genre covariance
+    centre_norms: np.ndarray  # [genres]: each centre's squared length under the precision
+
+    ARRAYS = ("mean", "scale", "weights", "bias", "precision", "centre_norms")
+
+    def _standardised(self, x: np.ndarray) -> np.ndarray:
+        return (np.atleast_2d(x) - self.mean) / self.scale
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return self._standardised(x) @ self.weights + self.bias
+
+    def nearest_distance(self, x: np.ndarray) -> np.ndarray:
+        """Squared Mahalanobis distance to the nearest genre centre, per file."""
+        xs = self._standardised(x)
+        own = np.einsum("nd,de,ne->n", xs, self.precision, xs)
+        return np.maximum(own[:, None] - 2 * xs @ self.weights + self.centre_norms, 0.0).min(axis=1)
+
+    def check(self) -> None:
+        n_features, n_genres = self.weights.shape
+        shapes = [a.shape for a in (self.mean, self.scale, self.bias, self.precision, self.centre_norms)]
+        if shapes != [(n_features,), (n_features,), (n_genres,), (n_features, n_features), (n_genres,)]:
+            raise ValueError(f"inconsistent shapes {shapes} for weights {self.weights.shape}")
+        if not all(np.all(np.isfinite(getattr(self, name))) for name in self.ARRAYS):
+            raise ValueError("values that are not finite")
+
+
+@dataclass(frozen=True)
+class Typicality:
+    """How far the library's own held-out files lie from their nearest genre: the
+    mean and spread of log squared distance in cross-validation. A file much
+    further out than that is unlike anything the person tagged."""
+
+    mean: float
+    std: float
+
+    def familiarity(self, distance: np.ndarray) -> np.ndarray:
+        """1 for files as close as most of the library's own, falling to 0 for files
+        more atypical than all but a sliver of it."""
+        z = (np.log(np.maximum(distance, 1e-12)) - self.mean) / self.std
+        tail = 0.5 * np.vectorize(math.erfc)(z / math.sqrt(2))
+        return np.minimum(1.0, tail / FAMILIAR_TAIL)
+
+
+@dataclass(frozen=True)
+class LearnedModel:
+    """The learned classifier: the person's genres and calibrated weights over features."""
+
+    genres: list[str]  # class spellings: the library's most common one
+    discriminants: Discriminants
+    temperature: float
+    typicality: Typicality
+    models_key: str  # the analysis models whose outputs the features come from
+    report: LearnReport
+    roots: list[str] = field(default_factory=list)  # the folders learned from, to learn again
+    trained_at: float = 0.0
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, ``[files, genres]``, each row scaled by how
+        familiar the file is: a file unlike anything in the library gets little."""
+        p = softmax(self.discriminants.logits(x) / self.temperature)
+        return p * self.typicality.familiarity(self.discriminants.nearest_distance(x))[:, None]
+
+    def suggestions(self, x: np.ndarray, base: Sequence[GenreSuggestion], taxonomy: Taxonomy
+                    ) -> list[GenreSuggestion]:
+        """Every learned genre with its probability, and the base model's genres that
+        the library does not have, best first. The base model speaks only for what
+        the library model leaves open: its confidences are scaled by the library
+        model's doubt, so where the library model is sure its genres lead, and where
+        the file is unlike the library (no jazz was ever tagged) the base model's do."""
+        p = self.probabilities(x)[0]
+        learned = []
+        for genre, probability in zip(self.genres, p):
+            canonical = taxonomy.canonical(genre)
+            family = taxonomy.family[canonical] if canonical else genre
+            learned.append(GenreSuggestion(genre, family, float(probability), LIBRARY))
+        known = {genre_key(g) for g in self.genres}
+        doubt = 1.0 - float(p.max())
+        fallback = [GenreSuggestion(g.genre, g.family, g.confidence * doubt, BASE)
+                    for g in base if genre_key(g.genre) not in known]
+        return sorted(learned + fallback, key=lambda g: -g.confidence)
+
+    def save(self, path: Path | None = None) -> Path:
+        from tagger.safewrite import write_file_atomically
+
+        path = path or default_model_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format": MODEL_FORMAT, "feature_version": FEATURE_VERSION, "models_key": self.models_key,
+            "genres": self.genres, "temperature": self.temperature, "typicality": self.typicality.__dict__,
+            "roots": self.roots, "trained_at": self.trained_at, "report": self.report.to_json(),
+        }
+        buffer = io.BytesIO()
+        # ensure_ascii: genre names from broken tags may hold lone surrogates.
+        np.savez_compressed(buffer, meta=np.frombuffer(json.dumps(meta, ensure_ascii=True).encode("ascii"), np.uint8),
+                            **{name: getattr(self.discriminants, name).astype(np.float32)
+                               for name in Discriminants.ARRAYS})
+        write_file_atomically(path, buffer.getvalue())
+        return path
+
+    @classmethod
+    def load(cls, path: Path | None = None, models_key: str | None = None) -> LearnedModel:
+        """The stored model; LearnedModelError if there is none, it is damaged, it
+        comes from another version of Genre Tagger, or it was trained on other
+        analysis models than ``models_key``."""
+        path = path or default_model_path()
+        if not path.exists():
+            raise NoLearnedModel("no learned model yet: run `genre-tagger learn` on your tagged music")
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                meta = json.loads(stored["meta"].tobytes().decode("ascii"))
+                if (meta["format"], meta["feature_version"]) != (MODEL_FORMAT, FEATURE_VERSION):
+                    raise LearnedModelError(f"the learned model {path} was made by another version of "
+                                            "Genre Tagger; run `genre-tagger learn` again")
+                discriminants = Discriminants(**{k: stored[k].astype(np.float64) for k in Discriminants.ARRAYS})
+            discriminants.check()
+            model = cls(
+                genres=[str(g) for g in meta["genres"]], discriminants=discriminants,
+                temperature=float(meta["temperature"]), typicality=Typicality(**meta["typicality"]),
+                models_key=str(meta["models_key"]), report=LearnReport.from_json(meta["report"]),
+                roots=list(meta.get("roots", [])), trained_at=float(meta.get("trained_at", 0.0)),
+            )
+            if len(model.genres) != discriminants.weights.shape[1] or not model.temperature > 0:
+                raise ValueError("its genres do not match its weights")
+        except LearnedModelError:
+            raise
+        except Exception as e:  # any damage at all makes the file unusable, and we say so
+            raise LearnedModelError(f"the learned model {path} is damaged ({type(e).__name__}: {e}); "
+                                    "run `genre-tagger learn` again") from None
+        if models_key is not None and model.models_key != models_key:
+            raise LearnedModelError(
+                f"the learned model was trained on other analysis models ({model.models_key}); "
+                "run `genre-tagger learn` again to learn from the current ones")
+        return model
+
+
+MODEL_CHOICES = ("auto", "base", "library")
+
+
+def model_for(models_key: str, choice: str = "auto", path: Path | None = None
+              ) -> tuple[LearnedModel | None, str | None]:
+    """The learned model that ``choice`` asks for, and why none is used where one
+    exists but cannot be: ``auto`` uses it where it can, ``base`` never, and
+    ``library`` insists (LearnedModelError otherwise)."""
+    if choice not in MODEL_CHOICES:
+        raise ValueError(f"model must be one of {', '.join(MODEL_CHOICES)}, not {choice!r}")
+    if choice == "base":
+        return None, None
+    try:
+        return LearnedModel.load(path, models_key), None
+    except NoLearnedModel:
+        if choice == "library":
+            raise
+        return None, None
+    except LearnedModelError as e:
+        if choice == "library":
+            raise
+        return None, str(e)
+
+
+def forget(path: Path | None = None) -> bool:
+    """Remove the stored model; False if there was none."""
+    path = path or default_model_path()
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The library's genres as classes: which are learned, which are too thin, which are junk."""
+
+    genres: list[str]  # learned, in the library's most common spelling, most files first
+    files: dict[str, int]  # every genre's file count, learned or not, most first
+    thin: dict[str, int]
+    junk: dict[str, int]
+
+    @classmethod
+    def of(cls, tagged: Sequence[Sequence[str]], min_files: int) -> Vocabulary:
+        spellings = preferred_spellings(g for genres in tagged for g in genres if not is_junk(g))
+        files: Counter[str] = Counter()
+        junk: Counter[str] = Counter()
+        for genres in tagged:
+            files.update({genre_key(g) for g in genres if not is_junk(g)})
+            junk.update({" ".join(g.split()) for g in genres if is_junk(g)})
+        counts = {spellings[k]: n for k, n in files.most_common()}
+        return cls([g for g, n in counts.items() if n >= min_files], counts,
+                   {g: n for g, n in counts.items() if n < min_files}, dict(junk))
+
+    def targets(self, tagged: Sequence[Sequence[str]]) -> np.ndarray:
+        """``[files, genres]`` target distributions: a file's weight split over its learned genres."""
+        index = {genre_key(g): i for i, g in enumerate(self.genres)}
+        y = np.zeros((len(tagged), len(self.genres)))
+        for row, genres in enumerate(tagged):
+            columns = sorted({index[k] for k in map(genre_key, genres) if k in index})
+            if columns:
+                y[row, columns] = 1.0 / len(columns)
+        return y
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Sums over a set of files, enough to fit discriminants without the files: so the
+    folds of a cross-validation are the whole library's sums minus each fold's."""
+
+    n: int
+    total: np.ndarray  # [features] sum of x
+    gram: np.ndarray  # [features, features] sum of x xᵀ
+    class_weight: np.ndarray  # [genres] sum of targets
+    class_total: np.ndarray  # [genres, features] sum of target-weighted x
+
+    @classmethod
+    def of(cls, x: np.ndarray, y: np.ndarray) -> Moments:
+        return cls(len(x), x.sum(axis=0), x.T @ x, y.sum(axis=0), y.T @ x)
+
+    def __sub__(self, other: Moments) -> Moments:
+        return Moments(self.n - other.n, self.total - other.total, self.gram - other.gram,
+                       self.class_weight - other.class_weight, self.class_total - other.class_total)
+
+
+def fit_discriminants(moments: Moments, shrinkage: float = SHRINKAGE) -> Discriminants:
+    """Linear discriminant analysis on standardised features, with the shared
+    within-genre covariance shrunk toward a multiple of the identity (there are more
+    features than most libraries have files per genre). Each genre's prior is its
+    share of the files."""
+    n = moments.n
+    mean = moments.total / n
+    scale = np.sqrt(np.maximum(np.diag(moments.gram) / n - mean * mean, 0.0))
+    scale[scale < 1e-6] = 1.0
+    covariance = (moments.gram / n - np.outer(mean, mean)) / np.outer(scale, scale)
+    weight = np.maximum(moments.class_weight, 1e-12)
+    centres = (moments.class_total / weight[:, None] - mean) / scale
+    within = covariance - (centres.T * (moments.class_weight / n)) @ centres
+    d = len(mean)
+    within = (1 - shrinkage) * within + shrinkage * np.trace(within) / d * np.eye(d)
+    from scipy.linalg import cho_factor, cho_solve  # learning alone pays for importing scipy.linalg
+
+    precision = cho_solve(cho_factor(within), np.eye(d))  # several times quicker than a general inverse
+    precision = (precision + precision.T) / 2
+    weights = precision @ centres.T
+    centre_norms = np.einsum("kd,dk->k", centres, weights)
+    bias = -0.5 * centre_norms + np.log(np.maximum(moments.class_weight / n, 1e-12))
+    return Discriminants(mean, scale, weights, bias, precision, centre_norms)
+
+
+def fold_of_groups(groups: Sequence[str], folds: int) -> np.ndarray:
+    """Each file's fold: whole groups (albums) go to one fold, largest first, each to
+    the fold with the fewest files so far, so folds stay even and the result does
+    not depend on the files' order."""
+    sizes = Counter(groups)
+    loads = [0] * folds
+    assigned = {}
+    for group, size in sorted(sizes.items(), key=lambda gs: (-gs[1], gs[0])):
+        target = min(range(folds), key=lambda f: (loads[f], f))
+        assigned[group] = target
+        loads[target] += size
+    return np.array([assigned[g] for g in groups])
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature that minimises the cross-entropy of out-of-fold predictions."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        z = logits / math.exp(log_t)
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        # The small pull toward 1 decides where the data cannot: when every held-out
+        # file is right by a wide margin, any temperature fits.
+        return float(-(y * log_p).sum() / len(y)) + 1e-4 * log_t * log_t
+
+    return math.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x)
+
+
+def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = RELIABILITY_BINS
+                ) -> tuple[float, list[ReliabilityBin]]:
+    """Expected calibration error and its table: stated top confidence against accuracy."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    table = []
+    ece = 0.0
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            mean_confidence, accuracy = float(confidence[mask].mean()), float(correct[mask].mean())
+            table.append(ReliabilityBin(float(edges[b]), float(edges[b + 1]), int(mask.sum()),
+                                        mean_confidence, accuracy))
+            ece += mask.mean() * abs(mean_confidence - accuracy)
+    return float(ece), table
+
+
+def train(files: Sequence[TaggedFile], models_key: str, min_files: int = DEFAULT_MIN_FILES,
+          folds: int = FOLDS, roots: Sequence[str] = ()) -> LearnedModel:
+    """Learn the library's genres; NothingToLearn if it offers no two genres to tell apart."""
+    started = time.perf_counter()
+    if not files:
+        raise NothingToLearn("none of these files carries a genre tag, so there is nothing to learn from")
+    vocabulary = Vocabulary.of([f.genres for f in files], min_files)
+    if len(vocabulary.genres) < 2:
+        known = ", ".join(f"{g} ({n})" for g, n in list(vocabulary.files.items())[:5])
+        raise NothingToLearn(
+            f"need at least two genres with {min_files} or more tagged files each; "
+            f"found {len(vocabulary.genres)} ({known or 'none'}). Tag more files, or lower --min-files")
+    y_all = vocabulary.targets([f.genres for f in files])
+    usable = y_all.sum(axis=1) > 0
+    kept = [f for f, ok in zip(files, usable) if ok]
+    x = np.stack([f.features for f in kept])
+    y = y_all[usable]
+    groups = [f.group for f in kept]
+    n_folds = min(folds, len(set(groups)))
+    out_of_fold = np.zeros_like(y)
+    distance = np.zeros(len(y))
+    everything = Moments.of(x, y)
+    if n_folds >= 2:
+        fold = fold_of_groups(groups, n_folds)
+        for f in range(n_folds):
+            held_out = fold == f
+            discriminants = fit_discriminants(everything - Moments.of(x[held_out], y[held_out]))
+            out_of_fold[held_out] = discriminants.logits(x[held_out])
+            distance[held_out] = discriminants.nearest_distance(x[held_out])
+        temperature = fit_temperature(out_of_fold, y)
+        log_distance = np.log(np.maximum(distance, 1e-12))
+        typicality = Typicality(float(log_distance.mean()), max(float(log_distance.std()), 1e-3))
+    else:
+        temperature, typicality = 1.0, Typicality(0.0, 1e6)  # nothing held out: no basis to doubt a file
+    probabilities = softmax(out_of_fold / temperature) * typicality.familiarity(distance)[:, None]
+    report = cross_validation_report(vocabulary, probabilities, y, n_folds, temperature,
+                                     time.perf_counter() - started)
+    return LearnedModel(vocabulary.genres, fit_discriminants(everything), temperature, typicality, models_key,
+                        report, list(roots), time.time())
+
+
+def cross_validation_report(vocabulary: Vocabulary, p: np.ndarray, y: np.ndarray, folds: int,
+                            temperature: float, seconds: float) -> LearnReport:
+    """Figures from out-of-fold probabilities ``p``: what the model says about albums it never saw."""
+    truth = y > 0
+    if folds < 2:  # one album: nothing was held out, so no honest figures
+        return LearnReport(len(y), [GenreFigures(g, int(t), None, None) for g, t in
+                                    zip(vocabulary.genres, truth.sum(axis=0))],
+                           vocabulary.thin, vocabulary.junk, math.nan, math.nan, math.nan, [], [],
+                           temperature, folds, seconds)
+    order = np.argsort(-p, axis=1, kind="stable")
+    top = order[:, 0]
+    rows = np.arange(len(y))
+    correct = truth[rows, top]
+    top3 = truth[rows[:, None], order[:, :3]].any(axis=1)
+    ece, table = reliability(p[rows, top], correct)
+    figures = []
+    for k, genre in enumerate(vocabulary.genres):
+        predicted = top == k
+        figures.append(GenreFigures(
+            genre, int(truth[:, k].sum()),
+            float(truth[predicted, k].mean()) if predicted.any() else None,
+            float(predicted[truth[:, k]].mean()) if truth[:, k].any() else None,
+        ))
+    confusions: Counter[tuple[str, str]] = Counter()
+    for row in np.flatnonzero(~correct):
+        for k in np.flatnonzero(truth[row]):
+            confusions[(vocabulary.genres[k], vocabulary.genres[top[row]])] += 1
+    return LearnReport(
+        files=len(y), genres=figures, thin=vocabulary.thin, junk=vocabulary.junk,
+        top1=float(correct.mean()), top3=float(top3.mean()), expected_calibration_error=ece,
+        reliability=table, confusions=[(a, b, n) for (a, b), n in confusions.most_common(20)],
+        temperature=temperature, folds=folds, seconds=seconds,
+    )

@@ -1,0 +1,250 @@
+"""Learning the person's genres, on generated analyses whose classes are known."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy
+from tagger.learning import (
+    FEATURE_VERSION, LearnedModel, LearnedModelError, NoLearnedModel, NothingToLearn, TaggedFile, Vocabulary,
+    features, fit_temperature, fold_of_groups, forget, model_for, reliability, softmax, train,
+)
+
+KEY = "MSD_musicnn test|MTT_musicnn test"
+MODELS = ("MSD_musicnn", "MTT_musicnn")
+
+
+def analysis_features(rng, centre: np.ndarray, spread: float = 1.0, segments: int = 6) -> np.ndarray:
+    """Features of a made-up analysis: embeddings near ``centre``, patch probabilities
+    that follow it, so both halves of the feature vector carry the class."""
+    embeddings = {m: centre[i * 200:(i + 1) * 200] + spread * rng.standard_normal(200) for i, m in enumerate(MODELS)}
+    probabilities = {
+        m: 1 / (1 + np.exp(-(centre[400 + 50 * i: 450 + 50 * i] + spread * rng.standard_normal((segments, 50)))))
+        for i, m in enumerate(MODELS)
+    }
+    return features(embeddings, probabilities)
+
+
+def library(genres: dict[str, int], seed: int = 0, spread: float = 1.0, album_size: int = 5,
+            separation: float = 1.0) -> list[TaggedFile]:
+    """``genres``: name -> files. Tracks come in albums of ``album_size`` of one genre."""
+    rng = np.random.default_rng(seed)
+    files = []
+    for g, (name, count) in enumerate(genres.items()):
+        centre = separation * rng.standard_normal(500)
+        for i in range(count):
+            files.append(TaggedFile(Path(f"/music/{g}/{i}.flac"), (name,), f"{name}/{i // album_size}",
+                                    analysis_features(rng, centre, spread)))
+    return files
+
+
+def test_features_have_a_fixed_layout():
+    rng = np.random.default_rng(1)
+    x = analysis_features(rng, np.zeros(500))
+    assert x.shape == (2 * (200 + 50 + 50),)
+    uniform = features({m: np.zeros(200) for m in MODELS}, {m: np.full((4, 50), 0.5) for m in MODELS})
+    assert np.allclose(uniform, 0.0)  # logit(0.5) = 0, and identical patches have no spread
+    one_patch = features({m: np.zeros(200) for m in MODELS}, {m: np.full((1, 50), 0.9) for m in MODELS})
+    assert np.allclose(one_patch[200:250], np.log(9.0)) and np.allclose(one_patch[250:300], 0.0)
+
+
+def test_learns_separable_genres_and_reports_grouped_agreement():
+    files = library({"Rock": 30, "Jazz": 30, "Techno": 30, "Folk": 30})
+    model = train(files, KEY)
+    assert sorted(model.genres) == ["Folk", "Jazz", "Rock", "Techno"]
+    report = model.report
+    assert report.files == 120 and report.folds == 5
+    assert report.top1 > 0.9 and report.top3 == 1.0
+    assert all(g.files == 30 and g.recall > 0.8 and g.precision > 0.8 for g in report.genres)
+    p = model.probabilities(np.stack([f.features for f in files[:3]]))
+    assert p.shape == (3, 4) and np.allclose(p.sum(axis=1), 1.0)
+    assert model.genres[int(p[0].argmax())] == "Rock"
+
+
+def test_overlapping_genres_are_calibrated_on_held_out_albums():
+    files = library({f"G{i}": 40 for i in range(6)}, spread=10.0, seed=3)
+    model = train(files, KEY)
+    report = model.report
+    assert 0.3 < report.top1 < 0.95  # overlapping on purpose: confidence has to mean something
+    assert report.expected_calibration_error < 0.1
+    assert sum(b.files for b in report.reliability) == report.files
+    for b in report.reliability:
+        assert b.low <= b.confidence <= b.high
+
+
+def test_fitted_temperature_undoes_overconfidence():
+    rng = np.random.default_rng(0)
+    true_logits = rng.standard_normal((4000, 5))
+    labels = np.array([rng.choice(5, p=p) for p in softmax(true_logits)])
+    y = np.eye(5)[labels]
+    assert fit_temperature(3.0 * true_logits, y) == pytest.approx(3.0, rel=0.15)
+    assert fit_temperature(true_logits / 2.0, y) == pytest.approx(0.5, rel=0.15)
+
+
+def test_reliability_table_and_error():
+    confidence = np.array([0.95, 0.95, 0.55, 0.55, 0.55, 0.55])
+    correct = np.array([True, True, True, False, True, False])
+    ece, table = reliability(confidence, correct)
+    assert [(b.files, b.accuracy) for b in table] == [(4, 0.5), (2, 1.0)]
+    assert ece == pytest.approx((4 / 6) * 0.05 + (2 / 6) * 0.05)
+
+
+def test_folds_never_split_an_album_and_stay_even():
+    groups = [f"album{i // 7}" for i in range(70)] + [f"single{i}" for i in range(30)]
+    fold = fold_of_groups(groups, 5)
+    for album in set(groups):
+        assert len({fold[i] for i, g in enumerate(groups) if g == album}) == 1
+    sizes = np.bincount(fold)
+    assert sizes.max() - sizes.min() <= 7
+    assert list(fold_of_groups(list(reversed(groups)), 5)) == list(reversed(fold))  # order does not matter
+
+
+def test_spelling_variants_are_one_class_with_the_most_common_spelling():
+    files = library({"Hip Hop": 12, "Jazz": 12})
+    renamed = [TaggedFile(f.path, ("hip-hop",), f.group, f.features) if i < 4 else f for i, f in enumerate(files)]
+    model = train(renamed, KEY)
+    assert sorted(model.genres) == ["Hip Hop", "Jazz"]
+    assert {g.genre: g.files for g in model.report.genres}["Hip Hop"] == 12
+
+
+def test_thin_genres_are_listed_not_learned_and_multi_genre_files_count_for_each():
+    files = library({"Rock": 10, "Jazz": 10, "Polka": 2})
+    # Three Rock files are also Blues; with two Blues-only files Blues reaches the minimum of 4.
+    extra = library({"Blues": 2}, seed=5)
+    files = [TaggedFile(f.path, ("Rock", "Blues"), f.group, f.features) if i < 3 else f for i, f in enumerate(files)]
+    model = train(files + extra, KEY, min_files=4)
+    assert set(model.genres) == {"Rock", "Jazz", "Blues"}
+    assert model.report.thin == {"Polka": 2}
+    assert {g.genre: g.files for g in model.report.genres}["Blues"] == 5
+
+
+@pytest.mark.parametrize("genres, message", [
+    ({}, "none of these files carries a genre"),
+    ({"Rock": 50}, "at least two genres"),
+    ({"Rock": 3, "Jazz": 3}, "at least two genres"),
+])
+def test_nothing_to_learn(genres, message):
+    with pytest.raises(NothingToLearn, match=message):
+        train(library(genres), KEY, min_files=4)
+
+
+def test_thousands_of_junk_and_single_file_genres_leave_a_working_model():
+    files = library({"Rock": 20, "Jazz": 20})
+    rng = np.random.default_rng(2)
+    noise = [TaggedFile(Path(f"/junk/{i}.mp3"), (f"genre {i} {rng.integers(1e9)}",), f"junk{i}",
+                        analysis_features(rng, np.zeros(500))) for i in range(3000)]
+    junk = [TaggedFile(Path(f"/junk/u{i}.mp3"), ("Unknown", "http://radio.example/rock"), f"u{i}",
+                       analysis_features(rng, np.zeros(500))) for i in range(50)]
+    started = time.perf_counter()
+    model = train(files + noise + junk, KEY)
+    assert time.perf_counter() - started < 60  # a sanity bound, not a benchmark
+    assert sorted(model.genres) == ["Jazz", "Rock"]
+    assert len(model.report.thin) == 3000
+    assert model.report.junk == {"Unknown": 50, "http://radio.example/rock": 50}
+    assert model.report.files == 40  # only files with a learned genre are trained on
+
+
+def test_non_utf8_and_long_genre_strings_round_trip(tmp_path):
+    odd = "Sch\udcf6ne M\udcfcsik"  # what a Latin-1 tag decoded as UTF-8 with surrogateescape looks like
+    long = "Progressive " * 20  # junk by length
+    files = library({odd: 8, "Ambient": 8, long: 8})
+    model = train(files, KEY)
+    assert sorted(model.genres) == sorted([odd, "Ambient"])
+    assert list(model.report.junk) == [" ".join(long.split())]
+    path = model.save(tmp_path / "model.npz")
+    loaded = LearnedModel.load(path, KEY)
+    assert loaded.genres == model.genres
+
+
+def test_save_and_load_round_trip_is_small_and_faithful(tmp_path):
+    files = library({f"G{i}": 25 for i in range(40)}, seed=4)
+    model = train(files, KEY, roots=["/music"])
+    path = model.save(tmp_path / "m.npz")
+    assert path.stat().st_size < 5_000_000
+    loaded = LearnedModel.load(path, KEY)
+    x = np.stack([f.features for f in files[:50]])
+    assert np.allclose(loaded.probabilities(x), model.probabilities(x), atol=1e-4)
+    assert loaded.roots == ["/music"] and loaded.report == model.report
+
+
+def test_stale_damaged_and_missing_models_are_refused_with_reasons(tmp_path):
+    model = train(library({"Rock": 10, "Jazz": 10}), KEY)
+    path = model.save(tmp_path / "m.npz")
+    with pytest.raises(LearnedModelError, match="other analysis models"):
+        LearnedModel.load(path, "MSD_musicnn 2.0|MTT_musicnn 2.0")
+    assert model_for("MSD_musicnn 2.0|MTT_musicnn 2.0", "auto", path)[0] is None
+    assert "other analysis models" in model_for("other", "auto", path)[1]
+    assert model_for(KEY, "auto", path)[0].genres == model.genres
+    assert model_for(KEY, "base", path) == (None, None)
+
+    raw = path.read_bytes()
+    for damage in (raw[: len(raw) // 2], b"not a model", b""):
+        path.write_bytes(damage)
+        with pytest.raises(LearnedModelError, match="damaged"):
+            LearnedModel.load(path, KEY)
+        model_none, problem = model_for(KEY, "auto", path)
+        assert model_none is None and "damaged" in problem
+
+    # A model of another feature layout is refused, not misread.
+    model.save(path)
+    with np.load(path) as stored:
+        arrays = dict(stored)
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["feature_version"] = FEATURE_VERSION + 1
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(path, **arrays)
+    with pytest.raises(LearnedModelError, match="another version"):
+        LearnedModel.load(path, KEY)
+
+    assert forget(path) and not path.exists() and not forget(path)
+    with pytest.raises(NoLearnedModel):
+        LearnedModel.load(path, KEY)
+    assert model_for(KEY, "auto", path) == (None, None)
+    with pytest.raises(NoLearnedModel):
+        model_for(KEY, "library", path)
+
+
+def base_suggestions(**confidences: float) -> list[GenreSuggestion]:
+    return sorted((GenreSuggestion(g.replace("_", " "), g, c) for g, c in confidences.items()),
+                  key=lambda s: -s.confidence)
+
+
+def test_blending_lets_a_sure_library_model_lead_and_the_base_model_fill_gaps():
+    files = library({"Soundtrack": 20, "Hip Hop": 20}, separation=2.0)
+    model = train(files, KEY)
+    taxonomy = Taxonomy.load()
+    base = base_suggestions(Jazz=0.9, Hip_Hop=0.8, Classical=0.3)
+    sure = model.suggestions(files[0].features, base, taxonomy)
+    assert [g.source for g in sure[:2]] == [LIBRARY, LIBRARY] and sure[0].genre == "Soundtrack"
+    top = sure[0].confidence
+    assert top > 0.9
+    jazz = next(g for g in sure if g.genre == "Jazz")
+    assert jazz.source == BASE and jazz.confidence == pytest.approx(0.9 * (1 - top))
+    assert [g.genre for g in sure].count("Hip Hop") == 1  # the learned class, not also the base genre
+    assert next(g for g in sure if g.genre == "Hip Hop").source == LIBRARY
+    assert next(g for g in sure if g.genre == "Hip Hop").family == "Hip-Hop"  # the taxonomy's family
+
+    # A file unlike anything the person tagged (the library has no jazz at all): the
+    # library model steps back and a confident base genre comes first.
+    stranger = library({"Jazz": 1}, seed=99, separation=2.0)[0].features
+    unsure = model.suggestions(stranger, base, taxonomy)
+    assert max(g.confidence for g in unsure if g.source == LIBRARY) < 0.1
+    assert unsure[0].genre == "Jazz" and unsure[0].source == BASE and unsure[0].confidence > 0.8
+    assert [g.confidence for g in unsure] == sorted((g.confidence for g in unsure), reverse=True)
+
+
+def test_training_is_deterministic():
+    files = library({"A": 15, "B": 15, "C": 15}, spread=3.0)
+    first, second = train(files, KEY), train(list(reversed(files)), KEY)
+    x = np.stack([f.features for f in files])
+    assert np.allclose(first.probabilities(x)[:, [first.genres.index(g) for g in "ABC"]],
+                       second.probabilities(x)[:, [second.genres.index(g) for g in "ABC"]], atol=1e-6)
+
+
+def test_vocabulary_targets_split_a_file_over_its_learned_genres():
+    vocabulary = Vocabulary.of([("Rock",)] * 4 + [("Jazz",)] * 4 + [("Rock", "Jazz", "Polka")], min_files=4)
+    y = vocabulary.targets([("Rock", "jazz", "Polka"), ("Polka",), ("ROCK",)])
+    assert y.tolist() == [[0.5, 0.5], [0.0, 0.0], [1.0, 0.0]]
