@@ -20,6 +20,7 @@ from conftest import tone
 RATE = 22050
 SOUNDS = ("Drone", "Chime", "Noise")
 TAGGED_PER_SOUND = 4  # of 6: files 4 and 5 of each sound are left untagged
+MIN_FILES = ("--min-files", str(TAGGED_PER_SOUND))
 
 
 def sound(kind: str, i: int) -> np.ndarray:
@@ -55,7 +56,7 @@ def learned(tmp_path_factory, analyzer):
     """The library and a model learned from it, made once for the module."""
     library = make_library(tmp_path_factory.mktemp("library"))
     model_file = tmp_path_factory.mktemp("model") / "model.npz"
-    learn([library], analyzer).model.save(model_file)
+    learn([library], analyzer, min_files=TAGGED_PER_SOUND).model.save(model_file)
     return library, model_file
 
 
@@ -82,7 +83,7 @@ def records(out):
 def test_learn_reports_and_stores_the_model(capsys, learned, tmp_path):
     source, _ = learned
     music = shutil.copytree(source, tmp_path / "music")
-    code, out, err = run(capsys, "learn", str(music), "--json", "--device", "cpu")
+    code, out, err = run(capsys, "learn", str(music), "--json", "--device", "cpu", *MIN_FILES)
     assert code == 0, err
     (report,) = records(out)
     assert sorted(report["genres"]) == sorted(SOUNDS)
@@ -91,7 +92,7 @@ def test_learn_reports_and_stores_the_model(capsys, learned, tmp_path):
     assert {g["genre"]: g["files"] for g in report["report"]["genres"]} == {s: 4 for s in SOUNDS}
     assert Path(report["model"]) == default_model_path() and default_model_path().is_file()
 
-    code, out, _ = run(capsys, "learn", str(music), "--device", "cpu")
+    code, out, _ = run(capsys, "learn", str(music), "--device", "cpu", *MIN_FILES)
     assert code == 0
     assert "learned 3 genres from 12 tagged files" in out and "cross-validation by album" in out
     assert "expected calibration error" in out
@@ -127,7 +128,7 @@ def test_nothing_to_learn_exits_1_with_the_reason(capsys, tmp_path, tagging, mes
                 tags = FLAC(path)
                 tags["genre"] = [tagging[kind]]
                 tags.save()
-    code, out, err = run(capsys, "learn", str(tmp_path), "--device", "cpu")
+    code, out, err = run(capsys, "learn", str(tmp_path), "--device", "cpu", *MIN_FILES)
     assert code == 1 and out == ""
     assert message in err and "Traceback" not in err
     assert not default_model_path().exists()
@@ -139,7 +140,7 @@ def test_learning_analyses_only_what_the_cache_lacks(capsys, library):
                        "--device", "cpu")
     assert code == 0 and len(records(out)) == 7
     before = cache_entries()
-    code, out, err = run(capsys, "learn", str(library), "--json", "--device", "cpu")
+    code, out, err = run(capsys, "learn", str(library), "--json", "--device", "cpu", *MIN_FILES)
     assert code == 0, err
     (report,) = records(out)
     assert report["report"]["files"] == 12 and report["problems"] == []
