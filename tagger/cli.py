@@ -532,15 +532,21 @@ def learn_summary(outcome: LearnOutcome, path: Path) -> str:
                      f"(temperature {report.temperature:.2f})")
         lines.append(f"  {'stated':<10} {'files':>6} {'mean':>6} {'right':>6}")
         for b in report.reliability:
-            lines.append(f"  {b.low:.0%}-{b.high:.0%}".ljust(12) + f" {b.files:>6} {b.confidence:>6.0%} {b.accuracy:>6.0%}")
+            stated = f"{b.low:.0%}-{b.high:.0%}"
+            lines.append(f"  {stated:<10} {b.files:>6} {b.confidence:>6.0%} {b.accuracy:>6.0%}")
     if report.confusions:
         lines.append("most confused: " + ", ".join(f"{a} -> {b} ({n})" for a, b, n in report.confusions[:8]))
     if report.thin:
-        lines.append("not learned, too few files: " + ", ".join(f"{g} ({n})" for g, n in list(report.thin.items())[:20])
-                     + (f" and {len(report.thin) - 20} more" if len(report.thin) > 20 else ""))
+        lines.append("not learned, too few files: " + counted(report.thin, 20))
     if report.junk:
-        lines.append("ignored, not genres: " + ", ".join(f"{g or '(empty)'} ({n})" for g, n in list(report.junk.items())[:10]))
+        lines.append("ignored, not genres: " + counted({g or "(empty)": n for g, n in report.junk.items()}, 10))
     return "\n".join(lines)
+
+
+def counted(counts: dict[str, int], shown: int) -> str:
+    """``A (3), B (2)``, the first ``shown`` of them, and how many more."""
+    text = ", ".join(f"{name} ({n})" for name, n in list(counts.items())[:shown])
+    return text + (f" and {len(counts) - shown} more" if len(counts) > shown else "")
 
 
 def percent(value: float | None) -> str:
@@ -628,8 +634,9 @@ class Table:
 def genre_line(genres: list[dict[str, Any]]) -> str:
     """Genres with their confidence; beside learned ones, the bundled vocabulary's are marked."""
     mixed = any(g["source"] != "base" for g in genres)
-    return printable("   ".join(f"{g['genre']} {g['confidence']:.0%}{' (base)' if mixed and g['source'] == 'base' else ''}"
-                               for g in genres))
+    marked = [f"{g['genre']} {g['confidence']:.0%}" + (" (base)" if mixed and g["source"] == "base" else "")
+              for g in genres]
+    return printable("   ".join(marked))
 
 
 class Output:
