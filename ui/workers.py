@@ -19,9 +19,8 @@ from PySide6.QtCore import QObject, Signal
 from tagger.analysis import Analyzer, FileResult, JobControl
 from tagger.excerpt import Depth
 from tagger.pipeline import AnalysisPipeline, FileStarted
-from tagger.review import ReviewItem
+from tagger.review import ReviewItem, review_item
 from tagger.scan import scan
-from tagger.tags import TagError, read_tags
 from tagger.writer import GenreWriter, WriteRequest, WriteResult
 
 log = logging.getLogger(__name__)
@@ -104,16 +103,6 @@ class BackgroundJob(QObject):
         if self._thread is not None:
             self._thread.join(timeout_s)
         return not self.running
-
-
-def review_item(path: Path, id3v23_separator: str = "; ") -> ReviewItem:
-    """A new row for ``path`` with the tags it holds now; unreadable tags are not an error yet."""
-    try:
-        tags = read_tags(path, id3v23_separator)
-    except TagError:
-        return ReviewItem(path, title=path.stem)
-    return ReviewItem(path, list(tags.genres), tags.artist or tags.album_artist or "", tags.title or path.stem,
-                      tags.album or "")
 
 
 class ScanJob(BackgroundJob):
