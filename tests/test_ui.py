@@ -47,6 +47,32 @@ def written(qtbot, window: MainWindow) -> None:
     qtbot.wait(50)
 
 
+def loaded(qtbot, window: MainWindow) -> None:
+    """Wait for the models (and the learned model) that the window loads as it opens."""
+    qtbot.waitUntil(lambda: not window.loading.running, timeout=WAIT_MS)
+    qtbot.wait(50)
+
+
+def tagged_audio(path: Path, genre: str | None = None, album: str | None = None, album_artist: str | None = None,
+                 artist: str | None = None, title: str | None = None, seconds: float = 4.0,
+                 freq: float = 440.0) -> Path:
+    """A mono FLAC of a chord at ``freq`` with the tags given (and no others)."""
+    import mutagen
+    import soundfile as sf
+
+    from conftest import tone
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, tone(seconds, 22050, 1, freq=freq), 22050)
+    audio = mutagen.File(path)
+    for key, value in (("genre", genre), ("album", album), ("albumartist", album_artist), ("artist", artist),
+                       ("title", title)):
+        if value:
+            audio[key] = value
+    audio.save()
+    return path
+
+
 def test_scanning_fills_the_table_with_the_files_tags(qtbot, window, tmp_path):
     for folder in ("a", "b"):
         (tmp_path / "music" / folder).mkdir(parents=True)
@@ -205,10 +231,14 @@ def test_dropping_one_file_checks_it_and_the_cards_button_writes_what_it_shows(q
     qtbot.wait(50)
     assert card.isVisible() and card.view.bars._genres
 
-    summary = card.summary.text()
-    assert summary.startswith("Suggested: <b>"), summary
-    shown = summary.removeprefix("Suggested: <b>").split("</b>")[0].split(", ")
+    assert card.summary.text() == "<b>Suggested:</b>"
+    chips = card.chips.chips()
+    shown = [c.genre for c in chips]
     assert 2 <= len(shown) <= 3 and shown == window.model.item(path).proposed
+    # Each chip carries its confidence and its source: no model was learned, so the bundled vocabulary.
+    assert [c.source for c in chips] == ["base"] * len(chips)
+    assert [c.confidence for c in chips] == [window.model.item(path).confidence_of(g) for g in shown]
+    assert "from the bundled genre vocabulary" in card.chips.toolTip()
     assert shown != genres_before  # so that a write that did not happen cannot pass
     assert card.apply_button.isEnabled()
     qtbot.mouseClick(card.apply_button, Qt.MouseButton.LeftButton)

@@ -2,17 +2,27 @@
 
 They paint with the palette's colours, so they follow the system's light or dark
 theme; within a track, a genre has the same colour in every view.
+
+Every suggested genre carries a marker for its source, the same everywhere (chips,
+bars, legend): a filled circle for a genre learned from the person's own tags, a
+ring for the bundled vocabulary, a diamond for one that only the album's tags vouch
+for. A genre a person chose has none. Shape tells them apart; colour helps.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
+from collections.abc import Sequence
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QBrush, QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPolygonF,
+)
 from PySide6.QtWidgets import QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from tagger.albums import ALBUM_SOURCE
 from tagger.analysis import Analysis, Segment
-from tagger.genres import GenreSuggestion
-from ui.library import ItemRole
+from tagger.genres import BASE, LIBRARY, GenreSuggestion
+from ui.library import Chip, ChipsRole
 
 
 # A qualitative palette (Paul Tol's "bright" and "muted" schemes) whose colours stay
@@ -38,59 +48,182 @@ def chip_label(genre: str, confidence: float | None) -> str:
     return genre if confidence is None else f"{genre} {confidence:.0%}"
 
 
-class ChipDelegate(QStyledItemDelegate):
-    """Paints the genres a row would write as chips, each with its confidence."""
+# What each source means, for tooltips and the legend.
+SOURCE_NAMES = {LIBRARY: "your genres", BASE: "bundled vocabulary", ALBUM_SOURCE: "album's tags"}
+SOURCE_MEANINGS = {
+    LIBRARY: "learned from the genres you already tagged",
+    BASE: "from the bundled genre vocabulary",
+    ALBUM_SOURCE: "only the tags of this album's other tracks vouch for it",
+    None: "your own choice",
+}
+SOURCE_GLYPHS = {LIBRARY: "●", BASE: "○", ALBUM_SOURCE: "◆", None: "✎"}  # the markers' shapes, as text
+MARKER_COLOURS = {LIBRARY: QColor("#228833"), BASE: QColor("#7a7a7a"), ALBUM_SOURCE: QColor("#AA3377")}
 
-    PAD = 6
-    GAP = 4
+
+def source_line(chip: Chip) -> str:
+    """A chip with its marker and what it means, for a tooltip."""
+    return f"{SOURCE_GLYPHS.get(chip.source, '')} {chip_label(chip.genre, chip.confidence)}: " \
+           f"{SOURCE_MEANINGS.get(chip.source, chip.source or '')}"
+
+
+def paint_marker(painter: QPainter, centre: QPointF, size: float, source: str | None,
+                 colour: QColor | None = None, halo: QColor | None = None) -> None:
+    """The source marker, ``size`` across, centred on ``centre``, on a disc of ``halo``
+    where given (so it reads on any chip); nothing for a person's pick."""
+    if source not in MARKER_COLOURS:
+        return
+    colour = colour or MARKER_COLOURS[source]
+    r = size / 2
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if halo is not None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(halo)
+        painter.drawEllipse(centre, r + 2, r + 2)
+    if source == BASE:
+        painter.setPen(QPen(colour, max(1.5, size / 4.5)))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(centre, r - 0.8, r - 0.8)
+    elif source == LIBRARY:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawEllipse(centre, r, r)
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        x, y = centre.x(), centre.y()
+        painter.drawPolygon(QPolygonF([QPointF(x, y - r - 0.5), QPointF(x + r + 0.5, y), QPointF(x, y + r + 0.5),
+                                       QPointF(x - r - 0.5, y)]))
+    painter.restore()
+
+
+def marker_size(metrics: QFontMetrics) -> float:
+    return max(8.0, round(metrics.height() * 0.6))
+
+
+PAD = 6
+GAP = 4
+
+
+def chip_width(metrics: QFontMetrics, chip: Chip) -> float:
+    marker = marker_size(metrics) + 6 if chip.source in MARKER_COLOURS else 0
+    return metrics.horizontalAdvance(chip_label(chip.genre, chip.confidence)) + 2 * PAD + marker
+
+
+def paint_chips(painter: QPainter, rect: QRectF, chips: Sequence[Chip], palette: QPalette, metrics: QFontMetrics,
+                selected: bool = False) -> None:
+    """Chips left to right in ``rect``, each with its source marker and confidence,
+    and "…" where the rest do not fit."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    x = rect.left()
+    # On a selected row the chips are drawn in the selection's text colour, so they
+    # stand out from the highlight behind them.
+    text_colour = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+    chip_colour = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight)
+    outline = QColor(chip_colour)
+    outline.setAlphaF(0.6)
+    size = marker_size(metrics)
+    for chip in chips:
+        width = chip_width(metrics, chip)
+        if x + width > rect.right():
+            painter.setPen(text_colour)
+            painter.drawText(QRectF(x, rect.top(), rect.right() - x, rect.height()), Qt.AlignmentFlag.AlignVCenter,
+                             "…")
+            break
+        box = QRectF(x, rect.top(), width, rect.height())
+        painter.setPen(outline)  # even a faint, unsure chip keeps its shape
+        painter.setBrush(confidence_fill(chip_colour, chip.confidence) if not selected
+                         else confidence_fill(chip_colour, 0.1 * (chip.confidence or 0.0)))
+        painter.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), rect.height() / 2, rect.height() / 2)
+        text_box = box
+        if chip.source in MARKER_COLOURS:
+            paint_marker(painter, QPointF(x + PAD - 1 + size / 2, box.center().y()), size, chip.source,
+                         text_colour if selected else None,
+                         None if selected else palette.color(QPalette.ColorRole.Base))
+            text_box = box.adjusted(size + 6, 0, 0, 0)
+        painter.setPen(text_colour)
+        painter.drawText(text_box, Qt.AlignmentFlag.AlignCenter, chip_label(chip.genre, chip.confidence))
+        x += width + GAP
+    painter.restore()
+
+
+class ChipDelegate(QStyledItemDelegate):
+    """Paints the genres a row would write (its ChipsRole) as chips."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        item = index.data(ItemRole)
+        chips = index.data(ChipsRole)
         style = option.widget.style() if option.widget else None
         if style:  # selection and row background as usual, then the chips on top
             bare = QStyleOptionViewItem(option)
             self.initStyleOption(bare, index)
             bare.text = ""
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, bare, painter, option.widget)
-        if item is None or not item.proposed:
-            return
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        metrics = QFontMetrics(option.font)
-        rect = option.rect.adjusted(2, 3, -2, -3)
-        x = rect.left()
-        # On a selected row the chips are drawn in the selection's text colour, so they
-        # stand out from the highlight behind them.
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        text_colour = option.palette.color(
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
-        chip_colour = option.palette.color(
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight)
-        outline = QColor(chip_colour)
-        outline.setAlphaF(0.6)
-        for genre in item.proposed:
-            confidence = item.confidence_of(genre)
-            label = chip_label(genre, confidence)
-            width = metrics.horizontalAdvance(label) + 2 * self.PAD
-            if x + width > rect.right():
-                painter.setPen(text_colour)
-                painter.drawText(QRectF(x, rect.top(), rect.right() - x, rect.height()),
-                                 Qt.AlignmentFlag.AlignVCenter, "…")
-                break
-            chip = QRectF(x, rect.top(), width, rect.height())
-            painter.setPen(outline)  # even a faint, unsure chip keeps its shape
-            painter.setBrush(confidence_fill(chip_colour, confidence) if not selected
-                             else confidence_fill(chip_colour, 0.1 * (confidence or 0.0)))
-            painter.drawRoundedRect(chip.adjusted(0.5, 0.5, -0.5, -0.5), rect.height() / 2, rect.height() / 2)
-            painter.setPen(text_colour)
-            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, label)
-            x += width + self.GAP
-        painter.restore()
+        if chips:
+            paint_chips(painter, QRectF(option.rect.adjusted(2, 3, -2, -3)), chips, option.palette,
+                        QFontMetrics(option.font), bool(option.state & QStyle.StateFlag.State_Selected))
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         hint = super().sizeHint(option, index)
         return QSize(max(hint.width(), 220), hint.height() + 6)
+
+
+class ChipStrip(QWidget):
+    """A row of chips outside a table (the detail panel, the check card); its tooltip
+    says what each chip's marker means."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._chips: list[Chip] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumHeight(self.fontMetrics().height() + 8)
+
+    def set_chips(self, chips: Sequence[Chip]) -> None:
+        self._chips = list(chips)
+        self.setToolTip("\n".join(source_line(c) for c in self._chips))
+        self.update()
+
+    def chips(self) -> list[Chip]:
+        return list(self._chips)
+
+    def sizeHint(self) -> QSize:
+        width = sum(chip_width(self.fontMetrics(), c) + GAP for c in self._chips)
+        return QSize(int(width) + 4, self.fontMetrics().height() + 8)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        if not self._chips:
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignVCenter, "none confident enough")
+            return
+        paint_chips(painter, QRectF(self.rect().adjusted(1, 1, -1, -1)), self._chips, self.palette(),
+                    self.fontMetrics())
+
+
+class SourceLegend(QWidget):
+    """What the markers mean, in one line: the sources in ``sources`` only."""
+
+    def __init__(self, sources: Sequence[str] = (LIBRARY, BASE, ALBUM_SOURCE), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sources = list(sources)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumHeight(self.fontMetrics().height() + 4)
+        self.setToolTip("\n".join(f"{SOURCE_GLYPHS[s]} {SOURCE_MEANINGS[s]}" for s in self.sources))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        metrics = self.fontMetrics()
+        size = marker_size(metrics)
+        x = 2.0
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        for source in self.sources:
+            paint_marker(painter, QPointF(x + size / 2, self.height() / 2), size, source)
+            label = SOURCE_NAMES[source]
+            painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+            painter.drawText(QRectF(x + size + 4, 0, metrics.horizontalAdvance(label) + 2, self.height()),
+                             Qt.AlignmentFlag.AlignVCenter, label)
+            x += size + 4 + metrics.horizontalAdvance(label) + 14
 
 
 class ConfidenceBars(QWidget):
@@ -111,6 +244,7 @@ class ConfidenceBars(QWidget):
     def set_analysis(self, analysis: Analysis | None) -> None:
         self._genres = analysis.genres[: self.ROWS] if analysis else []
         self._colours = genre_colours(analysis) if analysis else {}
+        self.setToolTip("\n".join(source_line(Chip(g.genre, g.confidence, g.source)) for g in self._genres))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -118,7 +252,9 @@ class ConfidenceBars(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
         row = self._row_height()
+        size = marker_size(self.fontMetrics())
         label_width = max([self.fontMetrics().horizontalAdvance(g.genre) for g in self._genres] + [60]) + 8
+        label_width += size + 4  # the source marker before each name
         value_width = self.fontMetrics().horizontalAdvance("100%") + 8
         bar_space = max(10, self.width() - label_width - value_width)
         for i, g in enumerate(self._genres):
@@ -126,6 +262,8 @@ class ConfidenceBars(QWidget):
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
             painter.drawText(QRectF(0, y, label_width - 8, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              g.genre)
+            text_width = self.fontMetrics().horizontalAdvance(g.genre)
+            paint_marker(painter, QPointF(label_width - 8 - text_width - 4 - size / 2, y + row / 2), size, g.source)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(self._colours[g.genre])
             painter.drawRoundedRect(QRectF(label_width, y + 3, bar_space * g.confidence, row - 6), 3, 3)

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from tagger.analysis import Analysis, Segment
 from tagger.review import ReviewItem
-from ui.charts import ConfidenceBars, Timeline
+from ui.charts import ChipStrip, ConfidenceBars, SourceLegend, Timeline
+from ui.library import item_chips
 
 log = logging.getLogger(__name__)
 
@@ -114,17 +115,27 @@ class DetailPanel(QWidget):
         self.heading.setWordWrap(True)
         self.state = QLabel()
         self.state.setWordWrap(True)
+        self.proposal_label = QLabel("<b>Would write</b>")
+        self.chips = ChipStrip()
+        self.legend = SourceLegend()
         self.view = AnalysisView(player)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.state)
+        layout.addWidget(self.proposal_label)
+        layout.addWidget(self.chips)
+        layout.addWidget(self.legend)
         layout.addWidget(self.view)
         layout.addStretch()
         self.show_item(None)
 
     def show_item(self, item: ReviewItem | None) -> None:
+        proposing = item is not None and (bool(item.proposed) or item.analysis is not None)
+        for widget in (self.proposal_label, self.chips, self.legend):
+            widget.setVisible(proposing)
+        self.chips.set_chips(item_chips(item) if item is not None else [])
         if item is None:
-            self.heading.setText("<i>Select a track to see why it got its genres.</i>")
+            self.heading.setText("<i>Select a track, or an album, to see why it got its genres.</i>")
             self.state.setText("")
             self.view.show_analysis(None, None)
             return

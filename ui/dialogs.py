@@ -16,7 +16,9 @@ from tagger.review import ReviewItem, ReviewState
 from tagger.settings import Settings
 from tagger.tags import WriteMode
 from tagger.tags.base import dedupe
+from ui.charts import ChipStrip, SourceLegend
 from ui.detail import AnalysisView, ExcerptPlayer
+from ui.library import item_chips
 
 
 class GenreEditor(QDialog):
@@ -123,6 +125,9 @@ class CheckCard(QDialog):
         self.heading.setWordWrap(True)
         self.summary = QLabel("Analysing…")
         self.summary.setWordWrap(True)
+        self.chips = ChipStrip()  # the suggested genres, each marked with its source
+        self.legend = SourceLegend()
+        self.now = QLabel()
         self.view = AnalysisView(player)
         self.apply_button = QPushButton("Apply to this file")
         self.apply_button.setEnabled(False)
@@ -136,11 +141,18 @@ class CheckCard(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.summary)
+        layout.addWidget(self.chips)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.now)
         layout.addWidget(self.view)
         layout.addLayout(buttons)
         self.resize(560, 480)
 
     def show_item(self, item: ReviewItem) -> None:
+        suggesting = item.analysis is not None and item.state not in (
+            ReviewState.ERROR, ReviewState.WRITTEN, ReviewState.NEW, ReviewState.ANALYSING)
+        for widget in (self.chips, self.legend, self.now):
+            widget.setVisible(suggesting)
         if item.state is ReviewState.ERROR:
             self.summary.setText(f"<b>Cannot use this file:</b> {item.error}")
         elif item.state is ReviewState.WRITTEN:
@@ -150,9 +162,9 @@ class CheckCard(QDialog):
         elif item.state is ReviewState.ANALYSING:
             self.summary.setText("Analysing…")
         elif item.analysis is not None:
-            proposal = ", ".join(item.proposed) or "none confident enough"
-            current = ", ".join(item.current_genres) or "none"
-            self.summary.setText(f"Suggested: <b>{proposal}</b><br>Now in the file: {current}")
+            self.summary.setText("<b>Suggested:</b>")  # the chips below, or "none confident enough"
+            self.chips.set_chips(item_chips(item))
+            self.now.setText("Now in the file: " + (", ".join(item.current_genres) or "none"))
         self.view.show_analysis(item.path, item.analysis)
         self.apply_button.setEnabled(bool(item.proposed) and item.state in (
             ReviewState.SUGGESTED, ReviewState.EDITED, ReviewState.ACCEPTED))

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QPalette
@@ -21,6 +22,32 @@ from tagger.review import ReviewItem, ReviewState
 from tagger.genres import normalise_name
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
+ChipsRole = Qt.ItemDataRole.UserRole + 2  # list[Chip]: what the Suggested column paints
+
+
+class Chip(NamedTuple):
+    """One genre as the Suggested column shows it."""
+
+    genre: str
+    confidence: float | None  # None: a person's own pick
+    source: str | None  # "library", "base" or "album" (GenreSuggestion.source); None: a person's own pick
+
+
+def item_chips(item: ReviewItem) -> list[Chip]:
+    """The genres ``item`` would write, each with what suggested it."""
+    chips = []
+    for genre in item.proposed:
+        suggestion = item.suggestion_of(genre)
+        chips.append(Chip(genre, None, None) if suggestion is None
+                     else Chip(genre, suggestion.confidence, suggestion.source))
+    return chips
+
+
+def source_tooltip(chips: list[Chip]) -> str | None:
+    """Each chip with what its marker means; imported late, since ui.charts paints them."""
+    from ui.charts import source_line
+
+    return "\n".join(source_line(c) for c in chips) or None
 
 
 class Column(int, Enum):
@@ -69,6 +96,54 @@ def genre_set(genres: tuple[str, ...]) -> frozenset[str]:
     return frozenset(normalise_name(g) for g in genres)
 
 
+def tinted(state: ReviewState) -> QColor | None:
+    if state not in STATE_TINTS:
+        return None
+    base = QApplication.palette().color(QPalette.ColorRole.Base)
+    tint = STATE_TINTS[state]
+    return QColor.fromRgbF(*(0.82 * b + 0.18 * t for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3])))
+
+
+def item_text(item: ReviewItem, column: Column) -> str:
+    if column is Column.STATUS:
+        state = item.state.value
+        if item.edited and item.state is ReviewState.ACCEPTED:
+            state = "accepted (edited)"
+        elif item.album_genres and item.state is ReviewState.ACCEPTED:
+            state = "accepted (album)"
+        return f"error: {item.error}" if item.state is ReviewState.ERROR else state
+    if column is Column.CONFIDENCE:
+        return "" if item.top_confidence is None else f"{item.top_confidence:.0%}"
+    if column is Column.CURRENT:
+        return ", ".join(item.current_genres)
+    if column is Column.SUGGESTED:  # painted as chips; the text is for sorting, copying, screen readers
+        return ", ".join(item.proposed)
+    if column is Column.PATH:
+        return str(item.path)
+    return getattr(item, column.name.lower())
+
+
+def item_data(item: ReviewItem, column: Column, role: int):
+    """One file's cell, for the table and for the track rows of the album tree."""
+    if role == Qt.ItemDataRole.DisplayRole:
+        return item_text(item, column)
+    if role == ItemRole:
+        return item
+    if role == ChipsRole:
+        return item_chips(item)
+    if role == Qt.ItemDataRole.ToolTipRole:
+        if item.error:
+            return f"{item.path}\n{item.error}"
+        if column is Column.SUGGESTED:
+            return source_tooltip(item_chips(item))
+        return str(item.path) if column in (Column.PATH, Column.TITLE) else None
+    if role == Qt.ItemDataRole.BackgroundRole:
+        return tinted(item.state)
+    if role == Qt.ItemDataRole.TextAlignmentRole and column is Column.CONFIDENCE:
+        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return None
+
+
 def sort_key(column: Column) -> Callable[[ReviewItem], object]:
     text = {
         Column.ARTIST: lambda i: i.artist.casefold(),
@@ -114,40 +189,7 @@ class LibraryModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        item = self.items[self._order[index.row()]]
-        column = Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(item, column)
-        if role == ItemRole:
-            return item
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if item.error:
-                return f"{item.path}\n{item.error}"
-            return str(item.path) if column in (Column.PATH, Column.TITLE) else None
-        if role == Qt.ItemDataRole.BackgroundRole and item.state in STATE_TINTS:
-            base = QApplication.palette().color(QPalette.ColorRole.Base)
-            tint = STATE_TINTS[item.state]
-            return QColor.fromRgbF(*(0.82 * b + 0.18 * t for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3])))
-        if role == Qt.ItemDataRole.TextAlignmentRole and column is Column.CONFIDENCE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    @staticmethod
-    def _text(item: ReviewItem, column: Column) -> str:
-        if column is Column.STATUS:
-            state = item.state.value
-            if item.edited and item.state is ReviewState.ACCEPTED:
-                state = "accepted (edited)"
-            return f"error: {item.error}" if item.state is ReviewState.ERROR else state
-        if column is Column.CONFIDENCE:
-            return "" if item.top_confidence is None else f"{item.top_confidence:.0%}"
-        if column is Column.CURRENT:
-            return ", ".join(item.current_genres)
-        if column is Column.SUGGESTED:  # painted as chips; the text is for sorting, copying, screen readers
-            return ", ".join(item.proposed)
-        if column is Column.PATH:
-            return str(item.path)
-        return getattr(item, column.name.lower())
+        return item_data(self.items[self._order[index.row()]], Column(index.column()), role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by ``column``; -1 restores the order the files were found in."""
