@@ -14,7 +14,7 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDockWidget, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit,
-    QMainWindow, QMessageBox, QProgressBar, QPushButton, QStyle, QTableView, QToolBar,
+    QMainWindow, QMessageBox, QProgressBar, QPushButton, QStyle, QTableView, QToolBar, QVBoxLayout, QWidget,
 )
 
 from tagger.analysis import Analyzer, FileResult
@@ -31,8 +31,9 @@ from tagger.writer import GenreWriter, WriteResult
 from ui.charts import ChipDelegate
 from ui.detail import DetailPanel, ExcerptPlayer
 from ui.dialogs import CheckCard, GenreEditor, SettingsDialog
+from ui.learn import Learning
 from ui.library import Column, Filter, ItemRole, LibraryModel
-from ui.workers import AnalysisJob, ScanJob, WriteJob
+from ui.workers import AnalysisJob, BackgroundJob, ScanJob, WriteJob
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,9 @@ class MainWindow(QMainWindow):
         self._last_progress: Progress | None = None
         self.writing: WriteJob | None = None
         self._write_errors: list[str] = []  # this write job's failures, for its closing message
-        self._after_scan: list[Callable[[], None]] = []
+        self.roots: list[Path] = []  # what was added to the library; learning reads it again
+        self.learning = Learning(self)
+        self.learning.changed.connect(self._update_actions)
 
         self.setWindowTitle("Genre Tagger")
         self.setWindowIcon(QIcon(str(resource_dir() / "icons" / "genre-tagger.svg")))
@@ -109,7 +112,13 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda _: self.edit_selected())
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
-        self.setCentralWidget(self.table)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.learning.offer)
+        column.addWidget(self.table)
+        self.setCentralWidget(central)
 
         self.detail = DetailPanel(self.player)
         dock = QDockWidget("Why these genres", self)
@@ -124,6 +133,10 @@ class MainWindow(QMainWindow):
         self._restore_window()
         self._can_undo = Journal().last_batch(undoable=True) is not None
         self._update_actions()
+        # The models, and the genres learned from the person's tags, load while the window opens.
+        self.loading = BackgroundJob(self)
+        self.loading.failed.connect(self.notify)
+        self.loading.start("loading the models", self.analyzer)
 
     # Construction.
 
@@ -169,6 +182,12 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action("&Undo Last Apply", self.undo_last, QKeySequence.StandardKey.Undo,
                                         self._icon("edit-undo", SP.SP_ArrowBack))
         self.settings_action = self._action("&Settings…", self.edit_settings, QKeySequence.StandardKey.Preferences)
+        self.learn_action = self._action("&Learn from Tagged Files", self.learning.start, "Ctrl+L",
+                                         self._icon("tools-wizard", SP.SP_FileDialogInfoView),
+                                         "Learn your own genres from the files you already tagged")
+        self.learn_action.setIconText("Learn Genres")
+        self.your_genres_action = self._action("Your &Genres…", self.learning.show_report,
+                                               tip="What was learned from your tags, and how well it does")
         quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         find_action = self._action("&Find", lambda: self.search.setFocus(), QKeySequence.StandardKey.Find)
 
@@ -181,17 +200,18 @@ class MainWindow(QMainWindow):
                        self.edit_action, None, self.apply_action, None, find_action):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
         analyse_menu = menus.addMenu("&Analysis")
-        for action in (self.analyse_selected_action, self.analyse_all_action, self.cancel_action):
-            analyse_menu.addAction(action)
+        for action in (self.analyse_selected_action, self.analyse_all_action, self.cancel_action, None,
+                       self.learn_action, self.your_genres_action):
+            analyse_menu.addSeparator() if action is None else analyse_menu.addAction(action)
         view_menu = menus.addMenu("&View")
         view_menu.addAction(self.detail_dock.toggleViewAction())
 
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.add_folder_action, self.analyse_selected_action, self.analyse_all_action, None,
-                       self.accept_action, self.reject_action, self.edit_action, None, self.apply_action,
-                       self.undo_action):
+        for action in (self.add_folder_action, self.analyse_selected_action, self.analyse_all_action,
+                       self.learn_action, None, self.accept_action, self.reject_action, self.edit_action, None,
+                       self.apply_action, self.undo_action):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
         toolbar.addSeparator()
         self.mode = QComboBox()
@@ -296,7 +316,10 @@ class MainWindow(QMainWindow):
         scanning = any(s.running for s in self.scans)
         self.analyse_selected_action.setEnabled(not analysing)
         self.analyse_all_action.setEnabled(not analysing and bool(self.model.items))
-        self.cancel_action.setEnabled(analysing or scanning or writing)
+        learning = self.learning.running
+        self.cancel_action.setEnabled(analysing or scanning or writing or learning)
+        self.learn_action.setEnabled(not analysing and not learning and bool(self.model.items))
+        self.your_genres_action.setEnabled(self.learning.model is not None)
         self.apply_action.setEnabled(not writing and any(i.state is ReviewState.ACCEPTED for i in self.model.items))
         self.undo_action.setEnabled(not writing and self._can_undo)
         states = [i.state for i in self.model.items]
@@ -323,6 +346,7 @@ class MainWindow(QMainWindow):
     def add_paths(self, paths: list[Path], then: Callable[[], None] | None = None) -> ScanJob:
         """Scan ``paths`` in the background; rows appear as files are found."""
         paths = [p.absolute() for p in paths]  # one row per file, however it was named
+        self.roots += [p for p in paths if p not in self.roots]
         job = ScanJob(self)
         job.found.connect(self._found)
         job.failed.connect(self.notify)
@@ -343,6 +367,7 @@ class MainWindow(QMainWindow):
         if not self.scans:
             self.apply_filter()  # place the new rows under the current sort and filter
             self.notify(f"{len(self.model.items)} files in the library")
+            self.learning.scan_finished()
         if then is not None and not cancelled:
             then()
         self._update_actions()
@@ -356,7 +381,12 @@ class MainWindow(QMainWindow):
             if self._analyzer is None or self._analyzer_device != device:
                 self._analyzer = self._make_analyzer(device)
                 self._analyzer_device = device
+                self.learning.load(self._analyzer)  # the genres learned from the person's tags, if any
             return self._analyzer
+
+    def loaded_analyzer(self) -> Analyzer | None:
+        """The analyzer if it is made already; never waits for it."""
+        return self._analyzer
 
     def analyse_selected(self) -> None:
         self.analyse([i.path for i in self.selected_items()])
@@ -373,6 +403,10 @@ class MainWindow(QMainWindow):
             return
         if self.analysis is not None and self.analysis.running:
             self.notify("An analysis is already running")
+            return
+        if self.learning.running:  # learning analyses the tagged files with the same models
+            self.learning.analyse_after(paths)
+            self.notify(f"{len(paths)} file(s) are analysed once learning ends")
             return
         job = AnalysisJob(self)
         job.started_files.connect(self._analysis_started)
@@ -441,7 +475,7 @@ class MainWindow(QMainWindow):
             self.analyse(sorted(waiting))
 
     def cancel_work(self) -> None:
-        for job in [self.analysis, self.writing, *self.scans]:
+        for job in [self.analysis, self.writing, self.learning.job, *self.scans]:
             if job is not None and job.running:
                 job.cancel()
 
@@ -652,6 +686,8 @@ class MainWindow(QMainWindow):
             work.append("an analysis")
         if self.writing is not None and self.writing.running:
             work.append("writing tags")
+        if self.learning.running:
+            work.append("learning your genres")
         return work
 
     def confirm(self, question: str) -> bool:
@@ -667,7 +703,7 @@ class MainWindow(QMainWindow):
         self.cancel_work()
         self.player.stop()
         # A write stops between files, never inside one; analysis stops within a second.
-        for job in [self.writing, self.analysis, *self.scans]:
+        for job in [self.writing, self.analysis, self.learning.job, *self.scans]:
             if job is not None:
                 job.wait(timeout_s=30)
         self._save_window()

@@ -1,0 +1,234 @@
+"""Learning the person's genres in the app (ui/learn.py): the offer, the job, loading and forgetting."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, TaggedFile, default_model_path, train
+from tagger.review import ReviewItem, ReviewState
+from ui.learn import learnable, library_roots
+from ui.main_window import MainWindow
+
+from test_ui import WAIT_MS, analysed, loaded, scanned, tagged_audio, window  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(autouse=True)
+def base_model_again(analyzer):
+    """The session's analyzer is shared: leave it ranking with the bundled vocabulary."""
+    yield
+    analyzer.use_library(None)
+
+
+N = DEFAULT_MIN_FILES  # the fewest files a genre needs to be learned
+
+
+def two_genre_library(root: Path, files_per_album: int = (N + 1) // 2) -> list[Path]:
+    """Four albums: two of Chiptune (low chords), two of Drone (high ones); the tracks
+    of an album share its genre, so each genre has 2 × ``files_per_album`` (at least N) files."""
+    paths = []
+    for a, (genre, freq) in enumerate([("Chiptune", 220.0), ("Chiptune", 260.0), ("Drone", 880.0), ("Drone", 1000.0)]):
+        for t in range(files_per_album):
+            paths.append(tagged_audio(root / f"album{a}" / f"t{t}.flac", genre, f"Album {a}", "Someone",
+                                      freq=freq * (1 + 0.05 * t)))
+    return paths
+
+
+def fake_model(models_key: str) -> LearnedModel:
+    """A model trained, through the core's own ``train``, on made-up features: two
+    genres of N files each, on two albums each. It is never asked to rank real audio."""
+    rng = np.random.default_rng(0)
+    files = [TaggedFile(Path(f"/m/{genre}{i}.flac"), (genre,), f"album {genre} {i % 2}",
+                        rng.normal(centre, 0.1, 6))
+             for genre, centre in (("Chiptune", 0.0), ("Drone", 1.0)) for i in range(N)]
+    return train(files, models_key)
+
+
+def test_learnable_counts_genres_by_their_key_and_ignores_junk():
+    def item(*genres: str) -> ReviewItem:
+        return ReviewItem(Path(f"/m/{len(items)}.flac"), list(genres))
+
+    items: list[ReviewItem] = []
+    for genres in [("Hip-Hop",), ("hip hop",), ("HipHop", "Unknown"), ("Jazz",), ("jazz",), ("Unknown",),
+                   ("Unknown",), ("Unknown",), ("Other",), ()]:
+        items.append(item(*genres))
+    assert learnable(items, 3) == (3, 1)  # hip-hop three times; jazz twice; "Unknown" is no genre
+    assert learnable(items, 2) == (5, 2)
+    assert learnable(items, 4) == (0, 0)
+
+
+def test_library_roots_leave_out_folders_inside_others(tmp_path):
+    inner = tmp_path / "a" / "b"
+    assert library_roots([inner, tmp_path / "a", tmp_path / "c", tmp_path / "a"]) == [tmp_path / "a", tmp_path / "c"]
+
+
+def test_the_offer_appears_only_when_enough_files_are_tagged(qtbot, window, tmp_path):
+    # One genre on enough files, another one file short: nothing to tell apart yet.
+    for i in range(N):
+        tagged_audio(tmp_path / "few" / f"a{i}.flac", "Chiptune", seconds=1.0)
+    for i in range(N - 1):
+        tagged_audio(tmp_path / "few" / f"b{i}.flac", "Drone", seconds=1.0)
+    tagged_audio(tmp_path / "few" / "junk.flac", "Unknown", seconds=1.0)
+    scanned(qtbot, window, [tmp_path / "few"])
+    assert not window.learning.offer.isVisible()
+
+    tagged_audio(tmp_path / "more" / "b.flac", "drone", seconds=1.0)  # the same genre, spelt otherwise
+    scanned(qtbot, window, [tmp_path / "more"])
+    offer = window.learning.offer
+    assert offer.isVisible()
+    assert f"{2 * N} files already carry 2 genres." in offer.text.text()
+
+    offer.not_now.click()
+    assert not offer.isVisible()
+    tagged_audio(tmp_path / "later" / "c.flac", "Chiptune", seconds=1.0)
+    scanned(qtbot, window, [tmp_path / "later"])
+    assert not offer.isVisible()  # "Not now" holds for the session
+
+
+def test_no_offer_where_a_model_was_learned_already(qtbot, window, tmp_path, analyzer):
+    loaded(qtbot, window)
+    fake_model(analyzer.models_key).save()
+    two_genre_library(tmp_path / "music")
+    scanned(qtbot, window, [tmp_path / "music"])
+    assert not window.learning.offer.isVisible()
+
+
+def test_learning_runs_off_the_gui_thread_installs_the_model_and_re_ranks(qtbot, window, tmp_path, analyzer,
+                                                                         monkeypatch):
+    import ui.learn
+
+    paths = two_genre_library(tmp_path / "music")
+    untagged = tagged_audio(tmp_path / "music" / "loose" / "new.flac", freq=900.0)
+    scanned(qtbot, window, [tmp_path / "music"])
+    loaded(qtbot, window)
+    window.analyse([untagged])
+    analysed(qtbot, window)
+    assert window.model.item(untagged).analysis.model == "base"
+    assert window.learning.offer.isVisible()
+
+    threads = []
+    real_learn = ui.learn.learn
+
+    def learn(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real_learn(*args, **kwargs)
+
+    monkeypatch.setattr(ui.learn, "learn", learn)
+    qtbot.mouseClick(window.learning.offer.learn_button, Qt.MouseButton.LeftButton)
+    assert window.learning.running and not window.learn_action.isEnabled()
+    assert window.progress.isVisible() and window.progress_label.text().startswith("Learning your genres")
+    qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
+    assert threads and threads[0] is not threading.main_thread()
+
+    model = window.learning.model
+    assert model is not None and model.genres == ["Chiptune", "Drone"]
+    assert analyzer.library is model
+    assert LearnedModel.load(default_model_path()).genres == ["Chiptune", "Drone"]
+    assert not window.learning.offer.isVisible()
+    assert window.your_genres_action.isEnabled()
+    dialog = window.learning.dialog
+    assert dialog is not None and dialog.isVisible() and dialog.model is model
+
+    # The row analysed before is analysed again, now in the person's genres.
+    analysed(qtbot, window)
+    item = window.model.item(untagged)
+    assert item.analysis.model == "library"
+    assert {g.genre for g in item.analysis.genres if g.source == "library"} == {"Chiptune", "Drone"}
+    assert all(window.model.item(p).analysis is None for p in paths)  # only analysed rows re-rank
+
+
+def test_nothing_to_learn_says_why_in_a_message_box(qtbot, window, tmp_path, analyzer):
+    for i in range(N + 1):
+        tagged_audio(tmp_path / "music" / f"a{i}.flac", "Chiptune", seconds=3.0, freq=200.0 + 20 * i)
+    scanned(qtbot, window, [tmp_path / "music"])
+    window.learn_action.trigger()
+    qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
+    qtbot.wait(50)
+    box = window.learning.message
+    assert box is not None and box.isVisible()
+    assert box.windowTitle() == "Nothing to learn"
+    assert box.text().startswith(f"need at least two genres with {N} or more tagged files each; "
+                                 f"found 1 (Chiptune ({N + 1}))")
+    assert "Traceback" not in box.text()
+    assert window.learning.model is None and analyzer.library is None and window.learning.dialog is None
+    assert not default_model_path().exists()
+    assert window.learn_action.isEnabled()
+
+
+def test_cancel_stops_learning_and_keeps_no_model(qtbot, window, tmp_path, analyzer):
+    for a, genre in enumerate(["Chiptune", "Chiptune", "Drone", "Drone"]):
+        for t in range(3):
+            tagged_audio(tmp_path / "music" / f"album{a}" / f"t{t}.flac", genre, f"Album {a}", seconds=40.0,
+                         freq=300.0 * (a + 1) + 10 * t)
+    scanned(qtbot, window, [tmp_path / "music"])
+    window.settings.depth = "full"
+    window.learn_action.trigger()
+    qtbot.waitUntil(lambda: window.progress.value() >= 1, timeout=WAIT_MS)
+    window.cancel_action.trigger()
+    qtbot.waitUntil(lambda: not window.learning.running, timeout=5000)
+    qtbot.wait(50)
+    assert window.progress_label.text() == "Learning cancelled"
+    assert window.learning.model is None and analyzer.library is None
+    assert not default_model_path().exists()
+
+
+def test_analysing_while_learning_waits_for_it(qtbot, window, tmp_path):
+    paths = two_genre_library(tmp_path / "music")
+    scanned(qtbot, window, [tmp_path / "music"])
+    window.learn_action.trigger()
+    window.analyse([paths[0]])
+    assert window.analysis is None  # not two runs over the same models at once
+    qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
+    analysed(qtbot, window)
+    assert window.model.item(paths[0]).state is ReviewState.SUGGESTED
+
+
+def test_the_window_loads_the_stored_model_as_it_opens(qtbot, analyzer):
+    model = fake_model(analyzer.models_key)
+    model.save()
+    w = MainWindow(make_analyzer=lambda device: analyzer)
+    qtbot.addWidget(w)
+    loaded(qtbot, w)
+    assert w.learning.model is not None and w.learning.model.genres == model.genres
+    assert analyzer.library is w.learning.model
+    assert w.your_genres_action.isEnabled()
+    w.your_genres_action.trigger()
+    assert w.learning.dialog.isVisible()
+    w.close()
+
+
+def test_a_model_for_other_analysis_models_is_not_used_and_the_status_bar_says_why(qtbot, analyzer):
+    fake_model("someone else's models").save()
+    w = MainWindow(make_analyzer=lambda device: analyzer)
+    qtbot.addWidget(w)
+    loaded(qtbot, w)
+    assert w.learning.model is None and analyzer.library is None
+    assert not w.your_genres_action.isEnabled()
+    message = w.statusBar().currentMessage()
+    assert message.startswith("Suggesting from the bundled vocabulary: the learned model was trained on other "
+                              "analysis models (someone else's models)")
+    w.close()
+
+
+def test_forgetting_asks_first_then_removes_the_model(qtbot, analyzer):
+    fake_model(analyzer.models_key).save()
+    w = MainWindow(make_analyzer=lambda device: analyzer)
+    qtbot.addWidget(w)
+    loaded(qtbot, w)
+    dialog = w.learning.show_report()
+    questions = []
+    w.confirm = lambda question: questions.append(question) or False
+    dialog.forget_button.click()
+    assert default_model_path().exists() and analyzer.library is not None and w.learning.model is not None
+    w.confirm = lambda question: questions.append(question) or True
+    dialog.forget_button.click()
+    assert len(questions) == 2 and questions[0].startswith(f"Forget the genres learned from {2 * N} tagged files?")
+    assert not default_model_path().exists()
+    assert analyzer.library is None and w.learning.model is None
+    assert not dialog.isVisible() and not w.your_genres_action.isEnabled()
+    assert w.statusBar().currentMessage().startswith("Forgot the learned model")
+    w.close()

@@ -1,0 +1,305 @@
+"""Learning the person's own genres in the app: the job, the offer, and what follows.
+
+``Learning`` looks after the learned model for the main window. The model is loaded
+where the window makes its analyzer (on a worker thread), learned in a ``LearnJob``
+(on its own thread, with progress and Cancel), and forgotten from the "Your genres"
+dialog. After each change the rows already analysed are analysed again, which the
+cache answers at once, so their suggestions re-rank in the person's genres.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+
+from tagger.analysis import Analyzer
+from tagger.collection import LearnOutcome, learn
+from tagger.excerpt import Depth
+from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, NothingToLearn, default_model_path, forget, model_for
+from tagger.review import ReviewItem, ReviewState
+from tagger.vocabulary import genre_key, is_junk
+from ui.workers import BackgroundJob, Batcher
+from ui.your_genres import YourGenresDialog
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+
+@lru_cache(maxsize=16384)
+def _genre_keys(genres: tuple[str, ...]) -> frozenset[str]:
+    # A library repeats few combinations of genres, so this runs once per combination.
+    return frozenset(genre_key(g) for g in genres if not is_junk(g))
+
+
+def learnable(items: Iterable[ReviewItem], min_files: int = DEFAULT_MIN_FILES) -> tuple[int, int]:
+    """(files, genres): how many genres (by ``genre_key``, junk values ignored) at
+    least ``min_files`` files carry, and how many files carry one of them."""
+    per_file = [_genre_keys(tuple(i.current_genres)) for i in items if i.current_genres]
+    counts = Counter(k for keys in per_file for k in keys)
+    genres = {k for k, n in counts.items() if n >= min_files}
+    return sum(1 for keys in per_file if keys & genres), len(genres)
+
+
+def library_roots(paths: Iterable[Path]) -> list[Path]:
+    """The folders (and files) added to the library, without those inside another."""
+    roots: list[Path] = []
+    for path in sorted({Path(os.path.abspath(p)) for p in paths}, key=lambda p: (len(p.parts), str(p))):
+        if not any(path == root or root in path.parents for root in roots):
+            roots.append(path)
+    return roots
+
+
+class LearnJob(BackgroundJob):
+    """``tagger.collection.learn`` on a worker thread; the model is saved there too."""
+
+    started_files = Signal(int)  # this many more tagged files began their analysis
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.outcome: LearnOutcome | None = None
+        self.analyzer: Analyzer | None = None
+        self.nothing: str | None = None  # why there was nothing to learn
+        self.saved_to: Path | None = None
+
+    def run(self, make_analyzer: Callable[[], Analyzer], roots: Sequence[Path], depth: Depth,
+            min_files: int = DEFAULT_MIN_FILES) -> None:
+        def work() -> None:
+            analyzer = make_analyzer()  # loading the models takes a moment: never on the GUI thread
+            counter = Batcher(lambda paths: self.started_files.emit(len(paths)))
+            try:
+                outcome = learn(list(roots), analyzer, depth, min_files, counter.add, self.control)
+            except NothingToLearn as e:
+                if not self.control.cancelled:
+                    self.nothing = str(e)
+                return
+            finally:
+                counter.flush()
+            if self.control.cancelled:  # what a cancelled run learned is partial: keep nothing
+                return
+            self.saved_to = outcome.model.save()
+            self.analyzer, self.outcome = analyzer, outcome
+
+        self.start("learning", work)
+
+
+class LearnOffer(QFrame):
+    """The bar above the table that offers to learn from the files already tagged."""
+
+    learn_requested = Signal()
+    declined = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("learn-offer")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        palette = self.palette()
+        base, tint = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Highlight)
+        palette.setColor(QPalette.ColorRole.Window, QColor.fromRgbF(
+            *(0.85 * b + 0.15 * t for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3]))))
+        self.setPalette(palette)
+        self.setAutoFillBackground(True)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.learn_button = QPushButton("Learn")
+        self.learn_button.setDefault(True)
+        self.learn_button.clicked.connect(self.learn_requested.emit)
+        self.not_now = QPushButton("Not now")
+        self.not_now.clicked.connect(self.declined.emit)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 6, 4)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.learn_button)
+        layout.addWidget(self.not_now)
+        self.hide()
+
+    def offer(self, files: int, genres: int) -> None:
+        self.text.setText(f"<b>{files} files already carry {genres} genres.</b> Learn your genres from them? "
+                          "Suggestions then come in your own genres, checked against your tags.")
+        self.show()
+
+
+class Learning(QObject):
+    """The learned model's life in the main window: load, learn, report, forget."""
+
+    loaded = Signal(object, object)  # LearnedModel | None, a problem message | None
+    changed = Signal()  # the model, or whether a job runs, changed: actions need updating
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.model: LearnedModel | None = None
+        self.job: LearnJob | None = None
+        self.declined = False  # "Not now", for this session
+        self.dialog: YourGenresDialog | None = None
+        self.message: QMessageBox | None = None
+        self._started = 0
+        self._estimate = 0
+        self._waiting: list[Path] = []  # asked to analyse while learning; analysed after it
+        self.offer = LearnOffer()
+        self.offer.learn_requested.connect(self.start)
+        self.offer.declined.connect(self.decline)
+        self.loaded.connect(self._loaded)
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running
+
+    # Loading, where the window makes its analyzer.
+
+    def load(self, analyzer: Analyzer) -> None:
+        """Install the stored model, if one fits ``analyzer``; runs on the thread that made it."""
+        model, problem = model_for(analyzer.models_key, "auto")
+        analyzer.use_library(model)
+        self.loaded.emit(model, problem)
+
+    def _loaded(self, model: LearnedModel | None, problem: str | None) -> None:
+        self.model = model
+        if model is not None:
+            self.offer.hide()
+        if problem:
+            self.window.notify(f"Suggesting from the bundled vocabulary: {problem}")
+        self.changed.emit()
+
+    # The offer.
+
+    def scan_finished(self) -> None:
+        """Offer to learn when there is no model yet and the library holds enough tagged files."""
+        if self.declined or self.model is not None or self.running or default_model_path().exists():
+            return
+        files, genres = learnable(self.window.model.items)
+        if genres >= 2:
+            self.offer.offer(files, genres)
+
+    def decline(self) -> None:
+        self.declined = True
+        self.offer.hide()
+
+    # Learning.
+
+    def start(self) -> None:
+        w = self.window
+        if self.running:
+            return
+        if w.analysis is not None and w.analysis.running:
+            w.notify("An analysis is running: learn when it ends, or cancel it first")
+            return
+        roots = library_roots(w.roots)
+        if not roots:
+            w.notify("Add your music first: learning reads the genres your files already carry")
+            return
+        self.offer.hide()
+        job = LearnJob(self)
+        job.started_files.connect(self._progress)
+        job.failed.connect(w.notify)
+        job.finished.connect(self._finished)
+        self.job = job
+        self._started = 0
+        self._estimate = learnable(w.model.items, 1)[0]
+        w.progress.setRange(0, max(1, self._estimate))
+        w.progress.setValue(0)
+        w.progress_label.setText("Learning your genres: reading the tagged files…")
+        for widget in (w.progress, w.progress_label, w.cancel_button):
+            widget.show()
+        job.run(w.analyzer, roots, Depth(w.settings.depth))
+        self.changed.emit()
+
+    def analyse_after(self, paths: list[Path]) -> None:
+        """Analyse ``paths`` once learning ends (analysis and learning share the models)."""
+        self._waiting += [p for p in paths if p not in self._waiting]
+
+    def _progress(self, count: int) -> None:
+        self._started += count
+        w = self.window
+        w.progress.setMaximum(max(self._estimate, self._started))
+        w.progress.setValue(self._started)
+        w.progress_label.setText(f"Learning your genres: {self._started} tagged files analysed"
+                                 + ("; training" if self._started >= self._estimate else ""))
+
+    def _finished(self, cancelled: bool) -> None:
+        job, w = self.job, self.window
+        for widget in (w.progress, w.cancel_button):
+            widget.hide()
+        waiting, self._waiting = self._waiting, []
+        if cancelled:
+            w.progress_label.setText("Learning cancelled")
+        elif job is not None and job.outcome is not None:
+            outcome = job.outcome
+            report = outcome.model.report
+            w.progress_label.setText(f"Learned {len(outcome.model.genres)} genres from {report.files} tagged files")
+            if outcome.problems:
+                w.notify(f"{len(outcome.problems)} tagged file(s) could not be used; the last: "
+                         f"{outcome.problems[-1][0].name}: {outcome.problems[-1][1]}")
+            self.install(job.analyzer, outcome.model, waiting)
+            waiting = []
+            self.show_report()
+        elif job is not None and job.nothing is not None:
+            w.progress_label.setText("Nothing to learn")
+            self.tell("Nothing to learn", job.nothing)
+        else:
+            w.progress_label.setText("Learning failed")
+        self.changed.emit()
+        if waiting:
+            w.analyse(waiting)
+
+    def install(self, analyzer: Analyzer | None, model: LearnedModel | None, also: Sequence[Path] = ()) -> None:
+        """Rank with ``model`` (None: the bundled vocabulary) from now on, and re-rank the rows."""
+        if analyzer is not None:
+            analyzer.use_library(model)
+        self.model = model
+        if model is not None:
+            self.offer.hide()
+        self.rerank(also)
+        self.changed.emit()
+
+    def rerank(self, also: Sequence[Path] = ()) -> None:
+        """Analyse again the rows already analysed (the cache answers), and ``also``;
+        after the running analysis if there is one."""
+        w = self.window
+        if w.analysis is not None and w.analysis.running:
+            w.analysis.finished.connect(lambda _: self.rerank(also))
+            return
+        paths = [i.path for i in w.model.items if i.analysis is not None and i.state is not ReviewState.WRITTEN]
+        known = set(paths)
+        paths += [p for p in also if p not in known]
+        if paths:
+            w.analyse(paths)
+
+    # The report, and forgetting.
+
+    def show_report(self) -> YourGenresDialog | None:
+        if self.model is None:
+            self.window.notify("Nothing learned yet: use Learn from Tagged Files")
+            return None
+        if self.dialog is None or self.dialog.model is not self.model:
+            if self.dialog is not None:
+                self.dialog.close()
+            self.dialog = YourGenresDialog(self.model, self.window)
+            self.dialog.confirm = lambda question: self.window.confirm(question)
+            self.dialog.forget_requested.connect(self.forget)
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        return self.dialog
+
+    def forget(self) -> None:
+        forget()
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog = None
+        self.install(self.window.loaded_analyzer(), None)
+        self.window.notify("Forgot the learned model: suggestions come from the bundled vocabulary again")
+
+    def tell(self, title: str, text: str) -> QMessageBox:
+        """A message box that does not block (tests read it; a person closes it)."""
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.window)
+        box.open()
+        self.message = box
+        return box
