@@ -14,7 +14,8 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDockWidget, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit,
-    QMainWindow, QMessageBox, QProgressBar, QPushButton, QStyle, QTableView, QToolBar, QVBoxLayout, QWidget,
+    QMainWindow, QMessageBox, QProgressBar, QPushButton, QStackedWidget, QStyle, QTableView, QToolBar, QVBoxLayout,
+    QWidget,
 )
 
 from tagger.analysis import Analyzer, FileResult
@@ -28,6 +29,7 @@ from tagger.review import ReviewItem, ReviewState
 from tagger.settings import Settings
 from tagger.tags import WriteMode
 from tagger.writer import GenreWriter, WriteResult
+from ui.album_view import AlbumDetail, AlbumGroup, AlbumView, accept_albums
 from ui.charts import ChipDelegate
 from ui.detail import DetailPanel, ExcerptPlayer
 from ui.dialogs import CheckCard, GenreEditor, SettingsDialog
@@ -112,18 +114,28 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda _: self.edit_selected())
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
+        self.album_view = AlbumView(self.settings.min_confidence, self.settings.max_genres)
+        self.album_view.doubleClicked.connect(lambda _: self.edit_selected())
+        self.album_view.current_changed.connect(lambda _: self._show_current())
+        self.views = QStackedWidget()  # the table, or the same files grouped by album
+        self.views.addWidget(self.table)
+        self.views.addWidget(self.album_view)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.learning.offer)
-        column.addWidget(self.table)
+        column.addWidget(self.views)
         self.setCentralWidget(central)
 
         self.detail = DetailPanel(self.player)
+        self.album_detail = AlbumDetail()
+        self.details = QStackedWidget()
+        self.details.addWidget(self.detail)
+        self.details.addWidget(self.album_detail)
         dock = QDockWidget("Why these genres", self)
         dock.setObjectName("detail")
-        dock.setWidget(self.detail)
+        dock.setWidget(self.details)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
         self.detail_dock = dock
@@ -188,6 +200,10 @@ class MainWindow(QMainWindow):
         self.learn_action.setIconText("Learn Genres")
         self.your_genres_action = self._action("Your &Genres…", self.learning.show_report,
                                                tip="What was learned from your tags, and how well it does")
+        self.group_action = self._action("Group by Al&bum", lambda: self.show_albums(self.group_action.isChecked()),
+                                         "Ctrl+B", tip="Show albums that expand into their tracks; accept an "
+                                                       "album to give its tracks the genres it agrees on")
+        self.group_action.setCheckable(True)
         quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         find_action = self._action("&Find", lambda: self.search.setFocus(), QKeySequence.StandardKey.Find)
 
@@ -204,6 +220,7 @@ class MainWindow(QMainWindow):
                        self.learn_action, self.your_genres_action):
             analyse_menu.addSeparator() if action is None else analyse_menu.addAction(action)
         view_menu = menus.addMenu("&View")
+        view_menu.addAction(self.group_action)
         view_menu.addAction(self.detail_dock.toggleViewAction())
 
         toolbar = QToolBar("Main")
@@ -237,6 +254,8 @@ class MainWindow(QMainWindow):
         filters.addWidget(QLabel(" Show: "))
         filters.addWidget(self.filter_box)
         filters.addWidget(self.search)
+        filters.addSeparator()
+        filters.addAction(self.group_action)
         self.addToolBarBreak()
         self.addToolBar(filters)
 
@@ -280,7 +299,27 @@ class MainWindow(QMainWindow):
 
     # Selection helpers.
 
+    def albums_shown(self) -> bool:
+        return self.views.currentWidget() is self.album_view
+
+    def show_albums(self, shown: bool) -> None:
+        """Group by Album on or off."""
+        self.group_action.setChecked(shown)
+        self.views.setCurrentWidget(self.album_view if shown else self.table)
+        if shown:
+            self.album_view.regroup([self.model.item_at(r) for r in range(self.model.rowCount())])
+        self._show_current()
+
+    def current(self) -> ReviewItem | AlbumGroup | None:
+        """The row under the cursor: a file, or in the album view an album too."""
+        if self.albums_shown():
+            return self.album_view.current()
+        index = self.table.selectionModel().currentIndex()
+        return index.data(ItemRole) if index.isValid() else None
+
     def selected_items(self) -> list[ReviewItem]:
+        if self.albums_shown():  # an album row stands for its tracks
+            return self.album_view.selected_items()
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self.model.item_at(r) for r in rows]
 
@@ -297,13 +336,20 @@ class MainWindow(QMainWindow):
                                       QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def _show_current(self) -> None:
-        index = self.table.selectionModel().currentIndex()
-        self.detail.show_item(index.data(ItemRole) if index.isValid() else None)
+        current = self.current()
+        if isinstance(current, AlbumGroup):
+            self.album_detail.show_album(current, self.settings.min_confidence, self.settings.max_genres)
+            self.details.setCurrentWidget(self.album_detail)
+        else:
+            self.detail.show_item(current)
+            self.details.setCurrentWidget(self.detail)
 
     def _refresh(self, paths: list[Path]) -> None:
         self.model.changed(paths)
-        current = self.table.selectionModel().currentIndex()
-        if current.isValid() and current.data(ItemRole).path in paths:
+        self.album_view.changed(paths)
+        current, touched = self.current(), set(paths)
+        if (isinstance(current, ReviewItem) and current.path in touched
+                or isinstance(current, AlbumGroup) and any(i.path in touched for i in current.items)):
             self._show_current()
         for path in paths:
             if path in self.cards:
@@ -482,11 +528,16 @@ class MainWindow(QMainWindow):
     # Review.
 
     def accept_selected(self) -> None:
-        items = self.selected_items()
+        """Accept the selected rows; an album row gives its tracks the album's genres."""
+        albums, items = self.album_view.selected() if self.albums_shown() else ([], self.selected_items())
+        _, empty = accept_albums(albums, self.settings.min_confidence, self.settings.max_genres)
         accepted = [i for i in items if i.accept()]
-        if len(accepted) < len(items):
+        if empty:
+            self.notify(f"{len(empty)} album(s) have no genre that reaches {self.settings.min_confidence:.0%}, "
+                        f"or no track that can take one; the first: {empty[0].name}")
+        elif len(accepted) < len(items):
             self.notify(f"{len(items) - len(accepted)} row(s) have no genres to accept; edit or analyse them first")
-        self._refresh([i.path for i in items])
+        self._refresh([i.path for g in albums for i in g.items] + [i.path for i in items])
 
     def ask_accept_above(self) -> None:
         threshold, ok = QInputDialog.getDouble(self, "Accept confident rows",
@@ -512,10 +563,14 @@ class MainWindow(QMainWindow):
         items = self.selected_items()
         if not items:
             return
-        index = self.table.selectionModel().currentIndex()
-        start = index.data(ItemRole) if index.isValid() else items[0]
+        current = self.current()
+        if isinstance(current, AlbumGroup):
+            start = [g.genre for g in current.proposal(self.settings.min_confidence, self.settings.max_genres)]
+        else:
+            item = current if isinstance(current, ReviewItem) else items[0]
+            start = item.proposed or item.current_genres
         known = set(self._taxonomy_names) | self.model.library_genres()
-        editor = GenreEditor(start.proposed or start.current_genres, sorted(known), self)
+        editor = GenreEditor(start, sorted(known), self)
         if editor.exec():
             self.set_genres(items, editor.genres())
 
@@ -646,6 +701,7 @@ class MainWindow(QMainWindow):
                                                                          self.settings.max_genres)
         self.settings = settings
         self.model.low_confidence = settings.min_confidence
+        self.album_view.albums.set_thresholds(settings.min_confidence, settings.max_genres)
         self.mode.setCurrentText(settings.write_mode)
         settings.save()
         if rethreshold:  # new thresholds re-pick the proposals from the analyses in hand
@@ -658,6 +714,8 @@ class MainWindow(QMainWindow):
 
     def apply_filter(self) -> None:
         self.model.set_filter(Filter(self.filter_box.currentText()), self.search.text())
+        if self.albums_shown():  # the albums of the files shown, in the table's order
+            self.album_view.regroup([self.model.item_at(r) for r in range(self.model.rowCount())])
 
     # Drag and drop: one audio file is checked at once; folders and several files join the library.
 
