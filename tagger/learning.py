@@ -509,7 +509,8 @@ def train(files: Sequence[TaggedFile], models_key: str, min_files: int = DEFAULT
         known = ", ".join(f"{g} ({n})" for g, n in list(vocabulary.files.items())[:5])
         raise NothingToLearn(
             f"need at least two genres with {min_files} or more tagged files each; "
-            f"found {len(vocabulary.genres)} ({known or 'none'}). Tag more files, or lower --min-files")
+            f"found {len(vocabulary.genres)} ({known or 'none'}). Tag more files, "
+            "or lower the minimum of files per genre")
     y_all = vocabulary.targets([f.genres for f in files])
     usable = y_all.sum(axis=1) > 0
     kept = [f for f, ok in zip(files, usable) if ok]
