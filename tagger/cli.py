@@ -520,10 +520,15 @@ def learn_summary(outcome: LearnOutcome, path: Path) -> str:
     lines = [f"learned {len(model.genres)} genres from {report.files} tagged files "
              f"({outcome.tagged} tagged of {outcome.scanned} scanned) in {report.seconds:.1f} s; saved {path}"]
     if report.folds < 2:
-        lines.append("every tagged file is on one album, so nothing could be held out: no agreement figures")
+        lines.append("no tagged file could be held out and tested: no agreement figures")
     else:
-        lines.append(f"cross-validation by album ({report.folds} folds): top-1 {report.top1:.0%}, "
+        lines.append(f"cross-validation by {report.grouping} ({report.folds} folds): top-1 {report.top1:.0%}, "
                      f"top-3 {report.top3:.0%}")
+    if report.grouping != "album":
+        lines.append("  most genres sit on one album or two, so single files were held out, not albums: "
+                     "these figures promise less for new albums")
+    if report.untested:
+        lines.append(f"  {report.untested} file(s) not tested: no other album carries their genres")
     lines.append(f"  {'genre':<28} {'files':>6} {'precision':>10} {'recall':>7}")
     for g in report.genres:
         lines.append(f"  {g.genre[:28]:<28} {g.files:>6} {percent(g.precision):>10} {percent(g.recall):>7}")

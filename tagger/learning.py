@@ -115,6 +115,10 @@ class LearnReport:
     temperature: float
     folds: int
     seconds: float
+    # What a fold held out: whole albums, or single files where most genres sit on one
+    # album or two (holding out the album would hold out the genre).
+    grouping: str = "album"
+    untested: int = 0  # held-out files none of whose genres the rest of the library had
 
     def to_json(self) -> dict:
         return {
@@ -130,6 +134,8 @@ class LearnReport:
             "temperature": self.temperature,
             "folds": self.folds,
             "seconds": self.seconds,
+            "grouping": self.grouping,
+            "untested": self.untested,
         }
 
     @classmethod
@@ -140,7 +146,7 @@ class LearnReport:
             expected_calibration_error=doc["expected_calibration_error"],
             reliability=[ReliabilityBin(**b) for b in doc["reliability"]],
             confusions=[tuple(c) for c in doc["confusions"]], temperature=doc["temperature"],
-            folds=doc["folds"], seconds=doc["seconds"],
+            folds=doc["folds"], seconds=doc["seconds"], grouping=doc["grouping"], untested=doc["untested"],
         )
 
 
@@ -506,52 +512,81 @@ def train(files: Sequence[TaggedFile], models_key: str, min_files: int = DEFAULT
         raise NothingToLearn("none of these files carries a genre tag, so there is nothing to learn from")
     vocabulary = Vocabulary.of([f.genres for f in files], min_files)
     if len(vocabulary.genres) < 2:
-        known = ", ".join(f"{g} ({n})" for g, n in list(vocabulary.files.items())[:5])
+        counts = ", ".join(f"{g} ({n})" for g, n in list(vocabulary.files.items())[:5])
         raise NothingToLearn(
-            f"need at least two genres with {min_files} or more tagged files each; "
-            f"found {len(vocabulary.genres)} ({known or 'none'}). Tag more files, "
+            f"need at least two genres with {min_files} or more tagged files each, and found "
+            f"{len(vocabulary.genres)}. Files per genre: {counts or 'none'}. Tag more files, "
             "or lower the minimum of files per genre")
     y_all = vocabulary.targets([f.genres for f in files])
     usable = y_all.sum(axis=1) > 0
     kept = [f for f, ok in zip(files, usable) if ok]
     x = np.stack([f.features for f in kept])
     y = y_all[usable]
-    groups = [f.group for f in kept]
-    n_folds = min(folds, len(set(groups)))
-    out_of_fold = np.zeros_like(y)
-    distance = np.zeros(len(y))
-    if n_folds >= 2:
-        fold = fold_of_groups(groups, n_folds)
-        # One pass over the files: each fold's sums, the library's as their total.
-        parts = [Moments.of(x[fold == f], y[fold == f]) for f in range(n_folds)]
-        everything = sum(parts[1:], parts[0])
-        for f in range(n_folds):
-            held_out = fold == f
-            discriminants = fit_discriminants(everything - parts[f])
-            out_of_fold[held_out] = discriminants.logits(x[held_out])
-            distance[held_out] = discriminants.nearest_distance(x[held_out])
-        calibrator = fit_calibrator(out_of_fold, y)
-        log_distance = np.log(np.maximum(distance, 1e-12))
-        typicality = Typicality(float(log_distance.mean()), max(float(log_distance.std()), 1e-3))
+    validation = cross_validate(x, y, [f.group for f in kept], folds)
+    grouping = "album"
+    if validation is not None and validation.tested.mean() < 0.5:
+        validation = cross_validate(x, y, [str(i) for i in range(len(kept))], folds)
+        grouping = "file"
+    if validation is None or not validation.tested.any():
+        # Nothing could be held out and tested: no basis for calibrating or for doubting a file.
+        everything, calibrator, typicality = Moments.of(x, y), Calibrator(), Typicality(0.0, 1e6)
+        report = cross_validation_report(vocabulary, len(y), np.zeros_like(y), y, 0, 1.0,
+                                         time.perf_counter() - started)
     else:
-        everything = Moments.of(x, y)
-        calibrator, typicality = Calibrator(), Typicality(0.0, 1e6)  # nothing held out: no basis for either
-    probabilities = calibrator.probabilities(out_of_fold) * typicality.familiarity(distance)[:, None]
-    report = cross_validation_report(vocabulary, probabilities, y, n_folds, calibrator.temperature,
-                                     time.perf_counter() - started)
+        tested = validation.tested
+        everything = validation.everything
+        calibrator = fit_calibrator(validation.scores[tested], y[tested])
+        log_distance = np.log(np.maximum(validation.distance[tested], 1e-12))
+        typicality = Typicality(float(log_distance.mean()), max(float(log_distance.std()), 1e-3))
+        probabilities = (calibrator.probabilities(validation.scores[tested])
+                         * typicality.familiarity(validation.distance[tested])[:, None])
+        report = cross_validation_report(vocabulary, len(y), probabilities, y[tested], validation.folds,
+                                         calibrator.temperature, time.perf_counter() - started, grouping,
+                                         int((~tested).sum()))
     return LearnedModel(vocabulary.genres, fit_discriminants(everything), calibrator, typicality, models_key,
                         report, list(roots), time.time())
 
 
-def cross_validation_report(vocabulary: Vocabulary, p: np.ndarray, y: np.ndarray, folds: int,
-                            temperature: float, seconds: float) -> LearnReport:
-    """Figures from out-of-fold probabilities ``p``: what the model says about albums it never saw."""
+@dataclass(frozen=True)
+class CrossValidation:
+    everything: Moments
+    folds: int
+    scores: np.ndarray  # [files, genres] each file's scores from the model that did not see its group
+    distance: np.ndarray  # [files] its typicality distance under that model
+    tested: np.ndarray  # [files] whether that model had seen any of its genres
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, groups: Sequence[str], folds: int) -> CrossValidation | None:
+    """Out-of-fold scores with whole groups held out; None for fewer than two groups."""
+    n_folds = min(folds, len(set(groups)))
+    if n_folds < 2:
+        return None
+    fold = fold_of_groups(groups, n_folds)
+    # One pass over the files: each fold's sums, the library's as their total.
+    parts = [Moments.of(x[fold == f], y[fold == f]) for f in range(n_folds)]
+    everything = sum(parts[1:], parts[0])
+    scores, distance, tested = np.zeros_like(y), np.zeros(len(y)), np.zeros(len(y), bool)
+    for f in range(n_folds):
+        held_out = fold == f
+        rest = everything - parts[f]
+        discriminants = fit_discriminants(rest)
+        scores[held_out] = discriminants.logits(x[held_out])
+        distance[held_out] = discriminants.nearest_distance(x[held_out])
+        tested[held_out] = (y[held_out] * (rest.class_weight > 0)).sum(axis=1) > 0
+    return CrossValidation(everything, n_folds, scores, distance, tested)
+
+
+def cross_validation_report(vocabulary: Vocabulary, files: int, p: np.ndarray, y: np.ndarray, folds: int,
+                            temperature: float, seconds: float, grouping: str = "album",
+                            untested: int = 0) -> LearnReport:
+    """Figures for ``files`` learned files from the out-of-fold probabilities ``p`` of
+    those that could be tested (targets ``y``): what the model says about albums, or
+    files, it never saw."""
     truth = y > 0
-    if folds < 2:  # one album: nothing was held out, so no honest figures
-        return LearnReport(len(y), [GenreFigures(g, int(t), None, None) for g, t in
-                                    zip(vocabulary.genres, truth.sum(axis=0))],
+    if folds < 2:  # nothing was held out and tested, so there are no honest figures
+        return LearnReport(files, [GenreFigures(g, vocabulary.files[g], None, None) for g in vocabulary.genres],
                            vocabulary.thin, vocabulary.junk, math.nan, math.nan, math.nan, [], [],
-                           temperature, folds, seconds)
+                           temperature, folds, seconds, grouping, untested)
     order = np.argsort(-p, axis=1, kind="stable")
     top = order[:, 0]
     rows = np.arange(len(y))
@@ -562,7 +597,7 @@ def cross_validation_report(vocabulary: Vocabulary, p: np.ndarray, y: np.ndarray
     for k, genre in enumerate(vocabulary.genres):
         predicted = top == k
         figures.append(GenreFigures(
-            genre, int(truth[:, k].sum()),
+            genre, vocabulary.files[genre],
             float(truth[predicted, k].mean()) if predicted.any() else None,
             float(predicted[truth[:, k]].mean()) if truth[:, k].any() else None,
         ))
@@ -571,8 +606,8 @@ def cross_validation_report(vocabulary: Vocabulary, p: np.ndarray, y: np.ndarray
         for k in np.flatnonzero(truth[row]):
             confusions[(vocabulary.genres[k], vocabulary.genres[top[row]])] += 1
     return LearnReport(
-        files=len(y), genres=figures, thin=vocabulary.thin, junk=vocabulary.junk,
+        files=files, genres=figures, thin=vocabulary.thin, junk=vocabulary.junk,
         top1=float(correct.mean()), top3=float(top3.mean()), expected_calibration_error=ece,
         reliability=table, confusions=[(a, b, n) for (a, b), n in confusions.most_common(20)],
-        temperature=temperature, folds=folds, seconds=seconds,
+        temperature=temperature, folds=folds, seconds=seconds, grouping=grouping, untested=untested,
     )

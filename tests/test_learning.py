@@ -64,6 +64,24 @@ def test_learns_separable_genres_and_reports_grouped_agreement():
     assert model.genres[int(p[0].argmax())] == "Rock"
 
 
+def test_genres_on_one_album_each_are_tested_file_by_file():
+    # Holding out a genre's only album would hold out the genre: the model could only be
+    # wrong, and its calibration would learn nothing but that.
+    files = library({"Rock": 12, "Jazz": 12, "Folk": 12}, album_size=12, spread=4.0)
+    report = train(files, KEY).report
+    assert report.grouping == "file" and report.untested == 0
+    assert report.top1 > 0.8 and report.expected_calibration_error < 0.15
+
+
+def test_files_whose_genre_has_no_other_album_are_counted_not_scored():
+    files = library({"Rock": 30, "Jazz": 30}, album_size=5) + library({"Polka": 6}, seed=8, album_size=6)
+    report = train(files, KEY).report
+    assert report.grouping == "album" and report.untested == 6
+    assert {g.genre: g.files for g in report.genres}["Polka"] == 6
+    assert next(g for g in report.genres if g.genre == "Polka").recall is None  # never tested
+    assert sum(b.files for b in report.reliability) == 60
+
+
 def test_overlapping_genres_are_calibrated_on_held_out_albums():
     files = library({f"G{i}": 40 for i in range(6)}, spread=10.0, seed=3)
     model = train(files, KEY)

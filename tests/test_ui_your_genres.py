@@ -49,22 +49,32 @@ def test_the_dialog_shows_every_figure_of_the_report(qtbot):
                                                                                  "Recall"]
     assert cells(dialog.calibration) == [["40%–50%", "6", "46%", "50%"], ["90%–100%", "30", "95%", "93%"]]
     assert "Expected calibration error: <b>3.1%</b>" in dialog.ece.text()
-    assert "temperature 1.42" in dialog.ece.text()
+    assert dialog.ece.text().endswith("how often it was right.")
     assert dialog.chart.bins == report().reliability
     assert dialog.confusions.text() == "Soundtrack B → Soundtrack A (3 files); Chiptune → Soundtrack B (1 file)"
     assert dialog.thin.text() == "Polka (2), Dub (1)"
     assert dialog.junk.text() == "Unknown (5), (empty) (1)"
 
 
-def test_one_album_gives_no_agreement_figures_and_says_so(qtbot):
+def test_nothing_held_out_gives_no_agreement_figures_and_says_so(qtbot):
     dialog = dialog_for(qtbot, report(top1=math.nan, top3=math.nan, expected_calibration_error=math.nan,
-                                      reliability=[], confusions=[], folds=1, thin={}, junk={}))
-    assert "Every tagged file is on one album" in dialog.summary.text()
+                                      reliability=[], confusions=[], folds=0, thin={}, junk={}))
+    assert "No tagged file could be held out and tested" in dialog.summary.text()
     assert "%" not in dialog.summary.text()
     assert dialog.calibration.rowCount() == 0
-    assert dialog.ece.text() == "No calibration figures: no album could be held out."
+    assert dialog.ece.text() == "No calibration figures: no file could be held out and tested."
     assert dialog.confusions.text() == "– (no files were held out)"
     assert (dialog.thin.text(), dialog.junk.text()) == ("none", "none")
+
+
+def test_figures_from_single_files_and_untested_files_are_explained(qtbot):
+    dialog = dialog_for(qtbot, report(grouping="file", untested=3))
+    text = dialog.summary.text()
+    assert "leaving each file out of training" in text and "promise less for new albums" in text
+    assert "3 files could not be tested" in text
+    by_album = dialog_for(qtbot, report()).summary.text()
+    assert "leaving each album out of training" in by_album
+    assert "promise less" not in by_album and "could not be tested" not in by_album
 
 
 def test_forget_asks_first(qtbot):

@@ -379,7 +379,8 @@ class AlbumDetail(QWidget):
 
     EXPLANATION = ("Each analysed track votes with its suggestions' confidences; a tagged track's genres "
                    "count three times as much, split over its genres. Each track then moves toward what the "
-                   "rest of the album says, unless its own audio is sure of a genre the rest barely has.")
+                   "rest of the album says, unless its own audio is sure of a genre the other tracks' audio "
+                   "barely has; where the other tracks are tagged, their tags decide.")
 
     VOTES_SHOWN = 3
 
@@ -439,7 +440,7 @@ class AlbumDetail(QWidget):
             own = ", ".join(f"{g.genre} {g.confidence:.0%}"
                             for g in (item.analysis.genres[:3] if item.analysis else []))
             moved = ", ".join(f"{g.genre} {g.confidence:.0%}" for g in advice.genres[:3])
-            row.setToolTip(2, ("Its own audio is sure of a genre the rest of the album barely has, so it keeps its "
+            row.setToolTip(2, ("Its own audio is sure of a genre the other tracks' audio barely has, so it keeps its "
                                f"own suggestion: {own}") if advice.disagrees else
                            (f"Own: {own or 'not analysed'}\nAfter hearing the album: {moved or '–'}"))
             for genre, weight in list(vote.items())[:self.VOTES_SHOWN]:

@@ -34,12 +34,18 @@ def summary_html(model: LearnedModel) -> str:
     learned = (f"<b>Learned {len(model.genres)} genres from {report.files} tagged files</b>{when}"
                f" ({report.seconds:.1f} s).")
     if report.folds < 2:
-        return (learned + "<br>Every tagged file is on one album, so no album could be left out to test on: "
-                "there are no agreement figures. Tag files on more albums and learn again.")
-    text = (learned + f"<br>Tested by leaving each album out of training in turn ({report.folds} folds): the first "
-            f"suggestion was one of the file's own genres for <b>{percent(report.top1)}</b> of files "
+        return (learned + "<br>No tagged file could be held out and tested, so there are no agreement figures. "
+                "Tag files on more albums and learn again.")
+    held_out = "album" if report.grouping == "album" else "file"
+    text = (learned + f"<br>Tested by leaving each {held_out} out of training in turn ({report.folds} folds): the "
+            f"first suggestion was one of the file's own genres for <b>{percent(report.top1)}</b> of files "
             f"(top-1 agreement), and one of the first three for <b>{percent(report.top3)}</b> (top-3).")
-    if report.top1 < LOW_AGREEMENT:
+    if report.grouping != "album":
+        text += ("<br><i>Most of your genres sit on one album or two, so whole albums could not be held out: "
+                 "these figures describe more tracks of albums you tagged, and promise less for new albums.</i>")
+    if report.untested:
+        text += (f"<br>{report.untested} files could not be tested: no other album carries their genres.")
+    if report.grouping == "album" and report.top1 < LOW_AGREEMENT:
         text += ("<br><i>That is low: on albums it has not heard, the model rarely names the genre you would. "
                  "Where each genre sits on one or two albums, it learns those albums rather than the genre; "
                  "tag tracks on more albums of each genre and learn again.</i>")
@@ -163,10 +169,9 @@ class YourGenresDialog(QDialog):
         )
         if report.reliability:
             self.ece = QLabel(f"Expected calibration error: <b>{report.expected_calibration_error:.1%}</b> — the "
-                              f"average gap between the stated confidence and how often it was right "
-                              f"(temperature {report.temperature:.2f}).")
+                              f"average gap between the stated confidence and how often it was right.")
         else:
-            self.ece = QLabel("No calibration figures: no album could be held out.")
+            self.ece = QLabel("No calibration figures: no file could be held out and tested.")
         self.ece.setWordWrap(True)
         self.chart = ReliabilityChart(report.reliability)
         calibration_box = QGroupBox("Calibration: is “80%” right 80% of the time?")
