@@ -151,8 +151,8 @@ def test_nothing_to_learn_says_why_in_a_message_box(qtbot, window, tmp_path, ana
     box = window.learning.message
     assert box is not None and box.isVisible()
     assert box.windowTitle() == "Nothing to learn"
-    assert box.text().startswith(f"need at least two genres with {N} or more tagged files each; "
-                                 f"found 1 (Chiptune ({N + 1}))")
+    assert box.text().startswith(f"need at least two genres with {N} or more tagged files each, and found 1. "
+                                 f"Files per genre: Chiptune ({N + 1}).")
     assert "Traceback" not in box.text()
     assert window.learning.model is None and analyzer.library is None and window.learning.dialog is None
     assert not default_model_path().exists()
