@@ -41,21 +41,30 @@ def test_real_music_gets_ranked_calibrated_genres(analyzer, path):
 # patches, an AVX2-only AMD EPYC and an AVX-512 Xeon gave bit-identical probabilities.
 # The int8 models that the CPU path uses by default are not: where the CPU lacks int8
 # dot-product instructions, onnxruntime's int8 convolutions saturate (see
-# tests/test_model.py) and move these confidences by up to 0.116 (savino's Indian:
-# 0.473 on the AVX2-only EPYC, 0.600 with AVX512-VNNI), against at most 0.011 from
-# fp32 with VNNI. Golden int8 values would hold on one kind of CPU only, so the int8
-# check below is held to the fp32 goldens with a tolerance that covers both.
+# tests/test_model.py) and move these confidences by up to 0.116 (savino's Indian
+# before issue 10: 0.473 on the AVX2-only EPYC, 0.600 with AVX512-VNNI), against at
+# most 0.011 from fp32 with VNNI. Golden int8 values would hold on one kind of CPU
+# only, so the int8 check below is held to the fp32 goldens with a tolerance that
+# covers both.
+#
+# Issue 10 (MTT's `indian` a descriptor, the reference floor at 0.04 and a reference
+# set of 401 tracks) moved them from Indian 0.623 / Experimental 0.172 / Indian 0.589.
 GOLDEN_GENRES = {
-    "domina-hunting.opus": [("Indian", 0.623), ("Blues", 0.284), ("Classic Rock", 0.275)],
-    "mccracken-awakening.ogg": [("Experimental", 0.172), ("Ambient", 0.167), ("Progressive Rock", 0.155)],
-    "savino-caribbean.mp3": [("Indian", 0.589), ("Folk", 0.457), ("Funk", 0.334)],
+    "domina-hunting.opus": [("Jazz", 0.233), ("Progressive Rock", 0.183), ("Alternative", 0.164)],
+    "mccracken-awakening.ogg": [("Ambient", 0.207), ("Experimental", 0.187), ("Jazz", 0.147)],
+    "savino-caribbean.mp3": [("Jazz", 0.343), ("Folk", 0.249), ("Chillout", 0.119)],
 }
+# A genre near the prior (0.1) carries no evidence, and the order of such genres is
+# noise (savino's Chillout leads Classical by 0.001): a golden genre below this is
+# checked by its confidence, not by its rank.
+RANKED_ABOVE = 0.15
 # 0.02 leaves room for another decoder version's rounding; raising every reference
-# level in calibration.json by 10% already fails all three samples.
+# level in calibration.json by 10% fails one sample, by 25% all three (levels under
+# the reference floor are clipped to it, so a uniform shift moves fewer of them).
 FP32_TOLERANCE = 0.02
 # int8 against the fp32 goldens: the largest difference measured is 0.116 (above). It
-# is a coarse check (a 25% shift of the reference levels fails two samples of three);
-# the fp32 one above is the fine one.
+# is a coarse check that catches a change of top genre, not a 25% shift of the
+# reference levels; the fp32 one above is the fine one.
 INT8_TOLERANCE = 0.15
 
 
@@ -74,8 +83,9 @@ def test_golden_genres_cover_every_demo_sample():
 def test_demo_samples_get_their_golden_genres(fp32_analyzer, path):
     golden = GOLDEN_GENRES[path.name]
     genres = fp32_analyzer.analyse(path).genres
+    ranked = {genre for genre, confidence in golden if confidence >= RANKED_ABOVE}
     assert genres[0].genre == golden[0][0]
-    assert {g.genre for g in genres[:3]} == {genre for genre, _ in golden}
+    assert ranked == {g.genre for g in genres[: len(ranked)]}
     confidences = {g.genre: g.confidence for g in genres}
     for genre, confidence in golden:
         assert confidences[genre] == pytest.approx(confidence, abs=FP32_TOLERANCE), genre
@@ -87,7 +97,7 @@ def test_demo_samples_keep_their_golden_top_genre_with_int8_models(analyzer, pat
     golden = GOLDEN_GENRES[path.name]
     genres = analyzer.analyse(path).genres
     assert genres[0].genre == golden[0][0]
-    assert {genre for genre, _ in golden} <= {g.genre for g in genres[:5]}
+    assert {genre for genre, confidence in golden if confidence >= RANKED_ABOVE} <= {g.genre for g in genres[:5]}
     confidences = {g.genre: g.confidence for g in genres}
     for genre, confidence in golden:
         assert confidences[genre] == pytest.approx(confidence, abs=INT8_TOLERANCE), genre

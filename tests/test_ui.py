@@ -207,7 +207,9 @@ def test_dropping_one_file_checks_it_and_the_cards_button_writes_what_it_shows(q
     # A real music excerpt, tagged like any library file: generated tones score below
     # the confidence threshold, which left the card's Apply button disabled and its
     # write path untested. The threshold is lowered through the app's own settings
-    # too, so that the card proposes several genres, not just the top one.
+    # too, so that the card proposes several genres, not just the top one: to 0.15,
+    # since the base model is rightly unsure of this game track (issue 10: Jazz 0.23,
+    # Progressive Rock 0.18 and Alternative 0.16 with fp32; int8 moves them by up to 0.12).
     from dataclasses import replace
 
     from tagger.resources import samples_dir
@@ -216,7 +218,7 @@ def test_dropping_one_file_checks_it_and_the_cards_button_writes_what_it_shows(q
     tagfiles.add_vorbis(path)
     genres_before, others_before = read_tags(path).genres, tagfiles.other_tags(path)
     audio_before = tagfiles.decoded_audio(path)
-    window.set_settings(replace(window.settings, min_confidence=0.25, max_genres=3))
+    window.set_settings(replace(window.settings, min_confidence=0.15, max_genres=3))
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
