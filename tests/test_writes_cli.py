@@ -62,6 +62,18 @@ def test_dry_run_prints_a_plan_and_writes_nothing(capsys, library):
     assert "journal is empty" in captured.out
 
 
+def test_a_dry_run_plans_exactly_what_the_write_then_does(capsys, library):
+    # The same genres but no provenance note yet: the write adds the note, so the plan
+    # must say "planned"; after the write, the same command is "unchanged" for both.
+    run(capsys, "set", str(library[0]), "--genre", "Jazz", "--no-provenance")
+    plans = [run(capsys, "set", str(library[0]), "--genre", "Jazz", "--json", *dry)[1][0]["status"]
+             for dry in (["--dry-run"], [])]
+    assert plans == ["planned", "written"]
+    plans = [run(capsys, "set", str(library[0]), "--genre", "Jazz", "--json", *dry)[1][0]["status"]
+             for dry in (["--dry-run"], [])]
+    assert plans == ["unchanged", "unchanged"]
+
+
 def test_apply_writes_confident_suggestions_with_provenance(capsys, library):
     code, records, _ = run(capsys, "apply", *map(str, library), "--min-confidence", "0.0", "--max-genres", "2",
                            "--device", "cpu", "--json")
