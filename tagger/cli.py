@@ -490,13 +490,16 @@ def run_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         removed = forget()
         out.write(f"removed the learned model {default_model_path()}\n" if removed else "nothing was learned\n")
         return EXIT_OK
-    if not args.paths:
+    paths = args.paths or learned_roots()
+    if not paths:
         print("genre-tagger learn: give at least one PATH (or --forget)", file=err)
         return EXIT_USAGE
+    if not args.paths:
+        err.write(printable("genre-tagger learn: learning again from " + ", ".join(map(str, paths))) + "\n")
     analyzer = make_analyzer(args, err)
     progress = Progress(err)
     try:
-        outcome = learn(args.paths, analyzer, Depth(args.depth), args.min_files, progress.start)
+        outcome = learn(paths, analyzer, Depth(args.depth), args.min_files, progress.start)
     except NothingToLearn as e:
         progress.clear()
         print(f"genre-tagger learn: {e}", file=err)
@@ -513,6 +516,17 @@ def run_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for problem_path, error in outcome.problems:
         err.write(printable(f"genre-tagger learn: {problem_path}: {error}") + "\n")
     return EXIT_OK
+
+
+def learned_roots() -> list[Path]:
+    """The folders the stored model learned from, whatever analysis models it was made
+    for: so that after an update, a plain `learn` learns again from the same music."""
+    from tagger.learning import LearnedModel, LearnedModelError
+
+    try:
+        return [Path(root) for root in LearnedModel.load().roots]
+    except LearnedModelError:
+        return []
 
 
 def learn_summary(outcome: LearnOutcome, path: Path) -> str:

@@ -314,7 +314,7 @@ class LearnedModel:
         if models_key is not None and model.models_key != models_key:
             raise LearnedModelError(
                 f"the learned model was trained on other analysis models ({model.models_key}); "
-                "run `genre-tagger learn` again to learn from the current ones")
+                "run `genre-tagger learn` to learn again from the same folders")
         return model
 
 

@@ -1,6 +1,7 @@
 """`learn`, `--model` and `--by-album` from the command line, on generated audio with
 three sounds that the models tell apart: a low drone, a high chime and noise bursts."""
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ from mutagen.flac import FLAC
 
 from tagger import cli
 from tagger.collection import learn
-from tagger.learning import default_model_path
+from tagger.learning import LearnedModel, default_model_path
 from tagger.tags import read_tags
 
 from conftest import tone
@@ -156,6 +157,23 @@ def cache_entries() -> dict[bytes, float]:
 
     with sqlite3.connect(default_path()) as db:
         return dict(db.execute("SELECT path, created FROM analyses"))
+
+
+def test_a_model_for_other_analysis_models_is_refused_and_learned_again_from_its_folders(capsys, library):
+    stale = LearnedModel.load()
+    stale = dataclasses.replace(stale, models_key="MSD_musicnn 0.0|MTT_musicnn 0.0", roots=[str(library)])
+    stale.save()
+    code, out, err = run(capsys, "suggest", str(library / "Drone" / "4.flac"), "--json", "--device", "cpu")
+    (record,) = records(out)
+    assert code == 0 and record["model"] == "base"
+    assert "other analysis models" in err and "learn again from the same folders" in err
+
+    code, out, err = run(capsys, "learn", "--json", "--device", "cpu", *MIN_FILES)
+    assert code == 0, err
+    assert f"learning again from {library}" in err
+    (report,) = records(out)
+    assert report["report"]["files"] == 12
+    assert LearnedModel.load().models_key != stale.models_key and LearnedModel.load().roots == [str(library)]
 
 
 def test_forget_and_insisting_on_a_missing_model(capsys, library):
