@@ -118,10 +118,6 @@ class AlbumConsensus:
     tracks: list[TrackAdvice]  # in the order given
     votes: dict[str, dict[str, float]]  # per track path: each genre's weight in the vote
 
-    @property
-    def paths(self) -> list[Path]:
-        return [t.path for t in self.tracks]
-
 
 def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
     """Combine an album's tracks' analyses and tags, and move each track toward the rest."""
