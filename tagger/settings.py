@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from tagger.excerpt import Depth
+from tagger.learning import DEFAULT_MIN_FILES
 from tagger.model import DEVICES
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
 from tagger.safewrite import write_file_atomically
@@ -35,6 +36,8 @@ class Settings:
     write_mode: str = WriteMode.REPLACE.value
     id3v23_separator: str = "; "
     provenance: bool = True
+    learn_min_files: int = DEFAULT_MIN_FILES  # a genre on fewer tagged files is not learned
+    offer_learning: bool = True  # offer to learn once enough of the library is tagged
     window: dict[str, str] = field(default_factory=dict)  # the app's window layout, opaque here
 
     def __post_init__(self) -> None:
@@ -46,6 +49,8 @@ class Settings:
             "write_mode": self.write_mode in {m.value for m in WriteMode},
             "id3v23_separator": isinstance(self.id3v23_separator, str) and 0 < len(self.id3v23_separator) <= 5,
             "provenance": isinstance(self.provenance, bool),
+            "learn_min_files": isinstance(self.learn_min_files, int) and 1 <= self.learn_min_files <= 100,
+            "offer_learning": isinstance(self.offer_learning, bool),
             "window": isinstance(self.window, dict),
         }
         bad = [name for name, ok in checks.items() if not ok]

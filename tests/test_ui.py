@@ -469,10 +469,14 @@ def test_settings_dialog_round_trips_every_setting(qtbot):
     from ui.dialogs import SettingsDialog
 
     chosen = Settings(device="cpu", depth="full", max_genres=4, min_confidence=0.35, write_mode="merge",
-                      id3v23_separator=" / ", provenance=False, window={"geometry": "abc"})
+                      id3v23_separator=" / ", provenance=False, learn_min_files=3, offer_learning=False,
+                      window={"geometry": "abc"})
     dialog = SettingsDialog(chosen)
     qtbot.addWidget(dialog)
     assert dialog.settings() == chosen
     dialog.max_genres.setValue(2)
     dialog.provenance.setChecked(True)
     assert (dialog.settings().max_genres, dialog.settings().provenance) == (2, True)
+    dialog.learn_min_files.setValue(7)
+    dialog.offer_learning.setChecked(True)
+    assert (dialog.settings().learn_min_files, dialog.settings().offer_learning) == (7, True)

@@ -89,6 +89,24 @@ def test_the_offer_appears_only_when_enough_files_are_tagged(qtbot, window, tmp_
     assert not offer.isVisible()  # "Not now" holds for the session
 
 
+def test_the_offer_and_learning_follow_the_settings(qtbot, window, tmp_path, analyzer):
+    from dataclasses import replace
+
+    two_genre_library(tmp_path / "music", files_per_album=2)  # 4 files per genre: under the default
+    window.set_settings(replace(window.settings, learn_min_files=4, offer_learning=False))
+    scanned(qtbot, window, [tmp_path / "music"])
+    assert not window.learning.offer.isVisible()  # asked not to offer
+
+    window.set_settings(replace(window.settings, offer_learning=True))
+    scanned(qtbot, window, [tmp_path / "music"])
+    assert window.learning.offer.isVisible() and "8 files already carry 2 genres." in window.learning.offer.text.text()
+
+    loaded(qtbot, window)
+    window.learn_action.trigger()
+    qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
+    assert window.learning.model is not None and window.learning.model.genres == ["Chiptune", "Drone"]
+
+
 def test_no_offer_where_a_model_was_learned_already(qtbot, window, tmp_path, analyzer):
     loaded(qtbot, window)
     fake_model(analyzer.models_key).save()

@@ -88,6 +88,14 @@ class SettingsDialog(QDialog):
         self.separator.setMaxLength(5)
         self.provenance = QCheckBox("Record which model suggested the genres, in a separate tag")
         self.provenance.setChecked(settings.provenance)
+        self.learn_min_files = QSpinBox()
+        self.learn_min_files.setRange(1, 100)
+        self.learn_min_files.setValue(settings.learn_min_files)
+        self.learn_min_files.setSuffix(" tagged files")
+        self.learn_min_files.setToolTip("Learn from Tagged Files leaves out genres on fewer files than this; "
+                                        "they are listed in Your Genres")
+        self.offer_learning = QCheckBox("Offer to learn my genres once enough files are tagged")
+        self.offer_learning.setChecked(settings.offer_learning)
         form = QFormLayout(self)
         form.addRow("Device:", self.device)
         form.addRow("Analysis depth:", self.depth)
@@ -96,6 +104,8 @@ class SettingsDialog(QDialog):
         form.addRow("Write mode:", self.write_mode)
         form.addRow("ID3v2.3 separator:", self.separator)
         form.addRow(self.provenance)
+        form.addRow("Learn a genre from at least:", self.learn_min_files)
+        form.addRow(self.offer_learning)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -107,6 +117,7 @@ class SettingsDialog(QDialog):
             device=self.device.currentText(), depth=self.depth.currentText(), max_genres=self.max_genres.value(),
             min_confidence=round(self.min_confidence.value(), 2), write_mode=self.write_mode.currentText(),
             id3v23_separator=self.separator.text() or "; ", provenance=self.provenance.isChecked(),
+            learn_min_files=self.learn_min_files.value(), offer_learning=self.offer_learning.isChecked(),
             window=self._window,
         )
 

@@ -172,9 +172,11 @@ class Learning(QObject):
 
     def scan_finished(self) -> None:
         """Offer to learn when there is no model yet and the library holds enough tagged files."""
-        if self.declined or self.model is not None or self.running or default_model_path().exists():
+        settings = self.window.settings
+        if (not settings.offer_learning or self.declined or self.model is not None or self.running
+                or default_model_path().exists()):
             return
-        files, genres = learnable(self.window.model.items)
+        files, genres = learnable(self.window.model.items, settings.learn_min_files)
         if genres >= 2:
             self.offer.offer(files, genres)
 
@@ -208,7 +210,7 @@ class Learning(QObject):
         w.progress_label.setText("Learning your genres: reading the tagged files…")
         for widget in (w.progress, w.progress_label, w.cancel_button):
             widget.show()
-        job.run(w.analyzer, roots, Depth(w.settings.depth))
+        job.run(w.analyzer, roots, Depth(w.settings.depth), w.settings.learn_min_files)
         self.changed.emit()
 
     def analyse_after(self, paths: list[Path]) -> None:
