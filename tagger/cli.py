@@ -28,7 +28,7 @@ from tagger.pipeline import AnalysisPipeline
 from tagger.resources import samples_dir
 from tagger.scan import ScanEvent, scan
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
-from tagger.tags import TagError, WriteMode, WriteOptions, read_current_genres
+from tagger.tags import TagSnapshot, WriteMode, WriteOptions, tags_or_problem
 
 # Descriptors are shown only with clear evidence: well above a typical track's level.
 DESCRIPTOR_MIN_CONFIDENCE = 0.5
@@ -285,17 +285,14 @@ def suggest_records(results: Iterator[FileResult], args: argparse.Namespace) -> 
         if result.error is not None:
             yield {"path": str(result.path), "status": "error", "error": result.error}
         else:
-            yield analysis_record(result.analysis, args.top, args.min_confidence)
+            yield analysis_record(result.analysis, args.top, args.min_confidence, tags_or_problem(result.path))
 
 
-def analysis_record(analysis: Analysis, top: int, min_confidence: float) -> dict[str, Any]:
-    try:
-        current: list[str] | None = read_current_genres(analysis.path)
-        tag_error = None
-    except TagError as e:
-        current, tag_error = [], str(e)
-    except Exception as e:  # a tag reader's unforeseen failure must not end the whole run
-        current, tag_error = [], f"the tags could not be read ({type(e).__name__}: {e})"
+def analysis_record(analysis: Analysis, top: int, min_confidence: float,
+                    tags: tuple[TagSnapshot | None, str | None]) -> dict[str, Any]:
+    """The file's record, with ``tags`` as tags_or_problem read them."""
+    snapshot, tag_error = tags
+    current = list(snapshot.genres) if snapshot else []
     record: dict[str, Any] = {
         "path": str(analysis.path),
         "status": "ok",
@@ -339,11 +336,11 @@ def album_records(results: Iterator[FileResult], args: argparse.Namespace) -> It
     for group in albums(results):
         album = group.album
         tracks = []
-        for result, advice in zip(group.results, album.tracks):
+        for result, advice, tags in zip(group.results, album.tracks, group.tags):
             if result.error is not None:
                 tracks.append({"path": str(result.path), "status": "error", "error": result.error})
                 continue
-            record = analysis_record(result.analysis, args.top, args.min_confidence)
+            record = analysis_record(result.analysis, args.top, args.min_confidence, tags)
             record["own_genres"] = record["genres"]
             record["genres"] = genre_records(advice.genres, args.top, args.min_confidence)
             record["album_pull"] = round(advice.pull, 2)

@@ -18,7 +18,7 @@ from tagger.excerpt import Depth
 from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, TaggedFile, features, train
 from tagger.pipeline import AnalysisPipeline
 from tagger.scan import scan
-from tagger.tags import TagError, TagSnapshot, read_tags
+from tagger.tags import TagSnapshot, tags_or_problem
 from tagger.vocabulary import is_junk
 
 
@@ -39,12 +39,7 @@ def read_collection(paths: Iterable[Path], id3v23_separator: str = "; ") -> Iter
         if event.problem is not None:
             yield CollectionFile(event.path, None, event.problem)
             continue
-        try:
-            yield CollectionFile(event.path, read_tags(event.path, id3v23_separator))
-        except TagError as e:
-            yield CollectionFile(event.path, None, str(e))
-        except Exception as e:  # a tag reader's unforeseen failure costs one file, not the run
-            yield CollectionFile(event.path, None, f"the tags could not be read ({type(e).__name__}: {e})")
+        yield CollectionFile(event.path, *tags_or_problem(event.path, id3v23_separator))
 
 
 @dataclass(frozen=True)
@@ -90,30 +85,27 @@ def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.FAST,
 class AlbumResults:
     album: AlbumConsensus
     results: list[FileResult]  # in the order of album.tracks
-    tags: list[TagSnapshot | None]
+    tags: list[tuple[TagSnapshot | None, str | None]]  # each file's tags, or why they could not be read
 
 
 def albums(results: Iterable[FileResult], id3v23_separator: str = "; ") -> list[AlbumResults]:
     """Group analysed files into albums (a file on no album is its own) and take each
     album's consensus; albums in the order their first file came."""
     grouper = AlbumGrouper()
-    groups: dict[str, tuple[str, list[FileResult], list[TagSnapshot | None]]] = {}
+    groups: dict[str, tuple[str, list[FileResult], list[tuple[TagSnapshot | None, str | None]]]] = {}
     for result in results:
-        try:
-            tags: TagSnapshot | None = read_tags(result.path, id3v23_separator)
-        except Exception:  # the file is grouped by its folder then; its own record says what failed
-            tags = None
-        album = grouper.album_of(result.path, tags)
+        reading = tags_or_problem(result.path, id3v23_separator)  # unreadable: grouped by its folder
+        album = grouper.album_of(result.path, reading[0])
         key, name = album if album else (f"file\x1f{result.path}", result.path.name)
         groups.setdefault(key, (name, [], []))
         groups[key][1].append(result)
-        groups[key][2].append(tags)
+        groups[key][2].append(reading)
     out = []
     for key, (name, members, member_tags) in groups.items():
         tracks = [
             Track(r.path, r.analysis.genres if r.analysis and r.analysis.music_detected else [],
                   tuple(t.genres) if t else ())
-            for r, t in zip(members, member_tags)
+            for r, (t, _) in zip(members, member_tags)
         ]
         out.append(AlbumResults(consensus(key, name, tracks), members, member_tags))
     return out

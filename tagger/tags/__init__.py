@@ -25,7 +25,7 @@ from tagger.tags.vorbis import VorbisFormat
 
 __all__ = [
     "BrokenFile", "TagError", "TagFormat", "TagSnapshot", "UnsupportedFile", "WriteMode", "WriteOptions",
-    "dedupe", "merged", "open_tags", "read_current_genres", "read_tags",
+    "dedupe", "merged", "open_tags", "read_tags", "tags_or_problem",
 ]
 
 FORMATS: tuple[TagFormat, ...] = (ID3Format(), VorbisFormat(), MP4Format(), APEv2Format(), ASFFormat())
@@ -67,5 +67,12 @@ def read_tags(path: str | os.PathLike[str], id3v23_separator: str = "; ") -> Tag
     return tag_format.read(audio, id3v23_separator)
 
 
-def read_current_genres(path: Path) -> list[str]:
-    return read_tags(path).genres
+def tags_or_problem(path: Path, id3v23_separator: str = "; ") -> tuple[TagSnapshot | None, str | None]:
+    """The file's tags, or None and why they could not be read: for work that goes on
+    past a file whose tags are damaged."""
+    try:
+        return read_tags(path, id3v23_separator), None
+    except TagError as e:
+        return None, str(e)
+    except Exception as e:  # a tag reader's unforeseen failure costs one file, not the run
+        return None, f"the tags could not be read ({type(e).__name__}: {e})"
