@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy
+from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy, logit
 from tagger.vocabulary import genre_key, is_junk, preferred_spellings
 
 # Bump when features() changes: a stored model then no longer fits what it is fed.
@@ -68,8 +68,7 @@ def features(embeddings: Mapping[str, np.ndarray], patch_probabilities: Mapping[
     """One file's feature vector from its cached model outputs, models in name order."""
     parts = []
     for name in sorted(patch_probabilities):
-        logits = np.log(np.clip(patch_probabilities[name], 1e-6, 1 - 1e-6))
-        logits = logits - np.log1p(-np.clip(patch_probabilities[name], 1e-6, 1 - 1e-6))
+        logits = logit(patch_probabilities[name])
         parts += [np.asarray(embeddings[name], np.float64), logits.mean(axis=0), logits.std(axis=0)]
     return np.concatenate(parts)
 
