@@ -24,7 +24,7 @@ from tagger.cache import AnalysisCache, RawAnalysis
 from tagger.excerpt import Depth, Excerpt, read_excerpt
 from tagger.features import LogMel
 from tagger.genres import BASE, LIBRARY, Calibration, Descriptor, GenreScorer, GenreSuggestion, Taxonomy
-from tagger.learning import LearnedModel, features
+from tagger.learning import LearnedModel, features, model_for
 from tagger.model import ModelOutput, ModelSet, default_threads
 from tagger.safewrite import Fingerprint, fingerprint
 
@@ -242,6 +242,13 @@ class Analyzer:
             raise ValueError(f"the learned model was trained on {model.models_key}, not {self.models_key}")
         self.library = model
 
+    def use_stored_model(self, choice: str = "auto") -> tuple[LearnedModel | None, str | None]:
+        """Rank with the stored model learned from the person's tags, as ``choice`` asks
+        (``learning.model_for``): the model used, and why a stored one could not be."""
+        model, problem = model_for(self.models_key, choice)
+        self.use_library(model)
+        return model, problem
+
     def _depth_key(self, depth: Depth) -> str:
         return f"fast{self.fast_patches}" if depth is Depth.FAST else depth.value
 
@@ -404,3 +411,10 @@ def rms_dbfs(audio: np.ndarray) -> float:
     # and float32 sums are ample for a -60 dBFS threshold.
     rms = float(np.sqrt(np.dot(audio, audio) / len(audio)))
     return 20 * np.log10(rms) if rms > 0 else -np.inf
+
+
+def open_analyzer(device: str = "auto", threads: int | None = None, precision: str = "auto",
+                  cached: bool = True) -> Analyzer:
+    """The analyzer both front ends use: the bundled models on ``device``, with the
+    person's analysis cache unless ``cached`` is False."""
+    return Analyzer(device=device, threads=threads, precision=precision, cache=AnalysisCache() if cached else None)

@@ -20,14 +20,16 @@ from tagger.analysis import Analysis, Analyzer, FileResult
 from tagger.collection import LearnOutcome
 from tagger.audio import DecoderNoteFilter
 from tagger.excerpt import Depth
-from tagger.genres import GenreSuggestion
-from tagger.journal import when
+from tagger.genres import STANDOUT_DESCRIPTOR, GenreSuggestion
+from tagger.journal import Journal, when
 from tagger.learning import DEFAULT_MIN_FILES, MODEL_CHOICES
 from tagger.model import DEVICES, PRECISIONS
 from tagger.pipeline import AnalysisPipeline
 from tagger.resources import samples_dir
 from tagger.scan import ScanEvent, scan
-from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
+from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE, ReviewState
+from tagger.session import ReviewSession
+from tagger.settings import Settings
 from tagger.tags import TagSnapshot, WriteMode, WriteOptions, tags_or_problem
 
 # Descriptors are shown only with clear evidence: well above a typical track's level.
@@ -230,19 +232,16 @@ def run_gui(paths: list[Path], demo: bool) -> int:
 def make_analyzer(args: argparse.Namespace, err: TextIO) -> Analyzer:
     """The analyzer the options ask for, with the learned model where ``--model`` wants
     it; LookupError if ``--model library`` finds none it can use."""
-    from tagger.analysis import Analyzer
-    from tagger.cache import AnalysisCache
-    from tagger.learning import LearnedModelError, model_for
+    from tagger.analysis import open_analyzer
+    from tagger.learning import LearnedModelError
 
-    cache = None if args.no_cache else AnalysisCache()
-    analyzer = Analyzer(device=args.device, threads=args.threads, precision=args.precision, cache=cache)
+    analyzer = open_analyzer(args.device, args.threads, args.precision, cached=not args.no_cache)
     try:
-        model, problem = model_for(analyzer.models_key, getattr(args, "model", "base"))
+        _, problem = analyzer.use_stored_model(getattr(args, "model", "base"))
     except LearnedModelError as e:
         raise LookupError(str(e)) from None
     if problem:
         err.write(printable(f"genre-tagger: suggesting from the bundled vocabulary only: {problem}") + "\n")
-    analyzer.use_library(model)
     return analyzer
 
 
@@ -364,7 +363,8 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     """set, apply, undo and finish: every file gets a result line, in order."""
     from tagger.writer import GenreWriter, WriteRequest, provenance_text
 
-    writer = GenreWriter(options=write_options(args))
+    journal = Journal()
+    writer = GenreWriter(journal, write_options(args))
     records: list[dict[str, Any]] = []
     dry_run = getattr(args, "dry_run", False)
     try:
@@ -379,7 +379,7 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
                 provenance = None if args.no_provenance else provenance_text({"source": "set"})
                 requests = [WriteRequest(e.path, args.genre, provenance=provenance) for e in events if not e.problem]
             else:
-                requests = apply_requests(args, records, err)
+                requests = apply_requests(args, records, err, journal)
             results = writer.write(requests, command, dry_run, batch)
         elif args.command == "undo":
             summary = writer.batch_to_undo(args.batch)
@@ -391,7 +391,7 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         for record in records:
             emit(record, args.json, out)
         for result in results:
-            record = {"path": str(result.path), "status": result.status,
+            record = {"path": str(result.path), "status": result.status.value,
                       "old_genres": result.old_genres, "new_genres": result.new_genres}
             if result.message:
                 record["error" if result.failed else "message"] = result.message
@@ -402,6 +402,8 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     except LookupError as e:
         print(f"genre-tagger {args.command}: {e.args[0]}", file=err)
         return EXIT_USAGE
+    finally:
+        journal.close()
     failures = sum(r["status"] == "error" for r in records)
     counts: dict[str, int] = {}
     for r in records:
@@ -410,50 +412,54 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     return EXIT_FILE_ERRORS if failures else EXIT_OK
 
 
-def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err: TextIO) -> list:
-    from tagger.review import accepted_genres, suggestion_request
+def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err: TextIO, journal: Journal) -> list:
+    """Analyse the files and accept, through a review session, what reaches the threshold."""
+    from tagger.session import ReviewSession
 
     analyzer = make_analyzer(args, err)
     progress = Progress(err)
-    requests = []
+    session = ReviewSession(Settings(max_genres=args.max_genres, min_confidence=args.min_confidence,
+                                     provenance=not args.no_provenance), journal)
     results = AnalysisPipeline(analyzer, Depth(args.depth)).results(scan(args.paths), progress.start)
     if args.by_album:
-        requests = album_requests(results, args, records)
+        requests = album_requests(session, results, args, records)
         progress.clear()
         return requests
+    requests = []
     for result in results:
         progress.clear()
-        if result.error is not None:
-            records.append({"path": str(result.path), "status": "error", "error": result.error})
-            continue
-        accepted = accepted_genres(result.analysis.genres, args.min_confidence, args.max_genres)
-        if not result.analysis.music_detected or not accepted:
+        item = session.review(result)
+        if item.state is ReviewState.ERROR:
+            records.append({"path": str(result.path), "status": "error", "error": item.error})
+        elif not result.analysis.music_detected or not session.accept_above(args.min_confidence, [item]):
             reason = ("no music detected" if not result.analysis.music_detected
                       else f"no genre reaches confidence {args.min_confidence:g}")
             records.append({"path": str(result.path), "status": "skipped", "message": reason})
-            continue
-        requests.append(suggestion_request(result.analysis, accepted, provenance=not args.no_provenance))
+        else:
+            requests += session.write_requests([item])
     progress.clear()
     return requests
 
 
-def album_requests(results: Iterator[FileResult], args: argparse.Namespace, records: list[dict[str, Any]]) -> list:
+def album_requests(session: ReviewSession, results: Iterator[FileResult], args: argparse.Namespace,
+                   records: list[dict[str, Any]]) -> list:
     """Each album's accepted genres, for every track of it that was analysed."""
     from tagger.collection import albums
-    from tagger.review import accepted_genres, suggestion_request
+    from tagger.review import accepted_genres
 
     requests = []
     for group in albums(results):
         accepted = accepted_genres(group.album.genres, args.min_confidence, args.max_genres)
         for result in group.results:
-            if result.error is not None:
-                records.append({"path": str(result.path), "status": "error", "error": result.error})
-            elif not accepted:
+            item = session.review(result)
+            if item.state is ReviewState.ERROR:
+                records.append({"path": str(result.path), "status": "error", "error": item.error})
+            elif not item.accept_album(accepted):
                 records.append({"path": str(result.path), "status": "skipped",
                                 "message": f"no genre of the album {group.album.name} reaches confidence "
                                            f"{args.min_confidence:g}"})
             else:
-                requests.append(suggestion_request(result.analysis, accepted, provenance=not args.no_provenance))
+                requests += session.write_requests([item])
     return requests
 
 
@@ -641,8 +647,9 @@ class Table:
         else:
             write(f"{indent}no genre above the confidence threshold\n")
         details = []
-        if record["descriptors"]:
-            details.append("sounds: " + ", ".join(d["descriptor"] for d in record["descriptors"][:5]))
+        standout = [d for d in record["descriptors"] if d["confidence"] >= STANDOUT_DESCRIPTOR]
+        if standout:
+            details.append("sounds: " + ", ".join(d["descriptor"] for d in standout[:5]))
         details.append("now tagged: " + (", ".join(record["current_genres"]) or "(no genre)"))
         write(indent + printable(" | ".join(details)) + "\n")
 

@@ -29,7 +29,7 @@ descriptor: it fires on flutes and drones) put "Indian" first at 60% on a raw 0.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +62,19 @@ class Descriptor:
     name: str
     kind: str
     confidence: float
+
+
+# A descriptor below this says little about a track, so neither front end shows it.
+STANDOUT_DESCRIPTOR = 0.5
+
+
+def standout_descriptors(descriptors: Sequence[Descriptor], per_kind: int = 3) -> dict[str, list[Descriptor]]:
+    """The descriptors worth showing (ranked best first), at most ``per_kind`` of each kind."""
+    kinds: dict[str, list[Descriptor]] = {}
+    for d in descriptors:
+        if d.confidence >= STANDOUT_DESCRIPTOR and len(kinds.setdefault(d.kind, [])) < per_kind:
+            kinds[d.kind].append(d)
+    return {kind: found for kind, found in kinds.items() if found}
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Review: which suggested genres to write, and the write request that records why.
 
 Each file under review is a ``ReviewItem`` that moves through ``ReviewState``s:
-new → analysing → suggested → (edited) → accepted → written, or error, or
-rejected. The desktop app moves them row by row; the command line's ``apply``
-accepts what passes a confidence threshold. Both end in a ``WriteRequest``.
+new → analysing → suggested or unsure → accepted (by a person, or by an edit,
+which is a decision too) → written, or error, or rejected. ``tagger.session``
+holds the items and the rules over many of them; both front ends drive it. Every
+accepted item ends in a ``WriteRequest``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from tagger.writer import WriteRequest, WriteResult, provenance_text
 
 DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_MAX_GENRES = 3
+# A person sees at least this many of a file's best candidates, whatever the threshold.
+CANDIDATES_SHOWN = 3
 
 
 def accepted_genres(
@@ -61,12 +64,27 @@ def genre_request(path: Path, genres: list[str], analysis: Analysis | None, prov
 class ReviewState(str, Enum):
     NEW = "new"
     ANALYSING = "analysing"
-    SUGGESTED = "suggested"
-    EDITED = "edited"
+    SUGGESTED = "suggested"  # its best candidates reach the threshold and are pre-selected
+    UNSURE = "unsure"  # analysed, but no candidate reaches the threshold
+    EDITED = "edited"  # a person's edit that leaves nothing to write
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     WRITTEN = "written"
     ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One genre a row shows: a suggestion (None for a person's own pick), and
+    whether Accept writes it."""
+
+    genre: str
+    suggestion: GenreSuggestion | None
+    chosen: bool
+
+    @property
+    def confidence(self) -> float | None:
+        return None if self.suggestion is None else self.suggestion.confidence
 
 
 @dataclass
@@ -75,25 +93,48 @@ class ReviewItem:
 
     path: Path
     current_genres: list[str] = field(default_factory=list)
-    artist: str = ""  # the track's artist (the album artist where the track names none)
+    artist: str = ""  # as tagged; empty where the file names none
     title: str = ""
     album: str = ""
     album_artist: str = ""  # as tagged; empty where the file names none
+    track: str = ""
+    disc: str = ""
     analysis: Analysis | None = None
-    proposed: list[str] = field(default_factory=list)  # the genres Apply would write
+    proposed: list[str] = field(default_factory=list)  # the genres Accept and Apply write, in order
     state: ReviewState = ReviewState.NEW
-    edited: bool = False  # the proposal is the user's, not the model's
+    edited: bool = False  # a person chose the genres, not the threshold
     error: str | None = None
     resume: ReviewState | None = field(default=None, repr=False)  # the state before analysis began
     # Where the proposal is its album's agreed genres: those suggestions, with the
     # album's confidences and sources; empty otherwise.
     album_genres: list[GenreSuggestion] = field(default_factory=list, repr=False)
+    # Restored from a saved session with a decision that rests on an analysis not in
+    # memory yet: it cannot be written until that analysis is back.
+    awaiting_analysis: bool = False
+
+    @property
+    def shown_artist(self) -> str:
+        return self.artist or self.album_artist
 
     @property
     def top_confidence(self) -> float | None:
         if self.analysis is None or not self.analysis.genres:
             return None
         return self.analysis.genres[0].confidence
+
+    def ranked(self) -> list[GenreSuggestion]:
+        """Its suggestions, best first: its album's where the album's genres were accepted."""
+        if self.album_genres:
+            return self.album_genres
+        return [] if self.analysis is None else self.analysis.genres
+
+    def candidates(self, count: int = CANDIDATES_SHOWN) -> list[Candidate]:
+        """What a row shows: the genres Accept writes, in the order written, then the
+        rest of the best ``count`` suggestions, unchosen."""
+        chosen = [Candidate(g, self.suggestion_of(g), True) for g in self.proposed]
+        keys = {g.casefold() for g in self.proposed}
+        rest = [Candidate(s.genre, s, False) for s in self.ranked()[:count] if s.genre.casefold() not in keys]
+        return chosen + rest
 
     def confidence_of(self, genre: str) -> float | None:
         suggestion = self.suggestion_of(genre)
@@ -103,12 +144,20 @@ class ReviewItem:
         """What suggested ``genre`` for this file: its album's vote where the album's
         genres were accepted, else its own analysis; None for a genre a person chose."""
         key = genre.casefold()
-        for g in self.album_genres:
-            if g.genre.casefold() == key:
-                return g
-        if self.analysis is None:
-            return None
-        return next((g for g in self.analysis.genres if g.genre.casefold() == key), None)
+        return next((g for g in self.ranked() if g.genre.casefold() == key), None)
+
+    @property
+    def can_accept(self) -> bool:
+        return bool(self.proposed) and self.state not in (ReviewState.ANALYSING, ReviewState.ERROR)
+
+    @property
+    def can_write(self) -> bool:
+        return self.state is ReviewState.ACCEPTED and not self.awaiting_analysis
+
+    @property
+    def undecided_work(self) -> bool:
+        """A person's decision that no file holds yet."""
+        return self.state is ReviewState.ACCEPTED or (self.edited and self.state is ReviewState.EDITED)
 
     def start_analysis(self) -> None:
         if self.state is not ReviewState.ANALYSING:
@@ -123,32 +172,75 @@ class ReviewItem:
 
     def analysed(self, analysis: Analysis, min_confidence: float, max_genres: int) -> None:
         """Take a (new) analysis. A person's decisions stand: an edit keeps its genres
-        and its acceptance, and a rejected file stays rejected."""
+        and its acceptance, a rejected file stays rejected, and a restored row keeps
+        what was accepted before."""
         previous = self.resume if self.state is ReviewState.ANALYSING else self.state
         self.resume = None
         self.analysis = analysis
         self.error = None
-        self.album_genres = []
+        if self.awaiting_analysis:
+            self.awaiting_analysis = False
+            if previous in (ReviewState.ACCEPTED, ReviewState.EDITED, ReviewState.REJECTED, ReviewState.WRITTEN):
+                self.state = previous
+                return
         if self.edited:
             self.state = previous if previous in (ReviewState.EDITED, ReviewState.ACCEPTED) else ReviewState.EDITED
             return
-        self.proposed = [g.genre for g in accepted_genres(analysis.genres, min_confidence, max_genres)]
-        self.state = ReviewState.REJECTED if previous is ReviewState.REJECTED else ReviewState.SUGGESTED
+        self.album_genres = []
+        if previous is ReviewState.REJECTED:
+            self.proposed = [g.genre for g in accepted_genres(analysis.genres, min_confidence, max_genres)]
+            self.state = ReviewState.REJECTED
+            return
+        self.repick(min_confidence, max_genres, force=True)
+
+    def repick(self, min_confidence: float, max_genres: int, force: bool = False) -> bool:
+        """Pre-select the candidates that reach ``min_confidence``; only on a row no one
+        has decided on yet (or with ``force``). True if the row changed."""
+        if self.analysis is None or self.edited or self.album_genres:
+            return False
+        if not force and self.state not in (ReviewState.SUGGESTED, ReviewState.UNSURE):
+            return False
+        before = (list(self.proposed), self.state)
+        self.proposed = [g.genre for g in accepted_genres(self.analysis.genres, min_confidence, max_genres)]
+        self.state = ReviewState.SUGGESTED if self.proposed else ReviewState.UNSURE
+        return before != (self.proposed, self.state)
 
     def failed(self, message: str) -> None:
         self.state = ReviewState.ERROR
         self.error = message
         self.resume = None
 
-    def edit(self, genres: list[str]) -> None:
+    def edit(self, genres: Sequence[str]) -> None:
+        """A person's genres; an edit is a decision, so the row is accepted unless it
+        leaves nothing to write."""
         self.proposed = list(genres)
         self.edited = True
         self.album_genres = []
-        self.state = ReviewState.EDITED
+        self.state = ReviewState.ACCEPTED if self.proposed else ReviewState.EDITED
 
-    def accept(self) -> bool:
-        """Mark for writing; False if there is nothing to write."""
-        if not self.proposed or self.state in (ReviewState.ANALYSING, ReviewState.ERROR):
+    def toggle(self, genre: str) -> bool:
+        """Choose a shown candidate, or unchoose a chosen one (an edit); False if the
+        row cannot change now."""
+        if self.state in (ReviewState.ANALYSING, ReviewState.ERROR):
+            return False
+        key = genre.casefold()
+        if any(g.casefold() == key for g in self.proposed):
+            genres = [g for g in self.proposed if g.casefold() != key]
+        else:
+            genres = [*self.proposed, genre]
+        album = self.album_genres
+        self.edit(genres)
+        self.album_genres = [g for g in album if g.genre.casefold() in {x.casefold() for x in genres}]
+        return True
+
+    def accept(self, threshold: float | None = None, max_genres: int = DEFAULT_MAX_GENRES) -> bool:
+        """Mark for writing; False if there is nothing to write. With ``threshold``, a row
+        no one has decided on takes the candidates that reach it, though below the
+        least confidence that pre-selects."""
+        if threshold is not None and self.analysis is not None and not self.edited and not self.album_genres \
+                and self.state in (ReviewState.SUGGESTED, ReviewState.UNSURE):
+            self.proposed = [g.genre for g in accepted_genres(self.analysis.genres, threshold, max_genres)]
+        if not self.can_accept:
             return False
         self.state = ReviewState.ACCEPTED
         return True
@@ -173,20 +265,62 @@ class ReviewItem:
 
     def written(self, result: WriteResult) -> None:
         """Take in the writer's result for this file."""
-        if result.failed or result.status == "skipped":
-            self.failed(result.message or result.status)
+        if not result.ok:
+            self.failed(result.message or str(result.status))
             return
         self.current_genres = list(result.new_genres)
         self.state = ReviewState.WRITTEN
         self.error = None
 
     def undone(self, result: WriteResult) -> None:
-        if result.failed or result.status == "skipped":
+        """Take in an undo's result: the row shows what the file holds again, and the
+        decision that was written is open again."""
+        if not result.ok:
             self.failed(f"undo: {result.message or result.status}")
             return
         self.current_genres = list(result.new_genres)
-        self.state = ReviewState.EDITED if self.edited else (
-            ReviewState.SUGGESTED if self.analysis else ReviewState.NEW)
+        self.error = None
+        if self.edited:
+            self.state = ReviewState.ACCEPTED if self.proposed else ReviewState.EDITED
+        elif self.analysis is None:
+            self.state = ReviewState.NEW
+        else:
+            self.state = ReviewState.SUGGESTED if self.proposed else ReviewState.UNSURE
+
+    def to_json(self) -> dict:
+        """The row as a saved session keeps it: the tags shown, and every decision."""
+        state = self.resume if self.state is ReviewState.ANALYSING else self.state
+        record = {
+            "path": str(self.path), "current_genres": self.current_genres, "artist": self.artist,
+            "title": self.title, "album": self.album, "album_artist": self.album_artist, "track": self.track,
+            "disc": self.disc, "proposed": self.proposed, "state": (state or ReviewState.NEW).value,
+            "edited": self.edited, "error": self.error,
+            "analysed": self.analysis is not None or self.awaiting_analysis,
+        }
+        if self.album_genres:
+            record["album_genres"] = [[g.genre, g.family, g.confidence, g.source] for g in self.album_genres]
+        return record
+
+    @classmethod
+    def from_json(cls, record: dict) -> ReviewItem:
+        """A saved row; its analysis comes back through the analysis cache (``awaiting_analysis``).
+        KeyError, TypeError or ValueError for a record that is not one."""
+        state = ReviewState(record["state"])
+        analysed = bool(record.get("analysed"))
+        if state is ReviewState.ANALYSING:
+            state = ReviewState.NEW
+        if not analysed and state in (ReviewState.SUGGESTED, ReviewState.UNSURE):
+            state = ReviewState.NEW
+        item = cls(
+            Path(record["path"]), [str(g) for g in record["current_genres"]], str(record["artist"]),
+            str(record["title"]), str(record["album"]), str(record["album_artist"]), str(record.get("track", "")),
+            str(record.get("disc", "")), proposed=[str(g) for g in record["proposed"]], state=state,
+            edited=bool(record["edited"]), error=record.get("error"),
+            album_genres=[GenreSuggestion(str(g), str(f), float(c), str(s))
+                          for g, f, c, s in record.get("album_genres", [])],
+            awaiting_analysis=analysed,
+        )
+        return item
 
 
 def review_item(path: Path, id3v23_separator: str = "; ") -> ReviewItem:
@@ -195,5 +329,5 @@ def review_item(path: Path, id3v23_separator: str = "; ") -> ReviewItem:
         tags = read_tags(path, id3v23_separator)
     except TagError:
         return ReviewItem(path, title=path.stem)
-    return ReviewItem(path, list(tags.genres), tags.artist or tags.album_artist or "", tags.title or path.stem,
-                      tags.album or "", tags.album_artist or "")
+    return ReviewItem(path, list(tags.genres), tags.artist or "", tags.title or path.stem, tags.album or "",
+                      tags.album_artist or "", tags.track or "", tags.disc or "")

@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -74,10 +75,23 @@ class WriteRequest:
     identity: FileIdentity | None = None  # undo: the file as the reverted batch left it
 
 
+class WriteStatus(str, Enum):
+    """What became of one file's write; the values are also the journal's entry states."""
+
+    PLANNED = "planned"  # a dry run's: would be written
+    WRITTEN = "written"
+    UNCHANGED = "unchanged"  # it already held these genres
+    SKIPPED = "skipped"  # an undo left alone a file that changed since
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class WriteResult:
     path: Path
-    status: str  # planned (dry run), written, unchanged, skipped, error
+    status: WriteStatus
     old_genres: list[str] = field(default_factory=list)
     new_genres: list[str] = field(default_factory=list)
     message: str | None = None
@@ -85,7 +99,12 @@ class WriteResult:
 
     @property
     def failed(self) -> bool:
-        return self.status == "error"
+        return self.status is WriteStatus.ERROR
+
+    @property
+    def ok(self) -> bool:
+        """The file holds what was asked (or a dry run found it could)."""
+        return self.status in (WriteStatus.PLANNED, WriteStatus.WRITTEN, WriteStatus.UNCHANGED)
 
 
 def provenance_text(details: dict) -> str:
@@ -257,10 +276,11 @@ class GenreWriter:
             tag_format, audio = open_tags(request.path)
             snapshot = tag_format.read(audio, self.options.id3v23_separator)
         except TagError as e:
-            return WriteResult(request.path, "error", message=str(e))
+            return WriteResult(request.path, WriteStatus.ERROR, message=str(e))
         new = self._target(snapshot.genres, request.genres)
         # As the write itself decides: a new provenance note is a change too.
-        status = "unchanged" if snapshot.genres == new and request.provenance == snapshot.provenance else "planned"
+        status = (WriteStatus.UNCHANGED if snapshot.genres == new and request.provenance == snapshot.provenance
+                  else WriteStatus.PLANNED)
         return WriteResult(request.path, status, snapshot.genres, new)
 
     def _apply_safely(self, entry: Entry) -> WriteResult:
@@ -269,11 +289,11 @@ class GenreWriter:
         except Exception as e:  # a decoder's or tag library's own failure: this file's error alone
             message = f"writing failed ({type(e).__name__}: {e}); the file is unchanged"
             self.journal.finish(entry.id, "error", message)
-            return WriteResult(entry.path, "error", message=message, batch=entry.batch)
+            return WriteResult(entry.path, WriteStatus.ERROR, message=message, batch=entry.batch)
 
     def _refuse(self, entry: Entry, message: str, genres: list[str] | None = None) -> WriteResult:
         self.journal.finish(entry.id, "error", message)
-        return WriteResult(entry.path, "error", genres or [], genres or [], message, entry.batch)
+        return WriteResult(entry.path, WriteStatus.ERROR, genres or [], genres or [], message, entry.batch)
 
     def _apply(self, entry: Entry) -> WriteResult:
         journal = self.journal
@@ -291,23 +311,23 @@ class GenreWriter:
         if entry.state == "pending" and same_genres(snapshot.genres, entry.new_genres or []):
             # The write finished before the process stopped.
             journal.finish(entry.id, "written", identity=FileIdentity.of(entry.path).to_json())
-            return WriteResult(entry.path, "written", entry.old_genres or [], entry.new_genres or [],
+            return WriteResult(entry.path, WriteStatus.WRITTEN, entry.old_genres or [], entry.new_genres or [],
                                "already written before the interruption", entry.batch)
         if entry.undoes is not None and snapshot.genres == entry.requested and snapshot.provenance == entry.provenance:
             # Undoing a write that a crash stopped before it happened: nothing to restore.
             journal.finish(entry.id, "unchanged")
-            return WriteResult(entry.path, "unchanged", snapshot.genres, snapshot.genres,
+            return WriteResult(entry.path, WriteStatus.UNCHANGED, snapshot.genres, snapshot.genres,
                                "the interrupted write had not happened", entry.batch)
         if entry.require_current is not None and not same_genres(snapshot.genres, entry.require_current):
             message = (f"skipped: its genres changed since they were written "
                        f"(now {', '.join(snapshot.genres) or 'none'})")
             journal.finish(entry.id, "skipped", message)
-            return WriteResult(entry.path, "skipped", snapshot.genres, snapshot.genres, message, entry.batch)
+            return WriteResult(entry.path, WriteStatus.SKIPPED, snapshot.genres, snapshot.genres, message, entry.batch)
         new = self._target(snapshot.genres, entry.requested)
         provenance = entry.provenance
         if snapshot.genres == new and provenance == snapshot.provenance:
             journal.finish(entry.id, "unchanged")
-            return WriteResult(entry.path, "unchanged", snapshot.genres, new, batch=entry.batch)
+            return WriteResult(entry.path, WriteStatus.UNCHANGED, snapshot.genres, new, batch=entry.batch)
         expected = Fingerprint.from_json(entry.expected) if entry.expected else None
         try:
             check_unchanged(entry.path, expected)
@@ -359,7 +379,7 @@ class GenreWriter:
             for temp in temporaries:
                 journal.forget_temporary(temp)
         journal.finish(entry.id, "written", "; ".join(notes) or None, identity=identity.to_json())
-        return WriteResult(entry.path, "written", snapshot.genres, new, "; ".join(notes) or None, entry.batch)
+        return WriteResult(entry.path, WriteStatus.WRITTEN, snapshot.genres, new, "; ".join(notes) or None, entry.batch)
 
 
 def planned_entry(request: WriteRequest) -> dict:

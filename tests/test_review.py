@@ -49,7 +49,7 @@ def test_an_interrupted_analysis_restores_the_previous_state(analysis):
     item.edit(["Ska"])
     item.start_analysis()
     item.analysis_interrupted()
-    assert item.state is ReviewState.EDITED
+    assert item.state is ReviewState.ACCEPTED
     fresh = ReviewItem(Path("b.flac"))
     fresh.start_analysis()
     fresh.analysis_interrupted()
@@ -59,4 +59,45 @@ def test_an_interrupted_analysis_restores_the_previous_state(analysis):
 def test_nothing_to_write_cannot_be_accepted(analysis):
     quiet = replace(analysis, genres=[GenreSuggestion("Rock", "Rock", 0.1)])
     item = reanalysed(ReviewItem(Path("a.flac")), quiet)
-    assert item.proposed == [] and not item.accept() and item.state is ReviewState.SUGGESTED
+    assert item.proposed == [] and not item.accept() and item.state is ReviewState.UNSURE
+
+
+def test_an_edit_is_a_decision_and_accepts_the_row(analysis):
+    item = reanalysed(ReviewItem(Path("a.flac")), analysis)
+    item.edit(["Post-Punk", "Ska"])
+    assert (item.state, item.edited, item.can_write) == (ReviewState.ACCEPTED, True, True)
+    item.edit([])
+    assert (item.state, item.can_write) == (ReviewState.EDITED, False)
+
+
+def test_candidates_below_the_threshold_are_shown_but_not_chosen(analysis):
+    three = replace(analysis, genres=[GenreSuggestion("Rock", "Rock", 0.6), GenreSuggestion("Jazz", "Jazz", 0.3),
+                                      GenreSuggestion("Folk", "Folk", 0.2), GenreSuggestion("Ska", "Ska", 0.1)])
+    item = reanalysed(ReviewItem(Path("a.flac")), three)
+    shown = [(c.genre, c.chosen) for c in item.candidates()]
+    assert shown == [("Rock", True), ("Jazz", False), ("Folk", False)]
+    assert item.toggle("Jazz") and item.proposed == ["Rock", "Jazz"] and item.state is ReviewState.ACCEPTED
+    assert item.toggle("Rock") and item.proposed == ["Jazz"]
+    assert [(c.genre, c.chosen) for c in item.candidates()] == [("Jazz", True), ("Rock", False), ("Folk", False)]
+    # The confidence recorded for a toggled-on candidate is the model's.
+    assert '"Jazz":0.3' in item.write_request(provenance=True).provenance
+
+
+def test_a_row_whose_best_candidate_misses_the_threshold_is_unsure_and_accepting_lower_takes_it(analysis):
+    low = replace(analysis, genres=[GenreSuggestion("Rock", "Rock", 0.45), GenreSuggestion("Jazz", "Jazz", 0.2)])
+    item = reanalysed(ReviewItem(Path("a.flac")), low)
+    assert (item.state, item.proposed) == (ReviewState.UNSURE, [])
+    assert not item.accept(threshold=0.5)
+    assert item.accept(threshold=0.4) and item.proposed == ["Rock"]
+
+
+def test_a_saved_row_comes_back_with_its_decision_and_waits_for_its_analysis(analysis):
+    item = reanalysed(ReviewItem(Path("a.flac"), ["Pop"], "Artist", "Title", "Album", "Album Artist", "3", "1"),
+                      analysis)
+    item.accept()
+    back = ReviewItem.from_json(item.to_json())
+    assert (back.state, back.proposed, back.album_artist, back.track, back.disc) == (
+        ReviewState.ACCEPTED, ["Rock"], "Album Artist", "3", "1")
+    assert not back.can_write  # the change check needs the analysis's fingerprint first
+    back.analysed(replace(analysis, genres=[GenreSuggestion("Jazz", "Jazz", 0.9)]), 0.5, 3)
+    assert (back.state, back.proposed, back.can_write) == (ReviewState.ACCEPTED, ["Rock"], True)

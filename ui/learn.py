@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushBut
 from tagger.analysis import Analyzer
 from tagger.collection import LearnOutcome, learn
 from tagger.excerpt import Depth
-from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, NothingToLearn, default_model_path, forget, model_for
+from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, NothingToLearn, default_model_path, forget
 from tagger.review import ReviewItem, ReviewState
 from tagger.vocabulary import genre_key, is_junk
 from ui.workers import BackgroundJob, Batcher
@@ -156,8 +156,7 @@ class Learning(QObject):
 
     def load(self, analyzer: Analyzer) -> None:
         """Install the stored model, if one fits ``analyzer``; runs on the thread that made it."""
-        model, problem = model_for(analyzer.models_key, "auto")
-        analyzer.use_library(model)
+        model, problem = analyzer.use_stored_model("auto")
         self.loaded.emit(model, problem)
 
     def _loaded(self, model: LearnedModel | None, problem: str | None) -> None:

@@ -41,6 +41,7 @@ class APEv2Format(TagFormat):
             album=item("Album"),
             title=item("Title"),
             track=item("Track"),
+            disc=item("Disc"),
             year=item("Year"),
             duration_s=getattr(audio.info, "length", None),
         )

@@ -30,6 +30,7 @@ class ASFFormat(TagFormat):
             album=attribute("WM/AlbumTitle"),
             title=attribute("Title"),
             track=attribute("WM/TrackNumber"),
+            disc=attribute("WM/PartOfSet"),
             year=attribute("WM/Year"),
             duration_s=getattr(audio.info, "length", None),
         )

@@ -59,6 +59,7 @@ class TagSnapshot:
     album: str | None = None
     title: str | None = None
     track: str | None = None
+    disc: str | None = None
     year: str | None = None
     duration_s: float | None = None
     notes: list[str] = field(default_factory=list)

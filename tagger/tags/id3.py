@@ -63,6 +63,7 @@ class ID3Format(TagFormat):
             album=text.get("TALB"),
             title=text.get("TIT2"),
             track=text.get("TRCK"),
+            disc=text.get("TPOS"),
             year=year,
             duration_s=getattr(audio.info, "length", None),
         )

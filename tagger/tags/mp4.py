@@ -23,6 +23,7 @@ class MP4Format(TagFormat):
         # gnre holds an ID3v1 genre index plus one.
         numeric = legacy_genre_names(f"({n - 1})" for n in tags.get(NUMERIC_GENRE, []))
         track = tags.get("trkn")
+        disc = tags.get("disk")
         provenance = tags.get(PROVENANCE_ATOM)
         return TagSnapshot(
             format="MP4",
@@ -33,6 +34,7 @@ class MP4Format(TagFormat):
             album=first_text(tags.get("\xa9alb")),
             title=first_text(tags.get("\xa9nam")),
             track=str(track[0][0]) if track else None,
+            disc=str(disc[0][0]) if disc else None,
             year=first_text(tags.get("\xa9day")),
             duration_s=getattr(audio.info, "length", None),
         )

@@ -43,6 +43,7 @@ class VorbisFormat(TagFormat):
             album=field("album"),
             title=field("title"),
             track=field("tracknumber"),
+            disc=field("discnumber"),
             year=field("date") or field("year"),
             duration_s=getattr(audio.info, "length", None),
         )
