@@ -190,9 +190,14 @@ class ReviewSession:
         self.changed(items)
 
     def edit(self, items: Iterable[ReviewItem], genres: Sequence[str]) -> None:
-        items = list(items)
-        for item in items:
+        self.edit_each((item, genres) for item in items)
+
+    def edit_each(self, edits: Iterable[tuple[ReviewItem, Sequence[str]]]) -> None:
+        """Each row its own genres: a multi-row edit keeps what only some rows had."""
+        items = []
+        for item, genres in edits:
             item.edit(genres)
+            items.append(item)
         self.changed(items)
 
     def toggle(self, item: ReviewItem, genre: str) -> bool:

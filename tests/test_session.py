@@ -1,0 +1,207 @@
+"""The review session's rules, without Qt: what both the app and ``apply`` rely on."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tagger.analysis import FileResult
+from tagger.genres import GenreSuggestion
+from tagger.journal import Journal
+from tagger.review import ReviewItem, ReviewState, review_item
+from tagger.session import Change, ReviewSession, SavedSessionError, plural
+from tagger.settings import Settings
+from tagger.tags import read_tags
+from tagger.writer import GenreWriter, WriteRequest, WriteStatus
+
+
+def ranked(*pairs: tuple[str, float]) -> list[GenreSuggestion]:
+    return [GenreSuggestion(genre, genre, confidence) for genre, confidence in pairs]
+
+
+@pytest.fixture
+def files(make_audio) -> list[Path]:
+    return [make_audio(f"album/{n:02d}.flac", seconds=4, freq=220.0 * (n + 1)) for n in range(4)]
+
+
+@pytest.fixture
+def analysed(files, analyzer):
+    """Real analyses of ``files``, each given known genres: 0.9, 0.6, 0.4 and 0.2 at the top."""
+    tops = [0.9, 0.6, 0.4, 0.2]
+    return [replace(analyzer.analyse(p), genres=ranked(("Rock", top), ("Jazz", top / 2), ("Folk", 0.05)))
+            for p, top in zip(files, tops)]
+
+
+@pytest.fixture
+def journal(tmp_path):
+    journal = Journal(tmp_path / "journal.sqlite3")
+    yield journal
+    journal.close()
+
+
+@pytest.fixture
+def session(files, analysed, journal):
+    session = ReviewSession(Settings(min_confidence=0.5, max_genres=3), journal)
+    session.add(review_item(p) for p in files)
+    session.take_analyses([FileResult(a.path, a) for a in analysed])
+    return session
+
+
+def test_every_change_is_announced_to_subscribers(files, analysed, journal):
+    session = ReviewSession(Settings(), journal)
+    changes: list[Change] = []
+    stop = session.subscribe(changes.append)
+    added = session.add([review_item(files[0]), review_item(files[1])])
+    assert changes[-1].added == tuple(added)
+    assert session.add([review_item(files[0])]) == [] and len(changes) == 1  # nothing new, nothing said
+    session.analysis_started([files[0]])
+    session.take_analyses([FileResult(analysed[0].path, analysed[0])])
+    session.accept([added[0]])
+    session.reject([added[1]])
+    session.edit([added[1]], ["Ska"])
+    session.toggle(added[0], "Jazz")
+    assert [c.paths for c in changes[1:]] == [(files[0],)] * 3 + [(files[1],)] * 2 + [(files[0],)]
+    stop()
+    session.reject([added[0]])
+    assert len(changes) == 7
+
+
+def test_rows_below_the_threshold_are_unsure_and_still_show_their_candidates(session, files):
+    states = [session.item(p).state for p in files]
+    assert states == [ReviewState.SUGGESTED, ReviewState.SUGGESTED, ReviewState.UNSURE, ReviewState.UNSURE]
+    unsure = session.item(files[2])
+    assert [(c.genre, c.chosen) for c in unsure.candidates()] == [("Rock", False), ("Jazz", False), ("Folk", False)]
+
+
+def test_accept_above_previews_exactly_what_it_takes(session, files):
+    assert [i.path for i in session.above(0.35)] == files[:3]
+    accepted = session.accept_above(0.35)
+    assert [i.path for i in accepted] == files[:3]
+    # A row that was unsure at the least confidence takes what reaches the lower threshold.
+    assert session.item(files[2]).proposed == ["Rock"]
+    assert session.item(files[3]).state is ReviewState.UNSURE
+    assert session.above(0.35) == []  # decided rows are not taken again
+
+
+def test_new_thresholds_re_pick_only_the_rows_no_one_decided_on(session, files):
+    session.edit([session.item(files[0])], ["Post-Punk"])
+    session.reject([session.item(files[1])])
+    changed = session.set_settings(Settings(min_confidence=0.3, max_genres=3))
+    assert [i.path for i in changed] == [files[2]]
+    assert session.item(files[2]).proposed == ["Rock"] and session.item(files[2]).state is ReviewState.SUGGESTED
+    assert session.item(files[0]).proposed == ["Post-Punk"]
+    assert session.item(files[1]).state is ReviewState.REJECTED
+
+
+def test_an_edited_row_is_written_without_a_separate_accept(session, files):
+    session.edit([session.item(files[3])], ["Ambient"])
+    assert [r.path for r in session.write_requests()] == [files[3]]
+    assert [i.path for i in session.undecided_work()] == [files[3]]
+
+
+def test_a_multi_row_edit_gives_each_row_its_own_genres(session, files):
+    changes: list[Change] = []
+    session.subscribe(changes.append)
+    session.edit_each([(session.item(files[0]), ["Rock", "Ambient"]), (session.item(files[1]), ["Rock"])])
+    assert [session.item(p).proposed for p in files[:2]] == [["Rock", "Ambient"], ["Rock"]]
+    assert changes == [Change(paths=(files[0], files[1]))]
+
+
+def apply(session: ReviewSession) -> int:
+    writer = session.writer()
+    batch = writer.start("apply")
+    results = list(writer.write(session.write_requests(), "apply", batch=batch))
+    assert session.take_written(results) == []
+    session.applied(batch)
+    return batch
+
+
+def test_undo_reaches_only_what_this_session_applied_and_only_once(session, files, journal, make_audio):
+    elsewhere = make_audio("elsewhere.flac", seconds=3)
+    earlier = list(GenreWriter(journal).write([WriteRequest(elsewhere, ["Blues"])], "set elsewhere"))
+    assert earlier[0].status is WriteStatus.WRITTEN
+    assert session.batch_to_undo() is None  # a batch some other run wrote is not this window's to undo
+
+    session.accept([session.item(files[0])])
+    batch = apply(session)
+    assert session.item(files[0]).state is ReviewState.WRITTEN
+    assert read_tags(files[0]).genres == ["Rock"]
+    summary = session.batch_to_undo()
+    assert summary is not None and summary.id == batch
+
+    errors = session.take_undone(session.writer().undo(batch), batch)
+    assert errors == [] and read_tags(files[0]).genres == []
+    item = session.item(files[0])
+    assert (item.state, item.current_genres) == (ReviewState.SUGGESTED, [])  # what the file holds again
+    assert session.batch_to_undo() is None  # no second undo of the same batch, and never the older one
+    assert read_tags(elsewhere).genres == ["Blues"]
+
+
+def test_a_failed_write_is_the_rows_error_and_is_reported(session, files):
+    session.accept([session.item(files[0])])
+    files[0].write_bytes(b"not audio any more")
+    writer = session.writer()
+    errors = session.take_written(writer.write(session.write_requests(), "apply"))
+    assert len(errors) == 1 and errors[0].startswith(files[0].name)
+    assert session.item(files[0]).state is ReviewState.ERROR
+
+
+def test_a_saved_session_comes_back_with_rows_decisions_and_undo(session, files, tmp_path, journal):
+    session.accept([session.item(files[0])])
+    batch = apply(session)
+    session.edit([session.item(files[1])], ["Shoegaze"])
+    session.reject([session.item(files[2])])
+    session.add_roots([files[0].parent])
+    saved = tmp_path / "saved.json"
+    session.save(saved)
+
+    again = ReviewSession(Settings(), journal)
+    rows = again.restore(saved)
+    assert [r.path for r in rows] == files and again.roots == [files[0].parent]
+    states = {r.path: r.state for r in rows}
+    assert states == {files[0]: ReviewState.WRITTEN, files[1]: ReviewState.ACCEPTED,
+                      files[2]: ReviewState.REJECTED, files[3]: ReviewState.UNSURE}
+    assert again.item(files[1]).proposed == ["Shoegaze"] and not again.item(files[1]).can_write
+    assert again.batch_to_undo().id == batch  # the window that applied it may still undo it
+    assert ReviewSession.discard_saved(saved) and not saved.exists()
+    assert ReviewSession(Settings(), journal).restore(saved) == []
+    assert not ReviewSession.discard_saved(saved)
+
+
+def test_a_row_restored_without_its_analysis_cannot_be_written_until_it_is_back(session, files, tmp_path, journal,
+                                                                                analysed):
+    session.accept([session.item(files[0])])
+    saved = tmp_path / "saved.json"
+    session.save(saved)
+    again = ReviewSession(Settings(), journal)
+    again.restore(saved)
+    assert again.write_requests() == []
+    assert files[0] in again.to_analyse()
+    again.take_analyses([FileResult(files[0], analysed[0])])
+    requests = again.write_requests()
+    assert [r.path for r in requests] == [files[0]] and requests[0].expected == analysed[0].fingerprint
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"version": 99, "items": []}', b'{"version": 1}',
+                                     b'{"version": 1, "roots": [], "applied": [], "items": [{"path": 3}]}'])
+def test_a_damaged_saved_session_is_refused_with_the_reason(tmp_path, journal, content):
+    saved = tmp_path / "saved.json"
+    saved.write_bytes(content)
+    with pytest.raises(SavedSessionError, match="saved review"):
+        ReviewSession(Settings(), journal).restore(saved)
+
+
+def test_what_to_analyse_leaves_rejected_and_running_rows_alone(session, files, make_audio):
+    fresh = session.add([ReviewItem(make_audio("new.flac", seconds=3))])[0]
+    session.reject([session.item(files[0])])
+    session.take_analyses([FileResult(files[1], error="cannot decode")])
+    assert session.to_analyse() == [files[1], fresh.path]
+    session.analysis_started([fresh.path])
+    assert session.to_analyse([fresh.path, files[2]]) == [files[2]]
+    session.analysis_ended()
+    assert fresh.state is ReviewState.NEW
+
+
+def test_plurals():
+    assert [plural(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
+    assert plural(1, "batch", "batches") == "1 batch" and plural(3, "batch", "batches") == "3 batches"
