@@ -106,6 +106,11 @@ class ReviewSession:
         self._announce(Change(added=tuple(fresh)))
         return fresh
 
+    def clear(self) -> None:
+        """Drop every row (the files stay as they are); the undo stack stays."""
+        self.items, self._index_of, self.roots = [], {}, []
+        self._announce(Change(reset=True))
+
     def add_roots(self, paths: Iterable[Path]) -> None:
         self.roots += [p for p in paths if p not in self.roots]
 

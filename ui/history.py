@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from tagger.journal import DONE, BatchSummary, Entry, Journal, when
+from tagger.session import plural
 from tagger.tags.base import dedupe
 
 # Entry states whose new genres reached the file (pending: possibly, if a crash cut in).
@@ -33,10 +34,6 @@ TO_UNDO = ("written", "pending")
 # An undo entry in these states has put its file back (Journal.finish marks the reverted entry so too).
 REVERTING = ("written", "unchanged")
 NAMED_FILES = 10  # file names in the confirmation before "and N more"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def genres_text(genres: Sequence[str] | None) -> str:
