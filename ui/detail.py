@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from tagger.analysis import Analysis, Segment
-from tagger.review import ReviewItem
+from tagger.genres import standout_descriptors
+from tagger.review import ReviewItem, ReviewState
 from ui.charts import ChipStrip, ConfidenceBars, SourceLegend, Timeline
 from ui.library import item_chips
 
 log = logging.getLogger(__name__)
 
+# A zero-width space after each separator, so that a long path wraps between folders
+# rather than in the middle of a name.
+BREAK = "\u200b"
 
-def descriptor_text(analysis: Analysis, limit: int = 3, least: float = 0.5) -> str:
-    """Descriptors grouped by kind ("mood: calm, dark"), the confident ones only."""
-    kinds: dict[str, list[str]] = {}
-    for d in analysis.descriptors:
-        if d.confidence >= least and len(kinds.setdefault(d.kind, [])) < limit:
-            kinds[d.kind].append(f"{d.name} ({d.confidence:.0%})")
-    return "\n".join(f"{kind}: {', '.join(names)}" for kind, names in kinds.items() if names)
+
+def descriptor_text(analysis: Analysis) -> str:
+    """The descriptors that stand out, grouped by kind ("mood: calm (80%), dark (62%)")."""
+    kinds = standout_descriptors(analysis.descriptors)
+    return "\n".join(f"{kind}: {', '.join(f'{d.name} ({d.confidence:.0%})' for d in found)}"
+                     for kind, found in kinds.items()) or "none stand out"
+
+
+def wrappable(path: Path) -> str:
+    """``path`` as rich text that may wrap after any folder separator."""
+    return html.escape(str(path)).replace("/", "/" + BREAK).replace("\\", "\\" + BREAK)
+
+
+def track_name(item: ReviewItem) -> str:
+    """"Artist – Title", as much of it as the tags name, else the file's name."""
+    return " – ".join(x for x in (item.shown_artist, item.title) if x) or item.path.name
+
+
+def wrapping_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 class ExcerptPlayer:
@@ -71,8 +91,7 @@ class AnalysisView(QWidget):
         self.segment: Segment | None = None
         self.bars = ConfidenceBars()
         self.timeline = Timeline()
-        self.descriptors = QLabel()
-        self.descriptors.setWordWrap(True)
+        self.descriptors = wrapping_label()
         self.play_button = QPushButton("Play excerpt")
         self.play_button.setToolTip(player.unavailable or "Play the analysed segment picked on the timeline")
         self.play_button.setEnabled(False)
@@ -80,11 +99,11 @@ class AnalysisView(QWidget):
         self.timeline.segment_clicked.connect(self._pick)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("<b>Top genres</b>"))
+        layout.addWidget(wrapping_label("<b>Top genres</b>"))
         layout.addWidget(self.bars)
-        layout.addWidget(QLabel("<b>Timeline</b> (each analysed segment, coloured by its top genre)"))
+        layout.addWidget(wrapping_label("<b>Timeline</b> (each analysed segment, coloured by its top genre)"))
         layout.addWidget(self.timeline)
-        layout.addWidget(QLabel("<b>Descriptors</b>"))
+        layout.addWidget(wrapping_label("<b>Descriptors</b>"))
         layout.addWidget(self.descriptors)
         buttons = QHBoxLayout()
         buttons.addWidget(self.play_button)
@@ -95,7 +114,7 @@ class AnalysisView(QWidget):
         self.path = path
         self.bars.set_analysis(analysis)
         self.timeline.set_analysis(analysis)
-        self.descriptors.setText(descriptor_text(analysis) if analysis else "")
+        self.descriptors.setText(descriptor_text(analysis) if analysis is not None else "")
         self.segment = analysis.segments[0] if analysis and analysis.segments else None
         self.play_button.setEnabled(self.segment is not None and self.player.unavailable is None)
 
@@ -109,14 +128,21 @@ class AnalysisView(QWidget):
 
 
 class DetailPanel(QWidget):
+    """One track: its tags, what it would write (a click on a genre chooses or
+    unchooses it) and the analysis behind that. Everything wraps, so the panel
+    can be narrow."""
+
+    toggled_genre = Signal(Path, str)  # a click on a chip: the window toggles that genre of that row
+
     def __init__(self, player: ExcerptPlayer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.heading = QLabel()
-        self.heading.setWordWrap(True)
-        self.state = QLabel()
-        self.state.setWordWrap(True)
-        self.proposal_label = QLabel("<b>Would write</b>")
+        self.path: Path | None = None
+        self.heading = wrapping_label()
+        self.state = wrapping_label()
+        self.state.setTextFormat(Qt.TextFormat.PlainText)  # an error message may hold "<"
+        self.proposal_label = wrapping_label("<b>Would write</b> <small>(click a genre to choose it or not)</small>")
         self.chips = ChipStrip()
+        self.chips.toggled.connect(self._chip_toggled)
         self.legend = SourceLegend()
         self.view = AnalysisView(player)
         layout = QVBoxLayout(self)
@@ -130,22 +156,43 @@ class DetailPanel(QWidget):
         self.show_item(None)
 
     def show_item(self, item: ReviewItem | None) -> None:
+        """Show ``item``, or with None nothing (the row went away, or is filtered out)."""
+        self.path = None if item is None else item.path
         proposing = item is not None and (bool(item.proposed) or item.analysis is not None)
         for widget in (self.proposal_label, self.chips, self.legend):
             widget.setVisible(proposing)
         self.chips.set_chips(item_chips(item) if item is not None else [])
+        # A click may choose or unchoose a genre wherever ReviewItem.toggle allows it.
+        self.chips.setToggleable(item is not None and item.state not in (ReviewState.ANALYSING, ReviewState.ERROR))
+        # Without an analysis the charts would only say so; the state line says why instead.
+        self.view.setVisible(item is not None and item.analysis is not None)
         if item is None:
             self.heading.setText("<i>Select a track, or an album, to see why it got its genres.</i>")
             self.state.setText("")
             self.view.show_analysis(None, None)
             return
-        name = " – ".join(x for x in (item.artist, item.title) if x) or item.path.name
-        self.heading.setText(f"<b>{name}</b><br><small>{item.path}</small>")
-        lines = [f"Status: {item.state.value}" + (f" — {item.error}" if item.error else "")]
-        lines.append("Current genres: " + (", ".join(item.current_genres) or "none"))
-        if item.analysis is not None:
-            a = item.analysis
-            lines.append(f"Analysed {a.patches_analysed} of {a.total_patches} segments ({a.depth.value})"
-                         + (", from the cache" if a.cached else ""))
-        self.state.setText("\n".join(lines))
+        self.heading.setText(f"<b>{html.escape(track_name(item))}</b><br><small>{wrappable(item.path)}</small>")
+        self.state.setText("\n".join(state_lines(item)))
         self.view.show_analysis(item.path, item.analysis)
+
+    def _chip_toggled(self, genre: str) -> None:
+        if self.path is not None:
+            self.toggled_genre.emit(self.path, genre)
+
+
+def state_lines(item: ReviewItem) -> list[str]:
+    """Where the row stands: its state (or its error), its genres now, and how it was analysed."""
+    if item.state is ReviewState.ERROR:
+        lines = [f"Error: {item.error}"]
+    elif item.analysis is None and item.state is ReviewState.NEW:
+        lines = ["Not analysed yet"]
+    else:
+        lines = [f"Status: {item.state.value}"]
+    lines.append("Current genres: " + (", ".join(item.current_genres) or "none"))
+    if item.analysis is not None:
+        a = item.analysis
+        lines.append(f"Analysed {a.patches_analysed} of {a.total_patches} segments ({a.depth.value})"
+                     + (", from the cache" if a.cached else ""))
+    if item.state is ReviewState.UNSURE:
+        lines.append("No genre reached the threshold: click one to choose it")
+    return lines
