@@ -1,67 +1,237 @@
-"""Dialogs: the genre editor, the settings, and the card for a single dropped file."""
+"""Dialogs: the genre editor, the settings, accepting the confident rows, and the card
+for a single dropped file."""
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QCompleter, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-    QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QAbstractItemView, QCheckBox, QComboBox, QCompleter, QDialog, QDialogButtonBox, QFormLayout, QGridLayout,
+    QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from tagger.excerpt import Depth
+from tagger.genres import normalise_name
 from tagger.model import DEVICES
 from tagger.review import ReviewItem, ReviewState
+from tagger.session import ReviewSession, plural
 from tagger.settings import Settings
 from tagger.tags import WriteMode
 from tagger.tags.base import dedupe
 from ui.charts import ChipStrip, SourceLegend
-from ui.detail import AnalysisView, ExcerptPlayer
+from ui.detail import AnalysisView, ExcerptPlayer, track_name, wrappable
 from ui.library import item_chips
+
+# How many of the rows' best candidates the editor offers as one-click picks.
+QUICK_PICKS = 5
+
+
+def percent_box(value: float) -> QSpinBox:
+    """A confidence (0.0–1.0) in whole percent, as the table shows it."""
+    box = QSpinBox()
+    box.setRange(0, 100)
+    box.setSingleStep(5)
+    box.setSuffix(" %")
+    box.setValue(round(value * 100))
+    return box
+
+
+def quick_picks(items: list[ReviewItem], count: int = QUICK_PICKS) -> list[tuple[str, float]]:
+    """The genres the rows' analyses suggest most, best first, each with its confidence:
+    over several rows its mean over all of them (a row that lacks it counts as 0)."""
+    names: dict[str, str] = {}
+    for item in items:
+        for candidate in item.candidates(count):
+            if candidate.suggestion is not None:
+                names.setdefault(normalise_name(candidate.genre), candidate.genre)
+    means = [(genre, sum(item.confidence_of(genre) or 0.0 for item in items) / len(items))
+             for genre in names.values()]
+    return sorted(means, key=lambda pick: -pick[1])[:count]
+
+
+class Spread(Enum):
+    """What OK does with a genre that only some of the rows have."""
+
+    KEEP = "keep"
+    ALL = "all"
+    NONE = "none"
 
 
 class GenreEditor(QDialog):
-    """Edit the genres to write: completes names from the taxonomy and the library."""
+    """Edit the genres of one row or several. The list holds the genres every row gets
+    (completed from the taxonomy and the library); over several rows a genre only some
+    of them have stays on those, or goes to all, or comes off all, and a line says what
+    OK will do."""
 
-    def __init__(self, genres: list[str], known: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, items: list[ReviewItem], known: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        if not items:
+            raise ValueError("GenreEditor needs at least one row to edit")
         self.setWindowTitle("Edit genres")
+        self.items = list(items)
+        self._starts = [dedupe(item.proposed or item.current_genres) for item in self.items]
+        several = len(self.items) > 1
+        self._shared, partial = self._spread_of_starts()
+
+        self.heading = QLabel(f"<b>{plural(len(self.items), 'track')}</b>" if several
+                              else f"<b>{html.escape(track_name(self.items[0]))}</b>")
+        self.heading.setWordWrap(True)
         self.list = QListWidget()
-        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)  # order matters to players
-        self.list.addItems(genres)
+        if not several:  # over several rows each keeps its own order, so only one row's can be dragged
+            self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)  # order matters to players
+        self.list.addItems(self._shared)
         self.entry = QLineEdit()
         self.entry.setPlaceholderText("Add a genre…")
         completer = QCompleter(QStringListModel(sorted(set(known), key=str.casefold), self), self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.entry.setCompleter(completer)
-        self.entry.returnPressed.connect(self.add_entry)
-        add = QPushButton("Add")
-        add.clicked.connect(self.add_entry)
+        self.add_button = QPushButton("Add")
+        self.add_button.clicked.connect(self.add_entry)
         remove = QPushButton("Remove")
         remove.setShortcut("Del")
         remove.clicked.connect(lambda: [self.list.takeItem(self.list.row(i)) for i in self.list.selectedItems()])
         row = QHBoxLayout()
         row.addWidget(self.entry)
-        row.addWidget(add)
+        row.addWidget(self.add_button)
         row.addWidget(remove)
+
+        self.picks: dict[str, QPushButton] = {}
+        picks_row = QHBoxLayout()
+        for genre, confidence in quick_picks(self.items):
+            button = QPushButton(f"+ {genre} {confidence:.0%}")
+            button.setAutoDefault(False)
+            button.setToolTip(f"Add {genre}: {confidence:.0%} confident"
+                              + (f" on average over the {len(self.items)} tracks" if several else ""))
+            button.clicked.connect(lambda checked=False, genre=genre: self.add(genre))
+            self.picks[genre] = button
+            picks_row.addWidget(button)
+        picks_row.addStretch()
+
+        # Over several rows: the genres only some have, each with what OK does with it.
+        self.partial: dict[str, QComboBox] = {}
+        self._partial_count: dict[str, int] = {}
+        partial_box = QGroupBox("On some of the tracks")
+        grid = QGridLayout(partial_box)
+        for line, (genre, count) in enumerate(partial):
+            choice = QComboBox()
+            choice.addItem(f"Keep on those {count}", Spread.KEEP)
+            choice.addItem(f"Give to all {len(self.items)}", Spread.ALL)
+            choice.addItem("Remove from all", Spread.NONE)
+            choice.currentIndexChanged.connect(self._changed)
+            grid.addWidget(QLabel(f"{genre} — on {count} of {len(self.items)} tracks"), line, 0)
+            grid.addWidget(choice, line, 1)
+            self.partial[genre] = choice
+            self._partial_count[genre] = count
+        partial_box.setVisible(bool(partial))
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setVisible(several)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        # Return adds what was typed, and only on an empty field does it mean OK.
+        self.entry.textChanged.connect(self._pick_default)
+        self.list.model().rowsInserted.connect(self._changed)
+        self.list.model().rowsRemoved.connect(self._changed)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        if several:
+            layout.addWidget(QLabel(f"On all {len(self.items)} tracks:"))
         layout.addWidget(self.list)
         layout.addLayout(row)
+        layout.addLayout(picks_row)
+        layout.addWidget(partial_box)
+        layout.addWidget(self.summary)
         layout.addWidget(buttons)
+        self._pick_default("")
+        self._changed()
+        self.entry.setFocus()  # typing a genre works at once
+
+    def _spread_of_starts(self) -> tuple[list[str], list[tuple[str, int]]]:
+        """The starting genres every row has, and those only some have with how many."""
+        names: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for start in self._starts:
+            for genre in start:
+                key = normalise_name(genre)
+                names.setdefault(key, genre)
+                counts[key] = counts.get(key, 0) + 1
+        shared = [names[k] for k in names if counts[k] == len(self._starts)]
+        return shared, [(names[k], counts[k]) for k in names if counts[k] < len(self._starts)]
+
+    def _pick_default(self, text: str) -> None:
+        typing = bool(text.strip())
+        self.add_button.setDefault(typing)
+        self.ok_button.setDefault(not typing)
 
     def add_entry(self) -> None:
-        name = " ".join(self.entry.text().split())
-        if name and name.casefold() not in {g.casefold() for g in self.genres()}:
-            self.list.addItem(name)
+        self.add(self.entry.text())
         self.entry.clear()
 
+    def add(self, genre: str) -> None:
+        """Give ``genre`` to every row: into the list, or a partial genre to all."""
+        name = " ".join(genre.split())
+        key = normalise_name(name)
+        partial = next((g for g in self.partial if normalise_name(g) == key), None)
+        if partial is not None:
+            self.partial[partial].setCurrentIndex(self.partial[partial].findData(Spread.ALL))
+        elif name and key not in {normalise_name(g) for g in self.genres()}:
+            self.list.addItem(name)
+
     def genres(self) -> list[str]:
+        """The genres in the list: those every row gets, in order."""
         return dedupe(self.list.item(i).text() for i in range(self.list.count()))
+
+    def spread(self, genre: str) -> Spread:
+        """What OK does with ``genre``, one that only some rows have."""
+        return self.partial[genre].currentData()
+
+    def _given_to_all(self) -> list[str]:
+        return dedupe(self.genres() + [g for g in self.partial if self.spread(g) is Spread.ALL])
+
+    def edits(self) -> list[tuple[ReviewItem, list[str]]]:
+        """Each row and the genres it gets. One row gets the list in its order; over
+        several each keeps its own genres that stay, in its order, and then gains the rest."""
+        if len(self.items) == 1:
+            return [(self.items[0], self.genres())]
+        given = self._given_to_all()
+        staying = {normalise_name(g) for g in given} | {
+            normalise_name(g) for g in self.partial if self.spread(g) is Spread.KEEP}
+        return [(item, dedupe([g for g in start if normalise_name(g) in staying] + given))
+                for item, start in zip(self.items, self._starts)]
+
+    def summary_text(self) -> str:
+        """What OK does to several rows, in words."""
+        count = len(self.items)
+        given = self._given_to_all()
+        parts = [f"OK gives all {count} tracks {', '.join(given)}" if given
+                 else f"OK gives no genre to all {count} tracks"]
+        listed = {normalise_name(g) for g in self.genres()}
+        dropped = [g for g in self._shared if normalise_name(g) not in listed]
+        if dropped:
+            parts.append(f"{', '.join(dropped)} {'comes' if len(dropped) == 1 else 'come'} off all {count}")
+        for genre, have in self._partial_count.items():
+            holders = f"the {have} that {'has' if have == 1 else 'have'} it"
+            if self.spread(genre) is Spread.KEEP:
+                parts.append(f"{genre} stays on {holders}")
+            elif self.spread(genre) is Spread.NONE:
+                parts.append(f"{genre} comes off {holders}")
+        return "; ".join(parts)
+
+    def _changed(self) -> None:
+        given = {normalise_name(g) for g in self._given_to_all()}
+        for genre, button in self.picks.items():
+            button.setEnabled(normalise_name(genre) not in given)
+        if len(self.items) > 1:
+            self.summary.setText(self.summary_text())
 
 
 class SettingsDialog(QDialog):
@@ -77,10 +247,7 @@ class SettingsDialog(QDialog):
         self.max_genres = QSpinBox()
         self.max_genres.setRange(1, 10)
         self.max_genres.setValue(settings.max_genres)
-        self.min_confidence = QDoubleSpinBox()
-        self.min_confidence.setRange(0.0, 1.0)
-        self.min_confidence.setSingleStep(0.05)
-        self.min_confidence.setValue(settings.min_confidence)
+        self.min_confidence = percent_box(settings.min_confidence)
         self.write_mode = QComboBox()
         self.write_mode.addItems([m.value for m in WriteMode])
         self.write_mode.setCurrentText(settings.write_mode)
@@ -115,37 +282,96 @@ class SettingsDialog(QDialog):
     def settings(self) -> Settings:
         return Settings(
             device=self.device.currentText(), depth=self.depth.currentText(), max_genres=self.max_genres.value(),
-            min_confidence=round(self.min_confidence.value(), 2), write_mode=self.write_mode.currentText(),
+            min_confidence=self.min_confidence.value() / 100, write_mode=self.write_mode.currentText(),
             id3v23_separator=self.separator.text() or "; ", provenance=self.provenance.isChecked(),
             learn_min_files=self.learn_min_files.value(), offer_learning=self.offer_learning.isChecked(),
             window=self._window,
         )
 
 
+class AcceptAboveDialog(QDialog):
+    """Accept Confident Rows: a confidence, and a preview of how many undecided rows
+    that accepts, kept current while analyses come in."""
+
+    def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Accept confident rows")
+        self.session = session
+        self._stop_listening: Callable[[], None] | None = None
+        self.confidence = percent_box(max(0.7, session.settings.min_confidence))
+        self.confidence.valueChanged.connect(self._preview)
+        self.preview = QLabel()
+        self.preview.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        explanation = QLabel("Accept every undecided row whose best genre reaches this confidence, "
+                             "with its genres that reach it.")
+        explanation.setWordWrap(True)
+        form = QFormLayout(self)
+        form.addRow(explanation)
+        form.addRow("Least confidence:", self.confidence)
+        form.addRow(self.preview)
+        form.addRow(buttons)
+        self._preview()
+
+    def threshold(self) -> float:
+        return self.confidence.value() / 100
+
+    def _preview(self) -> None:
+        undecided = sum(i.state in (ReviewState.SUGGESTED, ReviewState.UNSURE) for i in self.session.items)
+        count = len(self.session.above(self.threshold()))
+        self.preview.setText(f"Accepts {count} of {plural(undecided, 'undecided row')}")
+        self.ok_button.setEnabled(count > 0)
+
+    # Analyses that finish while the dialog is open change what it would accept.
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._stop_listening is None:
+            self._stop_listening = self.session.subscribe(lambda change: self._preview())
+        self._preview()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
+        super().hideEvent(event)
+
+
 class CheckCard(QDialog):
-    """The result of checking one file: its genres, their confidences, the timeline,
-    and a button that writes the proposed genres to that file."""
+    """The result of checking one file: its candidate genres, which a click chooses
+    or unchooses, their confidences, the timeline, and a button that writes the
+    chosen genres to that file."""
 
     apply_requested = Signal(Path)
+    toggled_genre = Signal(Path, str)  # a click on a chip: the window toggles that genre of this file
+    edit_requested = Signal(Path)
 
     def __init__(self, path: Path, player: ExcerptPlayer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.path = path
         self.setWindowTitle(f"Check: {path.name}")
-        self.heading = QLabel(f"<b>{path.name}</b><br><small>{path.parent}</small>")
+        self.heading = QLabel(f"<b>{html.escape(path.name)}</b><br><small>{wrappable(path.parent)}</small>")
         self.heading.setWordWrap(True)
         self.summary = QLabel("Analysing…")
         self.summary.setWordWrap(True)
-        self.chips = ChipStrip()  # the suggested genres, each marked with its source
+        self.chips = ChipStrip()  # the candidates, each marked with its source; the chosen ones solid
+        self.chips.toggled.connect(lambda genre: self.toggled_genre.emit(self.path, genre))
         self.legend = SourceLegend()
         self.now = QLabel()
         self.view = AnalysisView(player)
-        self.apply_button = QPushButton("Apply to this file")
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.setToolTip("Type genres of your own, or change their order")
+        self.edit_button.setEnabled(False)
+        self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.path))
+        self.apply_button = QPushButton("Write genres")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(lambda: self.apply_requested.emit(self.path))
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.edit_button)
         buttons.addStretch()
         buttons.addWidget(self.apply_button)
         buttons.addWidget(close)
@@ -164,18 +390,39 @@ class CheckCard(QDialog):
             ReviewState.ERROR, ReviewState.WRITTEN, ReviewState.NEW, ReviewState.ANALYSING)
         for widget in (self.chips, self.legend, self.now):
             widget.setVisible(suggesting)
-        if item.state is ReviewState.ERROR:
-            self.summary.setText(f"<b>Cannot use this file:</b> {item.error}")
-        elif item.state is ReviewState.WRITTEN:
-            self.summary.setText("Written: " + (", ".join(item.current_genres) or "no genres"))
-        elif item.state is ReviewState.NEW:
-            self.summary.setText("Not analysed: the analysis was cancelled")
-        elif item.state is ReviewState.ANALYSING:
-            self.summary.setText("Analysing…")
-        elif item.analysis is not None:
-            self.summary.setText("<b>Suggested:</b>")  # the chips below, or "none confident enough"
+        # Without an analysis the charts would be empty blocks; the summary says why there is none.
+        self.view.setVisible(item.analysis is not None or item.state is ReviewState.ANALYSING)
+        self.summary.setText(card_summary(item))
+        if suggesting:
             self.chips.set_chips(item_chips(item))
             self.now.setText("Now in the file: " + (", ".join(item.current_genres) or "none"))
+        self.chips.setToggleable(suggesting)
+        self.edit_button.setEnabled(suggesting)
         self.view.show_analysis(item.path, item.analysis)
-        self.apply_button.setEnabled(bool(item.proposed) and item.state in (
-            ReviewState.SUGGESTED, ReviewState.EDITED, ReviewState.ACCEPTED))
+        writable = bool(item.proposed) and item.state in (ReviewState.SUGGESTED, ReviewState.ACCEPTED)
+        self.apply_button.setEnabled(writable)
+        if writable:
+            self.apply_button.setText(f"Write {plural(len(item.proposed), 'genre')}")
+        elif item.state is ReviewState.WRITTEN:
+            self.apply_button.setText("Written")
+        else:
+            self.apply_button.setText("Nothing to write" if suggesting else "Write genres")
+
+
+def card_summary(item: ReviewItem) -> str:
+    """The line above a checked file's chips: where it stands, or why there are none."""
+    if item.state is ReviewState.ERROR:
+        return f"<b>Cannot use this file:</b> {html.escape(item.error or '')}"
+    if item.state is ReviewState.WRITTEN:
+        return "Written: " + (", ".join(item.current_genres) or "no genres")
+    if item.state is ReviewState.ANALYSING:
+        return "Analysing…"
+    if item.state is ReviewState.NEW:
+        return "Not analysed: the analysis was cancelled"
+    if item.analysis is None:
+        return "Not analysed yet"
+    if item.state is ReviewState.UNSURE:
+        return "<b>Unsure:</b> no genre reached the threshold; click one to choose it"
+    if item.edited:
+        return "<b>Your genres:</b>" if item.proposed else "<b>Your genres:</b> none chosen; click one to choose it"
+    return "<b>Suggested:</b>"
