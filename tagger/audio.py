@@ -388,6 +388,20 @@ def content_fingerprint(path: Path, reader: AudioReader) -> str:
 DECODER_NOTE = re.compile(rb"(?:(?:Note|Warning): |\[[^\]\n]*\.c:[^\]\n]*\] (?:note|warning|error): )")
 NOTE_PREFIXES = (b"Note: ", b"Warning: ")
 
+# Whether DecoderNoteFilter passes decoders' notes on after all: -v. One switch for the
+# whole process, because the notes come from whichever thread decodes (the app's workers).
+_show_notes = False
+
+
+def show_decoder_notes(show: bool = True) -> None:
+    """Let decoders' notes through (``-v``), also through a DecoderNoteFilter already running."""
+    global _show_notes
+    _show_notes = show
+
+
+def decoder_notes_shown() -> bool:
+    return _show_notes
+
 
 def is_decoder_note(line: bytes) -> bool:
     return DECODER_NOTE.match(line) is not None
@@ -487,7 +501,7 @@ class DecoderNoteFilter:
             os.close(read_end)
 
     def _drop(self, line: bytes) -> bool:
-        if is_decoder_note(line):
+        if not _show_notes and is_decoder_note(line):
             self.dropped += 1
             return True
         return False

@@ -397,3 +397,104 @@ def test_the_decoder_note_filter_drops_only_notes_and_keeps_our_order():
     assert sorted(lines) == sorted(["ours 1", "ours 2", "ours 3", "a C library's line that is no note",
                                     "[unfinished line"])
     assert lines[-2:] == ["[unfinished line", "ours 3"]
+
+
+# A real decode of a damaged MP3, in a worker thread as the app does it: mpg123 (inside
+# libsndfile) writes "Note: Illegal Audio-MPEG-Header ...", "Note: Trying to resync..." and
+# "Note: Skipped N bytes in input." from C to descriptor 2. In a subprocess, as the filter
+# takes over the process's descriptor 2.
+DECODE_SCRIPT = r"""
+import sys, threading
+from tagger import audio
+
+if sys.argv[2] == "verbose":
+    audio.show_decoder_notes(True)
+notes = audio.DecoderNoteFilter()
+notes.start()
+sys.stderr.write("ours before\n")
+
+
+def decode():
+    reader = audio.open_audio(sys.argv[1])
+    try:
+        length = reader.info.duration_s
+        reader.read(0.0, length)
+    except audio.AudioError as e:
+        sys.stderr.write(f"ours: {e}\n")
+    finally:
+        reader.close()
+
+
+worker = threading.Thread(target=decode)
+worker.start()
+worker.join()
+notes.stop()
+sys.stderr.write("ours after\n")
+"""
+MPG123_NOTES = ("Note: Illegal Audio-MPEG-Header", "Note: Trying to resync", "Note: Skipped", "Warning: ", "[src/")
+
+
+def damaged_mp3(make_audio):
+    """An MP3 with noise over three stretches of its frames: mpg123 resyncs three times and says so."""
+    path = make_audio("damaged.mp3", seconds=12.0)
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(3)
+    for fraction in (0.25, 0.5, 0.75):
+        at = int(len(data) * fraction)
+        data[at: at + 400] = rng.integers(0, 256, 400, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    return path
+
+
+def decode_in_subprocess(path, mode):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    result = subprocess.run([sys.executable, "-c", DECODE_SCRIPT, str(path), mode], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_a_damaged_mp3_decoded_in_a_thread_leaves_no_decoder_notes(make_audio):
+    path = damaged_mp3(make_audio)
+    quiet = decode_in_subprocess(path, "quiet")
+    assert not [line for line in quiet.splitlines() if line.startswith(MPG123_NOTES)], quiet
+    assert quiet.splitlines()[0] == "ours before" and quiet.splitlines()[-1] == "ours after"
+    verbose = decode_in_subprocess(path, "verbose")
+    # The same decode does make mpg123 talk, and the switch lets it through.
+    assert "Note: Illegal Audio-MPEG-Header" in verbose and "Note: Trying to resync" in verbose
+    assert "Note: Skipped" in verbose
+
+
+@pytest.mark.shared
+def test_a_real_damaged_mp3_leaves_no_decoder_notes(tmp_path):
+    """A real track with noise over three stretches, as a bad download or disk leaves it."""
+    from conftest import SHARED_MUSIC
+
+    data = bytearray((SHARED_MUSIC / "asc-music" / "frontiers.mp3").read_bytes())
+    rng = np.random.default_rng(7)
+    for fraction in (0.2, 0.5, 0.8):
+        at = int(len(data) * fraction)
+        data[at: at + 400] = rng.integers(0, 256, 400, dtype=np.uint8).tobytes()
+    path = tmp_path / "frontiers-damaged.mp3"
+    path.write_bytes(bytes(data))
+    quiet = decode_in_subprocess(path, "quiet")
+    assert not [line for line in quiet.splitlines() if line.startswith(MPG123_NOTES)], quiet
+    assert quiet.splitlines() == ["ours before", "ours after"]
+    assert "Note: Illegal Audio-MPEG-Header" in decode_in_subprocess(path, "verbose")
+
+
+def test_the_verbose_switch_reaches_a_filter_already_running():
+    from tagger import audio
+
+    notes = audio.DecoderNoteFilter()
+    try:
+        assert notes._drop(b"Note: Trying to resync...")
+        audio.show_decoder_notes(True)
+        assert audio.decoder_notes_shown() and not notes._drop(b"Note: Trying to resync...")
+    finally:
+        audio.show_decoder_notes(False)
+    assert notes.dropped == 1
