@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from tagger.resources import samples_dir
@@ -19,18 +21,50 @@ def display_problem() -> str | None:
     return None
 
 
+def forward_qt_message(mode: object, context: object, message: str) -> None:
+    """Qt's messages, straight to the real stderr rather than through DecoderNoteFilter's pipe:
+    Qt aborts right after a fatal one, before the filter's thread could pass it on."""
+    from PySide6.QtCore import qFormatLogMessage
+
+    try:
+        sys.stderr.write(qFormatLogMessage(mode, context, message) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # no stderr left to tell
+        pass
+
+
+@contextlib.contextmanager
+def quiet_decoders() -> Iterator[None]:
+    """Keep decoders' notes on damaged files (mpg123's "Note: Illegal Audio-MPEG-Header...")
+    off the terminal and the session's log while the app runs, unless -v asked for them."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from tagger.audio import DecoderNoteFilter, decoder_notes_shown
+
+    if decoder_notes_shown():
+        yield
+        return
+    with DecoderNoteFilter():
+        previous = qInstallMessageHandler(forward_qt_message)
+        try:
+            yield
+        finally:
+            qInstallMessageHandler(previous)
+
+
 def run(paths: list[Path], demo: bool = False) -> int:
-    from PySide6.QtWidgets import QApplication
+    with quiet_decoders():
+        from PySide6.QtWidgets import QApplication
 
-    from ui.main_window import MainWindow
+        from ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Genre Tagger")
-    app.setDesktopFileName("genre-tagger")
-    window = MainWindow()
-    window.show()
-    if demo:
-        window.add_paths([samples_dir()], then=window.analyse_all)
-    elif paths:
-        window.open_paths(paths)
-    return app.exec()
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        app.setApplicationName("Genre Tagger")
+        app.setDesktopFileName("genre-tagger")
+        window = MainWindow()
+        window.show()
+        if demo:
+            window.add_paths([samples_dir()], then=window.analyse_all)
+        elif paths:
+            window.open_paths(paths)
+        return app.exec()
