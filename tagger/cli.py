@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from tagger import __version__
 from tagger.analysis import Analysis, Analyzer, FileResult
 from tagger.collection import LearnOutcome
-from tagger.audio import DecoderNoteFilter
+from tagger.audio import DecoderNoteFilter, show_decoder_notes
 from tagger.excerpt import Depth
 from tagger.genres import STANDOUT_DESCRIPTOR, GenreSuggestion
 from tagger.journal import Journal, when
@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="open the desktop app (the default)",
                               description="Open the desktop app; one FILE is checked at once, folders are added.")
     gui.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="a file to check, or folders to add")
+    gui.add_argument("-v", "--verbose", action="store_true", help="show decoders' notes on damaged files")
     suggest = commands.add_parser(
         "suggest", help="analyse files or folders and print genre suggestions (writes nothing)",
         description="Analyse audio files (folders are scanned recursively) and print genre suggestions.",
@@ -177,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         Output(sys.stdout).flush()  # --help or --version into a closed pipe is no error
     verbose = getattr(args, "verbose", False)
+    show_decoder_notes(verbose)
     # Decoders' own notes on damaged files (mpg123's "Note: Trying to resync...") only with -v.
     # Never for the app: the filter's thread dies with the process, and Qt's last words
     # before it aborts (no usable display plugin, say) must reach the person.
