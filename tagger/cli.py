@@ -180,8 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = getattr(args, "verbose", False)
     show_decoder_notes(verbose)
     # Decoders' own notes on damaged files (mpg123's "Note: Trying to resync...") only with -v.
-    # Never for the app: the filter's thread dies with the process, and Qt's last words
-    # before it aborts (no usable display plugin, say) must reach the person.
+    # The app filters them itself (ui/app.py), passing Qt's last words before it aborts
+    # (no usable display plugin, say) straight to the terminal.
     quiet = args.command not in (None, "gui") and not verbose
     with DecoderNoteFilter() if quiet else contextlib.nullcontext():
         out, err = Output(sys.stdout), Output(sys.stderr)
