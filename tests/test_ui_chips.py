@@ -8,13 +8,24 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+import pytest
+
+from tagger.analysis import FileResult
 from tagger.genres import GenreSuggestion
+from tagger.journal import Journal
 from tagger.review import ReviewItem
+from tagger.session import ReviewSession
+from tagger.settings import Settings
 from ui.charts import MARKER_COLOURS, ChipStrip
 from ui.detail import DetailPanel, ExcerptPlayer
 from ui.library import Chip, ChipsRole, Column, LibraryModel
 
-from test_ui import demo_analysis  # noqa: F401 (fixture)
+
+@pytest.fixture(scope="module")
+def demo_analysis(analyzer):
+    from tagger.resources import samples_dir
+
+    return analyzer.analyse(next(p for p in samples_dir().iterdir() if p.suffix == ".ogg"))
 
 
 def learned(demo_analysis):
@@ -25,23 +36,27 @@ def learned(demo_analysis):
     ])
 
 
-def test_the_suggested_column_gives_each_genre_its_source(qtbot, demo_analysis):
-    model = LibraryModel()
+def test_the_suggested_column_gives_each_genre_its_source(qtbot, demo_analysis, tmp_path):
+    session = ReviewSession(Settings(min_confidence=0.5), Journal(tmp_path / "journal.sqlite3"))
+    model = LibraryModel(session)
     item, edited = ReviewItem(Path("/m/a.flac")), ReviewItem(Path("/m/b.flac"))
-    model.add([item, edited])
-    item.analysed(learned(demo_analysis), 0.5, 3)
-    edited.analysed(learned(demo_analysis), 0.5, 3)
-    edited.edit(["Soundtrack A", "Vaporwave"])
+    session.add([item, edited])
+    session.take_analyses([FileResult(i.path, learned(demo_analysis)) for i in (item, edited)])
+    session.edit([edited], ["Soundtrack A", "Vaporwave"])
     cell = model.index(model.row_of(item.path), Column.SUGGESTED)
-    assert cell.data(ChipsRole) == [Chip("Soundtrack A", 0.82, "library"), Chip("Rock", 0.51, "base")]
+    assert cell.data(ChipsRole) == [Chip("Soundtrack A", 0.82, "library"), Chip("Rock", 0.51, "base"),
+                                    Chip("Soundtrack B", 0.1, "library", chosen=False)]
     tip = cell.data(Qt.ItemDataRole.ToolTipRole)
-    assert tip.splitlines() == ["● Soundtrack A 82%: learned from the genres you already tagged",
-                                "○ Rock 51%: from the bundled genre vocabulary"]
+    assert tip.splitlines()[:3] == [
+        "● Soundtrack A 82%: learned from the genres you already tagged; Accept writes it",
+        "○ Rock 51%: from the bundled genre vocabulary; Accept writes it",
+        "● Soundtrack B 10%: learned from the genres you already tagged; not chosen: Accept leaves it out"]
     # A genre a person typed has no source; one the analysis knows keeps its own.
     assert model.index(model.row_of(edited.path), Column.SUGGESTED).data(ChipsRole) == [
-        Chip("Soundtrack A", 0.82, "library"), Chip("Vaporwave", None, None)]
-    assert "✎ Vaporwave: your own choice" in model.index(model.row_of(edited.path), Column.SUGGESTED).data(
-        Qt.ItemDataRole.ToolTipRole)
+        Chip("Soundtrack A", 0.82, "library"), Chip("Vaporwave", None, None),
+        Chip("Rock", 0.51, "base", chosen=False), Chip("Soundtrack B", 0.1, "library", chosen=False)]
+    assert "✎ Vaporwave: your own choice; Accept writes it" in model.index(
+        model.row_of(edited.path), Column.SUGGESTED).data(Qt.ItemDataRole.ToolTipRole)
 
 
 def colour_count(image, colour: QColor, tolerance: int = 24) -> int:
@@ -98,7 +113,8 @@ def test_the_detail_panel_shows_the_proposal_with_its_sources(qtbot, demo_analys
     item = ReviewItem(Path("/m/a.flac"), title="A")
     item.analysed(learned(demo_analysis), 0.5, 3)
     panel.show_item(item)
-    assert panel.chips.chips() == [Chip("Soundtrack A", 0.82, "library"), Chip("Rock", 0.51, "base")]
+    assert panel.chips.chips() == [Chip("Soundtrack A", 0.82, "library"), Chip("Rock", 0.51, "base"),
+                                   Chip("Soundtrack B", 0.1, "library", chosen=False)]
     assert not panel.chips.isHidden() and not panel.legend.isHidden()
     # The confidence bars mark the same sources, and say so when hovered.
     assert panel.view.bars.toolTip().splitlines()[:2] == [

@@ -7,22 +7,33 @@ Every suggested genre carries a marker for its source, the same everywhere (chip
 bars, legend): a filled circle for a genre learned from the person's own tags, a
 ring for the bundled vocabulary, a diamond for one that only the album's tags vouch
 for. A genre a person chose has none. Shape tells them apart; colour helps.
+
+A chip that Accept writes is filled; a suggestion Accept leaves out is only outlined,
+dashed, in fainter text, and a click on either chooses or unchooses it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (
-    QBrush, QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPolygonF,
+from PySide6.QtCore import (
+    QAbstractItemModel, QEvent, QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt, QTimer, Signal,
 )
-from PySide6.QtWidgets import QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import (
+    QBrush, QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPolygonF, QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHeaderView, QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView,
+    QTreeView, QWidget,
+)
 
 from tagger.albums import ALBUM_SOURCE
 from tagger.analysis import Analysis, Segment
 from tagger.genres import BASE, LIBRARY, GenreSuggestion
-from ui.library import Chip, ChipsRole
+from tagger.review import ReviewItem, ReviewState
+from ui.library import Chip, ChipsRole, ItemRole
 
 
 # A qualitative palette (Paul Tol's "bright" and "muted" schemes) whose colours stay
@@ -58,12 +69,18 @@ SOURCE_MEANINGS = {
 }
 SOURCE_GLYPHS = {LIBRARY: "●", BASE: "○", ALBUM_SOURCE: "◆", None: "✎"}  # the markers' shapes, as text
 MARKER_COLOURS = {LIBRARY: QColor("#228833"), BASE: QColor("#7a7a7a"), ALBUM_SOURCE: QColor("#AA3377")}
+TOGGLE_HINT = "Click a genre to choose or unchoose it."
 
 
 def source_line(chip: Chip) -> str:
     """A chip with its marker and what it means, for a tooltip."""
     return f"{SOURCE_GLYPHS.get(chip.source, '')} {chip_label(chip.genre, chip.confidence)}: " \
            f"{SOURCE_MEANINGS.get(chip.source, chip.source or '')}"
+
+
+def candidate_line(chip: Chip) -> str:
+    """A chip's source line and whether Accept writes its genre."""
+    return f"{source_line(chip)}; " + ("Accept writes it" if chip.chosen else "not chosen: Accept leaves it out")
 
 
 def paint_marker(painter: QPainter, centre: QPointF, size: float, source: str | None,
@@ -103,6 +120,7 @@ def marker_size(metrics: QFontMetrics) -> float:
 
 PAD = 6
 GAP = 4
+UNCHOSEN_OPACITY = 0.6
 
 
 def chip_width(metrics: QFontMetrics, chip: Chip) -> float:
@@ -110,46 +128,126 @@ def chip_width(metrics: QFontMetrics, chip: Chip) -> float:
     return metrics.horizontalAdvance(chip_label(chip.genre, chip.confidence)) + 2 * PAD + marker
 
 
-def paint_chips(painter: QPainter, rect: QRectF, chips: Sequence[Chip], palette: QPalette, metrics: QFontMetrics,
-                selected: bool = False) -> None:
-    """Chips left to right in ``rect``, each with its source marker and confidence,
-    and "…" where the rest do not fit."""
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    x = rect.left()
+def more_label(hidden: int) -> str:
+    return f"+{hidden}"
+
+
+def more_width(metrics: QFontMetrics, hidden: int) -> float:
+    return metrics.horizontalAdvance(more_label(hidden)) + 2 * PAD
+
+
+class Placed(NamedTuple):
+    """Where a chip goes; ``chip`` None for the "+N" chip that stands for ``hidden`` unchosen chips."""
+
+    box: QRectF
+    chip: Chip | None
+    hidden: int = 0
+
+
+def place_chips(rect: QRectF, chips: Sequence[Chip], metrics: QFontMetrics, wrap: bool = False,
+                line_height: float | None = None) -> list[Placed]:
+    """Lay chips out left to right in ``rect``. Every chosen chip is placed, whatever the
+    room, since Accept writes it and a person must be able to see what is written;
+    unchosen chips follow where they fit, the rest folded into one "+N" chip. With
+    ``wrap``, chips that do not fit go on the next line (of ``line_height``) instead."""
+    height = line_height or rect.height()
+    placed: list[Placed] = []
+    x, y = rect.left(), rect.top()
+    rest = [c for c in chips if not c.chosen]
+    for chip in [c for c in chips if c.chosen] + rest:
+        width = chip_width(metrics, chip)
+        if wrap and x > rect.left() and x + width > rect.right():
+            x, y = rect.left(), y + height + GAP
+        if not wrap and not chip.chosen:
+            hidden = len(rest) - rest.index(chip)
+            reserve = more_width(metrics, hidden - 1) + GAP if hidden > 1 else 0.0
+            if x + width + reserve > rect.right():
+                placed.append(Placed(QRectF(x, y, more_width(metrics, hidden), height), None, hidden))
+                break
+        placed.append(Placed(QRectF(x, y, width, height), chip))
+        x += width + GAP
+    return placed
+
+
+def cell_width(metrics: QFontMetrics, chips: Sequence[Chip]) -> int:
+    """The width that shows every chosen chip of ``chips``, and room for a "+N" chip for
+    the unchosen ones: the Suggested column is never narrower than its widest row's."""
+    chosen = [chip_width(metrics, c) for c in chips if c.chosen]
+    unchosen = sum(not c.chosen for c in chips)
+    if unchosen:
+        chosen.append(more_width(metrics, unchosen))
+    return int(sum(chosen) + GAP * max(0, len(chosen) - 1) + 1)
+
+
+def paint_chip(painter: QPainter, placed: Placed, palette: QPalette, metrics: QFontMetrics,
+               selected: bool = False) -> None:
+    """One chip: filled and outlined for a chosen genre, faint and dashed for a suggestion
+    Accept leaves out, dotted for the "+N" that stands for those that do not fit."""
+    box, chip = placed.box, placed.chip
     # On a selected row the chips are drawn in the selection's text colour, so they
     # stand out from the highlight behind them.
     text_colour = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
     chip_colour = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight)
-    outline = QColor(chip_colour)
-    outline.setAlphaF(0.6)
-    size = marker_size(metrics)
-    for chip in chips:
-        width = chip_width(metrics, chip)
-        if x + width > rect.right():
-            painter.setPen(text_colour)
-            painter.drawText(QRectF(x, rect.top(), rect.right() - x, rect.height()), Qt.AlignmentFlag.AlignVCenter,
-                             "…")
-            break
-        box = QRectF(x, rect.top(), width, rect.height())
-        painter.setPen(outline)  # even a faint, unsure chip keeps its shape
+    radius = box.height() / 2
+    outline = box.adjusted(0.5, 0.5, -0.5, -0.5)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if chip is None or not chip.chosen:
+        painter.setOpacity(UNCHOSEN_OPACITY)
+        pen = QPen(text_colour, 1, Qt.PenStyle.DotLine if chip is None else Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(outline, radius, radius)
+    else:
+        edge = QColor(chip_colour)
+        edge.setAlphaF(0.6)
+        painter.setPen(edge)  # even a faint, unsure chip keeps its shape
         painter.setBrush(confidence_fill(chip_colour, chip.confidence) if not selected
                          else confidence_fill(chip_colour, 0.1 * (chip.confidence or 0.0)))
-        painter.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), rect.height() / 2, rect.height() / 2)
-        text_box = box
-        if chip.source in MARKER_COLOURS:
-            paint_marker(painter, QPointF(x + PAD - 1 + size / 2, box.center().y()), size, chip.source,
-                         text_colour if selected else None,
-                         None if selected else palette.color(QPalette.ColorRole.Base))
-            text_box = box.adjusted(size + 6, 0, 0, 0)
-        painter.setPen(text_colour)
-        painter.drawText(text_box, Qt.AlignmentFlag.AlignCenter, chip_label(chip.genre, chip.confidence))
-        x += width + GAP
+        painter.drawRoundedRect(outline, radius, radius)
+    text_box = box
+    if chip is not None and chip.source in MARKER_COLOURS:
+        size = marker_size(metrics)
+        paint_marker(painter, QPointF(box.left() + PAD - 1 + size / 2, box.center().y()), size, chip.source,
+                     text_colour if selected else None,
+                     None if selected or not chip.chosen else palette.color(QPalette.ColorRole.Base))
+        text_box = box.adjusted(size + 6, 0, 0, 0)
+    painter.setPen(text_colour)
+    painter.drawText(text_box, Qt.AlignmentFlag.AlignCenter,
+                     more_label(placed.hidden) if chip is None else chip_label(chip.genre, chip.confidence))
     painter.restore()
 
 
+def chip_at(placed: Sequence[Placed], point: QPointF) -> Chip | None:
+    """The chip under ``point``; None over a gap, or the "+N" chip."""
+    return next((p.chip for p in placed if p.chip is not None and p.box.contains(point)), None)
+
+
+def view_header(view: QWidget | None) -> QHeaderView | None:
+    if isinstance(view, QTableView):
+        return view.horizontalHeader()
+    return view.header() if isinstance(view, QTreeView) else None
+
+
 class ChipDelegate(QStyledItemDelegate):
-    """Paints the genres a row would write (its ChipsRole) as chips."""
+    """Paints a row's candidates (its ChipsRole) as chips, and turns a click on a chip
+    into ``chip_toggled(path, genre)``.
+
+    The column is kept wide enough for the widest row's chosen chips painted so far, and
+    a person cannot drag it narrower: a chosen genre never hides behind a "+N". One
+    delegate serves one view."""
+
+    chip_toggled = Signal(Path, str)
+
+    def __init__(self, parent: QAbstractItemView | None = None) -> None:
+        super().__init__(parent)
+        self._pressed: tuple[QPersistentModelIndex, str] | None = None
+        self._minimum: dict[int, int] = {}  # column -> the width its widest chosen chips need
+        self._header: QHeaderView | None = None
+
+    @staticmethod
+    def _chip_rect(option: QStyleOptionViewItem) -> QRectF:
+        return QRectF(option.rect.adjusted(2, 3, -2, -3))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -160,45 +258,165 @@ class ChipDelegate(QStyledItemDelegate):
             self.initStyleOption(bare, index)
             bare.text = ""
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, bare, painter, option.widget)
-        if chips:
-            paint_chips(painter, QRectF(option.rect.adjusted(2, 3, -2, -3)), chips, option.palette,
-                        QFontMetrics(option.font), bool(option.state & QStyle.StateFlag.State_Selected))
+        if not chips:
+            return
+        metrics = QFontMetrics(option.font)
+        needed = cell_width(metrics, chips) + 4
+        if needed > option.rect.width():
+            self._widen(option.widget, index.column(), needed)
+        item = index.data(ItemRole)
+        painter.save()
+        painter.setClipRect(option.rect)
+        if isinstance(item, ReviewItem) and item.state is ReviewState.REJECTED:
+            painter.setOpacity(0.45)  # set aside, like the rest of its row
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        for placed in place_chips(self._chip_rect(option), chips, metrics):
+            paint_chip(painter, placed, option.palette, metrics, selected)
+        painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         hint = super().sizeHint(option, index)
-        return QSize(max(hint.width(), 220), hint.height() + 6)
+        chips = index.data(ChipsRole) or []
+        width = cell_width(QFontMetrics(option.font), chips) + 4 if chips else 0
+        return QSize(max(hint.width(), width, 220), hint.height() + 6)
+
+    def editorEvent(self, event: QEvent, model: QAbstractItemModel, option: QStyleOptionViewItem,
+                    index: QModelIndex | QPersistentModelIndex) -> bool:
+        """A press and a release on the same chip toggle it; the press still selects the row."""
+        kind = event.type()
+        if kind not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
+                        QEvent.Type.MouseButtonDblClick) or event.button() != Qt.MouseButton.LeftButton:
+            return super().editorEvent(event, model, option, index)
+        chips = index.data(ChipsRole) or []
+        hit = chip_at(place_chips(self._chip_rect(option), chips, QFontMetrics(option.font)), event.position())
+        if kind == QEvent.Type.MouseButtonPress:
+            self._pressed = None if hit is None else (QPersistentModelIndex(index), hit.genre)
+            return False
+        pressed, self._pressed = self._pressed, None
+        item = index.data(ItemRole)
+        # A double click's second release is not a click of its own: it would undo the first.
+        if kind == QEvent.Type.MouseButtonRelease and hit is not None and isinstance(item, ReviewItem) \
+                and pressed == (QPersistentModelIndex(index), hit.genre):
+            self.chip_toggled.emit(item.path, hit.genre)
+            return True
+        return False
+
+    def _widen(self, view: QWidget | None, column: int, width: int) -> None:
+        """Widen ``column`` to ``width`` once painting is over, and keep it at least that wide."""
+        header = view_header(view)
+        if header is None:
+            return
+        self._minimum[column] = max(width, self._minimum.get(column, 0))
+        if self._header is not header:
+            self._header = header
+            header.sectionResized.connect(self._keep_minimum)
+        QTimer.singleShot(0, header, lambda: self._keep_minimum(column, 0, header.sectionSize(column)))
+
+    def _keep_minimum(self, column: int, _old: int, new: int) -> None:
+        minimum = self._minimum.get(column, 0)
+        if new < minimum and self._header is not None:
+            self._header.resizeSection(column, minimum)
+
+    def minimum_width(self, column: int) -> int:
+        """The least width ``column`` may take: its widest chosen chips painted so far."""
+        return self._minimum.get(column, 0)
 
 
 class ChipStrip(QWidget):
-    """A row of chips outside a table (the detail panel, the check card); its tooltip
-    says what each chip's marker means."""
+    """A row of chips outside a table (the detail panel, the check card), wrapped onto
+    more lines where it is narrow; its tooltip says what each chip's marker means and
+    whether Accept writes it. When toggleable, a click on a chip emits ``toggled(genre)``."""
+
+    toggled = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._chips: list[Chip] = []
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumHeight(self.fontMetrics().height() + 8)
+        self._toggleable = False
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # as tall as its lines
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.setMouseTracking(True)
+        self.setMinimumHeight(self._line_height() + 2)
+
+    def _line_height(self) -> int:
+        return self.fontMetrics().height() + 6
 
     def set_chips(self, chips: Sequence[Chip]) -> None:
         self._chips = list(chips)
-        self.setToolTip("\n".join(source_line(c) for c in self._chips))
+        self._update_tooltip()
+        self._fit_height()
         self.update()
 
     def chips(self) -> list[Chip]:
         return list(self._chips)
 
+    def setToggleable(self, toggleable: bool) -> None:
+        """Whether a click on a chip emits ``toggled``."""
+        self._toggleable = toggleable
+        self._update_tooltip()
+        if not toggleable:
+            self.unsetCursor()
+
+    def isToggleable(self) -> bool:
+        return self._toggleable
+
+    def _update_tooltip(self) -> None:
+        lines = [candidate_line(c) for c in self._chips]
+        if lines and self._toggleable:
+            lines.append(TOGGLE_HINT)
+        self.setToolTip("\n".join(lines))
+
+    def placed(self) -> list[Placed]:
+        """Where each chip is painted."""
+        return place_chips(QRectF(self.rect().adjusted(1, 1, -1, -1)), self._chips, self.fontMetrics(), wrap=True,
+                           line_height=self._line_height())
+
+    def chip_at(self, point: QPointF) -> Chip | None:
+        return chip_at(self.placed(), point)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        boxes = place_chips(QRectF(1, 1, width - 2, self._line_height()), self._chips, self.fontMetrics(),
+                            wrap=True, line_height=self._line_height())
+        return int(max((p.box.bottom() for p in boxes), default=self._line_height()) + 2)
+
     def sizeHint(self) -> QSize:
         width = sum(chip_width(self.fontMetrics(), c) + GAP for c in self._chips)
-        return QSize(int(width) + 4, self.fontMetrics().height() + 8)
+        return QSize(int(width) + 4, self._line_height() + 2)
+
+    def _fit_height(self) -> None:
+        # Layouts that ignore height-for-width still give every line its room.
+        self.setMinimumHeight(self.heightForWidth(max(self.width(), 1)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._toggleable and self.chip_at(event.position()) is not None:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.unsetCursor()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        chip = self.chip_at(event.position()) if event.button() == Qt.MouseButton.LeftButton else None
+        if self._toggleable and chip is not None:
+            self.toggled.emit(chip.genre)
+        else:
+            super().mouseReleaseEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         if not self._chips:
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignVCenter, "none confident enough")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignVCenter, "no genres suggested")
             return
-        paint_chips(painter, QRectF(self.rect().adjusted(1, 1, -1, -1)), self._chips, self.palette(),
-                    self.fontMetrics())
+        for placed in self.placed():
+            paint_chip(painter, placed, self.palette(), self.fontMetrics())
 
 
 class SourceLegend(QWidget):

@@ -1,9 +1,16 @@
-"""The library table's model: every file under review, with its own sorting and filtering.
+"""The library table's model: a view of the review session's rows, with its own sorting and filtering.
+
+The session owns the rows and announces their changes; the model follows them
+without anyone calling it: appended rows are appended, changed rows repainted,
+and a reset lays every row out again.
 
 Sorting and filtering run over plain Python lists in one pass each, not through
 QSortFilterProxyModel, whose per-comparison calls back into Python would take
-seconds at 100,000 rows. ``_order`` maps a visible row to an index in ``items``;
-``_row_of`` maps back, so a result for one file repaints one row.
+seconds at 100,000 rows. ``_order`` holds the visible rows; ``_row_of`` maps a
+file back to its row, so a result for one file repaints one row. It is built when
+first asked for after a sort or filter, which then need not wait for it, and a
+search reads each row's text from ``_haystacks``, which drops a row when the session
+says it changed.
 """
 
 from __future__ import annotations
@@ -14,15 +21,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from tagger.review import ReviewItem, ReviewState
 from tagger.genres import normalise_name
+from tagger.review import CANDIDATES_SHOWN, ReviewItem, ReviewState
+from tagger.session import Change, ReviewSession
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
 ChipsRole = Qt.ItemDataRole.UserRole + 2  # list[Chip]: what the Suggested column paints
+
+# Past this many separate blocks of changed rows, one range over them all is cheaper
+# than a signal per block (the view repaints at most its viewport either way).
+MAX_REPAINT_RANGES = 64
 
 
 class Chip(NamedTuple):
@@ -31,16 +43,13 @@ class Chip(NamedTuple):
     genre: str
     confidence: float | None  # None: a person's own pick
     source: str | None  # "library", "base" or "album" (GenreSuggestion.source); None: a person's own pick
+    chosen: bool = True  # Accept writes it; an unchosen chip is a suggestion a click can choose
 
 
 def item_chips(item: ReviewItem) -> list[Chip]:
-    """The genres ``item`` would write, each with what suggested it."""
-    chips = []
-    for genre in item.proposed:
-        suggestion = item.suggestion_of(genre)
-        chips.append(Chip(genre, None, None) if suggestion is None
-                     else Chip(genre, suggestion.confidence, suggestion.source))
-    return chips
+    """What ``item`` shows: the genres Accept writes, then the rest of its best suggestions, unchosen."""
+    return [Chip(c.genre, c.confidence, None if c.suggestion is None else c.suggestion.source, c.chosen)
+            for c in item.candidates()]
 
 
 def source_tooltip(chips: list[Chip]) -> str | None:
@@ -48,6 +57,15 @@ def source_tooltip(chips: list[Chip]) -> str | None:
     from ui.charts import source_line
 
     return "\n".join(source_line(c) for c in chips) or None
+
+
+def candidates_tooltip(chips: list[Chip]) -> str | None:
+    """Every candidate with its confidence, its source and whether Accept writes it."""
+    from ui.charts import TOGGLE_HINT, candidate_line
+
+    if not chips:
+        return None
+    return "\n".join([*(candidate_line(c) for c in chips), TOGGLE_HINT])
 
 
 class Column(int, Enum):
@@ -77,8 +95,8 @@ class Filter(str, Enum):
 
 # Shown in this order when sorting by status; errors first because they need a look.
 STATE_ORDER = {s: i for i, s in enumerate([
-    ReviewState.ERROR, ReviewState.SUGGESTED, ReviewState.EDITED, ReviewState.ACCEPTED, ReviewState.ANALYSING,
-    ReviewState.NEW, ReviewState.REJECTED, ReviewState.WRITTEN,
+    ReviewState.ERROR, ReviewState.SUGGESTED, ReviewState.UNSURE, ReviewState.EDITED, ReviewState.ACCEPTED,
+    ReviewState.ANALYSING, ReviewState.NEW, ReviewState.REJECTED, ReviewState.WRITTEN,
 ])}
 # Tints for rows a person has acted on, mixed into the palette so they suit light and dark themes.
 STATE_TINTS = {
@@ -86,6 +104,7 @@ STATE_TINTS = {
     ReviewState.EDITED: QColor(210, 153, 34),
     ReviewState.ERROR: QColor(218, 54, 51),
     ReviewState.WRITTEN: QColor(56, 139, 253),
+    ReviewState.REJECTED: QColor(128, 128, 128),
 }
 
 
@@ -104,6 +123,31 @@ def tinted(state: ReviewState) -> QColor | None:
     return QColor.fromRgbF(*(0.82 * b + 0.18 * t for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3])))
 
 
+def struck_out() -> QFont:
+    """A rejected row's font: struck out, so it reads as set aside even without colour."""
+    font = QFont(QApplication.font())
+    font.setStrikeOut(True)
+    return font
+
+
+def greyed() -> QColor:
+    return QApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+
+
+def suggested_text(item: ReviewItem) -> str:
+    """The Suggested column as text, for copying and screen readers: what Accept writes,
+    then the suggestions it leaves out."""
+    chips = item_chips(item)
+    text = ", ".join(c.genre for c in chips if c.chosen)
+    rest = [c for c in chips if not c.chosen]
+    if rest:
+        from ui.charts import chip_label
+
+        text += (" " if text else "") + "(not chosen: " + ", ".join(chip_label(c.genre, c.confidence)
+                                                                    for c in rest) + ")"
+    return text
+
+
 def item_text(item: ReviewItem, column: Column) -> str:
     if column is Column.STATUS:
         state = item.state.value
@@ -112,12 +156,14 @@ def item_text(item: ReviewItem, column: Column) -> str:
         elif item.album_genres and item.state is ReviewState.ACCEPTED:
             state = "accepted (album)"
         return f"error: {item.error}" if item.state is ReviewState.ERROR else state
+    if column is Column.ARTIST:
+        return item.shown_artist
     if column is Column.CONFIDENCE:
         return "" if item.top_confidence is None else f"{item.top_confidence:.0%}"
     if column is Column.CURRENT:
         return ", ".join(item.current_genres)
-    if column is Column.SUGGESTED:  # painted as chips; the text is for sorting, copying, screen readers
-        return ", ".join(item.proposed)
+    if column is Column.SUGGESTED:  # painted as chips
+        return suggested_text(item)
     if column is Column.PATH:
         return str(item.path)
     return getattr(item, column.name.lower())
@@ -135,10 +181,14 @@ def item_data(item: ReviewItem, column: Column, role: int):
         if item.error:
             return f"{item.path}\n{item.error}"
         if column is Column.SUGGESTED:
-            return source_tooltip(item_chips(item))
+            return candidates_tooltip(item_chips(item))
         return str(item.path) if column in (Column.PATH, Column.TITLE) else None
     if role == Qt.ItemDataRole.BackgroundRole:
         return tinted(item.state)
+    if role == Qt.ItemDataRole.FontRole and item.state is ReviewState.REJECTED:
+        return struck_out()
+    if role == Qt.ItemDataRole.ForegroundRole and item.state is ReviewState.REJECTED:
+        return greyed()
     if role == Qt.ItemDataRole.TextAlignmentRole and column is Column.CONFIDENCE:
         return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return None
@@ -146,7 +196,7 @@ def item_data(item: ReviewItem, column: Column, role: int):
 
 def sort_key(column: Column) -> Callable[[ReviewItem], object]:
     text = {
-        Column.ARTIST: lambda i: i.artist.casefold(),
+        Column.ARTIST: lambda i: i.shown_artist.casefold(),
         Column.TITLE: lambda i: i.title.casefold(),
         Column.ALBUM: lambda i: i.album.casefold(),
         Column.CURRENT: lambda i: ", ".join(i.current_genres).casefold(),
@@ -160,18 +210,62 @@ def sort_key(column: Column) -> Callable[[ReviewItem], object]:
     return lambda i: STATE_ORDER[i.state]
 
 
+def search_text(item: ReviewItem) -> str:
+    """What a search looks through: the file's tags, its path, the genres it holds, and
+    the genres suggested for it (chosen or not)."""
+    suggested = [g.genre for g in item.ranked()[:CANDIDATES_SHOWN]]
+    return "\0".join([item.artist, item.album_artist, item.title, item.album, str(item.path),
+                      *item.current_genres, *item.proposed, *suggested]).casefold()
+
+
+def blocks(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows as (first, last) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
+
+
+class Subscription:
+    """A session subscription that ends once, however often it is ended (a detach, then
+    the model's destruction)."""
+
+    def __init__(self, stop: Callable[[], None]) -> None:
+        self._stop: Callable[[], None] | None = stop
+
+    def end(self, *_: object) -> None:
+        stop, self._stop = self._stop, None
+        if stop is not None:
+            stop()
+
+
 class LibraryModel(QAbstractTableModel):
-    def __init__(self, low_confidence: float = 0.5, parent=None) -> None:
+    """The session's rows as a table; it follows the session until ``detach()`` or its destruction."""
+
+    # After the model took in a change of the session's, even one that leaves every row
+    # filtered out: what shows where no row does may have changed too.
+    session_changed = Signal()
+
+    def __init__(self, session: ReviewSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.items: list[ReviewItem] = []
-        self._index_of: dict[Path, int] = {}
-        self._filtered: list[int] = []  # item indices that pass the filter, in found order
-        self._order: list[int] = []
-        self._row_of: list[int] = []  # item index -> visible row, or -1
+        self.session = session
         self._filter = Filter.ALL
         self._search = ""
         self._sort: tuple[Column, Qt.SortOrder] | None = None
-        self.low_confidence = low_confidence
+        self._filtered: list[ReviewItem] = list(session.items)  # the rows that pass the filter, in found order
+        self._order: list[ReviewItem] = list(self._filtered)  # the visible rows
+        self._row_of: dict[int, int] | None = None  # id(item) -> visible row; built on demand, see _rows()
+        self._haystacks: dict[int, str] = {}  # id(item) -> search_text(item), for the rows unchanged since
+        self._subscription = Subscription(session.subscribe(self._session_changed))
+        # The session outlives the model; a destroyed model must not hear from it again.
+        self.destroyed.connect(self._subscription.end)
+
+    def detach(self) -> None:
+        """Stop following the session; the rows stay as they are."""
+        self._subscription.end()
 
     # Qt's model interface.
 
@@ -189,7 +283,7 @@ class LibraryModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        return item_data(self.items[self._order[index.row()]], Column(index.column()), role)
+        return item_data(self._order[index.row()], Column(index.column()), role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by ``column``; -1 restores the order the files were found in."""
@@ -198,45 +292,13 @@ class LibraryModel(QAbstractTableModel):
 
     # The app's interface.
 
-    def add(self, items: Iterable[ReviewItem]) -> None:
-        """Append new files (ones already listed are ignored) at the end of the view;
-        a sort or filter change places them."""
-        fresh = []
-        for item in items:
-            if item.path not in self._index_of:
-                self.items.append(item)
-                self._index_of[item.path] = len(self.items) - 1
-                self._row_of.append(-1)
-                fresh.append(len(self.items) - 1)
-        visible = [i for i in fresh if self._passes(self.items[i])]
-        if visible:
-            first = len(self._order)
-            self.beginInsertRows(QModelIndex(), first, first + len(visible) - 1)
-            self._filtered.extend(visible)
-            for row, i in enumerate(visible, first):
-                self._order.append(i)
-                self._row_of[i] = row
-            self.endInsertRows()
-
-    def known_paths(self) -> frozenset[Path]:
-        return frozenset(self._index_of)
-
-    def item(self, path: Path) -> ReviewItem | None:
-        index = self._index_of.get(path)
-        return None if index is None else self.items[index]
-
     def item_at(self, row: int) -> ReviewItem:
-        return self.items[self._order[row]]
+        return self._order[row]
 
     def row_of(self, path: Path) -> int:
-        index = self._index_of.get(path)
-        return -1 if index is None else self._row_of[index]
-
-    def changed(self, paths: Iterable[Path]) -> None:
-        """Repaint the rows of ``paths``; rows stay where they are until the next sort or filter."""
-        rows = [r for r in (self.row_of(p) for p in paths) if r >= 0]
-        if rows:
-            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(Column) - 1))
+        """The row that shows ``path``; -1 where the filter hides it or the session lacks it."""
+        item = self.session.item(path)
+        return -1 if item is None else self._rows().get(id(item), -1)
 
     def set_filter(self, kind: Filter, search: str | None = None) -> None:
         self._filter = kind
@@ -244,23 +306,72 @@ class LibraryModel(QAbstractTableModel):
             self._search = search.casefold().strip()
         self._relayout()
 
-    def library_genres(self) -> set[str]:
-        return {g for item in self.items for g in item.current_genres}
+    # Following the session.
+
+    def _session_changed(self, change: Change) -> None:
+        if change.reset:
+            self._haystacks.clear()
+            self._relayout()
+        else:
+            if change.added:
+                self._append(change.added)
+            if change.paths:
+                for item in filter(None, map(self.session.item, change.paths)):
+                    self._haystacks.pop(id(item), None)
+                self._repaint(change.paths)
+        self.session_changed.emit()
+
+    def _append(self, items: Iterable[ReviewItem]) -> None:
+        """New rows go at the end of the view; a sort or filter change places them."""
+        visible = [i for i in items if self._passes(i)]
+        if not visible:
+            return
+        first = len(self._order)
+        self.beginInsertRows(QModelIndex(), first, first + len(visible) - 1)
+        self._filtered.extend(visible)
+        self._order.extend(visible)
+        if self._row_of is not None:
+            self._row_of.update(zip(map(id, visible), range(first, first + len(visible))))
+        self.endInsertRows()
+
+    def _repaint(self, paths: Iterable[Path]) -> None:
+        """Repaint the rows of ``paths``; rows stay where they are until the next sort or filter."""
+        rows = sorted({r for r in map(self.row_of, paths) if r >= 0})
+        if not rows:
+            return
+        runs = blocks(rows)
+        if len(runs) > MAX_REPAINT_RANGES:
+            runs = [(rows[0], rows[-1])]
+        last = len(Column) - 1
+        for first_row, last_row in runs:
+            self.dataChanged.emit(self.index(first_row, 0), self.index(last_row, last))
 
     def _passes(self, item: ReviewItem) -> bool:
         kind = self._filter
         if kind is Filter.NO_GENRES and item.current_genres:
             return False
-        if kind is Filter.DIFFERS and (not item.proposed or genre_set(tuple(item.proposed)) == genre_set(tuple(item.current_genres))):
+        if kind is Filter.DIFFERS and (not item.proposed
+                                       or genre_set(tuple(item.proposed)) == genre_set(tuple(item.current_genres))):
             return False
-        if kind is Filter.LOW_CONFIDENCE and (item.top_confidence is None or item.top_confidence >= self.low_confidence):
+        if kind is Filter.LOW_CONFIDENCE and (item.top_confidence is None
+                                              or item.top_confidence >= self.session.settings.min_confidence):
             return False
         if kind is Filter.ERRORS and item.state is not ReviewState.ERROR:
             return False
-        if self._search:
-            haystack = f"{item.artist}\0{item.title}\0{item.album}\0{item.path}".casefold()
-            return self._search in haystack
-        return True
+        return not self._search or self._search in self._haystack(item)
+
+    def _haystack(self, item: ReviewItem) -> str:
+        text = self._haystacks.get(id(item))
+        if text is None:
+            text = self._haystacks[id(item)] = search_text(item)
+        return text
+
+    def _rows(self) -> dict[int, int]:
+        # Keyed by id(), which the items keep while the session holds them: a dict of
+        # 100,000 ints builds in C, without a Python call per row as Path keys need.
+        if self._row_of is None:
+            self._row_of = dict(zip(map(id, self._order), range(len(self._order))))
+        return self._row_of
 
     def _relayout(self, refilter: bool = True) -> None:
         """Filter (unless only the sort changed), sort, and move the rows in one layout change."""
@@ -268,19 +379,17 @@ class LibraryModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         held = [(p, self._order[p.row()]) for p in persistent]
         if refilter:
-            self._filtered = [i for i, item in enumerate(self.items) if self._passes(item)]
+            self._filtered = [i for i in self.session.items if self._passes(i)]
         order = list(self._filtered)
         if self._sort is not None:
             column, direction = self._sort
-            key = sort_key(column)
-            order.sort(key=lambda i: key(self.items[i]), reverse=direction == Qt.SortOrder.DescendingOrder)
+            order.sort(key=sort_key(column), reverse=direction == Qt.SortOrder.DescendingOrder)
         self._order = order
-        self._row_of = [-1] * len(self.items)
-        for row, i in enumerate(order):
-            self._row_of[i] = row
+        self._row_of = None
         # Keep the selection and current row on the same files where they are still shown.
         self.changePersistentIndexList(
             [p for p, _ in held],
-            [self.index(self._row_of[i], p.column()) if self._row_of[i] >= 0 else QModelIndex() for p, i in held],
+            [self.index(row, p.column()) if (row := self._rows().get(id(item), -1)) >= 0 else QModelIndex()
+             for p, item in held],
         )
         self.layoutChanged.emit()

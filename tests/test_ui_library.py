@@ -1,0 +1,254 @@
+"""The library model over a review session: every candidate as a chip, rows that follow the
+session, search; and the chip strip a click toggles."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, QPoint, QRectF, Qt
+from PySide6.QtGui import QFontMetrics, QImage
+from PySide6.QtWidgets import QWidget
+
+from tagger.analysis import FileResult
+from tagger.genres import GenreSuggestion
+from tagger.journal import Journal
+from tagger.review import ReviewItem, ReviewState
+from tagger.session import Change, ReviewSession
+from tagger.settings import Settings
+from ui.charts import ChipStrip, cell_width, place_chips
+from ui.library import Chip, ChipsRole, Column, Filter, LibraryModel
+
+
+@pytest.fixture(scope="module")
+def real_analysis(analyzer):
+    from tagger.resources import samples_dir
+
+    return analyzer.analyse(next(p for p in samples_dir().iterdir() if p.suffix == ".ogg"))
+
+
+def ranked(analysis, *genres: tuple[str, float]):
+    """A real analysis that ranks ``genres`` (name, confidence), best first."""
+    return replace(analysis, genres=[GenreSuggestion(g, g, c) for g, c in genres])
+
+
+@pytest.fixture
+def session(tmp_path) -> ReviewSession:
+    return ReviewSession(Settings(min_confidence=0.5, max_genres=3), Journal(tmp_path / "journal.sqlite3"))
+
+
+def analysed(session: ReviewSession, item: ReviewItem, analysis) -> ReviewItem:
+    if session.item(item.path) is None:
+        session.add([item])
+    session.take_analyses([FileResult(item.path, analysis)])
+    return item
+
+
+def cell(model: LibraryModel, item: ReviewItem, column: Column):
+    return model.index(model.row_of(item.path), column)
+
+
+# The model: candidates, states, tooltips.
+
+def test_candidates_below_the_threshold_show_as_unchosen_chips(qtbot, session, real_analysis):
+    model = LibraryModel(session)
+    sure = analysed(session, ReviewItem(Path("/m/sure.flac")), ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3),
+                                                                       ("Pop", 0.1), ("Folk", 0.05)))
+    unsure = analysed(session, ReviewItem(Path("/m/unsure.flac")), ranked(real_analysis, ("Jazz", 0.4),
+                                                                           ("Rock", 0.2)))
+    assert cell(model, sure, Column.SUGGESTED).data(ChipsRole) == [
+        Chip("Rock", 0.9, "base", True), Chip("Jazz", 0.3, "base", False), Chip("Pop", 0.1, "base", False)]
+    assert cell(model, sure, Column.STATUS).data() == "suggested"
+    assert unsure.state is ReviewState.UNSURE
+    assert cell(model, unsure, Column.STATUS).data() == "unsure"
+    assert cell(model, unsure, Column.SUGGESTED).data(ChipsRole) == [
+        Chip("Jazz", 0.4, "base", False), Chip("Rock", 0.2, "base", False)]
+    # As text (copying, screen readers): what Accept writes, then what it leaves out, in %.
+    assert cell(model, sure, Column.SUGGESTED).data() == "Rock (not chosen: Jazz 30%, Pop 10%)"
+
+
+def test_the_tooltip_lists_every_candidate_and_whether_accept_writes_it(qtbot, session, real_analysis):
+    model = LibraryModel(session)
+    item = analysed(session, ReviewItem(Path("/m/a.flac")), ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3),
+                                                                    ("Pop", 0.1)))
+    session.toggle(item, "Dub")  # a person's own genre, which no model suggested
+    lines = cell(model, item, Column.SUGGESTED).data(Qt.ItemDataRole.ToolTipRole).splitlines()
+    assert lines == [
+        "○ Rock 90%: from the bundled genre vocabulary; Accept writes it",
+        "✎ Dub: your own choice; Accept writes it",
+        "○ Jazz 30%: from the bundled genre vocabulary; not chosen: Accept leaves it out",
+        "○ Pop 10%: from the bundled genre vocabulary; not chosen: Accept leaves it out",
+        "Click a genre to choose or unchoose it.",
+    ]
+
+
+def test_a_rejected_row_is_struck_out_greyed_and_tinted(qtbot, session, real_analysis):
+    model = LibraryModel(session)
+    kept, rejected = (analysed(session, ReviewItem(Path(f"/m/{n}.flac"), artist=n),
+                               ranked(real_analysis, ("Rock", 0.9))) for n in ("kept", "rejected"))
+    session.reject([rejected])
+    assert cell(model, rejected, Column.STATUS).data() == "rejected"
+    for column in (Column.STATUS, Column.ARTIST, Column.PATH):
+        assert cell(model, rejected, column).data(Qt.ItemDataRole.FontRole).strikeOut()
+        assert cell(model, kept, column).data(Qt.ItemDataRole.FontRole) is None
+    grey = cell(model, rejected, Column.ARTIST).data(Qt.ItemDataRole.ForegroundRole)
+    text = model.index(0, 0).data(Qt.ItemDataRole.ForegroundRole)
+    assert grey is not None and text is None
+    assert cell(model, rejected, Column.ARTIST).data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert cell(model, kept, Column.ARTIST).data(Qt.ItemDataRole.BackgroundRole) is None
+
+
+def test_the_artist_column_falls_back_to_the_album_artist(qtbot, session):
+    model = LibraryModel(session)
+    item = ReviewItem(Path("/m/a.flac"), album_artist="Various")
+    session.add([item])
+    assert cell(model, item, Column.ARTIST).data() == "Various"
+
+
+# Following the session.
+
+def test_the_model_follows_the_session_without_being_called(qtbot, session, real_analysis):
+    first = ReviewItem(Path("/m/1.flac"), title="one")
+    session.add([first])
+    model = LibraryModel(session)
+    assert model.rowCount() == 1
+    with qtbot.waitSignal(model.rowsInserted, timeout=1000):
+        session.add([ReviewItem(Path(f"/m/{n}.flac"), title=str(n)) for n in range(2, 6)])
+    assert [model.item_at(r).title for r in range(model.rowCount())] == ["one", "2", "3", "4", "5"]
+
+    changed = []
+    model.dataChanged.connect(lambda top, bottom: changed.append((top.row(), bottom.row())))
+    analysed(session, first, ranked(real_analysis, ("Rock", 0.9)))
+    assert changed == [(0, 0)]
+    assert cell(model, first, Column.STATUS).data() == "suggested"
+    # Changed rows repaint in one range per run of neighbouring rows.
+    changed.clear()
+    session.reject([session.item(Path(f"/m/{n}.flac")) for n in (2, 3, 5)])
+    assert changed == [(1, 2), (4, 4)]
+
+    # A reset lays the rows out again under the current filter.
+    model.set_filter(Filter.ERRORS)
+    assert model.rowCount() == 0
+    session.item(Path("/m/4.flac")).failed("unreadable")
+    with qtbot.waitSignal(model.layoutChanged, timeout=1000):
+        session._announce(Change(reset=True))  # what the session sends where every row may have changed
+    assert [model.item_at(r).title for r in range(model.rowCount())] == ["4"]
+
+
+def test_a_detached_or_destroyed_model_no_longer_follows(qtbot, session):
+    detached = LibraryModel(session)
+    detached.detach()
+    detached.detach()  # a second detach is harmless
+    owner = QObject()
+    owned = LibraryModel(session, owner)
+    session.add([ReviewItem(Path("/m/a.flac"))])
+    assert (detached.rowCount(), owned.rowCount()) == (0, 1)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(owned), timeout=1000)
+    session.add([ReviewItem(Path("/m/b.flac"))])  # would reach the deleted model's C++ side and raise
+
+
+def _alive(obj: QObject) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(obj)
+
+
+# Search.
+
+def test_search_finds_a_row_by_a_current_or_a_suggested_genre(qtbot, session, real_analysis):
+    model = LibraryModel(session)
+    tagged = ReviewItem(Path("/m/tagged.flac"), current_genres=["Shoegaze"], title="tagged")
+    session.add([tagged])
+    suggested = analysed(session, ReviewItem(Path("/m/suggested.flac"), title="suggested"),
+                         ranked(real_analysis, ("Rock", 0.9), ("Krautrock", 0.2)))
+    other = ReviewItem(Path("/m/other.flac"), album_artist="Various Artists", title="other")
+    session.add([other])
+
+    def found(search: str) -> list[str]:
+        model.set_filter(Filter.ALL, search)
+        return [model.item_at(r).title for r in range(model.rowCount())]
+
+    assert found("shoegaze") == ["tagged"]
+    assert found("KRAUT") == ["suggested"]  # a suggestion Accept leaves out
+    assert found("various") == ["other"]
+    assert found("") == ["tagged", "suggested", "other"]
+    assert suggested.proposed == ["Rock"]
+
+
+def test_the_low_confidence_filter_follows_the_sessions_threshold(qtbot, session, real_analysis):
+    model = LibraryModel(session)
+    item = analysed(session, ReviewItem(Path("/m/a.flac")), ranked(real_analysis, ("Rock", 0.6)))
+    model.set_filter(Filter.LOW_CONFIDENCE)
+    assert model.rowCount() == 0
+    session.set_settings(replace(session.settings, min_confidence=0.7))
+    model.set_filter(Filter.LOW_CONFIDENCE)
+    assert model.item_at(0) is item
+
+
+# Placing chips in a cell.
+
+def test_chosen_chips_are_placed_even_where_they_do_not_fit_and_unchosen_ones_fold(qtbot):
+    metrics = QFontMetrics(QWidget().font())
+    chips = [Chip("Rock", 0.9, "base"), Chip("Jazz", 0.8, "base"), Chip("Folk", 0.3, "base", False),
+             Chip("Pop", 0.2, "base", False), Chip("Soul", 0.1, "base", False)]
+    narrow = place_chips(QRectF(0, 0, 60, 20), chips, metrics)
+    assert [p.chip.genre for p in narrow if p.chip is not None] == ["Rock", "Jazz"]
+    assert narrow[-1].chip is None and narrow[-1].hidden == 3
+    room = cell_width(metrics, [*chips[:2], chips[2]._replace(chosen=True), *chips[3:]])  # Folk and a "+2"
+    roomy = place_chips(QRectF(0, 0, room, 20), chips, metrics)
+    assert [p.chip.genre for p in roomy if p.chip is not None] == ["Rock", "Jazz", "Folk"]
+    assert roomy[-1].hidden == 2
+    every = place_chips(QRectF(0, 0, 2000, 20), chips, metrics)
+    assert all(p.chip is not None for p in every) and len(every) == 5
+
+
+def ink(image: QImage, rect: QRectF | None = None) -> int:
+    """How many pixels differ from the image's top-left (background) colour."""
+    data = np.asarray(image.convertToFormat(QImage.Format.Format_RGB32).constBits()).reshape(
+        image.height(), image.width(), 4)[..., :3].astype(int)
+    if rect is not None:
+        data = data[int(rect.top()):int(rect.bottom()), int(rect.left()):int(rect.right())]
+    return int((np.abs(data - data[0, 0]).sum(axis=-1) > 30).sum())
+
+
+# The chip strip of the side panel and the check card.
+
+def test_the_chip_strip_shows_unchosen_chips_weaker_and_toggles_when_asked(qtbot):
+    strip = ChipStrip()
+    qtbot.addWidget(strip)
+    strip.resize(400, 40)
+    strip.set_chips([Chip("Electronic", 0.8, "base", True), Chip("Electronic", 0.8, "base", False)])
+    strip.show()
+    qtbot.waitExposed(strip)
+    image = strip.grab().toImage()
+    chosen, unchosen = (p.box for p in strip.placed())
+    assert ink(image, unchosen) < 0.7 * ink(image, chosen)
+    assert strip.toolTip().splitlines() == [
+        "○ Electronic 80%: from the bundled genre vocabulary; Accept writes it",
+        "○ Electronic 80%: from the bundled genre vocabulary; not chosen: Accept leaves it out"]
+
+    toggled = []
+    strip.toggled.connect(toggled.append)
+    strip.set_chips([Chip("Rock", 0.9, "base"), Chip("Jazz", 0.3, "base", False)])
+    jazz = strip.placed()[1].box.center().toPoint()
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=jazz)
+    assert toggled == []  # not toggleable by default
+    strip.setToggleable(True)
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=jazz)
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(strip.width() - 2, 2))  # beside every chip
+    assert toggled == ["Jazz"]
+    assert strip.toolTip().endswith("Click a genre to choose or unchoose it.")
+
+
+def test_the_chip_strip_wraps_instead_of_hiding_chips(qtbot):
+    strip = ChipStrip()
+    qtbot.addWidget(strip)
+    strip.set_chips([Chip(f"Genre number {n}", 0.9 - n / 10, "base", n < 3) for n in range(5)])
+    strip.resize(200, strip.heightForWidth(200))
+    placed = strip.placed()
+    assert len(placed) == 5 and all(p.chip is not None for p in placed)
+    assert all(p.box.right() <= 200 and p.box.bottom() <= strip.height() for p in placed)
+    assert len({p.box.top() for p in placed}) > 1
