@@ -130,7 +130,7 @@ def generated_items(count: int, analyses: list) -> list:
         analysis = analyses[i % len(analyses)] if i % 3 else None
         item = ReviewItem(Path(f"/music/artist {i % 997:03d}/album {i % 4999:04d}/{i:06d} track {i % 89}.flac"),
                           [genres[i % 10], genres[i % 7]][: i % 3], f"Artist {i * 7919 % 997}",
-                          f"Track {i * 104729 % 100003}", f"Album {i % 4999}", analysis)
+                          f"Track {i * 104729 % 100003}", f"Album {i % 4999}", analysis=analysis)
         item.proposed = [g.genre for g in analysis.genres[:3]] if analysis else []
         item.state = states[i % len(states)] if analysis else ReviewState.NEW
         item.error = "unreadable" if item.state is ReviewState.ERROR else None
@@ -152,11 +152,14 @@ def main() -> None:
         os.environ[name] = str(root / name.lower())
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(REPO))
-    from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView
+    from PySide6.QtWidgets import QApplication
 
+    from tagger.journal import Journal
     from tagger.resources import samples_dir
-    from ui.charts import ChipDelegate
+    from tagger.session import ReviewSession
+    from tagger.settings import Settings
     from ui.library import Column, Filter, LibraryModel
+    from ui.library_table import LibraryTable
     from ui.main_window import MainWindow
 
     started = time.perf_counter()
@@ -184,9 +187,10 @@ def main() -> None:
     with StallMeter() as meter:
         window.analyse_all()
         analyse_s = wait_until(lambda: not window.analysis.running, args.analyse_seconds)
-        analysed = sum(i.analysis is not None for i in window.model.items)
+        analysed = sum(i.analysis is not None for i in window.model.session.items)
     stalls("analysis", meter, f"{analysed} files analysed in {analyse_s:.1f} s (models loaded on the way) = "
-           f"{analysed / analyse_s:.1f} files/s; progress {window.progress.value()}/{window.progress.maximum()}")
+           f"{analysed / analyse_s:.1f} files/s; "
+           f"progress {window.status.progress.value()}/{window.status.progress.maximum()}")
     phase = "cancel"
     if not window.analysis.running:  # all done: cancel a full-depth rerun instead, which the cache lacks
         phase = "cancel (full-depth rerun after 5 s)"
@@ -214,20 +218,15 @@ def main() -> None:
            TARGETS_MS["small"])
 
     analyses = [window.analyzer().analyse(p) for p in sorted(samples_dir().glob("*.*")) if p.suffix != ".md"]
-    model, table = LibraryModel(), QTableView()  # set up as the main window's table is
-    table.setModel(model)
-    table.setSortingEnabled(True)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setAlternatingRowColors(True)
-    table.verticalHeader().hide()
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    table.setItemDelegateForColumn(Column.SUGGESTED, ChipDelegate(table))
+    session = ReviewSession(Settings(), Journal(root / "generated-journal.sqlite3"))
+    model = LibraryModel(session)
+    table = LibraryTable(model)  # the main window's table
     table.horizontalHeader().resizeSection(Column.SUGGESTED, 280)
     table.resize(1280, 700)
     table.show()
     items = generated_items(args.rows, analyses)
     started = time.perf_counter()
-    model.add(items)
+    session.add(items)  # the model follows the session
     app.processEvents()
     print(f"generated model: {model.rowCount()} rows added in {1000 * (time.perf_counter() - started):.0f} ms")
     table.selectRow(10)

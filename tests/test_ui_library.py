@@ -1,5 +1,5 @@
-"""The library model over a review session: every candidate as a chip, rows that follow the
-session, search; and the chip strip a click toggles."""
+"""The library table over a review session: candidates as chips a click chooses, rows that
+follow the session, search, placeholders and column widths."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, QPoint, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyleOptionViewItem, QWidget
 
 from tagger.analysis import FileResult
 from tagger.genres import GenreSuggestion
@@ -20,6 +20,7 @@ from tagger.session import Change, ReviewSession
 from tagger.settings import Settings
 from ui.charts import ChipStrip, cell_width, place_chips
 from ui.library import Chip, ChipsRole, Column, Filter, LibraryModel
+from ui.library_table import EMPTY_TEXT, MIN_TEXT_WIDTH, NO_MATCH_TEXT, ElideMiddleDelegate, LibraryTable
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,23 @@ def analysed(session: ReviewSession, item: ReviewItem, analysis) -> ReviewItem:
 
 def cell(model: LibraryModel, item: ReviewItem, column: Column):
     return model.index(model.row_of(item.path), column)
+
+
+def shown_table(qtbot, model: LibraryModel, width: int = 1280, height: int = 800) -> tuple[QMainWindow, LibraryTable]:
+    """The table as the window holds it: central, beside a 360 px side panel."""
+    window = QMainWindow()
+    table = LibraryTable(model)
+    window.setCentralWidget(table)
+    dock = QDockWidget("Why these genres")
+    dock.setWidget(QWidget())
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    qtbot.addWidget(window)
+    window.resize(width, height)
+    window.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(20)  # the chips delegate widens its column after the first paint
+    return window, table
 
 
 # The model: candidates, states, tooltips.
@@ -188,7 +206,50 @@ def test_the_low_confidence_filter_follows_the_sessions_threshold(qtbot, session
     assert model.item_at(0) is item
 
 
-# Placing chips in a cell.
+# The table.
+
+def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, session, real_analysis):
+    model = LibraryModel(session)
+    items = [analysed(session, ReviewItem(Path(f"/m/{n}.flac"), title=n),
+                      ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3), ("Pop", 0.1))) for n in ("a", "b")]
+    _, table = shown_table(qtbot, model)
+    table.chip_toggled.connect(lambda path, genre: session.toggle(session.item(path), genre))
+    item = items[1]
+
+    def click(genre: str) -> None:
+        index = cell(model, item, Column.SUGGESTED)
+        rect = QRectF(table.visualRect(index).adjusted(2, 3, -2, -3))
+        boxes = {p.chip.genre: p.box for p in place_chips(rect, index.data(ChipsRole), QFontMetrics(table.font()))
+                 if p.chip is not None}
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=boxes[genre].center().toPoint())
+
+    with qtbot.waitSignal(model.dataChanged, timeout=1000) as repainted:
+        click("Jazz")
+    assert repainted.args[0].row() == model.row_of(item.path)
+    assert item.proposed == ["Rock", "Jazz"] and item.state is ReviewState.ACCEPTED
+    assert cell(model, item, Column.SUGGESTED).data(ChipsRole)[:2] == [Chip("Rock", 0.9, "base", True),
+                                                                      Chip("Jazz", 0.3, "base", True)]
+    click("Rock")
+    assert item.proposed == ["Jazz"]
+    assert items[0].proposed == ["Rock"]  # the other row is untouched
+    assert table.selectionModel().isRowSelected(model.row_of(item.path))  # the click also selected the row
+
+
+def test_the_suggested_column_is_wide_enough_for_every_chosen_chip(qtbot, session, real_analysis):
+    session.settings = replace(session.settings, min_confidence=0.1)
+    model = LibraryModel(session)
+    wide = analysed(session, ReviewItem(Path("/m/wide.flac")), ranked(
+        real_analysis, ("Progressive Electronic", 0.9), ("Contemporary Classical", 0.8), ("Experimental Rock", 0.7),
+        ("Jazz", 0.05)))
+    _, table = shown_table(qtbot, model)
+    chips = cell(model, wide, Column.SUGGESTED).data(ChipsRole)
+    needed = cell_width(QFontMetrics(table.font()), chips) + 4
+    assert needed > 300  # wider than the column's own share would be
+    header = table.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionSize(Column.SUGGESTED) >= needed, timeout=1000)
+    header.resizeSection(Column.SUGGESTED, 80)  # as a drag would
+    assert header.sectionSize(Column.SUGGESTED) >= needed
+
 
 def test_chosen_chips_are_placed_even_where_they_do_not_fit_and_unchosen_ones_fold(qtbot):
     metrics = QFontMetrics(QWidget().font())
@@ -205,6 +266,40 @@ def test_chosen_chips_are_placed_even_where_they_do_not_fit_and_unchosen_ones_fo
     assert all(p.chip is not None for p in every) and len(every) == 5
 
 
+def test_the_table_fits_1280_pixels_beside_the_side_panel(qtbot, session, real_analysis):
+    model = LibraryModel(session)
+    for n in range(3):
+        analysed(session, ReviewItem(Path(f"/music/Some Artist/Some Album/{n:02d} A Long Track Title.flac"),
+                                     artist="Some Artist", title="A Long Track Title", album="Some Album"),
+                 ranked(real_analysis, ("Rock", 0.9), ("Electronic", 0.7), ("Jazz", 0.2)))
+    _, table = shown_table(qtbot, model)
+    header, viewport = table.horizontalHeader(), table.viewport().width()
+    for column in (Column.ALBUM, Column.PATH):
+        assert header.sectionViewportPosition(column) + MIN_TEXT_WIDTH <= viewport, column
+        assert header.sectionSize(column) >= MIN_TEXT_WIDTH
+    assert header.sectionViewportPosition(Column.ALBUM) + header.sectionSize(Column.ALBUM) <= viewport
+    assert table.horizontalScrollBar().maximum() == 0
+    # Once a person sets a width, it stays.
+    header.resizeSection(Column.TITLE, 300)
+    table.resize(table.width() - 50, table.height())
+    qtbot.wait(10)
+    assert header.sectionSize(Column.TITLE) == 300
+
+
+def test_the_file_column_is_elided_in_the_middle(qtbot, session):
+    model = LibraryModel(session)
+    session.add([ReviewItem(Path("/music/artist/album/track.flac"))])
+    table = LibraryTable(model)
+    qtbot.addWidget(table)
+    delegate = table.itemDelegateForColumn(Column.PATH)
+    assert isinstance(delegate, ElideMiddleDelegate)
+    option = QStyleOptionViewItem()
+    table.initViewItemOption(option)  # as the view paints: its own elide mode, then the delegate's say
+    assert option.textElideMode == Qt.TextElideMode.ElideRight
+    delegate.initStyleOption(option, model.index(0, Column.PATH))
+    assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+
+
 def ink(image: QImage, rect: QRectF | None = None) -> int:
     """How many pixels differ from the image's top-left (background) colour."""
     data = np.asarray(image.convertToFormat(QImage.Format.Format_RGB32).constBits()).reshape(
@@ -212,6 +307,18 @@ def ink(image: QImage, rect: QRectF | None = None) -> int:
     if rect is not None:
         data = data[int(rect.top()):int(rect.bottom()), int(rect.left()):int(rect.right())]
     return int((np.abs(data - data[0, 0]).sum(axis=-1) > 30).sum())
+
+
+def test_placeholders_for_an_empty_library_and_a_search_that_matches_nothing(qtbot, session):
+    model = LibraryModel(session)
+    _, table = shown_table(qtbot, model)
+    assert table.placeholder_text() == EMPTY_TEXT
+    assert ink(table.viewport().grab().toImage()) > 50  # the text is painted
+    model.set_filter(Filter.ALL, "nothing like this")
+    session.add([ReviewItem(Path("/m/a.flac"), title="a")])
+    assert model.rowCount() == 0 and table.placeholder_text() == NO_MATCH_TEXT
+    model.set_filter(Filter.ALL, "")
+    assert model.rowCount() == 1 and table.placeholder_text() == ""
 
 
 # The chip strip of the side panel and the check card.

@@ -1,0 +1,133 @@
+"""The library table: the session's rows, their genres as chips a click chooses, and a
+word for the empty table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHeaderView, QStyledItemDelegate, QStyleOptionViewItem, QTableView, QWidget,
+)
+
+from ui.charts import ChipDelegate
+from ui.library import Column, LibraryModel
+
+EMPTY_TEXT = "Drop music folders or files here, or press Ctrl+O to add a folder"
+NO_MATCH_TEXT = "No matches"
+
+# How the columns share the width left beside Status, Suggested and Confidence, which
+# take what their content needs: every column stays in view in a 1280 px window with
+# the side panel open, and the user's own widths win once they drag one.
+SHARES = {Column.ARTIST: 1.0, Column.TITLE: 1.4, Column.CURRENT: 1.0, Column.ALBUM: 1.0, Column.PATH: 1.2}
+MIN_TEXT_WIDTH = 60
+MIN_SUGGESTED_WIDTH = 180
+
+
+class ElideMiddleDelegate(QStyledItemDelegate):
+    """Cuts long text in the middle, where a path's folders are, keeping its start and its file name."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
+class LibraryTable(QTableView):
+    """The library table over a LibraryModel. ``chip_toggled(path, genre)``: a click on a
+    genre chip, to choose or unchoose it (ReviewSession.toggle)."""
+
+    chip_toggled = Signal(Path, str)
+
+    def __init__(self, model: LibraryModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.library_model = model
+        self.setModel(model)
+        self.setSortingEnabled(True)
+        self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the order files were found in, until asked
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.verticalHeader().hide()
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.chips = ChipDelegate(self)
+        self.chips.chip_toggled.connect(self.chip_toggled)
+        self.setItemDelegateForColumn(Column.SUGGESTED, self.chips)
+        self.setItemDelegateForColumn(Column.PATH, ElideMiddleDelegate(self))
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self._fitted: dict[Column, int] | None = {}  # the widths fit_columns set; None once the user set their own
+        self._fitting = False
+        header.sectionResized.connect(self._section_resized)
+        model.session_changed.connect(self._session_changed)
+        self.fit_columns()
+
+    # The placeholder.
+
+    def placeholder_text(self) -> str:
+        """What the empty viewport says: how to add files, or that the search matches none."""
+        if self.library_model.rowCount():
+            return ""
+        return NO_MATCH_TEXT if self.library_model.session.items else EMPTY_TEXT
+
+    def _session_changed(self) -> None:
+        if not self.library_model.rowCount():  # rows arrived that the filter hides: "no matches" now
+            self.viewport().update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        text = self.placeholder_text()
+        if text:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(self.palette().ColorRole.PlaceholderText))
+            painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+
+    # Column widths.
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def _section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column == Column.SUGGESTED and not self._fitting:  # the chips delegate may have widened it
+            self.fit_columns()
+
+    def _own_widths(self) -> bool:
+        """Whether widths other than fit_columns' were set since: a drag, or a restored layout."""
+        header = self.horizontalHeader()
+        for column, width in (self._fitted or {}).items():
+            now = header.sectionSize(column)
+            widened = column is Column.SUGGESTED and now == self.chips.minimum_width(column)
+            if column is not Column.PATH and now != width and not widened:  # the last column takes what is left
+                return True
+        return False
+
+    def fit_columns(self) -> None:
+        """Share the viewport's width among the columns, as long as no one set their own widths."""
+        if self._fitted is None:
+            return
+        if self._own_widths():
+            self._fitted = None  # a person's own widths from now on
+            return
+        header, metrics = self.horizontalHeader(), self.fontMetrics()
+        available = self.viewport().width()
+        widths = {
+            Column.STATUS: metrics.horizontalAdvance("accepted (edited)") + 16,
+            Column.CONFIDENCE: header.fontMetrics().horizontalAdvance(Column.CONFIDENCE.header) + 28,
+            Column.SUGGESTED: max(self.chips.minimum_width(Column.SUGGESTED), MIN_SUGGESTED_WIDTH,
+                                  int(0.25 * available)),
+        }
+        rest = available - sum(widths.values())
+        unit = rest / sum(SHARES.values())
+        widths |= {column: max(MIN_TEXT_WIDTH, int(unit * share)) for column, share in SHARES.items()}
+        self._fitting = True
+        try:
+            for column, width in widths.items():
+                header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+        self._fitted = {column: header.sectionSize(column) for column in widths}
