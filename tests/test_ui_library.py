@@ -1,24 +1,27 @@
-"""The library table over a review session: candidates as chips a click chooses, rows that
-follow the session, search, placeholders and column widths."""
+"""The library table over a review session: candidates as chips a click chooses, rows
+that follow the session, search, placeholders, column widths, and the timeline's colours."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QObject, QPoint, QRectF, Qt
-from PySide6.QtGui import QFontMetrics, QImage
+from PySide6.QtGui import QColor, QFontMetrics, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyleOptionViewItem, QWidget
 
-from tagger.analysis import FileResult
+from tagger.analysis import FileResult, Segment
 from tagger.genres import GenreSuggestion
 from tagger.journal import Journal
 from tagger.review import ReviewItem, ReviewState
 from tagger.session import Change, ReviewSession
 from tagger.settings import Settings
-from ui.charts import ChipStrip, cell_width, place_chips
+from ui.charts import (
+    MIN_SEGMENT_PX, OTHER_COLOUR, PALETTE, ChipStrip, Timeline, cell_width, genre_colours, place_chips,
+)
 from ui.library import Chip, ChipsRole, Column, Filter, LibraryModel
 from ui.library_table import EMPTY_TEXT, MIN_TEXT_WIDTH, NO_MATCH_TEXT, ElideMiddleDelegate, LibraryTable
 
@@ -359,3 +362,94 @@ def test_the_chip_strip_wraps_instead_of_hiding_chips(qtbot):
     assert len(placed) == 5 and all(p.chip is not None for p in placed)
     assert all(p.box.right() <= 200 and p.box.bottom() <= strip.height() for p in placed)
     assert len({p.box.top() for p in placed}) > 1
+
+
+# The timeline.
+
+# Colour-vision deficiency simulation (Machado, Oliveira and Fernandes, "A Physiologically-based
+# Model for Simulation of Color Vision Deficiency", IEEE TVCG 15(6), 2009), severity 1, in linear RGB.
+DEFICIENCIES = {
+    "normal": np.eye(3),
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                            [0.004733, 0.691367, 0.303900]]),
+}
+# CIE76 ΔE: about 2.3 is just noticeable; genres told apart by colour alone need far more.
+MIN_DELTA_E = 12
+
+
+def lab(colour: QColor, deficiency: np.ndarray) -> np.ndarray:
+    srgb = np.array([colour.redF(), colour.greenF(), colour.blueF()])
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    linear = np.clip(deficiency @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    xyz /= np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_the_palette_stays_distinguishable_in_colour_blind_vision():
+    colours = PALETTE + [OTHER_COLOUR]
+    assert len({c.name() for c in colours}) == len(colours)
+    for name, deficiency in DEFICIENCIES.items():
+        for a, b in itertools.combinations(colours, 2):
+            distance = float(np.linalg.norm(lab(a, deficiency) - lab(b, deficiency)))
+            assert distance >= MIN_DELTA_E, (name, a.name(), b.name(), round(distance, 1))
+
+
+def many_leaders(real_analysis, genres: list[str], seconds: float = 420.0):
+    """A 7-minute track whose 3 s segments, spread over it, are led by ``genres`` in turn."""
+    step = seconds / len(genres)
+    segments = [Segment(k * step + 10, k * step + 13, [GenreSuggestion(g, g, 0.8)]) for k, g in enumerate(genres)]
+    return replace(real_analysis, duration_s=seconds, segments=segments,
+                   genres=[GenreSuggestion(g, g, 0.9 - k / 50) for k, g in enumerate(genres)])
+
+
+@pytest.mark.parametrize("count", [4, 12])
+def test_the_timeline_legend_names_every_colour_it_draws(qtbot, real_analysis, count):
+    genres = ["Rock", "Pop", "Electronic", "Jazz", "Folk", "Soul", "Metal", "Blues", "Reggae", "Funk", "Punk",
+              "Ambient"][-count:]
+    timeline = Timeline()
+    qtbot.addWidget(timeline)
+    timeline.set_analysis(many_leaders(real_analysis, genres))
+    timeline.resize(360, timeline.heightForWidth(360))
+    image = timeline.grab().toImage()
+    rects = [rect for _, rect in timeline.segment_rects()]
+    drawn = {image.pixelColor(rect.center().toPoint()).name() for rect in rects}
+    assert len(drawn) == min(count, len(PALETTE) + 1)
+    # Below the bar, each colour drawn in it has its swatch in the legend.
+    pixels = np.asarray(image.convertToFormat(QImage.Format.Format_RGB32).constBits()).reshape(
+        image.height(), image.width(), 4)[int(rects[0].bottom()) + 1:, :, 2::-1]
+    for colour in drawn:
+        rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        assert (pixels == rgb).all(axis=-1).sum() >= 16, colour
+    entries = timeline.legend_entries()
+    assert {e.colour.name() for e in entries if e.colour is not None} == drawn
+    assert "Ambient" in " ".join(e.label for e in entries)
+
+
+def test_the_bars_and_the_timeline_agree_on_colours(real_analysis):
+    analysis = many_leaders(real_analysis, ["Rock", "Jazz"])
+    colours = genre_colours(analysis)
+    assert colours["Rock"] != colours["Jazz"]
+    assert set(colours) >= {"Rock", "Jazz"}
+
+
+def test_every_segment_of_a_long_track_can_be_hovered(qtbot, real_analysis):
+    timeline = Timeline()
+    qtbot.addWidget(timeline)
+    timeline.set_analysis(many_leaders(real_analysis, ["Rock", "Jazz", "Folk", "Pop", "Soul", "Punk"]))
+    timeline.resize(360, timeline.heightForWidth(360))
+    timeline.show()
+    qtbot.waitExposed(timeline)
+    rects = timeline.segment_rects()
+    assert len(rects) == 6
+    assert MIN_SEGMENT_PX >= 6
+    for segment, rect in rects:
+        assert rect.width() >= 6
+        for dx in (-2, 2):  # 3 s of 7 minutes is under 3 px: each side of a segment's centre
+            qtbot.mouseMove(timeline, QPoint(round(rect.center().x() + dx), int(rect.center().y())))
+            qtbot.waitUntil(lambda s=segment: timeline.toolTip().startswith(f"{s.start_s:.0f}–"), timeout=1000)

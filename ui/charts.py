@@ -14,6 +14,7 @@ dashed, in fainter text, and a click on either chooses or unchooses it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -36,16 +37,28 @@ from tagger.review import ReviewItem, ReviewState
 from ui.library import Chip, ChipsRole, ItemRole
 
 
-# A qualitative palette (Paul Tol's "bright" and "muted" schemes) whose colours stay
-# distinct from each other on light and dark backgrounds.
-PALETTE = [QColor(c) for c in ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377",
-                               "#332288", "#DDCC77", "#117733", "#CC6677", "#88CCEE", "#882255")]
+# Paul Tol's "muted" qualitative scheme (P. Tol, "Colour Schemes", SRON technical note
+# SRON/EPS/TN/09-002, https://personal.sron.nl/~pault/): nine colours that stay apart for
+# people with any of the common colour-vision deficiencies, on light and dark backgrounds.
+# tests/test_ui_library.py checks each pair in simulated protan, deutan and tritan vision.
+PALETTE = [QColor(c) for c in ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99",
+                               "#999933", "#AA4499")]
+# The scheme's own pale grey, for genres the palette has no colour left for.
+OTHER_COLOUR = QColor("#DDDDDD")
 
 
-def genre_colours(analysis: Analysis) -> dict[str, QColor]:
-    """A colour per genre by its rank in the track's ranking, so the bars and the
-    timeline of one track agree and its leading genres never share a colour."""
-    return {g.genre: PALETTE[i % len(PALETTE)] for i, g in enumerate(analysis.genres)}
+def genre_colours(analysis: Analysis, shown: int = 8) -> dict[str, QColor]:
+    """A colour per genre that the views of one track show, so its bars and its timeline
+    agree: first the genres that lead a segment (the timeline tells those apart by colour
+    alone), in the track's ranking, then its ``shown`` best genres. A genre left without
+    a palette colour is painted OTHER_COLOUR."""
+    rank = {g.genre: i for i, g in enumerate(analysis.genres)}
+    leading = Counter(s.genres[0].genre for s in analysis.segments if s.genres)
+    # Segment genres come from the bundled vocabulary, so with a learned ranking some
+    # are not ranked at all: those go after the ranked ones, the most frequent first.
+    order = sorted(leading, key=lambda g: (rank.get(g, len(rank)), -leading[g], g))
+    order += [g.genre for g in analysis.genres[:shown] if g.genre not in leading]
+    return dict(zip(order, PALETTE))
 
 
 def confidence_fill(base: QColor, confidence: float | None) -> QColor:
@@ -461,7 +474,7 @@ class ConfidenceBars(QWidget):
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         self._genres = analysis.genres[: self.ROWS] if analysis else []
-        self._colours = genre_colours(analysis) if analysis else {}
+        self._colours = genre_colours(analysis, self.ROWS) if analysis else {}
         self.setToolTip("\n".join(source_line(Chip(g.genre, g.confidence, g.source)) for g in self._genres))
         self.update()
 
@@ -478,46 +491,142 @@ class ConfidenceBars(QWidget):
         for i, g in enumerate(self._genres):
             y = i * row
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
-            painter.drawText(QRectF(0, y, label_width - 8, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             g.genre)
+            painter.drawText(QRectF(0, y, label_width - 8, row),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, g.genre)
             text_width = self.fontMetrics().horizontalAdvance(g.genre)
             paint_marker(painter, QPointF(label_width - 8 - text_width - 4 - size / 2, y + row / 2), size, g.source)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(self._colours[g.genre])
+            painter.setBrush(self._colours.get(g.genre, OTHER_COLOUR))
             painter.drawRoundedRect(QRectF(label_width, y + 3, bar_space * g.confidence, row - 6), 3, 3)
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
             painter.drawText(QRectF(label_width + bar_space * g.confidence + 4, y, value_width, row),
                              Qt.AlignmentFlag.AlignVCenter, f"{g.confidence:.0%}")
 
 
+MIN_SEGMENT_PX = 6.0  # narrower, a 3 s segment of a long track cannot be hovered or clicked
+UNANALYSED = "not analysed"
+
+
+class LegendEntry(NamedTuple):
+    label: str
+    colour: QColor | None  # None: the hatching of the parts no segment covers
+
+
 class Timeline(QWidget):
     """The track from start to end, each analysed segment coloured by its top genre,
     so a user sees which parts of the track point where; hatched parts were not
-    analysed. Click a segment to pick it."""
+    analysed. Every segment is at least MIN_SEGMENT_PX wide, and the legend, on as
+    many lines as it takes, names every colour drawn. Click a segment to pick it."""
 
     segment_clicked = Signal(object)  # Segment
+
+    MARGIN = 4.0
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._analysis: Analysis | None = None
         self._selected: Segment | None = None
-        self.setMinimumHeight(3 * self.fontMetrics().height() + 24)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._colours: dict[str, QColor] = {}
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # as tall as its lines
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self.setMouseTracking(True)
+        self._fit_height()
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         self._analysis = analysis
         self._selected = None
+        self._colours = genre_colours(analysis, ConfidenceBars.ROWS) if analysis else {}
+        self._fit_height()
         self.update()
+
+    # Geometry.
+
+    def _bar(self) -> QRectF:
+        return QRectF(self.MARGIN, self.MARGIN, self.width() - 2 * self.MARGIN, self.fontMetrics().height() + 8)
 
     def _x(self, seconds: float) -> float:
         duration = max(self._analysis.duration_s, 1e-6) if self._analysis else 1.0
-        return 4 + (self.width() - 8) * seconds / duration
+        return self.MARGIN + (self.width() - 2 * self.MARGIN) * seconds / duration
+
+    def segment_rects(self) -> list[tuple[Segment, QRectF]]:
+        """Where each segment is painted, and hovered: at least MIN_SEGMENT_PX wide, centred
+        on the segment, but never over its neighbours' halves of the gap between them."""
+        if self._analysis is None:
+            return []
+        bar = self._bar()
+        segments = self._analysis.segments
+        centres = [(self._x(s.start_s) + self._x(s.end_s)) / 2 for s in segments]
+        rects = []
+        for k, segment in enumerate(segments):
+            half = max(MIN_SEGMENT_PX, self._x(segment.end_s) - self._x(segment.start_s)) / 2
+            left = max(centres[k] - half, bar.left(), (centres[k - 1] + centres[k]) / 2 if k else bar.left())
+            right = min(centres[k] + half, bar.right(),
+                        (centres[k] + centres[k + 1]) / 2 if k + 1 < len(segments) else bar.right())
+            rects.append((segment, QRectF(left, bar.top(), right - left, bar.height())))
+        return rects
 
     def _segment_at(self, x: float) -> Segment | None:
-        if self._analysis is None:
-            return None
-        return next((s for s in self._analysis.segments if self._x(s.start_s) <= x <= self._x(s.end_s)), None)
+        return next((s for s, rect in self.segment_rects() if rect.left() <= x <= rect.right()), None)
+
+    def colour_of(self, segment: Segment) -> QColor:
+        return self._colours.get(segment.genres[0].genre, OTHER_COLOUR) if segment.genres else OTHER_COLOUR
+
+    def legend_entries(self) -> list[LegendEntry]:
+        """One entry per colour the bar shows, in the order the genres lead the track."""
+        if self._analysis is None or not self._analysis.segments:
+            return []
+        leaders = [s.genres[0].genre if s.genres else "" for s in self._analysis.segments]
+        coloured = [g for g in self._colours if g in leaders]
+        others = sorted({g for g in leaders if g not in self._colours}, key=lambda g: (g == "", g))
+        entries = [LegendEntry(g, self._colours[g]) for g in coloured]
+        if others:  # more leading genres than the palette has colours: they share one, and say so
+            names = [g or "no genre" for g in others]
+            entries.append(LegendEntry(names[0] if len(names) == 1 else "other: " + ", ".join(names), OTHER_COLOUR))
+        if self._uncovered():
+            entries.append(LegendEntry(UNANALYSED, None))
+        return entries
+
+    def _uncovered(self) -> bool:
+        """Whether some of the track lies outside every segment (its hatching shows)."""
+        bar = self._bar()
+        rects = [r for _, r in self.segment_rects()]
+        edges = [bar.left()] + [x for r in rects for x in (r.left(), r.right())] + [bar.right()]
+        return any(b - a >= 1 for a, b in zip(edges[::2], edges[1::2]))
+
+    def _legend_layout(self, width: float) -> list[tuple[QRectF, LegendEntry]]:
+        """Legend entries left to right, wrapping onto new lines, below the bar."""
+        metrics = self.fontMetrics()
+        line = float(metrics.height())
+        x, y = self.MARGIN, self.MARGIN + metrics.height() + 8 + 4
+        placed = []
+        for entry in self.legend_entries():
+            entry_width = line + metrics.horizontalAdvance(entry.label) + 12
+            if x > self.MARGIN and x + entry_width > width - self.MARGIN:
+                x, y = self.MARGIN, y + line
+            placed.append((QRectF(x, y, entry_width, line), entry))
+            x += entry_width
+        return placed
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        line = self.fontMetrics().height()
+        legend = self._legend_layout(width)
+        lines = len({rect.top() for rect, _ in legend}) or 1
+        return int(self.MARGIN + line + 8 + 4 + (lines + 1) * line + self.MARGIN)
+
+    def _fit_height(self) -> None:
+        # Layouts that ignore height-for-width still give every legend line its room.
+        self.setMinimumHeight(self.heightForWidth(max(self.width(), 1)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()
+
+    # Interaction.
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         segment = self._segment_at(event.position().x())
@@ -532,44 +641,41 @@ class Timeline(QWidget):
             self.update()
             self.segment_clicked.emit(segment)
 
+    # Painting.
+
+    def _hatch(self, painter: QPainter, rect: QRectF) -> None:
+        palette = self.palette()
+        painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
+        painter.fillRect(rect, QBrush(palette.color(QPalette.ColorRole.Mid), Qt.BrushStyle.BDiagPattern))
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         palette = self.palette()
-        bar_top, bar_height = 4.0, float(self.fontMetrics().height() + 8)
-        # Hatched: the parts of the track no analysed segment covers (intro, outro, skipped).
-        painter.fillRect(QRectF(4, bar_top, self.width() - 8, bar_height), palette.color(QPalette.ColorRole.AlternateBase))
-        painter.fillRect(QRectF(4, bar_top, self.width() - 8, bar_height),
-                         QBrush(palette.color(QPalette.ColorRole.Mid), Qt.BrushStyle.BDiagPattern))
+        bar = self._bar()
+        self._hatch(painter, bar)  # the parts of the track no analysed segment covers (intro, outro, skipped)
         if self._analysis is None or not self._analysis.segments:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
                              "no music detected" if self._analysis else "not analysed yet")
             return
-        colours = genre_colours(self._analysis)
-        shown: dict[str, QColor] = {}
-        for segment in self._analysis.segments:
-            top = segment.genres[0].genre if segment.genres else ""
-            colour = colours.get(top, palette.color(QPalette.ColorRole.Mid))
-            shown.setdefault(top, colour)
-            rect = QRectF(self._x(segment.start_s), bar_top, max(2.0, self._x(segment.end_s) - self._x(segment.start_s)),
-                          bar_height)
-            painter.fillRect(rect, colour)
+        for segment, rect in self.segment_rects():
+            painter.fillRect(rect, self.colour_of(segment))
             if segment is self._selected:
                 painter.setPen(palette.color(QPalette.ColorRole.Highlight))
                 painter.drawRect(rect.adjusted(0, 0, -1, -1))
-        # A legend of the genres that lead a segment, and the time scale.
-        painter.setPen(palette.color(QPalette.ColorRole.WindowText))
-        x, y = 4.0, bar_top + bar_height + 4
+        legend = self._legend_layout(self.width())
         line = float(self.fontMetrics().height())
-        for genre, colour in shown.items():
-            width = self.fontMetrics().horizontalAdvance(genre) + line + 12
-            if x + width > self.width():
-                break
-            painter.fillRect(QRectF(x, y + 2, line - 4, line - 4), colour)
-            painter.drawText(QRectF(x + line, y, width, line), Qt.AlignmentFlag.AlignVCenter, genre)
-            x += width
+        painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+        for rect, entry in legend:
+            swatch = QRectF(rect.left(), rect.top() + 2, line - 4, line - 4)
+            if entry.colour is None:
+                self._hatch(painter, swatch)
+            else:
+                painter.fillRect(swatch, entry.colour)
+            painter.drawText(rect.adjusted(line, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, entry.label)
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-        scale = QRectF(4, y + line, self.width() - 8, line)
+        bottom = max((rect.bottom() for rect, _ in legend), default=bar.bottom() + 4 + line)
+        scale = QRectF(self.MARGIN, bottom, self.width() - 2 * self.MARGIN, line)
         painter.drawText(scale, Qt.AlignmentFlag.AlignLeft, "0:00")
         minutes, seconds = divmod(int(self._analysis.duration_s), 60)
         painter.drawText(scale, Qt.AlignmentFlag.AlignRight, f"{minutes}:{seconds:02d}")
