@@ -414,7 +414,8 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     return EXIT_FILE_ERRORS if failures else EXIT_OK
 
 
-def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err: TextIO, journal: Journal) -> list:
+def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err: TextIO,
+                   journal: Journal) -> list:
     """Analyse the files and accept, through a review session, what reaches the threshold."""
     from tagger.session import ReviewSession
 

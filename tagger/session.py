@@ -45,6 +45,11 @@ def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
 
 
+def has(count: int) -> str:
+    """The verb that agrees with ``count``: "1 file has", "2 files have"."""
+    return "has" if count == 1 else "have"
+
+
 @dataclass(frozen=True)
 class Change:
     """What changed in a session: rows appended (``added``), or rows whose content
@@ -241,9 +246,15 @@ class ReviewSession:
         return self._take(results, undo=False)
 
     def applied(self, batch: int | None) -> None:
-        """A batch this session wrote: the next undo reverts it."""
-        if batch is not None and batch not in self._applied:
+        """A batch this session wrote: the next undo reverts it (if it wrote anything)."""
+        if batch is not None and batch not in self._applied and self.journal.batch(batch).undoable:
             self._applied.append(batch)
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether this session wrote a batch it has not undone; asks nothing of the journal,
+        so the app can ask often (``batch_to_undo`` checks the journal)."""
+        return bool(self._applied)
 
     def batch_to_undo(self) -> BatchSummary | None:
         """The newest batch this session wrote that has writes left to undo; None if none."""
