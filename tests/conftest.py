@@ -130,3 +130,22 @@ def private_user_folders(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
+@pytest.fixture(autouse=True)
+def no_unanswered_message_boxes(monkeypatch):
+    """A message box no test answers would wait forever offscreen: fail at once instead.
+    Tests that mean to show one replace the window's question (``confirm``,
+    ``ask_keep_review``) or the box's ``exec`` on its instance."""
+    try:
+        from PySide6.QtWidgets import QMessageBox
+    except ImportError:
+        return
+
+    def unanswered(*args, **kwargs):
+        raise AssertionError(f"a message box no test answers: {args[1:3] if len(args) > 2 else args}")
+
+    monkeypatch.setattr(QMessageBox, "exec", unanswered)
+    monkeypatch.setattr(QMessageBox, "question", unanswered)
+    monkeypatch.setattr(QMessageBox, "information", unanswered)
+    monkeypatch.setattr(QMessageBox, "warning", unanswered)
