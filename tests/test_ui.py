@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
 
 from tagger.review import ReviewItem, ReviewState
 from tagger.settings import Settings
 from tagger.tags import read_tags
 from ui.library import Column, Filter, LibraryModel
+from ui.actions import Act
 from ui.main_window import MainWindow
 
 import tagfiles
@@ -26,6 +28,7 @@ WAIT_MS = 60_000
 def window(qtbot, analyzer):
     w = MainWindow(make_analyzer=lambda device: analyzer)
     w.confirm = lambda question: True  # closing mid-work is confirmed, as a user would
+    w.ask_keep_review = lambda undecided: QMessageBox.StandardButton.Discard  # no modal box left open
     qtbot.addWidget(w)
     w.show()
     yield w
@@ -80,7 +83,7 @@ def test_scanning_fills_the_table_with_the_files_tags(qtbot, window, tmp_path):
     (tmp_path / "music" / "notes.txt").write_text("not music")
     scanned(qtbot, window, [tmp_path / "music"])
     assert window.model.rowCount() == 2
-    items = {i.path: i for i in window.model.items}
+    items = {i.path: i for i in window.session.items}
     assert set(items) == set(paths)
     flac = items[paths[0]]
     assert flac.state is ReviewState.NEW
@@ -96,22 +99,25 @@ def test_analysis_fills_rows_and_progress(qtbot, window, make_audio):
     paths = [make_audio(f"song{i}.flac", seconds=6.0) for i in range(3)]
     scanned(qtbot, window, paths)
     window.analyse_all()
-    assert window.progress.isVisible() and window.cancel_button.isVisible()
+    assert window.status.progress.isVisible() and window.status.cancel_button.isVisible()
     analysed(qtbot, window)
-    assert [window.model.item(p).state for p in paths] == [ReviewState.SUGGESTED] * 3
-    assert all(window.model.item(p).analysis.genres for p in paths)
-    assert window.progress.value() == window.progress.maximum() == 3
-    assert window.progress_label.text().startswith("Analysed 3 files in ")
+    # A generated chord is no genre: its rows are unsure, each still showing its best candidates.
+    for item in map(window.session.item, paths):
+        assert item.analysis.genres and len(item.candidates()) == 3
+        reaches = item.top_confidence >= window.settings.min_confidence
+        assert item.state is (ReviewState.SUGGESTED if reaches else ReviewState.UNSURE)
+    assert window.status.progress.value() == window.status.progress.maximum() == 3
+    assert window.status.progress_label.text().startswith("Analysed 3 files in ")
     row = window.model.row_of(paths[0])
     assert window.model.index(row, Column.CONFIDENCE).data().endswith("%")
     window.table.selectRow(row)
     assert "Analysed 2 of 2 segments (fast)" in window.detail.state.text()
-    assert window.detail.view.timeline._analysis is window.model.item(paths[0]).analysis
+    assert window.detail.view.timeline._analysis is window.session.item(paths[0]).analysis
 
 
 def test_progress_text_gives_count_rate_and_time_left():
     from tagger.pipeline import Progress
-    from ui.main_window import progress_text
+    from ui.status_bar import progress_text
 
     assert progress_text(Progress(1, 0, 0, 3, 2.0)) == "1 / 3 files · 0.5 files/s · 0:04 left"
     assert progress_text(Progress(10, 1, 0, None, 4.0)) == "10 / ? files · 2.5 files/s"
@@ -122,16 +128,16 @@ def test_cancel_stops_analysis_within_a_second(qtbot, window, make_audio):
     scanned(qtbot, window, paths)
     window.settings.depth = "full"
     window.analyse_all()
-    qtbot.waitUntil(lambda: any(i.state is ReviewState.ANALYSING for i in window.model.items), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: any(i.state is ReviewState.ANALYSING for i in window.session.items), timeout=WAIT_MS)
     started = time.perf_counter()
-    window.cancel_action.trigger()
+    window.actions[Act.CANCEL].trigger()
     qtbot.waitUntil(lambda: not window.analysis.running, timeout=5000)
     assert time.perf_counter() - started < 1.0
     qtbot.wait(50)
-    states = [i.state for i in window.model.items]
+    states = [i.state for i in window.session.items]
     assert ReviewState.ANALYSING not in states  # interrupted rows go back to where they were
     assert states.count(ReviewState.SUGGESTED) < len(paths)
-    assert window.progress_label.text() == "Analysis cancelled"
+    assert window.status.progress_label.text() == "Analysis cancelled"
 
 
 def test_edit_accept_apply_and_undo_round_trip(qtbot, window, tmp_path):
@@ -141,39 +147,36 @@ def test_edit_accept_apply_and_undo_round_trip(qtbot, window, tmp_path):
     scanned(qtbot, window, [tmp_path])
     window.analyse_all()
     analysed(qtbot, window)
-    items = [window.model.item(mp3), window.model.item(flac)]
-    window.set_genres(items, ["Jazz", "Bossa Nova"])
-    assert all(i.state is ReviewState.EDITED for i in items)
-    window.select_paths([mp3, flac])
-    window.accept_action.trigger()
-    assert all(i.state is ReviewState.ACCEPTED for i in items)
+    items = [window.session.item(mp3), window.session.item(flac)]
+    window.session.edit(items, ["Jazz", "Bossa Nova"])
+    assert all(i.state is ReviewState.ACCEPTED for i in items)  # an edit is a decision
     assert window.model.index(window.model.row_of(mp3), Column.STATUS).data() == "accepted (edited)"
     assert (tmp_path / mp3.name).stat().st_size == before[mp3][2]  # nothing written before Apply
 
-    window.apply_action.trigger()
+    window.actions[Act.APPLY].trigger()
     written(qtbot, window)
     for path in (mp3, flac):
         assert read_tags(path).genres == ["Jazz", "Bossa Nova"]
         assert tagfiles.other_tags(path) == before[path][1]
-        assert window.model.item(path).state is ReviewState.WRITTEN
-        assert window.model.item(path).current_genres == ["Jazz", "Bossa Nova"]
-    assert window.undo_action.isEnabled()
+        assert window.session.item(path).state is ReviewState.WRITTEN
+        assert window.session.item(path).current_genres == ["Jazz", "Bossa Nova"]
+    assert window.actions[Act.UNDO].isEnabled()
 
     questions = []
     window.confirm = lambda question: questions.append(question) or False
-    window.undo_action.trigger()  # declined: nothing is reverted
+    window.actions[Act.UNDO].trigger()  # declined: nothing is reverted
     qtbot.wait(500)
     assert all(read_tags(path).genres == ["Jazz", "Bossa Nova"] for path in (mp3, flac))
     questions.clear()
     window.confirm = lambda question: questions.append(question) or True
-    window.undo_action.trigger()
+    window.actions[Act.UNDO].trigger()
     written(qtbot, window)
     # The person is asked first, and told which batch is about to be reverted.
-    assert len(questions) == 1 and "Undo batch 1 (gui apply" in questions[0] and "2 files" in questions[0]
+    assert len(questions) == 1 and questions[0].startswith("Undo batch 1 (") and "2 files" in questions[0]
     for path in (mp3, flac):
         assert read_tags(path).genres == before[path][0]
         assert tagfiles.other_tags(path) == before[path][1]
-        assert window.model.item(path).current_genres == before[path][0]
+        assert window.session.item(path).current_genres == before[path][0]
 
 
 def test_merge_mode_adds_to_the_files_genres(qtbot, window, tmp_path):
@@ -181,8 +184,8 @@ def test_merge_mode_adds_to_the_files_genres(qtbot, window, tmp_path):
     old = read_tags(flac).genres
     assert old
     scanned(qtbot, window, [flac])
-    item = window.model.item(flac)
-    window.set_genres([item], ["Ambient"])
+    item = window.session.item(flac)
+    window.session.edit([item], ["Ambient"])
     item.accept()
     window.mode.setCurrentText("merge")
     window.apply_accepted()
@@ -192,14 +195,14 @@ def test_merge_mode_adds_to_the_files_genres(qtbot, window, tmp_path):
 
 def test_accept_above_a_confidence_and_reject(qtbot, window, demo_analysis):
     confident, unsure = ReviewItem(Path("/x/a.flac")), ReviewItem(Path("/x/b.flac"))
-    window.model.add([confident, unsure])
+    window.session.add([confident, unsure])
     for item, confidence in ((confident, 0.9), (unsure, 0.3)):
         item.analysis = with_confidence(demo_analysis, confidence)
         item.proposed, item.state = ["Rock"], ReviewState.SUGGESTED
     assert window.accept_above(0.7) == 1
     assert (confident.state, unsure.state) == (ReviewState.ACCEPTED, ReviewState.SUGGESTED)
     window.select_paths([unsure.path])
-    window.reject_action.trigger()
+    window.actions[Act.REJECT].trigger()
     assert unsure.state is ReviewState.REJECTED
 
 
@@ -228,19 +231,24 @@ def test_dropping_one_file_checks_it_and_the_cards_button_writes_what_it_shows(q
     assert drop.isAccepted()
     qtbot.waitUntil(lambda: path in window.cards, timeout=WAIT_MS)
     card = window.cards[path]
-    qtbot.waitUntil(lambda: window.model.item(path) is not None
-                    and window.model.item(path).state is ReviewState.SUGGESTED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.item(path) is not None
+                    and window.session.item(path).state is ReviewState.SUGGESTED, timeout=WAIT_MS)
     qtbot.wait(50)
     assert card.isVisible() and card.view.bars._genres
 
     assert card.summary.text() == "<b>Suggested:</b>"
     chips = card.chips.chips()
-    shown = [c.genre for c in chips]
-    assert 2 <= len(shown) <= 3 and shown == window.model.item(path).proposed
+    shown = [c.genre for c in chips if c.chosen]
+    assert 2 <= len(shown) <= 3 and shown == window.session.item(path).proposed
     # Each chip carries its confidence and its source: no model was learned, so the bundled vocabulary.
     assert [c.source for c in chips] == ["base"] * len(chips)
-    assert [c.confidence for c in chips] == [window.model.item(path).confidence_of(g) for g in shown]
+    assert [c.confidence for c in chips if c.chosen] == [window.session.item(path).confidence_of(g) for g in shown]
     assert "from the bundled genre vocabulary" in card.chips.toolTip()
+    # A person unticks the last genre on the card before writing: only the rest is written.
+    card.toggled_genre.emit(path, shown[-1])
+    shown = shown[:-1]
+    assert [c.genre for c in card.chips.chips() if c.chosen] == shown
+    assert card.apply_button.text() == f"Write {len(shown)} genre" + ("s" if len(shown) > 1 else "")
     assert shown != genres_before  # so that a write that did not happen cannot pass
     assert card.apply_button.isEnabled()
     qtbot.mouseClick(card.apply_button, Qt.MouseButton.LeftButton)
@@ -249,7 +257,7 @@ def test_dropping_one_file_checks_it_and_the_cards_button_writes_what_it_shows(q
     assert read_tags(path).genres == shown
     assert tagfiles.other_tags(path) == others_before
     assert np.array_equal(tagfiles.decoded_audio(path), audio_before)
-    assert window.model.item(path).state is ReviewState.WRITTEN
+    assert window.session.item(path).state is ReviewState.WRITTEN
     assert card.summary.text() == "Written: " + ", ".join(shown)
     assert not card.apply_button.isEnabled()
 
@@ -272,13 +280,13 @@ def test_a_broken_file_shows_an_error_row_and_the_batch_goes_on(qtbot, window, m
     scanned(qtbot, window, [good, bad])
     window.analyse_all()
     analysed(qtbot, window)
-    item = window.model.item(bad)
+    item = window.session.item(bad)
     assert item.state is ReviewState.ERROR and item.error
     row = window.model.row_of(bad)
     assert window.model.index(row, Column.STATUS).data().startswith("error: ")
     assert item.error in window.model.index(row, Column.STATUS).data(Qt.ItemDataRole.ToolTipRole)
-    assert window.model.item(good).state is ReviewState.SUGGESTED
-    assert "could not be analysed" in window.statusBar().currentMessage()
+    assert window.session.item(good).analysis is not None and window.session.item(good).error is None
+    assert window.status.message_label.message().startswith("1 file could not be analysed; the last: broken.mp3: ")
     window.filter_box.setCurrentText(Filter.ERRORS.value)
     assert [window.model.item_at(r).path for r in range(window.model.rowCount())] == [bad]
 
@@ -308,7 +316,7 @@ def test_new_thresholds_re_pick_suggestions_without_analysing_again(qtbot, windo
     analysis = replace(demo_analysis, genres=[GenreSuggestion(g, g, c)
                                               for g, c in [("Rock", 0.8), ("Jazz", 0.6), ("Folk", 0.3)]])
     item = ReviewItem(Path("/x/song.flac"))
-    window.model.add([item])
+    window.session.add([item])
     item.analysed(analysis, window.settings.min_confidence, window.settings.max_genres)
     assert item.proposed == ["Rock", "Jazz"]
     window.set_settings(replace(window.settings, min_confidence=0.25))
@@ -344,7 +352,7 @@ def test_closing_during_analysis_asks_then_stops(qtbot, analyzer, make_audio):
     started = time.perf_counter()
     assert w.close()
     assert time.perf_counter() - started < 2.0 and not w.analysis.running
-    assert len(questions) == 2 and "analysis" in questions[0]
+    assert questions == ["Stop analysing and quit?"] * 2
 
 
 @pytest.fixture(scope="module")
@@ -363,11 +371,15 @@ def with_confidence(analysis, confidence: float):
     return replace(analysis, genres=[GenreSuggestion("Rock", "Rock", confidence)])
 
 
-def test_sorting_and_filtering_the_model(qtbot, demo_analysis):
-    model = LibraryModel(low_confidence=0.5)
+def test_sorting_and_filtering_the_model(qtbot, demo_analysis, tmp_path):
+    from tagger.journal import Journal
+    from tagger.session import ReviewSession
+
+    session = ReviewSession(Settings(min_confidence=0.5), Journal(tmp_path / "journal.sqlite3"))
+    model = LibraryModel(session)
     items = [ReviewItem(Path(f"/m/{n}.flac"), current_genres=g, artist=a, title=n)
              for n, a, g in [("b", "Zed", []), ("a", "amy", ["Rock"]), ("c", "Bob", ["Jazz"])]]
-    model.add(items)
+    session.add(items)
     items[0].analysis, items[0].proposed = with_confidence(demo_analysis, 0.9), ["Rock"]
     items[1].analysis, items[1].proposed = with_confidence(demo_analysis, 0.2), ["rock"]
     items[2].state, items[2].error = ReviewState.ERROR, "broken"
@@ -400,16 +412,16 @@ def test_unicode_paths_and_read_only_files(qtbot, window, tmp_path):
     path = shutil.copy(tagfiles.make(tmp_path, "ogg-vorbis"), folder / "Svefn-g-englar ♫.ogg")
     Path(path).chmod(0o444)
     scanned(qtbot, window, [folder])
-    item = window.model.item(Path(path))
+    item = window.session.item(Path(path))
     assert item is not None
     size_before = Path(path).stat().st_size
-    window.set_genres([item], ["Post-Rock"])
+    window.session.edit([item], ["Post-Rock"])
     item.accept()
     window.apply_accepted()
     written(qtbot, window)
     assert item.state is ReviewState.ERROR and item.error == "the file is read-only"
     assert Path(path).stat().st_size == size_before and read_tags(path).genres == item.current_genres
-    assert "not written" in window.statusBar().currentMessage()
+    assert "1 file not written" in window.status.message_label.message()
 
 
 def test_emitting_signals_keeps_python_objects_alive(qtbot):
@@ -438,19 +450,20 @@ def test_a_file_dropped_during_a_batch_is_analysed_ahead_of_it(qtbot, window, ma
     window.analyse_all()
     order = []
     window.analysis.results.connect(lambda results: order.extend(r.path for r in results))
-    qtbot.waitUntil(lambda: any(i.state is ReviewState.ANALYSING for i in window.model.items), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: any(i.state is ReviewState.ANALYSING for i in window.session.items), timeout=WAIT_MS)
     window.check_file(dropped)
     analysed(qtbot, window)
-    assert window.model.item(dropped).state is ReviewState.SUGGESTED
+    assert window.session.item(dropped).analysis is not None
     assert order.count(dropped) == 1
     assert order.index(dropped) < len(batch) // 2
-    assert window.cards[dropped].apply_button.isEnabled() == bool(window.model.item(dropped).proposed)
+    assert window.cards[dropped].apply_button.isEnabled() == bool(window.session.item(dropped).proposed)
 
 
 def test_genre_editor_completes_from_the_taxonomy_and_the_library(qtbot):
     from ui.dialogs import GenreEditor
 
-    editor = GenreEditor(["Rock"], ["Rock", "Post-Rock", "Shoegaze", "Bossa Nova"])
+    editor = GenreEditor([ReviewItem(Path("/m/a.flac"), proposed=["Rock"])],
+                         ["Rock", "Post-Rock", "Shoegaze", "Bossa Nova"])
     qtbot.addWidget(editor)
     completer = editor.entry.completer()
     completer.setCompletionPrefix("rock")

@@ -12,6 +12,7 @@ from tagger.albums import AlbumGrouper
 from tagger.genres import GenreSuggestion
 from tagger.review import ReviewItem, ReviewState
 from tagger.tags import read_tags
+from ui.actions import Act
 from ui.album_view import album_groups
 from ui.library import ChipsRole, Column
 
@@ -66,7 +67,7 @@ def test_the_album_tree_expands_into_tracks_and_accepting_an_album_sets_its_trac
                          album_artist="Various") for n, a in ((1, "Ann"), (2, "Bob"), (3, "Cy"))]
     tracks[2].current_genres = ["Shoegaze"]
     other = ReviewItem(Path("/lib/other/1.flac"), artist="Dee", title="Alone", album="Greatest", album_artist="Dee")
-    window.model.add([*tracks, other])
+    window.session.add([*tracks, other])
     for item in tracks:
         item.analysed(analysis_with(demo_analysis, ROCK_AND_JAZZ), 0.5, 3)
     other.analysed(analysis_with(demo_analysis, [("Rock", 0.2)]), 0.5, 3)
@@ -74,7 +75,7 @@ def test_the_album_tree_expands_into_tracks_and_accepting_an_album_sets_its_trac
     grouped(qtbot, window)
     view = window.album_view
     model = view.albums
-    assert window.views.currentWidget() is view and window.group_action.isChecked()
+    assert window.views.currentWidget() is view and window.actions[Act.GROUP_BY_ALBUM].isChecked()
     assert model.rowCount() == 2
     album = model.index(0, 0)
     assert model.index(0, Column.TITLE).data() == "Greatest (3 tracks)"
@@ -95,11 +96,11 @@ def test_the_album_tree_expands_into_tracks_and_accepting_an_album_sets_its_trac
         Qt.ItemDataRole.ToolTipRole)
 
     select(view, album)
-    window.accept_action.trigger()
+    window.actions[Act.ACCEPT].trigger()
     for item in tracks:
         assert item.state is ReviewState.ACCEPTED
         assert item.proposed == ["Shoegaze", "Rock", "Jazz"]
-    assert other.state is ReviewState.SUGGESTED  # not selected, not touched
+    assert other.state is not ReviewState.ACCEPTED and not other.album_genres  # not selected, not touched
     assert model.index(0, Column.STATUS).data() == "accepted"
     assert model.index(0, Column.STATUS, album).data() == "accepted (album)"
     # A track now shows the album's genres, each with the album's confidence and source.
@@ -109,9 +110,9 @@ def test_the_album_tree_expands_into_tracks_and_accepting_an_album_sets_its_trac
 
     # An album with no genre above the least confidence is left as it is, and the status bar says so.
     select(view, model.index(1, 0))
-    window.accept_action.trigger()
-    assert other.state is ReviewState.SUGGESTED
-    assert window.statusBar().currentMessage().startswith("1 album(s) have no genre that reaches 25%")
+    window.actions[Act.ACCEPT].trigger()
+    assert other.state is ReviewState.UNSURE and not other.album_genres
+    assert window.status.message_label.message().startswith("1 album has no genre that reaches 25%")
 
     # Back to the table: the same rows, the album's acceptance in them.
     window.show_albums(False)
@@ -123,7 +124,7 @@ def test_the_detail_panel_shows_how_each_track_voted(qtbot, window, demo_analysi
     tracks = [ReviewItem(Path(f"/lib/greatest/{n}.flac"), title=f"Song {n}", album="Greatest", album_artist="Various")
               for n in (1, 2, 3)]
     tracks[2].current_genres = ["Shoegaze"]
-    window.model.add(tracks)
+    window.session.add(tracks)
     for item in tracks[:2]:
         item.analysed(analysis_with(demo_analysis, ROCK_AND_JAZZ), 0.5, 3)
     grouped(qtbot, window)
@@ -131,7 +132,7 @@ def test_the_detail_panel_shows_how_each_track_voted(qtbot, window, demo_analysi
     detail = window.album_detail
     assert window.details.currentWidget() is detail
     assert "Various – Greatest" in detail.heading.text()
-    assert "3 track(s): 2 analysed, 1 tagged" in detail.heading.text()
+    assert "3 tracks: 2 analysed, 1 tagged" in detail.heading.text()
     def rows(item):
         return [item.text(c) for c in range(3)], [[item.child(i).text(c) for c in range(2)]
                                                   for i in range(item.childCount())]
@@ -161,7 +162,7 @@ def test_accept_an_album_and_apply_writes_its_genres_to_every_track(qtbot, windo
                           freq=300.0 + 40 * n)
              for n, genre in enumerate(["Chiptune", "Chiptune", None])]
     scanned(qtbot, window, [folder])
-    item = window.model.item(paths[2])
+    item = window.session.item(paths[2])
     assert (item.artist, item.album_artist, item.album) == ("Player", "The Band", "Night")
     window.analyse_all()
     analysed(qtbot, window)
@@ -169,23 +170,23 @@ def test_accept_an_album_and_apply_writes_its_genres_to_every_track(qtbot, windo
     view = window.album_view
     assert [g.name for g in view.albums.groups] == ["The Band – Night"]
     select(view, view.albums.index(0, 0))
-    window.accept_action.trigger()
-    assert all(window.model.item(p).state is ReviewState.ACCEPTED for p in paths)
-    assert window.model.item(paths[2]).proposed == ["Chiptune"]  # 6 of 9 units; no analysis reaches 50%
-    window.apply_action.trigger()
+    window.actions[Act.ACCEPT].trigger()
+    assert all(window.session.item(p).state is ReviewState.ACCEPTED for p in paths)
+    assert window.session.item(paths[2]).proposed == ["Chiptune"]  # 6 of 9 units; no analysis reaches 50%
+    window.actions[Act.APPLY].trigger()
     written(qtbot, window)
     assert [read_tags(p).genres for p in paths] == [["Chiptune"]] * 3
     # The provenance says the album chose, with the album's confidence (6 of 9 units), not the track's own.
     written_why = json.loads(read_tags(paths[2]).provenance)
     assert written_why["album"] is True and written_why["confidences"] == {"Chiptune": 0.667}
-    assert all(window.model.item(p).state is ReviewState.WRITTEN for p in paths)
+    assert all(window.session.item(p).state is ReviewState.WRITTEN for p in paths)
     assert view.albums.index(0, Column.STATUS).data() == "written"
 
 
 def test_the_album_view_follows_the_filter(qtbot, window, demo_analysis):
     items = [ReviewItem(Path(f"/lib/{a}/{n}.flac"), title=f"{a} {n}", album=a, album_artist="X")
              for a in ("One", "Two") for n in (1, 2)]
-    window.model.add(items)
+    window.session.add(items)
     grouped(qtbot, window)
     assert window.album_view.albums.rowCount() == 2
     window.search.setText("Two")

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, TaggedFile, default_model_path, train
 from tagger.review import ReviewItem, ReviewState
 from ui.learn import learnable, library_roots
+from ui.actions import Act
 from ui.main_window import MainWindow
 
 from test_ui import WAIT_MS, analysed, loaded, scanned, tagged_audio, window  # noqa: F401 (fixtures)
@@ -102,7 +103,7 @@ def test_the_offer_and_learning_follow_the_settings(qtbot, window, tmp_path, ana
     assert window.learning.offer.isVisible() and "8 files already carry 2 genres." in window.learning.offer.text.text()
 
     loaded(qtbot, window)
-    window.learn_action.trigger()
+    window.actions[Act.LEARN].trigger()
     qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
     assert window.learning.model is not None and window.learning.model.genres == ["Chiptune", "Drone"]
 
@@ -125,7 +126,7 @@ def test_learning_runs_off_the_gui_thread_installs_the_model_and_re_ranks(qtbot,
     loaded(qtbot, window)
     window.analyse([untagged])
     analysed(qtbot, window)
-    assert window.model.item(untagged).analysis.model == "base"
+    assert window.session.item(untagged).analysis.model == "base"
     assert window.learning.offer.isVisible()
 
     threads = []
@@ -137,8 +138,8 @@ def test_learning_runs_off_the_gui_thread_installs_the_model_and_re_ranks(qtbot,
 
     monkeypatch.setattr(ui.learn, "learn", learn)
     qtbot.mouseClick(window.learning.offer.learn_button, Qt.MouseButton.LeftButton)
-    assert window.learning.running and not window.learn_action.isEnabled()
-    assert window.progress.isVisible() and window.progress_label.text().startswith("Learning your genres")
+    assert window.learning.running and not window.actions[Act.LEARN].isEnabled()
+    assert window.status.progress.isVisible() and window.status.progress_label.text().startswith("Learning your genres")
     qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
     assert threads and threads[0] is not threading.main_thread()
 
@@ -147,23 +148,23 @@ def test_learning_runs_off_the_gui_thread_installs_the_model_and_re_ranks(qtbot,
     assert analyzer.library is model
     assert LearnedModel.load(default_model_path()).genres == ["Chiptune", "Drone"]
     assert not window.learning.offer.isVisible()
-    assert window.your_genres_action.isEnabled()
+    assert window.actions[Act.YOUR_GENRES].isEnabled()
     dialog = window.learning.dialog
     assert dialog is not None and dialog.isVisible() and dialog.model is model
 
     # The row analysed before is analysed again, now in the person's genres.
     analysed(qtbot, window)
-    item = window.model.item(untagged)
+    item = window.session.item(untagged)
     assert item.analysis.model == "library"
     assert {g.genre for g in item.analysis.genres if g.source == "library"} == {"Chiptune", "Drone"}
-    assert all(window.model.item(p).analysis is None for p in paths)  # only analysed rows re-rank
+    assert all(window.session.item(p).analysis is None for p in paths)  # only analysed rows re-rank
 
 
 def test_nothing_to_learn_says_why_in_a_message_box(qtbot, window, tmp_path, analyzer):
     for i in range(N + 1):
         tagged_audio(tmp_path / "music" / f"a{i}.flac", "Chiptune", seconds=3.0, freq=200.0 + 20 * i)
     scanned(qtbot, window, [tmp_path / "music"])
-    window.learn_action.trigger()
+    window.actions[Act.LEARN].trigger()
     qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
     qtbot.wait(50)
     box = window.learning.message
@@ -174,7 +175,7 @@ def test_nothing_to_learn_says_why_in_a_message_box(qtbot, window, tmp_path, ana
     assert "Traceback" not in box.text()
     assert window.learning.model is None and analyzer.library is None and window.learning.dialog is None
     assert not default_model_path().exists()
-    assert window.learn_action.isEnabled()
+    assert window.actions[Act.LEARN].isEnabled()
 
 
 def test_cancel_stops_learning_and_keeps_no_model(qtbot, window, tmp_path, analyzer):
@@ -184,12 +185,12 @@ def test_cancel_stops_learning_and_keeps_no_model(qtbot, window, tmp_path, analy
                          freq=300.0 * (a + 1) + 10 * t)
     scanned(qtbot, window, [tmp_path / "music"])
     window.settings.depth = "full"
-    window.learn_action.trigger()
-    qtbot.waitUntil(lambda: window.progress.value() >= 1, timeout=WAIT_MS)
-    window.cancel_action.trigger()
+    window.actions[Act.LEARN].trigger()
+    qtbot.waitUntil(lambda: window.status.progress.value() >= 1, timeout=WAIT_MS)
+    window.actions[Act.CANCEL].trigger()
     qtbot.waitUntil(lambda: not window.learning.running, timeout=5000)
     qtbot.wait(50)
-    assert window.progress_label.text() == "Learning cancelled"
+    assert window.status.progress_label.text() == "Learning cancelled"
     assert window.learning.model is None and analyzer.library is None
     assert not default_model_path().exists()
 
@@ -197,12 +198,12 @@ def test_cancel_stops_learning_and_keeps_no_model(qtbot, window, tmp_path, analy
 def test_analysing_while_learning_waits_for_it(qtbot, window, tmp_path):
     paths = two_genre_library(tmp_path / "music")
     scanned(qtbot, window, [tmp_path / "music"])
-    window.learn_action.trigger()
+    window.actions[Act.LEARN].trigger()
     window.analyse([paths[0]])
     assert window.analysis is None  # not two runs over the same models at once
     qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
     analysed(qtbot, window)
-    assert window.model.item(paths[0]).state is ReviewState.SUGGESTED
+    assert window.session.item(paths[0]).state is ReviewState.SUGGESTED
 
 
 def test_the_window_loads_the_stored_model_as_it_opens(qtbot, analyzer):
@@ -213,8 +214,8 @@ def test_the_window_loads_the_stored_model_as_it_opens(qtbot, analyzer):
     loaded(qtbot, w)
     assert w.learning.model is not None and w.learning.model.genres == model.genres
     assert analyzer.library is w.learning.model
-    assert w.your_genres_action.isEnabled()
-    w.your_genres_action.trigger()
+    assert w.actions[Act.YOUR_GENRES].isEnabled()
+    w.actions[Act.YOUR_GENRES].trigger()
     assert w.learning.dialog.isVisible()
     w.close()
 
@@ -225,8 +226,8 @@ def test_a_model_for_other_analysis_models_is_not_used_and_the_status_bar_says_w
     qtbot.addWidget(w)
     loaded(qtbot, w)
     assert w.learning.model is None and analyzer.library is None
-    assert not w.your_genres_action.isEnabled()
-    message = w.statusBar().currentMessage()
+    assert not w.actions[Act.YOUR_GENRES].isEnabled()
+    message = w.status.message_label.message()
     assert message.startswith("Suggesting from the bundled vocabulary: the learned model was trained on other "
                               "analysis models (someone else's models)")
     w.close()
@@ -247,6 +248,6 @@ def test_forgetting_asks_first_then_removes_the_model(qtbot, analyzer):
     assert len(questions) == 2 and questions[0].startswith(f"Forget the genres learned from {2 * N} tagged files?")
     assert not default_model_path().exists()
     assert analyzer.library is None and w.learning.model is None
-    assert not dialog.isVisible() and not w.your_genres_action.isEnabled()
-    assert w.statusBar().currentMessage().startswith("Forgot the learned model")
+    assert not dialog.isVisible() and not w.actions[Act.YOUR_GENRES].isEnabled()
+    assert w.status.message_label.message().startswith("Forgot the learned model")
     w.close()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from tagger.albums import AlbumConsensus, AlbumGrouper, Track, consensus
 from tagger.genres import GenreSuggestion
 from tagger.review import ReviewItem, ReviewState, accepted_genres
+from tagger.session import ReviewSession, plural
 from tagger.tags import TagSnapshot
 from tagger.vocabulary import genre_key
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend
@@ -220,7 +221,7 @@ class AlbumModel(QAbstractItemModel):
                 if not chips:
                     return "No genre of this album reaches the least confidence to propose"
                 return (source_tooltip(chips) + f"\nAccept the album to give these genres to its "
-                        f"{len(group.items)} track(s)")
+                        f"{plural(len(group.items), 'track')}")
             if column is Column.STATUS:
                 return status_text(group)
             return group.name
@@ -300,7 +301,8 @@ class AlbumView(QTreeView):
         self.albums = AlbumModel(min_confidence, max_genres, self)
         self.albums.row_height = self.fontMetrics().height() + 12
         self.setModel(self.albums)
-        self.setItemDelegateForColumn(Column.SUGGESTED, ChipDelegate(self))
+        self.chips = ChipDelegate(self)  # its chip_toggled: a click on a track's genre
+        self.setItemDelegateForColumn(Column.SUGGESTED, self.chips)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -351,6 +353,10 @@ class AlbumView(QTreeView):
 
     def changed(self, paths: Sequence[Path]) -> None:
         self.albums.changed(paths)
+
+    def follow(self, session: ReviewSession) -> None:
+        """Repaint the tracks (and their albums) whenever the session's rows change."""
+        session.subscribe(lambda change: self.changed(change.paths) if change.paths else None)
 
     def current(self) -> ReviewItem | AlbumGroup | None:
         index = self.currentIndex()
@@ -421,8 +427,8 @@ class AlbumDetail(QWidget):
         album = group.consensus()
         analysed = sum(1 for t in album.tracks if t.genres)
         tagged = sum(1 for i in group.items if i.current_genres)
-        self.heading.setText(f"<b>{group.name}</b><br><small>{len(group.items)} track(s): {analysed} analysed, "
-                             f"{tagged} tagged</small>")
+        self.heading.setText(f"<b>{group.name}</b><br><small>{plural(len(group.items), 'track')}: "
+                             f"{analysed} analysed, {tagged} tagged</small>")
         self.chips.set_chips([Chip(g.genre, g.confidence, g.source)
                               for g in group.proposal(min_confidence, max_genres)])
         self.tracks.clear()

@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from tagger.analysis import Analyzer
 from tagger.collection import LearnOutcome, learn
 from tagger.excerpt import Depth
 from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, NothingToLearn, default_model_path, forget
 from tagger.review import ReviewItem, ReviewState
+from tagger.session import plural
 from tagger.vocabulary import genre_key, is_junk
+from ui.info_bar import InfoBar
 from ui.workers import BackgroundJob, Batcher
 from ui.your_genres import YourGenresDialog
 
@@ -90,35 +91,19 @@ class LearnJob(BackgroundJob):
         self.start("learning", work)
 
 
-class LearnOffer(QFrame):
+class LearnOffer(InfoBar):
     """The bar above the table that offers to learn from the files already tagged."""
 
     learn_requested = Signal()
     declined = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("learn-offer")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        palette = self.palette()
-        base, tint = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Highlight)
-        palette.setColor(QPalette.ColorRole.Window, QColor.fromRgbF(
-            *(0.85 * b + 0.15 * t for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3]))))
-        self.setPalette(palette)
-        self.setAutoFillBackground(True)
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.learn_button = QPushButton("Learn")
+        super().__init__("learn-offer", parent)
+        self.learn_button = self.add_button("Learn")
         self.learn_button.setDefault(True)
         self.learn_button.clicked.connect(self.learn_requested.emit)
-        self.not_now = QPushButton("Not now")
+        self.not_now = self.add_button("Not now")
         self.not_now.clicked.connect(self.declined.emit)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 4, 6, 4)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.learn_button)
-        layout.addWidget(self.not_now)
-        self.hide()
 
     def offer(self, files: int, genres: int) -> None:
         self.text.setText(f"<b>{files} files already carry {genres} genres.</b> Learn your genres from them? "
@@ -175,7 +160,7 @@ class Learning(QObject):
         if (not settings.offer_learning or self.declined or self.model is not None or self.running
                 or default_model_path().exists()):
             return
-        files, genres = learnable(self.window.model.items, settings.learn_min_files)
+        files, genres = learnable(self.window.session.items, settings.learn_min_files)
         if genres >= 2:
             self.offer.offer(files, genres)
 
@@ -192,7 +177,7 @@ class Learning(QObject):
         if w.analysis is not None and w.analysis.running:
             w.notify("An analysis is running: learn when it ends, or cancel it first")
             return
-        roots = library_roots(w.roots)
+        roots = library_roots(w.session.roots)
         if not roots:
             w.notify("Add your music first: learning reads the genres your files already carry")
             return
@@ -203,12 +188,8 @@ class Learning(QObject):
         job.finished.connect(self._finished)
         self.job = job
         self._started = 0
-        self._estimate = learnable(w.model.items, 1)[0]
-        w.progress.setRange(0, max(1, self._estimate))
-        w.progress.setValue(0)
-        w.progress_label.setText("Learning your genres: reading the tagged files…")
-        for widget in (w.progress, w.progress_label, w.cancel_button):
-            widget.show()
+        self._estimate = learnable(w.session.items, 1)[0]
+        w.status.start_progress(max(1, self._estimate), "Learning your genres: reading the tagged files…")
         job.run(w.analyzer, roots, Depth(w.settings.depth), w.settings.learn_min_files)
         self.changed.emit()
 
@@ -219,33 +200,32 @@ class Learning(QObject):
     def _progress(self, count: int) -> None:
         self._started += count
         w = self.window
-        w.progress.setMaximum(max(self._estimate, self._started))
-        w.progress.setValue(self._started)
-        w.progress_label.setText(f"Learning your genres: {self._started} tagged files analysed"
-                                 + ("; training" if self._started >= self._estimate else ""))
+        w.status.progress.setMaximum(max(self._estimate, self._started))
+        w.status.progress.setValue(self._started)
+        w.status.progress_label.setText(f"Learning your genres: {plural(self._started, 'tagged file')} analysed"
+                                        + ("; training" if self._started >= self._estimate else ""))
 
     def _finished(self, cancelled: bool) -> None:
         job, w = self.job, self.window
-        for widget in (w.progress, w.cancel_button):
-            widget.hide()
         waiting, self._waiting = self._waiting, []
         if cancelled:
-            w.progress_label.setText("Learning cancelled")
+            w.status.end_progress("Learning cancelled")
         elif job is not None and job.outcome is not None:
             outcome = job.outcome
             report = outcome.model.report
-            w.progress_label.setText(f"Learned {len(outcome.model.genres)} genres from {report.files} tagged files")
+            w.status.end_progress(f"Learned {plural(len(outcome.model.genres), 'genre')} from "
+                                  f"{plural(report.files, 'tagged file')}")
             if outcome.problems:
-                w.notify(f"{len(outcome.problems)} tagged file(s) could not be used; the last: "
+                w.notify(f"{plural(len(outcome.problems), 'tagged file')} could not be used; the last: "
                          f"{outcome.problems[-1][0].name}: {outcome.problems[-1][1]}")
             self.install(job.analyzer, outcome.model, waiting)
             waiting = []
             self.show_report()
         elif job is not None and job.nothing is not None:
-            w.progress_label.setText("Nothing to learn")
+            w.status.end_progress("Nothing to learn")
             self.tell("Nothing to learn", job.nothing)
         else:
-            w.progress_label.setText("Learning failed")
+            w.status.end_progress("Learning failed")
         self.changed.emit()
         if waiting:
             w.analyse(waiting)
@@ -267,7 +247,7 @@ class Learning(QObject):
         if w.analysis is not None and w.analysis.running:
             w.analysis.finished.connect(lambda _: self.rerank(also))
             return
-        paths = [i.path for i in w.model.items if i.analysis is not None and i.state is not ReviewState.WRITTEN]
+        paths = [i.path for i in w.session.items if i.analysis is not None and i.state is not ReviewState.WRITTEN]
         known = set(paths)
         paths += [p for p in also if p not in known]
         if paths:

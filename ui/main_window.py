@@ -1,45 +1,45 @@
-"""The main window: the library table, the detail panel, and the actions over them."""
+"""The main window: composes the library table, the album view, the detail panel, the
+actions and the status bar over one review session, and runs the long work
+(scans, analyses, writes) on background jobs."""
 
 from __future__ import annotations
 
-import base64
 import gc
-import logging
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDockWidget, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit,
-    QMainWindow, QMessageBox, QProgressBar, QPushButton, QStackedWidget, QStyle, QTableView, QToolBar, QVBoxLayout,
-    QWidget,
+    QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QStackedWidget,
+    QToolBar, QVBoxLayout, QWidget,
 )
 
-from tagger.analysis import Analyzer, FileResult
-from tagger.cache import AnalysisCache
+from tagger.analysis import Analyzer, FileResult, open_analyzer
 from tagger.excerpt import Depth
 from tagger.genres import Taxonomy
 from tagger.journal import Journal, when
 from tagger.pipeline import Progress
 from tagger.resources import resource_dir
 from tagger.review import ReviewItem, ReviewState
+from tagger.session import Change, ReviewSession, SavedSessionError, has, plural
 from tagger.settings import Settings
 from tagger.tags import WriteMode
-from tagger.writer import GenreWriter, WriteResult
+from ui.actions import Act, ActionContext, ActionTable, row_counts
 from ui.album_view import AlbumDetail, AlbumGroup, AlbumView, accept_albums
-from ui.charts import ChipDelegate
 from ui.detail import DetailPanel, ExcerptPlayer
-from ui.dialogs import CheckCard, GenreEditor, SettingsDialog
+from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog
+from ui.history import HistoryDialog
 from ui.learn import Learning
-from ui.library import Column, Filter, ItemRole, LibraryModel
+from ui.library import Filter, ItemRole, LibraryModel
+from ui.library_table import LibraryTable
+from ui.restored import RestoredBar
+from ui.status_bar import StatusBar, finished_text
+from ui.window_state import restore_window, save_window
 from ui.workers import AnalysisJob, BackgroundJob, ScanJob, WriteJob
 
-log = logging.getLogger(__name__)
-
-STATUS_MESSAGE_MS = 8000
+AUTOSAVE_MS = 10_000  # a crash loses at most this much review work
 
 
 def keep_out_of_garbage_collection() -> None:
@@ -53,82 +53,57 @@ def keep_out_of_garbage_collection() -> None:
     gc.freeze()
 
 
-def format_duration(seconds: float) -> str:
-    minutes, seconds = divmod(int(seconds + 0.5), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
-def progress_text(progress: Progress) -> str:
-    total = "?" if progress.total is None else str(progress.total)
-    text = f"{progress.finished} / {total} files · {progress.files_per_s:.1f} files/s"
-    if progress.eta_s is not None:
-        text += f" · {format_duration(progress.eta_s)} left"
-    return text
-
-
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Settings | None = None,
-                 make_analyzer: Callable[[str], Analyzer] | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, make_analyzer: Callable[[str], Analyzer] | None = None,
+                 journal: Journal | None = None, restore: bool = True) -> None:
         super().__init__()
         self.settings = settings or Settings.load()
-        self._make_analyzer = make_analyzer or (lambda device: Analyzer(device=device, cache=AnalysisCache()))
+        self.journal = journal or Journal()  # the one journal of every write and undo of this window
+        self.session = ReviewSession(self.settings, self.journal)
+        self._make_analyzer = make_analyzer or open_analyzer
         self._analyzer: Analyzer | None = None
         self._analyzer_device: str | None = None
         self._analyzer_lock = threading.Lock()  # held by a worker while models load; never by the GUI
         self._checks_waiting: set[Path] = set()  # dropped files whose card waits for a result
-        self._can_undo = False
         self._taxonomy_names = sorted(Taxonomy.load().family)
         self.player = ExcerptPlayer()
         self.cards: dict[Path, CheckCard] = {}
         self.scans: list[ScanJob] = []
         self.analysis: AnalysisJob | None = None
         self._last_progress: Progress | None = None
+        self._analysis_errors: list[str] = []  # this analysis run's failures, for its closing message
         self.writing: WriteJob | None = None
         self._write_errors: list[str] = []  # this write job's failures, for its closing message
-        self.roots: list[Path] = []  # what was added to the library; learning reads it again
         self.learning = Learning(self)
-        self.learning.changed.connect(self._update_actions)
 
         self.setWindowTitle("Genre Tagger")
         self.setWindowIcon(QIcon(str(resource_dir() / "icons" / "genre-tagger.svg")))
         self.setAcceptDrops(True)
-        self.model = LibraryModel(self.settings.min_confidence, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the order files were found in, until asked
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.setItemDelegateForColumn(Column.SUGGESTED, ChipDelegate(self.table))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in {Column.STATUS: 90, Column.ARTIST: 130, Column.TITLE: 160, Column.CURRENT: 130,
-                              Column.SUGGESTED: 230, Column.CONFIDENCE: 85, Column.ALBUM: 140}.items():
-            header.resizeSection(column, width)
-        header.setStretchLastSection(True)
+        self.model = LibraryModel(self.session, self)
+        self.table = LibraryTable(self.model)
         self.table.doubleClicked.connect(lambda _: self.edit_selected())
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
+        self.table.chip_toggled.connect(self.toggle_genre)
         self.album_view = AlbumView(self.settings.min_confidence, self.settings.max_genres)
+        self.album_view.follow(self.session)
+        self.album_view.chips.chip_toggled.connect(self.toggle_genre)
         self.album_view.doubleClicked.connect(lambda _: self.edit_selected())
         self.album_view.current_changed.connect(lambda _: self._show_current())
         self.views = QStackedWidget()  # the table, or the same files grouped by album
         self.views.addWidget(self.table)
         self.views.addWidget(self.album_view)
+        self.restored = RestoredBar()
+        self.restored.discard_requested.connect(self.discard_restored)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
+        column.addWidget(self.restored)
         column.addWidget(self.learning.offer)
         column.addWidget(self.views)
         self.setCentralWidget(central)
 
         self.detail = DetailPanel(self.player)
+        self.detail.toggled_genre.connect(self.toggle_genre)
         self.album_detail = AlbumDetail()
         self.details = QStackedWidget()
         self.details.addWidget(self.detail)
@@ -140,11 +115,24 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
         self.detail_dock = dock
 
-        self._build_actions()
-        self._build_status_bar()
-        self._restore_window()
-        self._can_undo = Journal().last_batch(undoable=True) is not None
-        self._update_actions()
+        self.status = StatusBar(self.cancel_work)
+        self.setStatusBar(self.status)
+        self.actions = ActionTable(self, self._action_context)
+        self._build_menus_and_toolbars()
+        self.learning.changed.connect(self.actions.update_now)
+        # A selection is one person's click, not a burst: the actions follow it at once.
+        for view in (self.table, self.album_view):
+            view.selectionModel().selectionChanged.connect(lambda *_: self.actions.update_now())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
+        self.model.layoutChanged.connect(self._current_after_filter)
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.save_session)
+        self.session.subscribe(self._session_changed)
+        restore_window(self, self.table, self.settings)
+        if restore:
+            self.restore_session()
+        self.actions.update_now()
+        self.status.set_counts(self.session.items)
         # The models, and the genres learned from the person's tags, load while the window opens.
         self.loading = BackgroundJob(self)
         self.loading.failed.connect(self.notify)
@@ -152,84 +140,38 @@ class MainWindow(QMainWindow):
 
     # Construction.
 
-    def _icon(self, theme: str, fallback: QStyle.StandardPixmap) -> QIcon:
-        return QIcon.fromTheme(theme, self.style().standardIcon(fallback))
-
-    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
-                icon: QIcon | None = None, tip: str | None = None) -> QAction:
-        action = QAction(text, self)
-        action.triggered.connect(lambda checked=False: slot())
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        if icon is not None:
-            action.setIcon(icon)
-        action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
-        return action
-
-    def _build_actions(self) -> None:
-        SP = QStyle.StandardPixmap
-        self.add_folder_action = self._action("Add &Folder…", self.choose_folder, QKeySequence.StandardKey.Open,
-                                              self._icon("folder-open", SP.SP_DirOpenIcon))
-        self.add_files_action = self._action("Add F&iles…", self.choose_files, "Ctrl+Shift+O",
-                                             self._icon("document-open", SP.SP_FileIcon))
-        self.analyse_selected_action = self._action("&Analyse Selected", self.analyse_selected, "Ctrl+R",
-                                                    self._icon("media-playback-start", SP.SP_MediaPlay))
-        self.analyse_all_action = self._action("Analyse A&ll", self.analyse_all, "Ctrl+Shift+R",
-                                               self._icon("media-seek-forward", SP.SP_MediaSeekForward))
-        self.cancel_action = self._action("&Cancel", self.cancel_work, "Esc",
-                                          self._icon("process-stop", SP.SP_BrowserStop))
-        self.accept_action = self._action("&Accept", self.accept_selected, "Ctrl+Return",
-                                          self._icon("dialog-ok-apply", SP.SP_DialogApplyButton),
-                                          "Accept the selected rows' genres for writing")
-        self.accept_above_action = self._action("Accept Confident Rows…", self.ask_accept_above, "Ctrl+Shift+Return",
-                                                tip="Accept every row whose top genre reaches a confidence")
-        self.reject_action = self._action("&Reject", self.reject_selected, "Ctrl+Backspace",
-                                          self._icon("dialog-cancel", SP.SP_DialogDiscardButton),
-                                          "Leave the selected rows' files as they are")
-        self.edit_action = self._action("&Edit Genres…", self.edit_selected, "F2",
-                                        self._icon("document-edit", SP.SP_FileDialogDetailedView))
-        self.apply_action = self._action("A&pply", self.apply_accepted, QKeySequence.StandardKey.Save,
-                                         self._icon("document-save", SP.SP_DialogSaveButton),
-                                         "Write the accepted rows' genres to their files")
-        self.undo_action = self._action("&Undo Last Apply", self.undo_last, QKeySequence.StandardKey.Undo,
-                                        self._icon("edit-undo", SP.SP_ArrowBack))
-        self.settings_action = self._action("&Settings…", self.edit_settings, QKeySequence.StandardKey.Preferences)
-        self.learn_action = self._action("&Learn from Tagged Files", self.learning.start, "Ctrl+L",
-                                         self._icon("tools-wizard", SP.SP_FileDialogInfoView),
-                                         "Learn your own genres from the files you already tagged")
-        self.learn_action.setIconText("Learn Genres")
-        self.your_genres_action = self._action("Your &Genres…", self.learning.show_report,
-                                               tip="What was learned from your tags, and how well it does")
-        self.group_action = self._action("Group by Al&bum", lambda: self.show_albums(self.group_action.isChecked()),
-                                         "Ctrl+B", tip="Show albums that expand into their tracks; accept an "
-                                                       "album to give its tracks the genres it agrees on")
-        self.group_action.setCheckable(True)
-        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        find_action = self._action("&Find", lambda: self.search.setFocus(), QKeySequence.StandardKey.Find)
-
+    def _build_menus_and_toolbars(self) -> None:
+        a = self.actions
+        a.connect({
+            Act.ADD_FOLDER: self.choose_folder, Act.ADD_FILES: self.choose_files,
+            Act.ANALYSE_SELECTED: self.analyse_selected, Act.ANALYSE_ALL: self.analyse_all,
+            Act.CANCEL: self.cancel_work, Act.ACCEPT: self.accept_selected, Act.ACCEPT_ABOVE: self.ask_accept_above,
+            Act.REJECT: self.reject_selected, Act.EDIT: self.edit_selected, Act.APPLY: self.apply_accepted,
+            Act.UNDO: self.undo_last, Act.HISTORY: self.show_history, Act.SETTINGS: self.edit_settings,
+            Act.LEARN: self.learning.start, Act.YOUR_GENRES: self.learning.show_report,
+            Act.GROUP_BY_ALBUM: lambda: self.show_albums(a[Act.GROUP_BY_ALBUM].isChecked()),
+            Act.FIND: lambda: self.search.setFocus(), Act.QUIT: self.close,
+        })
         menus = self.menuBar()
-        file_menu = menus.addMenu("&File")
-        for action in (self.add_folder_action, self.add_files_action, None, self.settings_action, None, quit_action):
-            file_menu.addSeparator() if action is None else file_menu.addAction(action)
-        edit_menu = menus.addMenu("&Edit")
-        for action in (self.undo_action, None, self.accept_action, self.accept_above_action, self.reject_action,
-                       self.edit_action, None, self.apply_action, None, find_action):
-            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
-        analyse_menu = menus.addMenu("&Analysis")
-        for action in (self.analyse_selected_action, self.analyse_all_action, self.cancel_action, None,
-                       self.learn_action, self.your_genres_action):
-            analyse_menu.addSeparator() if action is None else analyse_menu.addAction(action)
-        view_menu = menus.addMenu("&View")
-        view_menu.addAction(self.group_action)
-        view_menu.addAction(self.detail_dock.toggleViewAction())
+        layout = {
+            "&File": [Act.ADD_FOLDER, Act.ADD_FILES, None, Act.SETTINGS, None, Act.QUIT],
+            "&Edit": [Act.UNDO, Act.HISTORY, None, Act.ACCEPT, Act.ACCEPT_ABOVE, Act.REJECT, Act.EDIT, None,
+                      Act.APPLY, None, Act.FIND],
+            "&Analysis": [Act.ANALYSE_SELECTED, Act.ANALYSE_ALL, Act.CANCEL, None, Act.LEARN, Act.YOUR_GENRES],
+            "&View": [Act.GROUP_BY_ALBUM],
+        }
+        for title, acts in layout.items():
+            menu = menus.addMenu(title)
+            for act in acts:
+                menu.addSeparator() if act is None else menu.addAction(a[act])
+        menu.addAction(self.detail_dock.toggleViewAction())  # View, the last menu
 
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.add_folder_action, self.analyse_selected_action, self.analyse_all_action,
-                       self.learn_action, None, self.accept_action, self.reject_action, self.edit_action, None,
-                       self.apply_action, self.undo_action):
-            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        for act in (Act.ADD_FOLDER, Act.ANALYSE_SELECTED, Act.ANALYSE_ALL, Act.LEARN, None, Act.ACCEPT, Act.REJECT,
+                    Act.EDIT, None, Act.APPLY, Act.UNDO):
+            toolbar.addSeparator() if act is None else toolbar.addAction(a[act])
         toolbar.addSeparator()
         self.mode = QComboBox()
         self.mode.addItems([m.value for m in WriteMode])
@@ -246,56 +188,39 @@ class MainWindow(QMainWindow):
         self.filter_box.addItems([f.value for f in Filter])
         self.filter_box.currentIndexChanged.connect(lambda _: self.apply_filter())
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search artist, title, album or path")
+        self.search.setPlaceholderText("Search artist, title, album, genre or path")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _: self._search_timer.start())
+        self.search.installEventFilter(self)
         self._search_timer = QTimer(self, singleShot=True, interval=200)  # filter once typing pauses
         self._search_timer.timeout.connect(self.apply_filter)
         filters.addWidget(QLabel(" Show: "))
         filters.addWidget(self.filter_box)
         filters.addWidget(self.search)
         filters.addSeparator()
-        filters.addAction(self.group_action)
+        filters.addAction(a[Act.GROUP_BY_ALBUM])
         self.addToolBarBreak()
         self.addToolBar(filters)
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.counts = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress_label = QLabel()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_work)
-        for widget in (self.progress_label, self.progress, self.cancel_button):
-            bar.addPermanentWidget(widget)
-            widget.hide()
-        bar.addPermanentWidget(self.counts)
+    def eventFilter(self, watched, event) -> bool:
+        # Esc in the search box clears it, rather than cancelling the running work.
+        if watched is self.search and event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Escape \
+                and self.search.text():
+            self.search.clear()
+            self.apply_filter()
+            return True
+        return super().eventFilter(watched, event)
 
-    def _restore_window(self) -> None:
-        state = self.settings.window
-        try:
-            if "geometry" in state:
-                self.restoreGeometry(QByteArray(base64.b64decode(state["geometry"])))
-            else:
-                self.resize(1280, 760)
-            if "state" in state:
-                self.restoreState(QByteArray(base64.b64decode(state["state"])))
-            if "columns" in state:
-                self.table.horizontalHeader().restoreState(QByteArray(base64.b64decode(state["columns"])))
-        except (ValueError, TypeError):
-            log.warning("ignoring a damaged saved window layout")
-
-    def _save_window(self) -> None:
-        def encode(data: QByteArray) -> str:
-            return base64.b64encode(bytes(data.data())).decode("ascii")
-
-        self.settings.window = {"geometry": encode(self.saveGeometry()), "state": encode(self.saveState()),
-                                "columns": encode(self.table.horizontalHeader().saveState())}
-        try:
-            self.settings.save()
-        except OSError as e:
-            log.warning("could not save the settings: %s", e)
+    def _action_context(self) -> ActionContext:
+        albums, items = self.album_view.selected() if self.albums_shown() else ([], self.selected_items())
+        rows, writable, acceptable = row_counts(self.session.items, items)
+        return ActionContext(
+            rows=rows, selected=len(albums) + len(items), writable=writable,
+            acceptable_selected=acceptable + len(albums),  # an album row takes the genres its album agrees on
+            analysing=self.analysis is not None and self.analysis.running,
+            writing=self.writing is not None and self.writing.running,
+            scanning=any(s.running for s in self.scans), learning=self.learning.running,
+            can_undo=self.session.can_undo, learned_model=self.learning.model is not None)
 
     # Selection helpers.
 
@@ -304,7 +229,7 @@ class MainWindow(QMainWindow):
 
     def show_albums(self, shown: bool) -> None:
         """Group by Album on or off."""
-        self.group_action.setChecked(shown)
+        self.actions[Act.GROUP_BY_ALBUM].setChecked(shown)
         self.views.setCurrentWidget(self.album_view if shown else self.table)
         if shown:
             self.album_view.regroup([self.model.item_at(r) for r in range(self.model.rowCount())])
@@ -344,38 +269,32 @@ class MainWindow(QMainWindow):
             self.detail.show_item(current)
             self.details.setCurrentWidget(self.detail)
 
-    def _refresh(self, paths: list[Path]) -> None:
-        self.model.changed(paths)
-        self.album_view.changed(paths)
-        current, touched = self.current(), set(paths)
-        if (isinstance(current, ReviewItem) and current.path in touched
-                or isinstance(current, AlbumGroup) and any(i.path in touched for i in current.items)):
-            self._show_current()
-        for path in paths:
-            if path in self.cards:
-                self.cards[path].show_item(self.model.item(path))
-        self._update_actions()
+    def _current_after_filter(self) -> None:
+        # The panel shows only a row that is still visible; a filter can hide the current one.
+        if not self.albums_shown() and not self.table.selectionModel().currentIndex().isValid():
+            self.detail.show_item(None)
 
-    def _update_actions(self) -> None:
-        analysing = self.analysis is not None and self.analysis.running
-        writing = self.writing is not None and self.writing.running
-        scanning = any(s.running for s in self.scans)
-        self.analyse_selected_action.setEnabled(not analysing)
-        self.analyse_all_action.setEnabled(not analysing and bool(self.model.items))
-        learning = self.learning.running
-        self.cancel_action.setEnabled(analysing or scanning or writing or learning)
-        self.learn_action.setEnabled(not analysing and not learning and bool(self.model.items))
-        self.your_genres_action.setEnabled(self.learning.model is not None)
-        self.apply_action.setEnabled(not writing and any(i.state is ReviewState.ACCEPTED for i in self.model.items))
-        self.undo_action.setEnabled(not writing and self._can_undo)
-        states = [i.state for i in self.model.items]
-        shown = [ReviewState.SUGGESTED, ReviewState.EDITED, ReviewState.ACCEPTED, ReviewState.WRITTEN,
-                 ReviewState.ERROR]
-        self.counts.setText(" · ".join([f"{len(states)} files"] + [
-            f"{states.count(s)} {'errors' if s is ReviewState.ERROR else s.value}" for s in shown]))
+    def _session_changed(self, change: Change) -> None:
+        """The session's rows changed: what shows them beyond the table and album view follows."""
+        touched = set(change.paths)
+        current = self.current()
+        if change.reset or (isinstance(current, ReviewItem) and current.path in touched
+                            or isinstance(current, AlbumGroup) and any(i.path in touched for i in current.items)):
+            self._show_current()
+        for path in touched & self.cards.keys():
+            self.cards[path].show_item(self.session.item(path))
+        if change.added:
+            keep_out_of_garbage_collection()
+        self.status.set_counts(self.session.items)
+        if self.busy():  # results arrive in bursts: count them once per burst
+            self.actions.update_soon()
+        else:  # a person's decision: the actions follow at once
+            self.actions.update_now()
+        if not self._autosave.isActive():
+            self._autosave.start()
 
     def notify(self, message: str) -> None:
-        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+        self.status.notify(message)
 
     # Adding files.
 
@@ -392,31 +311,26 @@ class MainWindow(QMainWindow):
     def add_paths(self, paths: list[Path], then: Callable[[], None] | None = None) -> ScanJob:
         """Scan ``paths`` in the background; rows appear as files are found."""
         paths = [p.absolute() for p in paths]  # one row per file, however it was named
-        self.roots += [p for p in paths if p not in self.roots]
+        self.session.add_roots(paths)
         job = ScanJob(self)
-        job.found.connect(self._found)
+        job.found.connect(self.session.add)
         job.failed.connect(self.notify)
         job.finished.connect(lambda cancelled: self._scan_finished(job, then, cancelled))
         self.scans.append(job)
-        job.run(paths, self.model.known_paths(), self.settings.id3v23_separator)
+        job.run(paths, self.session.known_paths(), self.settings.id3v23_separator)
         self.notify("Scanning " + ", ".join(str(p) for p in paths[:3]) + ("…" if len(paths) > 3 else ""))
-        self._update_actions()
+        self.actions.update_now()
         return job
-
-    def _found(self, items: list[ReviewItem]) -> None:
-        self.model.add(items)
-        keep_out_of_garbage_collection()
-        self._update_actions()
 
     def _scan_finished(self, job: ScanJob, then: Callable[[], None] | None, cancelled: bool) -> None:
         self.scans.remove(job)
         if not self.scans:
             self.apply_filter()  # place the new rows under the current sort and filter
-            self.notify(f"{len(self.model.items)} files in the library")
+            self.notify(f"{plural(len(self.session.items), 'file')} in the library")
             self.learning.scan_finished()
         if then is not None and not cancelled:
             then()
-        self._update_actions()
+        self.actions.update_now()
 
     # Analysis.
 
@@ -435,13 +349,12 @@ class MainWindow(QMainWindow):
         return self._analyzer
 
     def analyse_selected(self) -> None:
-        self.analyse([i.path for i in self.selected_items()])
+        self.analyse(self.session.to_analyse([i.path for i in self.selected_items()]))
 
     def analyse_all(self) -> None:
         """Every file not analysed yet, and those in error (a failed analysis, or a write
         refused because the file changed since); rejected files are left alone."""
-        self.analyse([i.path for i in self.model.items if i.state is not ReviewState.REJECTED
-                      and (i.analysis is None or i.state is ReviewState.ERROR)])
+        self.analyse(self.session.to_analyse())
 
     def analyse(self, paths: list[Path]) -> None:
         if not paths:
@@ -452,71 +365,42 @@ class MainWindow(QMainWindow):
             return
         if self.learning.running:  # learning analyses the tagged files with the same models
             self.learning.analyse_after(paths)
-            self.notify(f"{len(paths)} file(s) are analysed once learning ends")
+            self.notify(f"{plural(len(paths), 'file')} will be analysed once learning ends")
             return
         job = AnalysisJob(self)
-        job.started_files.connect(self._analysis_started)
+        job.started_files.connect(self.session.analysis_started)
         job.results.connect(self._analysis_results)
         job.progress.connect(self._analysis_progress)
         job.failed.connect(self.notify)
         job.finished.connect(self._analysis_finished)
         self.analysis = job
         self._last_progress = None
-        self.progress.setRange(0, len(paths))
-        self.progress.setValue(0)
-        self.progress_label.setText(f"Analysing {len(paths)} files…")
-        for widget in (self.progress, self.progress_label, self.cancel_button):
-            widget.show()
+        self._analysis_errors = []
+        self.status.start_progress(len(paths), f"Analysing {plural(len(paths), 'file')}…")
         job.run(self.analyzer, paths, Depth(self.settings.depth))
-        self._update_actions()
-
-    def _analysis_started(self, paths: list[Path]) -> None:
-        for path in paths:
-            item = self.model.item(path)
-            if item is not None:
-                item.start_analysis()
-        self._refresh(paths)
+        self.actions.update_now()
 
     def _analysis_results(self, results: list[FileResult]) -> None:
-        errors = []
         for result in results:
             self._checks_waiting.discard(result.path)
-            item = self.model.item(result.path)
-            if item is None:
-                continue
-            if result.ok:
-                item.analysed(result.analysis, self.settings.min_confidence, self.settings.max_genres)
-            else:
-                item.failed(result.error)
-                errors.append(f"{result.path.name}: {result.error}")
-        if errors:
-            self.notify(f"{len(errors)} file(s) could not be analysed; the last: {errors[-1]}")
-        keep_out_of_garbage_collection()
-        self._refresh([r.path for r in results])
+        self._analysis_errors += self.session.take_analyses(results)
 
     def _analysis_progress(self, progress: Progress) -> None:
         self._last_progress = progress
-        if progress.total is not None:
-            self.progress.setMaximum(progress.total)
-        self.progress.setValue(progress.finished)
-        self.progress_label.setText(progress_text(progress))
+        self.status.show_progress(progress)
 
     def _analysis_finished(self, cancelled: bool) -> None:
-        # Files that were in flight when a cancel came go back to where they were.
-        interrupted = [i for i in self.model.items if i.state is ReviewState.ANALYSING]
-        for item in interrupted:
-            item.analysis_interrupted()
-        self._refresh([i.path for i in interrupted])
-        for widget in (self.progress, self.cancel_button):
-            widget.hide()
+        self.session.analysis_ended()
         last = self._last_progress
         waiting, self._checks_waiting = self._checks_waiting, set()
         if cancelled:
-            self.progress_label.setText("Analysis cancelled")
-        elif last is not None:
-            self.progress_label.setText(f"Analysed {last.finished} files in {format_duration(last.elapsed_s)}"
-                                        + (f", {last.failed} failed" if last.failed else ""))
-        self._update_actions()
+            self.status.end_progress("Analysis cancelled")
+        else:
+            self.status.end_progress(finished_text(last) if last is not None else "")
+        errors = self._analysis_errors
+        if errors:
+            self.notify(f"{plural(len(errors), 'file')} could not be analysed; the last: {errors[-1]}")
+        self.actions.update_now()
         if waiting and not cancelled:  # dropped while this run could no longer take them
             self.analyse(sorted(waiting))
 
@@ -530,123 +414,114 @@ class MainWindow(QMainWindow):
     def accept_selected(self) -> None:
         """Accept the selected rows; an album row gives its tracks the album's genres."""
         albums, items = self.album_view.selected() if self.albums_shown() else ([], self.selected_items())
-        _, empty = accept_albums(albums, self.settings.min_confidence, self.settings.max_genres)
-        accepted = [i for i in items if i.accept()]
+        tracks, empty = accept_albums(albums, self.settings.min_confidence, self.settings.max_genres)
+        self.session.changed([i for g in albums for i in g.items])
+        refused = self.session.accept(items)
         if empty:
-            self.notify(f"{len(empty)} album(s) have no genre that reaches {self.settings.min_confidence:.0%}, "
-                        f"or no track that can take one; the first: {empty[0].name}")
-        elif len(accepted) < len(items):
-            self.notify(f"{len(items) - len(accepted)} row(s) have no genres to accept; edit or analyse them first")
-        self._refresh([i.path for g in albums for i in g.items] + [i.path for i in items])
+            self.notify(f"{plural(len(empty), 'album')} {has(len(empty))} no genre that reaches "
+                        f"{self.settings.min_confidence:.0%}, or no track that can take one; the first: "
+                        f"{empty[0].name}")
+        elif refused:
+            self.notify(f"{plural(len(refused), 'row')} {has(len(refused))} no genre chosen: tick a candidate, "
+                        "edit, or analyse first")
 
     def ask_accept_above(self) -> None:
-        threshold, ok = QInputDialog.getDouble(self, "Accept confident rows",
-                                               "Accept every suggested row whose top genre reaches:",
-                                               max(0.7, self.settings.min_confidence), 0.0, 1.0, 2)
-        if ok:
-            self.accept_above(threshold)
+        dialog = AcceptAboveDialog(self.session, self)
+        if dialog.exec():
+            self.accept_above(dialog.threshold())
 
     def accept_above(self, threshold: float) -> int:
-        changed = [i for i in self.model.items
-                   if i.state is ReviewState.SUGGESTED and (i.top_confidence or 0.0) >= threshold and i.accept()]
-        self.notify(f"Accepted {len(changed)} row(s) at {threshold:.0%} or more")
-        self._refresh([i.path for i in changed])
-        return len(changed)
+        accepted = self.session.accept_above(threshold)
+        self.notify(f"Accepted {plural(len(accepted), 'row')} at {threshold:.0%} or more")
+        return len(accepted)
 
     def reject_selected(self) -> None:
-        items = self.selected_items()
-        for item in items:
-            item.reject()
-        self._refresh([i.path for i in items])
+        self.session.reject(self.selected_items())
+
+    def toggle_genre(self, path: Path, genre: str) -> None:
+        item = self.session.item(path)
+        if item is not None and not self.session.toggle(item, genre):
+            self.notify(f"{path.name} cannot change while it is analysed or in error")
 
     def edit_selected(self) -> None:
         items = self.selected_items()
         if not items:
             return
-        current = self.current()
-        if isinstance(current, AlbumGroup):
-            start = [g.genre for g in current.proposal(self.settings.min_confidence, self.settings.max_genres)]
-        else:
-            item = current if isinstance(current, ReviewItem) else items[0]
-            start = item.proposed or item.current_genres
-        known = set(self._taxonomy_names) | self.model.library_genres()
-        editor = GenreEditor(start, sorted(known), self)
+        known = set(self._taxonomy_names) | self.session.library_genres()
+        editor = GenreEditor(items, sorted(known), self)
         if editor.exec():
-            self.set_genres(items, editor.genres())
-
-    def set_genres(self, items: list[ReviewItem], genres: list[str]) -> None:
-        for item in items:
-            item.edit(genres)
-        self._refresh([i.path for i in items])
+            self.session.edit_each(editor.edits())
 
     # Writing.
 
-    def _writer(self) -> GenreWriter:
-        # The mode is chosen per batch in the toolbar; the rest comes from the settings.
-        return GenreWriter(Journal(), replace(self.settings.write_options(), mode=WriteMode(self.mode.currentText())))
-
     def apply_accepted(self, items: list[ReviewItem] | None = None) -> None:
-        """Write the accepted rows (or ``items``) on the single background writer."""
+        """Write the accepted rows (or those of ``items``) on the single background writer."""
         if self.writing is not None and self.writing.running:
             self.notify("Still writing the previous batch")
             return
-        items = [i for i in (items or self.model.items) if i.state is ReviewState.ACCEPTED]
-        if not items:
-            self.notify("Nothing accepted to write: accept rows first")
+        requests = self.session.write_requests(items)
+        if not requests:
+            self.notify("Nothing accepted to write: accept or edit rows first")
             return
-        requests = [i.write_request(self.settings.provenance) for i in items]
-        self._start_write(lambda job: job.apply(self._writer(), requests), f"Writing {len(items)} files…")
+        writer = self.session.writer(WriteMode(self.mode.currentText()))  # the mode is chosen per batch
+        job = self._write_job(f"Writing {plural(len(requests), 'file')}…")
+        job.written.connect(lambda results: self._take_results(self.session.take_written(results)))
+        job.batch_done.connect(self._apply_finished)
+        job.apply(writer, requests)
+        self.actions.update_now()
+
+    def _apply_finished(self, batch: int | None) -> None:
+        self.session.applied(batch)
+        self._write_finished(f"Apply finished (journal batch {batch})" if batch is not None else None)
 
     def undo_last(self) -> None:
-        if self.writing is not None and self.writing.running:
-            return
-        writer = GenreWriter(Journal(), self.settings.write_options())
-        try:
-            batch = writer.batch_to_undo()
-        except LookupError as e:
-            self.notify(str(e.args[0]))
+        """Undo the newest batch this window wrote, once."""
+        summary = self.session.batch_to_undo()
+        if summary is None:
+            self.notify("Nothing this window wrote is left to undo; older batches are in Edit → History")
             return
         # Name what is about to be reverted: the newest batch is not always the one a person has in mind.
-        if not self.confirm(f"Undo batch {batch.id} ({batch.command}, {when(batch.created)}, {batch.files} files)? "
-                            "Files changed since are skipped."):
-            return
-        self._start_write(lambda job: job.undo(writer, batch.id), f"Undoing batch {batch.id}…", undo=True)
+        if self.confirm(f"Undo batch {summary.id} ({when(summary.created)}, {plural(summary.files, 'file')})? "
+                        "Files changed since are skipped."):
+            self.undo_batch(summary.id)
 
-    def _start_write(self, start: Callable[[WriteJob], None], message: str, undo: bool = False) -> None:
+    def show_history(self) -> None:
+        dialog = HistoryDialog(self.journal, self)
+        dialog.undo_requested.connect(self.undo_batch)
+        dialog.exec()
+
+    def undo_batch(self, batch: int) -> None:
+        """Undo ``batch`` (confirmed already) on the writer thread."""
+        if self.writing is not None and self.writing.running:
+            self.notify("Still writing the previous batch")
+            return
+        job = self._write_job(f"Undoing batch {batch}…")
+        job.written.connect(lambda results: self._take_results(self.session.take_undone(results, batch)))
+        job.batch_done.connect(lambda _: self._write_finished(f"Undid batch {batch}"))
+        job.undo(self.session.writer(), batch)
+        self.actions.update_now()
+
+    def _write_job(self, message: str) -> WriteJob:
         job = WriteJob(self)
-        job.written.connect(lambda results: self._written(results, undo))
         job.failed.connect(self.notify)
-        job.batch_done.connect(lambda batch: self._write_finished(batch, undo))
-        job.finished.connect(lambda _: self._write_job_ended())
+        job.finished.connect(lambda _: self.actions.update_now())
         self.writing = job
         self._write_errors = []
         self.notify(message)
-        start(job)
-        self._update_actions()
+        return job
 
-    def _written(self, results: list[WriteResult], undo: bool) -> None:
-        errors = []
-        for result in results:
-            item = self.model.item(result.path)
-            if item is not None:
-                (item.undone if undo else item.written)(result)
-            if result.failed or result.status == "skipped":
-                errors.append(f"{result.path.name}: {result.message or result.status}")
+    def _take_results(self, errors: list[str]) -> None:
         self._write_errors += errors
-        self._refresh([r.path for r in results])
 
-    def _write_job_ended(self) -> None:
-        # Also after a job that broke: the journal knows what can be undone.
-        self._can_undo = Journal().last_batch(undoable=True) is not None
-        self._update_actions()
-
-    def _write_finished(self, batch: int | None, undo: bool) -> None:
-        done = f"{'Undo' if undo else 'Apply'} finished (journal batch {batch})"
-        if self._write_errors:
-            errors = self._write_errors
-            self.notify(f"{done}; {len(errors)} file(s) not written, the last: {errors[-1]}")
-        elif batch is not None:
+    def _write_finished(self, done: str | None) -> None:
+        errors = self._write_errors
+        if errors:
+            self.notify(f"{done or 'Writing stopped'}; {plural(len(errors), 'file')} not written, "
+                        f"the last: {errors[-1]}")
+        elif done:
             self.notify(done)
+        self.actions.update_now()
+        self.save_session()  # what the files hold now is part of the review
 
     # The single-file check.
 
@@ -657,13 +532,15 @@ class MainWindow(QMainWindow):
         if card is None:
             card = CheckCard(path, self.player, self)
             card.apply_requested.connect(self._apply_checked)
+            card.toggled_genre.connect(self.toggle_genre)
+            card.edit_requested.connect(self._edit_checked)
             card.finished.connect(lambda _: self.cards.pop(path, None))
             self.cards[path] = card
         card.show()
         card.raise_()
 
         def analyse_now() -> None:
-            item = self.model.item(path)
+            item = self.session.item(path)
             if item is None:
                 return
             if item.state is ReviewState.ERROR and item.analysis is None and item.error:
@@ -678,16 +555,21 @@ class MainWindow(QMainWindow):
                     self.notify(f"{path.name} is analysed as soon as the current batch ends")
             self.select_paths([path])
 
-        if self.model.item(path) is None:
+        if self.session.item(path) is None:
             self.add_paths([path], then=analyse_now)
         else:
             analyse_now()
         return card
 
     def _apply_checked(self, path: Path) -> None:
-        item = self.model.item(path)
-        if item is not None and item.accept():
-            self.apply_accepted([item])
+        item = self.session.item(path)
+        if item is None or (item.state is not ReviewState.ACCEPTED and self.session.accept([item])):
+            return  # nothing chosen to write; the card says so
+        self.apply_accepted([item])
+
+    def _edit_checked(self, path: Path) -> None:
+        self.select_paths([path])
+        self.edit_selected()
 
     # Settings.
 
@@ -697,18 +579,11 @@ class MainWindow(QMainWindow):
             self.set_settings(dialog.settings())
 
     def set_settings(self, settings: Settings) -> None:
-        rethreshold = (settings.min_confidence, settings.max_genres) != (self.settings.min_confidence,
-                                                                         self.settings.max_genres)
         self.settings = settings
-        self.model.low_confidence = settings.min_confidence
         self.album_view.albums.set_thresholds(settings.min_confidence, settings.max_genres)
         self.mode.setCurrentText(settings.write_mode)
         settings.save()
-        if rethreshold:  # new thresholds re-pick the proposals from the analyses in hand
-            changed = [i for i in self.model.items if i.analysis is not None and i.state is ReviewState.SUGGESTED]
-            for item in changed:
-                item.analysed(item.analysis, settings.min_confidence, settings.max_genres)
-            self._refresh([i.path for i in changed])
+        self.session.set_settings(settings)  # new thresholds re-pick the undecided rows
 
     # Filters.
 
@@ -736,14 +611,53 @@ class MainWindow(QMainWindow):
         else:
             self.add_paths(paths)
 
+    # The saved review.
+
+    def restore_session(self) -> None:
+        """Bring back the last review's rows and decisions; the analyses they rest on come
+        back from the cache."""
+        try:
+            rows = self.session.restore()
+        except SavedSessionError as e:
+            self.notify(f"Starting a new review: {e}")
+            return
+        if not rows:
+            return
+        self.apply_filter()
+        self.restored.show_restored(len(rows), len(self.session.undecided_work()))
+        waiting = [i.path for i in rows if i.awaiting_analysis]
+        if waiting:
+            self.analyse(waiting)
+
+    def discard_restored(self) -> None:
+        if self.analysis is not None and self.analysis.running:
+            self.analysis.cancel()
+            self.analysis.wait(timeout_s=30)
+        self.session.clear()
+        ReviewSession.discard_saved()
+        self.restored.hide()
+        self.notify("Discarded the last review; the files are as they are")
+
+    def save_session(self) -> None:
+        self._autosave.stop()
+        if self.session.items:
+            try:
+                self.session.save()
+            except OSError as e:
+                self.notify(f"Could not keep the review for next time: {e}")
+        else:
+            ReviewSession.discard_saved()
+
     # Closing.
 
     def busy(self) -> list[str]:
         work = []
         if self.analysis is not None and self.analysis.running:
-            work.append("an analysis")
+            work.append("analysing")
         if self.writing is not None and self.writing.running:
             work.append("writing tags")
+        if any(s.running for s in self.scans):
+            work.append("scanning")
         if self.learning.running:
             work.append("learning your genres")
         return work
@@ -752,18 +666,49 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "Genre Tagger", question)
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_keep_review(self, undecided: int) -> QMessageBox.StandardButton:
+        """Save (keep it for next time), Discard, or Cancel, for a review not written yet."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Genre Tagger",
+                          f"{plural(undecided, 'row')} {has(undecided)} genres accepted or "
+                          "edited but not written to the files yet.", parent=self)
+        box.setInformativeText("Keep the review for next time, or discard it? The files stay as they are "
+                               "either way until you apply.")
+        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Save).setText("Keep for Next Time")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        return QMessageBox.StandardButton(box.exec())
+
     def closeEvent(self, event: QCloseEvent) -> None:
         work = self.busy()
-        if work and not self.confirm(f"Stop {' and '.join(work)} and quit? Files being written are finished first; "
-                                     "nothing is left half-written."):
-            event.ignore()
-            return
+        if work:
+            writing = "writing tags" in work
+            question = f"Stop {' and '.join(work)} and quit?"
+            if writing:
+                question += " The file being written is finished first; nothing is left half-written."
+            if not self.confirm(question):
+                event.ignore()
+                return
+        undecided = len(self.session.undecided_work())
+        keep = True
+        if undecided:
+            answer = self.ask_keep_review(undecided)
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return
+            keep = answer == QMessageBox.StandardButton.Save
         self.cancel_work()
         self.player.stop()
         # A write stops between files, never inside one; analysis stops within a second.
         for job in [self.writing, self.analysis, self.learning.job, *self.scans]:
             if job is not None:
                 job.wait(timeout_s=30)
-        self._save_window()
+        if keep:
+            self.save_session()
+        else:
+            ReviewSession.discard_saved()
+        save_window(self, self.table, self.settings)
+        self._autosave.stop()
+        self.actions.stop()
+        self.journal.close()
         event.accept()
-
