@@ -95,8 +95,13 @@ def test_the_editor_over_tracks_without_a_shared_genre(qtbot):
     editor = GenreEditor(items, [])
     qtbot.addWidget(editor)
     assert editor.heading.text() == "<b>2 tracks</b>" and editor.genres() == []
-    assert editor.summary.text() == "OK gives no genre to all 2 tracks; Ambient stays on the 1 that has it"
+    assert editor.summary.text() == "OK adds no genre to all 2 tracks; Ambient stays on the 1 that has it"
     assert [genres for _, genres in editor.edits()] == [["Ambient"], []]
+    assert editor.ok_button.isEnabled()
+    editor.partial["Ambient"].setCurrentIndex(editor.partial["Ambient"].findData(Spread.NONE))
+    # Nothing left to write anywhere: OK waits for a genre, and says so.
+    assert editor.summary.text() == "Add or pick a genre to give the 2 tracks"
+    assert not editor.ok_button.isEnabled()
 
 
 def test_typing_in_the_editor_works_at_once_and_return_adds(qtbot):

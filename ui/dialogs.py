@@ -212,8 +212,10 @@ class GenreEditor(QDialog):
         """What OK does to several rows, in words."""
         count = len(self.items)
         given = self._given_to_all()
+        if not any(genres for _, genres in self.edits()):
+            return f"Add or pick a genre to give the {count} tracks"
         parts = [f"OK gives all {count} tracks {', '.join(given)}" if given
-                 else f"OK gives no genre to all {count} tracks"]
+                 else f"OK adds no genre to all {count} tracks"]
         listed = {normalise_name(g) for g in self.genres()}
         dropped = [g for g in self._shared if normalise_name(g) not in listed]
         if dropped:
@@ -230,6 +232,8 @@ class GenreEditor(QDialog):
         given = {normalise_name(g) for g in self._given_to_all()}
         for genre, button in self.picks.items():
             button.setEnabled(normalise_name(genre) not in given)
+        # An edit with nothing in it would write nothing: OK waits for a genre.
+        self.ok_button.setEnabled(any(genres for _, genres in self.edits()))
         if len(self.items) > 1:
             self.summary.setText(self.summary_text())
 
