@@ -23,7 +23,7 @@ from ui.charts import (
     MIN_SEGMENT_PX, OTHER_COLOUR, PALETTE, ChipStrip, Timeline, cell_width, genre_colours, place_chips,
 )
 from ui.library import Chip, ChipsRole, Column, Filter, LibraryModel
-from ui.library_table import EMPTY_TEXT, MIN_TEXT_WIDTH, NO_MATCH_TEXT, ElideMiddleDelegate, LibraryTable
+from ui.library_table import EMPTY_TEXT, MIN_TEXT_WIDTH, NO_MATCH_TEXT, LibraryTable, elide_path
 
 
 @pytest.fixture(scope="module")
@@ -289,18 +289,26 @@ def test_the_table_fits_1280_pixels_beside_the_side_panel(qtbot, session, real_a
     assert header.sectionSize(Column.TITLE) == 300
 
 
-def test_the_file_column_is_elided_in_the_middle(qtbot, session):
+def test_the_file_column_cuts_folders_and_keeps_the_file_name(qtbot, session):
+    fits = lambda width: (lambda text: len(text) <= width)  # noqa: E731
+    path = "/music/artist/album/track.flac"
+    assert elide_path(path, fits(40)) == path
+    assert elide_path(path, fits(26)) == "/music/artist/…/track.flac"
+    assert elide_path(path, fits(20)) == "/music/…/track.flac"
+    assert elide_path(path, fits(12)) == "…/track.flac"
+    assert elide_path(path, fits(6)) == "….flac"
+
     model = LibraryModel(session)
-    session.add([ReviewItem(Path("/music/artist/album/track.flac"))])
+    session.add([ReviewItem(Path("/music/a long artist name/an even longer album name/01 track.flac"))])
     table = LibraryTable(model)
     qtbot.addWidget(table)
-    delegate = table.itemDelegateForColumn(Column.PATH)
-    assert isinstance(delegate, ElideMiddleDelegate)
+    table.horizontalHeader().resizeSection(Column.PATH, 160)
     option = QStyleOptionViewItem()
-    table.initViewItemOption(option)  # as the view paints: its own elide mode, then the delegate's say
-    assert option.textElideMode == Qt.TextElideMode.ElideRight
-    delegate.initStyleOption(option, model.index(0, Column.PATH))
-    assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+    table.initViewItemOption(option)
+    option.rect = table.visualRect(model.index(0, Column.PATH))
+    option.rect.setWidth(160)
+    table.itemDelegateForColumn(Column.PATH).initStyleOption(option, model.index(0, Column.PATH))
+    assert option.text.endswith("/01 track.flac") and "…" in option.text
 
 
 def ink(image: QImage, rect: QRectF | None = None) -> int:

@@ -3,6 +3,7 @@ word for the empty table."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -25,12 +26,33 @@ MIN_TEXT_WIDTH = 60
 MIN_SUGGESTED_WIDTH = 180
 
 
-class ElideMiddleDelegate(QStyledItemDelegate):
-    """Cuts long text in the middle, where a path's folders are, keeping its start and its file name."""
+def elide_path(path: str, fits: Callable[[str], bool]) -> str:
+    """``path`` cut in the middle, in its folders, so that its file name stays whole: the
+    name tells two tracks of the same title apart. Where even that is too wide, the
+    name's end (its extension) stays."""
+    if fits(path):
+        return path
+    head, _, name = path.rpartition("/")
+    folders = head.split("/")
+    for keep in range(len(folders) - 1, 0, -1):
+        shortened = "/".join(folders[:keep]) + "/…/" + name
+        if fits(shortened):
+            return shortened
+    if fits("…/" + name):
+        return "…/" + name
+    for start in range(1, len(name)):
+        if fits("…" + name[start:]):
+            return "…" + name[start:]
+    return "…"
+
+
+class PathDelegate(QStyledItemDelegate):
+    """Paints a path with ``elide_path``."""
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideMiddle
+        metrics, width = option.fontMetrics, option.rect.width() - 8
+        option.text = elide_path(option.text, lambda text: metrics.horizontalAdvance(text) <= width)
 
 
 class LibraryTable(QTableView):
@@ -55,7 +77,7 @@ class LibraryTable(QTableView):
         self.chips = ChipDelegate(self)
         self.chips.chip_toggled.connect(self.chip_toggled)
         self.setItemDelegateForColumn(Column.SUGGESTED, self.chips)
-        self.setItemDelegateForColumn(Column.PATH, ElideMiddleDelegate(self))
+        self.setItemDelegateForColumn(Column.PATH, PathDelegate(self))
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -119,7 +141,7 @@ class LibraryTable(QTableView):
             Column.STATUS: metrics.horizontalAdvance("accepted (edited)") + 16,
             Column.CONFIDENCE: header.fontMetrics().horizontalAdvance(Column.CONFIDENCE.header) + 28,
             Column.SUGGESTED: max(self.chips.minimum_width(Column.SUGGESTED), MIN_SUGGESTED_WIDTH,
-                                  int(0.25 * available)),
+                                  int(0.36 * available)),  # room for three candidates
         }
         rest = available - sum(widths.values())
         unit = rest / sum(SHARES.values())
