@@ -183,14 +183,16 @@ class ReviewItem:
             if previous in (ReviewState.ACCEPTED, ReviewState.EDITED, ReviewState.REJECTED, ReviewState.WRITTEN):
                 self.state = previous
                 return
-        if self.edited:
-            self.state = previous if previous in (ReviewState.EDITED, ReviewState.ACCEPTED) else ReviewState.EDITED
+        if self.edited and previous is not ReviewState.REJECTED:
+            # The person's genres stand, also after an error (a write a read-only file refused).
+            self.state = ReviewState.ACCEPTED if self.proposed else ReviewState.EDITED
             return
-        self.album_genres = []
         if previous is ReviewState.REJECTED:
-            self.proposed = [g.genre for g in accepted_genres(analysis.genres, min_confidence, max_genres)]
+            if not self.edited and not self.album_genres:
+                self.proposed = [g.genre for g in accepted_genres(analysis.genres, min_confidence, max_genres)]
             self.state = ReviewState.REJECTED
             return
+        self.album_genres = []
         self.repick(min_confidence, max_genres, force=True)
 
     def repick(self, min_confidence: float, max_genres: int, force: bool = False) -> bool:

@@ -101,3 +101,11 @@ def test_a_saved_row_comes_back_with_its_decision_and_waits_for_its_analysis(ana
     assert not back.can_write  # the change check needs the analysis's fingerprint first
     back.analysed(replace(analysis, genres=[GenreSuggestion("Jazz", "Jazz", 0.9)]), 0.5, 3)
     assert (back.state, back.proposed, back.can_write) == (ReviewState.ACCEPTED, ["Rock"], True)
+
+
+def test_an_edit_stands_after_a_failed_write_and_a_new_analysis(analysis):
+    item = reanalysed(ReviewItem(Path("a.flac")), analysis)
+    item.edit(["Chiptune"])
+    item.failed("the file is read-only")
+    reanalysed(item, analysis)
+    assert (item.state, item.proposed, item.error) == (ReviewState.ACCEPTED, ["Chiptune"], None)
