@@ -172,7 +172,7 @@ def test_edit_accept_apply_and_undo_round_trip(qtbot, window, tmp_path):
     window.actions[Act.UNDO].trigger()
     written(qtbot, window)
     # The person is asked first, and told which batch is about to be reverted.
-    assert len(questions) == 1 and questions[0].startswith("Undo batch 1 (") and "2 files" in questions[0]
+    assert len(questions) == 1 and questions[0].startswith("Undo batch 1 (") and "in the 2 files it wrote?" in questions[0]
     for path in (mp3, flac):
         assert read_tags(path).genres == before[path][0]
         assert tagfiles.other_tags(path) == before[path][1]

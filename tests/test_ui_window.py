@@ -123,7 +123,7 @@ def test_undo_reaches_only_this_windows_batches_and_only_once(qtbot, window, ana
     window.actions[Act.UNDO].trigger()
     written(qtbot, window)
     assert read_tags(items[0].path).genres == ["Pop"]
-    assert "1 file)" in questions[0]
+    assert "restore the genres it replaced in the 1 file it wrote?" in questions[0]
     # The row shows what the file holds again, and a second undo has nothing of this window's left.
     assert items[0].current_genres == ["Pop"] and items[0].state is ReviewState.SUGGESTED
     window.actions.update_now()
@@ -212,3 +212,11 @@ def test_the_close_prompt_names_the_work_that_runs(qtbot, window):
     assert not window.close()
     assert questions[-1] == "Stop analysing and quit?"
     window.busy = lambda: []
+
+
+def test_the_side_panel_gives_way_in_a_narrow_window(qtbot, window):
+    window.resize(1280, 760)
+    qtbot.wait(50)
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.detail_dock.width() <= 0.36 * window.width() + 8, timeout=2000)
+    assert window.views.width() > window.detail_dock.width()

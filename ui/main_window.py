@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QStackedWidget,
     QToolBar, QVBoxLayout, QWidget,
@@ -40,6 +40,8 @@ from ui.window_state import restore_window, save_window
 from ui.workers import AnalysisJob, BackgroundJob, ScanJob, WriteJob
 
 AUTOSAVE_MS = 10_000  # a crash loses at most this much review work
+NARROW_DOCK_SHARE = 0.36  # the most of the window's width the side panel takes
+SIDE_AREAS = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
 
 
 def keep_out_of_garbage_collection() -> None:
@@ -481,8 +483,9 @@ class MainWindow(QMainWindow):
             self.notify("Nothing this window wrote is left to undo; older batches are in Edit → History")
             return
         # Name what is about to be reverted: the newest batch is not always the one a person has in mind.
-        if self.confirm(f"Undo batch {summary.id} ({when(summary.created)}, {plural(summary.files, 'file')})? "
-                        "Files changed since are skipped."):
+        wrote = summary.counts.get("written", 0) + summary.counts.get("pending", 0)
+        if self.confirm(f"Undo batch {summary.id} ({when(summary.created)}): restore the genres it replaced in the "
+                        f"{plural(wrote, 'file')} it wrote? Files changed since are skipped."):
             self.undo_batch(summary.id)
 
     def show_history(self) -> None:
@@ -591,6 +594,14 @@ class MainWindow(QMainWindow):
         self.model.set_filter(Filter(self.filter_box.currentText()), self.search.text())
         if self.albums_shown():  # the albums of the files shown, in the table's order
             self.album_view.regroup([self.model.item_at(r) for r in range(self.model.rowCount())])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # A dock keeps its width as the window narrows; the table should not be the one to give way.
+        dock = self.detail_dock
+        share = int(NARROW_DOCK_SHARE * self.width())
+        if self.dockWidgetArea(dock) in SIDE_AREAS and not dock.isFloating() and dock.width() > share:
+            self.resizeDocks([dock], [share], Qt.Orientation.Horizontal)
 
     # Drag and drop: one audio file is checked at once; folders and several files join the library.
 

@@ -24,6 +24,6 @@ class RestoredBar(InfoBar):
 
     def show_restored(self, rows: int, undecided: int) -> None:
         decisions = (f", with {plural(undecided, 'decision')} not written yet" if undecided
-                     else "; every decision in it was written")
+                     else "; nothing in it waits to be written")
         self.text.setText(f"<b>Your last review is back:</b> {plural(rows, 'file')}{decisions}.")
         self.show()

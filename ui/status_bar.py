@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSizePolicy, QStatusBar, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QPushButton, QSizePolicy, QStatusBar, QWidget
 
 from tagger.pipeline import Progress
 from tagger.review import ReviewItem, ReviewState
@@ -99,6 +99,7 @@ class StatusBar(QStatusBar):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(cancel)
         self.counts = QLabel()
+        self.counts.setFrameShape(QFrame.Shape.StyledPanel)  # kept apart from the progress text beside it
         for widget in (self.progress_label, self.progress, self.cancel_button):
             self.addPermanentWidget(widget)
             widget.hide()
