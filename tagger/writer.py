@@ -181,8 +181,11 @@ def same_audio(before: AudioProbe, after: AudioProbe | None) -> bool:
 
 
 class GenreWriter:
-    def __init__(self, journal: Journal | None = None, options: WriteOptions = WriteOptions()) -> None:
-        self.journal = journal or Journal()
+    """Writes through ``journal``, which the caller opens once and shares: every write
+    and undo of a command or a window goes into the same one."""
+
+    def __init__(self, journal: Journal, options: WriteOptions = WriteOptions()) -> None:
+        self.journal = journal
         self.options = options
 
     def start(self, command: str) -> int:

@@ -20,9 +20,10 @@ from tagger.writer import GenreWriter
 WRITER_SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
+    from tagger.journal import Journal
     from tagger.writer import GenreWriter, WriteRequest
     paths = [Path(p) for p in sys.argv[2:]]
-    writer = GenreWriter()
+    writer = GenreWriter(Journal())
     print("ready", flush=True)
     for _ in writer.write([WriteRequest(p, [sys.argv[1], "Crash Test"]) for p in paths], "crash test"):
         pass
@@ -32,8 +33,9 @@ WRITER_SCRIPT = textwrap.dedent("""
 COMMAND_SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
+    from tagger.journal import Journal
     from tagger.writer import GenreWriter, WriteRequest
-    writer = GenreWriter()
+    writer = GenreWriter(Journal())
     command, paths = sys.argv[1], [Path(p) for p in sys.argv[3:]]
     print("ready", flush=True)
     try:
