@@ -220,3 +220,12 @@ def test_the_side_panel_gives_way_in_a_narrow_window(qtbot, window):
     window.resize(800, 600)
     qtbot.waitUntil(lambda: window.detail_dock.width() <= 0.36 * window.width() + 8, timeout=2000)
     assert window.views.width() > window.detail_dock.width()
+
+
+def test_esc_in_the_search_box_clears_it_and_shows_every_row_again(qtbot, window, analyzer, tmp_path):
+    rows_with_analyses(window, analyzer, tmp_path, 2)
+    window.search.setText("Song 1")
+    window.apply_filter()
+    assert window.model.rowCount() == 1
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    assert window.search.text() == "" and window.model.rowCount() == 2
