@@ -69,11 +69,11 @@ def test_quitting_with_unwritten_decisions_asks_and_the_review_comes_back(qtbot,
     assert [back[i.path].state for i in items] == [ReviewState.ACCEPTED, ReviewState.REJECTED,
                                                    ReviewState.ACCEPTED]
     assert back[items[2].path].proposed == ["Shoegaze", "Dream Pop"] and back[items[2].path].edited
-    assert second.restored.isVisibleTo(second) and "2 decisions not written yet" in second.restored.text.text()
+    assert second.kept.bar.isVisibleTo(second) and "2 decisions not written yet" in second.kept.bar.text.text()
     # The analyses the decisions rest on come back from the cache before anything can be written.
     analysed(qtbot, second)
     assert back[items[0].path].can_write and back[items[0].path].analysis is not None
-    second.discard_restored()
+    second.kept.discard()
     assert second.session.items == [] and not default_saved_path().exists()
     assert second.model.rowCount() == 0
     assert close_window(second, Keep) == (True, [])  # nothing left to lose: no question
@@ -86,7 +86,7 @@ def test_discarding_at_quit_forgets_the_review(qtbot, analyzer, tmp_path):
     assert close_window(first, Discard) == (True, [1])
     assert not default_saved_path().exists()
     second = new_window(qtbot, analyzer)
-    assert second.session.items == [] and not second.restored.isVisibleTo(second)
+    assert second.session.items == [] and not second.kept.bar.isVisibleTo(second)
 
 
 def test_an_edit_is_written_by_apply_without_a_separate_accept(qtbot, window, analyzer, tmp_path):

@@ -9,11 +9,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QResizeEvent
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QStackedWidget,
-    QToolBar, QVBoxLayout, QWidget,
+    QDockWidget, QFileDialog, QMainWindow, QMessageBox, QStackedWidget,
+    QVBoxLayout, QWidget,
 )
 
 from tagger.analysis import Analyzer, FileResult, open_analyzer
@@ -22,24 +22,25 @@ from tagger.genres import Taxonomy
 from tagger.journal import Journal, when
 from tagger.pipeline import Progress
 from tagger.resources import resource_dir
-from tagger.review import ReviewItem, ReviewState
-from tagger.session import Change, ReviewSession, SavedSessionError, has, plural
+from tagger.review import ReviewItem
+from tagger.session import Change, ReviewSession, has, plural
 from tagger.settings import Settings
 from tagger.tags import WriteMode
 from ui.actions import Act, ActionContext, ActionTable, row_counts
 from ui.album_view import AlbumDetail, AlbumGroup, AlbumView, accept_albums
+from ui.check import FileChecks
 from ui.detail import DetailPanel, ExcerptPlayer
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog
 from ui.history import HistoryDialog
 from ui.learn import Learning
 from ui.library import Filter, ItemRole, LibraryModel
 from ui.library_table import LibraryTable
-from ui.restored import RestoredBar
+from ui.restored import KeptReview
 from ui.status_bar import StatusBar, finished_text
+from ui.toolbars import FilterBar, MainToolBar, build_menus
 from ui.window_state import restore_window, save_window
 from ui.workers import AnalysisJob, BackgroundJob, ScanJob, WriteJob
 
-AUTOSAVE_MS = 10_000  # a crash loses at most this much review work
 NARROW_DOCK_SHARE = 0.36  # the most of the window's width the side panel takes
 SIDE_AREAS = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
 
@@ -66,10 +67,9 @@ class MainWindow(QMainWindow):
         self._analyzer: Analyzer | None = None
         self._analyzer_device: str | None = None
         self._analyzer_lock = threading.Lock()  # held by a worker while models load; never by the GUI
-        self._checks_waiting: set[Path] = set()  # dropped files whose card waits for a result
         self._taxonomy_names = sorted(Taxonomy.load().family)
         self.player = ExcerptPlayer()
-        self.cards: dict[Path, CheckCard] = {}
+        self.checks = FileChecks(self)
         self.scans: list[ScanJob] = []
         self.analysis: AnalysisJob | None = None
         self._last_progress: Progress | None = None
@@ -93,13 +93,12 @@ class MainWindow(QMainWindow):
         self.views = QStackedWidget()  # the table, or the same files grouped by album
         self.views.addWidget(self.table)
         self.views.addWidget(self.album_view)
-        self.restored = RestoredBar()
-        self.restored.discard_requested.connect(self.discard_restored)
+        self.kept = KeptReview(self)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        column.addWidget(self.restored)
+        column.addWidget(self.kept.bar)
         column.addWidget(self.learning.offer)
         column.addWidget(self.views)
         self.setCentralWidget(central)
@@ -127,12 +126,10 @@ class MainWindow(QMainWindow):
             view.selectionModel().selectionChanged.connect(lambda *_: self.actions.update_now())
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_current())
         self.model.layoutChanged.connect(self._current_after_filter)
-        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
-        self._autosave.timeout.connect(self.save_session)
         self.session.subscribe(self._session_changed)
         restore_window(self, self.table, self.settings)
         if restore:
-            self.restore_session()
+            self.kept.restore()
         self.actions.update_now()
         self.status.set_counts(self.session.items)
         # The models, and the genres learned from the person's tags, load while the window opens.
@@ -154,64 +151,15 @@ class MainWindow(QMainWindow):
             Act.GROUP_BY_ALBUM: lambda: self.show_albums(a[Act.GROUP_BY_ALBUM].isChecked()),
             Act.FIND: lambda: self.search.setFocus(), Act.QUIT: self.close,
         })
-        menus = self.menuBar()
-        layout = {
-            "&File": [Act.ADD_FOLDER, Act.ADD_FILES, None, Act.SETTINGS, None, Act.QUIT],
-            "&Edit": [Act.UNDO, Act.HISTORY, None, Act.ACCEPT, Act.ACCEPT_ABOVE, Act.REJECT, Act.EDIT, None,
-                      Act.APPLY, None, Act.FIND],
-            "&Analysis": [Act.ANALYSE_SELECTED, Act.ANALYSE_ALL, Act.CANCEL, None, Act.LEARN, Act.YOUR_GENRES],
-            "&View": [Act.GROUP_BY_ALBUM],
-        }
-        for title, acts in layout.items():
-            menu = menus.addMenu(title)
-            for act in acts:
-                menu.addSeparator() if act is None else menu.addAction(a[act])
-        menu.addAction(self.detail_dock.toggleViewAction())  # View, the last menu
-
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("main-toolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for act in (Act.ADD_FOLDER, Act.ANALYSE_SELECTED, Act.ANALYSE_ALL, Act.LEARN, None, Act.ACCEPT, Act.REJECT,
-                    Act.EDIT, None, Act.APPLY, Act.UNDO):
-            toolbar.addSeparator() if act is None else toolbar.addAction(a[act])
-        toolbar.addSeparator()
-        self.mode = QComboBox()
-        self.mode.addItems([m.value for m in WriteMode])
-        self.mode.setCurrentText(self.settings.write_mode)
-        self.mode.setToolTip("replace: the accepted genres replace the file's genres\n"
-                             "merge: they are added to the file's genres")
-        toolbar.addWidget(QLabel(" Write mode: "))
-        toolbar.addWidget(self.mode)
+        build_menus(self.menuBar(), a, [self.detail_dock.toggleViewAction()])
+        toolbar = MainToolBar(a, self.settings.write_mode)
+        self.mode = toolbar.mode
         self.addToolBar(toolbar)
-
-        filters = QToolBar("Filter")
-        filters.setObjectName("filter-toolbar")
-        self.filter_box = QComboBox()
-        self.filter_box.addItems([f.value for f in Filter])
-        self.filter_box.currentIndexChanged.connect(lambda _: self.apply_filter())
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search artist, title, album, genre or path")
-        self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(lambda _: self._search_timer.start())
-        self.search.installEventFilter(self)
-        self._search_timer = QTimer(self, singleShot=True, interval=200)  # filter once typing pauses
-        self._search_timer.timeout.connect(self.apply_filter)
-        filters.addWidget(QLabel(" Show: "))
-        filters.addWidget(self.filter_box)
-        filters.addWidget(self.search)
-        filters.addSeparator()
-        filters.addAction(a[Act.GROUP_BY_ALBUM])
+        filters = FilterBar(a)
+        self.filter_box, self.search = filters.filter_box, filters.search
+        filters.changed.connect(self.apply_filter)
         self.addToolBarBreak()
         self.addToolBar(filters)
-
-    def eventFilter(self, watched, event) -> bool:
-        # Esc in the search box clears it, rather than cancelling the running work.
-        if watched is self.search and event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Escape \
-                and self.search.text():
-            self.search.clear()
-            self.apply_filter()
-            return True
-        return super().eventFilter(watched, event)
 
     def _action_context(self) -> ActionContext:
         albums, items = self.album_view.selected() if self.albums_shown() else ([], self.selected_items())
@@ -283,8 +231,7 @@ class MainWindow(QMainWindow):
         if change.reset or (isinstance(current, ReviewItem) and current.path in touched
                             or isinstance(current, AlbumGroup) and any(i.path in touched for i in current.items)):
             self._show_current()
-        for path in touched & self.cards.keys():
-            self.cards[path].show_item(self.session.item(path))
+        self.checks.show(touched)
         if change.added:
             keep_out_of_garbage_collection()
         self.status.set_counts(self.session.items)
@@ -292,8 +239,7 @@ class MainWindow(QMainWindow):
             self.actions.update_soon()
         else:  # a person's decision: the actions follow at once
             self.actions.update_now()
-        if not self._autosave.isActive():
-            self._autosave.start()
+        self.kept.save_soon()
 
     def notify(self, message: str) -> None:
         self.status.notify(message)
@@ -384,7 +330,7 @@ class MainWindow(QMainWindow):
 
     def _analysis_results(self, results: list[FileResult]) -> None:
         for result in results:
-            self._checks_waiting.discard(result.path)
+            self.checks.arrived(result.path)
         self._analysis_errors += self.session.take_analyses(results)
 
     def _analysis_progress(self, progress: Progress) -> None:
@@ -394,7 +340,7 @@ class MainWindow(QMainWindow):
     def _analysis_finished(self, cancelled: bool) -> None:
         self.session.analysis_ended()
         last = self._last_progress
-        waiting, self._checks_waiting = self._checks_waiting, set()
+        waiting = self.checks.take_waiting()
         if cancelled:
             self.status.end_progress("Analysis cancelled")
         else:
@@ -404,7 +350,7 @@ class MainWindow(QMainWindow):
             self.notify(f"{plural(len(errors), 'file')} could not be analysed; the last: {errors[-1]}")
         self.actions.update_now()
         if waiting and not cancelled:  # dropped while this run could no longer take them
-            self.analyse(sorted(waiting))
+            self.analyse(waiting)
 
     def cancel_work(self) -> None:
         for job in [self.analysis, self.writing, self.learning.job, *self.scans]:
@@ -524,55 +470,17 @@ class MainWindow(QMainWindow):
         elif done:
             self.notify(done)
         self.actions.update_now()
-        self.save_session()  # what the files hold now is part of the review
+        self.kept.save()  # what the files hold now is part of the review
 
     # The single-file check.
 
     def check_file(self, path: Path) -> CheckCard:
         """Analyse one file now and show its result card."""
-        path = path.absolute()
-        card = self.cards.get(path)
-        if card is None:
-            card = CheckCard(path, self.player, self)
-            card.apply_requested.connect(self._apply_checked)
-            card.toggled_genre.connect(self.toggle_genre)
-            card.edit_requested.connect(self._edit_checked)
-            card.finished.connect(lambda _: self.cards.pop(path, None))
-            self.cards[path] = card
-        card.show()
-        card.raise_()
+        return self.checks.check(path)
 
-        def analyse_now() -> None:
-            item = self.session.item(path)
-            if item is None:
-                return
-            if item.state is ReviewState.ERROR and item.analysis is None and item.error:
-                card.show_item(item)  # the scan already found it unusable
-            else:
-                self._checks_waiting.add(path)
-                if self.analysis is None or not self.analysis.running:
-                    self.analyse([path])
-                # else the running batch takes it next, or, if it is too far along,
-                # analyses it as soon as it ends (_analysis_finished)
-                elif not self.analysis.prioritise(path):
-                    self.notify(f"{path.name} is analysed as soon as the current batch ends")
-            self.select_paths([path])
-
-        if self.session.item(path) is None:
-            self.add_paths([path], then=analyse_now)
-        else:
-            analyse_now()
-        return card
-
-    def _apply_checked(self, path: Path) -> None:
-        item = self.session.item(path)
-        if item is None or (item.state is not ReviewState.ACCEPTED and self.session.accept([item])):
-            return  # nothing chosen to write; the card says so
-        self.apply_accepted([item])
-
-    def _edit_checked(self, path: Path) -> None:
-        self.select_paths([path])
-        self.edit_selected()
+    @property
+    def cards(self) -> dict[Path, CheckCard]:
+        return self.checks.cards
 
     # Settings.
 
@@ -621,43 +529,6 @@ class MainWindow(QMainWindow):
             self.check_file(paths[0])
         else:
             self.add_paths(paths)
-
-    # The saved review.
-
-    def restore_session(self) -> None:
-        """Bring back the last review's rows and decisions; the analyses they rest on come
-        back from the cache."""
-        try:
-            rows = self.session.restore()
-        except SavedSessionError as e:
-            self.notify(f"Starting a new review: {e}")
-            return
-        if not rows:
-            return
-        self.apply_filter()
-        self.restored.show_restored(len(rows), len(self.session.undecided_work()))
-        waiting = [i.path for i in rows if i.awaiting_analysis]
-        if waiting:
-            self.analyse(waiting)
-
-    def discard_restored(self) -> None:
-        if self.analysis is not None and self.analysis.running:
-            self.analysis.cancel()
-            self.analysis.wait(timeout_s=30)
-        self.session.clear()
-        ReviewSession.discard_saved()
-        self.restored.hide()
-        self.notify("Discarded the last review; the files are as they are")
-
-    def save_session(self) -> None:
-        self._autosave.stop()
-        if self.session.items:
-            try:
-                self.session.save()
-            except OSError as e:
-                self.notify(f"Could not keep the review for next time: {e}")
-        else:
-            ReviewSession.discard_saved()
 
     # Closing.
 
@@ -715,11 +586,11 @@ class MainWindow(QMainWindow):
             if job is not None:
                 job.wait(timeout_s=30)
         if keep:
-            self.save_session()
+            self.kept.save()
         else:
             ReviewSession.discard_saved()
         save_window(self, self.table, self.settings)
-        self._autosave.stop()
+        self.kept.stop()
         self.actions.stop()
         self.journal.close()
         event.accept()

@@ -1,12 +1,19 @@
-"""The bar above the table after a start that brought the last review back."""
+"""The review kept between starts, and the bar that says it came back."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from tagger.session import plural
+from tagger.session import ReviewSession, SavedSessionError, plural
 from ui.info_bar import InfoBar
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+AUTOSAVE_MS = 10_000
 
 
 class RestoredBar(InfoBar):
@@ -27,3 +34,63 @@ class RestoredBar(InfoBar):
                      else "; nothing in it waits to be written")
         self.text.setText(f"<b>Your last review is back:</b> {plural(rows, 'file')}{decisions}.")
         self.show()
+
+
+class KeptReview(QObject):
+    """The review kept between starts: saved as the work goes on (a crash loses at most
+    AUTOSAVE_MS of it), brought back at the next start, and discarded on request."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.bar = RestoredBar()
+        self.bar.discard_requested.connect(self.discard)
+        self._timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self._timer.timeout.connect(self.save)
+
+    def restore(self) -> None:
+        """Bring back the last review's rows and decisions; the analyses they rest on come
+        back from the cache."""
+        w = self.window
+        try:
+            rows = w.session.restore()
+        except SavedSessionError as e:
+            w.notify(f"Starting a new review: {e}")
+            return
+        if not rows:
+            return
+        w.apply_filter()
+        self.bar.show_restored(len(rows), len(w.session.undecided_work()))
+        waiting = [i.path for i in rows if i.awaiting_analysis]
+        if waiting:
+            w.analyse(waiting)
+
+    def discard(self) -> None:
+        """Forget the review: its rows go, the files stay as they are."""
+        w = self.window
+        if w.analysis is not None and w.analysis.running:
+            w.analysis.cancel()
+            w.analysis.wait(timeout_s=30)
+        w.session.clear()
+        ReviewSession.discard_saved()
+        self.bar.hide()
+        w.notify("Discarded the last review; the files are as they are")
+
+    def save_soon(self) -> None:
+        """The review changed: keep it within AUTOSAVE_MS (not at every change of a burst)."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def save(self) -> None:
+        self._timer.stop()
+        session = self.window.session
+        if not session.items:
+            ReviewSession.discard_saved()
+            return
+        try:
+            session.save()
+        except OSError as e:
+            self.window.notify(f"Could not keep the review for next time: {e}")
+
+    def stop(self) -> None:
+        self._timer.stop()
