@@ -127,25 +127,25 @@ def window_problem(os_release: str, needed: Iterable[str], loads: Callable[[str]
     return f"Qt cannot open a window: {missing}" if missing else None
 
 
-def xcb_missing(os_release: str, needed: Iterable[str], loads: Callable[[str], bool]) -> str | None:
-    """What the xcb plugin lacks and how to install it, or None."""
+def missing_text(what_needs: str, os_release: str, needed: Iterable[str], loads: Callable[[str], bool]) -> str | None:
+    """``what_needs`` the libraries of ``needed`` that do not load, and the command that
+    installs them; None if nothing is missing."""
     missing = missing_libraries(needed, loads)
     if not missing:
         return None
-    return (f"the X11 (xcb) platform plugin needs {names_text(missing)}, "
-            f"{'which are' if len(missing) > 1 else 'which is'} not installed. "
+    return (f"{what_needs} {names_text(missing)}, {'which are' if len(missing) > 1 else 'which is'} not installed. "
             + install_advice(os_family(os_release), missing))
+
+
+def xcb_missing(os_release: str, needed: Iterable[str], loads: Callable[[str], bool]) -> str | None:
+    """What the xcb plugin lacks and how to install it, or None."""
+    return missing_text("the X11 (xcb) platform plugin needs", os_release, needed, loads)
 
 
 def playback_problem(os_release: str, needed: Iterable[str], loads: Callable[[str], bool]) -> str | None:
     """Why QtMultimedia cannot play the analysed excerpt, with the command that mends it, or None.
     Only a warning: everything else in the app works without it."""
-    missing = missing_libraries(needed, loads)
-    if not missing:
-        return None
-    return (f"playback is unavailable: QtMultimedia needs {names_text(missing)}, "
-            f"{'which are' if len(missing) > 1 else 'which is'} not installed. "
-            + install_advice(os_family(os_release), missing))
+    return missing_text("playback is unavailable: QtMultimedia needs", os_release, needed, loads)
 
 
 def missing_libraries(needed: Iterable[str], loads: Callable[[str], bool]) -> list[str]:

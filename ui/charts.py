@@ -335,7 +335,20 @@ class ChipDelegate(QStyledItemDelegate):
         return self._minimum.get(column, 0)
 
 
-class ChipStrip(QWidget):
+class WrapsToWidth(QWidget):
+    """A widget whose lines wrap, so its height follows its width (``heightForWidth``)."""
+
+    def _fit_height(self) -> None:
+        # Layouts that ignore height-for-width still give every line its room.
+        self.setMinimumHeight(self.heightForWidth(max(self.width(), 1)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()
+
+
+class ChipStrip(WrapsToWidth):
     """A row of chips outside a table (the detail panel, the check card), wrapped onto
     more lines where it is narrow; its tooltip says what each chip's marker means and
     whether Accept writes it. When toggleable, a click on a chip emits ``toggled(genre)``."""
@@ -399,15 +412,6 @@ class ChipStrip(QWidget):
     def sizeHint(self) -> QSize:
         width = sum(chip_width(self.fontMetrics(), c) + GAP for c in self._chips)
         return QSize(int(width) + 4, self._line_height() + 2)
-
-    def _fit_height(self) -> None:
-        # Layouts that ignore height-for-width still give every line its room.
-        self.setMinimumHeight(self.heightForWidth(max(self.width(), 1)))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._fit_height()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._toggleable and self.chip_at(event.position()) is not None:
@@ -512,7 +516,7 @@ class LegendEntry(NamedTuple):
     colour: QColor | None  # None: the hatching of the parts no segment covers
 
 
-class Timeline(QWidget):
+class Timeline(WrapsToWidth):
     """The track from start to end, each analysed segment coloured by its top genre,
     so a user sees which parts of the track point where; hatched parts were not
     analysed. Every segment is at least MIN_SEGMENT_PX wide, and the legend, on as
@@ -616,15 +620,6 @@ class Timeline(QWidget):
         legend = self._legend_layout(width)
         lines = len({rect.top() for rect, _ in legend}) or 1
         return int(self.MARGIN + line + 8 + 4 + (lines + 1) * line + self.MARGIN)
-
-    def _fit_height(self) -> None:
-        # Layouts that ignore height-for-width still give every legend line its room.
-        self.setMinimumHeight(self.heightForWidth(max(self.width(), 1)))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._fit_height()
 
     # Interaction.
 
