@@ -66,7 +66,7 @@ class ReviewState(str, Enum):
     ANALYSING = "analysing"
     SUGGESTED = "suggested"  # its best candidates reach the threshold and are pre-selected
     UNSURE = "unsure"  # analysed, but no candidate reaches the threshold
-    EDITED = "edited"  # a person's edit that leaves nothing to write
+    EDITED = "edited"  # a person's genres, not accepted (an edit to nothing, or one whose write was undone)
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     WRITTEN = "written"
@@ -282,8 +282,8 @@ class ReviewItem:
             return
         self.current_genres = list(result.new_genres)
         self.error = None
-        if self.edited:
-            self.state = ReviewState.ACCEPTED if self.proposed else ReviewState.EDITED
+        if self.edited:  # the person's genres stay, and wait for Accept again like any undone row
+            self.state = ReviewState.EDITED
         elif self.analysis is None:
             self.state = ReviewState.NEW
         else:

@@ -123,6 +123,7 @@ def test_undo_reaches_only_what_this_session_applied_and_only_once(session, file
     assert session.batch_to_undo() is None  # a batch some other run wrote is not this window's to undo
 
     session.accept([session.item(files[0])])
+    session.edit([session.item(files[1])], ["Krautrock"])
     batch = apply(session)
     assert session.item(files[0]).state is ReviewState.WRITTEN
     assert read_tags(files[0]).genres == ["Rock"]
@@ -133,6 +134,10 @@ def test_undo_reaches_only_what_this_session_applied_and_only_once(session, file
     assert errors == [] and read_tags(files[0]).genres == []
     item = session.item(files[0])
     assert (item.state, item.current_genres) == (ReviewState.SUGGESTED, [])  # what the file holds again
+    # An undone edit keeps the person's genres, and like any undone row waits for Accept again.
+    edited = session.item(files[1])
+    assert (edited.state, edited.proposed, edited.can_write) == (ReviewState.EDITED, ["Krautrock"], False)
+    assert session.write_requests() == []
     assert session.batch_to_undo() is None  # no second undo of the same batch, and never the older one
     assert read_tags(elsewhere).genres == ["Blues"]
 

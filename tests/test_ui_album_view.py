@@ -94,6 +94,10 @@ def test_the_album_tree_expands_into_tracks_and_accepting_an_album_sets_its_trac
         ("Shoegaze", 0.5, "album"), ("Rock", 0.45, "base"), ("Jazz", 0.3, "base")]
     assert "only the tags of this album's other tracks vouch for it" in model.index(0, Column.SUGGESTED).data(
         Qt.ItemDataRole.ToolTipRole)
+    # Undecided albums say how sure the album is, not what their tracks are: Greatest agrees on
+    # genres above 25%; Dee's album has only Rock at 20%, which it shows, unchosen, as a track would.
+    assert [model.index(r, Column.STATUS).data() for r in range(2)] == ["suggested", "unsure"]
+    assert [(c.genre, c.chosen) for c in model.index(1, Column.SUGGESTED).data(ChipsRole)] == [("Rock", False)]
 
     select(view, album)
     window.actions[Act.ACCEPT].trigger()

@@ -207,7 +207,7 @@ def card(qtbot):
 def test_the_card_lets_a_person_untick_genres_before_writing(qtbot, card, demo_analysis):
     item = analysed(demo_analysis, "a", [("Rock", 0.9), ("Jazz", 0.6), ("Ambient", 0.3)])
     card.show_item(item)
-    assert card.summary.text() == "<b>Suggested:</b>"
+    assert card.summary.text().startswith("<b>Suggested:</b>")
     assert [(c.genre, c.chosen) for c in card.chips.chips()] == [("Rock", True), ("Jazz", True), ("Ambient", False)]
     assert card.apply_button.text() == "Write 2 genres" and card.apply_button.isEnabled()
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from tagger.albums import AlbumConsensus, AlbumGrouper, Track, consensus
 from tagger.genres import GenreSuggestion
-from tagger.review import ReviewItem, ReviewState, accepted_genres
+from tagger.review import CANDIDATES_SHOWN, ReviewItem, ReviewState, accepted_genres
 from tagger.session import ReviewSession, plural
 from tagger.tags import TagSnapshot
 from tagger.vocabulary import genre_key
@@ -118,6 +118,7 @@ class GroupJob(BackgroundJob):
 
 
 def status_text(group: AlbumGroup) -> str:
+    """The album's tracks' states, counted."""
     counts = Counter(i.state for i in group.items)
     if len(counts) == 1:
         return next(iter(counts)).value
@@ -206,9 +207,10 @@ class AlbumModel(QAbstractItemModel):
     def _album_data(self, group: AlbumGroup, column: Column, role: int):
         if role == AlbumRole:
             return group
-        if role == ChipsRole:
-            return [Chip(g.genre, g.confidence, g.source)
-                    for g in group.proposal(self.min_confidence, self.max_genres)]
+        if role == ChipsRole:  # the album's best candidates, as a track's: those accepting it writes are solid
+            chosen = {g.genre for g in group.proposal(self.min_confidence, self.max_genres)}
+            return [Chip(g.genre, g.confidence, g.source, g.genre in chosen)
+                    for g in group.consensus().genres[:max(CANDIDATES_SHOWN, len(chosen))]]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._album_text(group, column)
         if role == Qt.ItemDataRole.FontRole:
@@ -217,7 +219,7 @@ class AlbumModel(QAbstractItemModel):
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
             if column is Column.SUGGESTED:
-                chips = self._album_data(group, column, ChipsRole)
+                chips = [c for c in self._album_data(group, column, ChipsRole) if c.chosen]
                 if not chips:
                     return "No genre of this album reaches the least confidence to propose"
                 return (source_tooltip(chips) + f"\nAccept the album to give these genres to its "
@@ -234,6 +236,9 @@ class AlbumModel(QAbstractItemModel):
 
     def _album_text(self, group: AlbumGroup, column: Column) -> str:
         if column is Column.STATUS:
+            if {i.state for i in group.items} <= {ReviewState.SUGGESTED, ReviewState.UNSURE}:
+                # No track decided yet: the album is as sure as the genres it agrees on.
+                return "suggested" if group.proposal(self.min_confidence, self.max_genres) else "unsure"
             return status_text(group)
         if column is Column.ARTIST:
             return group.artist

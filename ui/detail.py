@@ -13,7 +13,7 @@ from tagger.analysis import Analysis, Segment
 from tagger.genres import standout_descriptors
 from tagger.review import ReviewItem, ReviewState
 from ui.charts import ChipStrip, ConfidenceBars, SourceLegend, Timeline
-from ui.library import item_chips
+from ui.library import Column, item_chips, item_text
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def state_lines(item: ReviewItem) -> list[str]:
     elif item.analysis is None and item.state is ReviewState.NEW:
         lines = ["Not analysed yet"]
     else:
-        lines = [f"Status: {item.state.value}"]
+        lines = [f"Status: {item_text(item, Column.STATUS)}"]
     lines.append("Current genres: " + (", ".join(item.current_genres) or "none"))
     if item.analysis is not None:
         a = item.analysis

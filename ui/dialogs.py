@@ -428,5 +428,6 @@ def card_summary(item: ReviewItem) -> str:
     if item.state is ReviewState.UNSURE:
         return "<b>Unsure:</b> no genre reached the threshold; click one to choose it"
     if item.edited:
-        return "<b>Your genres:</b>" if item.proposed else "<b>Your genres:</b> none chosen; click one to choose it"
-    return "<b>Suggested:</b>"
+        return ("<b>Chosen by you:</b> <small>(click a genre to choose it or not)</small>" if item.proposed
+                else "<b>None chosen:</b> click a genre to choose it")
+    return "<b>Suggested:</b> <small>(click a genre to choose it or not)</small>"

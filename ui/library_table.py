@@ -21,7 +21,7 @@ NO_MATCH_TEXT = "No matches"
 # How the columns share the width left beside Status, Suggested and Confidence, which
 # take what their content needs: every column stays in view in a 1280 px window with
 # the side panel open, and the user's own widths win once they drag one.
-SHARES = {Column.ARTIST: 1.0, Column.TITLE: 1.4, Column.CURRENT: 1.0, Column.ALBUM: 1.0, Column.PATH: 1.2}
+SHARES = {Column.ARTIST: 1.0, Column.TITLE: 1.3, Column.CURRENT: 1.1, Column.ALBUM: 1.0, Column.PATH: 1.6}
 MIN_TEXT_WIDTH = 60
 MIN_SUGGESTED_WIDTH = 180
 
@@ -141,7 +141,7 @@ class LibraryTable(QTableView):
             Column.STATUS: metrics.horizontalAdvance("accepted (edited)") + 16,
             Column.CONFIDENCE: header.fontMetrics().horizontalAdvance(Column.CONFIDENCE.header) + 28,
             Column.SUGGESTED: max(self.chips.minimum_width(Column.SUGGESTED), MIN_SUGGESTED_WIDTH,
-                                  int(0.36 * available)),  # room for three candidates
+                                  int(0.30 * available)),  # room for three short candidates
         }
         rest = available - sum(widths.values())
         unit = rest / sum(SHARES.values())
