@@ -3,9 +3,9 @@ with its search box."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMenuBar, QToolBar, QWidget
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QKeyEvent, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMenuBar, QToolBar, QToolButton, QWidget
 
 from tagger.tags import WriteMode
 from ui.actions import Act, ActionTable
@@ -23,6 +23,45 @@ TOOLBAR = [Act.ADD_FOLDER, Act.ANALYSE_SELECTED, Act.ANALYSE_ALL, Act.LEARN, Non
 SEARCH_PAUSE_MS = 200  # filter once typing pauses
 
 
+def overflow_icon(colour: QColor, size: int = 16) -> QIcon:
+    """A chevron in ``colour``. Some themes' own overflow arrow is a dark symbolic icon that
+    vanishes on a dark palette (seen with the dark GTK theme at 600 px): the toolbar's
+    hidden actions then look gone."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(colour, 1.8))
+    for x in (size * 0.3, size * 0.55):
+        painter.drawPolyline([QPointF(x, size * 0.28), QPointF(x + size * 0.22, size * 0.5),
+                              QPointF(x, size * 0.72)])
+    painter.end()
+    return QIcon(pixmap)
+
+
+class OverflowToolBar(QToolBar):
+    """A toolbar whose overflow button (the actions that do not fit) shows in every theme."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.orientationChanged.connect(lambda _: self._mark_overflow())
+        self._mark_overflow()
+
+    def overflow_button(self) -> QToolButton | None:
+        return self.findChild(QToolButton, "qt_toolbar_ext_button")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._mark_overflow()
+
+    def _mark_overflow(self) -> None:
+        button = self.overflow_button()
+        if button is not None:
+            button.setIcon(overflow_icon(self.palette().color(QPalette.ColorRole.ButtonText)))
+            button.setToolTip("More actions")
+
+
 def build_menus(menus: QMenuBar, actions: ActionTable, view_extras: list[QAction]) -> None:
     for title, acts in MENUS.items():
         menu = menus.addMenu(title)
@@ -32,7 +71,7 @@ def build_menus(menus: QMenuBar, actions: ActionTable, view_extras: list[QAction
         menu.addAction(action)
 
 
-class MainToolBar(QToolBar):
+class MainToolBar(OverflowToolBar):
     """The common actions, and the write mode chosen per batch (``mode``)."""
 
     def __init__(self, actions: ActionTable, write_mode: str, parent: QWidget | None = None) -> None:
@@ -74,7 +113,7 @@ class SearchBox(QLineEdit):
         super().keyPressEvent(event)
 
 
-class FilterBar(QToolBar):
+class FilterBar(OverflowToolBar):
     """Which rows show (``filter_box``, ``search``); ``changed`` when either changes."""
 
     changed = Signal()
