@@ -424,6 +424,26 @@ def test_unicode_paths_and_read_only_files(qtbot, window, tmp_path):
     assert "1 file not written" in window.status.message_label.message()
 
 
+def test_a_job_ends_for_the_gui_when_its_finished_signal_is_handled(qtbot):
+    # A check between the thread's end and the handling of ``finished`` saw a job ended
+    # whose results were not taken yet (a learned model not installed, under load).
+    import threading
+
+    from ui.workers import BackgroundJob
+
+    job = BackgroundJob()
+    ended = threading.Event()
+    seen = []
+    job.finished.connect(lambda cancelled: seen.append(job.running))
+    job.start("test", ended.set)
+    ended.wait(5)
+    job._thread.join(5)
+    assert job.running  # the thread is over, but the GUI has not handled ``finished``
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert seen == [False] and not job.running
+    assert job.wait(1)
+
+
 def test_emitting_signals_keeps_python_objects_alive(qtbot):
     # PySide6 6.12.0 dropped a reference to True on every emit(); under Python < 3.12
     # the app aborted after a few thousand signals. The workers emit one per batch.

@@ -74,12 +74,17 @@ class BackgroundJob(QObject):
         self.control = JobControl()
         self._thread: threading.Thread | None = None
         self._done = False
+        # Connected first, so it runs before every other handler of ``finished``, in the
+        # GUI thread: the job is done for the GUI exactly when ``finished`` is handled,
+        # never in between (a check then saw a job ended whose results were not taken yet).
+        self.finished.connect(self._mark_done)
 
     @property
     def running(self) -> bool:
-        # Not the thread's liveness: ``finished`` is handled while the thread is still
-        # ending, and its handler must already see the job as done.
         return self._thread is not None and not self._done
+
+    def _mark_done(self, _cancelled: bool) -> None:
+        self._done = True
 
     def start(self, name: str, target: Callable[[], None]) -> None:
         def run() -> None:
@@ -89,7 +94,6 @@ class BackgroundJob(QObject):
                 log.exception("%s failed", name)
                 self.failed.emit(f"{name} failed: {e}")
             finally:
-                self._done = True
                 self.finished.emit(self.control.cancelled)
 
         self._thread = threading.Thread(target=run, name=name, daemon=True)
@@ -102,7 +106,10 @@ class BackgroundJob(QObject):
         """Join the thread (for shutdown); True if it ended."""
         if self._thread is not None:
             self._thread.join(timeout_s)
-        return not self.running
+            if self._thread.is_alive():
+                return False
+            self._done = True  # ended, though the GUI thread, blocked here, has not handled ``finished`` yet
+        return True
 
 
 class ScanJob(BackgroundJob):
