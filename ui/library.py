@@ -9,8 +9,7 @@ QSortFilterProxyModel, whose per-comparison calls back into Python would take
 seconds at 100,000 rows. ``_order`` holds the visible rows; ``_row_of`` maps a
 file back to its row, so a result for one file repaints one row. It is built when
 first asked for after a sort or filter, which then need not wait for it, and a
-search reads each row's text from ``_haystacks``, which drops a row when the session
-says it changed.
+search reads each row's text from ``_haystacks``, kept as rows arrive and change.
 """
 
 from __future__ import annotations
@@ -314,16 +313,16 @@ class LibraryModel(QAbstractTableModel):
             self._relayout()
         else:
             if change.added:
+                self._index(change.added)
                 self._append(change.added)
             if change.paths:
-                for item in filter(None, map(self.session.item, change.paths)):
-                    self._haystacks.pop(id(item), None)
+                self._index(filter(None, map(self.session.item, change.paths)))
                 self._repaint(change.paths)
         self.session_changed.emit()
 
     def _append(self, items: Iterable[ReviewItem]) -> None:
         """New rows go at the end of the view; a sort or filter change places them."""
-        visible = [i for i in items if self._passes(i)]
+        visible = self._passing(list(items))
         if not visible:
             return
         first = len(self._order)
@@ -346,25 +345,33 @@ class LibraryModel(QAbstractTableModel):
         for first_row, last_row in runs:
             self.dataChanged.emit(self.index(first_row, 0), self.index(last_row, last))
 
-    def _passes(self, item: ReviewItem) -> bool:
+    def _check(self) -> Callable[[ReviewItem], bool] | None:
+        """The filter's test of one row, built once per layout; None where every row passes."""
         kind = self._filter
-        if kind is Filter.NO_GENRES and item.current_genres:
-            return False
-        if kind is Filter.DIFFERS and (not item.proposed
-                                       or genre_set(tuple(item.proposed)) == genre_set(tuple(item.current_genres))):
-            return False
-        if kind is Filter.LOW_CONFIDENCE and (item.top_confidence is None
-                                              or item.top_confidence >= self.session.settings.min_confidence):
-            return False
-        if kind is Filter.ERRORS and item.state is not ReviewState.ERROR:
-            return False
-        return not self._search or self._search in self._haystack(item)
+        if kind is Filter.NO_GENRES:
+            return lambda i: not i.current_genres
+        if kind is Filter.DIFFERS:
+            return lambda i: bool(i.proposed) and genre_set(tuple(i.proposed)) != genre_set(tuple(i.current_genres))
+        if kind is Filter.LOW_CONFIDENCE:
+            least = self.session.settings.min_confidence
+            return lambda i: i.top_confidence is not None and i.top_confidence < least
+        if kind is Filter.ERRORS:
+            return lambda i: i.state is ReviewState.ERROR
+        return None
 
-    def _haystack(self, item: ReviewItem) -> str:
-        text = self._haystacks.get(id(item))
-        if text is None:
-            text = self._haystacks[id(item)] = search_text(item)
-        return text
+    def _passing(self, items: list[ReviewItem]) -> list[ReviewItem]:
+        """Those of ``items`` that the filter and the search let through, in their order."""
+        if self._search:
+            haystacks, needle = self._haystacks, self._search
+            self._index(i for i in items if id(i) not in haystacks)
+            items = [i for i in items if needle in haystacks[id(i)]]
+        check = self._check()
+        return list(items) if check is None else [i for i in items if check(i)]
+
+    def _index(self, items: Iterable[ReviewItem]) -> None:
+        """Keep the search text of ``items``: as rows arrive and change, so that a search
+        over 100,000 rows reads text instead of building it."""
+        self._haystacks.update((id(i), search_text(i)) for i in items)
 
     def _rows(self) -> dict[int, int]:
         # Keyed by id(), which the items keep while the session holds them: a dict of
@@ -379,7 +386,7 @@ class LibraryModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         held = [(p, self._order[p.row()]) for p in persistent]
         if refilter:
-            self._filtered = [i for i in self.session.items if self._passes(i)]
+            self._filtered = self._passing(self.session.items)
         order = list(self._filtered)
         if self._sort is not None:
             column, direction = self._sort
