@@ -80,7 +80,8 @@ class Column(int, Enum):
 
     @property
     def header(self) -> str:
-        return {Column.CURRENT: "Current genres", Column.SUGGESTED: "Suggested genres",
+        # Short where the column is narrow: a header clipped on both sides ("urrent genr") reads as nothing.
+        return {Column.CURRENT: "Current", Column.SUGGESTED: "Suggested genres",
                 Column.PATH: "File"}.get(self, self.name.title())
 
 
