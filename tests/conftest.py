@@ -149,3 +149,13 @@ def no_unanswered_message_boxes(monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", unanswered)
     monkeypatch.setattr(QMessageBox, "information", unanswered)
     monkeypatch.setattr(QMessageBox, "warning", unanswered)
+
+
+@pytest.fixture
+def journal(tmp_path):
+    """An undo journal of the test's own, closed after it."""
+    from tagger.journal import Journal
+
+    journal = Journal(tmp_path / "journal.sqlite3")
+    yield journal
+    journal.close()

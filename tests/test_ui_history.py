@@ -17,13 +17,6 @@ from ui.history import HistoryDialog, genres_summary
 
 
 @pytest.fixture
-def journal(tmp_path):
-    journal = Journal(tmp_path / "journal.sqlite3")
-    yield journal
-    journal.close()
-
-
-@pytest.fixture
 def writer(journal):
     return GenreWriter(journal)
 
