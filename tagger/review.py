@@ -241,7 +241,10 @@ class ReviewItem:
         least confidence that pre-selects."""
         if threshold is not None and self.analysis is not None and not self.edited and not self.album_genres \
                 and self.state in (ReviewState.SUGGESTED, ReviewState.UNSURE):
-            self.proposed = [g.genre for g in accepted_genres(self.analysis.genres, threshold, max_genres)]
+            picked = [g.genre for g in accepted_genres(self.analysis.genres, threshold, max_genres)]
+            if not picked:  # nothing reaches it: the row stays as it was, its pre-selection included
+                return False
+            self.proposed = picked
         if not self.can_accept:
             return False
         self.state = ReviewState.ACCEPTED

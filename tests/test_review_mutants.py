@@ -30,9 +30,9 @@ from tagger.settings import Settings
 from tagger.tags import WriteMode, read_tags
 from tagger.writer import GenreWriter, WriteRequest, WriteResult, WriteStatus
 
-# The fixtures of tests/test_session.py: four real files and their real analyses, a real journal.
-analysed, files = test_session.analysed, test_session.files
-journal, session = test_session.journal, test_session.session
+# The fixtures of tests/test_session.py: four real files, their real analyses and a session over them
+# (its journal is conftest's).
+analysed, files, session = test_session.analysed, test_session.files, test_session.session
 
 ALBUM = [GenreSuggestion("Shoegaze", "Rock", 0.8, LIBRARY), GenreSuggestion("Dream Pop", "Pop", 0.7, BASE)]
 

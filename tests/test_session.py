@@ -7,7 +7,6 @@ import pytest
 
 from tagger.analysis import FileResult
 from tagger.genres import GenreSuggestion
-from tagger.journal import Journal
 from tagger.review import ReviewItem, ReviewState, review_item
 from tagger.session import Change, ReviewSession, SavedSessionError, plural
 from tagger.settings import Settings
@@ -30,13 +29,6 @@ def analysed(files, analyzer):
     tops = [0.9, 0.6, 0.4, 0.2]
     return [replace(analyzer.analyse(p), genres=ranked(("Rock", top), ("Jazz", top / 2), ("Folk", 0.05)))
             for p, top in zip(files, tops)]
-
-
-@pytest.fixture
-def journal(tmp_path):
-    journal = Journal(tmp_path / "journal.sqlite3")
-    yield journal
-    journal.close()
 
 
 @pytest.fixture
@@ -81,6 +73,12 @@ def test_accept_above_previews_exactly_what_it_takes(session, files):
     assert session.item(files[2]).proposed == ["Rock"]
     assert session.item(files[3]).state is ReviewState.UNSURE
     assert session.above(0.35) == []  # decided rows are not taken again
+
+
+def test_accepting_rows_above_a_threshold_they_miss_leaves_them_as_they_were(session, files):
+    row = session.item(files[1])  # Rock 0.6, pre-selected at the least confidence of 0.5
+    assert session.accept_above(0.7, [row]) == []
+    assert (row.state, row.proposed) == (ReviewState.SUGGESTED, ["Rock"])
 
 
 def test_new_thresholds_re_pick_only_the_rows_no_one_decided_on(session, files):
