@@ -229,3 +229,13 @@ def test_esc_in_the_search_box_clears_it_and_shows_every_row_again(qtbot, window
     assert window.model.rowCount() == 1
     qtbot.keyClick(window.search, Qt.Key.Key_Escape)
     assert window.search.text() == "" and window.model.rowCount() == 2
+
+
+def test_counts_follow_a_burst_of_results_once_it_is_over(qtbot, window, analyzer, tmp_path):
+    window.busy = lambda: ["analysing"]  # results arriving: the counts wait for the burst's end
+    rows_with_analyses(window, analyzer, tmp_path, 3)
+    assert window.status.counts.text() == "0 files"
+    qtbot.waitUntil(lambda: window.status.counts.text() == "3 files · 2 suggested · 1 unsure", timeout=2000)
+    window.busy = lambda: []
+    window.session.reject(window.session.items[:1])  # a person's decision shows at once
+    assert window.status.counts.text() == "3 files · 1 suggested · 1 unsure · 1 rejected"

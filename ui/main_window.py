@@ -234,10 +234,11 @@ class MainWindow(QMainWindow):
         self.checks.show(touched)
         if change.added:
             keep_out_of_garbage_collection()
-        self.status.set_counts(self.session.items)
         if self.busy():  # results arrive in bursts: count them once per burst
+            self.status.counts_soon(lambda: self.session.items)
             self.actions.update_soon()
-        else:  # a person's decision: the actions follow at once
+        else:  # a person's decision: the window follows at once
+            self.status.set_counts(self.session.items)
             self.actions.update_now()
         self.kept.save_soon()
 

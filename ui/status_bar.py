@@ -14,6 +14,7 @@ from tagger.review import ReviewItem, ReviewState
 from tagger.session import plural
 
 MESSAGE_MS = 8000
+COUNTS_MS = 100
 # The states worth counting, in the order a person works through them.
 COUNTED = [(ReviewState.SUGGESTED, "suggested", "suggested"), (ReviewState.UNSURE, "unsure", "unsure"),
            (ReviewState.ACCEPTED, "accepted", "accepted"), (ReviewState.WRITTEN, "written", "written"),
@@ -104,6 +105,9 @@ class StatusBar(QStatusBar):
             self.addPermanentWidget(widget)
             widget.hide()
         self.addPermanentWidget(self.counts)
+        self._count_items: Callable[[], Iterable[ReviewItem]] = list
+        self._counts_timer = QTimer(self, singleShot=True, interval=COUNTS_MS)
+        self._counts_timer.timeout.connect(lambda: self.set_counts(self._count_items()))
 
     def notify(self, message: str) -> None:
         self.message_label.set_message(message)
@@ -129,4 +133,11 @@ class StatusBar(QStatusBar):
         self.progress_label.setVisible(bool(text))
 
     def set_counts(self, items: Iterable[ReviewItem]) -> None:
+        self._counts_timer.stop()
         self.counts.setText(counts_text(items))
+
+    def counts_soon(self, items: Callable[[], Iterable[ReviewItem]]) -> None:
+        """Count ``items()`` once the current burst of changes is over: a count walks every row."""
+        self._count_items = items
+        if not self._counts_timer.isActive():
+            self._counts_timer.start()
