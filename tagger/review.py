@@ -33,11 +33,6 @@ def accepted_genres(
     return [g for g in genres[:max_genres] if g.confidence >= min_confidence]
 
 
-def suggestion_request(analysis: Analysis, accepted: list[GenreSuggestion], provenance: bool = True) -> WriteRequest:
-    """A write of ``accepted`` that is refused if the file changed since ``analysis``."""
-    return genre_request(analysis.path, [g.genre for g in accepted], analysis, provenance)
-
-
 def genre_request(path: Path, genres: list[str], analysis: Analysis | None, provenance: bool,
                   edited: bool = False, album: Sequence[GenreSuggestion] = ()) -> WriteRequest:
     """A write of ``genres``, refused if the file changed since ``analysis``. The

@@ -23,7 +23,6 @@ from tagger.review import (
     ReviewItem,
     ReviewState,
     review_item,
-    suggestion_request,
 )
 from tagger.session import Change, ReviewSession, SavedSessionError, has
 from tagger.settings import Settings
@@ -200,13 +199,6 @@ def test_provenance_follows_the_setting(session, files):
     writer = session.writer()
     assert session.take_written(writer.write(session.write_requests(), "apply")) == []
     assert read_tags(files[0]).provenance is None and read_tags(files[0]).genres == ["Rock"]
-
-
-def test_suggestion_request_is_a_models_suggestion(analysed):
-    request = suggestion_request(analysed[0], analysed[0].genres[:1])
-    assert (request.path, request.genres, request.expected) == (analysed[0].path, ["Rock"], analysed[0].fingerprint)
-    assert provenance(request) == {"models": models(analysed[0]), "confidences": {"Rock": 0.9}}
-    assert suggestion_request(analysed[0], analysed[0].genres[:1], provenance=False).provenance is None
 
 
 def test_an_edit_of_a_file_never_analysed_is_written_without_a_change_check(files, journal, tmp_path):
