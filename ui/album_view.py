@@ -30,7 +30,9 @@ from tagger.session import ReviewSession, plural
 from tagger.tags import TagSnapshot
 from tagger.vocabulary import genre_key
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend
-from ui.library import STATE_ORDER, Chip, ChipsRole, Column, ItemRole, item_data, source_tooltip, tinted
+from ui.library import (
+    STATE_ORDER, Chip, ChipsRole, Column, ItemRole, column_header, item_data, source_tooltip, tinted,
+)
 from ui.workers import BackgroundJob
 
 AlbumRole = ItemRole + 10  # the AlbumGroup of an album row
@@ -189,9 +191,7 @@ class AlbumModel(QAbstractItemModel):
         return len(Column)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return Column(section).header
-        return None
+        return column_header(section, orientation, role)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():

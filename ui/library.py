@@ -169,6 +169,13 @@ def item_text(item: ReviewItem, column: Column) -> str:
     return getattr(item, column.name.lower())
 
 
+def column_header(section: int, orientation: Qt.Orientation, role: int) -> str | None:
+    """A column's header, for the table and the album tree alike."""
+    if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        return Column(section).header
+    return None
+
+
 def item_data(item: ReviewItem, column: Column, role: int):
     """One file's cell, for the table and for the track rows of the album tree."""
     if role == Qt.ItemDataRole.DisplayRole:
@@ -276,9 +283,7 @@ class LibraryModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(Column)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return Column(section).header
-        return None
+        return column_header(section, orientation, role)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
