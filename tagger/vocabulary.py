@@ -1,19 +1,35 @@
-"""When two genre strings name the same genre, and which spelling a group of them uses.
+"""When two genre strings name the same genre, which spelling a group of them uses,
+and what the genre vocabulary knows about a name.
 
-``genre_key`` is the one rule for "the same genre", shared by learning, the
-taxonomy lookup and genre cleanup: it ignores case, spacing, hyphens and
+``genre_key`` is the spelling rule: it ignores case, spacing, hyphens and
 underscores, and treats ``&``, ``and``, ``n`` and ``'n'`` between words as one
 joiner. So ``Hip-Hop``, ``hip hop`` and ``HipHop`` are one genre, and so are
-``Drum & Bass``, ``Drum and Bass`` and ``drum'n'bass``. It does not know aliases
-such as ``DnB``; those belong to the vocabulary, not to spelling.
+``Drum & Bass``, ``Drum and Bass`` and ``drum'n'bass``. Reading a file's tags
+folds repeats by it.
+
+``Vocabulary.key`` is the one rule for "the same genre" that learning, the
+taxonomy lookup and genre cleanup share: ``genre_key`` plus the aliases, bundled
+(``DnB`` is ``Drum and Bass``) and the person's own (from renames and merges).
+
+The vocabulary is the models' genres (``resources/genres.json``, whose spelling
+and families win) over beets' lastgenre genre list and tree
+(``resources/vocabulary.json``, MIT, built by ``packaging/build_vocabulary.py``).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from tagger.resources import resource_dir, taxonomy_path
+
+log = logging.getLogger(__name__)
 
 # 'n' or ’n’ glued between two words: rock'n'roll, drum’n’bass.
 _GLUED_JOINER = re.compile(r"(?<=\w)['’]n['’](?=\w)")
@@ -52,3 +68,147 @@ def preferred_spellings(names: Iterable[str]) -> dict[str, str]:
         if key and (key not in best or count > best[key][0]):
             best[key] = (count, spelling)
     return {key: spelling for key, (_, spelling) in best.items()}
+
+
+# What joins several genres in one value: "Rock/Pop", "Rock; Electronic", "Jazz, Blues",
+# "Rock | Pop", "Rock \\ Pop". A backslash needs spaces round it: it is rare inside names.
+JOINED_VALUE = re.compile(r"\s*(?:[/;,|]|\s\\\s)\s*")
+
+
+def joined_parts(value: str) -> list[str]:
+    """The parts of a value joined by one of the separators; one part if it has none."""
+    return [part for part in JOINED_VALUE.split(value.strip()) if part]
+
+
+def user_aliases_path() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("genre-tagger", appauthor=False) / "genre-aliases.json"
+
+
+class Vocabulary:
+    """Known genres with their canonical spelling and parent, and aliases between names.
+
+    ``genres`` maps names to parents (None for a root); earlier entries win a key.
+    ``families`` gives the family of the genres the models know. ``aliases`` maps a
+    name to the genre it means; the person's own (``user_aliases``) also choose
+    the spelling of their target.
+    """
+
+    def __init__(self, genres: Iterable[tuple[str, str | None]], families: Mapping[str, str],
+                 aliases: Mapping[str, str] = {}, user_aliases: Mapping[str, str] = {}) -> None:
+        self._name: dict[str, str] = {}
+        self._parent: dict[str, str] = {}
+        for name, parent in genres:
+            key = genre_key(name)
+            if key and key not in self._name:
+                self._name[key] = name
+                if parent:
+                    self._parent[key] = genre_key(parent)
+        self._family = {genre_key(name): family for name, family in families.items()}
+        self._alias: dict[str, str] = {}
+        for old, new in aliases.items():
+            self._alias[genre_key(old)] = genre_key(new)
+        self.user_aliases = dict(user_aliases)
+        for old, new in user_aliases.items():
+            target = self.key(new)
+            self._alias[genre_key(old)] = target
+            self._name[target] = new  # the person's spelling of the genre they merged into
+        for key, target in list(self._alias.items()):
+            if key == target:
+                del self._alias[key]
+
+    @classmethod
+    def load(cls, user_aliases: Path | None = None) -> Vocabulary:
+        taxonomy = json.loads(taxonomy_path().read_text(encoding="utf-8"))
+        listed = json.loads((resource_dir() / "vocabulary.json").read_text(encoding="utf-8"))
+        models = [(g["name"], g["parent"]) for g in taxonomy["genres"]]
+        families = {name: parent or name for name, parent in models}
+        return cls([*models, *((name, parent) for name, parent in listed["genres"])], families,
+                   taxonomy.get("aliases", {}), read_user_aliases(user_aliases or user_aliases_path()))
+
+    def key(self, name: str) -> str:
+        """The key under which ``name`` and its variants and aliases are one genre."""
+        key = genre_key(name)
+        seen = set()
+        while key in self._alias and key not in seen:  # a user alias may point at another alias
+            seen.add(key)
+            key = self._alias[key]
+        return key
+
+    def knows(self, name: str) -> bool:
+        return self.key(name) in self._name
+
+    def canonical(self, name: str) -> str | None:
+        """The vocabulary's spelling of ``name`` (the person's, for a genre they renamed), or None."""
+        return self._name.get(self.key(name))
+
+    def parent(self, name: str) -> str | None:
+        parent = self._parent.get(self.key(name))
+        return self._name.get(parent) if parent else None
+
+    def family(self, name: str) -> str | None:
+        """The family of a known genre: the models' family of it or of its nearest ancestor the models
+        know, else the root of its tree; None for a genre the vocabulary does not know."""
+        key = self.key(name)
+        if key not in self._name and key not in self._family:
+            return None
+        seen = set()
+        while key not in self._family and key in self._parent and key not in seen:
+            seen.add(key)
+            key = self._parent[key]
+        return self._family.get(key) or self._name.get(key)
+
+    def names(self) -> list[str]:
+        """Every canonical spelling, for completion."""
+        return list(self._name.values())
+
+
+def read_user_aliases(path: Path) -> dict[str, str]:
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        log.warning("could not read the genre aliases in %s (%s); ignoring them", path, e)
+        return {}
+    aliases = stored.get("aliases") if isinstance(stored, dict) else None
+    if not isinstance(aliases, dict):
+        log.warning("the genre aliases in %s are not a JSON object of names; ignoring them", path)
+        return {}
+    return {old: new for old, new in aliases.items() if isinstance(old, str) and isinstance(new, str) and new.strip()}
+
+
+def save_user_alias(old: str, new: str, path: Path | None = None) -> None:
+    """Remember that ``old`` means ``new`` (a rename or merge), for every later reading and cleanup."""
+    from tagger.safewrite import write_file_atomically
+
+    path = path or user_aliases_path()
+    aliases = read_user_aliases(path)
+    # The genre merged into no longer points elsewhere, and a name is never its own alias.
+    aliases = {o: n for o, n in aliases.items() if genre_key(o) != genre_key(new)}
+    if old != new:
+        aliases[old] = new
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_file_atomically(path, json.dumps({"aliases": aliases}, ensure_ascii=False, indent=2).encode("utf-8"))
+    forget_vocabulary()
+
+
+_loaded: Vocabulary | None = None
+_loading = threading.Lock()
+
+
+def vocabulary() -> Vocabulary:
+    """The bundled vocabulary with the person's aliases, loaded once."""
+    global _loaded
+    with _loading:
+        if _loaded is None:
+            _loaded = Vocabulary.load()
+        return _loaded
+
+
+def forget_vocabulary() -> None:
+    """Load the vocabulary again on next use: the person's aliases (or the config folder) changed."""
+    global _loaded
+    with _loading:
+        _loaded = None
