@@ -84,11 +84,6 @@ class TagMeaning:
     kind: str | None = None
 
 
-def normalise_name(name: str) -> str:
-    """Key under which names differing only in case or spacing are the same genre."""
-    return " ".join(name.replace("_", " ").split()).casefold()
-
-
 class Taxonomy:
     """The canonical genre vocabulary, each genre's family, and what each model tag means."""
 

@@ -40,8 +40,9 @@ from tagger.safewrite import (
     remove_stale_temporaries,
     rewrite_atomically,
 )
-from tagger.tags import TagError, WriteOptions, dedupe, merged, open_tags
-from tagger.tags.base import WriteMode
+from tagger.tags import MultiValue, TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
+from tagger.tags.base import TagSnapshot, WriteMode
+from tagger.vocabulary import genre_key
 
 _writer_pool: ThreadPoolExecutor | None = None
 
@@ -112,10 +113,15 @@ def provenance_text(details: dict) -> str:
     return json.dumps({"tool": f"genre-tagger {__version__}", **details}, ensure_ascii=False, separators=(",", ":"))
 
 
-def same_genres(a: Iterable[str], b: Iterable[str]) -> bool:
-    from tagger.genres import normalise_name
+def same_genres(a: Iterable[str], b: Iterable[str], separator: str = "; ") -> bool:
+    """Whether two genre lists name the same genres in the same order, however each is spelt
+    and whether or not it joins them with ``separator``."""
+    joiner = separator.strip()
 
-    return [normalise_name(g) for g in dedupe(a)] == [normalise_name(g) for g in dedupe(b)]
+    def keys(genres: Iterable[str]) -> list[str]:
+        return [genre_key(g) for g in dedupe(p for g in genres for p in (g.split(joiner) if joiner else [g]))]
+
+    return keys(a) == keys(b)
 
 
 # Decoded before and after every write: a tag library that misplaces audio data
@@ -224,7 +230,9 @@ class GenreWriter:
                          undoes=e.id, identity=self._identity_to_revert(e))
             for e in reversed(entries)
         ]
-        undo_writer = GenreWriter(self.journal, replace(self.options, mode=WriteMode.REPLACE))
+        # The old values go back as they were stored: not merged, joined or tidied.
+        undo_writer = GenreWriter(self.journal, replace(self.options, mode=WriteMode.REPLACE,
+                                                        multi_value=MultiValue.SEPARATE, exact=True))
         yield from undo_writer.write(requests, f"undo {summary.id}")
 
     def batch_to_undo(self, batch: int | None = None) -> BatchSummary:
@@ -271,8 +279,18 @@ class GenreWriter:
             yield writer_pool().submit(self._apply_safely, entry).result()
         self.journal.complete(batch)
 
-    def _target(self, current: list[str], requested: list[str]) -> list[str]:
-        return merged(current, requested, self.options.mode)
+    def _target(self, current: list[str], requested: list[str], undoes: int | None) -> list[str]:
+        # An undo restores the values exactly as they were, repeats and stray spaces included.
+        return list(requested) if undoes is not None else merged(current, requested, self.options.mode)
+
+    def _holds(self, tag_format: TagFormat, audio: object, snapshot: TagSnapshot, genres: list[str],
+               provenance: str | None) -> bool:
+        """Whether the file holds ``genres`` already: as it reads, or with ``exact`` as it stores them."""
+        if self.options.exact:
+            same = snapshot.stored_genres == tag_format.stored_values(audio, genres, self.options)
+        else:
+            same = snapshot.genres == genres
+        return same and provenance == snapshot.provenance
 
     def _plan_one(self, request: WriteRequest) -> WriteResult:
         try:
@@ -280,9 +298,9 @@ class GenreWriter:
             snapshot = tag_format.read(audio, self.options.id3v23_separator)
         except TagError as e:
             return WriteResult(request.path, WriteStatus.ERROR, message=str(e))
-        new = self._target(snapshot.genres, request.genres)
+        new = self._target(snapshot.genres, request.genres, request.undoes)
         # As the write itself decides: a new provenance note is a change too.
-        status = (WriteStatus.UNCHANGED if snapshot.genres == new and request.provenance == snapshot.provenance
+        status = (WriteStatus.UNCHANGED if self._holds(tag_format, audio, snapshot, new, request.provenance)
                   else WriteStatus.PLANNED)
         return WriteResult(request.path, status, snapshot.genres, new)
 
@@ -311,24 +329,28 @@ class GenreWriter:
         if entry.identity is not None and not is_recorded_file(entry):
             return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
                                        "renamed or changed since), so it is left untouched", snapshot.genres)
-        if entry.state == "pending" and same_genres(snapshot.genres, entry.new_genres or []):
+        separator = self.options.id3v23_separator
+        if entry.state == "pending" and same_genres(snapshot.genres, entry.new_genres or [], separator):
             # The write finished before the process stopped.
             journal.finish(entry.id, "written", identity=FileIdentity.of(entry.path).to_json())
             return WriteResult(entry.path, WriteStatus.WRITTEN, entry.old_genres or [], entry.new_genres or [],
                                "already written before the interruption", entry.batch)
-        if entry.undoes is not None and snapshot.genres == entry.requested and snapshot.provenance == entry.provenance:
+        # (Older journals recorded the old genres as read, not as stored.)
+        if entry.undoes is not None and (self._holds(tag_format, audio, snapshot, entry.requested, entry.provenance)
+                                         or (snapshot.genres, snapshot.provenance) == (entry.requested,
+                                                                                       entry.provenance)):
             # Undoing a write that a crash stopped before it happened: nothing to restore.
             journal.finish(entry.id, "unchanged")
             return WriteResult(entry.path, WriteStatus.UNCHANGED, snapshot.genres, snapshot.genres,
                                "the interrupted write had not happened", entry.batch)
-        if entry.require_current is not None and not same_genres(snapshot.genres, entry.require_current):
+        if entry.require_current is not None and not same_genres(snapshot.genres, entry.require_current, separator):
             message = (f"skipped: its genres changed since they were written "
                        f"(now {', '.join(snapshot.genres) or 'none'})")
             journal.finish(entry.id, "skipped", message)
             return WriteResult(entry.path, WriteStatus.SKIPPED, snapshot.genres, snapshot.genres, message, entry.batch)
-        new = self._target(snapshot.genres, entry.requested)
+        new = self._target(snapshot.genres, entry.requested, entry.undoes)
         provenance = entry.provenance
-        if snapshot.genres == new and provenance == snapshot.provenance:
+        if self._holds(tag_format, audio, snapshot, new, provenance):
             journal.finish(entry.id, "unchanged")
             return WriteResult(entry.path, WriteStatus.UNCHANGED, snapshot.genres, new, batch=entry.batch)
         expected = Fingerprint.from_json(entry.expected) if entry.expected else None
@@ -341,19 +363,21 @@ class GenreWriter:
             return self._refuse(entry, "refused: its audio does not decode, so the write could not be checked "
                                        "to leave the audio intact (--force-undecodable writes it anyway)",
                                 snapshot.genres)
-        journal.mark_pending(entry.id, snapshot.genres, new, snapshot.provenance)
+        # The journal keeps the old values as stored, so that an undo puts back the same bytes.
+        journal.mark_pending(entry.id, snapshot.stored_genres, new, snapshot.provenance)
         notes: list[str] = []
 
         def edit(temp: str) -> None:
             temp_audio = tag_format.open(temp, type(audio))
             notes.extend(tag_format.set_genres(temp_audio, new, self.options))
             tag_format.set_provenance(temp_audio, provenance)
+            stored = tag_format.stored_values(temp_audio, new, self.options)
             tag_format.save(temp_audio, temp, self.options)
-            written = tag_format.read(tag_format.open(temp, type(audio)), self.options.id3v23_separator)
-            if not same_genres(written.genres, new):
+            written = tag_format.read(tag_format.open(temp, type(audio)), separator)
+            if written.stored_genres != stored:
                 # Seen where a damaged chunk or atom size hides the tag that was written.
-                raise WriteRefused(f"the written genres read back as {written.genres}, not {new}: the file's "
-                                   "layout may be damaged, so it is left untouched")
+                raise WriteRefused(f"the written genres read back as {written.stored_genres}, not {stored}: "
+                                   "the file's layout may be damaged, so it is left untouched")
             problem = tag_format.check_preserved(os.fspath(entry.path), temp)
             if problem:
                 raise WriteRefused(f"{problem}, so the file is left untouched")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from tagger.excerpt import Depth
-from tagger.genres import normalise_name
+from tagger.vocabulary import genre_key
 from tagger.model import DEVICES
 from tagger.review import ReviewItem, ReviewState
 from tagger.session import ReviewSession, plural
@@ -48,7 +48,7 @@ def quick_picks(items: list[ReviewItem], count: int = QUICK_PICKS) -> list[tuple
     for item in items:
         for candidate in item.candidates(count):
             if candidate.suggestion is not None:
-                names.setdefault(normalise_name(candidate.genre), candidate.genre)
+                names.setdefault(genre_key(candidate.genre), candidate.genre)
     means = [(genre, sum(item.confidence_of(genre) or 0.0 for item in items) / len(items))
              for genre in names.values()]
     return sorted(means, key=lambda pick: -pick[1])[:count]
@@ -161,7 +161,7 @@ class GenreEditor(QDialog):
         counts: dict[str, int] = {}
         for start in self._starts:
             for genre in start:
-                key = normalise_name(genre)
+                key = genre_key(genre)
                 names.setdefault(key, genre)
                 counts[key] = counts.get(key, 0) + 1
         shared = [names[k] for k in names if counts[k] == len(self._starts)]
@@ -179,11 +179,11 @@ class GenreEditor(QDialog):
     def add(self, genre: str) -> None:
         """Give ``genre`` to every row: into the list, or a partial genre to all."""
         name = " ".join(genre.split())
-        key = normalise_name(name)
-        partial = next((g for g in self.partial if normalise_name(g) == key), None)
+        key = genre_key(name)
+        partial = next((g for g in self.partial if genre_key(g) == key), None)
         if partial is not None:
             self.partial[partial].setCurrentIndex(self.partial[partial].findData(Spread.ALL))
-        elif name and key not in {normalise_name(g) for g in self.genres()}:
+        elif name and key not in {genre_key(g) for g in self.genres()}:
             self.list.addItem(name)
 
     def genres(self) -> list[str]:
@@ -203,9 +203,9 @@ class GenreEditor(QDialog):
         if len(self.items) == 1:
             return [(self.items[0], self.genres())]
         given = self._given_to_all()
-        staying = {normalise_name(g) for g in given} | {
-            normalise_name(g) for g in self.partial if self.spread(g) is Spread.KEEP}
-        return [(item, dedupe([g for g in start if normalise_name(g) in staying] + given))
+        staying = {genre_key(g) for g in given} | {
+            genre_key(g) for g in self.partial if self.spread(g) is Spread.KEEP}
+        return [(item, dedupe([g for g in start if genre_key(g) in staying] + given))
                 for item, start in zip(self.items, self._starts)]
 
     def summary_text(self) -> str:
@@ -216,8 +216,8 @@ class GenreEditor(QDialog):
             return f"Add or pick a genre to give the {count} tracks"
         parts = [f"OK gives all {count} tracks {', '.join(given)}" if given
                  else f"OK adds no genre to all {count} tracks"]
-        listed = {normalise_name(g) for g in self.genres()}
-        dropped = [g for g in self._shared if normalise_name(g) not in listed]
+        listed = {genre_key(g) for g in self.genres()}
+        dropped = [g for g in self._shared if genre_key(g) not in listed]
         if dropped:
             parts.append(f"{', '.join(dropped)} {'comes' if len(dropped) == 1 else 'come'} off all {count}")
         for genre, have in self._partial_count.items():
@@ -229,9 +229,9 @@ class GenreEditor(QDialog):
         return "; ".join(parts)
 
     def _changed(self) -> None:
-        given = {normalise_name(g) for g in self._given_to_all()}
+        given = {genre_key(g) for g in self._given_to_all()}
         for genre, button in self.picks.items():
-            button.setEnabled(normalise_name(genre) not in given)
+            button.setEnabled(genre_key(genre) not in given)
         # An edit with nothing in it would write nothing: OK waits for a genre.
         self.ok_button.setEnabled(any(genres for _, genres in self.edits()))
         if len(self.items) > 1:

@@ -24,7 +24,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from tagger.genres import normalise_name
+from tagger.vocabulary import genre_key
 from tagger.review import CANDIDATES_SHOWN, ReviewItem, ReviewState
 from tagger.session import Change, ReviewSession
 
@@ -112,7 +112,7 @@ STATE_TINTS = {
 def genre_set(genres: tuple[str, ...]) -> frozenset[str]:
     """Genres compared as a set, ignoring case and spacing; a library repeats few
     combinations, so the cache spares the "differs" filter most of its work."""
-    return frozenset(normalise_name(g) for g in genres)
+    return frozenset(genre_key(g) for g in genres)
 
 
 def tinted(state: ReviewState) -> QColor | None:

@@ -10,6 +10,7 @@ from tagger.tags.apev2 import APEv2Format
 from tagger.tags.asf import ASFFormat
 from tagger.tags.base import (
     BrokenFile,
+    MultiValue,
     TagError,
     TagFormat,
     TagSnapshot,
@@ -24,7 +25,7 @@ from tagger.tags.mp4 import MP4Format
 from tagger.tags.vorbis import VorbisFormat
 
 __all__ = [
-    "BrokenFile", "TagError", "TagFormat", "TagSnapshot", "UnsupportedFile", "WriteMode", "WriteOptions",
+    "BrokenFile", "MultiValue", "TagError", "TagFormat", "TagSnapshot", "UnsupportedFile", "WriteMode", "WriteOptions",
     "dedupe", "merged", "open_tags", "read_tags", "tags_or_problem",
 ]
 

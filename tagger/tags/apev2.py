@@ -12,7 +12,7 @@ from mutagen.optimfrog import OptimFROG
 from mutagen.tak import TAK
 from mutagen.wavpack import WavPack
 
-from tagger.tags.base import TagFormat, TagSnapshot, WriteOptions, dedupe, first_text, legacy_genre_names
+from tagger.tags.base import TagFormat, TagSnapshot, WriteOptions, first_text, read_genres
 from tagger.tags.id3 import id3v1_block, restore_id3v1
 
 PROVENANCE_ITEM = "Genre Tagger"
@@ -34,7 +34,8 @@ class APEv2Format(TagFormat):
         values = list(genre) if isinstance(genre, APETextValue) else []
         return TagSnapshot(
             format=type(audio).__name__,
-            genres=dedupe(legacy_genre_names(values)),
+            genres=read_genres(values, id3v23_separator),
+            stored_genres=values,
             provenance=item(PROVENANCE_ITEM),
             artist=item("Artist"),
             album_artist=item("Album Artist", "AlbumArtist"),
@@ -48,7 +49,7 @@ class APEv2Format(TagFormat):
 
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
         if genres:
-            audio.tags["Genre"] = genres
+            audio.tags["Genre"] = self.stored_values(audio, genres, options)
         else:
             audio.tags.pop("Genre", None)
         return []

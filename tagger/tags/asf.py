@@ -7,7 +7,7 @@ from typing import Any
 
 from mutagen.asf import ASF
 
-from tagger.tags.base import TagFormat, TagSnapshot, WriteOptions, dedupe, first_text, legacy_genre_names
+from tagger.tags.base import TagFormat, TagSnapshot, WriteOptions, first_text, read_genres
 
 PROVENANCE_ATTRIBUTE = "GenreTagger/Provenance"
 
@@ -21,9 +21,11 @@ class ASFFormat(TagFormat):
         def attribute(name: str) -> str | None:
             return first_text([str(v) for v in tags.get(name, [])])
 
+        stored = [str(v) for v in tags.get("WM/Genre", [])]
         return TagSnapshot(
             format="ASF",
-            genres=dedupe(legacy_genre_names(str(v) for v in tags.get("WM/Genre", []))),
+            genres=read_genres(stored, id3v23_separator),
+            stored_genres=stored,
             provenance=attribute(PROVENANCE_ATTRIBUTE),
             artist=attribute("Author"),
             album_artist=attribute("WM/AlbumArtist"),
@@ -37,7 +39,7 @@ class ASFFormat(TagFormat):
 
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
         if genres:
-            audio.tags["WM/Genre"] = genres
+            audio.tags["WM/Genre"] = self.stored_values(audio, genres, options)
         elif "WM/Genre" in audio.tags:
             del audio.tags["WM/Genre"]
         return []

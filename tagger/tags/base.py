@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
 
-from tagger.genres import normalise_name
+from tagger.vocabulary import genre_key, joined_parts
 
 # The custom field that records where a genre came from.
 PROVENANCE_KEY = "GENRE_TAGGER"
@@ -37,10 +37,24 @@ class WriteMode(str, Enum):
     MERGE = "merge"
 
 
+class MultiValue(str, Enum):
+    """How a file stores several genres."""
+
+    SEPARATE = "separate"  # one value per genre, the formats' standard
+    # One value, the genres joined with the separator: many players read only one of
+    # several values (FFmpeg the first TCON or ©gen value, exiftool the last FLAC GENRE).
+    JOINED = "joined"
+
+
 @dataclass(frozen=True)
 class WriteOptions:
     mode: WriteMode = WriteMode.REPLACE
-    id3v23_separator: str = "; "
+    id3v23_separator: str = "; "  # joins the genres of ID3v2.3, and of every format in joined mode
+    multi_value: MultiValue = MultiValue.SEPARATE
+    # A file is left alone when its genres read as the ones asked for. With exact, it
+    # is rewritten unless it stores exactly these values: genre cleanup and undo tidy
+    # repeats, stray spaces, numeric codes and the way several genres are stored.
+    exact: bool = False
     provenance: bool = True
     keep_mtime: bool = False
     # Write files whose audio does not decode, so that nothing can check it stayed intact.
@@ -49,10 +63,16 @@ class WriteOptions:
 
 @dataclass(frozen=True)
 class TagSnapshot:
-    """A file's tags as the user sees them; ``genres`` deduplicated, in file order."""
+    """A file's tags as the user sees them; ``genres`` deduplicated, in file order.
+
+    ``stored_genres`` are the genre values exactly as the file holds them: numeric
+    ID3 codes, joined values, stray spaces and repeats included (MP4's numeric
+    ``gnre`` atom as its ID3 code, ``"(N)"``).
+    """
 
     format: str
     genres: list[str]
+    stored_genres: list[str] = field(default_factory=list)
     provenance: str | None = None
     artist: str | None = None
     album_artist: str | None = None
@@ -66,12 +86,13 @@ class TagSnapshot:
 
 
 def dedupe(names: Iterable[str]) -> list[str]:
-    """Names in order, dropping blanks and repeats that differ only in case or spacing."""
+    """Names in order, spacing tidied, dropping blanks and other spellings of a name already
+    listed (``genre_key``)."""
     seen: set[str] = set()
     result = []
     for name in names:
         name = " ".join(name.split())
-        key = normalise_name(name)
+        key = genre_key(name)
         if key and key not in seen:
             seen.add(key)
             result.append(name)
@@ -88,6 +109,26 @@ def legacy_genre_names(values: Iterable[str]) -> list[str]:
     from mutagen.id3 import TCON
 
     return TCON(text=list(values)).genres
+
+
+def read_genres(stored: Iterable[str], separator: str = "; ") -> list[str]:
+    """The genres that stored values mean, deduplicated.
+
+    Numeric ID3 codes are named; values are split at the separator Genre Tagger joins
+    with (ID3v2.3's, and every format's in joined mode), and at ``/ ; , |`` or `` \\ ``
+    where every part is a genre the vocabulary knows, so "Rock/Pop" is two genres
+    and "AC/DC" one.
+    """
+    from tagger.vocabulary import vocabulary
+
+    joiner = separator.strip()
+    names = [part for name in legacy_genre_names(stored) for part in (name.split(joiner) if joiner else [name])]
+    known = vocabulary().knows
+    genres = []
+    for name in names:
+        parts = joined_parts(name)
+        genres += parts if len(parts) > 1 and not known(name) and all(map(known, parts)) else [name]
+    return dedupe(genres)
 
 
 def first_text(value: Any) -> str | None:
@@ -118,7 +159,18 @@ class TagFormat(ABC):
 
     @abstractmethod
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
-        """Change the genre field only; returns notes for the user (may be empty)."""
+        """Store ``stored_values(genres)`` in the genre field, and change nothing else;
+        returns notes for the user (may be empty)."""
+
+    def stored_values(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
+        """The values ``set_genres`` stores for ``genres``: one per genre, or one joined value."""
+        if len(genres) > 1 and (options.multi_value is MultiValue.JOINED or self.joins_values(audio)):
+            return [options.id3v23_separator.join(genres)]
+        return list(genres)
+
+    def joins_values(self, audio: Any) -> bool:
+        """Whether this file can hold only one genre value (ID3 before v2.4)."""
+        return False
 
     @abstractmethod
     def set_provenance(self, audio: Any, text: str | None) -> None:

@@ -21,7 +21,7 @@ from mutagen.trueaudio import TrueAudio
 from mutagen.wave import WAVE
 
 from tagger.tags import id3raw
-from tagger.tags.base import PROVENANCE_KEY, TagError, TagFormat, TagSnapshot, WriteOptions, dedupe, first_text
+from tagger.tags.base import PROVENANCE_KEY, TagError, TagFormat, TagSnapshot, WriteOptions, first_text, read_genres
 
 # The frames a genre write changes, keyed as id3raw.frame_key keys them.
 WRITTEN_FRAMES = frozenset({"TCON", f"TXXX:{PROVENANCE_KEY}"})
@@ -50,13 +50,12 @@ class ID3Format(TagFormat):
                 for frame in tags.getall(frame_id)[:1]}
         # (mutagen upgrades ID3v2.2's three-letter frames as it loads them)
         year = next((str(f.text[0]) for key in ("TDRC", "TYER") for f in tags.getall(key) if f.text), None)
-        genres = [name for frame in tags.getall("TCON") for name in frame.genres]
-        if tags.version[:2] in ((2, 2), (2, 3)) and id3v23_separator.strip():
-            genres = [part for name in genres for part in name.split(id3v23_separator.strip())]
+        stored = [str(text) for frame in tags.getall("TCON") for text in frame.text]
         provenance = next((str(f.text[0]) for f in tags.getall(f"TXXX:{PROVENANCE_KEY}") if f.text), None)
         return TagSnapshot(
             format=f"{type(audio).__name__} ({version_name(tags.version)})",
-            genres=dedupe(genres),
+            genres=read_genres(stored, id3v23_separator),
+            stored_genres=stored,
             provenance=provenance,
             artist=text.get("TPE1"),
             album_artist=text.get("TPE2"),
@@ -76,12 +75,15 @@ class ID3Format(TagFormat):
             tags.update_to_v23()
         tags.delall("TCON")
         if genres:
+            values = self.stored_values(audio, genres, options)
             if saved_version(tags) == 4:
-                tags.add(TCON(encoding=Encoding.UTF8, text=genres))
+                tags.add(TCON(encoding=Encoding.UTF8, text=values))
             else:
-                joined = options.id3v23_separator.join(genres)
-                tags.add(TCON(encoding=text_encoding(joined, utf16=True), text=[joined]))
+                tags.add(TCON(encoding=text_encoding("".join(values), utf16=True), text=values))
         return notes
+
+    def joins_values(self, audio: Any) -> bool:
+        return saved_version(audio.tags) < 4
 
     def set_provenance(self, audio: Any, text: str | None) -> None:
         tags: ID3 = audio.tags

@@ -7,7 +7,7 @@ from typing import Any
 
 from mutagen.mp4 import MP4, Atoms, MP4FreeForm
 
-from tagger.tags.base import PROVENANCE_KEY, TagFormat, TagSnapshot, WriteOptions, dedupe, first_text, legacy_genre_names
+from tagger.tags.base import PROVENANCE_KEY, TagFormat, TagSnapshot, WriteOptions, first_text, read_genres
 
 GENRE = "\xa9gen"
 NUMERIC_GENRE = "gnre"
@@ -21,13 +21,14 @@ class MP4Format(TagFormat):
     def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
         tags = audio.tags
         # gnre holds an ID3v1 genre index plus one.
-        numeric = legacy_genre_names(f"({n - 1})" for n in tags.get(NUMERIC_GENRE, []))
+        stored = [*tags.get(GENRE, []), *(f"({n - 1})" for n in tags.get(NUMERIC_GENRE, []))]
         track = tags.get("trkn")
         disc = tags.get("disk")
         provenance = tags.get(PROVENANCE_ATOM)
         return TagSnapshot(
             format="MP4",
-            genres=dedupe([*tags.get(GENRE, []), *numeric]),
+            genres=read_genres(stored, id3v23_separator),
+            stored_genres=stored,
             provenance=bytes(provenance[0]).decode("utf-8", "replace") if provenance else None,
             artist=first_text(tags.get("\xa9ART")),
             album_artist=first_text(tags.get("aART")),
@@ -44,7 +45,7 @@ class MP4Format(TagFormat):
         # The written genres replace a numeric one, which would otherwise show beside them.
         tags.pop(NUMERIC_GENRE, None)
         if genres:
-            tags[GENRE] = genres
+            tags[GENRE] = self.stored_values(audio, genres, options)
         else:
             tags.pop(GENRE, None)
         return []

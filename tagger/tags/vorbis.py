@@ -19,9 +19,8 @@ from tagger.tags.base import (
     TagSnapshot,
     WriteOptions,
     changed_items,
-    dedupe,
     first_text,
-    legacy_genre_names,
+    read_genres,
 )
 
 
@@ -34,9 +33,11 @@ class VorbisFormat(TagFormat):
         def field(name: str) -> str | None:
             return first_text(tags.get(name))
 
+        stored = list(tags.get("genre", []))
         return TagSnapshot(
             format=type(audio).__name__,
-            genres=dedupe(legacy_genre_names(tags.get("genre", []))),
+            genres=read_genres(stored, id3v23_separator),
+            stored_genres=stored,
             provenance=field(PROVENANCE_KEY),
             artist=field("artist"),
             album_artist=field("albumartist") or field("album artist"),
@@ -49,7 +50,7 @@ class VorbisFormat(TagFormat):
         )
 
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
-        set_field(audio.tags, "GENRE", genres)
+        set_field(audio.tags, "GENRE", self.stored_values(audio, genres, options))
         return []
 
     def set_provenance(self, audio: Any, text: str | None) -> None:
