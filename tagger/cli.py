@@ -30,7 +30,8 @@ from tagger.scan import ScanEvent, scan
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE, ReviewState
 from tagger.session import ReviewSession
 from tagger.settings import Settings
-from tagger.tags import TagSnapshot, WriteMode, WriteOptions, tags_or_problem
+from tagger.cleanup_cli import add_cleanup_commands, run_cleanup_command
+from tagger.tags import MultiValue, TagSnapshot, WriteMode, WriteOptions, tags_or_problem
 
 # Descriptors are shown only with clear evidence: well above a typical track's level.
 DESCRIPTOR_MIN_CONFIDENCE = 0.5
@@ -84,7 +85,10 @@ def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True) -> 
     if dry_run:
         parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     parser.add_argument("--separator", default=WriteOptions.id3v23_separator, metavar="TEXT",
-                        help="joins several genres in ID3v2.3 tags (default '; ')")
+                        help="joins several genres in ID3v2.3 tags, and in joined storage (default '; ')")
+    parser.add_argument("--multi-value", choices=[m.value for m in MultiValue], default=MultiValue.SEPARATE.value,
+                        help="separate: one value per genre, the standard (default); joined: one value joined "
+                             "with the separator, for players that read only one value")
     parser.add_argument("--no-provenance", action="store_true",
                         help="do not record that the genre came from Genre Tagger")
     parser.add_argument("--keep-mtime", action="store_true", help="keep the files' modification times")
@@ -161,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     cache = commands.add_parser("cache", help="report on or empty the analysis cache")
     cache.add_argument("action", choices=["info", "clear"])
 
+    add_cleanup_commands(commands)
+
     history = commands.add_parser("history", help="list the batches of writes in the undo journal")
     history.add_argument("--json", action="store_true", help="print JSON Lines, one object per batch")
     for name, text in [("undo", "restore the genres a batch replaced (default: the last one)"),
@@ -218,6 +224,8 @@ def run_command(args: argparse.Namespace, verbose: bool, out: Output, err: Outpu
         return run_cache(args, out)
     if args.command == "learn":
         return run_learn(args, out, err)
+    if args.command in ("genres", "normalise", "normalize", "rename"):
+        return run_cleanup_command(args, out, err)
     return run_write_command(args, out, err)
 
 
@@ -355,7 +363,7 @@ def album_records(results: Iterator[FileResult], args: argparse.Namespace) -> It
 
 def write_options(args: argparse.Namespace) -> WriteOptions:
     return WriteOptions(
-        mode=WriteMode(args.mode), id3v23_separator=args.separator,
+        mode=WriteMode(args.mode), id3v23_separator=args.separator, multi_value=MultiValue(args.multi_value),
         provenance=not args.no_provenance, keep_mtime=args.keep_mtime,
         force_undecodable=args.force_undecodable,
     )

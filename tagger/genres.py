@@ -37,7 +37,7 @@ import numpy as np
 
 from tagger.model import ModelInfo
 from tagger.resources import models_dir, taxonomy_path
-from tagger.vocabulary import genre_key
+from tagger.vocabulary import Vocabulary, genre_key, vocabulary
 
 PRIOR = 0.1
 BASE, LIBRARY = "base", "library"
@@ -181,6 +181,7 @@ class GenreScorer:
         self.genre_names = sorted(self._genre_sources)
         self.descriptor_names = sorted(self._descriptor_sources)
         self._genre_gather = self._gather_plan(self._genre_sources, infos)
+        self._spelt_for: tuple[Vocabulary, list[tuple[str, str]]] | None = None
         self._descriptor_gather = self._gather_plan(self._descriptor_sources, infos)
 
     @staticmethod
@@ -222,11 +223,24 @@ class GenreScorer:
         return self.rank(self.genre_confidences(probabilities))
 
     def rank(self, confidences: np.ndarray, limit: int | None = None) -> list[GenreSuggestion]:
-        order = np.argsort(-confidences, kind="stable")[:limit]
-        return [
-            GenreSuggestion(self.genre_names[i], self.taxonomy.family[self.genre_names[i]], float(confidences[i]))
-            for i in order
-        ]
+        """Genres best first, spelt as the person chose by renaming or merging; a genre merged
+        into another is offered once, at the better confidence."""
+        spelt = self._spelt()
+        ranked: dict[str, GenreSuggestion] = {}
+        for i in np.argsort(-confidences, kind="stable"):
+            key, name = spelt[i]
+            if key not in ranked:
+                ranked[key] = GenreSuggestion(name, self.taxonomy.family[self.genre_names[i]], float(confidences[i]))
+                if len(ranked) == limit:
+                    break
+        return list(ranked.values())
+
+    def _spelt(self) -> list[tuple[str, str]]:
+        """Each genre's key and spelling under the current vocabulary, worked out once per vocabulary."""
+        vocab = vocabulary()
+        if self._spelt_for is None or self._spelt_for[0] is not vocab:
+            self._spelt_for = (vocab, [(vocab.key(n), vocab.chosen(n) or n) for n in self.genre_names])
+        return self._spelt_for[1]
 
     def descriptors(self, probabilities: Mapping[str, np.ndarray]) -> list[Descriptor]:
         confidences = self._confidences(probabilities, self._descriptor_gather)

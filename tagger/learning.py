@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy, logit
-from tagger.vocabulary import genre_key, is_junk, preferred_spellings
+from tagger.vocabulary import is_junk, preferred_spellings, vocabulary
 
 # Bump when features() changes: a stored model then no longer fits what it is fed.
 FEATURE_VERSION = 1
@@ -257,10 +257,11 @@ class LearnedModel:
             canonical = taxonomy.canonical(genre)
             family = taxonomy.family[canonical] if canonical else genre
             learned.append(GenreSuggestion(genre, family, float(probability), LIBRARY))
-        known = {genre_key(g) for g in self.genres}
+        key = vocabulary().key
+        known = {key(g) for g in self.genres}
         doubt = 1.0 - float(p.max())
         fallback = [GenreSuggestion(g.genre, g.family, g.confidence * doubt, BASE)
-                    for g in base if genre_key(g.genre) not in known]
+                    for g in base if key(g.genre) not in known]
         return sorted(learned + fallback, key=lambda g: -g.confidence)
 
     def save(self, path: Path | None = None) -> Path:
@@ -368,11 +369,14 @@ class Vocabulary:
 
     @classmethod
     def of(cls, tagged: Sequence[Sequence[str]], min_files: int) -> Vocabulary:
-        spellings = preferred_spellings(g for genres in tagged for g in genres if not is_junk(g))
+        # One genre in any spelling or alias, spelt as the person chose by renaming, else as most files spell it.
+        vocab = vocabulary()
+        spellings = preferred_spellings((g for genres in tagged for g in genres if not is_junk(g)), vocab.key)
+        spellings = {key: vocab.chosen(spelling) or spelling for key, spelling in spellings.items()}
         files: Counter[str] = Counter()
         junk: Counter[str] = Counter()
         for genres in tagged:
-            files.update({genre_key(g) for g in genres if not is_junk(g)})
+            files.update({vocab.key(g) for g in genres if not is_junk(g)})
             junk.update({" ".join(g.split()) for g in genres if is_junk(g)})
         counts = {spellings[k]: n for k, n in files.most_common()}
         return cls([g for g, n in counts.items() if n >= min_files], counts,
@@ -380,10 +384,11 @@ class Vocabulary:
 
     def targets(self, tagged: Sequence[Sequence[str]]) -> np.ndarray:
         """``[files, genres]`` target distributions: a file's weight split over its learned genres."""
-        index = {genre_key(g): i for i, g in enumerate(self.genres)}
+        key = vocabulary().key
+        index = {key(g): i for i, g in enumerate(self.genres)}
         y = np.zeros((len(tagged), len(self.genres)))
         for row, genres in enumerate(tagged):
-            columns = sorted({index[k] for k in map(genre_key, genres) if k in index})
+            columns = sorted({index[k] for k in map(key, genres) if k in index})
             if columns:
                 y[row, columns] = 1.0 / len(columns)
         return y

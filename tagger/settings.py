@@ -16,7 +16,7 @@ from tagger.learning import DEFAULT_MIN_FILES
 from tagger.model import DEVICES
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
 from tagger.safewrite import write_file_atomically
-from tagger.tags import WriteMode, WriteOptions
+from tagger.tags import MultiValue, WriteMode, WriteOptions
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class Settings:
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
     write_mode: str = WriteMode.REPLACE.value
     id3v23_separator: str = "; "
+    multi_value: str = MultiValue.SEPARATE.value  # how several genres are stored (tagger.tags.MultiValue)
     provenance: bool = True
     learn_min_files: int = DEFAULT_MIN_FILES  # a genre on fewer tagged files is not learned
     offer_learning: bool = True  # offer to learn once enough of the library is tagged
@@ -48,6 +49,7 @@ class Settings:
             "min_confidence": isinstance(self.min_confidence, (int, float)) and 0.0 <= self.min_confidence <= 1.0,
             "write_mode": self.write_mode in {m.value for m in WriteMode},
             "id3v23_separator": isinstance(self.id3v23_separator, str) and 0 < len(self.id3v23_separator) <= 5,
+            "multi_value": self.multi_value in {m.value for m in MultiValue},
             "provenance": isinstance(self.provenance, bool),
             "learn_min_files": isinstance(self.learn_min_files, int) and 1 <= self.learn_min_files <= 100,
             "offer_learning": isinstance(self.offer_learning, bool),
@@ -58,7 +60,8 @@ class Settings:
             raise ValueError(f"invalid setting(s): {', '.join(bad)}")
 
     def write_options(self) -> WriteOptions:
-        return WriteOptions(WriteMode(self.write_mode), self.id3v23_separator, self.provenance)
+        return WriteOptions(WriteMode(self.write_mode), self.id3v23_separator, MultiValue(self.multi_value),
+                            provenance=self.provenance)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:

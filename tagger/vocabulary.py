@@ -24,7 +24,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from tagger.resources import resource_dir, taxonomy_path
@@ -58,13 +58,13 @@ def is_junk(name: str) -> bool:
             or lowered.startswith("www.") or not any(c.isalnum() for c in stripped))
 
 
-def preferred_spellings(names: Iterable[str]) -> dict[str, str]:
-    """For each genre key, the spelling used most often among ``names`` (one entry per
-    occurrence); ties go to the spelling seen first."""
+def preferred_spellings(names: Iterable[str], key_of: Callable[[str], str] = genre_key) -> dict[str, str]:
+    """For each genre key (``key_of``), the spelling used most often among ``names`` (one
+    entry per occurrence); ties go to the spelling seen first."""
     counts: Counter[str] = Counter(" ".join(n.split()) for n in names)
     best: dict[str, tuple[int, str]] = {}
     for spelling, count in counts.items():  # Counter keeps first-seen order
-        key = genre_key(spelling)
+        key = key_of(spelling)
         if key and (key not in best or count > best[key][0]):
             best[key] = (count, spelling)
     return {key: spelling for key, (_, spelling) in best.items()}
@@ -110,10 +110,11 @@ class Vocabulary:
         for old, new in aliases.items():
             self._alias[genre_key(old)] = genre_key(new)
         self.user_aliases = dict(user_aliases)
+        self._chosen: dict[str, str] = {}  # the person's spelling of the genres they renamed or merged into
         for old, new in user_aliases.items():
             target = self.key(new)
             self._alias[genre_key(old)] = target
-            self._name[target] = new  # the person's spelling of the genre they merged into
+            self._name[target] = self._chosen[target] = new
         for key, target in list(self._alias.items()):
             if key == target:
                 del self._alias[key]
@@ -142,6 +143,10 @@ class Vocabulary:
     def canonical(self, name: str) -> str | None:
         """The vocabulary's spelling of ``name`` (the person's, for a genre they renamed), or None."""
         return self._name.get(self.key(name))
+
+    def chosen(self, name: str) -> str | None:
+        """The spelling the person chose for this genre by renaming or merging, if they did."""
+        return self._chosen.get(self.key(name))
 
     def parent(self, name: str) -> str | None:
         parent = self._parent.get(self.key(name))

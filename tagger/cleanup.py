@@ -1,0 +1,328 @@
+"""Genre cleanup: the genres a library already holds, and plans that tidy, rename and merge them.
+
+    paths -> each file's stored genre values (tags only, no audio decoded)
+          -> GenreOverview (distinct values, their groups, spellings and problems)
+          -> GenrePlan per file (the values to store) -> write requests, one undoable batch
+
+Two values are one genre when ``Vocabulary.key`` says so. A stored value is read
+as ``tagger.tags.read_genres`` reads it, except that a joined value is split
+when each part is a genre of the vocabulary *or of this library*, which only the
+whole library shows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from tagger.safewrite import FileIdentity
+from tagger.scan import scan
+from tagger.tags import MultiValue, tags_or_problem
+from tagger.tags.base import dedupe, legacy_genre_names
+from tagger.vocabulary import Vocabulary, genre_key, is_junk, joined_parts, vocabulary
+
+
+class Flag(str, Enum):
+    JUNK = "junk"  # not a genre: "Other", "Unknown", a URL, an empty value
+    NUMERIC = "numeric"  # an ID3v1 code such as "(17)" or "17"
+    JOINED = "joined"  # several genres in one value: "Rock/Pop"
+
+
+class Storage(str, Enum):
+    """How a file stores its genres."""
+
+    NONE = "none"
+    SINGLE = "single"  # one value naming one genre
+    SEPARATE = "separate"  # one value per genre
+    JOINED = "joined"  # one value naming several genres
+
+
+class Target(str, Enum):
+    """Which spelling a group of variants gets."""
+
+    LIBRARY = "library"  # the library's most common (ties: the canonical one)
+    CANONICAL = "canonical"  # the vocabulary's, where it knows the genre
+
+
+@dataclass(frozen=True)
+class FileGenres:
+    """One file's genre values as stored, or why its tags could not be read."""
+
+    path: Path
+    stored: tuple[str, ...] = ()
+    format: str = ""
+    provenance: str | None = None
+    identity: FileIdentity | None = None  # the file when it was read: a write refuses a file changed since
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ValueReading:
+    """What one stored value means."""
+
+    genres: tuple[str, ...]  # spacing tidied, codes named, joined values split
+    flags: frozenset[Flag]
+
+
+@dataclass(frozen=True)
+class GenreGroup:
+    """One genre of the library in all the ways its files spell it."""
+
+    name: str  # the spelling cleanup gives it (the library's most common)
+    files: int
+    variants: dict[str, int]  # each stored value that names it, with its file count
+    canonical: str | None
+    family: str | None
+    flags: frozenset[Flag]
+
+    @property
+    def has_problem(self) -> bool:
+        return bool(self.flags) or len(self.variants) > 1 or any(v != self.name for v in self.variants)
+
+
+@dataclass(frozen=True)
+class CleanupRules:
+    to: Target = Target.LIBRARY
+    drop_junk: bool = False
+    split: bool = True
+    multi_value: MultiValue | None = None  # None keeps each file's way of storing several genres
+
+
+@dataclass(frozen=True)
+class GenrePlan:
+    file: FileGenres
+    after: tuple[str, ...]  # the values to store
+
+    @property
+    def changed(self) -> bool:
+        return self.after != self.file.stored
+
+
+def survey(paths: Iterable[Path], separator: str = "; ") -> Iterator[FileGenres]:
+    """Every audio file under ``paths`` with its stored genres; problems are results too."""
+    for event in scan(paths):
+        if event.problem:
+            yield FileGenres(event.path, problem=event.problem)
+            continue
+        try:
+            identity = FileIdentity.of(event.path)
+        except OSError as e:
+            yield FileGenres(event.path, problem=e.strerror or str(e))
+            continue
+        snapshot, problem = tags_or_problem(event.path, separator)
+        if snapshot is None:
+            yield FileGenres(event.path, identity=identity, problem=problem)
+        else:
+            yield FileGenres(event.path, tuple(snapshot.stored_genres), snapshot.format, snapshot.provenance, identity)
+
+
+@dataclass
+class _Tally:
+    files: int = 0
+    spellings: Counter = field(default_factory=Counter)  # spelling -> files
+    variants: Counter = field(default_factory=Counter)  # stored value -> files
+    flags: set = field(default_factory=set)
+
+
+class GenreOverview:
+    """The library's genres, counted file by file.
+
+    It keeps each distinct combination of stored values with its file count, so memory
+    grows with the variety of a library's tags, not with its files. Readings settle
+    once every file is counted: whether "Rock/Pop" splits depends on the whole library.
+    """
+
+    def __init__(self, vocab: Vocabulary | None = None, separator: str = "; ") -> None:
+        self.vocabulary = vocab or vocabulary()
+        self.separator = separator
+        self.files = 0
+        self.problems = 0
+        self._combinations: Counter[tuple[str, ...]] = Counter()  # a file's stored values -> files
+        self._library_keys: set[str] | None = None
+        self._readings: dict[tuple[str, bool], ValueReading] = {}
+
+    def add(self, file: FileGenres) -> None:
+        if file.problem is not None:
+            self.problems += 1
+            return
+        self.files += 1
+        self._combinations[file.stored] += 1
+        if self._library_keys is not None:
+            self._library_keys = None
+            self._readings.clear()
+
+    def storage(self) -> Counter[Storage]:
+        """How many files store their genres in each way."""
+        counts: Counter[Storage] = Counter()
+        for stored, files in self._combinations.items():
+            counts[self.storage_of(stored)] += files
+        return counts
+
+    # -- reading values --------------------------------------------------------------------------
+
+    def known(self, name: str) -> bool:
+        """A genre of the vocabulary, or one this library holds as a value of its own."""
+        if self._library_keys is None:
+            values = {value for stored in self._combinations for value in stored}
+            self._library_keys = {self.vocabulary.key(g) for value in values for g in self._plain(value) if not is_junk(g)}
+        return self.vocabulary.knows(name) or self.vocabulary.key(name) in self._library_keys
+
+    def _plain(self, value: str) -> list[str]:
+        """The value's genres before any splitting but at the storage separator: what a
+        library holds on its own, and so makes known."""
+        joiner = self.separator.strip()
+        names = [" ".join(p.split()) for n in legacy_genre_names([value]) for p in (n.split(joiner) if joiner else [n])]
+        return [n for n in names if len(joined_parts(n)) == 1]
+
+    def reading(self, value: str, split: bool = True) -> ValueReading:
+        cached = self._readings.get((value, split))
+        if cached is not None:
+            return cached
+        flags = set()
+        named = legacy_genre_names([value]) if value.strip() else [value]
+        if named != [value] and value.strip():
+            flags.add(Flag.NUMERIC)
+        joiner = self.separator.strip()
+        genres: list[str] = []
+        for name in named:
+            for piece in name.split(joiner) if joiner else [name]:
+                piece = " ".join(piece.split())
+                parts = joined_parts(piece)
+                if len(parts) > 1 and not self.known(piece) and all(map(self.known, parts)):
+                    flags.add(Flag.JOINED)
+                    if split:
+                        genres += parts
+                        continue
+                genres.append(piece)
+        if len(genres) > 1:
+            flags.add(Flag.JOINED)
+        if any(is_junk(g) for g in genres) or not genres:
+            flags.add(Flag.JUNK)
+        reading = ValueReading(tuple(genres), frozenset(flags))
+        self._readings[(value, split)] = reading
+        return reading
+
+    def storage_of(self, stored: Iterable[str]) -> Storage:
+        values = [v for v in stored if v.strip()]
+        if not values:
+            return Storage.NONE
+        if len(values) > 1:
+            return Storage.SEPARATE
+        return Storage.JOINED if len(self.reading(values[0]).genres) > 1 else Storage.SINGLE
+
+    # -- the groups ------------------------------------------------------------------------------
+
+    def _tallies(self) -> dict[str, _Tally]:
+        tallies: dict[str, _Tally] = {}
+        for stored, files in self._combinations.items():
+            keys_here: set[str] = set()
+            for value in dict.fromkeys(stored):
+                reading = self.reading(value)
+                for genre in dict.fromkeys(reading.genres):
+                    key = self.vocabulary.key(genre) or value
+                    tally = tallies.setdefault(key, _Tally())
+                    if key not in keys_here:
+                        keys_here.add(key)
+                        tally.files += files
+                    tally.spellings[genre] += files
+                    tally.variants[value] += files
+                    tally.flags |= reading.flags if is_junk(genre) else reading.flags - {Flag.JUNK}
+        return tallies
+
+    def groups(self) -> list[GenreGroup]:
+        """Every genre of the library, most files first. A file holding two variants of a
+        genre counts once for the genre and once for each variant."""
+        groups = []
+        for tally in self._tallies().values():
+            name = self._spelling(tally.spellings, Target.LIBRARY)
+            junk = is_junk(name)
+            groups.append(GenreGroup(
+                name, tally.files, dict(tally.variants.most_common()),
+                None if junk else self.vocabulary.canonical(name),
+                None if junk else self.vocabulary.family(name),
+                frozenset(tally.flags | ({Flag.JUNK} if junk else set())),
+            ))
+        groups.sort(key=lambda g: (-g.files, g.name.casefold()))
+        return groups
+
+    def _spelling(self, spellings: Counter, to: Target) -> str:
+        """The spelling a group gets: the person's choice, else (with ``to``) the vocabulary's,
+        else the most common in the library, ties going to the vocabulary's."""
+        some = next(iter(spellings))
+        chosen = self.vocabulary.chosen(some)
+        if chosen:
+            return chosen
+        canonical = self.vocabulary.canonical(some)
+        if to is Target.CANONICAL and canonical:
+            return canonical
+        top = max(spellings.values())
+        tied = [s for s, n in spellings.items() if n == top]
+        return canonical if canonical in tied else tied[0]
+
+    def spellings(self, to: Target = Target.LIBRARY) -> dict[str, str]:
+        """Genre key -> the spelling cleanup gives that genre."""
+        return {key: self._spelling(t.spellings, to) for key, t in self._tallies().items()}
+
+    # -- plans -----------------------------------------------------------------------------------
+
+    def planner(self, rules: CleanupRules) -> Planner:
+        return Planner(self, rules)
+
+
+class Planner:
+    """Per-file plans under one set of rules, for a library already counted."""
+
+    def __init__(self, overview: GenreOverview, rules: CleanupRules) -> None:
+        self.overview = overview
+        self.rules = rules
+        self._spelling = overview.spellings(rules.to)
+
+    def genres(self, file: FileGenres) -> list[str]:
+        """The file's genres after cleanup, in the file's order."""
+        key = self.overview.vocabulary.key
+        result: dict[str, str] = {}
+        for value in file.stored:
+            for genre in self.overview.reading(value, self.rules.split).genres:
+                if is_junk(genre):
+                    if not self.rules.drop_junk:
+                        result.setdefault(genre_key(genre) or genre, genre)
+                else:
+                    result.setdefault(key(genre), self._spelling.get(key(genre), genre))
+        return list(result.values())
+
+    def plan(self, file: FileGenres) -> GenrePlan:
+        """The file's cleaned values; its own values where cleanup would only restyle them
+        ("Rock;Blues" stays, while "Hip Hop " loses its stray space and "(17)" becomes "Rock")."""
+        genres = self.genres(file)
+        as_read = [g for value in file.stored for g in self.overview.reading(value, self.rules.split).genres]
+        tidy = all(is_junk(value) or (value == " ".join(value.split())
+                                      and Flag.NUMERIC not in self.overview.reading(value).flags)
+                   for value in file.stored)
+        if genres == as_read and tidy and self._keeps_style(file):
+            return GenrePlan(file, file.stored)
+        return GenrePlan(file, self.stored(file, genres))
+
+    def rename(self, file: FileGenres, old: str, new: str) -> GenrePlan:
+        """``old`` (in any spelling) becomes ``new``; a file without it is left as it is."""
+        genres = [g for value in file.stored for g in self.overview.reading(value, self.rules.split).genres]
+        if not any(genre_key(g) == genre_key(old) for g in genres):
+            return GenrePlan(file, file.stored)
+        return GenrePlan(file, self.stored(file, dedupe(new if genre_key(g) == genre_key(old) else g for g in genres)))
+
+    def _keeps_style(self, file: FileGenres) -> bool:
+        """Whether the file stores its genres as the rules ask already."""
+        storage = self.overview.storage_of(file.stored)
+        wanted = self.rules.multi_value
+        return wanted is None or storage in (Storage.NONE, Storage.SINGLE) or storage.value == wanted.value
+
+    def stored(self, file: FileGenres, genres: list[str]) -> tuple[str, ...]:
+        """The values that store ``genres``, joined or not as the rules or the file say."""
+        style = self.rules.multi_value
+        if style is None:
+            style = MultiValue.JOINED if self.overview.storage_of(file.stored) is Storage.JOINED else MultiValue.SEPARATE
+        if style is MultiValue.JOINED and len(genres) > 1:
+            return (self.overview.separator.join(genres),)
+        return tuple(genres)
