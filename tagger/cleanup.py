@@ -28,16 +28,16 @@ from tagger.vocabulary import Vocabulary, genre_key, is_junk, joined_parts, voca
 class Flag(str, Enum):
     JUNK = "junk"  # not a genre: "Other", "Unknown", a URL, an empty value
     NUMERIC = "numeric"  # an ID3v1 code such as "(17)" or "17"
-    JOINED = "joined"  # several genres in one value: "Rock/Pop"
+    JOINED = "joined"  # several genres in one value, other than by the storage separator: "Rock/Pop"
 
 
 class Storage(str, Enum):
     """How a file stores its genres."""
 
     NONE = "none"
-    SINGLE = "single"  # one value naming one genre
+    SINGLE = "single"  # one value
     SEPARATE = "separate"  # one value per genre
-    JOINED = "joined"  # one value naming several genres
+    JOINED = "joined"  # one value, several genres joined by the separator (ID3v2.3's way)
 
 
 class Target(str, Enum):
@@ -197,8 +197,6 @@ class GenreOverview:
                         genres += parts
                         continue
                 genres.append(piece)
-        if len(genres) > 1:
-            flags.add(Flag.JOINED)
         if any(is_junk(g) for g in genres) or not genres:
             flags.add(Flag.JUNK)
         reading = ValueReading(tuple(genres), frozenset(flags))
@@ -211,7 +209,9 @@ class GenreOverview:
             return Storage.NONE
         if len(values) > 1:
             return Storage.SEPARATE
-        return Storage.JOINED if len(self.reading(values[0]).genres) > 1 else Storage.SINGLE
+        joiner = self.separator.strip()
+        pieces = [p for p in values[0].split(joiner) if p.strip()] if joiner else [values[0]]
+        return Storage.JOINED if len(pieces) > 1 else Storage.SINGLE
 
     # -- the groups ------------------------------------------------------------------------------
 
@@ -293,24 +293,45 @@ class Planner:
                     result.setdefault(key(genre), self._spelling.get(key(genre), genre))
         return list(result.values())
 
-    def plan(self, file: FileGenres) -> GenrePlan:
-        """The file's cleaned values; its own values where cleanup would only restyle them
-        ("Rock;Blues" stays, while "Hip Hop " loses its stray space and "(17)" becomes "Rock")."""
-        genres = self.genres(file)
-        as_read = [g for value in file.stored for g in self.overview.reading(value, self.rules.split).genres]
+    def as_read(self, file: FileGenres) -> list[str]:
+        return [g for value in file.stored for g in self.overview.reading(value, self.rules.split).genres]
+
+    def plan(self, file: FileGenres, genres: list[str] | None = None) -> GenrePlan:
+        """The values that store ``genres`` (by default the file's cleaned genres); the file's
+        own values where that would only restyle them ("Rock;Blues" stays, while "Hip Hop "
+        loses its stray space and "(17)" becomes "Rock")."""
+        genres = self.genres(file) if genres is None else genres
+        unsplit = Flag.JOINED if self.rules.split else None
         tidy = all(is_junk(value) or (value == " ".join(value.split())
-                                      and Flag.NUMERIC not in self.overview.reading(value).flags)
+                                      and not {Flag.NUMERIC, unsplit} & self.overview.reading(value).flags)
                    for value in file.stored)
-        if genres == as_read and tidy and self._keeps_style(file):
+        if genres == self.as_read(file) and tidy and self._keeps_style(file):
             return GenrePlan(file, file.stored)
         return GenrePlan(file, self.stored(file, genres))
 
+    def merged(self, file: FileGenres, olds: Iterable[str], new: str) -> list[str] | None:
+        """The file's genres with each of ``olds`` (in any spelling or alias) become ``new``;
+        None for a file that has none of them."""
+        key = self.overview.vocabulary.key
+        keys = {key(old) for old in olds}
+        genres = self.as_read(file)
+        if not any(key(g) in keys for g in genres):
+            return None
+        return dedupe(new if key(g) in keys else g for g in genres)
+
     def rename(self, file: FileGenres, old: str, new: str) -> GenrePlan:
-        """``old`` (in any spelling) becomes ``new``; a file without it is left as it is."""
-        genres = [g for value in file.stored for g in self.overview.reading(value, self.rules.split).genres]
-        if not any(genre_key(g) == genre_key(old) for g in genres):
-            return GenrePlan(file, file.stored)
-        return GenrePlan(file, self.stored(file, dedupe(new if genre_key(g) == genre_key(old) else g for g in genres)))
+        """``old`` (in any spelling or alias) becomes ``new``; a file without it is left as it is."""
+        genres = self.merged(file, [old], new)
+        return GenrePlan(file, file.stored if genres is None else self.stored(file, genres))
+
+    def split(self, file: FileGenres, values: Iterable[str]) -> list[str] | None:
+        """The file's genres with each of ``values`` split at its separators, whether or not its
+        parts are known (the person asked for it); None for a file with none of them."""
+        joined = {" ".join(v.split()) for v in values}
+        genres = self.as_read(file)
+        if not joined.intersection(genres):
+            return None
+        return dedupe(p for g in genres for p in (joined_parts(g) if g in joined else [g]))
 
     def _keeps_style(self, file: FileGenres) -> bool:
         """Whether the file stores its genres as the rules ask already."""

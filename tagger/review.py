@@ -17,6 +17,7 @@ from pathlib import Path
 from tagger.analysis import Analysis
 from tagger.genres import LIBRARY, GenreSuggestion
 from tagger.tags import TagError, read_tags
+from tagger.tags.base import read_genres
 from tagger.writer import WriteRequest, WriteResult, provenance_text
 
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -106,6 +107,9 @@ class ReviewItem:
     # Restored from a saved session with a decision that rests on an analysis not in
     # memory yet: it cannot be written until that analysis is back.
     awaiting_analysis: bool = False
+    # The genre values as the file stores them (numeric codes, joined values, stray spaces),
+    # for genre cleanup; ``current_genres`` is what they mean.
+    stored_genres: list[str] = field(default_factory=list)
 
     @property
     def shown_artist(self) -> str:
@@ -268,7 +272,8 @@ class ReviewItem:
         if not result.ok:
             self.failed(result.message or str(result.status))
             return
-        self.current_genres = list(result.new_genres)
+        self.stored_genres = list(result.new_genres)
+        self.current_genres = read_genres(result.new_genres)
         self.state = ReviewState.WRITTEN
         self.error = None
 
@@ -278,7 +283,9 @@ class ReviewItem:
         if not result.ok:
             self.failed(f"undo: {result.message or result.status}")
             return
-        self.current_genres = list(result.new_genres)
+        # An undo's result lists the values it put back, as stored.
+        self.stored_genres = list(result.new_genres)
+        self.current_genres = read_genres(result.new_genres)
         self.error = None
         if self.edited:  # the person's genres stay, and wait for Accept again like any undone row
             self.state = ReviewState.EDITED
@@ -291,7 +298,8 @@ class ReviewItem:
         """The row as a saved session keeps it: the tags shown, and every decision."""
         state = self.resume if self.state is ReviewState.ANALYSING else self.state
         record = {
-            "path": str(self.path), "current_genres": self.current_genres, "artist": self.artist,
+            "path": str(self.path), "current_genres": self.current_genres, "stored_genres": self.stored_genres,
+            "artist": self.artist,
             "title": self.title, "album": self.album, "album_artist": self.album_artist, "track": self.track,
             "disc": self.disc, "proposed": self.proposed, "state": (state or ReviewState.NEW).value,
             "edited": self.edited, "error": self.error,
@@ -319,6 +327,7 @@ class ReviewItem:
             album_genres=[GenreSuggestion(str(g), str(f), float(c), str(s))
                           for g, f, c, s in record.get("album_genres", [])],
             awaiting_analysis=analysed,
+            stored_genres=[str(g) for g in record.get("stored_genres", record["current_genres"])],
         )
         return item
 
@@ -330,4 +339,4 @@ def review_item(path: Path, id3v23_separator: str = "; ") -> ReviewItem:
     except TagError:
         return ReviewItem(path, title=path.stem)
     return ReviewItem(path, list(tags.genres), tags.artist or "", tags.title or path.stem, tags.album or "",
-                      tags.album_artist or "", tags.track or "", tags.disc or "")
+                      tags.album_artist or "", tags.track or "", tags.disc or "", stored_genres=list(tags.stored_genres))

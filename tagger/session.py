@@ -230,8 +230,10 @@ class ReviewSession:
     # Writing.
 
     def writer(self, mode: WriteMode | None = None) -> GenreWriter:
-        """A writer over the session's journal; ``mode`` overrides the settings' for one batch."""
-        options = self.settings.write_options()
+        """A writer over the session's journal; ``mode`` overrides the settings' for one batch.
+        It writes exactly what a row shows, so a genre cleanup's tidying (a numeric code
+        named, a stray space gone) is a change even where the genres read the same."""
+        options = replace(self.settings.write_options(), exact=True)
         return GenreWriter(self.journal, options if mode is None else replace(options, mode=mode))
 
     def writable(self, items: Iterable[ReviewItem] | None = None) -> list[ReviewItem]:

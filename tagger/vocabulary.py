@@ -217,3 +217,14 @@ def forget_vocabulary() -> None:
     global _loaded
     with _loading:
         _loaded = None
+
+
+def completion_names(library: Iterable[str], vocab: Vocabulary | None = None) -> list[str]:
+    """Names to offer as a person types a genre: one per genre, variants folded. The library's
+    own spelling (the person's chosen one, else the most common) wins over the vocabulary's."""
+    vocab = vocab or vocabulary()
+    names = {key: vocab.chosen(spelling) or spelling
+             for key, spelling in preferred_spellings((g for g in library if not is_junk(g)), vocab.key).items()}
+    for name in vocab.names():
+        names.setdefault(vocab.key(name), name)
+    return sorted(names.values(), key=str.casefold)

@@ -261,6 +261,7 @@ class LibraryModel(QAbstractTableModel):
         self.session = session
         self._filter = Filter.ALL
         self._search = ""
+        self._only: frozenset[Path] | None = None  # the Genres panel's choice of files
         self._sort: tuple[Column, Qt.SortOrder] | None = None
         self._filtered: list[ReviewItem] = list(session.items)  # the rows that pass the filter, in found order
         self._order: list[ReviewItem] = list(self._filtered)  # the visible rows
@@ -309,6 +310,11 @@ class LibraryModel(QAbstractTableModel):
         self._filter = kind
         if search is not None:
             self._search = search.casefold().strip()
+        self._relayout()
+
+    def show_only(self, paths: frozenset[Path] | None) -> None:
+        """Show only these files (a genre's, chosen in the Genres panel), or with None every file."""
+        self._only = paths
         self._relayout()
 
     # Following the session.
@@ -367,6 +373,8 @@ class LibraryModel(QAbstractTableModel):
 
     def _passing(self, items: list[ReviewItem]) -> list[ReviewItem]:
         """Those of ``items`` that the filter and the search let through, in their order."""
+        if self._only is not None:
+            items = [i for i in items if i.path in self._only]
         if self._search:
             haystacks, needle = self._haystacks, self._search
             self._index(i for i in items if id(i) not in haystacks)

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 from tagger.analysis import Analyzer, FileResult, open_analyzer
 from tagger.excerpt import Depth
-from tagger.genres import Taxonomy
 from tagger.journal import Journal, when
+from tagger.vocabulary import completion_names
 from tagger.pipeline import Progress
 from tagger.resources import resource_dir
 from tagger.review import ReviewItem
@@ -31,6 +31,7 @@ from ui.album_view import AlbumDetail, AlbumGroup, AlbumView, accept_albums
 from ui.check import FileChecks
 from ui.detail import DetailPanel, ExcerptPlayer
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog
+from ui.genres_panel import GenresPanel
 from ui.history import HistoryDialog
 from ui.learn import Learning
 from ui.library import Filter, ItemRole, LibraryModel
@@ -67,7 +68,6 @@ class MainWindow(QMainWindow):
         self._analyzer: Analyzer | None = None
         self._analyzer_device: str | None = None
         self._analyzer_lock = threading.Lock()  # held by a worker while models load; never by the GUI
-        self._taxonomy_names = sorted(Taxonomy.load().family)
         self.player = ExcerptPlayer()
         self.checks = FileChecks(self)
         self.scans: list[ScanJob] = []
@@ -115,6 +115,15 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
         self.detail_dock = dock
+        self.genres_panel = GenresPanel(self.session)
+        self.genres_panel.files_chosen.connect(self.show_only)
+        self.genres_panel.edits_made.connect(self.mark_cleanup)
+        dock = QDockWidget("Genres", self)
+        dock.setObjectName("genres")
+        dock.setWidget(self.genres_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.resizeDocks([dock], [300], Qt.Orientation.Horizontal)
+        self.genres_dock = dock
 
         self.status = StatusBar(self.cancel_work)
         self.setStatusBar(self.status)
@@ -151,7 +160,7 @@ class MainWindow(QMainWindow):
             Act.GROUP_BY_ALBUM: lambda: self.show_albums(a[Act.GROUP_BY_ALBUM].isChecked()),
             Act.FIND: lambda: self.search.setFocus(), Act.QUIT: self.close,
         })
-        build_menus(self.menuBar(), a, [self.detail_dock.toggleViewAction()])
+        build_menus(self.menuBar(), a, [self.detail_dock.toggleViewAction(), self.genres_dock.toggleViewAction()])
         toolbar = MainToolBar(a, self.settings.write_mode)
         self.mode = toolbar.mode
         self.addToolBar(toolbar)
@@ -396,8 +405,7 @@ class MainWindow(QMainWindow):
         items = self.selected_items()
         if not items:
             return
-        known = set(self._taxonomy_names) | self.session.library_genres()
-        editor = GenreEditor(items, sorted(known), self)
+        editor = GenreEditor(items, completion_names(self.session.library_genres()), self)
         if editor.exec():
             self.session.edit_each(editor.edits())
 
@@ -503,6 +511,17 @@ class MainWindow(QMainWindow):
         self.model.set_filter(Filter(self.filter_box.currentText()), self.search.text())
         if self.albums_shown():  # the albums of the files shown, in the table's order
             self.album_view.regroup([self.model.item_at(r) for r in range(self.model.rowCount())])
+
+    def show_only(self, paths: frozenset[Path] | None) -> None:
+        """The files of the genres chosen in the Genres panel, or every file."""
+        self.model.show_only(paths)
+        if self.albums_shown():
+            self.album_view.regroup([self.model.item_at(r) for r in range(self.model.rowCount())])
+
+    def mark_cleanup(self, changes: list[tuple[ReviewItem, list[str]]], what: str) -> None:
+        """A cleanup from the Genres panel: its rows are edited, and Apply writes them."""
+        self.session.edit_each(changes)
+        self.notify(f"{what}: {plural(len(changes), 'row')} marked; Apply writes them, Undo restores them")
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -1,0 +1,124 @@
+"""The Genres panel: the library's genres and variants, and cleanup that goes through review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mutagen
+
+from tagger.tags import read_tags
+from tagger.vocabulary import read_user_aliases, user_aliases_path, vocabulary
+from ui.actions import Act
+from ui.main_window import MainWindow
+
+from test_ui import WAIT_MS, tagged_audio, window, written  # noqa: F401 (fixtures)
+
+
+def library(qtbot, window: MainWindow, folder: Path, genres: dict[str, list[str]]) -> dict[str, Path]:
+    paths = {}
+    for name, values in genres.items():
+        path = tagged_audio(folder / f"{name}.flac", seconds=1.0)
+        audio = mutagen.File(path)
+        audio["genre"] = values
+        audio.save()
+        paths[name] = path
+    window.add_paths([folder])
+    qtbot.waitUntil(lambda: not window.scans and len(window.session.items) == len(paths), timeout=WAIT_MS)
+    window.genres_panel.refresh()
+    return paths
+
+
+def rows(panel) -> dict[str, tuple[int, str]]:
+    tree = panel.tree
+    return {tree.topLevelItem(i).text(0): (int(tree.topLevelItem(i).text(1)), tree.topLevelItem(i).text(2))
+            for i in range(tree.topLevelItemCount())}
+
+
+def select(panel, *names: str) -> None:
+    panel.tree.clearSelection()
+    for i in range(panel.tree.topLevelItemCount()):
+        row = panel.tree.topLevelItem(i)
+        row.setSelected(row.text(0) in names)
+
+
+def stored(path: Path) -> list[str]:
+    return list(mutagen.File(path).get("genre", []))
+
+
+def test_merging_two_genres_is_reviewed_applied_and_undone(qtbot, window, tmp_path):
+    paths = library(qtbot, window, tmp_path / "lib", {
+        "a": ["Electronica"], "b": ["Electronica"], "c": ["Chiptune", "Jazz"], "d": ["Jazz"]})
+    before = {name: stored(path) for name, path in paths.items()}
+    panel = window.genres_panel
+    assert rows(panel)["Electronica"][0] == 2 and rows(panel)["Jazz"][0] == 2
+    marked = []
+    panel.confirm = lambda what, changes: marked.append((what, [(i.path.name, g) for i, g in changes])) or True
+    panel.ask_name = lambda title, label, start: "Electronic"
+    select(panel, "Electronica", "Chiptune")
+    assert panel.buttons["Merge…"].isEnabled() and not panel.buttons["Rename…"].isEnabled()
+    # Choosing the genres shows their files in the table.
+    assert {window.model.item_at(r).path.name for r in range(window.model.rowCount())} == {"a.flac", "b.flac",
+                                                                                           "c.flac"}
+    panel.buttons["Merge…"].click()
+    assert marked[0][1] == [("a.flac", ["Electronic"]), ("b.flac", ["Electronic"]), ("c.flac", ["Electronic", "Jazz"])]
+    # Marked for review, not written.
+    assert {name: stored(path) for name, path in paths.items()} == before
+    assert [window.session.item(paths[n]).proposed for n in "abc"] == [["Electronic"], ["Electronic"],
+                                                                      ["Electronic", "Jazz"]]
+    # The person's merge sticks: both old names now mean the new one.
+    aliases = read_user_aliases(user_aliases_path())
+    assert aliases == {"Electronica": "Electronic", "Chiptune": "Electronic"}
+    assert vocabulary().key("Chiptune") == vocabulary().key("Electronic")
+
+    window.actions.update_now()
+    window.actions[Act.APPLY].trigger()
+    written(qtbot, window)
+    assert [stored(paths[n]) for n in "abcd"] == [["Electronic"], ["Electronic"], ["Electronic", "Jazz"], ["Jazz"]]
+    qtbot.waitUntil(lambda: "Electronic" in rows(panel), timeout=WAIT_MS)
+    assert rows(panel)["Electronic"][0] == 3 and "Electronica" not in rows(panel)
+
+    window.confirm = lambda question: True
+    window.actions.update_now()
+    window.actions[Act.UNDO].trigger()
+    written(qtbot, window)
+    assert {name: stored(path) for name, path in paths.items()} == before
+
+
+def test_normalise_all_names_codes_and_folds_variants_and_drop_junk_keeps_the_rest(qtbot, window, tmp_path):
+    paths = library(qtbot, window, tmp_path / "lib", {
+        "a": ["Hip Hop"], "b": ["Hip Hop"], "c": ["hip-hop "], "d": ["(17)"], "e": ["Rock", "Other"], "f": ["AC/DC"],
+        "g": ["Unknown"]})
+    panel = window.genres_panel
+    shown = rows(panel)
+    assert shown["Hip Hop"] == (3, "variants")
+    assert "numeric" in shown["Rock"][1] and "junk" in shown["Other"][1]
+    panel.problems_only.setChecked(True)
+    assert "AC/DC" not in rows(panel) and "Hip Hop" in rows(panel)
+    panel.filter.setText("hip")
+    assert list(rows(panel)) == ["Hip Hop"]
+    panel.filter.clear()
+
+    plans = []
+    panel.confirm = lambda what, changes: plans.append({i.path.name: g for i, g in changes}) or True
+    panel.buttons["Normalise All…"].click()
+    assert plans[-1] == {"c.flac": ["Hip Hop"], "d.flac": ["Rock"]}
+    panel.buttons["Drop Junk"].click()
+    # "Unknown" alone would leave g.flac with no genre: a review row cannot say that, so it is left out.
+    assert plans[-1] == {"c.flac": ["Hip Hop"], "d.flac": ["Rock"], "e.flac": ["Rock"]}
+    window.actions.update_now()
+    window.actions[Act.APPLY].trigger()
+    written(qtbot, window)
+    assert stored(paths["c"]) == ["Hip Hop"] and stored(paths["d"]) == ["Rock"] and stored(paths["e"]) == ["Rock"]
+    assert stored(paths["g"]) == ["Unknown"] and read_tags(paths["f"]).genres == ["AC/DC"]
+
+
+def test_splitting_a_joined_value_the_vocabulary_does_not_know(qtbot, window, tmp_path):
+    paths = library(qtbot, window, tmp_path / "lib", {"a": ["Wonky/Zorp"], "b": ["Wonky"]})
+    panel = window.genres_panel
+    plans = []
+    panel.confirm = lambda what, changes: plans.append({i.path.name: g for i, g in changes}) or True
+    select(panel, "Wonky/Zorp")
+    assert panel.buttons["Split"].isEnabled()
+    panel.buttons["Split"].click()
+    assert plans == [{"a.flac": ["Wonky", "Zorp"]}]
+    assert window.session.item(paths["a"]).proposed == ["Wonky", "Zorp"]
