@@ -167,7 +167,8 @@ class GenreOverview:
         """A genre of the vocabulary, or one this library holds as a value of its own."""
         if self._library_keys is None:
             values = {value for stored in self._combinations for value in stored}
-            self._library_keys = {self.vocabulary.key(g) for value in values for g in self._plain(value) if not is_junk(g)}
+            self._library_keys = {self.vocabulary.key(g) for value in values for g in self._plain(value)
+                                  if not is_junk(g)}
         return self.vocabulary.knows(name) or self.vocabulary.key(name) in self._library_keys
 
     def _plain(self, value: str) -> list[str]:
@@ -343,7 +344,8 @@ class Planner:
         """The values that store ``genres``, joined or not as the rules or the file say."""
         style = self.rules.multi_value
         if style is None:
-            style = MultiValue.JOINED if self.overview.storage_of(file.stored) is Storage.JOINED else MultiValue.SEPARATE
+            joined = self.overview.storage_of(file.stored) is Storage.JOINED
+            style = MultiValue.JOINED if joined else MultiValue.SEPARATE
         if style is MultiValue.JOINED and len(genres) > 1:
             return (self.overview.separator.join(genres),)
         return tuple(genres)
