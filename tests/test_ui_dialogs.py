@@ -250,3 +250,12 @@ def test_a_failed_card_shows_the_error_not_empty_charts(card):
     assert card.summary.text() == "<b>Cannot use this file:</b> cannot decode &lt;stream&gt;"
     assert card.view.isHidden() and card.chips.isHidden()
     assert not card.apply_button.isEnabled() and not card.edit_button.isEnabled()
+
+
+def test_settings_choose_how_several_genres_are_stored(qtbot):
+    dialog = SettingsDialog(Settings(multi_value="joined"))
+    qtbot.addWidget(dialog)
+    assert dialog.settings().multi_value == "joined"
+    dialog.multi_value.setCurrentIndex(dialog.multi_value.findData("separate"))
+    assert dialog.settings().multi_value == "separate"
+    assert dialog.settings().write_options().multi_value.value == "separate"

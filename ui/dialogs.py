@@ -21,7 +21,7 @@ from tagger.model import DEVICES
 from tagger.review import ReviewItem, ReviewState
 from tagger.session import ReviewSession, plural
 from tagger.settings import Settings
-from tagger.tags import WriteMode
+from tagger.tags import MultiValue, WriteMode
 from tagger.tags.base import dedupe
 from ui.charts import ChipStrip, SourceLegend
 from ui.detail import AnalysisView, ExcerptPlayer, track_name, wrappable
@@ -257,6 +257,12 @@ class SettingsDialog(QDialog):
         self.write_mode.setCurrentText(settings.write_mode)
         self.separator = QLineEdit(settings.id3v23_separator)
         self.separator.setMaxLength(5)
+        self.multi_value = QComboBox()
+        self.multi_value.addItem("One value per genre (the standard)", MultiValue.SEPARATE.value)
+        self.multi_value.addItem("One value, joined with the separator", MultiValue.JOINED.value)
+        self.multi_value.setCurrentIndex(self.multi_value.findData(settings.multi_value))
+        self.multi_value.setToolTip("Many players read only one of several genre values; joined reads the same "
+                                    "everywhere")
         self.provenance = QCheckBox("Record which model suggested the genres, in a separate tag")
         self.provenance.setChecked(settings.provenance)
         self.learn_min_files = QSpinBox()
@@ -273,7 +279,8 @@ class SettingsDialog(QDialog):
         form.addRow("Most genres to write:", self.max_genres)
         form.addRow("Least confidence to propose:", self.min_confidence)
         form.addRow("Write mode:", self.write_mode)
-        form.addRow("ID3v2.3 separator:", self.separator)
+        form.addRow("Several genres as:", self.multi_value)
+        form.addRow("Separator:", self.separator)
         form.addRow(self.provenance)
         form.addRow("Learn a genre from at least:", self.learn_min_files)
         form.addRow(self.offer_learning)
@@ -287,7 +294,8 @@ class SettingsDialog(QDialog):
         return Settings(
             device=self.device.currentText(), depth=self.depth.currentText(), max_genres=self.max_genres.value(),
             min_confidence=self.min_confidence.value() / 100, write_mode=self.write_mode.currentText(),
-            id3v23_separator=self.separator.text() or "; ", provenance=self.provenance.isChecked(),
+            id3v23_separator=self.separator.text() or "; ", multi_value=self.multi_value.currentData(),
+            provenance=self.provenance.isChecked(),
             learn_min_files=self.learn_min_files.value(), offer_learning=self.offer_learning.isChecked(),
             window=self._window,
         )
