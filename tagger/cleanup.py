@@ -65,6 +65,7 @@ class ValueReading:
 
     genres: tuple[str, ...]  # spacing tidied, codes named, joined values split
     flags: frozenset[Flag]
+    tidy: bool  # stored as cleanup would store it: no stray spaces, empty pieces or numeric codes
 
 
 @dataclass(frozen=True)
@@ -171,36 +172,42 @@ class GenreOverview:
                                   if not is_junk(g)}
         return self.vocabulary.knows(name) or self.vocabulary.key(name) in self._library_keys
 
-    def _plain(self, value: str) -> list[str]:
-        """The value's genres before any splitting but at the storage separator: what a
-        library holds on its own, and so makes known."""
+    def _pieces(self, value: str) -> list[str]:
+        """The value with numeric codes named, split at the storage separator, spacing tidied;
+        a blank value is one blank piece."""
+        if not value.strip():
+            return [""]
         joiner = self.separator.strip()
-        names = [" ".join(p.split()) for n in legacy_genre_names([value]) for p in (n.split(joiner) if joiner else [n])]
-        return [n for n in names if len(joined_parts(n)) == 1]
+        named = legacy_genre_names([value])
+        pieces = [" ".join(p.split()) for n in named for p in (n.split(joiner) if joiner else [n])]
+        return [p for p in pieces if p] or [""]
+
+    def _plain(self, value: str) -> list[str]:
+        """The value's genres that are not joined: what a library holds on its own, and so makes known."""
+        return [p for p in self._pieces(value) if len(joined_parts(p)) == 1]
 
     def reading(self, value: str, split: bool = True) -> ValueReading:
         cached = self._readings.get((value, split))
         if cached is not None:
             return cached
         flags = set()
-        named = legacy_genre_names([value]) if value.strip() else [value]
-        if named != [value] and value.strip():
+        if value.strip() and legacy_genre_names([value]) != [value]:
             flags.add(Flag.NUMERIC)
-        joiner = self.separator.strip()
         genres: list[str] = []
-        for name in named:
-            for piece in name.split(joiner) if joiner else [name]:
-                piece = " ".join(piece.split())
-                parts = joined_parts(piece)
-                if len(parts) > 1 and not self.known(piece) and all(map(self.known, parts)):
-                    flags.add(Flag.JOINED)
-                    if split:
-                        genres += parts
-                        continue
-                genres.append(piece)
-        if any(is_junk(g) for g in genres) or not genres:
+        for piece in self._pieces(value):
+            parts = joined_parts(piece)
+            if len(parts) > 1 and not self.known(piece) and all(map(self.known, parts)):
+                flags.add(Flag.JOINED)
+                if split:
+                    genres += parts
+                    continue
+            genres.append(piece)
+        if any(is_junk(g) for g in genres):
             flags.add(Flag.JUNK)
-        reading = ValueReading(tuple(genres), frozenset(flags))
+        joiner = self.separator.strip()
+        tidy = (Flag.NUMERIC not in flags and value == " ".join(value.split())
+                and all(p.strip() for p in (value.split(joiner) if joiner else [value])))
+        reading = ValueReading(tuple(genres), frozenset(flags), tidy)
         self._readings[(value, split)] = reading
         return reading
 
@@ -219,16 +226,19 @@ class GenreOverview:
     def _tallies(self) -> dict[str, _Tally]:
         tallies: dict[str, _Tally] = {}
         for stored, files in self._combinations.items():
-            keys_here: set[str] = set()
+            # This combination's genres and spellings: a file counts once for each.
+            counted: set[str | tuple[str, str]] = set()
             for value in dict.fromkeys(stored):
                 reading = self.reading(value)
                 for genre in dict.fromkeys(reading.genres):
-                    key = self.vocabulary.key(genre) or value
+                    key = self.vocabulary.key(genre)  # "" for every blank value
                     tally = tallies.setdefault(key, _Tally())
-                    if key not in keys_here:
-                        keys_here.add(key)
+                    if key not in counted:
+                        counted.add(key)
                         tally.files += files
-                    tally.spellings[genre] += files
+                    if (key, genre) not in counted:
+                        counted.add((key, genre))
+                        tally.spellings[genre] += files
                     tally.variants[value] += files
                     tally.flags |= reading.flags if is_junk(genre) else reading.flags - {Flag.JUNK}
         return tallies
@@ -302,10 +312,9 @@ class Planner:
         own values where that would only restyle them ("Rock;Blues" stays, while "Hip Hop "
         loses its stray space and "(17)" becomes "Rock")."""
         genres = self.genres(file) if genres is None else genres
-        unsplit = Flag.JOINED if self.rules.split else None
-        tidy = all(is_junk(value) or (value == " ".join(value.split())
-                                      and not {Flag.NUMERIC, unsplit} & self.overview.reading(value).flags)
-                   for value in file.stored)
+        readings = [self.overview.reading(value) for value in file.stored]
+        unsplit = self.rules.split and any(Flag.JOINED in r.flags for r in readings)
+        tidy = not unsplit and all(r.tidy or r.flags & {Flag.JUNK, Flag.NUMERIC} == {Flag.JUNK} for r in readings)
         if genres == self.as_read(file) and tidy and self._keeps_style(file):
             return GenrePlan(file, file.stored)
         return GenrePlan(file, self.stored(file, genres))

@@ -100,9 +100,9 @@ def list_genres(args: argparse.Namespace, overview: GenreOverview, out: TextIO, 
         for group in groups:
             out.write(printable(group_line(group)) + "\n")
         with_problems = sum(g.has_problem for g in groups)
+        styles = ", ".join(f"{storage[s]} {s.value}" for s in Storage if storage[s])
         out.write(f"{overview.files} file(s) read, {len(groups)} genre(s), {with_problems} with variants or "
-                  f"problems; stored as: " + ", ".join(f"{storage[s]} {s.value}" for s in Storage if storage[s])
-                  + "\n")
+                  f"problems" + (f"; stored as: {styles}" if styles else "") + "\n")
     if problems:
         err.write(f"{len(problems)} file(s) could not be read\n")
     return EXIT_FILE_ERRORS if problems else EXIT_OK
@@ -129,7 +129,7 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
     from tagger.cli import command_line, emit
     from tagger.journal import Journal
     from tagger.vocabulary import save_user_alias
-    from tagger.writer import GenreWriter, WriteRequest
+    from tagger.writer import GenreWriter, WriteRequest, WriteStatus
 
     records: list[dict[str, Any]] = []
     files = []
@@ -160,10 +160,11 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
         results = iter(list(GenreWriter(journal, options).write(requests, command, args.dry_run)) if requests else [])
         for plan in plans:  # the writer's results come in the order of the requests
             if not plan.changed:
-                records.append(plan_record(plan, "unchanged"))
+                records.append(plan_record(plan, "unchanged", kept=True))
                 continue
             result = next(results)
-            record = plan_record(plan, result.status.value)
+            # A file that stores its genres its own way (ID3v2.3 joins them) may hold them already.
+            record = plan_record(plan, result.status.value, kept=result.status is WriteStatus.UNCHANGED)
             if result.message:
                 record["error" if result.failed else "message"] = result.message
             if result.batch is not None:
@@ -182,6 +183,6 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
     return EXIT_FILE_ERRORS if counts.get("error") else EXIT_OK
 
 
-def plan_record(plan: GenrePlan, status: str) -> dict[str, Any]:
+def plan_record(plan: GenrePlan, status: str, kept: bool = False) -> dict[str, Any]:
     return {"path": str(plan.file.path), "status": status, "old_genres": list(plan.file.stored),
-            "new_genres": list(plan.after)}
+            "new_genres": list(plan.file.stored if kept else plan.after)}

@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS entries (
     updated REAL NOT NULL,
     identity TEXT,
     temp_identity TEXT,
-    written_at REAL
+    written_at REAL,
+    old_field TEXT,
+    restore_field TEXT
 );
 CREATE INDEX IF NOT EXISTS entries_batch ON entries(batch);
 CREATE TABLE IF NOT EXISTS temporaries (
@@ -64,7 +66,8 @@ CREATE TABLE IF NOT EXISTS temporaries (
 # Columns added since the first release, for journals that predate them.
 MIGRATIONS = {
     "batches": [("state", "TEXT NOT NULL DEFAULT 'done'")],
-    "entries": [("identity", "TEXT"), ("temp_identity", "TEXT"), ("written_at", "REAL")],
+    "entries": [("identity", "TEXT"), ("temp_identity", "TEXT"), ("written_at", "REAL"), ("old_field", "TEXT"),
+                ("restore_field", "TEXT")],
 }
 # A batch is started when its command begins, planned once its files are known, and
 # done when its command has gone through every entry.
@@ -92,6 +95,10 @@ class Entry:
     message: str | None
     identity: dict | None = None  # the file as planned, then as written
     temp_identity: dict | None = None  # the temporary copy that may have replaced it
+    # How the genre field was stored before the write, where its values alone do not say
+    # (TagFormat.genre_field); an undo entry's restore_field is the one it puts back.
+    old_field: str | None = None
+    restore_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,10 +186,10 @@ class Journal:
                     raise ValueError(f"journal paths must be absolute: {e['path']}")
                 ids.append(db.execute(
                     "INSERT INTO entries (batch, path, requested, expected, provenance, require_current, undoes, "
-                    "state, updated, identity) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
+                    "state, updated, identity, restore_field) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?)",
                     (batch, os.fsencode(e["path"]), _json(e["requested"]), _json(e.get("expected")),
                      e.get("provenance"), _json(e.get("require_current")), e.get("undoes"), now,
-                     _json(e.get("identity"))),
+                     _json(e.get("identity")), e.get("restore_field")),
                 ).lastrowid)
             db.execute("UPDATE batches SET state=? WHERE id=?", (PLANNED, batch))
         return ids
@@ -192,12 +199,13 @@ class Journal:
         with self._transaction() as db:
             db.execute("UPDATE batches SET state=? WHERE id=?", (DONE, batch))
 
-    def mark_pending(self, entry: int, old: list[str], new: list[str], old_provenance: str | None) -> None:
+    def mark_pending(self, entry: int, old: list[str], new: list[str], old_provenance: str | None,
+                     old_field: str | None = None) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE entries SET state='pending', old_genres=?, new_genres=?, old_provenance=?, updated=? "
-                "WHERE id=?",
-                (_json(old), _json(new), old_provenance, time.time(), entry),
+                "UPDATE entries SET state='pending', old_genres=?, new_genres=?, old_provenance=?, old_field=?, "
+                "updated=? WHERE id=?",
+                (_json(old), _json(new), old_provenance, old_field, time.time(), entry),
             )
 
     def set_temp_identity(self, entry: int, identity: dict) -> None:
@@ -219,13 +227,13 @@ class Journal:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, batch, path, requested, expected, provenance, require_current, undoes, state, "
-                "old_genres, new_genres, old_provenance, message, identity, temp_identity "
+                "old_genres, new_genres, old_provenance, message, identity, temp_identity, old_field, restore_field "
                 "FROM entries WHERE batch=? ORDER BY id",
                 (batch,),
             ).fetchall()
         return [
             Entry(r[0], r[1], Path(os.fsdecode(r[2])), _load(r[3]), _load(r[4]), r[5], _load(r[6]), r[7], r[8],
-                  _load(r[9]), _load(r[10]), r[11], r[12], _load(r[13]), _load(r[14]))
+                  _load(r[9]), _load(r[10]), r[11], r[12], _load(r[13]), _load(r[14]), r[15], r[16])
             for r in rows
         ]
 

@@ -339,4 +339,5 @@ def review_item(path: Path, id3v23_separator: str = "; ") -> ReviewItem:
     except TagError:
         return ReviewItem(path, title=path.stem)
     return ReviewItem(path, list(tags.genres), tags.artist or "", tags.title or path.stem, tags.album or "",
-                      tags.album_artist or "", tags.track or "", tags.disc or "", stored_genres=list(tags.stored_genres))
+                      tags.album_artist or "", tags.track or "", tags.disc or "",
+                      stored_genres=list(tags.stored_genres))

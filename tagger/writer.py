@@ -74,6 +74,7 @@ class WriteRequest:
     require_current: list[str] | None = None  # undo: only if the file still holds these
     undoes: int | None = None  # undo: the journal entry this reverts
     identity: FileIdentity | None = None  # undo: the file as the reverted batch left it
+    restore_field: str | None = None  # undo: the genre field as recorded before the write (TagFormat.genre_field)
 
 
 class WriteStatus(str, Enum):
@@ -227,12 +228,12 @@ class GenreWriter:
         # Undo restores exactly the old genres and provenance field, in reverse order.
         requests = [
             WriteRequest(e.path, e.old_genres or [], provenance=e.old_provenance, require_current=e.new_genres,
-                         undoes=e.id, identity=self._identity_to_revert(e))
+                         undoes=e.id, identity=self._identity_to_revert(e), restore_field=e.old_field)
             for e in reversed(entries)
         ]
         # The old values go back as they were stored: not merged, joined or tidied.
         undo_writer = GenreWriter(self.journal, replace(self.options, mode=WriteMode.REPLACE,
-                                                        multi_value=MultiValue.SEPARATE, exact=True))
+                                                        multi_value=MultiValue.SEPARATE, exact=True, verbatim=True))
         yield from undo_writer.write(requests, f"undo {summary.id}")
 
     def batch_to_undo(self, batch: int | None = None) -> BatchSummary:
@@ -364,12 +365,15 @@ class GenreWriter:
                                        "to leave the audio intact (--force-undecodable writes it anyway)",
                                 snapshot.genres)
         # The journal keeps the old values as stored, so that an undo puts back the same bytes.
-        journal.mark_pending(entry.id, snapshot.stored_genres, new, snapshot.provenance)
+        journal.mark_pending(entry.id, snapshot.stored_genres, new, snapshot.provenance,
+                             tag_format.genre_field(os.fspath(entry.path)))
         notes: list[str] = []
 
         def edit(temp: str) -> None:
             temp_audio = tag_format.open(temp, type(audio))
             notes.extend(tag_format.set_genres(temp_audio, new, self.options))
+            if entry.restore_field is not None:
+                tag_format.restore_field(temp_audio, entry.restore_field)
             tag_format.set_provenance(temp_audio, provenance)
             stored = tag_format.stored_values(temp_audio, new, self.options)
             tag_format.save(temp_audio, temp, self.options)
@@ -421,7 +425,8 @@ def planned_entry(request: WriteRequest) -> dict:
     return {"path": path, "requested": request.genres,
             "expected": request.expected.to_json() if request.expected else None,
             "provenance": request.provenance, "require_current": request.require_current,
-            "undoes": request.undoes, "identity": identity.to_json() if identity else None}
+            "undoes": request.undoes, "identity": identity.to_json() if identity else None,
+            "restore_field": request.restore_field}
 
 
 def is_recorded_file(entry: Entry) -> bool:

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tagger.vocabulary import forget_vocabulary
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 SHARED_MUSIC = SHARED / "music"
@@ -130,6 +132,10 @@ def private_user_folders(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    # The vocabulary holds the person's aliases from the config folder: each test loads its own.
+    forget_vocabulary()
+    yield
+    forget_vocabulary()
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from tagger.journal import DONE, BatchSummary, Entry, Journal, when
 from tagger.session import plural
-from tagger.tags.base import dedupe
+from tagger.tags.base import dedupe, read_genres
 
 # Entry states whose new genres reached the file (pending: possibly, if a crash cut in).
 WROTE = ("written", "pending", "undone")
@@ -133,7 +133,8 @@ def change_text(entry: Entry) -> str:
     if entry.new_genres is None:
         # Not written (yet): the journal knows only what was asked for.
         return f"asked for {genres_text(entry.requested)}"
-    return f"{genres_text(entry.old_genres)} → {genres_text(entry.new_genres)}"
+    # The journal keeps the old values as stored (codes, repeats, stray spaces): shown as they read.
+    return f"{genres_text(read_genres(entry.old_genres or []))} → {genres_text(entry.new_genres)}"
 
 
 def _cell(text: str, tip: str | None = None) -> QTableWidgetItem:

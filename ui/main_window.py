@@ -121,8 +121,10 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Genres", self)
         dock.setObjectName("genres")
         dock.setWidget(self.genres_panel)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.resizeDocks([dock], [300], Qt.Orientation.Horizontal)
+        # A tab beside the side panel: the table keeps the window's width.
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.detail_dock, dock)
+        self.detail_dock.raise_()
         self.genres_dock = dock
 
         self.status = StatusBar(self.cancel_work)

@@ -55,6 +55,9 @@ class WriteOptions:
     # is rewritten unless it stores exactly these values: genre cleanup and undo tidy
     # repeats, stray spaces, numeric codes and the way several genres are stored.
     exact: bool = False
+    # Store the values one each, exactly as given, whatever the format or multi_value would
+    # do: an undo puts back what the journal recorded.
+    verbatim: bool = False
     provenance: bool = True
     keep_mtime: bool = False
     # Write files whose audio does not decode, so that nothing can check it stayed intact.
@@ -67,7 +70,7 @@ class TagSnapshot:
 
     ``stored_genres`` are the genre values exactly as the file holds them: numeric
     ID3 codes, joined values, stray spaces and repeats included (MP4's numeric
-    ``gnre`` atom as its ID3 code, ``"(N)"``).
+    ``gnre`` atom as the name mutagen gives it).
     """
 
     format: str
@@ -164,6 +167,8 @@ class TagFormat(ABC):
 
     def stored_values(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
         """The values ``set_genres`` stores for ``genres``: one per genre, or one joined value."""
+        if options.verbatim:
+            return list(genres)
         if len(genres) > 1 and (options.multi_value is MultiValue.JOINED or self.joins_values(audio)):
             return [options.id3v23_separator.join(genres)]
         return list(genres)
@@ -171,6 +176,14 @@ class TagFormat(ABC):
     def joins_values(self, audio: Any) -> bool:
         """Whether this file can hold only one genre value (ID3 before v2.4)."""
         return False
+
+    def genre_field(self, path: str) -> str | None:
+        """How ``path`` stores its genre field, where the values alone do not say (ID3's text
+        encoding and terminators); None where they do. Kept in the journal for undo."""
+        return None
+
+    def restore_field(self, audio: Any, field: str) -> None:
+        """Have the next save store the genre field as ``genre_field`` recorded it."""
 
     @abstractmethod
     def set_provenance(self, audio: Any, text: str | None) -> None:

@@ -11,6 +11,8 @@ player reads.
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from mutagen.aiff import AIFF
@@ -85,6 +87,19 @@ class ID3Format(TagFormat):
     def joins_values(self, audio: Any) -> bool:
         return saved_version(audio.tags) < 4
 
+    def genre_field(self, path: str) -> str | None:
+        """The genre frames' flags and bytes as stored (another tagger's UTF-16, a terminator),
+        and the ID3v1 genre byte."""
+        with open(path, "rb") as f:
+            tag, v1 = tag_at(f, placed_tag(f)), id3v1_block(f)
+        frames = [] if tag is None else [
+            [frame.frame_id, frame.flags, base64.b64encode(frame.stored).decode("ascii")]
+            for frame in tag.frames if id3raw.frame_key(frame, tag.major) == "TCON"]
+        return json.dumps({"major": tag.major if tag else None, "frames": frames, "v1_genre": v1[-1] if v1 else None})
+
+    def restore_field(self, audio: Any, field: str) -> None:
+        audio.genre_field = json.loads(field)
+
     def set_provenance(self, audio: Any, text: str | None) -> None:
         tags: ID3 = audio.tags
         tags.delall(f"TXXX:{PROVENANCE_KEY}")
@@ -99,7 +114,8 @@ class ID3Format(TagFormat):
             with open(path, "r+b") as f:
                 place = placed_tag(f)
                 tag = tag_at(f, place)
-                id3raw.write_placed(f, place, id3raw.spliced(tag, replaced_frames(tag, audio.tags)))
+                frames = replaced_frames(tag, audio.tags, recorded_genre_frames(audio, tag.major))
+                id3raw.write_placed(f, place, id3raw.spliced(tag, frames))
         else:
             # A file without an ID3v2 tag gets one from mutagen: there is nothing to lose.
             # v23_sep=None keeps the values as they are; mutagen's own ID3v1 update
@@ -110,7 +126,8 @@ class ID3Format(TagFormat):
             separator = options.id3v23_separator.strip() if saved_version(audio.tags) < 4 else ""
             genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
                       for part in (name.split(separator) if separator else [name])]
-            restore_id3v1(path, v1_before, genres)
+            recorded = getattr(audio, "genre_field", {}).get("v1_genre")
+            restore_id3v1(path, v1_before, genres, recorded)
 
     def check_preserved(self, original: str, written: str) -> str | None:
         with open(original, "rb") as f:
@@ -152,27 +169,39 @@ def tag_at(f: Any, place: id3raw.TagPlace | None) -> id3raw.RawTag | None:
         raise TagError(f"{e}; the file is left untouched") from None
 
 
-def replaced_frames(tag: id3raw.RawTag, tags: ID3) -> list[id3raw.RawFrame]:
-    """The tag's frames with the genre and provenance frames swapped for what ``tags`` holds now."""
+def replaced_frames(tag: id3raw.RawTag, tags: ID3,
+                    genre_frames: list[id3raw.RawFrame] | None = None) -> list[id3raw.RawFrame]:
+    """The tag's frames with the genre and provenance frames swapped for what ``tags`` holds now,
+    or for the genre, ``genre_frames`` as an undo recorded them."""
     major = tag.major
     genres = [text for frame in tags.getall("TCON") for text in frame.text]
     provenance = [str(t) for f in tags.getall(f"TXXX:{PROVENANCE_KEY}") for t in f.text]
+    if genre_frames is None:
+        genre_frames = [id3raw.text_frame(id3raw.GENRE_FRAME[major], major, genres)] if genres else []
     wanted = {
-        "TCON": id3raw.text_frame(id3raw.GENRE_FRAME[major], major, genres) if genres else None,
-        f"TXXX:{PROVENANCE_KEY}": (id3raw.text_frame(id3raw.USER_TEXT_FRAME[major], major, provenance,
-                                                     PROVENANCE_KEY) if provenance else None),
+        "TCON": genre_frames,
+        f"TXXX:{PROVENANCE_KEY}": ([id3raw.text_frame(id3raw.USER_TEXT_FRAME[major], major, provenance,
+                                                      PROVENANCE_KEY)] if provenance else []),
     }
     frames: list[id3raw.RawFrame] = []
     for frame in tag.frames:
         key = id3raw.frame_key(frame, major)
         if key in wanted:
-            new = wanted.pop(key)  # the first such frame is replaced in place, repeats dropped
-            if new is not None:
-                frames.append(new)
+            frames.extend(wanted.pop(key))  # in place of the first such frame, repeats dropped
         elif key not in WRITTEN_FRAMES:
             frames.append(frame)
-    frames.extend(new for new in wanted.values() if new is not None)
+    for new in wanted.values():
+        frames.extend(new)
     return frames
+
+
+def recorded_genre_frames(audio: Any, major: int) -> list[id3raw.RawFrame] | None:
+    """The genre frames an undo puts back as recorded, where the tag is still of the version
+    they were recorded in; None to build them from the values."""
+    field = getattr(audio, "genre_field", None)
+    if field is None or field["major"] != major:
+        return None
+    return [id3raw.RawFrame(frame_id, flags, base64.b64decode(data)) for frame_id, flags, data in field["frames"]]
 
 
 def id3v1_block(f: Any) -> bytes | None:
@@ -196,15 +225,16 @@ def id3v1_genre_byte(genres: list[str]) -> int:
     return next((index[g.lower()] for g in genres if g.lower() in index), ID3V1_UNKNOWN_GENRE)
 
 
-def restore_id3v1(path: str, block: bytes, genres: list[str]) -> None:
-    """Put the old ID3v1 tag back at the end of ``path``, with only its genre byte new."""
+def restore_id3v1(path: str, block: bytes, genres: list[str], genre_byte: int | None = None) -> None:
+    """Put the old ID3v1 tag back at the end of ``path``, with only its genre byte new: the
+    first of ``genres`` that has a number, or ``genre_byte`` (an undo's recorded one)."""
     with open(path, "r+b") as f:
         end = f.seek(0, 2)
         if id3v1_block(f) is not None:
             end -= ID3V1_SIZE
         f.truncate(end)
         f.seek(end)
-        f.write(block[:-1] + bytes([id3v1_genre_byte(genres)]))
+        f.write(block[:-1] + bytes([id3v1_genre_byte(genres) if genre_byte is None else genre_byte]))
 
 
 def saved_version(tags: ID3) -> int:

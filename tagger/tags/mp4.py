@@ -20,8 +20,8 @@ class MP4Format(TagFormat):
 
     def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
         tags = audio.tags
-        # gnre holds an ID3v1 genre index plus one.
-        stored = [*tags.get(GENRE, []), *(f"({n - 1})" for n in tags.get(NUMERIC_GENRE, []))]
+        # mutagen reads a numeric gnre atom as its genre's name, among the ©gen values.
+        stored = list(tags.get(GENRE, []))
         track = tags.get("trkn")
         disc = tags.get("disk")
         provenance = tags.get(PROVENANCE_ATOM)
