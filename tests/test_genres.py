@@ -141,3 +141,25 @@ def test_mtt_indian_is_a_style_not_a_genre(taxonomy, infos):
     assert "Indian" not in scorer.genre_names
     assert scorer.descriptor_kind["indian"] == "style"
     assert taxonomy.family["Indian"] == "World"
+
+
+def test_suggestions_use_the_persons_renames_and_merges(taxonomy, infos):
+    from tagger.vocabulary import forget_vocabulary, save_user_alias
+
+    scorer = GenreScorer(taxonomy, Calibration.load(infos), infos)
+    first = scorer.rank(np.linspace(0.99, 0.01, len(scorer.genre_names)))
+    assert len({g.genre for g in first}) == len(scorer.genre_names)
+    # Hip-Hop renamed to "Rap & Hip Hop"; Soul merged into it: one genre, in the person's spelling,
+    # at the better of the two confidences, and the ranking otherwise as before.
+    save_user_alias("Hip-Hop", "Rap & Hip Hop")
+    save_user_alias("Soul", "Rap & Hip Hop")
+    confidences = np.full(len(scorer.genre_names), 0.1)
+    confidences[scorer.genre_names.index("Soul")] = 0.7
+    confidences[scorer.genre_names.index("Hip-Hop")] = 0.6
+    confidences[scorer.genre_names.index("Jazz")] = 0.5
+    ranked = scorer.rank(confidences, limit=3)
+    assert [(g.genre, round(g.confidence, 2)) for g in ranked[:2]] == [("Rap & Hip Hop", 0.7), ("Jazz", 0.5)]
+    assert ranked[0].family == taxonomy.family["Soul"]
+    assert len(ranked) == 3
+    forget_vocabulary()
+    assert len(scorer.rank(confidences)) == len(scorer.genre_names) - 1  # the aliases stay in the config

@@ -282,3 +282,18 @@ def test_vocabulary_targets_split_a_file_over_its_learned_genres():
     vocabulary = Vocabulary.of([("Rock",)] * 4 + [("Jazz",)] * 4 + [("Rock", "Jazz", "Polka")], min_files=4)
     y = vocabulary.targets([("Rock", "jazz", "Polka"), ("Polka",), ("ROCK",)])
     assert y.tolist() == [[0.5, 0.5], [0.0, 0.0], [1.0, 0.0]]
+
+
+def test_the_vocabulary_learns_aliases_as_one_genre_in_the_persons_spelling():
+    from tagger.vocabulary import save_user_alias
+
+    tagged = [("DnB",)] * 3 + [("Drum & Bass",)] * 2 + [("Jazz",)] * 5 + [("Chiptune",)] * 3
+    vocabulary = Vocabulary.of(tagged, min_files=5)
+    # DnB is an alias of Drum and Bass: one class of 5 files, in the library's most common spelling.
+    assert vocabulary.files == {"DnB": 5, "Jazz": 5, "Chiptune": 3}
+    assert vocabulary.genres == ["DnB", "Jazz"]
+    save_user_alias("Chiptune", "Jazz")  # a merge the person made
+    save_user_alias("DnB", "Drum & Bass")  # and a rename: their spelling wins
+    vocabulary = Vocabulary.of(tagged, min_files=5)
+    assert vocabulary.files == {"Jazz": 8, "Drum & Bass": 5}
+    assert vocabulary.targets(tagged)[-1].tolist() == [1.0, 0.0]  # a Chiptune file is a Jazz file now

@@ -122,3 +122,18 @@ def test_splitting_a_joined_value_the_vocabulary_does_not_know(qtbot, window, tm
     panel.buttons["Split"].click()
     assert plans == [{"a.flac": ["Wonky", "Zorp"]}]
     assert window.session.item(paths["a"]).proposed == ["Wonky", "Zorp"]
+
+
+def test_the_editor_completes_the_vocabulary_and_the_librarys_spellings(qtbot, window, tmp_path, monkeypatch):
+    library(qtbot, window, tmp_path / "lib", {"a": ["hip hop"], "b": ["hip hop"], "c": ["Hip-Hop"], "d": ["DnB"]})
+    offered = []
+    monkeypatch.setattr("ui.main_window.GenreEditor", lambda items, known, parent: offered.append(known) or
+                        type("Cancelled", (), {"exec": lambda self: False})())
+    window.select_paths([window.session.items[0].path])
+    window.edit_selected()
+    known = offered[0]
+    # One name per genre: the library's most common spelling beats the vocabulary's, aliases fold in.
+    assert "hip hop" in known and "Hip-Hop" not in known and "HipHop" not in known
+    assert "DnB" in known and "Drum and Bass" not in known
+    assert {"Shoegaze", "Jazz", "UK Garage"} <= set(known) and len(known) > 1500
+    assert known == sorted(known, key=str.casefold)

@@ -64,7 +64,7 @@ class Spread(Enum):
 
 class GenreEditor(QDialog):
     """Edit the genres of one row or several. The list holds the genres every row gets
-    (completed from the taxonomy and the library); over several rows a genre only some
+    (completed from the vocabulary and the library); over several rows a genre only some
     of them have stays on those, or goes to all, or comes off all, and a line says what
     OK will do."""
 
