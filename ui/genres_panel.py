@@ -70,6 +70,7 @@ class PlanDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         mark = buttons.addButton("Mark for Review", QDialogButtonBox.ButtonRole.AcceptRole)
         mark.setDefault(True)
+        mark.setFocus()
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
