@@ -3,6 +3,7 @@
 import hashlib
 import os
 
+import mutagen
 import pytest
 
 import tagfiles
@@ -346,3 +347,58 @@ def test_finish_keeps_the_mode_the_batch_was_planned_in(tmp_path):
     (result,) = GenreWriter(journal, WriteOptions(mode=WriteMode.REPLACE)).finish(batch)
     assert result.status == "written"
     assert read_tags(path).genres == ["Rock", "Jazz"]
+
+
+def _chosen_type(path, **options) -> str:
+    try:
+        audio = mutagen.File(path, **options)
+    except Exception as e:  # a damaged file: both must fail alike
+        return type(e).__name__
+    return type(audio).__name__ if audio is not None else "None"
+
+
+def _same_detection(paths) -> None:
+    from tagger.tags import detectable_types
+
+    for path in paths:
+        assert _chosen_type(path, options=detectable_types()) == _chosen_type(path), path
+
+
+def test_one_parse_detects_each_kind_as_mutagen_does(tmp_path):
+    from tagger.tags import detectable_types
+
+    for kind in tagfiles.KINDS:
+        (tmp_path / kind).mkdir()
+        _same_detection([tagfiles.make(tmp_path / kind, kind)])
+    # A file with another kind's extension is judged as mutagen judges it.
+    _same_detection([tagfiles.make(tmp_path, "ogg-vorbis").rename(tmp_path / "really-ogg.mp3"),
+                     tagfiles.make(tmp_path, "m4a-aac").rename(tmp_path / "really-m4a.flac")])
+    # The ID3 kinds come back with their tags untranslated: ID3v2.3 stays v2.3.
+    (tmp_path / "v23").mkdir()
+    audio = mutagen.File(tagfiles.make(tmp_path / "v23", "mp3-id3v23"), options=detectable_types())
+    assert audio.tags.version[:2] == (2, 3)
+
+
+@pytest.mark.shared
+@pytest.mark.corpus
+def test_one_parse_detects_the_corpus_as_mutagen_does():
+    from conftest import SHARED
+
+    corpus = SHARED / "fixtures" / "tagged"
+    if not corpus.is_dir():
+        pytest.skip("../shared/fixtures/tagged is absent")
+    _same_detection(p for p in sorted(corpus.rglob("*")) if p.is_file() and p.name != "MANIFEST.tsv")
+
+
+@pytest.mark.parametrize("kind", ["mp3-id3v23", "mp3-id3v24", "wav", "aiff"])
+def test_numeric_id3_codes_are_read_as_stored(tmp_path, kind):
+    # mutagen's translation would turn "17" into "Rock" as it loads: the stored values are the file's.
+    from mutagen.id3 import TCON
+
+    path = tagfiles.make(tmp_path, kind)
+    audio = mutagen.File(path)
+    audio.tags.delall("TCON")
+    audio.tags.add(TCON(encoding=1, text=["17"]))
+    audio.save(v2_version=audio.tags.version[1])
+    tags = read_tags(path)
+    assert tags.stored_genres == ["17"] and tags.genres == ["Rock"]

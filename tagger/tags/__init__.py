@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,37 @@ __all__ = [
 FORMATS: tuple[TagFormat, ...] = (ID3Format(), VorbisFormat(), MP4Format(), APEv2Format(), ASFFormat())
 
 
+@functools.cache
+def detectable_types() -> tuple[type, ...]:
+    """The file types ``mutagen.File`` chooses from by default, in its order, with those that
+    hold ID3 tags loading them untranslated (in the version the file has, as ID3Format reads
+    and writes them): so a file is parsed once, not once to detect it and again to read it.
+    Each keeps its class name, which breaks ties between equal scores."""
+    import importlib
+
+    import mutagen.id3
+
+    id3_kinds = (mutagen.id3.ID3FileType, *ID3Format.file_types)
+    def untranslated(kind: type) -> type:
+        def load(self: Any, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("translate", False)
+            kind.load(self, *args, **kwargs)
+
+        return type(kind.__name__, (kind,), {"load": load, "__module__": kind.__module__})
+
+    # mutagen.File's default list (mutagen 1.47, mutagen/_file.py).
+    names = ("mp3.MP3 trueaudio.TrueAudio oggtheora.OggTheora oggspeex.OggSpeex oggvorbis.OggVorbis "
+             "oggflac.OggFLAC flac.FLAC aiff.AIFF apev2.APEv2File mp4.MP4 id3.ID3FileType wavpack.WavPack "
+             "musepack.Musepack monkeysaudio.MonkeysAudio optimfrog.OptimFROG asf.ASF oggopus.OggOpus aac.AAC "
+             "ac3.AC3 smf.SMF tak.TAK dsf.DSF dsdiff.DSDIFF wave.WAVE").split()
+    kinds = []
+    for name in names:
+        module, cls = name.rsplit(".", 1)
+        kind = getattr(importlib.import_module(f"mutagen.{module}"), cls)
+        kinds.append(untranslated(kind) if issubclass(kind, id3_kinds) else kind)
+    return tuple(kinds)
+
+
 def open_tags(path: str | os.PathLike[str]) -> tuple[TagFormat, Any]:
     """The format module for ``path`` and the file loaded by it.
 
@@ -46,13 +78,13 @@ def open_tags(path: str | os.PathLike[str]) -> tuple[TagFormat, Any]:
     if not os.access(path, os.R_OK):
         raise TagError("permission denied")
     try:
-        detected = mutagen.File(path)
+        detected = mutagen.File(path, options=detectable_types())
         if detected is None:
             raise UnsupportedFile("not a format whose tags can be written (mutagen does not recognise it)")
         tag_format = next((f for f in FORMATS if isinstance(detected, f.file_types)), None)
         if tag_format is None:
             raise UnsupportedFile(f"{type(detected).__name__} files have no genre tag that can be written")
-        return tag_format, tag_format.open(path, type(detected))
+        return tag_format, tag_format.adopt(detected)
     except TagError:
         raise
     except PermissionError:

@@ -151,7 +151,10 @@ class TagFormat(ABC):
 
     def open(self, path: str, file_type: type) -> Any:
         """The mutagen object for ``path``, with an empty tag if it had none."""
-        audio = file_type(path)
+        return self.adopt(file_type(path))
+
+    def adopt(self, audio: Any) -> Any:
+        """A file mutagen loaded, given an empty tag if it had none."""
         if audio.tags is None:
             audio.add_tags()
         return audio

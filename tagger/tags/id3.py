@@ -39,7 +39,9 @@ class ID3Format(TagFormat):
     file_types = (MP3, TrueAudio, WAVE, AIFF, DSF)
 
     def open(self, path: str, file_type: type) -> Any:
-        audio = file_type(path, translate=False)
+        return self.adopt(file_type(path, translate=False))
+
+    def adopt(self, audio: Any) -> Any:
         if audio.tags is None:
             audio.add_tags()
             # A new tag starts as ID3v2.3, which every player reads.
