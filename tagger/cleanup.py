@@ -80,8 +80,13 @@ class GenreGroup:
     flags: frozenset[Flag]
 
     @property
+    def has_variants(self) -> bool:
+        """Stored in more than one way, or in another way than cleanup would give it."""
+        return len(self.variants) > 1 or any(v != self.name for v in self.variants)
+
+    @property
     def has_problem(self) -> bool:
-        return bool(self.flags) or len(self.variants) > 1 or any(v != self.name for v in self.variants)
+        return bool(self.flags) or self.has_variants
 
 
 @dataclass(frozen=True)

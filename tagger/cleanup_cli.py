@@ -119,7 +119,7 @@ def group_line(group: GenreGroup) -> str:
     known = f"{group.canonical}, {group.family}" if group.canonical else "unknown"
     flags = f"  [{', '.join(sorted(f.value for f in group.flags))}]" if group.flags else ""
     line = f"{group.files:>6}  {group.name or '(empty)'}  ({known}){flags}"
-    if len(group.variants) > 1 or any(v != group.name for v in group.variants):
+    if group.has_variants:
         line += "\n        as " + ", ".join(f"{v!r} ({n})" for v, n in group.variants.items())
     return line
 

@@ -119,10 +119,6 @@ class ReviewSession:
     def add_roots(self, paths: Iterable[Path]) -> None:
         self.roots += [p for p in paths if p not in self.roots]
 
-    def library_genres(self) -> set[str]:
-        """Every genre the files under review hold now."""
-        return {g for item in self.items for g in item.current_genres}
-
     # Analysis.
 
     def to_analyse(self, paths: Sequence[Path] | None = None) -> list[Path]:

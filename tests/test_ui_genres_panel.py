@@ -137,3 +137,19 @@ def test_the_editor_completes_the_vocabulary_and_the_librarys_spellings(qtbot, w
     assert "DnB" in known and "Drum and Bass" not in known
     assert {"Shoegaze", "Jazz", "UK Garage"} <= set(known) and len(known) > 1500
     assert known == sorted(known, key=str.casefold)
+
+
+def test_a_hidden_panel_recounts_when_it_is_shown(qtbot, window, tmp_path):
+    paths = library(qtbot, window, tmp_path / "lib", {"a": ["Jazz"], "b": ["Jazz"]})
+    panel = window.genres_panel
+    window.genres_dock.hide()
+    audio = mutagen.File(paths["b"])
+    audio["genre"] = ["Blues"]
+    audio.save()
+    window.session.clear()
+    window.add_paths([tmp_path / "lib"])
+    qtbot.waitUntil(lambda: not window.scans and len(window.session.items) == 2, timeout=WAIT_MS)
+    qtbot.wait(600)  # longer than the recount's delay: a hidden panel does not recount
+    assert rows(panel) == {"Jazz": (2, "")}
+    window.genres_dock.show()
+    assert rows(panel) == {"Jazz": (1, ""), "Blues": (1, "")}

@@ -12,12 +12,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
     QLineEdit, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from tagger.cleanup import CleanupRules, FileGenres, GenreGroup, GenreOverview, Planner
+from tagger.cleanup import CleanupRules, FileGenres, Flag, GenreGroup, GenreOverview, Planner
 from tagger.review import ReviewItem, ReviewState
 from tagger.session import Change, ReviewSession
 from tagger.vocabulary import joined_parts, save_user_alias
@@ -39,7 +40,7 @@ class CountItem(QTreeWidgetItem):
 
 def problems_text(group: GenreGroup) -> str:
     found = sorted(f.value for f in group.flags)
-    if len(group.variants) > 1 or any(v != group.name for v in group.variants):
+    if group.has_variants:
         found.append("variants")
     return ", ".join(found)
 
@@ -131,7 +132,8 @@ class GenresPanel(QWidget):
         for row in rows:
             layout.addLayout(row)
 
-        self._refresh_soon = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.refresh)
+        self._refresh_soon = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self._recount)
+        self._stale = False
         self.filter.textChanged.connect(self._show_groups)
         self.problems_only.toggled.connect(self._show_groups)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
@@ -148,8 +150,21 @@ class GenresPanel(QWidget):
     def _session_changed(self, change: Change) -> None:
         self._refresh_soon.start()
 
+    def _recount(self) -> None:
+        # Recounting a large library costs: a hidden panel recounts when it is shown.
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
     def refresh(self) -> None:
         """Count the rows' genres again, keeping the selection where its genres remain."""
+        self._stale = False
         chosen = {g.name for g in self.selected_groups()}
         self.overview = GenreOverview(separator=self.session.settings.id3v23_separator)
         self._files = {}
@@ -206,15 +221,12 @@ class GenresPanel(QWidget):
         self.buttons["Rename…"].setEnabled(len(groups) == 1)
         self.buttons["Split"].setEnabled(len(groups) == 1 and any(self._parts(v) for v in groups[0].variants))
         self.buttons["Normalise All…"].setEnabled(bool(self._groups))
-        self.buttons["Drop Junk"].setEnabled(any(g.flags and "junk" in {f.value for f in g.flags}
-                                                 for g in self._groups))
+        self.buttons["Drop Junk"].setEnabled(any(Flag.JUNK in g.flags for g in self._groups))
 
     def _files_of(self, groups: Sequence[GenreGroup]) -> list[Path]:
-        key = self.overview.vocabulary.key
-        keys = {key(g.name) for g in groups}
+        """The files holding one of the groups' stored values: their variants are all of them."""
         values = {v for g in groups for v in g.variants}
-        return [path for path, file in self._files.items()
-                if values & set(file.stored) or any(key(v) in keys for v in file.stored)]
+        return [path for path, file in self._files.items() if not values.isdisjoint(file.stored)]
 
     def _parts(self, value: str) -> list[str]:
         parts = joined_parts(value)

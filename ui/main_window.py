@@ -407,7 +407,9 @@ class MainWindow(QMainWindow):
         items = self.selected_items()
         if not items:
             return
-        editor = GenreEditor(items, completion_names(self.session.library_genres()), self)
+        # Every file's genres, so that the most common spelling of each is the one offered.
+        library = (g for item in self.session.items for g in item.current_genres)
+        editor = GenreEditor(items, completion_names(library), self)
         if editor.exec():
             self.session.edit_each(editor.edits())
 
