@@ -466,3 +466,131 @@ def test_asf_and_apev2_several_values(tmp_path):
         tags = read_tags(path)
         assert tags.stored_genres == ["hip-hop", "17", "Hip Hop "], path
         assert tags.genres == ["hip-hop", "Rock"], path
+
+
+# -- audit additions (mutation testing of cleanup.py) ---------------------------------------------
+
+
+def test_distinct_junk_values_stay_apart_and_spellings_of_one_fold():
+    # Junk is kept by default: two different placeholders are two values, but two spellings of one
+    # placeholder (and two blank values) fold into the first, like genres do.
+    assert plans(("Other", "Unknown"), ("Other", "other"), ("", " ", "Other")) == [
+        ("Other", "Unknown"), ("Other",), ("", "Other")]
+
+
+def test_junk_is_kept_as_stored_even_with_stray_spaces():
+    # Junk is not tidied: "Unknown " and a value of spaces stay byte for byte unless drop_junk.
+    assert plans(("Unknown ",), ("  ",), ("Rock", "Other ")) == [("Unknown ",), ("  ",), ("Rock", "Other ")]
+    assert plans(("Unknown ",), ("Rock", "Other "), drop_junk=True) == [(), ("Rock",)]
+
+
+def test_a_joined_file_already_joined_as_asked_keeps_its_style():
+    # multi_value=joined asks for what "Rock;Blues" already is: it is not respaced to "Rock; Blues".
+    assert plans(("Rock;Blues",), ("Jazz",), multi_value=MultiValue.JOINED) == [("Rock;Blues",), ("Jazz",)]
+
+
+def test_no_split_leaves_a_tidy_file_with_a_joined_value_alone():
+    # Without split, "Rock/Pop" is one genre: the file reads as it is stored and is not rewritten.
+    assert plans(("Rock/Pop;Jazz",), split=False) == [("Rock/Pop;Jazz",)]
+    assert plans(("Rock/Pop;Jazz",)) == [("Rock; Pop; Jazz",)]
+
+
+def test_plan_stores_the_genres_it_is_given():
+    view, files = overview(("Rock",), ("Rock; Jazz",), ("Jazz", "Blues"))
+    planner = view.planner(CleanupRules())
+    assert planner.plan(files[0], ["Jazz", "Blues"]).after == ("Jazz", "Blues")
+    assert planner.plan(files[1], ["Jazz", "Blues"]).after == ("Jazz; Blues",)  # the file's joined way
+    assert planner.plan(files[2], ["Jazz", "Blues"]).changed is False
+
+
+def test_a_user_renaming_a_genre_to_a_placeholder_makes_it_junk():
+    # The group takes the person's spelling, "Misc": a junk name, with no canonical genre or family.
+    save_user_alias(UNKNOWN, "Misc")
+    view, _ = overview((UNKNOWN,), (UNKNOWN,))
+    (group,) = view.groups()
+    assert group.name == "Misc" and Flag.JUNK in group.flags
+    assert group.canonical is None and group.family is None
+
+
+def test_split_divides_the_asked_values_whatever_their_parts():
+    view, files = overview(("AC/DC", f"Jazz/{UNKNOWN}"), ("Singer / Songwriter", "Singer"), ("Jazz",))
+    planner = view.planner(CleanupRules())
+    assert planner.split(files[0], ["AC/DC"]) == ["AC", "DC", f"Jazz/{UNKNOWN}"]  # only the value asked for
+    # A value known as a whole splits too when asked, spacing tidied; a part already there is not repeated.
+    assert planner.split(files[1], [" Singer /  Songwriter"]) == ["Singer", "Songwriter"]
+    assert planner.split(files[2], ["AC/DC"]) is None  # a file without it
+
+
+def test_survey_reports_a_missing_path_and_a_dangling_link_and_goes_on(tmp_path):
+    real = tagfiles.make(tmp_path, "flac")
+    dangling = tmp_path / "gone.flac"
+    dangling.symlink_to(tmp_path / "nowhere.flac")
+    missing = tmp_path / "missing"
+    found = list(survey([missing, dangling, real]))
+    assert [(f.path, f.problem) for f in found[:2]] == [
+        (missing, "no such file or folder"), (dangling, "No such file or directory")]
+    assert found[2].path == real and found[2].problem is None and found[2].identity is not None
+    assert found[2].format == read_tags(real).format == "FLAC"
+    assert len(found) == 3
+
+
+def test_a_separator_of_spaces_splits_no_value():
+    # --separator " " strips to no joiner at all: "Hip Hop" stays one genre and one value, as read_genres reads it.
+    view, files = overview(("Hip Hop",), ("hip-hop",), ("Rock/Pop",), separator=" ")
+    assert [view.storage_of(f.stored) for f in files] == [Storage.SINGLE] * 3
+    assert [(g.name, g.files) for g in view.groups()] == [("Hip Hop", 2), ("Pop", 1), ("Rock", 1)]
+    stored = [("Hip Hop",), ("hip-hop",), ("Rock/Pop",)]
+    assert plans(*stored, separator=" ") == [("Hip Hop",), ("Hip Hop",), ("Rock", "Pop")]
+
+
+def test_a_value_of_separators_alone_is_a_blank_value():
+    # ";" holds no genre: it reads as the blank genre (junk), and like other junk it is kept as stored.
+    view, files = overview((";",), ("; ",), ("Rock",))
+    assert [(g.name, g.files, Flag.JUNK in g.flags) for g in view.groups()] == [("", 2, True), ("Rock", 1, False)]
+    assert plans((";",), ("; ",)) == [(";",), ("; ",)]
+
+
+def test_empty_pieces_are_not_tidy():
+    # "Rock;" holds an empty piece after the separator: cleanup drops it, and "Rock;;Jazz" becomes "Rock; Jazz".
+    assert plans(("Rock;",), ("Rock;;Jazz",)) == [("Rock",), ("Rock; Jazz",)]
+
+
+def test_a_spelling_counts_the_files_of_every_combination_it_is_in_once_each():
+    # hip-hop is in 3 files (3 different combinations), Hip Hop, met first, in 2 (one of them stores it twice).
+    stored = [("Hip Hop", "Hip Hop "), ("Hip Hop",), ("hip-hop",), ("hip-hop", "Rock"), ("hip-hop", "Jazz")]
+    view, _ = overview(*stored)
+    assert group_of(view, "Hip Hop").name == "hip-hop"
+    view, _ = overview(("Hip Hop", "Hip Hop "), ("hip-hop",), ("hip-hop",))
+    assert group_of(view, "Hip Hop").name == "hip-hop"
+
+
+def test_junk_flags_only_the_junk_genres_of_a_value():
+    # "Rock; Other" holds a genre and junk: the junk group is flagged, Rock is not.
+    view, _ = overview(("Rock; Other",))
+    assert Flag.JUNK in group_of(view, "Other").flags
+    assert Flag.JUNK not in group_of(view, "Rock").flags
+
+
+def test_a_group_with_a_junk_spelling_is_flagged_though_its_name_is_not_junk():
+    # "Unknown" is junk; "Un-known" is the same key but not in the junk list: the group still shows the junk.
+    view, _ = overview(("Un-known",), ("Un-known",), ("Unknown",))
+    (group,) = view.groups()
+    assert group.name == "Un-known" and group.variants == {"Un-known": 2, "Unknown": 1}
+    assert Flag.JUNK in group.flags
+
+
+def test_every_problem_file_is_counted():
+    view = GenreOverview()
+    for name in ("a.flac", "b.flac", "c.flac"):
+        view.add(FileGenres(Path("/library") / name, problem="the file does not parse cleanly"))
+    view.add(FileGenres(Path("/library/d.flac"), ("Rock",)))
+    assert (view.files, view.problems) == (1, 3)
+
+
+def test_rename_reaches_a_genre_inside_a_joined_value():
+    # "Rock/Pop" reads as Rock and Pop (both known), so renaming Rock renames that part.
+    view, files = overview(("Rock/Pop",), ("Rock; Jazz",))
+    planner = view.planner(CleanupRules())
+    assert planner.rename(files[0], "Rock", "Metal").after == ("Metal", "Pop")
+    assert planner.rename(files[1], "rock", "Metal").after == ("Metal; Jazz",)
+    assert planner.merged(files[0], ["Pop", "Rock"], "Metal") == ["Metal"]

@@ -652,3 +652,17 @@ def test_corpus_normalise_dry_run_plans_only_real_cleanups_and_writes_nothing(ca
     assert {r["status"] for r in records} <= {"planned", "unchanged", "error"}
     _, _, captured = run(capsys, "history")
     assert "journal is empty" in captured.out
+
+
+def test_normalise_keeps_the_files_provenance_note(capsys, tmp_path):
+    # A file tagged by `apply` carries a provenance note; a cleanup rewrites its genres and leaves the note.
+    path = tagfiles.make(tmp_path, "flac")
+    store(path, ["Hip Hop "])
+    audio = mutagen.File(path)
+    audio.tags["GENRE_TAGGER"] = '{"tool":"test"}'
+    audio.save()
+    assert read_tags(path).provenance == '{"tool":"test"}'
+    code, (record,), _ = run(capsys, "normalise", path, "--json")
+    assert code == 0 and record["status"] == "written"
+    tags = read_tags(path)
+    assert tags.stored_genres == ["Hip Hop"] and tags.provenance == '{"tool":"test"}'
