@@ -13,7 +13,8 @@ its recipe is unchanged.
 
 Then, each in a fresh process so that its memory is its own: ``survey`` and
 ``GenreOverview.add`` over every file (files/s, RSS at 10%, 50% and 100% of the files,
-peak RSS, ``groups()`` and ``storage()``, and whether any audio decoder was loaded); the
+peak RSS, that of survey's worker processes (one per CPU for a large library), CPU time
+with theirs, ``groups()`` and ``storage()``, and whether any audio decoder was loaded); the
 Python heap under tracemalloc over the first 10,000 files; and ``genre-tagger genres
 LIBRARY`` end to end, its output to /dev/null.
 
@@ -37,6 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from library_tree import link_tree  # beside this script
@@ -116,7 +118,8 @@ def report_read(r: dict) -> None:
     files, seconds, rss = r["marks"][-1]
     print(f"  all: {r['files']} files read, {r['problems']} problems, {files / seconds:.0f} files/s "
           f"(CPU {r['cpu_s']:.1f} s of {seconds:.1f} s wall)")
-    print(f"  RSS from the first row to the last: {rss - r['marks'][0][2]:+.1f} MB; peak RSS {r['peak_rss_mb']:.1f} MB")
+    print(f"  RSS from the first row to the last: {rss - r['marks'][0][2]:+.1f} MB; peak RSS "
+          f"{r['peak_rss_mb']:.1f} MB, and {r['workers_rss_mb']:.1f} MB in the largest of survey's worker processes")
     print(f"  groups(): {r['groups']} genres ({r['with_problems']} with variants or problems) in "
           f"{r['groups_s'] * 1000:.0f} ms; storage(): {r['storage']} in {r['storage_s'] * 1000:.0f} ms")
     print(f"  audio decoders loaded: {', '.join(r['decoders']) or 'none'} (of {', '.join(DECODERS)})")
@@ -262,9 +265,10 @@ def tagged_template(folder: Path, bases: list[Path], pair: tuple[int, int], comb
 
 
 def phase(function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)`` in a fresh process, so that its memory and imports are its own."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(function, args)
+    """``function(*args)`` in a fresh process, so that its memory and imports are its own. Not a
+    multiprocessing.Pool: its daemonic workers could not start survey's own worker processes."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def read_all(library: str, expected: int) -> dict:
@@ -291,7 +295,7 @@ def read_all(library: str, expected: int) -> dict:
     storage = overview.storage()
     storage_s = time.perf_counter() - started
     return {"start_s": start_s, "marks": samples, "files": overview.files, "problems": overview.problems,
-            "cpu_s": cpu, "peak_rss_mb": peak_rss_mb(), "groups": len(groups),
+            "cpu_s": cpu, "peak_rss_mb": peak_rss_mb(), "groups": len(groups), "workers_rss_mb": workers_rss_mb(),
             "with_problems": sum(g.has_problem for g in groups), "groups_s": groups_s,
             "storage": ", ".join(f"{n} {style.value}" for style, n in storage.most_common()), "storage_s": storage_s,
             "decoders": [name for name in DECODERS if name in sys.modules]}
@@ -344,9 +348,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def workers_rss_mb() -> float:
+    """The peak RSS of the largest child this process has waited for: survey's workers."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """This process's CPU time and that of the children it waited for (survey's workers)."""
+    usage, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":

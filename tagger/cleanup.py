@@ -12,14 +12,18 @@ whole library shows.
 
 from __future__ import annotations
 
-from collections import Counter
+import itertools
+import multiprocessing
+import os
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
 from tagger.safewrite import FileIdentity
-from tagger.scan import scan
+from tagger.scan import ScanEvent, scan
 from tagger.tags import MultiValue, tags_or_problem
 from tagger.tags.base import dedupe, legacy_genre_names
 from tagger.vocabulary import Vocabulary, genre_key, is_junk, joined_parts, vocabulary
@@ -107,9 +111,42 @@ class GenrePlan:
         return self.after != self.file.stored
 
 
-def survey(paths: Iterable[Path], separator: str = "; ") -> Iterator[FileGenres]:
-    """Every audio file under ``paths`` with its stored genres; problems are results too."""
-    for event in scan(paths):
+# Below this many files, starting worker processes (each imports mutagen) costs more than they save.
+PARALLEL_FROM = 2000
+CHUNK = 256  # files a worker reads per task
+
+
+def survey(paths: Iterable[Path], separator: str = "; ", workers: int | None = None) -> Iterator[FileGenres]:
+    """Every audio file under ``paths`` with its stored genres, in scan order; problems are results too.
+
+    Parsing tags is pure Python, so a large library is read by ``workers`` processes
+    (default: one per CPU), a few chunks in flight at a time so that memory stays flat.
+    """
+    events = scan(paths)
+    head = list(itertools.islice(events, PARALLEL_FROM))
+    workers = workers or os.cpu_count() or 1
+    if len(head) < PARALLEL_FROM or workers < 2:
+        yield from read_files(itertools.chain(head, events), separator)
+        return
+    # spawn, not fork: a fork copies whatever threads and locks the caller holds.
+    context = multiprocessing.get_context("spawn")
+    chunks = iter(lambda: list(itertools.islice(events, CHUNK)), [])
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        in_flight: deque = deque()
+        for chunk in itertools.chain([head[i:i + CHUNK] for i in range(0, len(head), CHUNK)], chunks):
+            in_flight.append(pool.submit(read_chunk, chunk, separator))
+            if len(in_flight) > 2 * workers:
+                yield from in_flight.popleft().result()
+        while in_flight:
+            yield from in_flight.popleft().result()
+
+
+def read_chunk(events: list[ScanEvent], separator: str) -> list[FileGenres]:
+    return list(read_files(events, separator))
+
+
+def read_files(events: Iterable[ScanEvent], separator: str) -> Iterator[FileGenres]:
+    for event in events:
         if event.problem:
             yield FileGenres(event.path, problem=event.problem)
             continue

@@ -594,3 +594,21 @@ def test_rename_reaches_a_genre_inside_a_joined_value():
     assert planner.rename(files[0], "Rock", "Metal").after == ("Metal", "Pop")
     assert planner.rename(files[1], "rock", "Metal").after == ("Metal; Jazz",)
     assert planner.merged(files[0], ["Pop", "Rock"], "Metal") == ["Metal"]
+
+
+def test_a_large_library_is_read_by_worker_processes_in_scan_order(tmp_path, monkeypatch):
+    import tagger.cleanup as cleanup
+
+    for index, kind in enumerate(["flac", "ogg-vorbis", "mp3-id3v23", "m4a-aac", "mp3-id3v24", "opus", "wma"]):
+        folder = tmp_path / "lib" / f"{index}"
+        folder.mkdir(parents=True)
+        tagfiles.make(folder, kind)
+    (tmp_path / "lib" / "9").mkdir()
+    (tmp_path / "lib" / "9" / "broken.mp3").write_bytes(b"not audio")
+    sequential = list(cleanup.survey([tmp_path / "lib"], workers=1))
+    # As if the library were large: four files a task, two workers, from the third file on.
+    monkeypatch.setattr(cleanup, "PARALLEL_FROM", 3)
+    monkeypatch.setattr(cleanup, "CHUNK", 4)
+    parallel = list(cleanup.survey([tmp_path / "lib"], workers=2))
+    assert parallel == sequential
+    assert len(parallel) == 8 and parallel[-1].problem and all(f.problem is None for f in parallel[:-1])
