@@ -136,3 +136,36 @@ def test_app_demo_makes_no_connection(strace, tmp_path):
             tracer.kill()
             tracer.wait(timeout=30)
     assert inet_calls(log) == [], "the app connected to the network:\n" + "\n".join(inet_calls(log)[:10])
+
+
+# Genre cleanup over a copy of the demo samples, its survey in worker processes as for a
+# large library: the tags are read, rewritten and restored.
+CLEANUP_DRIVER = """
+import shutil, sys
+import tagger.cleanup
+from tagger.cli import main
+from tagger.resources import samples_dir
+tagger.cleanup.PARALLEL_FROM = 1
+library = sys.argv[1]
+shutil.copytree(samples_dir(), library)
+for command in (["set", "--genre", "Electronic", library], ["genres", "--json", library],
+                ["rename", "Electronic", "Electronica", library], ["undo"]):
+    code = main(command)
+    if code != 0:
+        sys.exit(f"{command[0]} exited {code}")
+"""
+
+
+def test_cli_genre_cleanup_makes_no_connection(strace, tmp_path):
+    log, out = tmp_path / "strace.log", tmp_path / "out.txt"
+    with open(out, "w") as output:
+        done = subprocess.run(
+            [strace, "-f", "-e", TRACED, "-o", str(log), sys.executable, "-c", CLEANUP_DRIVER, str(tmp_path / "lib")],
+            stdout=output, stderr=subprocess.STDOUT, env=child_env(), cwd=REPO, timeout=180,
+        )
+    text = out.read_text(errors="replace")
+    assert done.returncode == 0, text[-3000:]
+    assert '"genre": "Electronic", "files": 3' in text
+    # strace -f followed the survey's worker processes too: each one's exit is in the log.
+    assert log.read_text().count("+++ exited with 0 +++") >= 3
+    assert inet_calls(log) == [], "genre cleanup connected to the network:\n" + "\n".join(inet_calls(log)[:10])
