@@ -153,3 +153,25 @@ def test_a_hidden_panel_recounts_when_it_is_shown(qtbot, window, tmp_path):
     assert rows(panel) == {"Jazz": (2, "")}
     window.genres_dock.show()
     assert rows(panel) == {"Jazz": (1, ""), "Blues": (1, "")}
+
+
+def test_each_files_way_of_storing_several_genres_can_be_shown(qtbot, window, tmp_path):
+    library(qtbot, window, tmp_path / "lib", {"a": ["Rock", "Pop"], "b": ["Rock; Pop"], "c": ["Jazz"], "d": []})
+    panel = window.genres_panel
+    choices = {panel.stored_as.itemText(i): panel.stored_as.itemData(i) for i in range(panel.stored_as.count())}
+    assert list(choices) == ["any way", "no genre (1)", "one value (1)", "one value per genre (1)",
+                             "genres joined in one value (1)"]
+
+    def shown() -> set[str]:
+        return {window.model.item_at(r).path.name for r in range(window.model.rowCount())}
+
+    for text, names in [("genres joined in one value (1)", {"b.flac"}), ("one value per genre (1)", {"a.flac"}),
+                        ("any way", {"a.flac", "b.flac", "c.flac", "d.flac"})]:
+        panel.stored_as.setCurrentIndex(panel.stored_as.findText(text))
+        panel.stored_as.activated.emit(panel.stored_as.currentIndex())
+        assert shown() == names, text
+    # Choosing a genre shows its files whatever the storage chosen before.
+    panel.stored_as.setCurrentIndex(panel.stored_as.findText("one value (1)"))
+    panel.stored_as.activated.emit(panel.stored_as.currentIndex())
+    select(panel, "Rock")
+    assert shown() == {"a.flac", "b.flac"} and panel.stored_as.currentData() is None

@@ -14,11 +14,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+    QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
     QLineEdit, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from tagger.cleanup import CleanupRules, FileGenres, Flag, GenreGroup, GenreOverview, Planner
+from tagger.cleanup import CleanupRules, FileGenres, Flag, GenreGroup, GenreOverview, Planner, Storage
 from tagger.review import ReviewItem, ReviewState
 from tagger.session import Change, ReviewSession
 from tagger.vocabulary import joined_parts, save_user_alias
@@ -26,6 +26,8 @@ from tagger.vocabulary import joined_parts, save_user_alias
 GroupRole = Qt.ItemDataRole.UserRole
 COLUMNS = ("Genre", "Files", "Problems", "Family")
 REFRESH_MS = 400  # a burst of changes (a scan, an apply) recounts once
+STORAGE_NAMES = {Storage.NONE: "no genre", Storage.SINGLE: "one value", Storage.SEPARATE: "one value per genre",
+                 Storage.JOINED: "genres joined in one value"}
 
 
 class CountItem(QTreeWidgetItem):
@@ -109,6 +111,9 @@ class GenresPanel(QWidget):
         header.setSectionResizeMode(COLUMNS.index("Problems"), QHeaderView.ResizeMode.Stretch)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        # How each file stores its genres, as files to show: many players read one value only.
+        self.stored_as = QComboBox()
+        self.stored_as.setToolTip("Show the files that store their genres this way")
         self.buttons = {name: QPushButton(name) for name in ("Merge…", "Rename…", "Split", "Normalise All…",
                                                               "Drop Junk")}
         tips = {"Merge…": "Make the selected genres one, under a name you choose",
@@ -129,6 +134,10 @@ class GenresPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.summary)
+        storage_row = QHBoxLayout()
+        storage_row.addWidget(QLabel("Files stored as:"))
+        storage_row.addWidget(self.stored_as, 1)
+        layout.addLayout(storage_row)
         for row in rows:
             layout.addLayout(row)
 
@@ -137,6 +146,7 @@ class GenresPanel(QWidget):
         self.filter.textChanged.connect(self._show_groups)
         self.problems_only.toggled.connect(self._show_groups)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
+        self.stored_as.activated.connect(self._storage_chosen)
         self.buttons["Merge…"].clicked.connect(self.merge_selected)
         self.buttons["Rename…"].clicked.connect(self.rename_selected)
         self.buttons["Split"].clicked.connect(self.split_selected)
@@ -174,7 +184,27 @@ class GenresPanel(QWidget):
                 self._files[item.path] = file
                 self.overview.add(file)
         self._groups = self.overview.groups()
+        self._show_storage()
         self._show_groups(chosen)
+
+    def _show_storage(self) -> None:
+        chosen = self.stored_as.currentData()
+        counts = self.overview.storage()
+        self.stored_as.clear()
+        self.stored_as.addItem("any way", None)
+        for style in Storage:
+            if counts[style]:
+                self.stored_as.addItem(f"{STORAGE_NAMES[style]} ({counts[style]})", style.value)
+        self.stored_as.setCurrentIndex(max(0, self.stored_as.findData(chosen)))
+
+    def _storage_chosen(self) -> None:
+        style = self.stored_as.currentData()
+        if style is None:
+            self.files_chosen.emit(None)
+            return
+        self.tree.clearSelection()
+        self.files_chosen.emit(frozenset(path for path, file in self._files.items()
+                                         if self.overview.storage_of(file.stored) is Storage(style)))
 
     def _show_groups(self, chosen: set[str] | None = None) -> None:
         chosen = chosen if isinstance(chosen, set) else {g.name for g in self.selected_groups()}
@@ -213,7 +243,10 @@ class GenresPanel(QWidget):
     def _selection_changed(self) -> None:
         groups = self.selected_groups()
         self._update_buttons()
-        self.files_chosen.emit(frozenset(self._files_of(groups)) if groups else None)
+        if groups:
+            self.stored_as.setCurrentIndex(0)
+        if groups or self.stored_as.currentData() is None:
+            self.files_chosen.emit(frozenset(self._files_of(groups)) if groups else None)
 
     def _update_buttons(self) -> None:
         groups = self.selected_groups()
