@@ -22,7 +22,7 @@ from pathlib import Path
 from tagger.genres import GenreSuggestion
 from tagger.scan import is_audio_name
 from tagger.tags import TagSnapshot
-from tagger.vocabulary import genre_key, is_junk
+from tagger.vocabulary import is_junk, vocabulary
 
 # A folder with more audio files than this is a collection, not an album (the
 # longest common releases, box-set discs aside, stay under 40 tracks).
@@ -99,7 +99,7 @@ class Track:
 
     @property
     def tag_keys(self) -> set[str]:
-        return {genre_key(g) for g in self.tagged if not is_junk(g)}
+        return {vocabulary().key(g) for g in self.tagged if not is_junk(g)}
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,7 @@ class AlbumConsensus:
 
 def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
     """Combine an album's tracks' analyses and tags, and move each track toward the rest."""
+    key = vocabulary().key  # a tag and a suggestion in other spellings or aliases are one genre
     labels: dict[str, GenreSuggestion] = {}  # genre key -> how to show it
     evidence: list[dict[str, float]] = []
     weights: list[float] = []
@@ -131,12 +132,12 @@ def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
         if track.analysed:
             weight += 1.0
             for s in track.suggestions:
-                k = genre_key(s.genre)
+                k = key(s.genre)
                 vote[k] = vote.get(k, 0.0) + s.confidence
                 if k not in labels or labels[k].source == ALBUM_SOURCE:
                     labels[k] = s
         for g in track.tagged:
-            k = genre_key(g)
+            k = key(g)
             if is_junk(g) or not k:
                 continue
             weight += TAG_WEIGHT / max(1, len(track.tag_keys))
@@ -159,7 +160,7 @@ def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
     album_genres = shown({k: v / total_weight for k, v in totals.items()}) if total_weight else []
     advice = []
     for track, vote, weight, tag_weight in zip(tracks, evidence, weights, tag_weights):
-        own = {genre_key(s.genre): s.confidence for s in track.suggestions}
+        own = {key(s.genre): s.confidence for s in track.suggestions}
         others = total_weight - weight
         if not track.analysed or others <= 0:
             advice.append(TrackAdvice(track.path, list(track.suggestions), 0.0, False))

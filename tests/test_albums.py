@@ -116,3 +116,12 @@ def test_a_lone_track_and_junk_tags_change_nothing():
     album = consensus("k", "E", [Track(Path("/e/1.mp3"), own, ["Unknown", ""])])
     assert album.tracks[0].genres == own and album.tracks[0].pull == 0.0
     assert [g.genre for g in album.genres] == ["Folk", "Country"]
+
+
+def test_a_tag_and_a_suggestion_in_aliases_of_one_genre_vote_together():
+    tracks = [Track(Path("/d/1.mp3"), [], ["DnB"]), Track(Path("/d/2.mp3"), [], ["drum'n'bass"]),
+              Track(Path("/d/3.mp3"), [suggestion("Drum and Bass", 0.5), suggestion("Techno", 0.45)])]
+    album = consensus("d", "D", tracks)
+    # One genre, shown as the analysis names it, well ahead of Techno: the tags count for it.
+    assert [g.genre for g in album.genres][:2] == ["Drum and Bass", "Techno"]
+    assert len(album.genres) == 2 and album.genres[0].confidence > 2 * album.genres[1].confidence

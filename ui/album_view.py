@@ -28,7 +28,7 @@ from tagger.genres import GenreSuggestion
 from tagger.review import CANDIDATES_SHOWN, ReviewItem, ReviewState, accepted_genres
 from tagger.session import ReviewSession, plural
 from tagger.tags import TagSnapshot
-from tagger.vocabulary import genre_key
+from tagger.vocabulary import vocabulary
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend
 from ui.library import (
     STATE_ORDER, Chip, ChipsRole, Column, ItemRole, column_header, item_data, source_tooltip, tinted,
@@ -132,8 +132,9 @@ def current_text(group: AlbumGroup) -> str:
     """The genres the album's tracks carry, with how many carry each where not all do."""
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}
+    key = vocabulary().key
     for item in group.items:
-        for g in {genre_key(g): g for g in item.current_genres}.items():
+        for g in {key(g): g for g in item.current_genres}.items():
             counts[g[0]] += 1
             spelling.setdefault(g[0], g[1])
     total = len(group.items)
@@ -437,9 +438,10 @@ class AlbumDetail(QWidget):
         self.chips.set_chips([Chip(g.genre, g.confidence, g.source)
                               for g in group.proposal(min_confidence, max_genres)])
         self.tracks.clear()
+        key = vocabulary().key
         for item, advice in zip(group.items, album.tracks):
             vote = {g: w for g, w in album.votes.get(os.fsdecode(item.path), {}).items() if w > 0}
-            tag_keys = {genre_key(g) for g in item.current_genres}
+            tag_keys = {key(g) for g in item.current_genres}
             if advice.disagrees:
                 pull = "keeps its own"
             elif item.analysis is None:
@@ -455,7 +457,7 @@ class AlbumDetail(QWidget):
                                f"own suggestion: {own}") if advice.disagrees else
                            (f"Own: {own or 'not analysed'}\nAfter hearing the album: {moved or '–'}"))
             for genre, weight in list(vote.items())[:self.VOTES_SHOWN]:
-                row.addChild(QTreeWidgetItem([genre + (" (tag)" if genre_key(genre) in tag_keys else ""),
+                row.addChild(QTreeWidgetItem([genre + (" (tag)" if key(genre) in tag_keys else ""),
                                               f"{weight:.2g}", ""]))
             if not vote:
                 row.addChild(QTreeWidgetItem(["no analysis and no genre tag", "", ""]))
