@@ -231,9 +231,7 @@ class GenreWriter:
                          undoes=e.id, identity=self._identity_to_revert(e), restore_field=e.old_field)
             for e in reversed(entries)
         ]
-        # The old values go back as they were stored: not merged, joined or tidied.
-        undo_writer = GenreWriter(self.journal, replace(self.options, mode=WriteMode.REPLACE,
-                                                        multi_value=MultiValue.SEPARATE, exact=True, verbatim=True))
+        undo_writer = GenreWriter(self.journal, self._undo_options())
         yield from undo_writer.write(requests, f"undo {summary.id}")
 
     def batch_to_undo(self, batch: int | None = None) -> BatchSummary:
@@ -253,9 +251,16 @@ class GenreWriter:
             self.journal.complete(batch)  # interrupted before it planned a file: nothing to do
             return
         self.remove_stale_temporaries()
-        # The batch finishes in the mode it was planned in, whatever today's options say.
-        batch_writer = GenreWriter(self.journal, replace(self.options, mode=WriteMode(summary.mode)))
-        yield from batch_writer._run(batch, open_entries)
+        # The batch finishes in the mode it was planned in, whatever today's options say,
+        # and an undo batch (undo() writes nothing else into it) as an undo.
+        undoing = open_entries[0].undoes is not None
+        options = self._undo_options() if undoing else replace(self.options, mode=WriteMode(summary.mode))
+        yield from GenreWriter(self.journal, options)._run(batch, open_entries)
+
+    def _undo_options(self) -> WriteOptions:
+        """An undo puts the old values back as they were stored: not merged, joined or tidied."""
+        return replace(self.options, mode=WriteMode.REPLACE, multi_value=MultiValue.SEPARATE, exact=True,
+                       verbatim=True)
 
     def remove_stale_temporaries(self) -> list[Path]:
         """Remove the temporary copies that killed writers left behind."""

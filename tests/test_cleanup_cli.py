@@ -19,6 +19,8 @@ from mutagen.id3 import ID3, TCON
 from mutagen.mp3 import MP3
 
 from tagger import cli
+from tagger.journal import Journal
+from tagger.writer import GenreWriter
 from tagger.tags import open_tags, read_tags, tags_or_problem
 from tagger.vocabulary import is_junk, joined_parts, user_aliases_path, vocabulary
 
@@ -666,3 +668,24 @@ def test_normalise_keeps_the_files_provenance_note(capsys, tmp_path):
     assert code == 0 and record["status"] == "written"
     tags = read_tags(path)
     assert tags.stored_genres == ["Hip Hop"] and tags.provenance == '{"tool":"test"}'
+
+
+def test_finishing_an_interrupted_undo_restores_values_as_stored(capsys, tmp_path):
+    # An undo stopped half-way is finished later by `finish`: as an undo, so ID3v2.3 values
+    # stored apart are put back apart, not joined as a new write would join them.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = tagfiles.make(tmp_path / "a", "mp3-id3v23"), tagfiles.make(tmp_path / "b", "flac")
+    store(first, ["Hip Hop ", "hip-hop", "17"], id3_encoding=0)
+    store(second, ["(17)"])
+    before = read_tags(first).stored_genres
+    run(capsys, "normalise", tmp_path)
+    assert read_tags(first).stored_genres == ["Hip Hop; Rock"] and read_tags(second).stored_genres == ["Rock"]
+    journal = Journal()
+    undoing = GenreWriter(journal).undo()
+    assert next(undoing).path == second  # an undo goes backwards: the FLAC first
+    undoing.close()  # the process stops here; the MP3's entry stays planned
+    journal.close()
+    code, records, _ = run(capsys, "finish", "--json")
+    assert code == 0 and [r["status"] for r in records] == ["written"]
+    assert read_tags(first).stored_genres == before
