@@ -25,7 +25,7 @@ from pathlib import Path
 from tagger.safewrite import FileIdentity
 from tagger.scan import ScanEvent, scan
 from tagger.tags import MultiValue, tags_or_problem
-from tagger.tags.base import dedupe, legacy_genre_names
+from tagger.tags.base import dedupe, legacy_genre_names, separated
 from tagger.vocabulary import Vocabulary, genre_key, is_junk, joined_parts, vocabulary
 
 
@@ -219,9 +219,7 @@ class GenreOverview:
         a blank value is one blank piece."""
         if not value.strip():
             return [""]
-        joiner = self.separator.strip()
-        named = legacy_genre_names([value])
-        pieces = [" ".join(p.split()) for n in named for p in (n.split(joiner) if joiner else [n])]
+        pieces = [" ".join(p.split()) for n in legacy_genre_names([value]) for p in separated(n, self.separator)]
         return [p for p in pieces if p] or [""]
 
     def _plain(self, value: str) -> list[str]:
@@ -246,9 +244,8 @@ class GenreOverview:
             genres.append(piece)
         if any(is_junk(g) for g in genres):
             flags.add(Flag.JUNK)
-        joiner = self.separator.strip()
         tidy = (Flag.NUMERIC not in flags and value == " ".join(value.split())
-                and all(p.strip() for p in (value.split(joiner) if joiner else [value])))
+                and all(p.strip() for p in separated(value, self.separator)))
         reading = ValueReading(tuple(genres), frozenset(flags), tidy)
         self._readings[(value, split)] = reading
         return reading
@@ -259,8 +256,7 @@ class GenreOverview:
             return Storage.NONE
         if len(values) > 1:
             return Storage.SEPARATE
-        joiner = self.separator.strip()
-        pieces = [p for p in values[0].split(joiner) if p.strip()] if joiner else [values[0]]
+        pieces = [p for p in separated(values[0], self.separator) if p.strip()]
         return Storage.JOINED if len(pieces) > 1 else Storage.SINGLE
 
     # -- the groups ------------------------------------------------------------------------------

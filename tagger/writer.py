@@ -41,7 +41,7 @@ from tagger.safewrite import (
     rewrite_atomically,
 )
 from tagger.tags import MultiValue, TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
-from tagger.tags.base import TagSnapshot, WriteMode
+from tagger.tags.base import TagSnapshot, WriteMode, separated
 from tagger.vocabulary import genre_key
 
 _writer_pool: ThreadPoolExecutor | None = None
@@ -117,10 +117,8 @@ def provenance_text(details: dict) -> str:
 def same_genres(a: Iterable[str], b: Iterable[str], separator: str = "; ") -> bool:
     """Whether two genre lists name the same genres in the same order, however each is spelt
     and whether or not it joins them with ``separator``."""
-    joiner = separator.strip()
-
     def keys(genres: Iterable[str]) -> list[str]:
-        return [genre_key(g) for g in dedupe(p for g in genres for p in (g.split(joiner) if joiner else [g]))]
+        return [genre_key(g) for g in dedupe(p for g in genres for p in separated(g, separator))]
 
     return keys(a) == keys(b)
 

@@ -44,6 +44,7 @@ def detectable_types() -> tuple[type, ...]:
     import mutagen.id3
 
     id3_kinds = (mutagen.id3.ID3FileType, *ID3Format.file_types)
+
     def untranslated(kind: type) -> type:
         def load(self: Any, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("translate", False)

@@ -114,6 +114,13 @@ def legacy_genre_names(values: Iterable[str]) -> list[str]:
     return TCON(text=list(values)).genres
 
 
+def separated(value: str, separator: str) -> list[str]:
+    """``value`` split where the storage separator joins genres, its spaces ignored ("Rock;Pop"
+    splits at "; "); whole where the separator is only spaces."""
+    joiner = separator.strip()
+    return value.split(joiner) if joiner else [value]
+
+
 def read_genres(stored: Iterable[str], separator: str = "; ") -> list[str]:
     """The genres that stored values mean, deduplicated.
 
@@ -124,8 +131,7 @@ def read_genres(stored: Iterable[str], separator: str = "; ") -> list[str]:
     """
     from tagger.vocabulary import vocabulary
 
-    joiner = separator.strip()
-    names = [part for name in legacy_genre_names(stored) for part in (name.split(joiner) if joiner else [name])]
+    names = [part for name in legacy_genre_names(stored) for part in separated(name, separator)]
     known = vocabulary().knows
     genres = []
     for name in names:

@@ -23,7 +23,9 @@ from mutagen.trueaudio import TrueAudio
 from mutagen.wave import WAVE
 
 from tagger.tags import id3raw
-from tagger.tags.base import PROVENANCE_KEY, TagError, TagFormat, TagSnapshot, WriteOptions, first_text, read_genres
+from tagger.tags.base import (
+    PROVENANCE_KEY, TagError, TagFormat, TagSnapshot, WriteOptions, first_text, read_genres, separated,
+)
 
 # The frames a genre write changes, keyed as id3raw.frame_key keys them.
 WRITTEN_FRAMES = frozenset({"TCON", f"TXXX:{PROVENANCE_KEY}"})
@@ -125,9 +127,9 @@ class ID3Format(TagFormat):
             kwargs = {"v1": 1} if isinstance(audio, (MP3, TrueAudio)) else {}
             audio.tags.save(path, v2_version=saved_version(audio.tags), v23_sep=None, **kwargs)
         if v1_before is not None:
-            separator = options.id3v23_separator.strip() if saved_version(audio.tags) < 4 else ""
+            joined = saved_version(audio.tags) < 4
             genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
-                      for part in (name.split(separator) if separator else [name])]
+                      for part in (separated(name, options.id3v23_separator) if joined else [name])]
             recorded = getattr(audio, "genre_field", {}).get("v1_genre")
             restore_id3v1(path, v1_before, genres, recorded)
 
