@@ -339,10 +339,7 @@ class GenreWriter:
             journal.finish(entry.id, "written", identity=FileIdentity.of(entry.path).to_json())
             return WriteResult(entry.path, WriteStatus.WRITTEN, entry.old_genres or [], entry.new_genres or [],
                                "already written before the interruption", entry.batch)
-        # (Older journals recorded the old genres as read, not as stored.)
-        if entry.undoes is not None and (self._holds(tag_format, audio, snapshot, entry.requested, entry.provenance)
-                                         or (snapshot.genres, snapshot.provenance) == (entry.requested,
-                                                                                       entry.provenance)):
+        if entry.undoes is not None and self._holds(tag_format, audio, snapshot, entry.requested, entry.provenance):
             # Undoing a write that a crash stopped before it happened: nothing to restore.
             journal.finish(entry.id, "unchanged")
             return WriteResult(entry.path, WriteStatus.UNCHANGED, snapshot.genres, snapshot.genres,

@@ -689,3 +689,52 @@ def test_finishing_an_interrupted_undo_restores_values_as_stored(capsys, tmp_pat
     code, records, _ = run(capsys, "finish", "--json")
     assert code == 0 and [r["status"] for r in records] == ["written"]
     assert read_tags(first).stored_genres == before
+
+
+@pytest.mark.parametrize("kind", ["flac", "mp3-id3v24"])
+def test_undo_restores_separate_values_a_batch_only_joined(capsys, tmp_path, kind):
+    # The batch changed only how the genres are stored: they read the same before and after, so
+    # only an undo that compares stored values (not readings) sees there is something to put back.
+    path = tagfiles.make(tmp_path, kind)
+    store(path, ["Rock", "Pop"])
+    run(capsys, "normalise", "--multi-value", "joined", tmp_path)
+    assert read_tags(path).stored_genres == ["Rock; Pop"]
+    code, records, _ = run(capsys, "undo", "--json")
+    assert code == 0 and [r["status"] for r in records] == ["written"]
+    assert read_tags(path).stored_genres == ["Rock", "Pop"]
+
+
+def test_a_renamed_genre_stays_in_its_frames_place_and_a_dropped_one_leaves_no_frame(capsys, tmp_path):
+    path = tagfiles.make(tmp_path, "mp3-id3v24")
+    store(path, ["Unknown"])
+    ids_before = [frame_id for frame_id, _, _ in tagfiles.id3_frames_of(path.read_bytes())]
+    assert ids_before[-1] != "TCON"
+    run(capsys, "rename", "Unknown", "Misc", tmp_path)
+    assert [frame_id for frame_id, _, _ in tagfiles.id3_frames_of(path.read_bytes())] == ids_before
+    run(capsys, "normalise", "--drop-junk", tmp_path)
+    assert [f for f in ids_before if f != "TCON"] == [i for i, _, _ in tagfiles.id3_frames_of(path.read_bytes())]
+    run(capsys, "undo")
+    # The frame comes back (after the others: the tag no longer says where it was).
+    assert sorted(i for i, _, _ in tagfiles.id3_frames_of(path.read_bytes())) == sorted(ids_before)
+    assert read_tags(path).stored_genres == ["Misc"]
+
+
+def test_undo_restores_the_id3v1_genre_byte_as_it_was(capsys, tmp_path):
+    # The ID3v1 byte said "unknown" (255) while the ID3v2 tag said (17): a write sets the byte from
+    # the genres (Rock, 17), and the undo must put 255 back rather than derive it again.
+    path = tagfiles.make(tmp_path, "mp3-id3v23")
+    store(path, ["(17)"], id3_encoding=0)
+    v1 = b"TAG" + b"v1 title".ljust(30, b"\0") + b"\0" * 30 * 2 + b"1999" + b"\0" * 30 + bytes([255])
+    path.write_bytes(path.read_bytes() + v1)
+    before = path.read_bytes()[-128:]
+    run(capsys, "normalise", tmp_path)
+    assert path.read_bytes()[-1] == 17 and read_tags(path).stored_genres == ["Rock"]
+    run(capsys, "undo")
+    assert path.read_bytes()[-128:] == before
+
+
+def test_same_genres_with_a_separator_of_spaces_splits_nothing():
+    from tagger.writer import same_genres
+
+    assert same_genres(["Hip Hop"], ["hip-hop"], separator=" ")
+    assert not same_genres(["Hip Hop"], ["Hip", "Hop"], separator=" ")

@@ -293,7 +293,8 @@ def test_undo_of_a_write_interrupted_before_it_happened(tmp_path):
     path = tagfiles.make(tmp_path, "flac")
     batch = journal.start("crashed", "replace")
     (entry,) = journal.plan(batch, [{"path": path, "requested": ["Jazz"]}])
-    journal.mark_pending(entry, ["Rock"], ["Jazz"], None)  # the process died here
+    # The process died here: the old values recorded as the writer records them, as stored.
+    journal.mark_pending(entry, read_tags(path).stored_genres, ["Jazz"], None)
     (result,) = GenreWriter(journal).undo(batch)
     assert (result.status, result.message) == ("unchanged", "the interrupted write had not happened")
     assert read_tags(path).genres == ["Rock"]
