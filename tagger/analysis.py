@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tagger.adaptive import DEFAULT_RULE, AdaptiveRule
 from tagger.audio import AudioError, AudioReader, check_readable_file, content_fingerprint, open_audio
 from tagger.cache import AnalysisCache, RawAnalysis
-from tagger.excerpt import Depth, Excerpt, read_excerpt
+from tagger.excerpt import Depth, Excerpt, Region, patch_order, read_excerpt, read_patches
 from tagger.features import LogMel
 from tagger.genres import BASE, LIBRARY, Calibration, Descriptor, GenreScorer, GenreSuggestion, Taxonomy
 from tagger.learning import LearnedModel, features, model_for
@@ -139,50 +140,62 @@ class PatchChunk:
 
 
 class FileJob:
-    """One file between opening and its result: the open reader, the plan, and the
-    model outputs gathered so far. Decoding and inference may run on different
-    threads, so completion is decided under a lock: the file is done once it is fully
-    decoded (or failed) and every chunk sent to inference has come back."""
+    """One file between opening and its result: the plan, the model outputs gathered so
+    far, and the patches of the round being decoded. Decoding and inference may run on
+    different threads, so completion is decided under a lock: a round is done once it
+    is fully decoded (or failed) and every chunk sent to inference has come back. The
+    adaptive depth may then start another round (``Analyzer.deepen``)."""
 
-    def __init__(self, path: Path, depth: Depth, st: os.stat_result, content: str,
-                 file_fingerprint: Fingerprint, reader: AudioReader, excerpt: Excerpt) -> None:
+    def __init__(self, path: Path, depth: Depth, st: os.stat_result, content: str, file_fingerprint: Fingerprint,
+                 reader: AudioReader, excerpt: Excerpt, seed: RawAnalysis | None = None,
+                 seed_patches: tuple[int, ...] = ()) -> None:
         self.path = path
         self.depth = depth
         self.st = st
         self.content = content
         self.fingerprint = file_fingerprint
-        self.reader = reader
         self.excerpt = excerpt
+        # The first round decodes with the reader ``begin`` opened; later rounds reopen the file.
+        self.reader: AudioReader | None = reader
+        self.regions: Iterator[Region] | None = excerpt.regions
+        self.pending = list(excerpt.patches)
+        self.planned = [*seed_patches, *excerpt.patches]  # every patch asked for, silent ones included
+        self.seed = seed  # a shallower cached analysis of the file that this one deepens
         self.seq: int | None = None  # the file's place in a pipeline's input
         self.error: str | None = None
         self.decode_s = 0.0
         self.features_s = 0.0
         self.inference_s = 0.0
         self._lock = threading.Lock()
+        self._chunk_numbers = itertools.count()
         self._decoded = False
         self._sent = 0
         self._outputs: dict[int, tuple[list[float], dict[str, ModelOutput]]] = {}
+
+    def chunk_number(self) -> int:
+        """A number for the next decoded chunk, unique over every round."""
+        return next(self._chunk_numbers)
 
     def sent(self) -> None:
         with self._lock:
             self._sent += 1
 
     def add(self, chunk: PatchChunk, outputs: dict[str, ModelOutput], inference_s: float) -> bool:
-        """Store one chunk's outputs; True if that completed the file."""
+        """Store one chunk's outputs; True if that completed the round."""
         with self._lock:
             self._outputs[chunk.index] = (chunk.starts, outputs)
             self.inference_s += inference_s
             return self._complete()
 
     def failed_chunk(self, chunk: PatchChunk, error: str) -> bool:
-        """A chunk that inference could not run fails the file; True if that completed it."""
+        """A chunk that inference could not run fails the file; True if that completed the round."""
         with self._lock:
             self._outputs[chunk.index] = (chunk.starts, {})
             self.error = self.error or error
             return self._complete()
 
     def decoded(self, error: str | None = None) -> bool:
-        """Decoding ended, cleanly or with ``error``; True if that completed the file."""
+        """The round's decoding ended, cleanly or with ``error``; True if that completed the round."""
         with self._lock:
             self._decoded = True
             self.error = self.error or error
@@ -191,18 +204,53 @@ class FileJob:
     def _complete(self) -> bool:
         return self._decoded and len(self._outputs) == self._sent
 
+    def next_round(self, patches: list[int]) -> None:
+        """Plan another round; called once the last round is complete, when no other
+        thread holds the job."""
+        self._decoded = False
+        self.pending = list(patches)
+        self.planned += patches
+        self.regions = None
+
+    def _rows(self) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Start times, per-patch probabilities and per-patch embeddings of every loud patch so
+        far, in time order. A seed's embeddings are its mean, repeated for each of its patches,
+        so the mean over all rows weighs old and new patches alike."""
+        parts = [self._outputs[i] for i in sorted(self._outputs)]
+        if any(not outputs for _, outputs in parts):
+            raise RuntimeError(f"{self.path} is not completely analysed")  # never use a partial analysis
+        starts = [np.asarray(chunk_starts, np.float64) for chunk_starts, _ in parts]
+        names = list(parts[0][1]) if parts else list(self.seed.patch_probabilities) if self.seed else []
+        probabilities = {n: [o[n].probabilities for _, o in parts] for n in names}
+        embeddings = {n: [o[n].embeddings for _, o in parts] for n in names}
+        if self.seed is not None and len(self.seed.starts):
+            starts.insert(0, np.asarray(self.seed.starts, np.float64))
+            for n in names:
+                probabilities[n].insert(0, self.seed.patch_probabilities[n])
+                embeddings[n].insert(0, np.broadcast_to(self.seed.embeddings[n], (len(self.seed.starts),
+                                                                                 len(self.seed.embeddings[n]))))
+        if not starts:
+            return np.zeros(0), {}, {}
+        all_starts = np.concatenate(starts)
+        order = np.argsort(all_starts, kind="stable")
+        return (all_starts[order], {n: np.concatenate(p)[order] for n, p in probabilities.items()},
+                {n: np.concatenate(e)[order] for n, e in embeddings.items()})
+
+    def probabilities(self) -> dict[str, np.ndarray]:
+        """Every loud patch's tag probabilities so far, per model: what ``deepen`` judges."""
+        return self._rows()[1]
+
     def raw(self) -> RawAnalysis:
-        chunks = [self._outputs[i] for i in sorted(self._outputs)]
-        if self.error is not None or any(not outputs for _, outputs in chunks):
+        if self.error is not None:
             raise RuntimeError(f"{self.path} is not completely analysed")  # never cache a partial analysis
-        starts = [s for chunk_starts, _ in chunks for s in chunk_starts]
-        names = chunks[0][1].keys() if chunks else ()
+        starts, probabilities, embeddings = self._rows()
         return RawAnalysis(
             duration_s=self.excerpt.duration_s,
             total_patches=self.excerpt.total_patches,
-            starts=np.array(starts, np.float64),
-            patch_probabilities={n: np.concatenate([c[1][n].probabilities for c in chunks]) for n in names},
-            embeddings={n: np.concatenate([c[1][n].embeddings for c in chunks]).mean(axis=0) for n in names},
+            starts=starts,
+            patch_probabilities=probabilities,
+            embeddings={n: e.mean(axis=0) for n, e in embeddings.items()},
+            analysed=tuple(sorted(set(self.planned))),
         )
 
 
@@ -218,6 +266,7 @@ class Analyzer:
         models: ModelSet | None = None,
         calibration: Calibration | None = None,
         cache: AnalysisCache | None = None,
+        rule: AdaptiveRule = DEFAULT_RULE,
     ) -> None:
         # On a CPU, the pipeline runs one inference thread per core, each call on a
         # single-threaded session: on two cores that beats two threads inside one
@@ -230,6 +279,7 @@ class Analyzer:
         infos = self.models.infos
         self.scorer = GenreScorer(Taxonomy.load(), calibration or Calibration.load(infos), infos)
         self.fast_patches = fast_patches
+        self.rule = rule
         self.identities = [ModelIdentity(i.name, i.version, i.sha256) for i in infos]
         self.cache = cache
         self.models_key = "|".join(f"{i.name} {i.version}" for i in infos)
@@ -250,10 +300,22 @@ class Analyzer:
         return model, problem
 
     def _depth_key(self, depth: Depth) -> str:
-        return f"fast{self.fast_patches}" if depth is Depth.FAST else depth.value
+        """The cache's name for ``depth``: an entry made with other settings is another depth."""
+        if depth is Depth.FAST:
+            return f"fast{self.fast_patches}"
+        if depth is Depth.ADAPTIVE:
+            r = self.rule
+            return f"adaptive{r.first}+{r.step}<={r.most}z{r.settled_z:g}"
+        return depth.value
+
+    def _answering(self, depth: Depth) -> list[tuple[Depth, str]]:
+        """Cached depths that answer a request for ``depth``, best first: a full analysis
+        answers any request."""
+        own = (depth, self._depth_key(depth))
+        return [own] if depth is Depth.FULL else [own, (Depth.FULL, self._depth_key(Depth.FULL))]
 
     def analyse(
-        self, path: str | os.PathLike[str], depth: Depth = Depth.FAST, control: JobControl | None = None
+        self, path: str | os.PathLike[str], depth: Depth = Depth.ADAPTIVE, control: JobControl | None = None
     ) -> Analysis:
         """Analyse one file on the calling thread, or rebuild it from the cache; raises
         AudioError with a user-facing message. ``tagger.pipeline`` runs the same stages
@@ -261,52 +323,77 @@ class Analyzer:
         job = self.begin(Path(path), depth)
         if isinstance(job, Analysis):
             return job
-        for chunk in self.decode(job, control):
-            job.sent()
-            self.infer([chunk], INFERENCE_BATCH, control)
-        job.decoded()
-        return self.finish(job)
+        while True:
+            for chunk in self.decode(job, control):
+                job.sent()
+                self.infer([chunk], INFERENCE_BATCH, control)
+            job.decoded()
+            if not self.deepen(job):
+                return self.finish(job)
 
     def begin(self, path: Path, depth: Depth) -> Analysis | FileJob:
-        """Stage 1: the cached analysis if the audio is known, else an open job to decode."""
+        """Stage 1: the cached analysis if the audio is known, else an open job to decode.
+        A full analysis builds on the deepest cached one, adding only the patches it lacks."""
         check_readable_file(path)
         st = path.stat()
-        key = (self.models_key, self._depth_key(depth))
+        seed = None
         if self.cache is not None:
-            hit = self.cache.by_stat(path, st, *key)
-            if hit is not None:
-                raw, stored_fingerprint = hit
-                return self.build(path, depth, raw, Timings(0.0, 0.0, 0.0),
-                                  Fingerprint.from_json(json.loads(stored_fingerprint)), cached=True)
+            for answer, key in self._answering(depth):
+                hit = self.cache.by_stat(path, st, self.models_key, key)
+                if hit is not None:
+                    raw, stored_fingerprint = hit
+                    return self.build(path, answer, raw, Timings(0.0, 0.0, 0.0),
+                                      Fingerprint.from_json(json.loads(stored_fingerprint)), cached=True)
+            if depth is Depth.FULL:
+                seed = self.cache.deepest(path, st, None, self.models_key)
         started = time.perf_counter()
         reader = open_audio(path)
         try:
             file_fingerprint = fingerprint(path)
             content = content_fingerprint(path, reader) if self.cache is not None else ""
             if self.cache is not None:
-                raw = self.cache.by_content(content, *key)
-                if raw is not None:  # retagged, moved or copied: the audio is known
-                    self.cache.store(path, st, content, *key, raw, json.dumps(file_fingerprint.to_json()))
-                    reader.close()
-                    return self.build(path, depth, raw, Timings(0.0, 0.0, 0.0), file_fingerprint, cached=True)
-            excerpt = read_excerpt(reader, self.front_end, depth, self.fast_patches)
+                for answer, key in self._answering(depth):
+                    raw = self.cache.by_content(content, self.models_key, key)
+                    if raw is not None:  # retagged, moved or copied: the audio is known
+                        self.cache.store(path, st, content, self.models_key, key, raw,
+                                         json.dumps(file_fingerprint.to_json()))
+                        reader.close()
+                        return self.build(path, answer, raw, Timings(0.0, 0.0, 0.0), file_fingerprint, cached=True)
+                if depth is Depth.FULL and seed is None:
+                    seed = self.cache.deepest(path, st, content, self.models_key)
+            known = self.seed_patches(seed)
+            excerpt = read_excerpt(reader, self.front_end, depth, self.fast_patches, self.rule.first, known)
         except OSError as e:
             reader.close()
             raise AudioError(f"cannot read the file: {e.strerror or e}") from None
         except BaseException:
             reader.close()
             raise
-        job = FileJob(path, depth, st, content, file_fingerprint, reader, excerpt)
+        job = FileJob(path, depth, st, content, file_fingerprint, reader, excerpt, seed, known)
         job.decode_s = time.perf_counter() - started
         return job
 
+    def seed_patches(self, seed: RawAnalysis | None) -> tuple[int, ...]:
+        """The patches a cached analysis covers; entries from before they were recorded
+        name only their loud ones, by start time."""
+        if seed is None:
+            return ()
+        return seed.analysed or tuple(int(round(s / self.front_end.patch_seconds)) for s in seed.starts)
+
     def decode(self, job: FileJob, control: JobControl | None = None) -> Iterator[PatchChunk]:
-        """Stage 2: the file's loud patches, one decoded region at a time; closes the reader."""
+        """Stage 2: the loud patches of the job's round, one decoded region at a time;
+        closes the reader at the end of the round."""
         fe = self.front_end
         step = fe.patch_frames * fe.hop_length
+        reader = job.reader
         try:
-            regions = iter(job.excerpt.regions)
-            for index in itertools.count():
+            regions = job.regions
+            if regions is None:  # a later round
+                started = time.perf_counter()
+                reader = job.reader = open_audio(job.path)
+                regions = read_patches(reader, fe, job.pending)
+                job.decode_s += time.perf_counter() - started
+            while True:
                 if control is not None and control.cancelled:
                     raise Cancelled(job.path)
                 started = time.perf_counter()
@@ -322,12 +409,26 @@ class Analyzer:
                 ]
                 job.features_s += time.perf_counter() - decoded
                 if loud:
-                    yield PatchChunk(job, index, np.ascontiguousarray(patches[loud]),
+                    yield PatchChunk(job, job.chunk_number(), np.ascontiguousarray(patches[loud]),
                                      [(region.first_patch + i) * fe.patch_seconds for i in loud])
         except OSError as e:
             raise AudioError(f"cannot read the file: {e.strerror or e}") from None
         finally:
-            job.reader.close()
+            if reader is not None:
+                reader.close()
+            job.reader = job.regions = None
+
+    def deepen(self, job: FileJob) -> bool:
+        """After a complete round: plan another if the adaptive depth finds the genre
+        unsettled. False for the other depths, and for a file that failed."""
+        if job.depth is not Depth.ADAPTIVE or job.error is not None or job.excerpt.repeat_padded:
+            return False
+        order = patch_order(job.excerpt.total_patches)
+        more = self.rule.more(self.scorer, order, job.planned, job.probabilities(), len(order))
+        if not more:
+            return False
+        job.next_round(more)
+        return True
 
     def infer(self, chunks: list[PatchChunk], batch_patches: int, control: JobControl | None = None) -> list[FileJob]:
         """Stage 3: run the models over the patches of several chunks (of one file or

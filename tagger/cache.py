@@ -5,7 +5,8 @@ start times, embeddings), not genres: changing the taxonomy, the thresholds or t
 calibration re-ranks from the cache without inference. Entries are found by path,
 size and modification time, or else by a content fingerprint that ignores tags, so
 writing tags, moving or renaming a file keeps its analysis. An entry is only valid
-for the model versions and analysis depth that made it.
+for the model versions and analysis depth that made it, and records which patches of
+the track were analysed, so a deeper analysis later adds only the patches it lacks.
 
 SQLite in WAL mode lets any number of readers work beside the one writer. A cache
 file that is corrupt is moved aside with a warning and a new one is started.
@@ -54,6 +55,9 @@ class RawAnalysis:
     starts: np.ndarray  # [segments] start time of each analysed segment
     patch_probabilities: dict[str, np.ndarray]  # model name -> [segments, tags]
     embeddings: dict[str, np.ndarray]  # model name -> [200], mean over segments
+    # Every patch index analysed, silent ones included (the segments are the loud ones);
+    # empty for entries stored before it was recorded.
+    analysed: tuple[int, ...] = ()
 
 
 def default_path() -> Path:
@@ -65,7 +69,7 @@ def default_path() -> Path:
 def pack(raw: RawAnalysis) -> bytes:
     """A JSON header of names and shapes, then the arrays' float32 bytes: far quicker to
     read back than .npz, which a warm re-scan does for every file."""
-    arrays = {"starts": raw.starts}
+    arrays = {"starts": raw.starts, "analysed": np.array(raw.analysed, np.float32)}
     arrays.update({f"p/{name}": p for name, p in raw.patch_probabilities.items()})
     arrays.update({f"e/{name}": e for name, e in raw.embeddings.items()})
     header = json.dumps([[name, list(a.shape)] for name, a in arrays.items()]).encode()
@@ -87,6 +91,7 @@ def unpack(blob: bytes, duration_s: float, total_patches: int) -> RawAnalysis:
         starts=arrays["starts"],
         patch_probabilities={k[2:]: v for k, v in arrays.items() if k.startswith("p/")},
         embeddings={k[2:]: v for k, v in arrays.items() if k.startswith("e/")},
+        analysed=tuple(int(i) for i in arrays.get("analysed", ())),
     )
 
 
@@ -149,6 +154,24 @@ class AnalysisCache:
                 (content, models, depth),
             ).fetchone()
         return unpack(*row) if row else None
+
+    def deepest(self, path: Path, st: os.stat_result, content: str | None, models: str) -> RawAnalysis | None:
+        """The entry of any depth with the most analysed patches for this file, unchanged,
+        or with its audio where ``content`` is given: what a deeper analysis builds on."""
+        with self._lock:
+            if content is None:
+                rows = self._db.execute(
+                    "SELECT outputs, duration_s, total_patches FROM analyses "
+                    "WHERE path=? AND models=? AND size=? AND mtime_ns=?",
+                    (os.fsencode(path), models, st.st_size, st.st_mtime_ns),
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT outputs, duration_s, total_patches FROM analyses WHERE content=? AND models=?",
+                    (content, models),
+                ).fetchall()
+        entries = [unpack(*row) for row in rows]
+        return max(entries, key=lambda raw: (len(raw.analysed), len(raw.starts)), default=None)
 
     def store(self, path: Path, st: os.stat_result, content: str, models: str, depth: str,
               raw: RawAnalysis, fingerprint: str) -> None:

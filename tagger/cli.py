@@ -57,8 +57,9 @@ def positive_int(text: str) -> int:
 
 def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--depth", choices=[d.value for d in Depth], default=Depth.FAST.value,
-        help="fast: a few patches across the track (default); full: every 3 s patch",
+        "--depth", choices=[d.value for d in Depth], default=Depth.ADAPTIVE.value,
+        help="adaptive: a few patches, more while the genre is open (default); fast: a fixed few; "
+             "full: every 3 s patch, building on a cached analysis",
     )
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where inference runs (default auto)")
     parser.add_argument(
@@ -316,6 +317,8 @@ def analysis_record(analysis: Analysis, top: int, min_confidence: float,
         "music_detected": analysis.music_detected,
         "duration_s": round(analysis.duration_s, 2),
         "depth": analysis.depth.value,
+        "patches_analysed": analysis.patches_analysed,
+        "total_patches": analysis.total_patches,
         "segments": [
             {"start_s": round(s.start_s, 2), "end_s": round(s.end_s, 2),
              "genre": s.genres[0].genre, "confidence": round(s.genres[0].confidence, 3)}

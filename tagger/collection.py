@@ -50,7 +50,7 @@ class LearnOutcome:
     problems: list[tuple[Path, str]]  # files that could not be read or analysed
 
 
-def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.FAST,
+def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.ADAPTIVE,
           min_files: int = DEFAULT_MIN_FILES, on_start: Callable[[Path], None] | None = None,
           control: JobControl | None = None) -> LearnOutcome:
     """Train a model on the tagged files under ``paths``; raises NothingToLearn."""

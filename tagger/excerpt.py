@@ -3,14 +3,16 @@
 A track is cut into the model's patch grid: patch ``i`` holds spectrogram frames
 ``[i * P, (i + 1) * P)`` of the whole track, frames centred every ``hop`` samples.
 The fast depth picks a few patches spread over the body of the track, the full depth
-takes every patch. Either way each picked run of patches is decoded on its own, with
-the context its first and last frames need, so the fast depth's patches are exactly
-the full depth's patches at the same positions.
+takes every patch, and the adaptive depth starts with the first few of the body's
+patches in ``patch_order`` and takes more of them while the genre is unsettled
+(``tagger.adaptive``). Each picked run of patches is decoded on its own, with the
+context its first and last frames need, so a patch is the same whichever depth asked
+for it, and a deeper analysis can add patches to a shallower one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -23,6 +25,7 @@ from tagger.features import FrontEnd
 
 class Depth(str, Enum):
     FAST = "fast"
+    ADAPTIVE = "adaptive"
     FULL = "full"
 
 
@@ -53,6 +56,7 @@ class Excerpt:
 
     duration_s: float
     total_patches: int
+    patches: list[int]  # the patches planned first, in the order they are decoded
     regions: Iterator[Region]
     repeat_padded: bool
 
@@ -63,16 +67,48 @@ def patch_count(duration_s: float, front_end: FrontEnd) -> int:
     return n_frames // front_end.patch_frames
 
 
-def plan_patches(total_patches: int, depth: Depth, fast_patches: int) -> list[int]:
-    """Patch indices to analyse: all of them, or ``fast_patches`` spread over the body."""
-    if depth is Depth.FULL or total_patches <= fast_patches:
-        return list(range(total_patches))
+def body(total_patches: int) -> tuple[int, int]:
+    """The first and last patch of the track's body, between intro and outro."""
     first = int(total_patches * BODY_START)
-    last = max(first, int(np.ceil(total_patches * BODY_END)) - 1)
+    return first, max(first, int(np.ceil(total_patches * BODY_END)) - 1)
+
+
+def plan_patches(total_patches: int, depth: Depth, fast_patches: int, adaptive_first: int = 0) -> list[int]:
+    """Patch indices to analyse first: all of them, ``fast_patches`` spread over the
+    body, or the first ``adaptive_first`` of ``patch_order``."""
+    if depth is Depth.FULL or total_patches <= fast_patches and depth is Depth.FAST:
+        return list(range(total_patches))
+    if depth is Depth.ADAPTIVE:
+        return patch_order(total_patches)[:adaptive_first]
+    first, last = body(total_patches)
     # Evenly spaced centres of equal slices of the body, never its very edges.
     slots = (np.arange(fast_patches) + 0.5) / fast_patches
     picks = np.unique(np.round(first + slots * (last - first)).astype(int))
     return picks.tolist()
+
+
+def patch_order(total_patches: int) -> list[int]:
+    """Every patch of the body, ordered so that each prefix is spread over all of it:
+    positions follow the base-2 van der Corput sequence (1/2, 1/4, 3/4, 1/8, 5/8, ...),
+    so however many patches the adaptive depth ends up taking, they sample the whole
+    body rather than its start."""
+    first, last = body(total_patches)
+    count = last - first + 1
+    order: list[int] = []
+    seen: set[int] = set()
+    denominator = 1
+    while len(order) < count:
+        denominator *= 2
+        # Positions k / denominator with k odd are the ones new at this level.
+        for numerator in range(1, denominator, 2):
+            index = first + int(round(numerator / denominator * (last - first)))
+            if index not in seen:
+                seen.add(index)
+                order.append(index)
+        if denominator > 2 * count:  # every slot is reachable by now; add any rounding skipped
+            order += [i for i in range(first, last + 1) if i not in seen]
+            break
+    return order
 
 
 def group_runs(patches: list[int], max_run: int) -> list[tuple[int, int]]:
@@ -86,16 +122,23 @@ def group_runs(patches: list[int], max_run: int) -> list[tuple[int, int]]:
     return runs
 
 
-def read_excerpt(reader: AudioReader, front_end: FrontEnd, depth: Depth, fast_patches: int) -> Excerpt:
+def read_excerpt(reader: AudioReader, front_end: FrontEnd, depth: Depth, fast_patches: int,
+                 adaptive_first: int = 0, known: Collection[int] = ()) -> Excerpt:
+    """The track's first round of patches, less those ``known`` from an earlier analysis."""
     info = reader.info
     total = patch_count(info.duration_s, front_end)
     if total == 0:
-        return Excerpt(info.duration_s, 1, iter([short_track_region(reader, front_end)]), repeat_padded=True)
-    regions = (
-        read_region(reader, front_end, first, count)
-        for first, count in group_runs(plan_patches(total, depth, fast_patches), PATCHES_PER_REGION)
-    )
-    return Excerpt(info.duration_s, total, regions, repeat_padded=False)
+        regions = iter([] if 0 in known else [short_track_region(reader, front_end)])
+        return Excerpt(info.duration_s, 1, [] if 0 in known else [0], regions, repeat_padded=True)
+    patches = [i for i in plan_patches(total, depth, fast_patches, adaptive_first) if i not in known]
+    return Excerpt(info.duration_s, total, patches, read_patches(reader, front_end, patches), repeat_padded=False)
+
+
+def read_patches(reader: AudioReader, front_end: FrontEnd, patches: list[int]) -> Iterator[Region]:
+    """The regions that hold ``patches``, decoded lazily in time order: decoders seek
+    forwards far more cheaply than back."""
+    for first, count in group_runs(sorted(patches), PATCHES_PER_REGION):
+        yield read_region(reader, front_end, first, count)
 
 
 def region_samples(front_end: FrontEnd, n_patches: int) -> int:

@@ -10,6 +10,10 @@ memory stays flat however large the library is. Decoders run the ``Analyzer``'s
 ``begin`` and ``decode`` stages; inference threads gather the patches of several
 files into one batch, the size the device wants (large on a GPU, small on a CPU).
 
+The adaptive depth analyses a file in rounds: when a round's last chunk comes back
+from inference and the genre is still open, the file goes back to the front of the
+decoders' queue for a few more patches, and other files' work fills the gap.
+
 The caller iterates ``events``: ``FileStarted``, ``FileResult`` and ``Progress``. A
 ``JobControl`` pauses, resumes or cancels the run from any thread, and ``prioritise``
 moves one file to the front, for a user who wants it analysed now.
@@ -105,8 +109,8 @@ def internal_error(error: Exception, path: Path) -> str:
     return f"internal error: {type(error).__name__}" + (f": {detail}" if detail else "")
 
 
-def item_path(item: Path | ScanEvent) -> Path:
-    return item.path if isinstance(item, ScanEvent) else item
+def item_path(item: Path | ScanEvent | FileJob) -> Path:
+    return item if isinstance(item, Path) else item.path
 
 
 # Stands in for the result of an input item that was analysed earlier, prioritised.
@@ -115,14 +119,14 @@ _SKIPPED = object()
 
 @dataclass(frozen=True)
 class _Admitted:
-    item: Path | ScanEvent
+    item: Path | ScanEvent | FileJob  # a FileJob comes back for another round
     seq: int | None  # position in the input; None for a prioritised file outside it
 
 
 class AnalysisPipeline:
     """One run over many files; create one per batch of work."""
 
-    def __init__(self, analyzer: Analyzer, depth: Depth = Depth.FAST, control: JobControl | None = None,
+    def __init__(self, analyzer: Analyzer, depth: Depth = Depth.ADAPTIVE, control: JobControl | None = None,
                  config: PipelineConfig | None = None) -> None:
         self.analyzer = analyzer
         self.depth = depth
@@ -141,6 +145,7 @@ class AnalysisPipeline:
         # (seq, FileStarted | FileResult | _SKIPPED), and (None, None) once every thread is done.
         self._out: queue.SimpleQueue[tuple[int | None, object]] = queue.SimpleQueue()
         self._decoders_left = self.config.decoders  # guarded by _work_ready
+        self._open_jobs = 0  # files begun and not yet finished, that may want another round; guarded by _work_ready
         self._prioritised: set[Path] = set()  # guarded by _work_ready
         self._inference_left = self.config.inference_threads
         self._count_lock = threading.Lock()
@@ -258,7 +263,7 @@ class AnalysisPipeline:
         ``prioritise`` never queues a file that no decoder will take."""
         self.control.wait_while_paused()
         with self._work_ready:
-            while not self._work and not self._source_done and not self._stopped:
+            while not self._work and not self._stopped and (not self._source_done or self._open_jobs):
                 self._work_ready.wait(POLL_S)
             if self._stopped or not self._work:
                 self._decoders_left -= 1
@@ -281,6 +286,9 @@ class AnalysisPipeline:
 
     def _decode_one(self, admitted: _Admitted) -> None:
         item, seq = admitted.item, admitted.seq
+        if isinstance(item, FileJob):
+            self._decode_round(item)
+            return
         if isinstance(item, ScanEvent) and item.problem is not None:
             self._out.put((seq, FileResult(item.path, error=item.problem)))
             return
@@ -304,12 +312,17 @@ class AnalysisPipeline:
             self._out.put((seq, FileResult(path, analysis=job)))
             return
         job.seq = seq
+        with self._work_ready:
+            self._open_jobs += 1
+        self._decode_round(job)
+
+    def _decode_round(self, job: FileJob) -> None:
         error = None
         chunks = self.analyzer.decode(job, self.control)
         try:
             for chunk in chunks:
-                if not self._put_chunk((0, 0) if seq is None else (1, seq), chunk):
-                    raise Cancelled(path)
+                if not self._put_chunk((0, 0) if job.seq is None else (1, job.seq), chunk):
+                    raise Cancelled(job.path)
                 job.sent()
         except AudioError as e:
             error = str(e)
@@ -318,7 +331,7 @@ class AnalysisPipeline:
         except MemoryError:
             error = "out of memory while analysing this file"
         except Exception as e:
-            error = internal_error(e, path)
+            error = internal_error(e, job.path)
         finally:
             chunks.close()
         if job.decoded(error):
@@ -379,11 +392,20 @@ class AnalysisPipeline:
             self._complete(job)
 
     def _complete(self, job: FileJob) -> None:
+        """A round is complete: send the file for another, or report its result."""
         if job.error is not None:
             result = FileResult(job.path, error=job.error)
         else:
             try:
+                if self.analyzer.deepen(job):
+                    with self._work_ready:  # ahead of new files: it holds a slot and its outputs so far
+                        self._work.appendleft(_Admitted(job, job.seq))
+                        self._work_ready.notify()
+                    return
                 result = FileResult(job.path, analysis=self.analyzer.finish(job))
             except Exception as e:
                 result = FileResult(job.path, error=internal_error(e, job.path))
         self._out.put((job.seq, result))
+        with self._work_ready:
+            self._open_jobs -= 1
+            self._work_ready.notify_all()

@@ -30,7 +30,7 @@ def default_path() -> Path:
 @dataclass
 class Settings:
     device: str = "auto"
-    depth: str = Depth.FAST.value
+    depth: str = Depth.ADAPTIVE.value
     max_genres: int = DEFAULT_MAX_GENRES
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
     write_mode: str = WriteMode.REPLACE.value

@@ -8,6 +8,7 @@ import pytest
 
 import tagfiles
 from tagger import cli
+from tagger.adaptive import AdaptiveRule
 from tagger.analysis import Analyzer
 from tagger.cache import AnalysisCache
 from tagger.excerpt import Depth
@@ -69,11 +70,22 @@ def test_changed_audio_is_analysed_again(cached_analyzer, make_audio):
 
 
 def test_depth_and_models_key_the_cache(cached_analyzer, analyzer, cache, make_audio):
-    path = make_audio("song.flac", seconds=20.0)
+    path = make_audio("song.flac", seconds=40.0)
     cached_analyzer.analyse(path, Depth.FAST)
-    assert not cached_analyzer.analyse(path, Depth.FULL).cached
+    assert not cached_analyzer.analyse(path, Depth.ADAPTIVE).cached
     fewer_patches = Analyzer(models=analyzer.models, cache=cache, fast_patches=2)
     assert not fewer_patches.analyse(path, Depth.FAST).cached
+    other_rule = Analyzer(models=analyzer.models, cache=cache, rule=AdaptiveRule(first=2))
+    assert not other_rule.analyse(path, Depth.ADAPTIVE).cached
+    assert cached_analyzer.analyse(path, Depth.FAST).cached
+
+
+def test_a_full_analysis_answers_every_depth(cached_analyzer, make_audio):
+    path = make_audio("song.flac", seconds=40.0)
+    full = cached_analyzer.analyse(path, Depth.FULL)
+    for depth in Depth:
+        answer = cached_analyzer.analyse(path, depth)
+        assert answer.cached and answer.depth is Depth.FULL and answer.genres == full.genres
 
 
 def test_new_calibration_reranks_from_the_cache(cached_analyzer, analyzer, cache, make_audio):
