@@ -1,7 +1,8 @@
 """Decoding: open an audio file and read mono spans of it at its own sample rate.
 
 libsndfile (through soundfile) reads WAV, FLAC, Ogg Vorbis, Opus, MP3 and AIFF and
-seeks in all of them cheaply. FFmpeg (through PyAV) reads what libsndfile cannot:
+seeks in almost all of them cheaply (see ``SoundfileReader`` for the exception).
+FFmpeg (through PyAV) reads what libsndfile cannot:
 M4A/AAC/ALAC, WMA, APE, WavPack and others. Both readers only decode the spans they
 are asked for, so analysing a few seconds of an hour-long file stays cheap.
 
@@ -22,6 +23,7 @@ import os
 import re
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -61,6 +63,8 @@ TRUNCATION_TOLERANCE_S = 1.0
 # not audio: no recording lasts a week, and no codec stores a second in under 8 bytes.
 MAX_DURATION_S = 7 * 24 * 3600.0
 MIN_BYTES_PER_S = 8
+# Decoded at a time when reading forward to skip audio: 2 MB of float32 stereo.
+SKIP_BLOCK_FRAMES = 1 << 18
 
 
 def open_audio(path: str | os.PathLike[str]) -> AudioReader:
@@ -176,8 +180,19 @@ def check_complete(info: AudioInfo, start_s: float, length_s: float, got_s: floa
 
 
 class SoundfileReader:
+    """libsndfile's reader. Some Ogg Vorbis files (two in ../shared/music, from one
+    encoder) store a negative granule position on their first audio page. FFmpeg refuses
+    them, and libsndfile cannot bisect them, so each seek scans from the start of the
+    file: 3-4 ms per second of position, against well under a millisecond for other
+    files. A seek that takes longer than the read after it marks such a file, and later
+    reads ahead of the last one decode forward to their start instead of seeking."""
+
     def __init__(self, path: Path) -> None:
         import soundfile
+
+        self._path = path
+        self._position = 0  # the frame after the last one read
+        self._slow_seeks = False
 
         try:
             # Bytes, because soundfile encodes a str name strictly as UTF-8 and
@@ -218,13 +233,34 @@ class SoundfileReader:
 
     def read(self, start_s: float, length_s: float) -> np.ndarray:
         rate = self.info.sample_rate
+        start = max(0, int(round(start_s * rate)))
         try:
-            self._file.seek(max(0, int(round(start_s * rate))))
+            if self._slow_seeks and self._position <= start:
+                self._skip(start - self._position)
+            else:
+                started = time.perf_counter()
+                self._file.seek(start)
+                seek_s = time.perf_counter() - started
+            started = time.perf_counter()
             frames = self._file.read(int(round(length_s * rate)), dtype="float32", always_2d=True)
+            if not self._slow_seeks and start and seek_s > time.perf_counter() - started:
+                self._slow_seeks = True
+                log.debug("%s seeks slowly (%.0f ms to %.1f s); reading forward instead",
+                          self._path, 1000 * seek_s, start_s)
+            self._position = start + len(frames)
         except Exception as e:  # libsndfile reports codec failures with several types
+            self._position = sys.maxsize  # unknown: the next read seeks
             raise read_error(self.info, start_s, e) from None
         check_complete(self.info, start_s, length_s, len(frames) / rate)
         return frames.mean(axis=1, dtype=np.float32) if frames.shape[1] > 1 else frames[:, 0]
+
+    def _skip(self, frames: int) -> None:
+        """Decode ``frames`` and drop them: the way forward in a file that seeks slowly."""
+        while frames > 0:
+            got = len(self._file.read(min(frames, SKIP_BLOCK_FRAMES), dtype="float32", always_2d=True))
+            if got == 0:
+                return
+            frames -= got
 
     def close(self) -> None:
         try:

@@ -1,10 +1,11 @@
 import re
+import time
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from tagger.audio import AudioError, open_audio
+from tagger.audio import AudioError, SoundfileReader, open_audio
 
 from conftest import tone
 
@@ -498,3 +499,51 @@ def test_the_verbose_switch_reaches_a_filter_already_running():
     finally:
         audio.show_decoder_notes(False)
     assert notes.dropped == 1
+
+
+class SlowSeeks:
+    """libsndfile's handle, but every seek scans from the start as it does in an Ogg
+    Vorbis file with a negative granule position: 1 ms per 10,000 frames."""
+
+    def __init__(self, handle) -> None:
+        self._handle = handle
+        self.seeks: list[int] = []
+
+    def seek(self, frame: int) -> int:
+        self.seeks.append(frame)
+        time.sleep(frame / 1e7)
+        return self._handle.seek(frame)
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+
+def test_a_file_that_seeks_slowly_is_read_forward_with_the_same_samples(make_audio):
+    path = make_audio("song.flac", seconds=60.0, rate=44100)
+    expected = SoundfileReader(path)
+    slow = SoundfileReader(path)
+    slow._file = SlowSeeks(slow._file)
+    starts = [5.0, 20.0, 35.5, 50.25]
+    for start in starts:
+        assert np.array_equal(slow.read(start, 3.0), expected.read(start, 3.0))
+    # The first seek gave it away; the reads after it went forward without seeking.
+    assert slow._file.seeks == [round(5.0 * 44100)]
+    assert np.array_equal(slow.read(10.0, 3.0), expected.read(10.0, 3.0))  # behind: it seeks
+    assert slow._file.seeks[-1] == round(10.0 * 44100)
+    fast = SoundfileReader(path)
+    for start in starts:
+        fast.read(start, 3.0)
+    assert not fast._slow_seeks
+
+
+@pytest.mark.shared
+def test_the_shared_ogg_files_that_seek_slowly_are_read_forward_exactly():
+    from conftest import SHARED_MUSIC
+
+    path = SHARED_MUSIC / "hyperrogue-music" / "hr-savino-caribbean.ogg"
+    forward = SoundfileReader(path)
+    starts = [6.0, 20.0, 40.0, 50.0]
+    spans = [forward.read(start, 3.0) for start in starts]
+    assert forward._slow_seeks
+    for start, span in zip(starts, spans):
+        assert np.array_equal(span, SoundfileReader(path).read(start, 3.0))
