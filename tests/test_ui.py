@@ -13,6 +13,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
 from tagger.analysis import Analyzer
+from tagger.excerpt import Depth
 from tagger.review import ReviewItem, ReviewState
 from tagger.settings import Settings
 from tagger.tags import read_tags
@@ -117,8 +118,27 @@ def test_analysis_fills_rows_and_progress(qtbot, window, make_audio):
     row = window.model.row_of(paths[0])
     assert window.model.index(row, Column.CONFIDENCE).data().endswith("%")
     window.table.selectRow(row)
-    assert "Analysed 2 of 2 segments (fast)" in window.detail.state.text()
+    assert "Analysed 2 of 2 segments (adaptive)" in window.detail.state.text()
     assert window.detail.view.timeline._analysis is window.session.item(paths[0]).analysis
+
+
+def test_analyse_fully_deepens_the_selected_row_and_keeps_the_decision(qtbot, window, make_audio):
+    long, other = make_audio("long.flac", seconds=40.0, rate=16000), make_audio("other.flac", seconds=40.0, rate=16000)
+    scanned(qtbot, window, [long, other])
+    window.analyse_all()
+    analysed(qtbot, window)
+    item = window.session.item(long)
+    assert item.analysis.patches_analysed < item.analysis.total_patches
+    window.table.selectRow(window.model.row_of(long))
+    window.session.edit([item], ["Jazz"])
+    assert item.state is ReviewState.ACCEPTED
+    assert window.actions[Act.ANALYSE_FULLY].isEnabled()
+    window.actions[Act.ANALYSE_FULLY].trigger()
+    analysed(qtbot, window)
+    assert item.analysis.depth is Depth.FULL and item.analysis.patches_analysed == item.analysis.total_patches == 13
+    assert item.state is ReviewState.ACCEPTED and item.proposed == ["Jazz"]
+    assert window.session.item(other).analysis.depth is Depth.ADAPTIVE  # only the selection
+    assert "Analysed 13 of 13 segments (full)" in window.detail.state.text()
 
 
 def test_progress_text_gives_count_rate_and_time_left():

@@ -69,6 +69,9 @@ class Act(Enum):
                                   enabled=lambda c: c.selected > 0 and not c.analysing)
     ANALYSE_ALL = ActionSpec("Analyse A&ll", "Ctrl+Shift+R", ("media-seek-forward", SP.SP_MediaSeekForward),
                              enabled=lambda c: c.rows > 0 and not c.analysing)
+    ANALYSE_FULLY = ActionSpec("Analyse Selected F&ully", "Ctrl+Alt+R",
+                               tip="Analyse every 3 s of the selected files, adding to what was analysed before",
+                               enabled=lambda c: c.selected > 0 and not c.analysing)
     CANCEL = ActionSpec("&Cancel", "Esc", ("process-stop", SP.SP_BrowserStop), enabled=lambda c: c.busy)
     ACCEPT = ActionSpec("&Accept", "Ctrl+Return", ("dialog-ok-apply", SP.SP_DialogApplyButton),
                         "Accept the selected rows' chosen genres for writing",

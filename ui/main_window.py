@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         a.connect({
             Act.ADD_FOLDER: self.choose_folder, Act.ADD_FILES: self.choose_files,
             Act.ANALYSE_SELECTED: self.analyse_selected, Act.ANALYSE_ALL: self.analyse_all,
+            Act.ANALYSE_FULLY: self.analyse_fully,
             Act.CANCEL: self.cancel_work, Act.ACCEPT: self.accept_selected, Act.ACCEPT_ABOVE: self.ask_accept_above,
             Act.REJECT: self.reject_selected, Act.EDIT: self.edit_selected, Act.APPLY: self.apply_accepted,
             Act.UNDO: self.undo_last, Act.HISTORY: self.show_history, Act.SETTINGS: self.edit_settings,
@@ -316,7 +317,11 @@ class MainWindow(QMainWindow):
         refused because the file changed since); rejected files are left alone."""
         self.analyse(self.session.to_analyse())
 
-    def analyse(self, paths: list[Path]) -> None:
+    def analyse_fully(self) -> None:
+        """The selected files at full depth, building on their cached analyses."""
+        self.analyse(self.session.to_analyse([i.path for i in self.selected_items()]), Depth.FULL)
+
+    def analyse(self, paths: list[Path], depth: Depth | None = None) -> None:
         if not paths:
             self.notify("Select the files to analyse first")
             return
@@ -337,7 +342,7 @@ class MainWindow(QMainWindow):
         self._last_progress = None
         self._analysis_errors = []
         self.status.start_progress(len(paths), f"Analysing {plural(len(paths), 'file')}…")
-        job.run(self.analyzer, paths, Depth(self.settings.depth))
+        job.run(self.analyzer, paths, depth or Depth(self.settings.depth))
         self.actions.update_now()
 
     def _analysis_results(self, results: list[FileResult]) -> None:
