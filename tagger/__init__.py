@@ -12,4 +12,5 @@ import os
 # tests/test_network_silence.py checks under strace that no connection is made.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
+# The version's only source: pyproject.toml reads it from here (hatchling's dynamic version).
 __version__ = "0.1.0"

@@ -99,13 +99,42 @@ def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True) -> 
     parser.add_argument("--json", action="store_true", help="print JSON Lines, one object per file")
 
 
+def version_text() -> str:
+    """The app's version and the versions of the models that the CPU default runs (int8)."""
+    from tagger.model import MODEL_NAMES, int8_path, read_onnx_metadata
+    from tagger.resources import models_dir
+
+    try:
+        models = ", ".join(
+            f"{name} {read_onnx_metadata(int8_path(models_dir() / f'{name}.onnx'))['genre_tagger.model_version']}"
+            for name in MODEL_NAMES
+        )
+    except (OSError, ValueError, KeyError) as e:  # a broken install still says which version it is
+        models = f"unreadable: {e}"
+    return f"genre-tagger {__version__} (models: {models})"
+
+
+class VersionAction(argparse.Action):
+    """--version, which reads the model files only when asked, and prints on one line
+    (argparse's own action rewraps the text to the terminal's width)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the version of Genre Tagger and of its bundled models, and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        Output(sys.stdout).write(version_text() + "\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genre-tagger",
         description="Suggest genre tags for music files with a bundled neural model. "
                     "Without a command, the desktop app opens.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument("--demo", action="store_true", help="open the desktop app with the bundled demo samples")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = commands.add_parser("gui", help="open the desktop app (the default)",

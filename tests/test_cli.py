@@ -146,6 +146,37 @@ def test_console_script_is_installed():
     assert result.stdout.startswith("genre-tagger 0.1.0")
 
 
+def test_version_names_the_app_and_the_models_the_cpu_runs(tmp_path, monkeypatch):
+    from importlib.metadata import version
+
+    import onnxruntime as ort
+
+    import tagger
+    from tagger.model import MODEL_NAMES, read_onnx_metadata
+    from tagger.resources import models_dir
+
+    # The cheap reader that --version uses agrees with onnxruntime on every bundled file.
+    runtime_versions = {}
+    for path in sorted(models_dir().glob("*.onnx")):
+        metadata = dict(ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+                        .get_modelmeta().custom_metadata_map)
+        assert read_onnx_metadata(path) == metadata, path.name
+        runtime_versions[path.name] = metadata["genre_tagger.model_version"]
+    installed = version("genre-tagger")
+    assert installed == tagger.__version__  # pyproject.toml takes it from tagger/__init__.py
+
+    result = subprocess.run([sys.executable, "-m", "tagger.cli", "--version"], capture_output=True, text=True,
+                            check=True)
+    models = ", ".join(f"{name} {runtime_versions[name + '.int8.onnx']}" for name in MODEL_NAMES)
+    assert result.stdout.splitlines() == [f"genre-tagger {installed} (models: {models})"]
+    assert not result.stderr
+    assert result.stdout.count("+int8-timbral") == 2  # the CPU default's weights, not fp32's
+
+    # A broken install still says which version it is.
+    monkeypatch.setattr("tagger.resources.models_dir", lambda: tmp_path)
+    assert cli.version_text().startswith(f"genre-tagger {installed} (models: unreadable: ")
+
+
 def test_without_a_display_the_app_explains_instead_of_crashing(monkeypatch, capsys):
     from tagger import cli
 
