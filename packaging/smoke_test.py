@@ -1,0 +1,305 @@
+"""Smoke test of the frozen app that packaging/build_app.py builds.
+
+    python packaging/smoke_test.py [BUNDLE_DIR]      # default: dist/genre-tagger
+
+Runs the bundle's executable, each run with fresh, empty config, cache and data folders
+so that the user's own are never touched, and checks:
+
+- the bundle holds what the app needs and none of what the spec leaves out;
+- ``--version`` prints what the source tree's CLI prints (the models are found);
+- ``suggest --demo --json --no-cache`` gives the records the source tree's CLI gives;
+- ``genres`` on more files than tagger/cleanup.py reads in one process works: its worker
+  processes start the frozen executable again, which must run the worker, not the CLI;
+- ``--demo``, the app with the demo samples, on Qt's offscreen platform: its window is
+  painted, it stays up 10 s with nothing unexpected on stderr, and it analysed the samples.
+
+Prints each check with its figures; exits 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BUNDLE = ROOT / "dist" / "genre-tagger"
+GUI_SECONDS = 10.0
+VERSION_RUNS = 5
+# tagger/cleanup.py reads tags in worker processes from PARALLEL_FROM (2,000) files on.
+MANY_FILES = 2100
+# Wall-clock time of each analysis: the only field of a suggest record that may differ
+# between two runs on the same files.
+TIMING_FIELDS = frozenset({"seconds"})
+
+# Files the app needs (globs under the bundle; a .app keeps them deeper, hence **/).
+NEEDED_FILES = {
+    "Qt offscreen platform": "**/plugins/platforms/*qoffscreen*",
+    "Qt SVG image format": "**/plugins/imageformats/*qsvg*",
+    "Qt SVG icon engine": "**/plugins/iconengines/*qsvgicon*",
+    "Qt multimedia backend": "**/plugins/multimedia/*",
+    "onnxruntime": "**/onnxruntime/capi/onnxruntime_pybind11_state*",
+    "libsndfile": "**/_soundfile_data/*sndfile*",
+    "soxr": "**/soxr/*soxr_ext*",
+    "PyAV": "**/av/_core*",
+    "the models": "**/tagger/data/models/*.onnx",
+    "the demo samples": "**/tagger/data/samples/*.mp3",
+    "the taxonomy": "**/tagger/data/genres.json",
+}
+NEEDED_ON_PLATFORM = {
+    "linux": {"Qt X11 platform": "**/plugins/platforms/*qxcb*",
+              "Qt Wayland platform": "**/plugins/platforms/*qwayland*"},
+    "win32": {"Qt Windows platform": "**/plugins/platforms/*qwindows*"},
+    "darwin": {"Qt macOS platform": "**/plugins/platforms/*qcocoa*"},
+}
+LEFT_OUT_FILES = {
+    "Qt WebEngine": "**/*Qt*WebEngine*",
+    "Qt 3D": "**/*Qt*3D*",
+    "Qt Charts": "**/*Qt*Charts*",
+    "Qt PDF": "**/*Qt*Pdf*",
+    "Qt translations": "**/Qt/translations",
+    "Tk": "**/*tkinter*",
+    "scipy": "**/scipy",
+    "librosa": "**/librosa",
+    "numba": "**/numba",
+}
+# What may appear on the app's stderr: Qt's offscreen platform cannot hint window sizes,
+# and the app's own note on audio libraries this machine lacks (ui/app.py startup_notes).
+EXPECTED_GUI_STDERR = (
+    re.compile(r"This plugin does not support propagateSizeHints\(\)$"),
+    re.compile(r"genre-tagger: playback is unavailable: "),
+)
+# Qt's log of painting, read to time the window's first paint, and no complaint.
+PAINTING = "qt.widgets.painting: "
+FIRST_PAINT = re.compile(r"Flushing .* of MainWindow")
+
+
+@dataclass
+class Report:
+    failures: list[str] = field(default_factory=list)
+
+    def check(self, name: str, passed: bool, details: str) -> bool:
+        print(f"{'PASS' if passed else 'FAIL'} {name}: {details}", flush=True)
+        if not passed:
+            self.failures.append(name)
+        return passed
+
+
+def executable_in(bundle: Path) -> Path:
+    if bundle.suffix == ".app":
+        return bundle / "Contents" / "MacOS" / "genre-tagger"
+    return bundle / ("genre-tagger.exe" if sys.platform == "win32" else "genre-tagger")
+
+
+def isolated_environment(home: Path) -> dict[str, str]:
+    """The environment with the app's config, cache and data under ``home``, fresh each run.
+    platformdirs reads XDG_* on Linux, APPDATA/LOCALAPPDATA on Windows and HOME on macOS."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("QT_")}
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "APPDATA", "LOCALAPPDATA"):
+        env[name] = str(home / name.lower())
+    if sys.platform == "darwin":
+        env["HOME"] = str(home)
+    return env
+
+
+def run(command: Sequence[str | Path], env: dict[str, str],
+        timeout: float = 300) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.perf_counter()
+    result = subprocess.run([str(part) for part in command], env=env, capture_output=True, text=True,
+                            encoding="utf-8", errors="replace", timeout=timeout, cwd=ROOT)
+    return result, time.perf_counter() - started
+
+
+def source_cli() -> list[str]:
+    """The same CLI from the source tree, run by the interpreter that runs this script."""
+    return [sys.executable, "-m", "tagger.cli"]
+
+
+def tree_size(folder: Path) -> int:
+    return sum(path.lstat().st_size for path in folder.rglob("*") if not path.is_dir() or path.is_symlink())
+
+
+def check_contents(report: Report, bundle: Path) -> None:
+    needed = {**NEEDED_FILES, **NEEDED_ON_PLATFORM.get(sys.platform, {})}
+    missing = [what for what, pattern in needed.items() if not any(bundle.glob(pattern))]
+    found = f"{len(needed) - len(missing)} of {len(needed)} found"
+    report.check("bundle holds what the app needs", not missing,
+                 f"{found}: {', '.join(needed)}" if not missing else f"{found}; missing: {', '.join(missing)}")
+    present = {what: sorted(str(p.relative_to(bundle)) for p in bundle.glob(pattern))[:3]
+               for what, pattern in LEFT_OUT_FILES.items()}
+    present = {what: paths for what, paths in present.items() if paths}
+    report.check("bundle leaves out what the app does not use", not present,
+                 f"none of {', '.join(LEFT_OUT_FILES)}" if not present else f"found {present}")
+    print(f"     bundle size: {tree_size(bundle) / 2**20:.0f} MiB in {sum(1 for _ in bundle.rglob('*'))} files")
+
+
+def check_version(report: Report, executable: Path, scratch: Path) -> None:
+    expected, _ = run([*source_cli(), "--version"], isolated_environment(scratch / "source-version"))
+    outputs, seconds = set(), []
+    for index in range(VERSION_RUNS):
+        result, elapsed = run([executable, "--version"], isolated_environment(scratch / f"version-{index}"))
+        outputs.add((result.returncode, result.stdout.strip(), result.stderr.strip()))
+        seconds.append(elapsed)
+    wanted = (0, expected.stdout.strip(), "")
+    report.check("--version", outputs == {wanted},
+                 f"{wanted[1]!r} in {statistics.median(seconds):.2f} s (median of {VERSION_RUNS}, "
+                 f"{min(seconds):.2f}-{max(seconds):.2f} s)" if outputs == {wanted}
+                 else f"got {sorted(outputs)}, the source tree prints {wanted}")
+
+
+def relative_to_samples(path: str) -> str:
+    """A demo sample's path below the samples folder, which the bundle keeps in its own place."""
+    for folder in Path(path).parents:
+        if folder.name == "samples":
+            return Path(path).relative_to(folder).as_posix()
+    return path
+
+
+def comparable(record: dict) -> dict:
+    kept = {name: value for name, value in record.items() if name not in TIMING_FIELDS}
+    if "path" in kept:
+        kept["path"] = relative_to_samples(kept["path"])
+    return kept
+
+
+def json_records(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def check_suggest(report: Report, bundle: Path, executable: Path, scratch: Path) -> int:
+    """Compare the frozen and the source tree's suggestions for the demo samples; the number of samples."""
+    arguments = ["suggest", "--demo", "--json", "--no-cache"]
+    source, source_seconds = run([*source_cli(), *arguments], isolated_environment(scratch / "source-suggest"))
+    frozen, frozen_seconds = run([executable, *arguments], isolated_environment(scratch / "suggest"))
+    if not report.check("suggest --demo runs", frozen.returncode == 0 and source.returncode == 0,
+                        f"exit {frozen.returncode} in {frozen_seconds:.1f} s (source tree: exit {source.returncode} "
+                        f"in {source_seconds:.1f} s)"):
+        print(frozen.stderr + source.stderr)
+        return 0
+    source_records, frozen_records = json_records(source.stdout), json_records(frozen.stdout)
+    outside = [r.get("path") for r in frozen_records if not Path(r.get("path", "")).resolve().is_relative_to(bundle)]
+    report.check("suggest reads the bundled samples", bool(frozen_records) and not outside,
+                 f"{len(frozen_records)} records, all from inside the bundle" if not outside else f"outside: {outside}")
+    frozen_compared, source_compared = [comparable(r) for r in frozen_records], [comparable(r) for r in source_records]
+    statuses = sorted({r.get("status") for r in frozen_records})
+    if frozen_compared == source_compared:
+        details = (f"{len(frozen_records)} records identical but for {', '.join(sorted(TIMING_FIELDS))} (timing) "
+                   f"and path (compared below the samples folder); statuses {statuses}")
+    else:
+        details = f"{len(frozen_records)} records from the bundle, {len(source_records)} from the source tree"
+        for frozen_record, source_record in zip(frozen_compared, source_compared):
+            if frozen_record != source_record:
+                details += f"\n  frozen: {json.dumps(frozen_record)}\n  source: {json.dumps(source_record)}"
+    report.check("suggest --demo --json matches the source tree",
+                 frozen_compared == source_compared and statuses == ["ok"], details)
+    return len(frozen_records)
+
+
+def check_worker_processes(report: Report, executable: Path, scratch: Path) -> None:
+    folder = scratch / "many"
+    folder.mkdir()
+    sample = sorted((ROOT / "resources" / "samples").glob("*.mp3"))[0]
+    original = folder / f"0000{sample.suffix}"
+    shutil.copyfile(sample, original)
+    for index in range(1, MANY_FILES):
+        os.link(original, folder / f"{index:04d}{sample.suffix}")  # one file's data: cheap
+    result, seconds = run([executable, "genres", "--json", folder], isolated_environment(scratch / "genres"))
+    files = json.loads(result.stdout).get("files") if result.returncode == 0 and result.stdout.strip() else None
+    report.check("genres reads tags in worker processes", files == MANY_FILES,
+                 f"{files} files in {seconds:.1f} s" if files == MANY_FILES
+                 else f"exit {result.returncode}, files {files}, stderr: {result.stderr.strip()[-2000:]}")
+
+
+def read_lines(stream, lines: list[tuple[float, str]], started: float) -> None:
+    for line in stream:
+        lines.append((time.perf_counter() - started, line.rstrip("\n")))
+
+
+def check_gui(report: Report, executable: Path, scratch: Path, samples: int) -> None:
+    env = isolated_environment(scratch / "gui")
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["QT_LOGGING_RULES"] = "qt.widgets.painting.debug=true"
+    env["QT_MESSAGE_PATTERN"] = "%{if-category}%{category}: %{endif}%{message}"
+    started = time.perf_counter()
+    app = subprocess.Popen([str(executable), "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, encoding="utf-8", errors="replace", cwd=scratch)
+    out_lines: list[tuple[float, str]] = []
+    err_lines: list[tuple[float, str]] = []
+    readers = [threading.Thread(target=read_lines, args=(app.stdout, out_lines, started), daemon=True),
+               threading.Thread(target=read_lines, args=(app.stderr, err_lines, started), daemon=True)]
+    for reader in readers:
+        reader.start()
+    try:
+        app.wait(timeout=GUI_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+    alive = app.poll() is None
+    if alive:
+        app.terminate()
+        try:
+            app.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+    for reader in readers:
+        reader.join(timeout=5)
+    painted = [seconds for seconds, line in err_lines if line.startswith(PAINTING) and FIRST_PAINT.search(line)]
+    messages = [line for _, line in err_lines if not line.startswith(PAINTING)]
+    unexpected = [line for line in messages if not any(p.match(line) for p in EXPECTED_GUI_STDERR)]
+    report.check(f"--demo (offscreen) stays up {GUI_SECONDS:.0f} s", alive,
+                 f"still running after {GUI_SECONDS:.0f} s; terminated" if alive
+                 else f"ended with exit {app.returncode} after {time.perf_counter() - started:.1f} s")
+    report.check("--demo window painted", bool(painted),
+                 f"first paint of the main window {painted[0]:.2f} s after start" if painted else "never painted")
+    report.check("--demo stderr holds nothing unexpected", not unexpected,
+                 f"{len(messages)} lines, all expected" if not unexpected
+                 else "unexpected:\n  " + "\n  ".join(unexpected))
+    for line in messages:
+        print(f"     stderr: {line}")
+    for _, line in out_lines:
+        print(f"     stdout: {line}")
+    cache, _ = run([executable, "cache", "info"], env)
+    match = re.match(r"(\d+) cached analyses", cache.stdout)
+    analysed = int(match.group(1)) if match else None
+    # Under load the 10 s may end before every sample is analysed: one proves the pipeline runs in the app.
+    report.check("--demo analysed the demo samples", bool(analysed),
+                 f"{analysed} of {samples} analysed in {GUI_SECONDS:.0f} s (genre-tagger cache info)" if analysed
+                 else f"cache info says {cache.stdout.strip()!r} {cache.stderr.strip()!r}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if len(arguments) > 1 or arguments[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0 if arguments[:1] in (["-h"], ["--help"]) else 2
+    bundle = Path(arguments[0]).resolve() if arguments else DEFAULT_BUNDLE
+    executable = executable_in(bundle)
+    if not executable.is_file():
+        print(f"smoke_test: no frozen app at {executable}; build it with python packaging/build_app.py",
+              file=sys.stderr)
+        return 2
+    report = Report()
+    print(f"smoke test of {executable}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="genre-tagger-smoke-") as scratch_name:
+        scratch = Path(scratch_name)
+        check_contents(report, bundle)
+        check_version(report, executable, scratch)
+        samples = check_suggest(report, bundle, executable, scratch)
+        check_worker_processes(report, executable, scratch)
+        check_gui(report, executable, scratch, samples)
+    print(f"{'FAILED: ' + ', '.join(report.failures) if report.failures else 'all checks passed'}")
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
