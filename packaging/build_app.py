@@ -21,14 +21,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "packaging" / "genre-tagger.spec"
+PACKAGING = ROOT / "packaging"
+SPEC = PACKAGING / "genre-tagger.spec"
 DIST = ROOT / "dist"
 WORK = ROOT / "build" / "pyinstaller"
 APP_NAME = "genre-tagger"
+ICONS = ROOT / "resources" / "icons"
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
-DESKTOP_FILE = ROOT / "packaging" / "genre-tagger.desktop"
-METAINFO = ROOT / "packaging" / "io.github.genretagger.GenreTagger.metainfo.xml"
-LINUX_SCRIPTS = ROOT / "packaging" / "linux"
+METAINFO = PACKAGING / "io.github.genretagger.GenreTagger.metainfo.xml"
+LINUX_SCRIPTS = PACKAGING / "linux"
 
 
 def app_version() -> str:
@@ -59,15 +60,16 @@ def linux_archive_name(version: str) -> str:
 
 def linux_members(bundle: Path) -> list[tuple[Path, str]]:
     """Each file or folder that goes into the archive, with its name under the top folder.
-    The metainfo and PNG icons are optional: the archive takes whichever exist."""
-    members = [(bundle, APP_NAME), (DESKTOP_FILE, "share/applications/genre-tagger.desktop"),
-               (ROOT / "resources" / "icons" / "genre-tagger.svg",
-                "share/icons/hicolor/scalable/apps/genre-tagger.svg"),
-               (LINUX_SCRIPTS / "install.sh", "install.sh"), (LINUX_SCRIPTS / "uninstall.sh", "uninstall.sh")]
+    The desktop entry goes under the name it has in packaging/, which the metainfo's
+    launchable names; the metainfo and PNG icons are optional: the archive takes whichever exist."""
+    members = [(bundle, APP_NAME), (LINUX_SCRIPTS / "install.sh", "install.sh"),
+               (LINUX_SCRIPTS / "uninstall.sh", "uninstall.sh"),
+               (ICONS / "genre-tagger.svg", "share/icons/hicolor/scalable/apps/genre-tagger.svg")]
+    members += [(entry, f"share/applications/{entry.name}") for entry in sorted(PACKAGING.glob("*.desktop"))]
     if METAINFO.is_file():
         members.append((METAINFO, f"share/metainfo/{METAINFO.name}"))
     for size in ICON_SIZES:
-        png = ROOT / "resources" / "icons" / "hicolor" / f"{size}x{size}" / "apps" / "genre-tagger.png"
+        png = ICONS / "hicolor" / f"{size}x{size}" / "apps" / "genre-tagger.png"
         if png.is_file():
             members.append((png, f"share/icons/hicolor/{size}x{size}/apps/genre-tagger.png"))
     return members
