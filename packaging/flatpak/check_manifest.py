@@ -7,8 +7,11 @@
   tree exists,
 - the app id is the metainfo's component id, and the metainfo's launchable is the
   desktop file the manifest installs,
-- the desktop file, the metainfo and every icon in resources/icons/hicolor, and the
-  SVG, are installed under the app id's name, where Flatpak exports them.
+- the desktop file, the metainfo, every icon in resources/icons/hicolor and the SVG
+  are installed, and end up under the app id's name, where Flatpak exports them:
+  the metainfo is installed so, and flatpak-builder renames the desktop file
+  (rename-desktop-file, rewriting the metainfo's launchable too) and the icons
+  (rename-icon, rewriting the desktop file's Icon).
 
 It prints what it checked, or each problem; the exit status is 1 if there is any.
 Needs PyYAML (``pip install pyyaml``).
@@ -17,6 +20,7 @@ Needs PyYAML (``pip install pyyaml``).
 from __future__ import annotations
 
 import argparse
+import configparser
 import re
 import shlex
 import sys
@@ -27,13 +31,23 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "io.github.genretagger.GenreTagger.yml"
-# The paths Flatpak exports from /app/share, named after the app id.
-DESKTOP_TARGET = "${FLATPAK_DEST}/share/applications/${FLATPAK_ID}.desktop"
+# Where flatpak-builder looks for the metainfo: under the app id's name.
 METAINFO_TARGET = "${FLATPAK_DEST}/share/metainfo/${FLATPAK_ID}.metainfo.xml"
 
 
-def icon_target(size: str, extension: str) -> str:
-    return f"${{FLATPAK_DEST}}/share/icons/hicolor/{size}/apps/${{FLATPAK_ID}}.{extension}"
+def desktop_target(name: str) -> str:
+    return f"${{FLATPAK_DEST}}/share/applications/{name}"
+
+
+def icon_target(size: str, name: str, extension: str) -> str:
+    return f"${{FLATPAK_DEST}}/share/icons/hicolor/{size}/apps/{name}.{extension}"
+
+
+def desktop_icon(path: Path) -> str:
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # keys are case-sensitive
+    parser.read(path, encoding="utf-8")
+    return parser.get("Desktop Entry", "Icon", fallback="")
 
 
 def modules(manifest: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -100,6 +114,9 @@ def check(manifest_path: Path) -> tuple[list[str], list[str]]:
     manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
     base = manifest_path.resolve().parent
     app_id = manifest.get("id") or manifest.get("app-id") or ""
+    # Without the renames, the files must be installed under the app id's name already.
+    desktop_name = manifest.get("rename-desktop-file") or f"{app_id}.desktop"
+    icon_name = manifest.get("rename-icon") or app_id
     problems, remote, installs, folders = [], 0, {}, []
     for module in modules(manifest):
         module_problems, module_remote, module_folders = check_sources(module, base)
@@ -114,33 +131,35 @@ def check(manifest_path: Path) -> tuple[list[str], list[str]]:
                                 f"{', '.join(map(str, module_folders)) or 'any local source'}")
             installs[target] = found[0] if found else None
 
-    desktop, metainfo = installs.get(DESKTOP_TARGET), installs.get(METAINFO_TARGET)
+    desktop, metainfo = installs.get(desktop_target(desktop_name)), installs.get(METAINFO_TARGET)
     if desktop is None:
-        problems.append(f"no desktop file is installed as {DESKTOP_TARGET}")
+        problems.append(f"no desktop file is installed as {desktop_target(desktop_name)}")
+    elif desktop_icon(desktop) != icon_name:
+        problems.append(f"{desktop.name} names the icon {desktop_icon(desktop)!r}, the manifest installs {icon_name!r}")
     if metainfo is None:
         problems.append(f"no metainfo is installed as {METAINFO_TARGET}")
     else:
         component_id, launchable = metainfo_ids(metainfo)
         if component_id != app_id:
             problems.append(f"the app id {app_id!r} is not the metainfo's id {component_id!r}")
-        if launchable != f"{app_id}.desktop":
-            problems.append(f"the metainfo launches {launchable!r}, but the desktop file is installed as "
-                            f"{app_id}.desktop")
+        if launchable != desktop_name:
+            problems.append(f"the metainfo launches {launchable!r}, the desktop file is installed as {desktop_name}")
     icons = []
     for folder in folders:
         for png in sorted((folder / "resources" / "icons" / "hicolor").glob("*/apps/*.png")):
-            target = icon_target(png.parent.parent.name, "png")
+            target = icon_target(png.parent.parent.name, icon_name, "png")
             icons.append(target)
             if target not in installs:
                 problems.append(f"{png.relative_to(folder)} is not installed as {target}")
-    svg_target = icon_target("scalable", "svg")
+    svg_target = icon_target("scalable", icon_name, "svg")
     if svg_target not in installs:
         problems.append(f"no SVG icon is installed as {svg_target}")
+    renamed = f", renamed to {app_id}.*" if (desktop_name, icon_name) != (f"{app_id}.desktop", app_id) else ""
     checked = [
-        f"app id {app_id}, the metainfo's id and launchable {app_id}.desktop",
-        f"{remote} remote sources, each https and pinned",
+        f"app id {app_id}: the metainfo's id; its launchable {desktop_name}, the desktop file installed",
+        f"{remote} remote sources, each https and pinned by sha256",
         f"{len(folders)} local folder source(s), {len(installs)} files installed from them, all present",
-        f"desktop file, metainfo, SVG and {len(icons)} PNG icons installed under the app id",
+        f"metainfo, {desktop_name} with Icon={icon_name}, the SVG and {len(icons)} PNG icons installed{renamed}",
     ]
     return problems, checked
 
