@@ -84,7 +84,8 @@ def write_linux_archive(bundle: Path, version: str) -> Path:
         for source, name in members:
             tar.add(source, arcname=f"{top}/{name}", filter=normalised)
     names = sorted(name for _, name in members if name.startswith("share/"))
-    print(f"build_app: wrote {archive} ({archive.stat().st_size / 2**20:.1f} MiB) with {len(names)} desktop files:")
+    print(f"build_app: wrote {archive} ({archive.stat().st_size / 2**20:.1f} MiB): the bundle, install.sh, "
+          f"uninstall.sh and {len(names)} files for the desktop:")
     for name in names:
         print(f"  {name}")
     return archive
