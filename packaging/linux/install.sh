@@ -56,12 +56,14 @@ while IFS= read -r target; do
     fi
 done < "$work/targets"
 [ -z "$conflicts" ] \
-    || fail "these exist already and were not installed by this script; remove them, or choose another PREFIX:$conflicts"
+    || fail "these exist already and were not installed by this script;" \
+            "remove them, or choose another PREFIX:$conflicts"
 
-# The list of what is installed, written as it is installed, so that an install that stops
-# half way can be undone by uninstall.sh too. It starts outside the app's folder, which
-# does not exist yet. Directories are listed (d) when this script creates them, parents
-# before children, so that uninstall.sh removes them again once they are empty.
+# The list of what is installed: each file goes in just before it is installed (the check
+# above made sure none of them existed), so that an install that stops half way can be
+# undone by uninstall.sh too. It starts outside the app's folder, which does not exist yet.
+# Directories are listed (d) when this script creates them, parents before children, so
+# that uninstall.sh removes them again once they are empty.
 manifest=$work/manifest
 make_dir() {
     [ -d "$1" ] && return 0
@@ -72,9 +74,12 @@ make_dir() {
 make_dir "$app_dir"
 mv "$manifest" "$manifest_path"
 manifest=$manifest_path
-trap 'rm -rf "$work"; echo "install.sh: stopped half way; PREFIX=\"$prefix\" sh \"$here/uninstall.sh\" removes what it installed" >&2' EXIT
+stopped() {
+    rm -rf "$work"
+    echo "install.sh: stopped half way; PREFIX=\"$prefix\" sh \"$here/uninstall.sh\" removes what it installed" >&2
+}
+trap stopped EXIT
 
-cp -R -P "$here/genre-tagger/." "$app_dir/"
 (cd "$here/genre-tagger" && find . -mindepth 1 | sort) | while IFS= read -r path; do
     if [ -d "$here/genre-tagger/$path" ] && [ ! -L "$here/genre-tagger/$path" ]; then
         echo "d $app_dir/${path#./}"
@@ -82,13 +87,14 @@ cp -R -P "$here/genre-tagger/." "$app_dir/"
         echo "f $app_dir/${path#./}"
     fi
 done >> "$manifest"
+cp -R -P "$here/genre-tagger/." "$app_dir/"
+echo "f $app_dir/uninstall.sh" >> "$manifest"
 cp "$here/uninstall.sh" "$app_dir/uninstall.sh"
 chmod 755 "$app_dir/uninstall.sh"
-echo "f $app_dir/uninstall.sh" >> "$manifest"
 
 make_dir "$prefix/bin"
-ln -s "$app_dir/genre-tagger" "$prefix/bin/genre-tagger"
 echo "f $prefix/bin/genre-tagger" >> "$manifest"
+ln -s "$app_dir/genre-tagger" "$prefix/bin/genre-tagger"
 
 case $prefix in
     *' '*) launcher="\"$prefix/bin/genre-tagger\"" ;;
@@ -102,6 +108,7 @@ exec_replacement=$(sed_escaped "$launcher")
 tryexec_replacement=$(sed_escaped "$prefix/bin/genre-tagger")
 while IFS= read -r path; do
     make_dir "$(dirname "$prefix/$path")"
+    echo "f $prefix/$path" >> "$manifest"
     case $path in
         # The entry starts the launcher by its full path: ~/.local/bin is not on every session's PATH.
         share/applications/*.desktop)
@@ -111,7 +118,6 @@ while IFS= read -r path; do
         *) cp "$here/$path" "$prefix/$path" ;;
     esac
     chmod 644 "$prefix/$path"
-    echo "f $prefix/$path" >> "$manifest"
 done < "$work/shared"
 
 # The menus' and icons' caches, where their tools are installed. A cache that this creates
@@ -132,7 +138,8 @@ refresh "$prefix/share/applications/mimeinfo.cache" update-desktop-database -q "
 refresh "$prefix/share/icons/hicolor/icon-theme.cache" gtk-update-icon-cache -q -t -f "$prefix/share/icons/hicolor"
 
 trap 'rm -rf "$work"' EXIT
-echo "Installed Genre Tagger $("$app_dir/genre-tagger" --version 2>/dev/null | sed -n 's/^genre-tagger \([^ ]*\).*/\1/p') in $app_dir"
+version=$("$app_dir/genre-tagger" --version 2> /dev/null | sed -n 's/^genre-tagger \([^ ]*\).*/\1/p')
+echo "Installed Genre Tagger $version in $app_dir"
 echo "  start it from the menus, or as $prefix/bin/genre-tagger"
 case ":$PATH:" in
     *":$prefix/bin:"*) ;;
