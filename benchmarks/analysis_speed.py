@@ -1,11 +1,16 @@
-"""Analysis speed, memory and fast-versus-full agreement over a folder of real music.
+"""Analysis speed, memory and agreement with full depth over a folder of real music.
 
-    python benchmarks/analysis_speed.py [FOLDER] [--sweep 1,2,3,4,6,8] [--threads N]
+    python benchmarks/analysis_speed.py [FOLDER] [--sweep 2,4,8] [--threads N] [--precision int8]
 
-FOLDER defaults to ../shared/music. Each configuration runs in a fresh process, so
-its peak resident memory is its own and the models' load time is excluded from the
-throughput (it is reported separately). Top-3 agreement is the share of tracks whose
-three best genres, as a set, are the same as full-track analysis gives.
+FOLDER defaults to ../shared/music. It runs full depth, the adaptive depth (the
+default) and fast depth, then fast depth with each patch count in --sweep (none by
+default). Each configuration runs in a fresh process with a cold cache, so its peak
+resident memory is its own and the models' load time is excluded from the throughput
+(it is reported separately). Top-k agreement is the share of tracks whose k best
+genres, as a set, are the same as full depth gives; "vs fast" compares the top three
+with fast depth's (6 patches), and "fast|closer" counts the tracks whose top three are
+fast depth's or share more genres with full depth's. CPU s/track splits each track's work into decoding,
+features and inference, summed over threads.
 """
 
 from __future__ import annotations
@@ -33,15 +38,16 @@ def run_configuration(files: list[str], depth: str, fast_patches: int, threads: 
     analyzer = Analyzer(device="cpu", threads=threads, precision=precision, fast_patches=fast_patches)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
-    top3, latencies, errors, patch_probabilities = {}, [], [], {}
+    top3, latencies, errors, patches, stages = {}, [], [], [], []
     for result in AnalysisPipeline(analyzer, Depth(depth)).results([Path(f) for f in files]):
         if not result.ok:
             errors.append(f"{result.path}: {result.error}")
             continue
-        top3[str(result.path)] = [g.genre for g in result.analysis.genres[:3]]
-        latencies.append(result.analysis.timings.total_s)
-        if depth == "full":
-            patch_probabilities[str(result.path)] = result.analysis.patch_probabilities
+        a = result.analysis
+        top3[str(result.path)] = [g.genre for g in a.genres[:3]]
+        latencies.append(a.timings.total_s)
+        patches.append(a.patches_analysed)
+        stages.append((a.timings.decode_s, a.timings.features_s, a.timings.inference_s))
     wall_s = time.perf_counter() - started
     return {
         "load_s": load_s,
@@ -49,8 +55,9 @@ def run_configuration(files: list[str], depth: str, fast_patches: int, threads: 
         "tracks": len(latencies),
         "top3": top3,
         "latencies": latencies,
+        "patches": patches,
+        "stages": stages,
         "errors": errors,
-        "patch_probabilities": patch_probabilities,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -65,6 +72,13 @@ def agreement(a: dict[str, list[str]], b: dict[str, list[str]], k: int) -> float
     return sum(set(a[p][:k]) == set(b[p][:k]) for p in common) / len(common)
 
 
+def as_fast_or_closer(a: dict[str, list[str]], fast: dict[str, list[str]], full: dict[str, list[str]]) -> float:
+    """Tracks whose top three are fast depth's, or share more genres with full depth's."""
+    common = [p for p in a if p in fast and p in full]
+    return sum(set(a[p]) == set(fast[p]) or len(set(a[p]) & set(full[p])) > len(set(fast[p]) & set(full[p]))
+               for p in common) / len(common)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -73,7 +87,7 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=REPO.parent / "shared" / "music")
-    parser.add_argument("--sweep", default="1,2,3,4,6,8", help="fast-depth patch counts to measure")
+    parser.add_argument("--sweep", default="", help="more fast-depth patch counts to measure, e.g. 2,4,8")
     parser.add_argument("--threads", type=int, help="worker threads (default: CPU cores)")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"])
     args = parser.parse_args()
@@ -86,54 +100,30 @@ def main() -> None:
     files = [str(e.path) for e in scan([args.folder]) if e.problem is None]
     print(f"{len(files)} tracks in {args.folder}; {multiprocessing.cpu_count()} CPUs; precision {args.precision}")
 
-    full = in_fresh_process(files, "full", DEFAULT_FAST_PATCHES, args.threads, args.precision)
-    report("full", full)
-    print_agreement_ceiling(full["patch_probabilities"])
-    sweep = sorted({int(n) for n in args.sweep.split(",")} | {DEFAULT_FAST_PATCHES})
-    print(f"\n{'patches':>7} {'tracks/s':>9} {'top-3 agr':>9} {'top-1 agr':>9} {'median ms':>9} {'peak MB':>8}")
-    default = None
-    for n in sweep:
-        fast = in_fresh_process(files, "fast", n, args.threads, args.precision)
-        marker = "  <- default" if n == DEFAULT_FAST_PATCHES else ""
+    fast_name = f"fast {DEFAULT_FAST_PATCHES}"
+    runs = {name: in_fresh_process(files, depth, DEFAULT_FAST_PATCHES, args.threads, args.precision)
+            for name, depth in (("full", "full"), ("adaptive", "adaptive"), (fast_name, "fast"))}
+    for n in sorted({int(n) for n in args.sweep.split(",") if n} - {DEFAULT_FAST_PATCHES}):
+        runs[f"fast {n}"] = in_fresh_process(files, "fast", n, args.threads, args.precision)
+    full, fast = runs["full"]["top3"], runs[fast_name]["top3"]
+    print(f"\n{'depth':>9} {'tracks/s':>8} {'patches':>7} {'top-1':>5} {'top-3':>5} {'vs fast':>7} {'fast|closer':>11} "
+          f"{'median/p95 ms':>13}  CPU s/track: decode + features + inference {'peak MB':>7}")
+    for name, run in runs.items():
+        decode, features, inference = (statistics.mean(s) for s in zip(*run["stages"]))
         print(
-            f"{n:>7} {fast['tracks'] / fast['wall_s']:>9.2f} {agreement(fast['top3'], full['top3'], 3):>9.2f} "
-            f"{agreement(fast['top3'], full['top3'], 1):>9.2f} {1000 * statistics.median(fast['latencies']):>9.0f} "
-            f"{fast['peak_rss_mb']:>8.0f}{marker}"
+            f"{name:>9} {run['tracks'] / run['wall_s']:>8.2f} {statistics.mean(run['patches']):>7.2f} "
+            f"{agreement(run['top3'], full, 1):>5.2f} {agreement(run['top3'], full, 3):>5.2f} "
+            f"{agreement(run['top3'], fast, 3):>7.2f} {as_fast_or_closer(run['top3'], fast, full):>11.2f} "
+            f"{1000 * statistics.median(run['latencies']):>6.0f}/{1000 * percentile(run['latencies'], 0.95):<6.0f}"
+            f"  {decode:>25.3f} + {features:.3f} + {inference:.3f} {run['peak_rss_mb']:>10.0f}"
         )
-        if n == DEFAULT_FAST_PATCHES:
-            default = fast
     print()
-    report(f"fast ({DEFAULT_FAST_PATCHES} patches)", default)
-    per_track = default["wall_s"] / default["tracks"]
-    print(
-        f"\nfast default: {per_track:.3f} s per track end to end, "
-        f"{MUSICNN_SECONDS_PER_TRACK / per_track:.0f}x faster than the original musicnn tagger "
-        f"({MUSICNN_SECONDS_PER_TRACK} s per track, one model)"
-    )
-    print(f"full depth: {MUSICNN_SECONDS_PER_TRACK / (full['wall_s'] / full['tracks']):.1f}x the original's speed, both models")
-
-
-def print_agreement_ceiling(patch_probabilities: dict[str, dict]) -> None:
-    """How well even half of a track's patches (every other one) agree with all of them.
-
-    No fast depth that samples the track can do better than this on the same music.
-    """
-    from tagger.genres import Calibration, GenreScorer, Taxonomy
-    from tagger.model import ModelSet
-
-    infos = ModelSet(device="cpu", threads=1).infos
-    scorer = GenreScorer(Taxonomy.load(), Calibration.load(infos), infos)
-
-    def top(per_patch: dict, rows: slice) -> list[str]:
-        track = {name: p[rows].mean(axis=0) for name, p in per_patch.items()}
-        return [g.genre for g in scorer.genres(track)[:3]]
-
-    every = {path: top(pp, slice(None)) for path, pp in patch_probabilities.items()}
-    half = {path: top(pp, slice(0, None, 2)) for path, pp in patch_probabilities.items()}
-    print(
-        f"ceiling: every other patch (half the track) against all patches: top-3 agreement "
-        f"{agreement(half, every, 3):.2f}, top-1 {agreement(half, every, 1):.2f}"
-    )
+    for name, run in runs.items():
+        report(name, run)
+    for name in ("adaptive", "full"):
+        per_track = runs[name]["wall_s"] / runs[name]["tracks"]
+        print(f"{name}: {per_track:.3f} s per track end to end, {MUSICNN_SECONDS_PER_TRACK / per_track:.1f}x the "
+              f"speed of the original musicnn tagger ({MUSICNN_SECONDS_PER_TRACK} s per track, one model)")
 
 
 def report(name: str, run: dict) -> None:

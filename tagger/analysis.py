@@ -305,7 +305,7 @@ class Analyzer:
             return f"fast{self.fast_patches}"
         if depth is Depth.ADAPTIVE:
             r = self.rule
-            return f"adaptive{r.first}+{r.step}<={r.most}z{r.settled_z:g}"
+            return f"adaptive{r.first}+{r.step}<={r.most}z{r.settled_z:g}" + (f"t{r.top3_z:g}" if r.top3_z else "")
         return depth.value
 
     def _answering(self, depth: Depth) -> list[tuple[Depth, str]]:
@@ -423,7 +423,7 @@ class Analyzer:
         unsettled. False for the other depths, and for a file that failed."""
         if job.depth is not Depth.ADAPTIVE or job.error is not None or job.excerpt.repeat_padded:
             return False
-        order = patch_order(job.excerpt.total_patches)
+        order = patch_order(job.excerpt.total_patches, self.rule.first)
         more = self.rule.more(self.scorer, order, job.planned, job.probabilities(), len(order))
         if not more:
             return False

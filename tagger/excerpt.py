@@ -3,8 +3,8 @@
 A track is cut into the model's patch grid: patch ``i`` holds spectrogram frames
 ``[i * P, (i + 1) * P)`` of the whole track, frames centred every ``hop`` samples.
 The fast depth picks a few patches spread over the body of the track, the full depth
-takes every patch, and the adaptive depth starts with the first few of the body's
-patches in ``patch_order`` and takes more of them while the genre is unsettled
+takes every patch, and the adaptive depth starts with a few patches spread over the
+body and takes more, in ``patch_order``, while the genre is unsettled
 (``tagger.adaptive``). Each picked run of patches is decoded on its own, with the
 context its first and last frames need, so a patch is the same whichever depth asked
 for it, and a deeper analysis can add patches to a shallower one.
@@ -79,7 +79,7 @@ def plan_patches(total_patches: int, depth: Depth, fast_patches: int, adaptive_f
     if depth is Depth.FULL or total_patches <= fast_patches and depth is Depth.FAST:
         return list(range(total_patches))
     if depth is Depth.ADAPTIVE:
-        return patch_order(total_patches)[:adaptive_first]
+        return patch_order(total_patches, adaptive_first)[:adaptive_first]
     first, last = body(total_patches)
     # Evenly spaced centres of equal slices of the body, never its very edges.
     slots = (np.arange(fast_patches) + 0.5) / fast_patches
@@ -87,28 +87,27 @@ def plan_patches(total_patches: int, depth: Depth, fast_patches: int, adaptive_f
     return picks.tolist()
 
 
-def patch_order(total_patches: int) -> list[int]:
-    """Every patch of the body, ordered so that each prefix is spread over all of it:
-    positions follow the base-2 van der Corput sequence (1/2, 1/4, 3/4, 1/8, 5/8, ...),
-    so however many patches the adaptive depth ends up taking, they sample the whole
-    body rather than its start."""
-    first, last = body(total_patches)
-    count = last - first + 1
+def patch_order(total_patches: int, first: int) -> list[int]:
+    """Every patch of the track, in the order the adaptive depth takes them: first the
+    centres of ``first`` equal slices of the track (all inside its body for first >= 3),
+    then, level by level, the points halfway between those of the grid so far. Each
+    complete level is an evenly spaced sample of the whole track, so wherever the depth
+    stops its patches stand for all of it, intro and outro included, as full depth's
+    do; a track only reaches its edges when its genre is still open after the body."""
+    last = total_patches - 1
     order: list[int] = []
     seen: set[int] = set()
-    denominator = 1
-    while len(order) < count:
-        denominator *= 2
-        # Positions k / denominator with k odd are the ones new at this level.
-        for numerator in range(1, denominator, 2):
-            index = first + int(round(numerator / denominator * (last - first)))
+    slots = 2 * max(1, first)
+    numerators = range(1, slots, 2)
+    while len(order) < total_patches and slots <= 4 * total_patches:
+        for numerator in numerators:
+            index = int(numerator / slots * last + 0.5)
             if index not in seen:
                 seen.add(index)
                 order.append(index)
-        if denominator > 2 * count:  # every slot is reachable by now; add any rounding skipped
-            order += [i for i in range(first, last + 1) if i not in seen]
-            break
-    return order
+        slots *= 2
+        numerators = range(1, slots, 2)
+    return order + [i for i in range(total_patches) if i not in seen]
 
 
 def group_runs(patches: list[int], max_run: int) -> list[tuple[int, int]]:
