@@ -5,6 +5,7 @@ installed plus the quantization tool's needs:
 
     pip install -e . onnx sympy
     python packaging/quantize_musicnn.py [CALIBRATION_MUSIC_FOLDER]   # default ../shared/music
+    python packaging/quantize_musicnn.py --whole-graph --out DIR       # the variant measured, not shipped
 
 Only the two "timbral" convolutions (kernels 7x38 and 7x67 over the mel axis, about
 60% of the compute) are quantized, statically, with int8 weights per channel and
@@ -13,10 +14,13 @@ uint8 activations calibrated on real music. Measured on the 2-core Zen 4 machine
 more does not pay: the one-channel temporal convolutions run about 4x slower as
 int8 there, and quantizing the whole graph changed the top-5 tags of half the
 tracks. Tag probabilities move by at most about 0.02; see tests/test_model.py.
+``--whole-graph`` writes the whole-graph variant elsewhere, for
+``benchmarks/inference_options.py`` to measure again (README: Analysis speed).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -87,16 +91,16 @@ def timbral_convs(model: onnx.ModelProto) -> list[str]:
     return names
 
 
-def quantize(name: str, patches: np.ndarray, work: Path) -> None:
+def quantize(name: str, patches: np.ndarray, work: Path, whole_graph: bool, out: Path | None) -> None:
     source = models_dir() / f"{name}.onnx"
     prepared = work / f"{name}.pre.onnx"
     quant_pre_process(str(source), str(prepared))
-    target = int8_path(source)
+    target = int8_path(out / source.name if out else source)
     quantize_static(
         str(prepared), str(target), Patches(patches),
         quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
         per_channel=True, extra_options={"WeightSymmetric": True},
-        nodes_to_quantize=timbral_convs(onnx.load(prepared)),
+        nodes_to_quantize=None if whole_graph else timbral_convs(onnx.load(prepared)),
     )
     quantized = onnx.load(target)
     original = {p.key: p.value for p in onnx.load(source).metadata_props}
@@ -112,12 +116,18 @@ def quantize(name: str, patches: np.ndarray, work: Path) -> None:
 
 
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO.parent / "shared" / "music"
-    patches = calibration_patches(folder)
-    print(f"calibrating on {len(patches)} patches from {folder}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=REPO.parent / "shared" / "music")
+    parser.add_argument("--whole-graph", action="store_true", help="quantize every convolution and matrix product")
+    parser.add_argument("--out", type=Path, help="write the models here instead of resources/models")
+    args = parser.parse_args()
+    patches = calibration_patches(args.folder)
+    print(f"calibrating on {len(patches)} patches from {args.folder}")
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         for name in MODEL_NAMES:
-            quantize(name, patches, Path(work))
+            quantize(name, patches, Path(work), args.whole_graph, args.out)
 
 
 if __name__ == "__main__":
