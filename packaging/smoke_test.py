@@ -68,7 +68,7 @@ LEFT_OUT_FILES = {
     "Qt 3D": "**/*Qt*3D*",
     "Qt Charts": "**/*Qt*Charts*",
     "Qt PDF": "**/*Qt*Pdf*",
-    "Qt translations": "**/Qt/translations",
+    "Qt translations": "**/PySide6/**/translations",
     "Tk": "**/*tkinter*",
     "scipy": "**/scipy",
     "librosa": "**/librosa",
