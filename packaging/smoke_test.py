@@ -53,6 +53,7 @@ NEEDED_FILES = {
     "libsndfile": "**/_soundfile_data/*sndfile*",
     "soxr": "**/soxr/*soxr_ext*",
     "PyAV": "**/av/_core*",
+    "scipy's optimizers (learning)": "**/scipy/optimize/*",
     "the models": "**/tagger/data/models/*.onnx",
     "the demo samples": "**/tagger/data/samples/*.mp3",
     "the taxonomy": "**/tagger/data/genres.json",
@@ -70,7 +71,6 @@ LEFT_OUT_FILES = {
     "Qt PDF": "**/*Qt*Pdf*",
     "Qt translations": "**/PySide6/**/translations",
     "Tk": "**/*tkinter*",
-    "scipy": "**/scipy",
     "librosa": "**/librosa",
     "numba": "**/numba",
 }
