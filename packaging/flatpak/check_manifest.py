@@ -3,6 +3,7 @@
 ``python packaging/flatpak/check_manifest.py [MANIFEST]`` checks that
 
 - every remote source is an https URL pinned by sha256 (a git URL by commit),
+- pip installs every dependency that pyproject.toml declares,
 - every local source (``path``) and every file an ``install`` command copies from the
   tree exists,
 - the app id is the metainfo's component id, and the metainfo's launchable is the
@@ -101,6 +102,30 @@ def check_sources(module: dict[str, Any], base: Path) -> tuple[list[str], int, l
     return problems, remote, folders
 
 
+def pip_installs(module: dict[str, Any]) -> set[str]:
+    """The distributions the module's ``pip3 install`` commands name, normalised."""
+    names = set()
+    for command in module.get("build-commands", []):
+        words = shlex.split(command)
+        if words[:2] in (["pip3", "install"], ["pip", "install"]):
+            names |= {normalise(w) for w in words[2:] if not w.startswith("-") and w != "."}
+    return names
+
+
+def declared_dependencies(pyproject: Path) -> set[str] | None:
+    """The runtime dependencies pyproject.toml declares, normalised; None before Python 3.11 (no tomllib)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        return None
+    requirements = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    return {normalise(re.match(r"[A-Za-z0-9._-]+", r)[0]) for r in requirements}
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503
+
+
 def metainfo_ids(path: Path) -> tuple[str, str]:
     """The component id and the desktop-id launchable of a metainfo file."""
     root = ElementTree.parse(path).getroot()
@@ -117,8 +142,9 @@ def check(manifest_path: Path) -> tuple[list[str], list[str]]:
     # Without the renames, the files must be installed under the app id's name already.
     desktop_name = manifest.get("rename-desktop-file") or f"{app_id}.desktop"
     icon_name = manifest.get("rename-icon") or app_id
-    problems, remote, installs, folders = [], 0, {}, []
+    problems, remote, installs, folders, pip_installed = [], 0, {}, [], set()
     for module in modules(manifest):
+        pip_installed |= pip_installs(module)
         module_problems, module_remote, module_folders = check_sources(module, base)
         problems += module_problems
         remote += module_remote
@@ -131,6 +157,10 @@ def check(manifest_path: Path) -> tuple[list[str], list[str]]:
                                 f"{', '.join(map(str, module_folders)) or 'any local source'}")
             installs[target] = found[0] if found else None
 
+    declared = declared_dependencies(folders[0] / "pyproject.toml") if folders else None
+    if declared is not None and declared - pip_installed:
+        problems.append(f"pyproject.toml's dependencies {', '.join(sorted(declared - pip_installed))} are not "
+                        "installed by any pip3 install command")
     desktop, metainfo = installs.get(desktop_target(desktop_name)), installs.get(METAINFO_TARGET)
     if desktop is None:
         problems.append(f"no desktop file is installed as {desktop_target(desktop_name)}")
@@ -158,6 +188,8 @@ def check(manifest_path: Path) -> tuple[list[str], list[str]]:
     checked = [
         f"app id {app_id}: the metainfo's id; its launchable {desktop_name}, the desktop file installed",
         f"{remote} remote sources, each https and pinned by sha256",
+        f"pyproject.toml's {len(declared)} dependencies all installed" if declared is not None
+        else "pyproject.toml's dependencies not compared (Python 3.10 has no tomllib)",
         f"{len(folders)} local folder source(s), {len(installs)} files installed from them, all present",
         f"metainfo, {desktop_name} with Icon={icon_name}, the SVG and {len(icons)} PNG icons installed{renamed}",
     ]
