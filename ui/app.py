@@ -345,7 +345,8 @@ def run(paths: list[Path], demo: bool = False) -> int:
 
         app = QApplication.instance() or QApplication(sys.argv[:1])
         app.setApplicationName("Genre Tagger")
-        app.setDesktopFileName("genre-tagger")
+        # Inside a Flatpak the desktop file is named by the app id; elsewhere genre-tagger.desktop.
+        app.setDesktopFileName(os.environ.get("FLATPAK_ID", "genre-tagger"))
         window = MainWindow()
         window.show()
         if demo:
