@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 from tagger.adaptive import AdaptiveRule, lead_z
-from tagger.analysis import Analyzer
+from tagger.analysis import Analyzer, JobControl
 from tagger.cache import AnalysisCache
 from tagger.excerpt import Depth, body, patch_order, plan_patches
 from tagger.pipeline import AnalysisPipeline, PipelineConfig
@@ -131,3 +133,31 @@ def test_adaptive_results_are_the_same_every_time_and_through_the_pipeline(analy
         assert [g.genre for g in other.genres] == [g.genre for g in once.genres]
         assert [g.confidence for g in other.genres] == pytest.approx([g.confidence for g in once.genres], abs=1e-5)
     assert results[uniform_track].patches_analysed == analyzer.rule.first
+
+
+def test_a_file_gone_before_its_next_round_fails_alone(analyzer, monkeypatch, make_audio, two_halves_track):
+    others = [make_audio(f"song{i}.flac", seconds=30.0, rate=RATE, channels=1) for i in range(3)]
+    deepen = analyzer.deepen
+
+    def deepen_then_lose_the_file(job):
+        more = deepen(job)
+        if more and job.path == two_halves_track:
+            two_halves_track.unlink()
+        return more
+
+    monkeypatch.setattr(analyzer, "deepen", deepen_then_lose_the_file)
+    pipeline = AnalysisPipeline(analyzer, Depth.ADAPTIVE, config=PipelineConfig(2, 2, 2))
+    results = {r.path: r for r in pipeline.results([others[0], two_halves_track, *others[1:]])}
+    assert set(results) == {two_halves_track, *others}
+    assert results[two_halves_track].error == "no such file"
+    assert all(results[p].ok for p in others)
+
+
+def test_cancelling_between_rounds_ends_the_run(analyzer, make_audio):
+    paths = [make_audio(f"halves{i}.flac", rate=RATE, data=np.concatenate([tone(60.0, RATE, 1), clicks(60.0)]))
+             for i in range(4)]
+    control = JobControl()
+    threading.Timer(0.5, control.cancel).start()
+    results = list(AnalysisPipeline(analyzer, Depth.ADAPTIVE, control, PipelineConfig(2, 2, 2)).results(paths))
+    assert control.cancelled and len(results) < len(paths)
+    assert not [t for t in threading.enumerate() if t.name.startswith("analysis-")]
