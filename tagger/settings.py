@@ -20,6 +20,11 @@ from tagger.tags import MultiValue, WriteMode, WriteOptions
 
 log = logging.getLogger(__name__)
 
+# Written with the settings. Files from before version 2 stored every field, defaults
+# included, and offered only fast and full depth: their "fast" was the default, not a
+# choice against the adaptive depth that replaced it.
+SETTINGS_VERSION = 2
+
 
 def default_path() -> Path:
     from platformdirs import user_config_path
@@ -77,6 +82,9 @@ class Settings:
             log.warning("the settings in %s are not a JSON object; using the defaults", path)
             return cls()
         settings = cls()
+        version = stored.get("settings_version", 1)
+        if (not isinstance(version, int) or version < 2) and stored.get("depth") == Depth.FAST.value:
+            stored = {k: v for k, v in stored.items() if k != "depth"}
         for f in fields(cls):
             if f.name in stored:
                 try:
@@ -88,4 +96,5 @@ class Settings:
     def save(self, path: Path | None = None) -> None:
         path = path or default_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_file_atomically(path, json.dumps(asdict(self), indent=2).encode("utf-8"))
+        stored = {"settings_version": SETTINGS_VERSION, **asdict(self)}
+        write_file_atomically(path, json.dumps(stored, indent=2).encode("utf-8"))
