@@ -40,7 +40,7 @@ from tagger.safewrite import (
     remove_stale_temporaries,
     rewrite_atomically,
 )
-from tagger.tags import MultiValue, TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
+from tagger.tags import TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
 from tagger.tags.base import TagSnapshot, WriteMode, separated
 from tagger.vocabulary import genre_key
 
@@ -256,9 +256,9 @@ class GenreWriter:
         yield from GenreWriter(self.journal, options)._run(batch, open_entries)
 
     def _undo_options(self) -> WriteOptions:
-        """An undo puts the old values back as they were stored: not merged, joined or tidied."""
-        return replace(self.options, mode=WriteMode.REPLACE, multi_value=MultiValue.SEPARATE, exact=True,
-                       verbatim=True)
+        """An undo puts the old values back as they were stored: not merged, joined or tidied
+        (verbatim stores them one each, whatever the multi-value setting)."""
+        return replace(self.options, mode=WriteMode.REPLACE, exact=True, verbatim=True)
 
     def remove_stale_temporaries(self) -> list[Path]:
         """Remove the temporary copies that killed writers left behind."""
