@@ -601,3 +601,17 @@ def test_a_pending_write_is_not_taken_as_done_on_a_file_put_in_its_place(tmp_pat
     (result,) = GenreWriter(journal).finish(batch)
     assert result.status == "error" and "not the file the batch recorded" in result.message
     assert journal.entries(batch)[0].state == "error"
+
+
+def test_undo_reports_and_restores_old_values_that_repeat_a_genre(tmp_path, journal):
+    import mutagen
+
+    path = make(tmp_path, "flac")
+    audio = mutagen.File(path)
+    audio["genre"] = ["Rock", "rock"]  # another tagger's two spellings, each its own field
+    audio.save()
+    write(journal, [path], ["Jazz"])
+    (result,) = GenreWriter(journal).undo()
+    # Verbatim, as they were stored: not folded into one, in the report or in the file.
+    assert result.new_genres == ["Rock", "rock"]
+    assert mutagen.File(path)["genre"] == ["Rock", "rock"]
