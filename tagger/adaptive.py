@@ -1,7 +1,7 @@
 """The adaptive depth's rule: take more patches of a track only while its genre is unsettled.
 
 A track's genres come from the mean of its patches' tag probabilities; full depth
-averages every patch. The adaptive depth samples the body's patches in
+averages every patch. The adaptive depth takes the track's patches in
 ``excerpt.patch_order`` and treats what it has as a sample of the whole: after each
 round it asks whether the top genre's lead over every other genre is large against
 the uncertainty of that lead. The uncertainty is the jackknife standard error of the
@@ -40,7 +40,7 @@ class AdaptiveRule:
 
         ``order`` is the track's ``patch_order``, ``planned`` the patches analysed so
         far (silent ones included), ``probabilities`` the loud ones' tag probabilities
-        per model and ``population`` how many patches the body has."""
+        per model and ``population`` how many patches the track has."""
         if len(planned) >= self.most:
             return []
         done = set(planned)
@@ -48,7 +48,6 @@ class AdaptiveRule:
         if not remaining or self.settled(scorer, probabilities, population):
             return []
         return remaining[: min(self.step, self.most - len(planned))]
-
 
     def settled(self, scorer: GenreScorer, probabilities: Mapping[str, np.ndarray], population: int) -> bool:
         if lead_z(scorer, probabilities, population) < self.settled_z:
