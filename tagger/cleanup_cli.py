@@ -157,7 +157,10 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
                     for p in changing]
         name = args.command if args.command != "normalize" else "normalise"
         command = command_line(f"{name} {args.old} -> {args.new}" if name == "rename" else name, args)
-        results = iter(list(GenreWriter(journal, options).write(requests, command, args.dry_run)) if requests else [])
+        # The rename sticks as the person's alias; undoing its batch takes it back.
+        aliases = [(args.old, args.new)] if args.command == "rename" else []
+        writer = GenreWriter(journal, options)
+        results = iter(list(writer.write(requests, command, args.dry_run, aliases=aliases)) if requests else [])
         for plan in plans:  # the writer's results come in the order of the requests
             if not plan.changed:
                 records.append(plan_record(plan, "unchanged", kept=True))
@@ -170,8 +173,8 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
             if result.batch is not None:
                 record["batch"] = result.batch
             records.append(record)
-        if args.command == "rename" and not args.dry_run:
-            save_user_alias(args.old, args.new)
+        if aliases and not requests and not args.dry_run:
+            save_user_alias(args.old, args.new)  # no file to write, and so no batch to undo
     finally:
         journal.close()
     for record in records:

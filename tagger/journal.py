@@ -54,9 +54,15 @@ CREATE TABLE IF NOT EXISTS entries (
     temp_identity TEXT,
     written_at REAL,
     old_field TEXT,
-    restore_field TEXT
+    restore_field TEXT,
+    mode TEXT
 );
 CREATE INDEX IF NOT EXISTS entries_batch ON entries(batch);
+CREATE TABLE IF NOT EXISTS alias_changes (
+    id INTEGER PRIMARY KEY,
+    batch INTEGER NOT NULL REFERENCES batches(id),
+    change TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS temporaries (
     path BLOB PRIMARY KEY,
     target BLOB NOT NULL,
@@ -67,7 +73,7 @@ CREATE TABLE IF NOT EXISTS temporaries (
 MIGRATIONS = {
     "batches": [("state", "TEXT NOT NULL DEFAULT 'done'")],
     "entries": [("identity", "TEXT"), ("temp_identity", "TEXT"), ("written_at", "REAL"), ("old_field", "TEXT"),
-                ("restore_field", "TEXT")],
+                ("restore_field", "TEXT"), ("mode", "TEXT")],
 }
 # A batch is started when its command begins, planned once its files are known, and
 # done when its command has gone through every entry.
@@ -99,6 +105,7 @@ class Entry:
     # (TagFormat.genre_field); an undo entry's restore_field is the one it puts back.
     old_field: str | None = None
     restore_field: str | None = None
+    mode: str | None = None  # this file's write mode where it is not the batch's
 
 
 @dataclass(frozen=True)
@@ -186,10 +193,11 @@ class Journal:
                     raise ValueError(f"journal paths must be absolute: {e['path']}")
                 ids.append(db.execute(
                     "INSERT INTO entries (batch, path, requested, expected, provenance, require_current, undoes, "
-                    "state, updated, identity, restore_field) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?)",
+                    "state, updated, identity, restore_field, mode) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)",
                     (batch, os.fsencode(e["path"]), _json(e["requested"]), _json(e.get("expected")),
                      e.get("provenance"), _json(e.get("require_current")), e.get("undoes"), now,
-                     _json(e.get("identity")), e.get("restore_field")),
+                     _json(e.get("identity")), e.get("restore_field"), e.get("mode")),
                 ).lastrowid)
             db.execute("UPDATE batches SET state=? WHERE id=?", (PLANNED, batch))
         return ids
@@ -227,13 +235,14 @@ class Journal:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, batch, path, requested, expected, provenance, require_current, undoes, state, "
-                "old_genres, new_genres, old_provenance, message, identity, temp_identity, old_field, restore_field "
+                "old_genres, new_genres, old_provenance, message, identity, temp_identity, old_field, restore_field, "
+                "mode "
                 "FROM entries WHERE batch=? ORDER BY id",
                 (batch,),
             ).fetchall()
         return [
             Entry(r[0], r[1], Path(os.fsdecode(r[2])), _load(r[3]), _load(r[4]), r[5], _load(r[6]), r[7], r[8],
-                  _load(r[9]), _load(r[10]), r[11], r[12], _load(r[13]), _load(r[14]), r[15], r[16])
+                  _load(r[9]), _load(r[10]), r[11], r[12], _load(r[13]), _load(r[14]), r[15], r[16], r[17])
             for r in rows
         ]
 
@@ -285,6 +294,16 @@ class Journal:
             if summary.undoable:
                 return summary
         raise LookupError("nothing to undo: the journal has no written batch")
+
+    def record_alias_change(self, batch: int, change: dict) -> None:
+        """A genre alias the batch saved (a rename or merge), which undoing the batch takes back."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO alias_changes (batch, change) VALUES (?, ?)", (batch, _json(change)))
+
+    def alias_changes(self, batch: int) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute("SELECT change FROM alias_changes WHERE batch=? ORDER BY id", (batch,)).fetchall()
+        return [_load(r[0]) for r in rows]
 
     def record_temporary(self, temp: Path, target: Path) -> None:
         """Called before ``temp`` is created, so that a crash can never leave an unknown copy."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tagger.analysis import Analysis
 from tagger.genres import LIBRARY, GenreSuggestion
-from tagger.tags import TagError, read_tags
+from tagger.tags import TagError, WriteMode, read_tags
 from tagger.tags.base import read_genres
 from tagger.writer import WriteRequest, WriteResult, provenance_text
 
@@ -35,11 +35,12 @@ def accepted_genres(
 
 
 def genre_request(path: Path, genres: list[str], analysis: Analysis | None, provenance: bool,
-                  edited: bool = False, album: Sequence[GenreSuggestion] = ()) -> WriteRequest:
+                  edited: bool = False, album: Sequence[GenreSuggestion] = (), replaces: bool = False) -> WriteRequest:
     """A write of ``genres``, refused if the file changed since ``analysis``. The
     provenance field records the models and their confidence in each genre, and
     whether a person chose the genres, or the file's album (``album``: the album's
-    suggestions, whose confidences are then the ones recorded)."""
+    suggestions, whose confidences are then the ones recorded). With ``replaces``,
+    ``genres`` replace the file's whatever the batch's mode."""
     details: dict = {"edited": True} if edited else {}
     if album:
         details["album"] = True  # the genres its album agreed on, not its own suggestion
@@ -54,6 +55,7 @@ def genre_request(path: Path, genres: list[str], analysis: Analysis | None, prov
         list(genres),
         expected=analysis.fingerprint if analysis is not None else None,
         provenance=provenance_text(details) if provenance else None,
+        mode=WriteMode.REPLACE if replaces else None,
     )
 
 
@@ -110,6 +112,9 @@ class ReviewItem:
     # The genre values as the file stores them (numeric codes, joined values, stray spaces),
     # for genre cleanup; ``current_genres`` is what they mean.
     stored_genres: list[str] = field(default_factory=list)
+    # A genre cleanup's row: ``proposed`` is the file's whole new genre list, none at all
+    # where only junk was there, and replaces the file's genres whatever the batch's mode.
+    replaces: bool = False
 
     @property
     def shown_artist(self) -> str:
@@ -147,7 +152,7 @@ class ReviewItem:
 
     @property
     def can_accept(self) -> bool:
-        return bool(self.proposed) and self.state not in (ReviewState.ANALYSING, ReviewState.ERROR)
+        return (bool(self.proposed) or self.replaces) and self.state not in (ReviewState.ANALYSING, ReviewState.ERROR)
 
     @property
     def can_write(self) -> bool:
@@ -184,7 +189,7 @@ class ReviewItem:
                 return
         if self.edited and previous is not ReviewState.REJECTED:
             # The person's genres stand, also after an error (a write a read-only file refused).
-            self.state = ReviewState.ACCEPTED if self.proposed else ReviewState.EDITED
+            self.state = ReviewState.ACCEPTED if self.proposed or self.replaces else ReviewState.EDITED
             return
         if previous is ReviewState.REJECTED:
             if not self.edited and not self.album_genres:
@@ -217,7 +222,15 @@ class ReviewItem:
         self.proposed = list(genres)
         self.edited = True
         self.album_genres = []
+        self.replaces = False
         self.state = ReviewState.ACCEPTED if self.proposed else ReviewState.EDITED
+
+    def rewrite(self, genres: Sequence[str]) -> None:
+        """A genre cleanup's decision: ``genres`` (none at all, where it drops the only
+        genre) replace the file's genres."""
+        self.edit(genres)
+        self.replaces = True
+        self.state = ReviewState.ACCEPTED
 
     def toggle(self, genre: str) -> bool:
         """Choose a shown candidate, or unchoose a chosen one (an edit); False if the
@@ -229,9 +242,11 @@ class ReviewItem:
             genres = [g for g in self.proposed if g.casefold() != key]
         else:
             genres = [*self.proposed, genre]
-        album = self.album_genres
+        album, replaces = self.album_genres, self.replaces
         self.edit(genres)
         self.album_genres = [g for g in album if g.genre.casefold() in {x.casefold() for x in genres}]
+        # A cleanup's row stays one while a genre is left; unchoosing the last is no decision to clear.
+        self.replaces = replaces and bool(genres)
         return True
 
     def accept(self, threshold: float | None = None, max_genres: int = DEFAULT_MAX_GENRES) -> bool:
@@ -265,7 +280,8 @@ class ReviewItem:
             self.state = ReviewState.REJECTED
 
     def write_request(self, provenance: bool) -> WriteRequest:
-        return genre_request(self.path, self.proposed, self.analysis, provenance, self.edited, self.album_genres)
+        return genre_request(self.path, self.proposed, self.analysis, provenance, self.edited, self.album_genres,
+                             self.replaces)
 
     def written(self, result: WriteResult) -> None:
         """Take in the writer's result for this file."""
@@ -302,7 +318,7 @@ class ReviewItem:
             "artist": self.artist,
             "title": self.title, "album": self.album, "album_artist": self.album_artist, "track": self.track,
             "disc": self.disc, "proposed": self.proposed, "state": (state or ReviewState.NEW).value,
-            "edited": self.edited, "error": self.error,
+            "edited": self.edited, "replaces": self.replaces, "error": self.error,
             "analysed": self.analysis is not None or self.awaiting_analysis,
         }
         if self.album_genres:
@@ -328,6 +344,7 @@ class ReviewItem:
                           for g, f, c, s in record.get("album_genres", [])],
             awaiting_analysis=analysed,
             stored_genres=[str(g) for g in record.get("stored_genres", record["current_genres"])],
+            replaces=bool(record.get("replaces")),
         )
         return item
 

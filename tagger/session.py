@@ -27,6 +27,7 @@ from tagger.review import ReviewItem, ReviewState
 from tagger.safewrite import write_file_atomically
 from tagger.settings import Settings
 from tagger.tags import WriteMode
+from tagger.vocabulary import genre_key
 from tagger.writer import GenreWriter, WriteRequest, WriteResult
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class ReviewSession:
         self._index_of: dict[Path, int] = {}
         self._listeners: list[Listener] = []
         self._applied: list[int] = []  # journal batches this session wrote, oldest first, not undone yet
+        # Renames and merges marked in the rows (old, new, the rows' paths), not written yet.
+        self._renames: list[tuple[str, str, frozenset[Path]]] = []
 
     # The observable store.
 
@@ -205,6 +208,29 @@ class ReviewSession:
             item.edit(genres)
             items.append(item)
         self.changed(items)
+
+    def cleanup(self, edits: Iterable[tuple[ReviewItem, Sequence[str]]],
+                renames: Sequence[tuple[str, str]] = ()) -> None:
+        """A genre cleanup marked in the rows: each row's genres replace the file's (none at
+        all where only junk was there). Each rename or merge of ``renames``, (old, new),
+        becomes the person's alias with the write that carries it out, not before: rows
+        edited again or never written leave the aliases as they were."""
+        items = []
+        for item, genres in edits:
+            item.rewrite(genres)
+            items.append(item)
+        self.changed(items)
+        paths = frozenset(item.path for item in items)
+        self._renames += [(old, new, paths) for old, new in renames]
+
+    def take_renames(self, requests: Sequence[WriteRequest]) -> list[tuple[str, str]]:
+        """The marked renames that writing ``requests`` carries out (a row of theirs is written
+        with the new name), for the writer to save with its batch; they are no longer pending."""
+        writing = {r.path: {genre_key(g) for g in r.genres} for r in requests}
+        carried = [(old, new, paths) for old, new, paths in self._renames
+                   if any(genre_key(new) in writing.get(path, ()) for path in paths)]
+        self._renames = [rename for rename in self._renames if rename not in carried]
+        return [(old, new) for old, new, _ in carried]
 
     def toggle(self, item: ReviewItem, genre: str) -> bool:
         changed = item.toggle(genre)

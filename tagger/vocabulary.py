@@ -25,6 +25,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tagger.resources import resource_dir, taxonomy_path
@@ -184,16 +185,43 @@ def read_user_aliases(path: Path) -> dict[str, str]:
     return {old: new for old, new in aliases.items() if isinstance(old, str) and isinstance(new, str) and new.strip()}
 
 
-def save_user_alias(old: str, new: str, path: Path | None = None) -> None:
-    """Remember that ``old`` means ``new`` (a rename or merge), for every later reading and cleanup."""
-    from tagger.safewrite import write_file_atomically
+@dataclass(frozen=True)
+class AliasChange:
+    """One rename or merge saved as the person's alias, with the aliases it displaced,
+    so that undoing the batch that made it can take it back."""
 
+    old: str
+    new: str
+    displaced: dict[str, str] = field(default_factory=dict)  # removed or overwritten by the change
+
+
+def save_user_alias(old: str, new: str, path: Path | None = None) -> AliasChange:
+    """Remember that ``old`` means ``new`` (a rename or merge), for every later reading and cleanup."""
     path = path or user_aliases_path()
     aliases = read_user_aliases(path)
     # The genre merged into no longer points elsewhere, and a name is never its own alias.
-    aliases = {o: n for o, n in aliases.items() if genre_key(o) != genre_key(new)}
+    kept = {o: n for o, n in aliases.items() if genre_key(o) != genre_key(new)}
     if old != new:
-        aliases[old] = new
+        kept[old] = new
+    _write_user_aliases(kept, path)
+    return AliasChange(old, new, {o: n for o, n in aliases.items() if kept.get(o) != n})
+
+
+def take_back_alias(change: AliasChange, path: Path | None = None) -> None:
+    """Undo ``change``: drop its alias, unless the person has since pointed the name elsewhere,
+    and restore the aliases it displaced, unless their names have since been given others."""
+    path = path or user_aliases_path()
+    aliases = read_user_aliases(path)
+    if aliases.get(change.old) == change.new:
+        del aliases[change.old]
+    for old, new in change.displaced.items():
+        aliases.setdefault(old, new)
+    _write_user_aliases(aliases, path)
+
+
+def _write_user_aliases(aliases: dict[str, str], path: Path) -> None:
+    from tagger.safewrite import write_file_atomically
+
     path.parent.mkdir(parents=True, exist_ok=True)
     write_file_atomically(path, json.dumps({"aliases": aliases}, ensure_ascii=False, indent=2).encode("utf-8"))
     forget_vocabulary()

@@ -20,9 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -42,7 +42,7 @@ from tagger.safewrite import (
 )
 from tagger.tags import TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
 from tagger.tags.base import TagSnapshot, WriteMode, separated
-from tagger.vocabulary import genre_key
+from tagger.vocabulary import AliasChange, genre_key, save_user_alias, take_back_alias
 
 _writer_pool: ThreadPoolExecutor | None = None
 
@@ -75,6 +75,9 @@ class WriteRequest:
     undoes: int | None = None  # undo: the journal entry this reverts
     identity: FileIdentity | None = None  # undo: the file as the reverted batch left it
     restore_field: str | None = None  # undo: the genre field as recorded before the write (TagFormat.genre_field)
+    # This file's mode where it is not the batch's: a genre cleanup's genres are the file's
+    # whole new list, which merging with the old spellings would undo.
+    mode: WriteMode | None = None
 
 
 class WriteStatus(str, Enum):
@@ -202,8 +205,12 @@ class GenreWriter:
         return self.journal.start(command, self.options.mode.value)
 
     def write(self, requests: Iterable[WriteRequest], command: str, dry_run: bool = False,
-              batch: int | None = None) -> Iterator[WriteResult]:
-        """Write every request, yielding a result per file in order; one failure stops nothing."""
+              batch: int | None = None, aliases: Sequence[tuple[str, str]] = ()) -> Iterator[WriteResult]:
+        """Write every request, yielding a result per file in order; one failure stops nothing.
+
+        ``aliases`` are the renames and merges (old, new) the batch carries out: they are saved
+        as the person's aliases once the batch is planned, and undoing the batch takes them back.
+        """
         requests = list(requests)
         if dry_run:
             for request in requests:
@@ -213,12 +220,15 @@ class GenreWriter:
             batch = self.start(command)
         self.remove_stale_temporaries()
         self.journal.plan(batch, [planned_entry(r) for r in requests])
+        for old, new in aliases:
+            self.journal.record_alias_change(batch, asdict(save_user_alias(old, new)))
         # Results name each file as the caller did, a symlink included; the journal holds its target.
         for index, result in enumerate(self._run(batch, self.journal.entries(batch))):
             yield replace(result, path=requests[index].path)
 
     def undo(self, batch: int | None = None) -> Iterator[WriteResult]:
-        """Restore the genres a batch replaced; files changed since are skipped."""
+        """Restore the genres a batch replaced, files changed since skipped, and take back
+        the aliases it saved."""
         summary = self.batch_to_undo(batch)
         entries = [e for e in self.journal.entries(summary.id) if e.state in ("written", "pending")]
         if not entries:
@@ -229,6 +239,8 @@ class GenreWriter:
                          undoes=e.id, identity=self._identity_to_revert(e), restore_field=e.old_field)
             for e in reversed(entries)
         ]
+        for change in self.journal.alias_changes(summary.id):
+            take_back_alias(AliasChange(**change))
         undo_writer = GenreWriter(self.journal, self._undo_options())
         yield from undo_writer.write(requests, f"undo {summary.id}")
 
@@ -283,9 +295,10 @@ class GenreWriter:
             yield writer_pool().submit(self._apply_safely, entry).result()
         self.journal.complete(batch)
 
-    def _target(self, current: list[str], requested: list[str], undoes: int | None) -> list[str]:
+    def _target(self, current: list[str], requested: list[str], undoes: int | None,
+                mode: WriteMode | None) -> list[str]:
         # An undo restores the values exactly as they were, repeats and stray spaces included.
-        return list(requested) if undoes is not None else merged(current, requested, self.options.mode)
+        return list(requested) if undoes is not None else merged(current, requested, mode or self.options.mode)
 
     def _holds(self, tag_format: TagFormat, audio: object, snapshot: TagSnapshot, genres: list[str],
                provenance: str | None) -> bool:
@@ -302,7 +315,7 @@ class GenreWriter:
             snapshot = tag_format.read(audio, self.options.id3v23_separator)
         except TagError as e:
             return WriteResult(request.path, WriteStatus.ERROR, message=str(e))
-        new = self._target(snapshot.genres, request.genres, request.undoes)
+        new = self._target(snapshot.genres, request.genres, request.undoes, request.mode)
         # As the write itself decides: a new provenance note is a change too.
         status = (WriteStatus.UNCHANGED if self._holds(tag_format, audio, snapshot, new, request.provenance)
                   else WriteStatus.PLANNED)
@@ -349,7 +362,8 @@ class GenreWriter:
                        f"(now {', '.join(snapshot.genres) or 'none'})")
             journal.finish(entry.id, "skipped", message)
             return WriteResult(entry.path, WriteStatus.SKIPPED, snapshot.genres, snapshot.genres, message, entry.batch)
-        new = self._target(snapshot.genres, entry.requested, entry.undoes)
+        mode = WriteMode(entry.mode) if entry.mode else None
+        new = self._target(snapshot.genres, entry.requested, entry.undoes, mode)
         provenance = entry.provenance
         if self._holds(tag_format, audio, snapshot, new, provenance):
             journal.finish(entry.id, "unchanged")
@@ -426,7 +440,7 @@ def planned_entry(request: WriteRequest) -> dict:
             "expected": request.expected.to_json() if request.expected else None,
             "provenance": request.provenance, "require_current": request.require_current,
             "undoes": request.undoes, "identity": identity.to_json() if identity else None,
-            "restore_field": request.restore_field}
+            "restore_field": request.restore_field, "mode": request.mode.value if request.mode else None}
 
 
 def is_recorded_file(entry: Entry) -> bool:

@@ -22,7 +22,7 @@ from tagger import cli
 from tagger.journal import Journal
 from tagger.writer import GenreWriter
 from tagger.tags import open_tags, read_tags, tags_or_problem
-from tagger.vocabulary import is_junk, joined_parts, user_aliases_path, vocabulary
+from tagger.vocabulary import is_junk, joined_parts, save_user_alias, user_aliases_path, vocabulary
 
 CORPUS = SHARED / "fixtures" / "tagged"
 
@@ -344,8 +344,16 @@ def test_rename_merges_across_files_in_one_batch_and_remembers_the_alias(capsys,
     code, records, _ = run(capsys, "undo", "--json")
     assert code == 0 and len(records) == 2
     assert {kind: read_tags(p).stored_genres for kind, p in paths.items()} == before
+    # Undo takes the alias back with the files: Shoegaze is a genre of its own again.
+    assert json.loads(aliases.read_text(encoding="utf-8")) == {"aliases": {}}
+    code, (report,), _ = run(capsys, "genres", folder, "--json")
+    assert {g["genre"] for g in report["genres"]} == {"Shoegaze", "Dream Pop", "Jazz"}
 
-    # Later runs group OLD with NEW, in NEW's spelling.
+    # Renamed again and kept, the alias groups OLD with NEW, in NEW's spelling, in later runs,
+    # even where another tagger brings the old names back.
+    assert run(capsys, "rename", "Shoegaze", "Dream Pop", folder)[0] == 0
+    for kind, values in before.items():
+        store(paths[kind], values)
     code, (report,), _ = run(capsys, "genres", folder, "--json")
     dream_pop = next(g for g in report["genres"] if g["genre"] == "Dream Pop")
     assert dream_pop["files"] == 2
@@ -354,6 +362,23 @@ def test_rename_merges_across_files_in_one_batch_and_remembers_the_alias(capsys,
     code, records, _ = run(capsys, "normalise", folder, "--json")
     assert read_tags(paths["flac"]).stored_genres == ["Dream Pop"]
     assert read_tags(paths["mp3-id3v24"]).stored_genres == ["Dream Pop"]
+
+
+def test_undoing_a_rename_keeps_an_alias_the_person_changed_since_and_restores_the_one_it_replaced(capsys, shoegaze):
+    paths, _ = shoegaze
+    folder = paths["flac"].parent
+    assert run(capsys, "rename", "Dream Pop", "Dreampop Classics", folder)[0] == 0
+    # Renaming into Dream Pop drops the alias that sent Dream Pop elsewhere.
+    assert run(capsys, "rename", "Shoegaze", "Dream Pop", folder)[0] == 0
+    assert json.loads(user_aliases_path().read_text(encoding="utf-8")) == {"aliases": {"Shoegaze": "Dream Pop"}}
+    assert run(capsys, "undo")[0] == 0
+    assert json.loads(user_aliases_path().read_text(encoding="utf-8")) == {
+        "aliases": {"Dream Pop": "Dreampop Classics"}}
+
+    assert run(capsys, "rename", "Shoegaze", "Dream Pop", folder)[0] == 0
+    save_user_alias("Shoegaze", "Noise Pop")  # the person points the name elsewhere after the batch
+    assert run(capsys, "undo")[0] == 0
+    assert json.loads(user_aliases_path().read_text(encoding="utf-8"))["aliases"]["Shoegaze"] == "Noise Pop"
 
 
 def test_rename_dry_run_writes_nothing_and_saves_no_alias(capsys, shoegaze):

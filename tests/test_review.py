@@ -109,3 +109,31 @@ def test_an_edit_stands_after_a_failed_write_and_a_new_analysis(analysis):
     item.failed("the file is read-only")
     reanalysed(item, analysis)
     assert (item.state, item.proposed, item.error) == (ReviewState.ACCEPTED, ["Chiptune"], None)
+
+
+def test_a_cleanup_decision_replaces_the_files_genres_even_with_none(analysis):
+    from tagger.tags import WriteMode
+    from tagger.writer import WriteResult, WriteStatus
+
+    item = ReviewItem(Path("a.flac"), ["Unknown"], stored_genres=["Unknown"])
+    item.rewrite([])  # drop junk: the file's only genre goes
+    assert item.state is ReviewState.ACCEPTED and item.can_write
+    request = item.write_request(provenance=False)
+    assert (request.genres, request.mode) == ([], WriteMode.REPLACE)
+    # Its decision stands through an analysis, a saved session and an undo.
+    assert reanalysed(item, analysis).state is ReviewState.ACCEPTED and item.proposed == []
+    restored = ReviewItem.from_json(item.to_json())
+    assert restored.replaces and restored.write_request(provenance=False).mode is WriteMode.REPLACE
+    item.undone(WriteResult(item.path, WriteStatus.WRITTEN, [], ["Unknown"]))
+    assert item.state is ReviewState.EDITED and item.accept() and item.state is ReviewState.ACCEPTED
+
+    # Choosing a candidate keeps it a cleanup; unchoosing the last genre, or a plain edit, does not.
+    item.rewrite(["Rock"])
+    item.toggle("Jazz")
+    assert item.write_request(provenance=False).mode is WriteMode.REPLACE
+    item.toggle("Jazz")
+    item.toggle("Rock")
+    assert (item.state, item.replaces, item.can_write) == (ReviewState.EDITED, False, False)
+    item.rewrite(["Rock"])
+    item.edit(["Folk"])
+    assert item.write_request(provenance=False).mode is None

@@ -208,3 +208,16 @@ def test_what_to_analyse_leaves_rejected_and_running_rows_alone(session, files, 
 def test_plurals():
     assert [plural(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
     assert plural(1, "batch", "batches") == "1 batch" and plural(3, "batch", "batches") == "3 batches"
+
+
+def test_a_marked_rename_goes_with_the_write_that_carries_it_out_and_only_once(session, files):
+    items = [session.item(p) for p in files]
+    session.cleanup([(items[0], ["Electronic"]), (items[1], ["Electronic", "Jazz"])], [("Electronica", "Electronic")])
+    session.cleanup([(items[2], ["Noise"])], [("Drone", "Noise")])
+    session.edit([items[2]], ["Folk"])  # the person changed that row again: Drone → Noise is not carried out
+    # Writing only the unrelated rows carries out no rename.
+    assert session.take_renames(session.write_requests([items[2], items[3]])) == []
+    # Either row of a rename carries it; the spelling of the new name does not matter.
+    request = replace(session.write_requests([items[1]])[0], genres=["electronic", "Jazz"])
+    assert session.take_renames([request]) == [("Electronica", "Electronic")]
+    assert session.take_renames(session.write_requests()) == []  # already taken

@@ -9,6 +9,7 @@ import mutagen
 from tagger.tags import read_tags
 from tagger.vocabulary import read_user_aliases, user_aliases_path, vocabulary
 from ui.actions import Act
+from ui.library import Column, item_text
 from ui.main_window import MainWindow
 
 from test_ui import WAIT_MS, tagged_audio, window, written  # noqa: F401 (fixtures)
@@ -65,10 +66,7 @@ def test_merging_two_genres_is_reviewed_applied_and_undone(qtbot, window, tmp_pa
     assert {name: stored(path) for name, path in paths.items()} == before
     assert [window.session.item(paths[n]).proposed for n in "abc"] == [["Electronic"], ["Electronic"],
                                                                       ["Electronic", "Jazz"]]
-    # The person's merge sticks: both old names now mean the new one.
-    aliases = read_user_aliases(user_aliases_path())
-    assert aliases == {"Electronica": "Electronic", "Chiptune": "Electronic"}
-    assert vocabulary().key("Chiptune") == vocabulary().key("Electronic")
+    assert read_user_aliases(user_aliases_path()) == {}  # nothing sticks before it is written
 
     window.actions.update_now()
     window.actions[Act.APPLY].trigger()
@@ -76,15 +74,37 @@ def test_merging_two_genres_is_reviewed_applied_and_undone(qtbot, window, tmp_pa
     assert [stored(paths[n]) for n in "abcd"] == [["Electronic"], ["Electronic"], ["Electronic", "Jazz"], ["Jazz"]]
     qtbot.waitUntil(lambda: "Electronic" in rows(panel), timeout=WAIT_MS)
     assert rows(panel)["Electronic"][0] == 3 and "Electronica" not in rows(panel)
+    # The person's merge sticks: both old names now mean the new one.
+    assert read_user_aliases(user_aliases_path()) == {"Electronica": "Electronic", "Chiptune": "Electronic"}
+    assert vocabulary().key("Chiptune") == vocabulary().key("Electronic")
 
     window.confirm = lambda question: True
     window.actions.update_now()
     window.actions[Act.UNDO].trigger()
     written(qtbot, window)
     assert {name: stored(path) for name, path in paths.items()} == before
+    # Undo takes the merge back too.
+    assert read_user_aliases(user_aliases_path()) == {}
+    assert vocabulary().key("Chiptune") != vocabulary().key("Electronic")
 
 
-def test_normalise_all_names_codes_and_folds_variants_and_drop_junk_keeps_the_rest(qtbot, window, tmp_path):
+def test_a_merge_marked_and_then_edited_away_saves_no_alias(qtbot, window, tmp_path):
+    paths = library(qtbot, window, tmp_path / "lib", {"a": ["Electronica"], "b": ["Chiptune"]})
+    panel = window.genres_panel
+    panel.confirm = lambda what, changes: True
+    panel.ask_name = lambda title, label, start: "Electronic"
+    select(panel, "Electronica", "Chiptune")
+    panel.buttons["Merge…"].click()
+    items = [window.session.item(p) for p in paths.values()]
+    window.session.edit(items, ["Jazz"])  # the person changes their mind before Apply
+    window.actions.update_now()
+    window.actions[Act.APPLY].trigger()
+    written(qtbot, window)
+    assert [stored(p) for p in paths.values()] == [["Jazz"], ["Jazz"]]
+    assert read_user_aliases(user_aliases_path()) == {}
+
+
+def test_normalise_all_and_drop_junk_replace_the_files_genres_even_in_merge_mode(qtbot, window, tmp_path):
     paths = library(qtbot, window, tmp_path / "lib", {
         "a": ["Hip Hop"], "b": ["Hip Hop"], "c": ["hip-hop "], "d": ["(17)"], "e": ["Rock", "Other"], "f": ["AC/DC"],
         "g": ["Unknown"]})
@@ -103,13 +123,23 @@ def test_normalise_all_names_codes_and_folds_variants_and_drop_junk_keeps_the_re
     panel.buttons["Normalise All…"].click()
     assert plans[-1] == {"c.flac": ["Hip Hop"], "d.flac": ["Rock"]}
     panel.buttons["Drop Junk"].click()
-    # "Unknown" alone would leave g.flac with no genre: a review row cannot say that, so it is left out.
-    assert plans[-1] == {"c.flac": ["Hip Hop"], "d.flac": ["Rock"], "e.flac": ["Rock"]}
+    # "Unknown" was g.flac's only genre: the row's decision is to have none.
+    assert plans[-1] == {"c.flac": ["Hip Hop"], "d.flac": ["Rock"], "e.flac": ["Rock"], "g.flac": []}
+    assert item_text(window.session.item(paths["g"]), Column.STATUS) == "accepted (no genre)"
+    before = {name: stored(path) for name, path in paths.items()}
+    # Merging the cleanup's genres into the old ones would keep every old spelling: a cleanup replaces.
+    window.mode.setCurrentText("merge")
     window.actions.update_now()
     window.actions[Act.APPLY].trigger()
     written(qtbot, window)
     assert stored(paths["c"]) == ["Hip Hop"] and stored(paths["d"]) == ["Rock"] and stored(paths["e"]) == ["Rock"]
-    assert stored(paths["g"]) == ["Unknown"] and read_tags(paths["f"]).genres == ["AC/DC"]
+    assert stored(paths["g"]) == [] and read_tags(paths["f"]).genres == ["AC/DC"]
+
+    window.confirm = lambda question: True
+    window.actions.update_now()
+    window.actions[Act.UNDO].trigger()
+    written(qtbot, window)
+    assert {name: stored(path) for name, path in paths.items()} == before
 
 
 def test_splitting_a_joined_value_the_vocabulary_does_not_know(qtbot, window, tmp_path):

@@ -615,3 +615,23 @@ def test_undo_reports_and_restores_old_values_that_repeat_a_genre(tmp_path, jour
     # Verbatim, as they were stored: not folded into one, in the report or in the file.
     assert result.new_genres == ["Rock", "rock"]
     assert mutagen.File(path)["genre"] == ["Rock", "rock"]
+
+
+def test_a_request_that_replaces_does_so_in_a_merging_batch_planned_run_or_finished(tmp_path, journal):
+    from tagger.tags import WriteMode
+    from tagger.writer import planned_entry
+
+    a, b, c = (make(tmp_path / name, "flac") for name in "abc")
+    write(journal, [a, b, c], ["Electronica", "Jazz"])
+    merging = GenreWriter(journal, WriteOptions(WriteMode.MERGE))
+    requests = [WriteRequest(a, ["Electronic", "Jazz"], mode=WriteMode.REPLACE), WriteRequest(b, ["Electronic"])]
+    planned = list(merging.write(requests, "cleanup", dry_run=True))
+    assert [r.new_genres for r in planned] == [["Electronic", "Jazz"], ["Electronica", "Jazz", "Electronic"]]
+    assert [r.new_genres for r in merging.write(requests, "cleanup")] == [r.new_genres for r in planned]
+    assert read_tags(a).genres == ["Electronic", "Jazz"]
+    assert read_tags(b).genres == ["Electronica", "Jazz", "Electronic"]
+    # A batch interrupted before its write finishes each file in the mode it was planned with.
+    batch = journal.start("cleanup", WriteMode.MERGE.value)
+    journal.plan(batch, [planned_entry(WriteRequest(c, [], mode=WriteMode.REPLACE))])
+    assert [r.status for r in GenreWriter(journal).finish(batch)] == ["written"]
+    assert read_tags(c).genres == []

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from tagger.cleanup import CleanupRules, FileGenres, Flag, GenreGroup, GenreOverview, Planner, Storage
 from tagger.review import ReviewItem, ReviewState
 from tagger.session import Change, ReviewSession
-from tagger.vocabulary import joined_parts, save_user_alias
+from tagger.vocabulary import joined_parts
 
 GroupRole = Qt.ItemDataRole.UserRole
 COLUMNS = ("Genre", "Files", "Problems", "Family")
@@ -84,7 +84,8 @@ class GenresPanel(QWidget):
     """Lists the library's genres; asks for cleanup edits through ``edits_made``."""
 
     files_chosen = Signal(object)  # frozenset[Path] of the selected genres' files, or None for all
-    edits_made = Signal(object, str)  # [(item, genres)], what was done, for the status bar
+    # [(item, genres)], what was done (for the status bar), and the renames [(old, new)] they make
+    edits_made = Signal(object, str, object)
 
     def __init__(self, session: ReviewSession, confirm: Callable[[str, Sequence[tuple[ReviewItem, list[str]]]], bool]
                  | None = None, ask_name: Callable[[str, str], str | None] | None = None) -> None:
@@ -290,9 +291,8 @@ class GenresPanel(QWidget):
                    if (genres := planner.merged(self._files[item.path], olds, new)) is not None
                    and genres != item.current_genres]
         if changes and self.confirm(what[0].upper() + what[1:], changes):
-            for old in olds:  # the person's choice sticks for suggestions, learning and later cleanups
-                save_user_alias(old, new)
-            self.edits_made.emit(changes, what)
+            # Once written, the person's choice sticks for suggestions, learning and later cleanups.
+            self.edits_made.emit(changes, what, [(old, new) for old in olds])
 
     def split_selected(self) -> None:
         groups = self.selected_groups()
@@ -321,14 +321,10 @@ class GenresPanel(QWidget):
         self._offer(what, changes)
 
     def _offer(self, what: str, changes: list[tuple[ReviewItem, list[str]]]) -> None:
-        # A review row cannot be decided to have no genre; the command line's normalise --drop-junk clears them.
-        emptied = sum(not genres for _, genres in changes)
-        changes = [(item, genres) for item, genres in changes if genres]
-        left = f" ({emptied} file{'s' if emptied != 1 else ''} with nothing else left alone)" if emptied else ""
         if not changes:
-            self.summary.setText(f"{what}: no file would change{left}.")
-        elif self.confirm(what + left, changes):
-            self.edits_made.emit(changes, what[0].lower() + what[1:])
+            self.summary.setText(f"{what}: no file would change.")
+        elif self.confirm(what, changes):
+            self.edits_made.emit(changes, what[0].lower() + what[1:], [])
 
     def _items(self) -> list[ReviewItem]:
         return [item for item in self.session.items if item.path in self._files]

@@ -151,7 +151,9 @@ def suggested_text(item: ReviewItem) -> str:
 def item_text(item: ReviewItem, column: Column) -> str:
     if column is Column.STATUS:
         state = item.state.value
-        if item.edited and item.state is ReviewState.ACCEPTED:
+        if item.replaces and not item.proposed and item.state is ReviewState.ACCEPTED:
+            state = "accepted (no genre)"  # a cleanup that drops the file's only genre
+        elif item.edited and item.state is ReviewState.ACCEPTED:
             state = "accepted (edited)"
         elif item.album_genres and item.state is ReviewState.ACCEPTED:
             state = "accepted (album)"

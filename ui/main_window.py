@@ -433,7 +433,7 @@ class MainWindow(QMainWindow):
         job = self._write_job(f"Writing {plural(len(requests), 'file')}…")
         job.written.connect(lambda results: self._take_results(self.session.take_written(results)))
         job.batch_done.connect(self._apply_finished)
-        job.apply(writer, requests)
+        job.apply(writer, requests, self.session.take_renames(requests))
         self.actions.update_now()
 
     def _apply_finished(self, batch: int | None) -> None:
@@ -527,9 +527,10 @@ class MainWindow(QMainWindow):
         if self.albums_shown():
             self.album_view.regroup([self.model.item_at(r) for r in range(self.model.rowCount())])
 
-    def mark_cleanup(self, changes: list[tuple[ReviewItem, list[str]]], what: str) -> None:
+    def mark_cleanup(self, changes: list[tuple[ReviewItem, list[str]]], what: str,
+                     renames: list[tuple[str, str]]) -> None:
         """A cleanup from the Genres panel: its rows are edited, and Apply writes them."""
-        self.session.edit_each(changes)
+        self.session.cleanup(changes, renames)
         self.notify(f"{what}: {plural(len(changes), 'row')} marked; Apply writes them, Undo restores them")
 
     def resizeEvent(self, event: QResizeEvent) -> None:

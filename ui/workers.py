@@ -196,8 +196,9 @@ class WriteJob(BackgroundJob):
     written = Signal(list)  # list[WriteResult]
     batch_done = Signal(object)  # the journal's batch id, or None
 
-    def apply(self, writer: GenreWriter, requests: list[WriteRequest]) -> None:
-        self.start("write", lambda: self._report(writer.write(requests, "gui apply")))
+    def apply(self, writer: GenreWriter, requests: list[WriteRequest], aliases: list[tuple[str, str]]) -> None:
+        """``aliases``: the renames and merges the batch carries out, saved with it."""
+        self.start("write", lambda: self._report(writer.write(requests, "gui apply", aliases=aliases)))
 
     def undo(self, writer: GenreWriter, batch: int) -> None:
         self.start("undo", lambda: self._report(writer.undo(batch)))
