@@ -89,6 +89,20 @@ def test_discarding_at_quit_forgets_the_review(qtbot, analyzer, tmp_path):
     assert second.session.items == [] and not second.kept.bar.isVisibleTo(second)
 
 
+def test_discarding_the_last_review_keeps_the_folder_opened_at_this_start(qtbot, analyzer, tmp_path):
+    first = new_window(qtbot, analyzer)
+    items = rows_with_analyses(first, analyzer, tmp_path / "album", 2)
+    first.session.accept([items[0]])
+    assert close_window(first, Keep)[0]
+    second = new_window(qtbot, analyzer)
+    second.add_paths([tmp_path / "album"])  # as `genre-tagger gui FOLDER` does, after the review came back
+    qtbot.waitUntil(lambda: not second.scans, timeout=WAIT_MS)
+    second.kept.discard()
+    qtbot.waitUntil(lambda: not second.scans and len(second.session.items) == 2, timeout=WAIT_MS)
+    assert {i.path for i in second.session.items} == {i.path for i in items}
+    assert {i.state for i in second.session.items} == {ReviewState.NEW}
+
+
 def test_an_edit_is_written_by_apply_without_a_separate_accept(qtbot, window, analyzer, tmp_path):
     items = rows_with_analyses(window, analyzer, tmp_path, 2)
     window.session.edit([items[1]], ["Krautrock"])

@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         self._last_progress: Progress | None = None
         self._analysis_errors: list[str] = []  # this analysis run's failures, for its closing message
         self.writing: WriteJob | None = None
+        # Folders and files added since the app started, which discarding the last review keeps.
+        self.added_this_start: list[Path] = []
         self._write_errors: list[str] = []  # this write job's failures, for its closing message
         self.learning = Learning(self)
 
@@ -273,6 +275,7 @@ class MainWindow(QMainWindow):
         """Scan ``paths`` in the background; rows appear as files are found."""
         paths = [p.absolute() for p in paths]  # one row per file, however it was named
         self.session.add_roots(paths)
+        self.added_this_start += [p for p in paths if p not in self.added_this_start]
         job = ScanJob(self)
         job.found.connect(self.session.add)
         job.failed.connect(self.notify)

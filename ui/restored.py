@@ -66,7 +66,8 @@ class KeptReview(QObject):
             w.analyse(waiting)
 
     def discard(self) -> None:
-        """Forget the review: its rows go, the files stay as they are."""
+        """Forget the review: its rows go, the files stay as they are; what was opened since
+        the start (the folder named on the command line, say) is listed again, undecided."""
         w = self.window
         if w.analysis is not None and w.analysis.running:
             w.analysis.cancel()
@@ -74,6 +75,8 @@ class KeptReview(QObject):
         w.session.clear()
         ReviewSession.discard_saved()
         self.bar.hide()
+        if w.added_this_start:
+            w.add_paths(list(w.added_this_start))
         w.notify("Discarded the last review; the files are as they are")
 
     def save_soon(self) -> None:
