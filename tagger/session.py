@@ -317,7 +317,8 @@ class ReviewSession:
         """Keep the rows, decisions and undo stack for the next start (atomically)."""
         path = path or default_saved_path()
         record = {"version": SAVED_SESSION_VERSION, "roots": [str(r) for r in self.roots],
-                  "applied": self._applied, "items": [i.to_json() for i in self.items]}
+                  "applied": self._applied, "items": [i.to_json() for i in self.items],
+                  "renames": [[old, new, sorted(map(str, paths))] for old, new, paths in self._renames]}
         path.parent.mkdir(parents=True, exist_ok=True)
         write_file_atomically(path, json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape"))
 
@@ -338,10 +339,13 @@ class ReviewSession:
             items = [ReviewItem.from_json(r) for r in record["items"]]
             roots = [Path(r) for r in record["roots"]]
             applied = [int(b) for b in record["applied"]]
+            renames = [(str(old), str(new), frozenset(map(Path, paths)))
+                       for old, new, paths in record.get("renames", [])]
         except (KeyError, TypeError, ValueError) as e:
             raise SavedSessionError(f"the saved review in {path} is damaged ({type(e).__name__}: {e})") from None
         self.add_roots(roots)
         self._applied = applied + [b for b in self._applied if b not in applied]
+        self._renames += [r for r in renames if r not in self._renames]
         return self.add(items)
 
     @staticmethod

@@ -209,7 +209,9 @@ class GenreWriter:
         """Write every request, yielding a result per file in order; one failure stops nothing.
 
         ``aliases`` are the renames and merges (old, new) the batch carries out: they are saved
-        as the person's aliases once the batch is planned, and undoing the batch takes them back.
+        as the person's aliases once a file of the batch holds the new genres (written, or
+        holding them already), also when the caller stops early, and undoing the batch takes
+        them back. A batch whose every file failed saves none.
         """
         requests = list(requests)
         if dry_run:
@@ -220,11 +222,16 @@ class GenreWriter:
             batch = self.start(command)
         self.remove_stale_temporaries()
         self.journal.plan(batch, [planned_entry(r) for r in requests])
-        for old, new in aliases:
-            self.journal.record_alias_change(batch, asdict(save_user_alias(old, new)))
-        # Results name each file as the caller did, a symlink included; the journal holds its target.
-        for index, result in enumerate(self._run(batch, self.journal.entries(batch))):
-            yield replace(result, path=requests[index].path)
+        carried_out = False
+        try:
+            # Results name each file as the caller did, a symlink included; the journal holds its target.
+            for index, result in enumerate(self._run(batch, self.journal.entries(batch))):
+                carried_out = carried_out or result.ok
+                yield replace(result, path=requests[index].path)
+        finally:
+            if carried_out:
+                for old, new in aliases:
+                    self.journal.record_alias_change(batch, asdict(save_user_alias(old, new)))
 
     def undo(self, batch: int | None = None) -> Iterator[WriteResult]:
         """Restore the genres a batch replaced, files changed since skipped, and take back

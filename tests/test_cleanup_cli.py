@@ -416,6 +416,22 @@ def test_a_read_only_file_is_an_error_and_the_batch_goes_on(capsys, library):
         locked.chmod(0o644)
 
 
+def test_a_rename_that_no_file_took_saves_no_alias(capsys, shoegaze):
+    paths, before = shoegaze
+    for path in paths.values():
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    try:
+        code, records, _ = run(capsys, "rename", "Shoegaze", "Dream Pop", paths["flac"].parent, "--json")
+        assert code == 1
+        assert sorted(r["status"] for r in records) == ["error", "error", "unchanged"]
+        # Nothing holds the new name, and with no write to undo the alias could never be taken back.
+        assert not user_aliases_path().exists()
+        assert {kind: read_tags(p).stored_genres for kind, p in paths.items()} == before
+    finally:
+        for path in paths.values():
+            path.chmod(0o644)
+
+
 def test_a_file_changed_after_the_survey_is_refused(capsys, library, monkeypatch):
     import tagger.cleanup_cli
 

@@ -221,3 +221,13 @@ def test_a_marked_rename_goes_with_the_write_that_carries_it_out_and_only_once(s
     request = replace(session.write_requests([items[1]])[0], genres=["electronic", "Jazz"])
     assert session.take_renames([request]) == [("Electronica", "Electronic")]
     assert session.take_renames(session.write_requests()) == []  # already taken
+
+
+def test_a_saved_session_keeps_the_renames_not_written_yet(session, files, tmp_path, journal):
+    items = [session.item(p) for p in files]
+    session.cleanup([(items[0], ["Electronic"])], [("Electronica", "Electronic")])
+    session.save(tmp_path / "saved.json")
+    again = ReviewSession(Settings(), journal)
+    again.restore(tmp_path / "saved.json")
+    # (The row can be written once its analysis is back from the cache.)
+    assert again.take_renames([again.item(files[0]).write_request(False)]) == [("Electronica", "Electronic")]

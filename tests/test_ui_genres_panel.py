@@ -9,7 +9,7 @@ import mutagen
 from tagger.tags import read_tags
 from tagger.vocabulary import read_user_aliases, user_aliases_path, vocabulary
 from ui.actions import Act
-from ui.library import Column, item_text
+from ui.library import CLEARS_GENRES, Column, item_text
 from ui.main_window import MainWindow
 
 from test_ui import WAIT_MS, tagged_audio, window, written  # noqa: F401 (fixtures)
@@ -125,7 +125,7 @@ def test_normalise_all_and_drop_junk_replace_the_files_genres_even_in_merge_mode
     panel.buttons["Drop Junk"].click()
     # "Unknown" was g.flac's only genre: the row's decision is to have none.
     assert plans[-1] == {"c.flac": ["Hip Hop"], "d.flac": ["Rock"], "e.flac": ["Rock"], "g.flac": []}
-    assert item_text(window.session.item(paths["g"]), Column.STATUS) == "accepted (no genre)"
+    assert item_text(window.session.item(paths["g"]), Column.SUGGESTED) == CLEARS_GENRES
     before = {name: stored(path) for name, path in paths.items()}
     # Merging the cleanup's genres into the old ones would keep every old spelling: a cleanup replaces.
     window.mode.setCurrentText("merge")

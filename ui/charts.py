@@ -272,6 +272,12 @@ class ChipDelegate(QStyledItemDelegate):
             bare.text = ""
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, bare, painter, option.widget)
         if not chips:
+            text = index.data(Qt.ItemDataRole.DisplayRole)
+            if text:  # a decision no chip shows, such as none at all
+                painter.save()
+                painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+                painter.drawText(option.rect.adjusted(6, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, text)
+                painter.restore()
             return
         metrics = QFontMetrics(option.font)
         needed = cell_width(metrics, chips) + 4

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from tagger.cleanup import CleanupRules, FileGenres, Flag, GenreGroup, GenreOverview, Planner, Storage
-from tagger.review import ReviewItem, ReviewState
+from tagger.review import ReviewItem
 from tagger.session import Change, ReviewSession
 from tagger.vocabulary import joined_parts
 
@@ -179,11 +179,10 @@ class GenresPanel(QWidget):
         chosen = {g.name for g in self.selected_groups()}
         self.overview = GenreOverview(separator=self.session.settings.id3v23_separator)
         self._files = {}
-        for item in self.session.items:
-            if item.state is not ReviewState.ERROR:
-                file = FileGenres(item.path, tuple(item.stored_genres))
-                self._files[item.path] = file
-                self.overview.add(file)
+        for item in self.session.items:  # a row whose write failed still holds its genres
+            file = FileGenres(item.path, tuple(item.stored_genres))
+            self._files[item.path] = file
+            self.overview.add(file)
         self._groups = self.overview.groups()
         self._show_storage()
         self._show_groups(chosen)

@@ -134,9 +134,15 @@ def greyed() -> QColor:
     return QApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
 
 
+# A genre cleanup's row that drops the file's only genre (junk): no chip can say it.
+CLEARS_GENRES = "no genre: Apply removes the genre field"
+
+
 def suggested_text(item: ReviewItem) -> str:
     """The Suggested column as text, for copying and screen readers: what Accept writes,
     then the suggestions it leaves out."""
+    if item.replaces and not item.proposed:
+        return CLEARS_GENRES
     chips = item_chips(item)
     text = ", ".join(c.genre for c in chips if c.chosen)
     rest = [c for c in chips if not c.chosen]
@@ -151,9 +157,7 @@ def suggested_text(item: ReviewItem) -> str:
 def item_text(item: ReviewItem, column: Column) -> str:
     if column is Column.STATUS:
         state = item.state.value
-        if item.replaces and not item.proposed and item.state is ReviewState.ACCEPTED:
-            state = "accepted (no genre)"  # a cleanup that drops the file's only genre
-        elif item.edited and item.state is ReviewState.ACCEPTED:
+        if item.edited and item.state is ReviewState.ACCEPTED:
             state = "accepted (edited)"
         elif item.album_genres and item.state is ReviewState.ACCEPTED:
             state = "accepted (album)"
