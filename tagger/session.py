@@ -223,14 +223,13 @@ class ReviewSession:
         paths = frozenset(item.path for item in items)
         self._renames += [(old, new, paths) for old, new in renames]
 
-    def take_renames(self, requests: Sequence[WriteRequest]) -> list[tuple[str, str]]:
+    def renames_in(self, requests: Sequence[WriteRequest]) -> list[tuple[str, str]]:
         """The marked renames that writing ``requests`` carries out (a row of theirs is written
-        with the new name), for the writer to save with its batch; they are no longer pending."""
-        writing = {r.path: {genre_key(g) for g in r.genres} for r in requests}
-        carried = [(old, new, paths) for old, new, paths in self._renames
-                   if any(genre_key(new) in writing.get(path, ()) for path in paths)]
-        self._renames = [rename for rename in self._renames if rename not in carried]
-        return [(old, new) for old, new, _ in carried]
+        as that cleanup, with the new name), for the writer to save with its batch. Written
+        again after an undo, they are carried out again."""
+        writing = {r.path: {genre_key(g) for g in r.genres} for r in requests if r.mode is WriteMode.REPLACE}
+        return [(old, new) for old, new, paths in self._renames
+                if any(genre_key(new) in writing.get(path, ()) for path in paths)]
 
     def toggle(self, item: ReviewItem, genre: str) -> bool:
         changed = item.toggle(genre)

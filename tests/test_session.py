@@ -210,17 +210,18 @@ def test_plurals():
     assert plural(1, "batch", "batches") == "1 batch" and plural(3, "batch", "batches") == "3 batches"
 
 
-def test_a_marked_rename_goes_with_the_write_that_carries_it_out_and_only_once(session, files):
+def test_a_marked_rename_goes_with_the_writes_that_carry_it_out(session, files):
     items = [session.item(p) for p in files]
     session.cleanup([(items[0], ["Electronic"]), (items[1], ["Electronic", "Jazz"])], [("Electronica", "Electronic")])
     session.cleanup([(items[2], ["Noise"])], [("Drone", "Noise")])
-    session.edit([items[2]], ["Folk"])  # the person changed that row again: Drone → Noise is not carried out
+    session.edit([items[2]], ["Noise", "Folk"])  # the person's own edit: no longer that cleanup
     # Writing only the unrelated rows carries out no rename.
-    assert session.take_renames(session.write_requests([items[2], items[3]])) == []
+    assert session.renames_in(session.write_requests([items[2], items[3]])) == []
     # Either row of a rename carries it; the spelling of the new name does not matter.
     request = replace(session.write_requests([items[1]])[0], genres=["electronic", "Jazz"])
-    assert session.take_renames([request]) == [("Electronica", "Electronic")]
-    assert session.take_renames(session.write_requests()) == []  # already taken
+    assert session.renames_in([request]) == [("Electronica", "Electronic")]
+    # Written, undone and written again, it is carried out again.
+    assert session.renames_in(session.write_requests()) == [("Electronica", "Electronic")]
 
 
 def test_a_saved_session_keeps_the_renames_not_written_yet(session, files, tmp_path, journal):
@@ -230,4 +231,4 @@ def test_a_saved_session_keeps_the_renames_not_written_yet(session, files, tmp_p
     again = ReviewSession(Settings(), journal)
     again.restore(tmp_path / "saved.json")
     # (The row can be written once its analysis is back from the cache.)
-    assert again.take_renames([again.item(files[0]).write_request(False)]) == [("Electronica", "Electronic")]
+    assert again.renames_in([again.item(files[0]).write_request(False)]) == [("Electronica", "Electronic")]

@@ -83,9 +83,15 @@ def test_merging_two_genres_is_reviewed_applied_and_undone(qtbot, window, tmp_pa
     window.actions[Act.UNDO].trigger()
     written(qtbot, window)
     assert {name: stored(path) for name, path in paths.items()} == before
-    # Undo takes the merge back too.
+    # Undo takes the merge back too; written again, it sticks again.
     assert read_user_aliases(user_aliases_path()) == {}
     assert vocabulary().key("Chiptune") != vocabulary().key("Electronic")
+    window.session.accept(window.session.item(paths[n]) for n in "abc")
+    window.actions.update_now()
+    window.actions[Act.APPLY].trigger()
+    written(qtbot, window)
+    assert [stored(paths[n]) for n in "abc"] == [["Electronic"], ["Electronic"], ["Electronic", "Jazz"]]
+    assert read_user_aliases(user_aliases_path()) == {"Electronica": "Electronic", "Chiptune": "Electronic"}
 
 
 def test_a_merge_marked_and_then_edited_away_saves_no_alias(qtbot, window, tmp_path):

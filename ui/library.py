@@ -142,7 +142,7 @@ def suggested_text(item: ReviewItem) -> str:
     """The Suggested column as text, for copying and screen readers: what Accept writes,
     then the suggestions it leaves out."""
     if item.replaces and not item.proposed:
-        return CLEARS_GENRES
+        return CLEARS_GENRES if item.state is ReviewState.ACCEPTED else "no genre"
     chips = item_chips(item)
     text = ", ".join(c.genre for c in chips if c.chosen)
     rest = [c for c in chips if not c.chosen]

@@ -436,7 +436,7 @@ class MainWindow(QMainWindow):
         job = self._write_job(f"Writing {plural(len(requests), 'file')}…")
         job.written.connect(lambda results: self._take_results(self.session.take_written(results)))
         job.batch_done.connect(self._apply_finished)
-        job.apply(writer, requests, self.session.take_renames(requests))
+        job.apply(writer, requests, self.session.renames_in(requests))
         self.actions.update_now()
 
     def _apply_finished(self, batch: int | None) -> None:
