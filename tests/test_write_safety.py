@@ -635,3 +635,56 @@ def test_a_request_that_replaces_does_so_in_a_merging_batch_planned_run_or_finis
     journal.plan(batch, [planned_entry(WriteRequest(c, [], mode=WriteMode.REPLACE))])
     assert [r.status for r in GenreWriter(journal).finish(batch)] == ["written"]
     assert read_tags(c).genres == []
+
+
+# -- files that had no ID3v2 tag -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["mp3-id3v1", "mp3-untagged"])
+def test_undo_gives_a_file_that_had_no_id3v2_tag_back_byte_for_byte(tmp_path, journal, kind):
+    from tagger.writer import provenance_text
+
+    path = make(tmp_path, kind)
+    before = path.read_bytes()
+    writer = GenreWriter(journal)
+    (result,) = writer.write([WriteRequest(path, ["Jazz"], provenance=provenance_text({}))], "set")
+    assert result.status == "written" and path.read_bytes()[:3] == b"ID3"  # the genres need an ID3v2 tag
+    assert [r.status for r in writer.undo()] == ["written"]
+    assert path.read_bytes() == before
+
+
+def test_undo_keeps_an_added_id3v2_tag_that_another_tagger_has_written_to_since(tmp_path, journal):
+    from mutagen.id3 import ID3, TCOM
+
+    path = make(tmp_path, "mp3-id3v1")
+    writer = GenreWriter(journal)
+    write(journal, [path], ["Jazz"])
+    # A tagger that keeps the modification time (Mp3tag can) saves in the tag's padding: to
+    # the journal the file is the one it wrote.
+    written = path.stat()
+    tags = ID3(path)
+    tags.add(TCOM(encoding=3, text=["A. Composer"]))  # which no ID3v1 field can hold
+    tags.save(path, v2_version=3)
+    os.utime(path, ns=(written.st_atime_ns, written.st_mtime_ns))
+    assert path.stat().st_size == written.st_size
+    assert [r.status for r in writer.undo()] == ["written"]
+    assert ID3(path)["TCOM"].text == ["A. Composer"] and read_tags(path).genres == ["Rock"]
+
+
+def test_removing_an_id3v2_tag_is_refused_unless_the_id3v1_tag_holds_all_it_held(tmp_path):
+    import shutil
+
+    from mutagen.id3 import ID3
+
+    from tagger.tags import open_tags
+
+    for kind, refused in [("mp3-id3v24", True), ("mp3-id3v1", False)]:
+        path = make(tmp_path / kind, kind)
+        write_journal = Journal(tmp_path / kind / "journal.sqlite3")
+        write(write_journal, [path], ["Jazz"])  # the ID3v1-only file gains a tag of copied fields
+        write_journal.close()
+        stripped = tmp_path / kind / "stripped.mp3"
+        shutil.copy(path, stripped)
+        ID3(stripped).delete(stripped, delete_v1=False, delete_v2=True)
+        problem = open_tags(path)[0].check_preserved(str(path), str(stripped))
+        assert (problem is not None) == refused, (kind, problem)

@@ -12,6 +12,7 @@ player reads.
 from __future__ import annotations
 
 import base64
+import io
 import json
 from typing import Any
 
@@ -118,8 +119,11 @@ class ID3Format(TagFormat):
             with open(path, "r+b") as f:
                 place = placed_tag(f)
                 tag = tag_at(f, place)
-                frames = replaced_frames(tag, audio.tags, recorded_genre_frames(audio, tag.major))
-                id3raw.write_placed(f, place, id3raw.spliced(tag, frames))
+                if self._restores_no_tag(audio, place, v1_before):
+                    id3raw.replace_region(f, place.offset, place.size, b"")
+                else:
+                    frames = replaced_frames(tag, audio.tags, recorded_genre_frames(audio, tag.major))
+                    id3raw.write_placed(f, place, id3raw.spliced(tag, frames))
         else:
             # A file without an ID3v2 tag gets one from mutagen: there is nothing to lose.
             # v23_sep=None keeps the values as they are; mutagen's own ID3v1 update
@@ -138,7 +142,11 @@ class ID3Format(TagFormat):
             before, v1_before = tag_at(f, placed_tag(f)), id3v1_block(f)
         with open(written, "rb") as f:
             after, v1_after = tag_at(f, placed_tag(f)), id3v1_block(f)
-        if before is not None:
+        if before is not None and after is None:
+            # Only an undo removes the tag, where a write added it to a file that had none.
+            if not only_copies_of_id3v1(ID3(original, translate=False), v1_after):
+                return "the ID3v2 tag would be removed with frames the ID3v1 tag does not hold"
+        elif before is not None:
             if after is None or after.major != before.major:
                 return "the ID3v2 tag would not keep its version"
             lost = before.comparable(WRITTEN_FRAMES) - after.comparable(WRITTEN_FRAMES)
@@ -151,10 +159,31 @@ class ID3Format(TagFormat):
         return None
 
     @staticmethod
+    def _restores_no_tag(audio: Any, place: id3raw.TagPlace, v1: bytes | None) -> bool:
+        """Whether an undo puts back a file that had no ID3v2 tag (an ID3v1-only or untagged
+        MP3), and the tag the write added holds nothing but the genre, the provenance note and
+        the fields mutagen copied from the ID3v1 tag: then the tag goes, and the file is again
+        byte for byte what it was."""
+        field = getattr(audio, "genre_field", None)
+        return (field is not None and field["major"] is None and place.container == "start"
+                and not audio.tags.getall(f"TXXX:{PROVENANCE_KEY}") and only_copies_of_id3v1(audio.tags, v1))
+
+    @staticmethod
     def _spliced(audio: Any) -> bool:
         """Whether the file has an ID3v2 tag already, which is then rewritten at the byte level."""
         with open(audio.filename, "rb") as f:
             return placed_tag(f) is not None
+
+
+def only_copies_of_id3v1(tags: ID3, v1: bytes | None) -> bool:
+    """Whether ``tags`` holds nothing beyond the genre, the provenance note and the fields an
+    ID3v2.3 tag gets from the ID3v1 tag ``v1`` (mutagen copies them when it adds the tag)."""
+    copied = set()
+    if v1 is not None:
+        from_v1 = ID3(io.BytesIO(v1))
+        from_v1.update_to_v23()
+        copied = {(frame.HashKey, str(frame)) for frame in from_v1.values()}
+    return all((frame.HashKey, str(frame)) in copied for frame in tags.values() if frame.HashKey not in WRITTEN_FRAMES)
 
 
 def placed_tag(f: Any) -> id3raw.TagPlace | None:
