@@ -688,3 +688,21 @@ def test_removing_an_id3v2_tag_is_refused_unless_the_id3v1_tag_holds_all_it_held
         ID3(stripped).delete(stripped, delete_v1=False, delete_v2=True)
         problem = open_tags(path)[0].check_preserved(str(path), str(stripped))
         assert (problem is not None) == refused, (kind, problem)
+
+
+@pytest.mark.parametrize("kind", ["mp3-id3v24", "mp3-id3v23", "aiff"])
+def test_undo_gives_a_tag_that_grew_for_the_genres_its_old_size_back(tmp_path, journal, kind):
+    from mutagen.id3 import ID3
+
+    import mutagen
+
+    path = make(tmp_path, kind)
+    audio = mutagen.File(path)
+    # No padding: the genres do not fit, and the write makes the tag larger.
+    audio.save(padding=lambda info: 0, **({} if kind == "aiff" else {"v2_version": ID3(path).version[1]}))
+    before = path.read_bytes()
+    writer = GenreWriter(journal)
+    (result,) = writer.write([WriteRequest(path, ["Progressive Electronic Dance Music", "Jazz"])], "set")
+    assert result.status == "written" and len(path.read_bytes()) > len(before)
+    assert [r.status for r in writer.undo()] == ["written"]
+    assert path.read_bytes() == before

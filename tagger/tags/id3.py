@@ -100,7 +100,8 @@ class ID3Format(TagFormat):
         frames = [] if tag is None else [
             [frame.frame_id, frame.flags, base64.b64encode(frame.stored).decode("ascii")]
             for frame in tag.frames if id3raw.frame_key(frame, tag.major) == "TCON"]
-        return json.dumps({"major": tag.major if tag else None, "frames": frames, "v1_genre": v1[-1] if v1 else None})
+        return json.dumps({"major": tag.major if tag else None, "frames": frames, "v1_genre": v1[-1] if v1 else None,
+                           "body_size": id3raw.body_capacity(tag) if tag else None})
 
     def restore_field(self, audio: Any, field: str) -> None:
         audio.genre_field = json.loads(field)
@@ -123,7 +124,7 @@ class ID3Format(TagFormat):
                     id3raw.replace_region(f, place.offset, place.size, b"")
                 else:
                     frames = replaced_frames(tag, audio.tags, recorded_genre_frames(audio, tag.major))
-                    id3raw.write_placed(f, place, id3raw.spliced(tag, frames))
+                    id3raw.write_placed(f, place, id3raw.spliced(tag, frames, recorded_body_size(audio, tag.major)))
         else:
             # A file without an ID3v2 tag gets one from mutagen: there is nothing to lose.
             # v23_sep=None keeps the values as they are; mutagen's own ID3v1 update
@@ -235,6 +236,13 @@ def recorded_genre_frames(audio: Any, major: int) -> list[id3raw.RawFrame] | Non
     if field is None or field["major"] != major:
         return None
     return [id3raw.RawFrame(frame_id, flags, base64.b64decode(data)) for frame_id, flags, data in field["frames"]]
+
+
+def recorded_body_size(audio: Any, major: int) -> int | None:
+    """The size an undo gives the tag back (frames and padding), so that padding a write
+    added goes again; None where nothing was recorded, or for a tag of another version."""
+    field = getattr(audio, "genre_field", None)
+    return field.get("body_size") if field is not None and field["major"] == major else None
 
 
 def id3v1_block(f: Any) -> bytes | None:

@@ -212,17 +212,20 @@ def text_frame(frame_id: str, major: int, values: list[str], description: str | 
     return RawFrame(frame_id, 0, data)
 
 
-def spliced(tag: RawTag, frames: list[RawFrame]) -> bytes:
-    """``tag`` rebuilt with ``frames``, the same size when they fit in its padding.
+def spliced(tag: RawTag, frames: list[RawFrame], body_size: int | None = None) -> bytes:
+    """``tag`` rebuilt with ``frames``, the same size when they fit in its padding, or
+    ``body_size`` (frames and padding) when they fit in that: an undo's recorded size.
 
     Tag-wide unsynchronisation and the extended header (whose CRC would no longer
     match) are dropped; the frames keep their own flags and bytes.
     """
     body = b"".join(f.encoded(tag.major) for f in frames)
     footer = tag.major == 4 and bool(tag.flags & FLAG_FOOTER)
-    old_body = tag.size - HEADER_SIZE - (HEADER_SIZE if footer else 0)
+    old_body = body_capacity(tag)
     if footer:
         size = len(body)  # a tag with a footer has no padding
+    elif body_size is not None and len(body) <= body_size:
+        size = body_size
     elif len(body) <= old_body:
         size = old_body
     else:
@@ -235,6 +238,12 @@ def spliced(tag: RawTag, frames: list[RawFrame]) -> bytes:
     if footer:
         result += b"3DI" + header[3:]
     return result
+
+
+def body_capacity(tag: RawTag) -> int:
+    """The bytes a tag holds for frames and padding: its size but for header and footer."""
+    footer = tag.major == 4 and bool(tag.flags & FLAG_FOOTER)
+    return tag.size - HEADER_SIZE - (HEADER_SIZE if footer else 0)
 
 
 @dataclass(frozen=True)
