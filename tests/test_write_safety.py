@@ -706,3 +706,23 @@ def test_undo_gives_a_tag_that_grew_for_the_genres_its_old_size_back(tmp_path, j
     assert result.status == "written" and len(path.read_bytes()) > len(before)
     assert [r.status for r in writer.undo()] == ["written"]
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["flac", "ogg-vorbis", "opus"])
+def test_a_vorbis_comment_keeps_its_genre_fields_place_and_spelling_and_undo_gives_it_back(tmp_path, journal, kind):
+    import mutagen
+
+    from tagger.writer import provenance_text
+
+    path = make(tmp_path, kind)
+    audio = mutagen.File(path)
+    audio.tags.clear()
+    audio.tags.extend([("ARTIST", "A"), ("genre", "Rock"), ("genre", "Pop"), ("TITLE", "T")])
+    audio.save()
+    before = path.read_bytes()
+    writer = GenreWriter(journal)
+    (result,) = writer.write([WriteRequest(path, ["Jazz"], provenance=provenance_text({}))], "set")
+    assert result.status == "written"
+    assert [key for key, _ in mutagen.File(path).tags][:3] == ["ARTIST", "genre", "TITLE"]
+    assert [r.status for r in writer.undo()] == ["written"]
+    assert path.read_bytes() == before

@@ -77,7 +77,12 @@ class VorbisFormat(TagFormat):
 
 
 def set_field(tags: Any, name: str, values: list[str]) -> None:
-    """Replace every field called ``name`` (in any case), keeping the others' order."""
-    kept = [(key, value) for key, value in tags if key.lower() != name.lower()]
+    """Replace every field called ``name`` (in any case) with ``values``, keeping the others'
+    order. They take the place and the spelling of the name of the first such field, so
+    that an undo gives the comment back as it was; with none, they go at the end."""
+    fields = list(tags)
+    first = next((i for i, (key, _) in enumerate(fields) if key.lower() == name.lower()), len(fields))
+    key = fields[first][0] if first < len(fields) else name
+    kept = [(k, value) for k, value in fields if k.lower() != name.lower()]
     tags.clear()
-    tags.extend([*kept, *((name, value) for value in values)])
+    tags.extend([*kept[:first], *((key, value) for value in values), *kept[first:]])
