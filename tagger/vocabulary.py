@@ -209,14 +209,31 @@ def save_user_alias(old: str, new: str, path: Path | None = None) -> AliasChange
 
 def take_back_alias(change: AliasChange, path: Path | None = None) -> None:
     """Undo ``change``: drop its alias, unless the person has since pointed the name elsewhere,
-    and restore the aliases it displaced, unless their names have since been given others."""
+    and restore the aliases it displaced, unless their names have since been given others or
+    the alias would now lead back to itself."""
     path = path or user_aliases_path()
     aliases = read_user_aliases(path)
     if aliases.get(change.old) == change.new:
         del aliases[change.old]
     for old, new in change.displaced.items():
-        aliases.setdefault(old, new)
+        if old not in aliases and not _leads_to(aliases, new, old):
+            aliases[old] = new
     _write_user_aliases(aliases, path)
+
+
+def _leads_to(aliases: Mapping[str, str], start: str, goal: str) -> bool:
+    """Whether following ``aliases`` from ``start`` reaches ``goal``, by the spelling rule."""
+    targets = {genre_key(old): new for old, new in aliases.items()}
+    seen: set[str] = set()
+    key = genre_key(start)
+    while key not in seen:
+        if key == genre_key(goal):
+            return True
+        seen.add(key)
+        if key not in targets:
+            return False
+        key = genre_key(targets[key])
+    return False
 
 
 def _write_user_aliases(aliases: dict[str, str], path: Path) -> None:

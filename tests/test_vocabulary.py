@@ -4,7 +4,8 @@ import pytest
 
 from tagger.genres import Taxonomy
 from tagger.vocabulary import (Vocabulary, completion_names, genre_key, is_junk, preferred_spellings, read_user_aliases,
-                               save_user_alias, user_aliases_path, vocabulary)
+                               save_user_alias, take_back_alias, user_aliases_path,
+                               vocabulary)
 
 
 @pytest.mark.parametrize("spellings", [
@@ -112,6 +113,22 @@ def test_saved_aliases_add_up_and_the_merge_target_stops_pointing_elsewhere(tmp_
     assert read_user_aliases(path) == {"Shoegaze": "Post-Punk", "Grunge": "dream pop"}
     save_user_alias("Jazz", "Jazz", path)  # a name is never its own alias
     assert "Jazz" not in read_user_aliases(path)
+
+
+def test_taking_an_alias_back_restores_only_what_it_displaced(tmp_path):
+    path = tmp_path / "genre-aliases.json"
+    save_user_alias("Dream Pop", "Rock", path)
+    merge = save_user_alias("Grunge", "dream pop", path)  # Dream Pop stops pointing at Rock
+    assert merge.displaced == {"Dream Pop": "Rock"}
+    rename = save_user_alias("Shoegaze", "Noise", path)
+    assert rename.displaced == {}
+    save_user_alias("Rock", "Dream Pop", path)  # Dream Pop is now where Rock goes
+    take_back_alias(rename, path)
+    # Nothing the rename displaced comes back: Dream Pop → Rock would now make a cycle.
+    assert read_user_aliases(path) == {"Grunge": "dream pop", "Rock": "Dream Pop"}
+    # Nor does Dream Pop → Rock when the merge is taken back, for the same reason.
+    take_back_alias(merge, path)
+    assert read_user_aliases(path) == {"Rock": "Dream Pop"}
 
 
 def test_saved_aliases_keep_names_readable(tmp_path):
