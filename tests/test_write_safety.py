@@ -726,3 +726,44 @@ def test_a_vorbis_comment_keeps_its_genre_fields_place_and_spelling_and_undo_giv
     assert [key for key, _ in mutagen.File(path).tags][:3] == ["ARTIST", "genre", "TITLE"]
     assert [r.status for r in writer.undo()] == ["written"]
     assert path.read_bytes() == before
+
+
+def id3v24_tag_with(path, flag: int) -> None:
+    """Give ``path`` an ID3v2.4 tag of a few UTF-8 frames, no padding and the header ``flag``:
+    a footer (0x10), or tag-wide unsynchronisation (0x80), a no-op for frames with no 0xFF byte."""
+    from mutagen.id3 import COMM, ID3, TALB, TIT2, TPE1
+
+    tags = ID3()
+    for frame in (TIT2, TPE1, TALB):
+        tags.add(frame(encoding=3, text=[f"{frame.__name__} é"]))
+    tags.add(COMM(encoding=3, lang="eng", desc="", text=["a comment"]))
+    tags.save(path, padding=lambda info: 0)
+    data = path.read_bytes()
+    size = sum(b << (7 * (3 - i)) for i, b in enumerate(data[6:10]))
+    body, audio = data[10:10 + size], data[10 + size:]
+    assert data[3] == 4 and b"\xff" not in body
+    header = b"ID3" + bytes([4, 0, data[5] | flag]) + data[6:10]
+    path.write_bytes(header + body + (b"3DI" + header[3:] if flag == 0x10 else b"") + audio)
+
+
+@pytest.mark.parametrize("flag", [0x10, 0x80], ids=["footer", "unsynchronised"])
+def test_an_id3v24_tag_with_a_footer_or_unsynchronisation_keeps_it_and_undo_gives_it_back(tmp_path, journal, flag):
+    from mutagen.id3 import ID3
+
+    path = make(tmp_path, "mp3-untagged")
+    id3v24_tag_with(path, flag)
+    before = path.read_bytes()
+    frames = {key: str(frame) for key, frame in ID3(path).items() if key != "TCON"}
+    writer = GenreWriter(journal)
+    (result,) = writer.write([WriteRequest(path, ["Trip Hop", "Downtempo"])], "set")
+    assert result.status == "written", result
+    data = path.read_bytes()
+    assert data[3] == 4 and data[5] & flag  # still ID3v2.4, with its footer or flag
+    if flag == 0x10:
+        size = sum(b << (7 * (3 - i)) for i, b in enumerate(data[6:10]))
+        assert data[10 + size:10 + size + 10] == b"3DI" + data[3:10]  # a footer that repeats the header
+    tags = ID3(path)
+    assert tags["TCON"].text == ["Trip Hop", "Downtempo"]
+    assert {key: str(frame) for key, frame in tags.items() if key != "TCON"} == frames
+    assert [r.status for r in writer.undo()] == ["written"]
+    assert path.read_bytes() == before
