@@ -767,3 +767,29 @@ def test_an_id3v24_tag_with_a_footer_or_unsynchronisation_keeps_it_and_undo_give
     assert {key: str(frame) for key, frame in tags.items() if key != "TCON"} == frames
     assert [r.status for r in writer.undo()] == ["written"]
     assert path.read_bytes() == before
+
+
+def test_a_save_that_changes_the_id3v2_version_is_refused(tmp_path, journal, monkeypatch):
+    from mutagen.id3 import ID3
+
+    path = make(tmp_path, "mp3-id3v24")
+    before = sha(path)
+    patched_save(monkeypatch, lambda copy: ID3(copy).save(copy, v2_version=3))
+    (result,) = write(journal, [path], ["Jazz"])
+    assert result.status == "error" and "would not keep its version" in result.message, result
+    assert sha(path) == before
+
+
+def test_a_save_that_changes_the_id3v1_tag_beyond_its_genre_is_refused(tmp_path, journal, monkeypatch):
+    path = make(tmp_path, "mp3-id3v1")
+    before = sha(path)
+
+    def retitle_v1(copy):
+        data = bytearray(open(copy, "rb").read())
+        data[-125:-122] = b"new"  # the ID3v1 title's first bytes
+        open(copy, "wb").write(data)
+
+    patched_save(monkeypatch, retitle_v1)
+    (result,) = write(journal, [path], ["Jazz"])
+    assert result.status == "error" and "ID3v1 tag would change beyond its genre" in result.message, result
+    assert sha(path) == before

@@ -127,10 +127,10 @@ class ID3Format(TagFormat):
                     id3raw.write_placed(f, place, id3raw.spliced(tag, frames, recorded_body_size(audio, tag.major)))
         else:
             # A file without an ID3v2 tag gets one from mutagen: there is nothing to lose.
-            # v23_sep=None keeps the values as they are; mutagen's own ID3v1 update
-            # rebuilds the whole v1 tag from the v2 frames, so the old block is put back below.
-            kwargs = {"v1": 1} if isinstance(audio, (MP3, TrueAudio)) else {}
-            audio.tags.save(path, v2_version=saved_version(audio.tags), v23_sep=None, **kwargs)
+            # v23_sep=None keeps the values as they are; mutagen's own ID3v1 update (an MP3's
+            # save updates a v1 tag it has) rebuilds the whole v1 tag from the v2 frames, so
+            # the old block is put back below.
+            audio.tags.save(path, v2_version=saved_version(audio.tags), v23_sep=None)
         if v1_before is not None:
             joined = saved_version(audio.tags) < 4
             genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
@@ -148,7 +148,7 @@ class ID3Format(TagFormat):
             if not only_copies_of_id3v1(ID3(original, translate=False), v1_after):
                 return "the ID3v2 tag would be removed with frames the ID3v1 tag does not hold"
         elif before is not None:
-            if after is None or after.major != before.major:
+            if after.major != before.major:
                 return "the ID3v2 tag would not keep its version"
             lost = before.comparable(WRITTEN_FRAMES) - after.comparable(WRITTEN_FRAMES)
             added = after.comparable(WRITTEN_FRAMES) - before.comparable(WRITTEN_FRAMES)
