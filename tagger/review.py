@@ -35,7 +35,7 @@ def accepted_genres(
 
 
 def genre_request(path: Path, genres: list[str], analysis: Analysis | None, provenance: bool,
-                  edited: bool = False, album: Sequence[GenreSuggestion] = (), replaces: bool = False) -> WriteRequest:
+                  edited: bool, album: Sequence[GenreSuggestion], replaces: bool) -> WriteRequest:
     """A write of ``genres``, refused if the file changed since ``analysis``. The
     provenance field records the models and their confidence in each genre, and
     whether a person chose the genres, or the file's album (``album``: the album's

@@ -1,5 +1,6 @@
 """The review session's rules, without Qt: what both the app and ``apply`` rely on."""
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -232,3 +233,12 @@ def test_a_saved_session_keeps_the_renames_not_written_yet(session, files, tmp_p
     again.restore(tmp_path / "saved.json")
     # (The row can be written once its analysis is back from the cache.)
     assert again.renames_in([again.item(files[0]).write_request(False)]) == [("Electronica", "Electronic")]
+
+
+def test_a_review_saved_before_renames_were_kept_comes_back(session, files, tmp_path, journal):
+    session.save(tmp_path / "saved.json")
+    record = json.loads((tmp_path / "saved.json").read_text(encoding="utf-8"))
+    del record["renames"]
+    (tmp_path / "saved.json").write_text(json.dumps(record), encoding="utf-8")
+    again = ReviewSession(Settings(), journal)
+    assert len(again.restore(tmp_path / "saved.json")) == len(files)

@@ -743,10 +743,10 @@ def id3v24_tag_with(path, flag: int) -> None:
     body, audio = data[10:10 + size], data[10 + size:]
     assert data[3] == 4 and b"\xff" not in body
     header = b"ID3" + bytes([4, 0, data[5] | flag]) + data[6:10]
-    path.write_bytes(header + body + (b"3DI" + header[3:] if flag == 0x10 else b"") + audio)
+    path.write_bytes(header + body + (b"3DI" + header[3:] if flag & 0x10 else b"") + audio)
 
 
-@pytest.mark.parametrize("flag", [0x10, 0x80], ids=["footer", "unsynchronised"])
+@pytest.mark.parametrize("flag", [0x10, 0x80, 0x90], ids=["footer", "unsynchronised", "both"])
 def test_an_id3v24_tag_with_a_footer_or_unsynchronisation_keeps_it_and_undo_gives_it_back(tmp_path, journal, flag):
     from mutagen.id3 import ID3
 
@@ -758,8 +758,8 @@ def test_an_id3v24_tag_with_a_footer_or_unsynchronisation_keeps_it_and_undo_give
     (result,) = writer.write([WriteRequest(path, ["Trip Hop", "Downtempo"])], "set")
     assert result.status == "written", result
     data = path.read_bytes()
-    assert data[3] == 4 and data[5] & flag  # still ID3v2.4, with its footer or flag
-    if flag == 0x10:
+    assert data[3] == 4 and data[5] & flag == flag  # still ID3v2.4, with its footer or flag
+    if flag & 0x10:
         size = sum(b << (7 * (3 - i)) for i, b in enumerate(data[6:10]))
         assert data[10 + size:10 + size + 10] == b"3DI" + data[3:10]  # a footer that repeats the header
     tags = ID3(path)
