@@ -101,7 +101,7 @@ class ID3Format(TagFormat):
             [frame.frame_id, frame.flags, base64.b64encode(frame.stored).decode("ascii")]
             for frame in tag.frames if id3raw.frame_key(frame, tag.major) == "TCON"]
         return json.dumps({"major": tag.major if tag else None, "frames": frames, "v1_genre": v1[-1] if v1 else None,
-                           "body_size": id3raw.body_capacity(tag) if tag else None})
+                           "body_size": tag.body_capacity if tag else None})
 
     def restore_field(self, audio: Any, field: str) -> None:
         audio.genre_field = json.loads(field)
@@ -229,20 +229,26 @@ def replaced_frames(tag: id3raw.RawTag, tags: ID3,
     return frames
 
 
-def recorded_genre_frames(audio: Any, major: int) -> list[id3raw.RawFrame] | None:
-    """The genre frames an undo puts back as recorded, where the tag is still of the version
-    they were recorded in; None to build them from the values."""
+def recorded_field(audio: Any, major: int) -> dict | None:
+    """The genre field an undo puts back (``genre_field``), where the tag is still of the
+    version it was recorded in; None otherwise."""
     field = getattr(audio, "genre_field", None)
-    if field is None or field["major"] != major:
+    return field if field is not None and field["major"] == major else None
+
+
+def recorded_genre_frames(audio: Any, major: int) -> list[id3raw.RawFrame] | None:
+    """The genre frames an undo puts back as recorded; None to build them from the values."""
+    field = recorded_field(audio, major)
+    if field is None:
         return None
     return [id3raw.RawFrame(frame_id, flags, base64.b64decode(data)) for frame_id, flags, data in field["frames"]]
 
 
 def recorded_body_size(audio: Any, major: int) -> int | None:
     """The size an undo gives the tag back (frames and padding), so that padding a write
-    added goes again; None where nothing was recorded, or for a tag of another version."""
-    field = getattr(audio, "genre_field", None)
-    return field.get("body_size") if field is not None and field["major"] == major else None
+    added goes again; None where nothing was recorded."""
+    field = recorded_field(audio, major)
+    return None if field is None else field.get("body_size")
 
 
 def id3v1_block(f: Any) -> bytes | None:

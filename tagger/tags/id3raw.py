@@ -73,6 +73,15 @@ class RawTag:
     size: int  # bytes on disk: header, body and footer
     frames: tuple[RawFrame, ...]
 
+    @property
+    def has_footer(self) -> bool:
+        return self.major == 4 and bool(self.flags & FLAG_FOOTER)
+
+    @property
+    def body_capacity(self) -> int:
+        """The bytes it holds for frames and padding: its size but for header and footer."""
+        return self.size - HEADER_SIZE - (HEADER_SIZE if self.has_footer else 0)
+
     def comparable(self, skip: frozenset[str] = frozenset()) -> Counter:
         """Each frame's ID, flags and bytes as stored, for checking that a write kept them byte for byte."""
         return Counter((f.frame_id, f.flags, f.stored) for f in self.frames if frame_key(f, self.major) not in skip)
@@ -220,14 +229,13 @@ def spliced(tag: RawTag, frames: list[RawFrame], body_size: int | None = None) -
     match) are dropped; the frames keep their own flags and bytes.
     """
     body = b"".join(f.encoded(tag.major) for f in frames)
-    footer = tag.major == 4 and bool(tag.flags & FLAG_FOOTER)
-    old_body = body_capacity(tag)
+    footer = tag.has_footer
     if footer:
         size = len(body)  # a tag with a footer has no padding
     elif body_size is not None and len(body) <= body_size:
         size = body_size
-    elif len(body) <= old_body:
-        size = old_body
+    elif len(body) <= tag.body_capacity:
+        size = tag.body_capacity
     else:
         size = len(body) + GROWTH_PADDING
     flags = tag.flags & (FLAG_FOOTER if tag.major == 4 else 0)
@@ -238,12 +246,6 @@ def spliced(tag: RawTag, frames: list[RawFrame], body_size: int | None = None) -
     if footer:
         result += b"3DI" + header[3:]
     return result
-
-
-def body_capacity(tag: RawTag) -> int:
-    """The bytes a tag holds for frames and padding: its size but for header and footer."""
-    footer = tag.major == 4 and bool(tag.flags & FLAG_FOOTER)
-    return tag.size - HEADER_SIZE - (HEADER_SIZE if footer else 0)
 
 
 @dataclass(frozen=True)
