@@ -17,6 +17,7 @@ killed writer can be found and removed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -75,6 +76,10 @@ MIGRATIONS = {
     "entries": [("identity", "TEXT"), ("temp_identity", "TEXT"), ("written_at", "REAL"), ("old_field", "TEXT"),
                 ("restore_field", "TEXT"), ("mode", "TEXT")],
 }
+# Every column of an entry, in the order of the table's definition above.
+ENTRY_COLUMNS = ("id", "batch", "path", "requested", "expected", "provenance", "require_current", "undoes", "state",
+                 "old_genres", "new_genres", "old_provenance", "message", "updated", "identity", "temp_identity",
+                 "written_at", "old_field", "restore_field", "mode")
 # A batch is started when its command begins, planned once its files are known, and
 # done when its command has gone through every entry.
 STARTED, PLANNED, DONE = "started", "planned", "done"
@@ -140,21 +145,146 @@ def _load(text: str | None) -> object:
     return None if text is None else json.loads(text)
 
 
+class JournalError(Exception):
+    """The undo journal could not be read or written; the message says why, in a sentence."""
+
+
+# SQLite's result codes for a damaged file, and for one that is no database at all.
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
+
+
+def is_damage(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+    return "malformed" in str(error) or "not a database" in str(error)
+
+
+def explain(error: sqlite3.Error | OSError, path: Path) -> str:
+    """One sentence on what went wrong with the journal at ``path``."""
+    text = str(error)
+    if isinstance(error, OSError):
+        from tagger.safewrite import describe
+
+        text = describe(error)
+    elif "full" in text:
+        text = "the disk is full"
+    elif "readonly" in text or "read-only" in text:
+        text = "it is read-only"
+    elif isinstance(error, sqlite3.Error) and is_damage(error):
+        text = f"it is damaged ({error}); the next command sets it aside and starts a new one"
+    return f"the undo journal {path} could not be used: {text}"
+
+
+@contextmanager
+def journal_errors(path: Path) -> Iterator[None]:
+    """SQLite's and the file system's errors as JournalError, which every caller reports plainly."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as e:
+        raise JournalError(explain(e, path)) from e
+
+
+# SQLite's side files, which belong with the journal wherever it goes.
+SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged journal (and its side files) out of the way; returns where it went.
+
+    Nothing is deleted: ``genre-tagger journal recover`` salvages its readable batches.
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while aside.exists():
+        number += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+    os.replace(path, aside)
+    for suffix in SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, aside.with_name(aside.name + suffix))
+    return aside
+
+
+def damaged_journals(path: Path | None = None) -> list[Path]:
+    """The journals set aside as damaged, oldest first."""
+    path = path or default_path()
+    return sorted(p for p in path.parent.glob(f"{path.name}.damaged-*")
+                  if p.is_file() and not p.name.endswith(SIDE_FILES))
+
+
+@contextmanager
+def opening_lock(path: Path) -> Iterator[None]:
+    """Keeps a second process from creating, checking or setting aside the journal at the same time.
+
+    SQLite's busy timeout does not cover the first ``PRAGMA journal_mode`` of a new
+    file, so two first commands of a new profile could fail with "database is locked".
+    Where the lock file cannot be made (a read-only folder) the journal is opened anyway:
+    only reading is possible there, and reading needs no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    try:
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class Journal:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        # WAL plus synchronous=FULL: a committed entry survives a crash or power cut.
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        # Where a damaged journal was moved to when this one was opened, for the caller to say.
+        self.set_aside: Path | None = None
+        self._lock = threading.RLock()
+        with journal_errors(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with opening_lock(self.path):
+                self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        if self.path.is_dir() or (self.path.is_file() and self.path.stat().st_size == 0):
+            # An empty file is a valid empty database to SQLite: the history would vanish silently.
+            self.set_aside = set_aside(self.path)
+        db = self._connect()
+        try:
+            damaged = db.execute("PRAGMA quick_check").fetchall() != [("ok",)]
+        except sqlite3.DatabaseError as e:
+            if not is_damage(e):
+                db.close()
+                raise
+            damaged = True
+        if damaged:
+            db.close()
+            self.set_aside = set_aside(self.path)
+            db = self._connect()
+        try:
+            # Rollback journal, not WAL: a committed entry is in the journal's own file at once,
+            # where WAL keeps it in a side file that deleting (or losing) takes the batch with it.
+            db.execute("PRAGMA journal_mode=TRUNCATE")
+        except sqlite3.OperationalError:
+            pass  # an older version still has it open in WAL mode: it stays in WAL until then
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(SCHEMA)
         for table, columns in MIGRATIONS.items():
-            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
             for name, definition in columns:
                 if name not in present:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
-        self._lock = threading.RLock()
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+        return db
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
 
     def close(self) -> None:
         self._db.close()
@@ -162,14 +292,20 @@ class Journal:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         # One connection serves every thread of the process, one transaction at a time.
-        with self._lock:
+        with self._lock, journal_errors(self.path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have ended it already
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, journal_errors(self.path):
+            yield self._db
 
     def start(self, command: str, mode: str) -> int:
         """Record that a batch began, before its files are known; returns its id."""
@@ -232,7 +368,7 @@ class Journal:
                 db.execute("UPDATE entries SET state='undone', updated=? WHERE id=?", (time.time(), undone[0]))
 
     def entries(self, batch: int) -> list[Entry]:
-        with self._lock:
+        with self._reading():
             rows = self._db.execute(
                 "SELECT id, batch, path, requested, expected, provenance, require_current, undoes, state, "
                 "old_genres, new_genres, old_provenance, message, identity, temp_identity, old_field, restore_field, "
@@ -248,7 +384,7 @@ class Journal:
 
     def last_written_identity(self, path: Path) -> dict | None:
         """The file at ``path`` as Genre Tagger's latest write to it left it, from any batch."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute(
                 "SELECT identity FROM entries WHERE path=? AND written_at IS NOT NULL AND identity IS NOT NULL "
                 "ORDER BY written_at DESC, id DESC LIMIT 1",
@@ -257,7 +393,7 @@ class Journal:
         return _load(row[0]) if row else None
 
     def batches(self) -> list[BatchSummary]:
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT id, created, command, mode, state FROM batches ORDER BY id").fetchall()
             states = self._db.execute("SELECT batch, state, COUNT(*) FROM entries GROUP BY batch, state").fetchall()
         counts: dict[int, dict[str, int]] = {}
@@ -295,13 +431,41 @@ class Journal:
                 return summary
         raise LookupError("nothing to undo: the journal has no written batch")
 
+    def import_batches(self, batches: list[dict], entries: list[dict], aliases: list[dict]) -> dict[int, int]:
+        """Add batches salvaged from another journal, with new ids; returns old id -> new id.
+
+        Columns keep their stored form (JSON text, paths as bytes), so they are copied as they are.
+        """
+        batch_ids: dict[int, int] = {}
+        entry_ids: dict[int, int] = {}
+        with self._transaction() as db:
+            for b in batches:
+                batch_ids[b["id"]] = db.execute(
+                    "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
+                    (b["created"] or 0.0, f"{b['command'] or '?'} [recovered]", b["mode"] or "replace",
+                     b["state"] or DONE),
+                ).lastrowid
+            columns = [c for c in ENTRY_COLUMNS if c not in ("id", "batch", "undoes")]
+            for e in entries:
+                values = [e[c] for c in columns]
+                entry_ids[e["id"]] = db.execute(
+                    f"INSERT INTO entries (batch, {', '.join(columns)}) VALUES (?, {', '.join('?' * len(columns))})",
+                    [batch_ids[e["batch"]], *values],
+                ).lastrowid
+            for e in entries:
+                if e["undoes"] in entry_ids:
+                    db.execute("UPDATE entries SET undoes=? WHERE id=?", (entry_ids[e["undoes"]], entry_ids[e["id"]]))
+            for a in aliases:
+                db.execute("INSERT INTO alias_changes (batch, change) VALUES (?, ?)", (batch_ids[a["batch"]], a["change"]))
+        return batch_ids
+
     def record_alias_change(self, batch: int, change: dict) -> None:
         """A genre alias the batch saved (a rename or merge), which undoing the batch takes back."""
         with self._transaction() as db:
             db.execute("INSERT INTO alias_changes (batch, change) VALUES (?, ?)", (batch, _json(change)))
 
     def alias_changes(self, batch: int) -> list[dict]:
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT change FROM alias_changes WHERE batch=? ORDER BY id", (batch,)).fetchall()
         return [_load(r[0]) for r in rows]
 
@@ -317,7 +481,7 @@ class Journal:
 
     def temporaries(self) -> list[tuple[Path, Path]]:
         """Every recorded temporary copy and the file it was made from."""
-        with self._lock:
+        with self._reading():
             rows = self._db.execute("SELECT path, target FROM temporaries ORDER BY created").fetchall()
         return [(Path(os.fsdecode(temp)), Path(os.fsdecode(target))) for temp, target in rows]
 

@@ -17,6 +17,7 @@ A failure of one file, expected or not, is that file's result: it never stops a 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,13 +31,14 @@ import numpy as np
 
 from tagger import __version__
 from tagger.audio import MPEG_SUFFIXES, mpeg_audio_span
-from tagger.journal import DONE, OPEN_STATES, BatchSummary, Entry, Journal
+from tagger.journal import DONE, OPEN_STATES, BatchSummary, Entry, Journal, JournalError
 from tagger.safewrite import (
     FileIdentity,
     Fingerprint,
     WriteRefused,
     check_unchanged,
     file_lock,
+    fingerprint,
     remove_stale_temporaries,
     rewrite_atomically,
 )
@@ -330,21 +332,47 @@ class GenreWriter:
 
     def _apply_safely(self, entry: Entry) -> WriteResult:
         try:
-            return self._apply(entry)
-        except Exception as e:  # a decoder's or tag library's own failure: this file's error alone
-            message = f"writing failed ({type(e).__name__}: {e}); the file is unchanged"
-            self.journal.finish(entry.id, "error", message)
-            return WriteResult(entry.path, WriteStatus.ERROR, message=message, batch=entry.batch)
+            # Held from the first read to the journal's record of the outcome: no other Genre
+            # Tagger process reads the file between this one's read and its swap.
+            with file_lock(entry.path):
+                return self._apply(entry)
+        except Exception as e:  # a decoder's, tag library's or journal's failure before the swap
+            return self._refuse(entry, f"writing failed ({type(e).__name__}: {e}); the file is unchanged")
+
+    def _record(self, entry: Entry, state: str, message: str | None = None,
+                identity: FileIdentity | None = None) -> str | None:
+        """Record an entry's outcome; returns why the journal could not, for the result's message."""
+        try:
+            self.journal.finish(entry.id, state, message, identity=identity.to_json() if identity else None)
+        except JournalError as e:
+            return f"the journal could not record this: {e}"
+        return None
 
     def _refuse(self, entry: Entry, message: str, genres: list[str] | None = None) -> WriteResult:
-        self.journal.finish(entry.id, "error", message)
+        unrecorded = self._record(entry, "error", message)
+        message = f"{message}; {unrecorded}" if unrecorded else message
         return WriteResult(entry.path, WriteStatus.ERROR, genres or [], genres or [], message, entry.batch)
+
+    def _result(self, entry: Entry, status: WriteStatus, old: list[str], new: list[str], message: str | None = None,
+                identity: FileIdentity | None = None) -> WriteResult:
+        """Record a final state and say so; a journal that fails now changes nothing in the file."""
+        unrecorded = self._record(entry, status.value, message, identity)
+        if unrecorded:
+            message = "; ".join(filter(None, [message, unrecorded, f"'genre-tagger finish {entry.batch}' records "
+                                              "it once the journal can be written"]))
+        return WriteResult(entry.path, status, old, new, message, entry.batch)
 
     def _apply(self, entry: Entry) -> WriteResult:
         journal = self.journal
         if not entry.path.is_absolute():
             return self._refuse(entry, "recorded with a relative path by an older version; "
                                        "it is not clear which file was meant, so nothing is written")
+        try:
+            # Taken before the tags are read: a program other than Genre Tagger that changes the
+            # file after this moment is noticed just before the swap.
+            seen: Fingerprint | None = fingerprint(entry.path)
+        except OSError:
+            seen = None  # opening it for its tags says what is wrong
         try:
             tag_format, audio = open_tags(entry.path)
             snapshot = tag_format.read(audio, self.options.id3v23_separator)
@@ -355,26 +383,22 @@ class GenreWriter:
                                        "renamed or changed since), so it is left untouched", snapshot.genres)
         separator = self.options.id3v23_separator
         if entry.state == "pending" and same_genres(snapshot.genres, entry.new_genres or [], separator):
-            # The write finished before the process stopped.
-            journal.finish(entry.id, "written", identity=FileIdentity.of(entry.path).to_json())
-            return WriteResult(entry.path, WriteStatus.WRITTEN, entry.old_genres or [], entry.new_genres or [],
-                               "already written before the interruption", entry.batch)
+            # The write finished before the process stopped, or before the journal could record it.
+            return self._result(entry, WriteStatus.WRITTEN, entry.old_genres or [], entry.new_genres or [],
+                                "already written before the interruption", FileIdentity.of(entry.path))
         if entry.undoes is not None and self._holds(tag_format, audio, snapshot, entry.requested, entry.provenance):
             # Undoing a write that a crash stopped before it happened: nothing to restore.
-            journal.finish(entry.id, "unchanged")
-            return WriteResult(entry.path, WriteStatus.UNCHANGED, snapshot.genres, snapshot.genres,
-                               "the interrupted write had not happened", entry.batch)
+            return self._result(entry, WriteStatus.UNCHANGED, snapshot.genres, snapshot.genres,
+                                "the interrupted write had not happened")
         if entry.require_current is not None and not same_genres(snapshot.genres, entry.require_current, separator):
             message = (f"skipped: its genres changed since they were written "
                        f"(now {', '.join(snapshot.genres) or 'none'})")
-            journal.finish(entry.id, "skipped", message)
-            return WriteResult(entry.path, WriteStatus.SKIPPED, snapshot.genres, snapshot.genres, message, entry.batch)
+            return self._result(entry, WriteStatus.SKIPPED, snapshot.genres, snapshot.genres, message)
         mode = WriteMode(entry.mode) if entry.mode else None
         new = self._target(snapshot.genres, entry.requested, entry.undoes, mode)
         provenance = entry.provenance
         if self._holds(tag_format, audio, snapshot, new, provenance):
-            journal.finish(entry.id, "unchanged")
-            return WriteResult(entry.path, WriteStatus.UNCHANGED, snapshot.genres, new, batch=entry.batch)
+            return self._result(entry, WriteStatus.UNCHANGED, snapshot.genres, new)
         expected = Fingerprint.from_json(entry.expected) if entry.expected else None
         try:
             check_unchanged(entry.path, expected)
@@ -385,7 +409,8 @@ class GenreWriter:
             return self._refuse(entry, "refused: its audio does not decode, so the write could not be checked "
                                        "to leave the audio intact (--force-undecodable writes it anyway)",
                                 snapshot.genres)
-        # The journal keeps the old values as stored, so that an undo puts back the same bytes.
+        # Write-ahead: the old values as stored (so that an undo puts back the same bytes) are
+        # durable before the file is touched.
         journal.mark_pending(entry.id, snapshot.stored_genres, new, snapshot.provenance,
                              tag_format.genre_field(os.fspath(entry.path)))
         notes: list[str] = []
@@ -417,21 +442,22 @@ class GenreWriter:
             journal.record_temporary(temp, entry.path)
 
         try:
-            with file_lock(entry.path):
-                identity = rewrite_atomically(
-                    entry.path, edit, expected, self.options.keep_mtime, on_temporary=record_temporary,
-                    on_ready=lambda temp: journal.set_temp_identity(entry.id, FileIdentity.of(temp).to_json()),
-                )
+            # The copy's identity is durable before the swap: if the journal cannot record the
+            # outcome afterwards, finish and undo still recognise the file as this write's.
+            identity = rewrite_atomically(
+                entry.path, edit, seen or expected, self.options.keep_mtime, on_temporary=record_temporary,
+                on_ready=lambda copy: journal.set_temp_identity(entry.id, copy.to_json()),
+            )
         except (WriteRefused, TagError) as e:
             return self._refuse(entry, str(e), snapshot.genres)
-        except Exception as e:  # a mutagen failure on the copy; the original is untouched
+        except Exception as e:  # a mutagen or journal failure before the swap; the original is untouched
             return self._refuse(entry, f"writing failed ({type(e).__name__}: {e}); the file is unchanged",
                                 snapshot.genres)
         finally:
             for temp in temporaries:
-                journal.forget_temporary(temp)
-        journal.finish(entry.id, "written", "; ".join(notes) or None, identity=identity.to_json())
-        return WriteResult(entry.path, WriteStatus.WRITTEN, snapshot.genres, new, "; ".join(notes) or None, entry.batch)
+                with contextlib.suppress(JournalError):  # a stale record is dropped by the next write
+                    journal.forget_temporary(temp)
+        return self._result(entry, WriteStatus.WRITTEN, snapshot.genres, new, "; ".join(notes) or None, identity)
 
 
 def planned_entry(request: WriteRequest) -> dict:

@@ -315,8 +315,8 @@ def test_a_write_that_would_change_the_audio_is_refused_and_says_why(tmp_path, j
 
 
 def test_a_file_changed_just_before_the_writer_locks_it_is_refused(tmp_path, journal, monkeypatch):
-    """The file is checked against its analysis again under the lock: another program may have
-    written it between the first check and the lock."""
+    """The file is checked again under the lock: another program may have written it between
+    the plan and the lock."""
     import mutagen
 
     import tagger.writer
@@ -334,8 +334,9 @@ def test_a_file_changed_just_before_the_writer_locks_it_is_refused(tmp_path, jou
 
     monkeypatch.setattr(tagger.writer, "file_lock", another_program_writes_first)
     (result,) = GenreWriter(journal).write([WriteRequest(path, ["Jazz"], expected=expected)], "t")
-    assert (result.status, result.message) == ("error", "the file changed on disk since it was analysed; "
-                                                        "analyse it again")
+    # Every check runs under the lock, the first of them that the file is the one the batch planned.
+    assert (result.status, result.message) == ("error", "refused: this is not the file the batch recorded (it was "
+                                                        "replaced, renamed or changed since), so it is left untouched")
     tags = read_tags(path)
     assert (tags.genres, tags.title) == (["Rock"], "retitled elsewhere")
 
