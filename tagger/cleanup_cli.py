@@ -127,7 +127,7 @@ def group_line(group: GenreGroup) -> str:
 def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextIO, err: TextIO) -> int:
     """normalise and rename: a plan for every file, then one batch for those that change."""
     from tagger.cli import command_line, emit
-    from tagger.journal import Journal
+    from tagger.journal_cli import open_journal
     from tagger.vocabulary import save_user_alias
     from tagger.writer import GenreWriter, WriteRequest, WriteStatus
 
@@ -151,7 +151,7 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
     # it stores exactly them, and the write keeps the file's own provenance field.
     options = WriteOptions(WriteMode.REPLACE, args.separator, keep_mtime=args.keep_mtime,
                            force_undecodable=args.force_undecodable, exact=True)
-    journal = Journal()
+    journal = open_journal(err)
     try:
         requests = [WriteRequest(p.file.path, list(p.after), provenance=p.file.provenance, identity=p.file.identity)
                     for p in changing]

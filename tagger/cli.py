@@ -21,7 +21,8 @@ from tagger.collection import LearnOutcome
 from tagger.audio import DecoderNoteFilter, show_decoder_notes
 from tagger.excerpt import Depth
 from tagger.genres import STANDOUT_DESCRIPTOR, GenreSuggestion
-from tagger.journal import Journal, when
+from tagger.journal import Journal, JournalError, when
+from tagger.journal_cli import add_journal_command, open_journal, run_journal_command
 from tagger.learning import DEFAULT_MIN_FILES, MODEL_CHOICES
 from tagger.model import DEVICES, PRECISIONS
 from tagger.pipeline import AnalysisPipeline
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_cleanup_commands(commands)
 
+    add_journal_command(commands)
     history = commands.add_parser("history", help="list the batches of writes in the undo journal")
     history.add_argument("--json", action="store_true", help="print JSON Lines, one object per batch")
     for name, text in [("undo", "restore the genres a batch replaced (default: the last one)"),
@@ -236,6 +238,14 @@ def run_command(args: argparse.Namespace, verbose: bool, out: Output, err: Outpu
         return run_gui(getattr(args, "paths", []), args.demo)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="genre-tagger: %(message)s",
                         handlers=[CurrentStderrHandler()])
+    try:
+        return run_terminal_command(args, out, err)
+    except JournalError as e:
+        print(f"genre-tagger {args.command}: {e}", file=err)
+        return EXIT_FILE_ERRORS
+
+
+def run_terminal_command(args: argparse.Namespace, out: Output, err: Output) -> int:
     if args.command == "suggest":
         paths = list(args.paths)
         if args.demo:
@@ -249,7 +259,9 @@ def run_command(args: argparse.Namespace, verbose: bool, out: Output, err: Outpu
             print(f"genre-tagger suggest: {e.args[0]}", file=err)
             return EXIT_USAGE
     if args.command == "history":
-        return run_history(args, out)
+        return run_history(args, out, err)
+    if args.command == "journal":
+        return run_journal_command(args, out, err)
     if args.command == "cache":
         return run_cache(args, out)
     if args.command == "learn":
@@ -405,7 +417,7 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     """set, apply, undo and finish: every file gets a result line, in order."""
     from tagger.writer import GenreWriter, WriteRequest, provenance_text
 
-    journal = Journal()
+    journal = open_journal(err)
     writer = GenreWriter(journal, write_options(args))
     records: list[dict[str, Any]] = []
     dry_run = getattr(args, "dry_run", False)
@@ -631,10 +643,10 @@ def run_cache(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def run_history(args: argparse.Namespace, out: TextIO) -> int:
-    from tagger.journal import DONE, Journal
+def run_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from tagger.journal import DONE
 
-    journal = Journal()
+    journal = open_journal(err)
     batches = journal.batches()
     if not batches and not args.json:
         out.write("the undo journal is empty\n")

@@ -1,0 +1,63 @@
+"""The command line's undo journal: opening it for a command, and ``journal recover``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from tagger.journal import Journal, damaged_journals
+
+EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def add_journal_command(commands: Any) -> None:
+    journal = commands.add_parser("journal", help="recover the batches of a damaged undo journal",
+                                  description="A damaged undo journal is set aside when a command finds it; "
+                                              "'recover' brings its readable batches back, so undo works for them.")
+    actions = journal.add_subparsers(dest="action", metavar="ACTION", required=True)
+    recover = actions.add_parser("recover", help="copy the readable batches of a set-aside journal into the "
+                                                 "current one (default: the newest set aside)")
+    recover.add_argument("damaged", nargs="?", type=Path, metavar="FILE", help="a journal set aside as damaged")
+
+
+def open_journal(err: TextIO) -> Journal:
+    """The undo journal for a command, saying where a damaged one was moved to."""
+    journal = Journal()
+    if journal.set_aside is not None:
+        err.write(f"genre-tagger: the undo journal was damaged; it was moved to {journal.set_aside} and a new one "
+                  "started. 'genre-tagger journal recover' brings back the batches that can still be read.\n")
+    return journal
+
+
+def run_journal_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from tagger.journal_recovery import recover
+
+    journal = open_journal(err)
+    try:
+        damaged = args.damaged
+        if damaged is None:
+            candidates = damaged_journals(journal.path)
+            if not candidates:
+                err.write("genre-tagger journal recover: no journal has been set aside as damaged\n")
+                return EXIT_USAGE
+            damaged = candidates[-1]
+        if not damaged.is_file():
+            err.write(f"genre-tagger journal recover: {damaged} is not a file\n")
+            return EXIT_USAGE
+        recovery = recover(damaged, journal)
+    finally:
+        journal.close()
+    for old, new in recovery.batches.items():
+        out.write(f"batch {old} of the damaged journal is now batch {new}\n")
+    out.write(f"recovered {len(recovery.batches)} batch(es) with {recovery.entries} file(s) from {damaged}\n")
+    if recovery.lost_entries:
+        out.write(f"{recovery.lost_entries} file(s) belonged to batches that could not be read\n")
+    for part in recovery.unreadable:
+        out.write(f"unreadable: {part}\n")
+    if recovery.found_anything:
+        # Recovered once: the next plain 'recover' must not add the same batches again.
+        done = damaged.with_name(damaged.name.replace(".damaged-", ".recovered-"))
+        damaged.rename(done)
+        out.write(f"the damaged journal is kept as {done}\n")
+    return EXIT_OK if recovery.found_anything or not recovery.unreadable else EXIT_FILE_ERRORS
