@@ -654,8 +654,14 @@ def run_history(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# json.dumps escapes C0 controls, but without ensure_ascii it leaves DEL and the C1 controls
+# raw, and U+009B starts a terminal command as ESC [ does. Those characters occur only
+# inside JSON strings, so as \u escapes the values stay exact.
+JSON_CONTROL_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+
+
 def json_line(record: dict[str, Any]) -> str:
-    line = json.dumps(record, ensure_ascii=False)
+    line = json.dumps(record, ensure_ascii=False).translate(JSON_CONTROL_ESCAPES)
     try:
         line.encode("utf-8")
     except UnicodeEncodeError:

@@ -66,6 +66,7 @@ def test_genres_escapes_tags_and_the_names_of_unreadable_files(capsys, make_audi
     assert problem.strip().startswith("the file does not parse cleanly") and count == "1 file(s) could not be read"
 
     code, out, _ = run(capsys, "genres", "--json", str(path), str(broken))
+    assert_no_controls(out.rstrip("\n"))
     (report,) = [json.loads(line) for line in out.splitlines()]
     assert [(g["genre"], g["variants"]) for g in report["genres"]] == [(READ, [{"value": GENRE, "files": 1}])]
     assert report["file_storage"][0] == {"path": str(path), "storage": "single", "values": [GENRE]}
@@ -82,6 +83,7 @@ def test_set_escapes_the_file_name_and_the_genres_old_and_new(capsys, make_audio
 
     code, out, _ = run(capsys, "set", "--json", "--genre", "Blues", "--genre", NEW, str(path))
     assert code == 0
+    assert_no_controls(out.rstrip("\n"))
     (record,) = [json.loads(line) for line in out.splitlines()]
     assert record["path"] == str(path) and record["status"] == "written"
     assert record["old_genres"] == [READ] and record["new_genres"] == ["Blues", NEW]
@@ -112,6 +114,7 @@ def test_suggest_escapes_names_tags_and_the_progress_line(capsys, make_audio, mo
 
     code, out, _ = run(capsys, "suggest", "--device", "cpu", "--depth", "fast", "--json", str(path))
     assert code == 0
+    assert_no_controls(out.rstrip("\n"))
     (record,) = [json.loads(line) for line in out.splitlines()]
     assert record["path"] == str(path) and record["current_genres"] == [READ]
 
