@@ -235,8 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_command(args: argparse.Namespace, verbose: bool, out: Output, err: Output) -> int:
     if args.command in (None, "gui"):
         return run_gui(getattr(args, "paths", []), args.demo)
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="genre-tagger: %(message)s",
-                        handlers=[CurrentStderrHandler()])
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[CurrentStderrHandler()])
     if args.command == "suggest":
         paths = list(args.paths)
         if args.demo:
@@ -772,6 +771,7 @@ class CurrentStderrHandler(logging.StreamHandler):
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
+        self.setFormatter(TerminalFormatter("genre-tagger: %(message)s"))
 
     @property
     def stream(self) -> TextIO:  # type: ignore[override]
@@ -784,6 +784,13 @@ class CurrentStderrHandler(logging.StreamHandler):
     def handleError(self, record: logging.LogRecord) -> None:
         if not isinstance(sys.exc_info()[1], BrokenPipeError):  # stderr gone: nowhere to tell
             super().handleError(record)
+
+
+class TerminalFormatter(logging.Formatter):
+    """Messages name files and folders, so they are printable; a traceback keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
 
 
 class Progress:

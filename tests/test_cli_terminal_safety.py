@@ -7,6 +7,8 @@ looks like the program's own. Each test runs a real command on real audio files.
 
 import io
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -128,4 +130,20 @@ def test_learn_escapes_the_genres_named_in_its_refusal(capsys, make_audio):
     (refusal,) = err.splitlines()
     assert refusal.startswith("genre-tagger learn: need at least two genres")
     assert f"Files per genre: {READ_SHOWN} (2)" in refusal
+
+
+def test_log_messages_escape_the_paths_they_name(make_audio, tmp_path):
+    path = tagged(make_audio)
+    config = tmp_path / "config\x1b]0;owned\x07"
+    aliases = config / "genre-tagger" / "genre-aliases.json"
+    aliases.parent.mkdir(parents=True)
+    aliases.write_text("{not json")
+
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config)}
+    done = subprocess.run([sys.executable, "-m", "tagger.cli", "genres", str(path)], capture_output=True,
+                          env=env, cwd=Path(cli.__file__).parent.parent, timeout=120)
+    assert done.returncode == 0, done.stderr
+    err = done.stderr.decode()
+    assert_no_controls(err)
+    assert f"could not read the genre aliases in {tmp_path}/config\\x1b]0;owned\\x07/genre-tagger" in err
 
