@@ -2,7 +2,8 @@
 
 A genre tag or a file name can hold any characters: an escape sequence in one could
 retitle the terminal or recolour it (issue 21), and a newline could start a line that
-looks like the program's own. Each test runs a real command on real audio files.
+looks like the program's own. The tests run real commands on real audio files, and
+the desktop app's forwarding of Qt's messages.
 """
 
 import io
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mutagen.flac import FLAC
 
 from tagger import cli
@@ -147,3 +149,15 @@ def test_log_messages_escape_the_paths_they_name(make_audio, tmp_path):
     assert_no_controls(err)
     assert f"could not read the genre aliases in {tmp_path}/config\\x1b]0;owned\\x07/genre-tagger" in err
 
+
+def test_qt_messages_keep_their_lines_and_escape_the_names_in_them(capsys):
+    pytest.importorskip("PySide6")
+    from PySide6.QtCore import QMessageLogContext, QtMsgType
+
+    from ui.app import forward_qt_message
+
+    # Qt's own messages run over several lines, so there a newline cannot be told from the
+    # data's: the name here has none.
+    message = "cannot play é 日本\x1b]0;owned\x07\tsong.ogg\nsecond line"
+    forward_qt_message(QtMsgType.QtWarningMsg, QMessageLogContext(), message)
+    assert capsys.readouterr().err == "cannot play é 日本\\x1b]0;owned\\x07\\tsong.ogg\nsecond line\n"
