@@ -72,7 +72,8 @@ def run_cleanup_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
 
 
 def list_genres(args: argparse.Namespace, overview: GenreOverview, out: TextIO, err: TextIO) -> int:
-    from tagger.cli import json_line, printable
+    from tagger.cli import json_line
+    from tagger.terminal import write_lines
 
     # Only --json lists every file, so only then are the files kept.
     files: list[FileGenres] = []
@@ -82,7 +83,7 @@ def list_genres(args: argparse.Namespace, overview: GenreOverview, out: TextIO, 
         if file.problem is not None:
             problems.append({"path": str(file.path), "error": file.problem})
             if not args.json:
-                err.write(printable(f"error     {file.path}\n          {file.problem}") + "\n")
+                write_lines(err, [f"error     {file.path}", f"          {file.problem}"])
         elif args.json:
             files.append(file)
     groups = overview.groups()
@@ -98,7 +99,7 @@ def list_genres(args: argparse.Namespace, overview: GenreOverview, out: TextIO, 
         }) + "\n")
     else:
         for group in groups:
-            out.write(printable(group_line(group)) + "\n")
+            write_lines(out, group_lines(group))
         with_problems = sum(g.has_problem for g in groups)
         styles = ", ".join(f"{storage[s]} {s.value}" for s in Storage if storage[s])
         out.write(f"{overview.files} file(s) read, {len(groups)} genre(s), {with_problems} with variants or "
@@ -115,13 +116,13 @@ def group_record(group: GenreGroup) -> dict[str, Any]:
             "flags": sorted(f.value for f in group.flags)}
 
 
-def group_line(group: GenreGroup) -> str:
+def group_lines(group: GenreGroup) -> list[str]:
     known = f"{group.canonical}, {group.family}" if group.canonical else "unknown"
     flags = f"  [{', '.join(sorted(f.value for f in group.flags))}]" if group.flags else ""
-    line = f"{group.files:>6}  {group.name or '(empty)'}  ({known}){flags}"
+    lines = [f"{group.files:>6}  {group.name or '(empty)'}  ({known}){flags}"]
     if group.has_variants:
-        line += "\n        as " + ", ".join(f"{v!r} ({n})" for v, n in group.variants.items())
-    return line
+        lines.append("        as " + ", ".join(f"{v!r} ({n})" for v, n in group.variants.items()))
+    return lines
 
 
 def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextIO, err: TextIO) -> int:

@@ -33,6 +33,7 @@ from tagger.session import ReviewSession
 from tagger.settings import Settings
 from tagger.cleanup_cli import add_cleanup_commands, run_cleanup_command
 from tagger.tags import MultiValue, TagSnapshot, WriteMode, WriteOptions, tags_or_problem
+from tagger.terminal import printable, write_lines
 
 # Descriptors are shown only with clear evidence: well above a typical track's level.
 DESCRIPTOR_MIN_CONFIDENCE = 0.5
@@ -125,7 +126,7 @@ class VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
-        Output(sys.stdout).write(version_text() + "\n")
+        Output(sys.stdout).write(printable(version_text()) + "\n")
         parser.exit()
 
 
@@ -236,12 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_command(args: argparse.Namespace, verbose: bool, out: Output, err: Output) -> int:
     if args.command in (None, "gui"):
         return run_gui(getattr(args, "paths", []), args.demo)
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="genre-tagger: %(message)s",
-                        handlers=[CurrentStderrHandler()])
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[CurrentStderrHandler()])
     try:
         return run_terminal_command(args, out, err)
     except JournalError as e:
-        print(f"genre-tagger {args.command}: {e}", file=err)
+        print(printable(f"genre-tagger {args.command}: {e}"), file=err)
         return EXIT_FILE_ERRORS
 
 
@@ -256,7 +256,7 @@ def run_terminal_command(args: argparse.Namespace, out: Output, err: Output) -> 
         try:
             return run_suggest(args, paths, out, err)
         except LookupError as e:
-            print(f"genre-tagger suggest: {e.args[0]}", file=err)
+            print(printable(f"genre-tagger suggest: {e.args[0]}"), file=err)
             return EXIT_USAGE
     if args.command == "history":
         return run_history(args, out, err)
@@ -454,7 +454,7 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
             records.append(record)
             emit(record, args.json, out)
     except LookupError as e:
-        print(f"genre-tagger {args.command}: {e.args[0]}", file=err)
+        print(printable(f"genre-tagger {args.command}: {e.args[0]}"), file=err)
         return EXIT_USAGE
     finally:
         journal.close()
@@ -530,13 +530,14 @@ def emit(record: dict[str, Any], as_json: bool, out: TextIO) -> None:
     if as_json:
         out.write(json_line(record) + "\n")
     else:
-        line = f"{record['status']:<9} {record['path']}"
+        lines = [f"{record['status']:<9} {record['path']}"]
         if "new_genres" in record and record["status"] in ("planned", "written", "unchanged"):
-            line += f"\n          {', '.join(record['old_genres']) or '(no genre)'} -> {', '.join(record['new_genres']) or '(no genre)'}"
+            lines.append(f"          {', '.join(record['old_genres']) or '(no genre)'} -> "
+                         f"{', '.join(record['new_genres']) or '(no genre)'}")
         detail = record.get("error") or record.get("message")
         if detail:
-            line += f"\n          {detail}"
-        out.write(printable(line) + "\n")
+            lines.append(f"          {detail}")
+        write_lines(out, lines)
     out.flush()
 
 
@@ -546,7 +547,8 @@ def run_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.forget:
         removed = forget()
-        out.write(f"removed the learned model {default_model_path()}\n" if removed else "nothing was learned\n")
+        out.write(printable(f"removed the learned model {default_model_path()}") + "\n" if removed
+                  else "nothing was learned\n")
         return EXIT_OK
     paths = args.paths or learned_roots()
     if not paths:
@@ -560,7 +562,7 @@ def run_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         outcome = learn(paths, analyzer, Depth(args.depth), args.min_files, progress.start)
     except NothingToLearn as e:
         progress.clear()
-        print(f"genre-tagger learn: {e}", file=err)
+        print(printable(f"genre-tagger learn: {e}"), file=err)
         return EXIT_FILE_ERRORS
     progress.clear()
     path = outcome.model.save()
@@ -570,7 +572,7 @@ def run_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                              "tagged": outcome.tagged, "report": report.to_json(),
                              "problems": [{"path": str(p), "error": e} for p, e in outcome.problems]}) + "\n")
     else:
-        out.write(printable(learn_summary(outcome, path)) + "\n")
+        write_lines(out, learn_summary(outcome, path))
     for problem_path, error in outcome.problems:
         err.write(printable(f"genre-tagger learn: {problem_path}: {error}") + "\n")
     return EXIT_OK
@@ -587,7 +589,7 @@ def learned_roots() -> list[Path]:
         return []
 
 
-def learn_summary(outcome: LearnOutcome, path: Path) -> str:
+def learn_summary(outcome: LearnOutcome, path: Path) -> list[str]:
     model, report = outcome.model, outcome.model.report
     lines = [f"learned {len(model.genres)} genres from {report.files} tagged files "
              f"({outcome.tagged} tagged of {outcome.scanned} scanned) in {report.seconds:.1f} s; saved {path}"]
@@ -617,7 +619,7 @@ def learn_summary(outcome: LearnOutcome, path: Path) -> str:
         lines.append("not learned, too few files: " + counted(report.thin, 20))
     if report.junk:
         lines.append("ignored, not genres: " + counted({g or "(empty)": n for g, n in report.junk.items()}, 10))
-    return "\n".join(lines)
+    return lines
 
 
 def counted(counts: dict[str, int], shown: int) -> str:
@@ -635,10 +637,10 @@ def run_cache(args: argparse.Namespace, out: TextIO) -> int:
 
     cache = AnalysisCache()
     if args.action == "clear":
-        out.write(f"removed {cache.clear()} cached analyses from {cache.path}\n")
+        out.write(printable(f"removed {cache.clear()} cached analyses from {cache.path}") + "\n")
     else:
         info = cache.info()
-        out.write(f"{info.entries} cached analyses, {info.bytes / 1e6:.1f} MB, in {info.path}\n")
+        out.write(printable(f"{info.entries} cached analyses, {info.bytes / 1e6:.1f} MB, in {info.path}") + "\n")
     cache.close()
     return EXIT_OK
 
@@ -663,8 +665,14 @@ def run_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+# json.dumps escapes C0 controls, but without ensure_ascii it leaves DEL and the C1 controls
+# raw, and U+009B starts a terminal command as ESC [ does. Those characters occur only
+# inside JSON strings, so as \u escapes the values stay exact.
+JSON_CONTROL_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+
+
 def json_line(record: dict[str, Any]) -> str:
-    line = json.dumps(record, ensure_ascii=False)
+    line = json.dumps(record, ensure_ascii=False).translate(JSON_CONTROL_ESCAPES)
     try:
         line.encode("utf-8")
     except UnicodeEncodeError:
@@ -693,7 +701,7 @@ class Table:
         write(indent + printable(record["path"]) + "\n")
         indent += "    "
         if record["status"] == "error":
-            write(f"{indent}error: {record['error']}\n")
+            write(indent + printable(f"error: {record['error']}") + "\n")
             return
         if not record["music_detected"]:
             write(f"{indent}{record['message']}\n")
@@ -775,6 +783,7 @@ class CurrentStderrHandler(logging.StreamHandler):
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
+        self.setFormatter(TerminalFormatter("genre-tagger: %(message)s"))
 
     @property
     def stream(self) -> TextIO:  # type: ignore[override]
@@ -789,10 +798,11 @@ class CurrentStderrHandler(logging.StreamHandler):
             super().handleError(record)
 
 
-def printable(text: str) -> str:
-    """Text safe to print whatever the terminal's encoding and the file name's bytes."""
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    return text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+class TerminalFormatter(logging.Formatter):
+    """Messages name files and folders, so they are printable; a traceback keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
 
 
 class Progress:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tagger.journal import Journal, damaged_journals
+from tagger.terminal import printable, write_lines
 
 EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -25,8 +26,9 @@ def open_journal(err: TextIO) -> Journal:
     """The undo journal for a command, saying where a damaged one was moved to."""
     journal = Journal()
     if journal.set_aside is not None:
-        err.write(f"genre-tagger: the undo journal was damaged; it was moved to {journal.set_aside} and a new one "
-                  "started. 'genre-tagger journal recover' brings back the batches that can still be read.\n")
+        err.write(printable(f"genre-tagger: the undo journal was damaged; it was moved to {journal.set_aside} and a "
+                            "new one started. 'genre-tagger journal recover' brings back the batches that can "
+                            "still be read.") + "\n")
     return journal
 
 
@@ -43,21 +45,20 @@ def run_journal_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
                 return EXIT_USAGE
             damaged = candidates[-1]
         if not damaged.is_file():
-            err.write(f"genre-tagger journal recover: {damaged} is not a file\n")
+            err.write(printable(f"genre-tagger journal recover: {damaged} is not a file") + "\n")
             return EXIT_USAGE
         recovery = recover(damaged, journal)
     finally:
         journal.close()
-    for old, new in recovery.batches.items():
-        out.write(f"batch {old} of the damaged journal is now batch {new}\n")
-    out.write(f"recovered {len(recovery.batches)} batch(es) with {recovery.entries} file(s) from {damaged}\n")
+    lines = [f"batch {old} of the damaged journal is now batch {new}" for old, new in recovery.batches.items()]
+    lines.append(f"recovered {len(recovery.batches)} batch(es) with {recovery.entries} file(s) from {damaged}")
     if recovery.lost_entries:
-        out.write(f"{recovery.lost_entries} file(s) belonged to batches that could not be read\n")
-    for part in recovery.unreadable:
-        out.write(f"unreadable: {part}\n")
+        lines.append(f"{recovery.lost_entries} file(s) belonged to batches that could not be read")
+    lines += [f"unreadable: {part}" for part in recovery.unreadable]
     if recovery.found_anything:
         # Recovered once: the next plain 'recover' must not add the same batches again.
         done = damaged.with_name(damaged.name.replace(".damaged-", ".recovered-"))
         damaged.rename(done)
-        out.write(f"the damaged journal is kept as {done}\n")
+        lines.append(f"the damaged journal is kept as {done}")
+    write_lines(out, lines)
     return EXIT_OK if recovery.found_anything or not recovery.unreadable else EXIT_FILE_ERRORS

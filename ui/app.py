@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from tagger.resources import samples_dir
+from tagger.terminal import write_lines
 
 # Each shared library that PySide6's wheels leave to the system, by distribution family:
 # (Debian/Ubuntu, Fedora/RHEL, Arch, openSUSE). A fresh desktop lacks the xcb utility
@@ -310,7 +311,8 @@ def forward_qt_message(mode: object, context: object, message: str) -> None:
     from PySide6.QtCore import qFormatLogMessage
 
     try:
-        sys.stderr.write(qFormatLogMessage(mode, context, message) + "\n")
+        # Qt's own messages run over several lines; a file name in one can hold controls.
+        write_lines(sys.stderr, qFormatLogMessage(mode, context, message).split("\n"))
         sys.stderr.flush()
     except (OSError, ValueError):  # no stderr left to tell
         pass
