@@ -138,6 +138,7 @@ PROBE_SPANS_S = ((0.0, 2.0), (0.5, 1.0), (1.0, 1.0))
 class AudioProbe:
     samples: np.ndarray | bytes  # decoded spans, or a digest of an MP3's audio bytes
     duration_s: float  # the decoder's idea of the length, which placed the spans
+    path: Path | None = None  # the file decoded, to decode again where two probes differ
 
 
 def audio_probe(path: Path, duration_s: float | None = None) -> AudioProbe | None:
@@ -159,7 +160,7 @@ def audio_probe(path: Path, duration_s: float | None = None) -> AudioProbe | Non
     from tagger.audio import open_audio
 
     if path.suffix.lower() in MPEG_SUFFIXES:
-        return AudioProbe(mpeg_audio_bytes(path), 0.0)
+        return AudioProbe(mpeg_audio_bytes(path), 0.0, path)
     spans = []
     try:
         for where, seconds in PROBE_SPANS_S:
@@ -172,7 +173,7 @@ def audio_probe(path: Path, duration_s: float | None = None) -> AudioProbe | Non
                 reader.close()
     except Exception:  # AudioError, or a decoder's own failure: either way nothing to compare
         return None
-    return AudioProbe(np.concatenate(spans), duration_s)
+    return AudioProbe(np.concatenate(spans), duration_s, path)
 
 
 def mpeg_audio_bytes(path: Path) -> bytes:
@@ -189,7 +190,18 @@ def mpeg_audio_bytes(path: Path) -> bytes:
 
 
 def same_audio(before: AudioProbe, after: AudioProbe | None) -> bool:
-    if after is None or type(before.samples) is not type(after.samples):
+    """Whether two probes hold the same audio; where they differ, both files are decoded
+    again and those two probes decide. A false refusal costs the person a write or an
+    undo, so a decoder that did not give the same samples twice is given a second chance."""
+    if same_probe(before, after):
+        return True
+    if after is None or before.path is None or after.path is None:
+        return False
+    return same_probe(audio_probe(before.path, before.duration_s), audio_probe(after.path, after.duration_s))
+
+
+def same_probe(before: AudioProbe | None, after: AudioProbe | None) -> bool:
+    if before is None or after is None or type(before.samples) is not type(after.samples):
         return False
     if isinstance(before.samples, bytes):
         return before.samples == after.samples

@@ -18,7 +18,7 @@ import soundfile as sf
 import tagger.audio
 from tagger.journal import Journal
 from tagger.tags import read_tags
-from tagger.writer import GenreWriter, WriteRequest, audio_probe
+from tagger.writer import AudioProbe, GenreWriter, WriteRequest, audio_probe, same_audio
 
 from conftest import SHARED, SHARED_MUSIC, tone
 
@@ -83,6 +83,18 @@ def test_writes_and_undos_of_ogg_files_pass_the_audio_check(tmp_path, journal, b
     path = make_ogg(tmp_path, subtype)
     for _ in range(5):
         assert_write_and_undo_pass(journal, path)
+
+
+def test_a_mismatch_is_decoded_again_before_it_counts(tmp_path):
+    path = make_ogg(tmp_path, "OPUS")
+    probe = audio_probe(path)
+    glitch = AudioProbe(probe.samples + np.float32(0.01), probe.duration_s, path)
+    assert same_audio(probe, glitch)  # both files decoded afresh agree: the first decode was the odd one
+    other = tmp_path / "other.opus"
+    sf.write(other, tone(12.0, 48000, channels=1, freq=330.0), 48000, format="OGG", subtype="OPUS",
+             compression_level=1.0)
+    assert not same_audio(probe, audio_probe(other, probe.duration_s))
+    assert not same_audio(probe, AudioProbe(glitch.samples, probe.duration_s))  # nothing to decode again
 
 
 @pytest.mark.shared
