@@ -21,7 +21,7 @@ from tagger.collection import LearnOutcome
 from tagger.audio import DecoderNoteFilter, show_decoder_notes
 from tagger.excerpt import Depth
 from tagger.genres import STANDOUT_DESCRIPTOR, GenreSuggestion
-from tagger.journal import Journal, JournalError, when
+from tagger.journal import Journal, when
 from tagger.journal_cli import add_journal_command, open_journal, run_journal_command
 from tagger.learning import DEFAULT_MIN_FILES, MODEL_CHOICES
 from tagger.model import DEVICES, PRECISIONS
@@ -31,6 +31,7 @@ from tagger.scan import ScanEvent, scan
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE, ReviewState
 from tagger.session import ReviewSession
 from tagger.settings import Settings
+from tagger.state import StateError
 from tagger.cleanup_cli import add_cleanup_commands, run_cleanup_command
 from tagger.tags import MultiValue, TagSnapshot, WriteMode, WriteOptions, tags_or_problem
 from tagger.terminal import printable, write_lines
@@ -240,7 +241,7 @@ def run_command(args: argparse.Namespace, verbose: bool, out: Output, err: Outpu
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[CurrentStderrHandler()])
     try:
         return run_terminal_command(args, out, err)
-    except JournalError as e:
+    except StateError as e:
         print(printable(f"genre-tagger {args.command}: {e}"), file=err)
         return EXIT_FILE_ERRORS
 

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tagger.state import StateError, intact, state_errors
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
@@ -145,44 +147,13 @@ def _load(text: str | None) -> object:
     return None if text is None else json.loads(text)
 
 
-class JournalError(Exception):
+class JournalError(StateError):
     """The undo journal could not be read or written; the message says why, in a sentence."""
 
 
-# SQLite's result codes for a damaged file, and for one that is no database at all.
-SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
-
-
-def is_damage(error: sqlite3.Error) -> bool:
-    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
-    if code is not None:
-        return code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
-    return "malformed" in str(error) or "not a database" in str(error)
-
-
-def explain(error: sqlite3.Error | OSError, path: Path) -> str:
-    """One sentence on what went wrong with the journal at ``path``."""
-    text = str(error)
-    if isinstance(error, OSError):
-        from tagger.safewrite import describe
-
-        text = describe(error)
-    elif "full" in text:
-        text = "the disk is full"
-    elif "readonly" in text or "read-only" in text:
-        text = "it is read-only"
-    elif isinstance(error, sqlite3.Error) and is_damage(error):
-        text = f"it is damaged ({error}); the next command sets it aside and starts a new one"
-    return f"the undo journal {path} could not be used: {text}"
-
-
-@contextmanager
-def journal_errors(path: Path) -> Iterator[None]:
+def journal_errors(path: Path) -> contextlib.AbstractContextManager[None]:
     """SQLite's and the file system's errors as JournalError, which every caller reports plainly."""
-    try:
-        yield
-    except (sqlite3.Error, OSError) as e:
-        raise JournalError(explain(e, path)) from e
+    return state_errors("the undo journal", path, JournalError)
 
 
 # SQLite's side files, which belong with the journal wherever it goes.
@@ -258,12 +229,10 @@ class Journal:
             self.set_aside = set_aside(self.path)
         db = self._connect()
         try:
-            damaged = db.execute("PRAGMA quick_check").fetchall() != [("ok",)]
-        except sqlite3.DatabaseError as e:
-            if not is_damage(e):
-                db.close()
-                raise
-            damaged = True
+            damaged = not intact(db)
+        except sqlite3.Error:
+            db.close()
+            raise
         if damaged:
             db.close()
             self.set_aside = set_aside(self.path)
