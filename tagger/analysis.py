@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import threading
 import time
@@ -28,6 +29,8 @@ from tagger.genres import BASE, LIBRARY, Calibration, Descriptor, GenreScorer, G
 from tagger.learning import LearnedModel, features, model_for
 from tagger.model import ModelOutput, ModelSet, default_threads
 from tagger.safewrite import Fingerprint, fingerprint
+
+log = logging.getLogger(__name__)
 
 # Chosen by benchmarks/analysis_speed.py over ../shared/music: see the README.
 DEFAULT_FAST_PATCHES = 6
@@ -517,5 +520,10 @@ def rms_dbfs(audio: np.ndarray) -> float:
 def open_analyzer(device: str = "auto", threads: int | None = None, precision: str = "auto",
                   cached: bool = True) -> Analyzer:
     """The analyzer both front ends use: the bundled models on ``device``, with the
-    person's analysis cache unless ``cached`` is False."""
-    return Analyzer(device=device, threads=threads, precision=precision, cache=AnalysisCache() if cached else None)
+    person's analysis cache unless ``cached`` is False. A cache on a full or read-only
+    disk is read without adding to it, or not used, and the log says so once."""
+    cache = AnalysisCache() if cached else None
+    if cache is not None and cache.problem:
+        log.warning("%s; %s", cache.problem,
+                    "reading it, but new analyses are not kept" if cache.readable else "analysing without it")
+    return Analyzer(device=device, threads=threads, precision=precision, cache=cache)

@@ -637,12 +637,14 @@ def run_cache(args: argparse.Namespace, out: TextIO) -> int:
     from tagger.cache import AnalysisCache
 
     cache = AnalysisCache()
-    if args.action == "clear":
-        out.write(printable(f"removed {cache.clear()} cached analyses from {cache.path}") + "\n")
-    else:
-        info = cache.info()
-        out.write(printable(f"{info.entries} cached analyses, {info.bytes / 1e6:.1f} MB, in {info.path}") + "\n")
-    cache.close()
+    try:
+        if args.action == "clear":
+            out.write(printable(f"removed {cache.clear()} cached analyses from {cache.path}") + "\n")
+        else:
+            info = cache.info()
+            out.write(printable(f"{info.entries} cached analyses, {info.bytes / 1e6:.1f} MB, in {info.path}") + "\n")
+    finally:
+        cache.close()
     return EXIT_OK
 
 

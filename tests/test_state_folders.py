@@ -8,6 +8,8 @@ permission; a full disk is a 1 MiB tmpfs with a filler file, which needs root.
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import shutil
 import subprocess
@@ -16,11 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests import tagfiles
 
 ROOT_ON_LINUX = os.geteuid() == 0 and sys.platform == "linux"
+needs_tmpfs = pytest.mark.skipif(not ROOT_ON_LINUX, reason="mounting a tmpfs needs root on Linux")
+
+
 def genre_tagger(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     run = subprocess.run([sys.executable, "-m", "tagger.cli", *args], env=env, capture_output=True, text=True,
                          timeout=240)
@@ -50,6 +56,29 @@ def song(tmp_path: Path) -> Path:
 
 
 @contextmanager
+def small_disk(folder: Path) -> Iterator[None]:
+    """A 1 MiB tmpfs on ``folder`` for the duration."""
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)]).returncode:
+        pytest.skip("this machine does not allow mounting a tmpfs")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def fill(folder: Path) -> None:
+    """Leave no free block on the disk of ``folder``."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, bytes(4096)):
+            pass
+    except OSError as e:
+        assert e.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def unwritable(folder: Path) -> Iterator[None]:
     """``folder``, with what it holds, made read-only for the duration."""
     if not ROOT_ON_LINUX:
@@ -70,6 +99,91 @@ def unwritable(folder: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["umount", str(folder)], check=True)
+
+
+def set_aside(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*.corrupt-*"))
+
+
+# -- the analysis cache ---------------------------------------------------------------------------------
+
+def suggest(env: dict[str, str], song: Path) -> subprocess.CompletedProcess:
+    return genre_tagger(env, "suggest", "--json", "--depth", "fast", "--device", "cpu", str(song))
+
+
+def cache_problems(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "the analysis cache" in line]
+
+
+@needs_tmpfs
+def test_a_cache_on_a_full_disk_is_read_not_declared_damaged(folders, song):
+    with small_disk(folders["cache"]):
+        env = environment(folders)
+        assert json.loads(suggest(env, song).stdout)["cached"] is False
+        fill(folders["cache"])
+        run = suggest(env, song)
+        assert run.returncode == 0
+        assert json.loads(run.stdout)["cached"] is True  # the healthy cache still answers
+        assert len(cache_problems(run.stderr)) == 1
+        assert "could not be used: the disk is full; reading it, but new analyses are not kept" in run.stderr
+        clear = genre_tagger(env, "cache", "clear")
+        assert clear.returncode == 1
+        assert clear.stderr.strip().startswith("genre-tagger cache: the analysis cache")
+        assert clear.stderr.strip().endswith("could not be used: the disk is full")
+        assert genre_tagger(env, "cache", "info").stdout.startswith("1 cached analyses")
+        assert set_aside(folders["cache"]) == []
+
+
+def test_a_cache_on_a_read_only_disk_is_read_not_declared_damaged(folders, song):
+    env = environment(folders)
+    suggest(env, song)
+    with unwritable(folders["cache"]):
+        run = suggest(env, song)
+        assert run.returncode == 0
+        assert json.loads(run.stdout)["cached"] is True
+        (problem,) = cache_problems(run.stderr)
+        assert str(folders["cache"]) in problem and "reading it, but new analyses are not kept" in problem
+        clear = genre_tagger(env, "cache", "clear")
+        assert clear.returncode == 1 and "could not be used" in clear.stderr
+        assert set_aside(folders["cache"]) == []
+    assert genre_tagger(env, "cache", "info").stdout.startswith("1 cached analyses")
+
+
+def test_a_file_where_the_cache_folder_should_be_means_no_cache(folders, song):
+    folders["cache"].rmdir()
+    folders["cache"].write_text("not a folder")
+    env = environment(folders)
+    run = suggest(env, song)
+    assert run.returncode == 0 and json.loads(run.stdout)["status"] == "ok"
+    (problem,) = cache_problems(run.stderr)
+    assert problem.endswith(f"could not be used: {folders['cache']} is a file, not a folder; analysing without it")
+    info = genre_tagger(env, "cache", "info")
+    assert info.returncode == 1
+    assert info.stderr.strip().endswith(f"{folders['cache']} is a file, not a folder")
+
+
+@needs_tmpfs
+def test_a_cache_that_fills_the_disk_while_analysing_stops_growing_and_keeps_going(tmp_path, caplog):
+    from tagger.cache import AnalysisCache, RawAnalysis
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    with small_disk(folder):
+        cache = AnalysisCache(folder / "cache.sqlite3")
+        try:
+            st = os.stat(folder)
+            raw = RawAnalysis(1.0, 1, np.zeros(1, np.float32), {"m": np.zeros((1, 50), np.float32)},
+                              {"m": np.zeros(200, np.float32)})
+            cache.store(folder / "kept", st, "kept", "m", "fast", raw, "{}")
+            fill(folder)
+            big = RawAnalysis(1.0, 1, np.zeros(1, np.float32), {"m": np.ones((64, 4096), np.float32)}, {})
+            for n in range(3):
+                cache.store(folder / f"lost{n}", st, f"lost{n}", "m", "fast", big, "{}")
+            assert not cache.writable and cache.by_content("kept", "m", "fast") is not None
+            assert caplog.text.count("the disk is full; new analyses are no longer kept") == 1
+        finally:
+            cache.close()
+        assert set_aside(folder) == []
 
 
 # -- the undo journal and history ----------------------------------------------------------------------
