@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy, logit
+from tagger.state import state_errors
 from tagger.vocabulary import is_junk, preferred_spellings, vocabulary
 
 # Bump when features() changes: a stored model then no longer fits what it is fed.
@@ -265,10 +266,10 @@ class LearnedModel:
         return sorted(learned + fallback, key=lambda g: -g.confidence)
 
     def save(self, path: Path | None = None) -> Path:
+        """Store the model; StateError, saying why in a sentence, where the data folder cannot take it."""
         from tagger.safewrite import write_file_atomically
 
         path = path or default_model_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
         meta = {
             "format": MODEL_FORMAT, "feature_version": FEATURE_VERSION, "models_key": self.models_key,
             "genres": self.genres, "calibrator": self.calibrator.__dict__, "typicality": self.typicality.__dict__,
@@ -279,7 +280,9 @@ class LearnedModel:
         np.savez_compressed(buffer, meta=np.frombuffer(json.dumps(meta, ensure_ascii=True).encode("ascii"), np.uint8),
                             **{name: getattr(self.discriminants, name).astype(np.float32)
                                for name in Discriminants.ARRAYS})
-        write_file_atomically(path, buffer.getvalue())
+        with state_errors("the learned model", path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_file_atomically(path, buffer.getvalue())
         return path
 
     @classmethod
@@ -345,10 +348,11 @@ def model_for(models_key: str, choice: str = "auto", path: Path | None = None
 def forget(path: Path | None = None) -> bool:
     """Remove the stored model; False if there was none."""
     path = path or default_model_path()
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
+    with state_errors("the learned model", path):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
     return True
 
 

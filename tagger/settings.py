@@ -16,6 +16,7 @@ from tagger.learning import DEFAULT_MIN_FILES
 from tagger.model import DEVICES
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
 from tagger.safewrite import write_file_atomically
+from tagger.state import reason, state_errors
 from tagger.tags import MultiValue, WriteMode, WriteOptions
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ class Settings:
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError) as e:
-            log.warning("could not read the settings in %s (%s); using the defaults", path, e)
+            log.warning("could not read the settings in %s (%s); using the defaults", path,
+                        reason(e, path) if isinstance(e, OSError) else e)
             return cls()
         if not isinstance(stored, dict):
             log.warning("the settings in %s are not a JSON object; using the defaults", path)
@@ -94,7 +96,9 @@ class Settings:
         return settings
 
     def save(self, path: Path | None = None) -> None:
+        """StateError, saying why in a sentence, where the config folder cannot take them."""
         path = path or default_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
         stored = {"settings_version": SETTINGS_VERSION, **asdict(self)}
-        write_file_atomically(path, json.dumps(stored, indent=2).encode("utf-8"))
+        with state_errors("the settings", path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_file_atomically(path, json.dumps(stored, indent=2).encode("utf-8"))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tagger.resources import resource_dir, taxonomy_path
+from tagger.state import reason, state_errors
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,8 @@ def read_user_aliases(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as e:
-        log.warning("could not read the genre aliases in %s (%s); ignoring them", path, e)
+        log.warning("could not read the genre aliases in %s (%s); ignoring them", path,
+                    reason(e, path) if isinstance(e, OSError) else e)
         return {}
     aliases = stored.get("aliases") if isinstance(stored, dict) else None
     if not isinstance(aliases, dict):
@@ -237,10 +239,12 @@ def _leads_to(aliases: Mapping[str, str], start: str, goal: str) -> bool:
 
 
 def _write_user_aliases(aliases: dict[str, str], path: Path) -> None:
+    """StateError, saying why in a sentence, where the config folder cannot take them."""
     from tagger.safewrite import write_file_atomically
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_file_atomically(path, json.dumps({"aliases": aliases}, ensure_ascii=False, indent=2).encode("utf-8"))
+    with state_errors("the genre aliases", path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_file_atomically(path, json.dumps({"aliases": aliases}, ensure_ascii=False, indent=2).encode("utf-8"))
     forget_vocabulary()
 
 

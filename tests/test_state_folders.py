@@ -202,3 +202,39 @@ def test_history_reads_a_read_only_journal_and_names_a_file_in_place_of_the_data
     assert history.returncode == 1
     assert history.stderr.strip() == (f"genre-tagger history: the undo journal {folders['data']}/genre-tagger/"
                                       f"journal.sqlite3 could not be used: {folders['data']} is a file, not a folder")
+
+
+def test_genres_needs_no_state_folder(folders, song):
+    for folder in folders.values():
+        folder.rmdir()
+        folder.write_text("not a folder")
+    run = genre_tagger(environment(folders), "genres", str(song.parent))
+    assert run.returncode == 0 and "1 file(s) read" in run.stdout
+    # The person's aliases cannot be read: said once, with the folder to blame.
+    assert run.stderr.count("\n") == 1 and f"{folders['config']} is a file, not a folder" in run.stderr
+
+
+# -- the learned model and the settings ---------------------------------------------------------------
+
+def test_learn_with_a_file_where_the_data_folder_should_be_stops_before_analysing(folders, song):
+    folders["data"].rmdir()
+    folders["data"].write_text("not a folder")
+    env = environment(folders)
+    problem = (f"the learned model {folders['data']}/genre-tagger/learned-model.npz could not be used: "
+               f"{folders['data']} is a file, not a folder")
+    for args in (["learn", "--device", "cpu", str(song.parent)], ["learn", "--forget"]):
+        run = genre_tagger(env, *args)
+        assert (run.returncode, run.stderr.strip()) == (1, f"genre-tagger learn: {problem}")
+
+
+def test_settings_that_cannot_be_saved_say_why(tmp_path):
+    from tagger.settings import Settings
+
+    (tmp_path / "config").write_text("not a folder")
+    path = tmp_path / "config" / "genre-tagger" / "settings.json"
+    with pytest.raises(Exception) as raised:
+        Settings().save(path)
+    assert str(raised.value) == f"the settings {path} could not be used: {tmp_path / 'config'} is a file, not a folder"
+    from tagger.state import StateError
+
+    assert isinstance(raised.value, StateError)  # what the app catches

@@ -25,6 +25,7 @@ from tagger.resources import resource_dir
 from tagger.review import ReviewItem
 from tagger.session import Change, ReviewSession, has, plural
 from tagger.settings import Settings
+from tagger.state import StateError
 from tagger.tags import WriteMode
 from ui.actions import Act, ActionContext, ActionTable, row_counts
 from ui.album_view import AlbumDetail, AlbumGroup, AlbumView, accept_albums
@@ -514,7 +515,10 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.album_view.albums.set_thresholds(settings.min_confidence, settings.max_genres)
         self.mode.setCurrentText(settings.write_mode)
-        settings.save()
+        try:
+            settings.save()
+        except StateError as e:
+            self.notify(f"The settings apply until Genre Tagger closes: {e}")
         self.session.set_settings(settings)  # new thresholds re-pick the undecided rows
 
     # Filters.

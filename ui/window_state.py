@@ -9,6 +9,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QMainWindow, QTableView
 
 from tagger.settings import Settings
+from tagger.state import StateError
 
 log = logging.getLogger(__name__)
 DEFAULT_SIZE = (1280, 760)
@@ -50,5 +51,5 @@ def save_window(window: QMainWindow, table: QTableView, settings: Settings) -> N
                        "columns": _encode(table.horizontalHeader().saveState())}
     try:
         settings.save()
-    except OSError as e:
-        log.warning("could not save the settings: %s", e)
+    except StateError as e:
+        log.warning("%s", e)
