@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tagger.cleanup import CleanupRules, FileGenres, GenreGroup, GenreOverview, GenrePlan, Storage, Target, survey
+from tagger.state import StateError, check_writable
 from tagger.tags import MultiValue, WriteMode, WriteOptions
+from tagger.terminal import printable
 
 EXIT_OK, EXIT_FILE_ERRORS = 0, 1
 
@@ -65,6 +67,15 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cleanup_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from tagger.vocabulary import user_aliases_path
+
+    if args.command == "rename" and not args.dry_run:
+        # The alias is saved after the files are written: a config folder that cannot take it
+        # would leave the files renamed and the rename forgotten.
+        try:
+            check_writable("the genre aliases", user_aliases_path())
+        except StateError as e:
+            raise StateError(f"{e}; nothing was renamed") from e
     overview = GenreOverview(separator=args.separator)
     if args.command == "genres":
         return list_genres(args, overview, out, err)
@@ -130,9 +141,10 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
     from tagger.cli import command_line, emit
     from tagger.journal_cli import open_journal
     from tagger.vocabulary import save_user_alias
-    from tagger.writer import GenreWriter, WriteRequest, WriteStatus
+    from tagger.writer import GenreWriter, WriteRequest, WriteResult, WriteStatus
 
     records: list[dict[str, Any]] = []
+    unsaved: StateError | None = None
     files = []
     for file in survey(args.paths, args.separator):
         overview.add(file)
@@ -161,7 +173,15 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
         # The rename sticks as the person's alias; undoing its batch takes it back.
         aliases = [(args.old, args.new)] if args.command == "rename" else []
         writer = GenreWriter(journal, options)
-        results = iter(list(writer.write(requests, command, args.dry_run, aliases=aliases)) if requests else [])
+        done: list[WriteResult] = []
+        try:
+            for result in writer.write(requests, command, args.dry_run, aliases=aliases) if requests else []:
+                done.append(result)
+        except StateError as e:
+            if not done:
+                raise
+            unsaved = e  # the files are written: they are reported below, then this
+        results = iter(done)
         for plan in plans:  # the writer's results come in the order of the requests
             if not plan.changed:
                 records.append(plan_record(plan, "unchanged", kept=True))
@@ -180,11 +200,15 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
         journal.close()
     for record in records:
         emit(record, args.json, out)
+    if unsaved is not None:
+        err.write(printable(f"genre-tagger {args.command}: the files were written, but the rename of {args.old!r} "
+                            f"to {args.new!r} was not saved for later suggestions and cleanup: {unsaved}; once that "
+                            "is fixed, run the same rename again to save it") + "\n")
     counts: dict[str, int] = {}
     for r in records:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     err.write(", ".join(f"{n} {status}" for status, n in counts.items()) + "\n" if counts else "nothing to do\n")
-    return EXIT_FILE_ERRORS if counts.get("error") else EXIT_OK
+    return EXIT_FILE_ERRORS if counts.get("error") or unsaved is not None else EXIT_OK
 
 
 def plan_record(plan: GenrePlan, status: str, kept: bool = False) -> dict[str, Any]:

@@ -9,6 +9,7 @@ permission; a full disk is a 1 MiB tmpfs with a filler file, which needs root.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -18,9 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import mutagen
 import numpy as np
 import pytest
 
+from tagger import cli
+from tagger.tags import read_tags
 from tests import tagfiles
 
 ROOT_ON_LINUX = os.geteuid() == 0 and sys.platform == "linux"
@@ -32,6 +36,10 @@ def genre_tagger(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
                          timeout=240)
     assert "Traceback" not in run.stderr, run.stderr
     return run
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -212,6 +220,79 @@ def test_genres_needs_no_state_folder(folders, song):
     assert run.returncode == 0 and "1 file(s) read" in run.stdout
     # The person's aliases cannot be read: said once, with the folder to blame.
     assert run.stderr.count("\n") == 1 and f"{folders['config']} is a file, not a folder" in run.stderr
+
+
+# -- rename and the genre aliases -----------------------------------------------------------------------
+
+def rename_blues(env: dict[str, str], song: Path) -> subprocess.CompletedProcess:
+    return genre_tagger(env, "rename", "Blues", "Jazz", str(song.parent))
+
+
+def blues(song: Path) -> Path:
+    audio = mutagen.File(song)
+    audio["genre"] = ["Blues"]
+    audio.save()
+    return song
+
+
+def assert_refused(run: subprocess.CompletedProcess, config: Path, problem: str, song: Path, before: str) -> None:
+    assert run.returncode == 1
+    assert run.stderr.strip() == (f"genre-tagger rename: the genre aliases {config}/genre-tagger/genre-aliases.json "
+                                  f"could not be used: {problem}; nothing was renamed")
+    assert digest(song) == before
+
+
+def test_rename_with_a_file_where_the_config_folder_should_be_renames_nothing(folders, song):
+    before = digest(blues(song))
+    folders["config"].rmdir()
+    folders["config"].write_text("not a folder")
+    run = rename_blues(environment(folders), song)
+    assert_refused(run, folders["config"], f"{folders['config']} is a file, not a folder", song, before)
+
+
+def test_rename_with_a_read_only_config_folder_renames_nothing(folders, song):
+    before = digest(blues(song))
+    with unwritable(folders["config"]):
+        run = rename_blues(environment(folders), song)
+    problem = "the file system is read-only" if ROOT_ON_LINUX else "permission denied"
+    assert_refused(run, folders["config"], problem, song, before)
+
+
+@needs_tmpfs
+def test_rename_with_a_full_config_disk_renames_nothing(folders, song):
+    before = digest(blues(song))
+    with small_disk(folders["config"]):
+        fill(folders["config"])
+        run = rename_blues(environment(folders), song)
+    assert_refused(run, folders["config"], "the disk is full", song, before)
+
+
+def test_a_rename_whose_alias_cannot_be_saved_after_the_writes_says_so(song, monkeypatch, capsys):
+    """The config folder passed the check, then failed: the files are written and reported,
+    and the message says the rename was not remembered and how to remember it."""
+    import tagger.safewrite
+
+    blues(song)
+    real = tagger.safewrite.write_file_atomically
+
+    def full_for_aliases(path: Path, data: bytes, *args, **kwargs):
+        if path.name == "genre-aliases.json":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, data, *args, **kwargs)
+
+    monkeypatch.setattr(tagger.safewrite, "write_file_atomically", full_for_aliases)
+    assert cli.main(["rename", "--json", "Blues", "Jazz", str(song.parent)]) == 1
+    captured = capsys.readouterr()
+    assert [json.loads(line)["status"] for line in captured.out.splitlines()] == ["written"]
+    assert read_tags(song).genres == ["Jazz"]
+    assert ("genre-tagger rename: the files were written, but the rename of 'Blues' to 'Jazz' was not saved for "
+            "later suggestions and cleanup: the genre aliases ") in captured.err
+    assert "could not be used: the disk is full; once that is fixed, run the same rename again" in captured.err
+    monkeypatch.undo()
+    assert cli.main(["rename", "Blues", "Jazz", str(song.parent)]) == 0  # as the message says: now remembered
+    from tagger.vocabulary import read_user_aliases, user_aliases_path
+
+    assert read_user_aliases(user_aliases_path()) == {"Blues": "Jazz"}
 
 
 # -- the learned model and the settings ---------------------------------------------------------------
