@@ -32,6 +32,15 @@ def open_journal(err: TextIO) -> Journal:
     return journal
 
 
+def close_journal(journal: Journal) -> None:
+    """Close a command's journal once the write in flight, if any, is finished and recorded
+    (a command stopped by a signal leaves one on the writer thread)."""
+    from tagger.writer import wait_for_writes
+
+    wait_for_writes()
+    journal.close()
+
+
 def run_journal_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from tagger.journal_recovery import recover
 

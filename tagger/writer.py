@@ -57,6 +57,13 @@ def writer_pool() -> ThreadPoolExecutor:
     return _writer_pool
 
 
+def wait_for_writes() -> None:
+    """Return once the write in flight, if any, is finished and recorded."""
+    if _writer_pool is not None:
+        # The pool's one thread runs in order: this no-op runs after the write before it.
+        _writer_pool.submit(lambda: None).result()
+
+
 def _forget_pool_after_fork() -> None:
     # A forked child has no copy of the parent's thread; a new one starts on first use.
     global _writer_pool
