@@ -283,6 +283,13 @@ class Journal:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
         return db
 
+    def set_aside_notice(self) -> str | None:
+        """What to tell the person when opening found the journal damaged, or None."""
+        if self.set_aside is None:
+            return None
+        return (f"the undo journal was damaged; it was moved to {self.set_aside} and a new one started. "
+                "'genre-tagger journal recover' brings back the batches that can still be read.")
+
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
 

@@ -25,10 +25,9 @@ def add_journal_command(commands: Any) -> None:
 def open_journal(err: TextIO) -> Journal:
     """The undo journal for a command, saying where a damaged one was moved to."""
     journal = Journal()
-    if journal.set_aside is not None:
-        err.write(printable(f"genre-tagger: the undo journal was damaged; it was moved to {journal.set_aside} and a "
-                            "new one started. 'genre-tagger journal recover' brings back the batches that can "
-                            "still be read.") + "\n")
+    notice = journal.set_aside_notice()
+    if notice:
+        err.write(printable(f"genre-tagger: {notice}") + "\n")
     return journal
 
 

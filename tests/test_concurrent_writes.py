@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tagger.tags import read_tags
-from tests.test_crash_safety import make_library
+from test_crash_safety import make_library
 
 ROUNDS = 4
 FILES = 8

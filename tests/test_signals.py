@@ -13,7 +13,7 @@ import pytest
 
 from tagger.journal import Journal
 from tagger.tags import read_tags
-from tests.test_crash_safety import make_library
+from test_crash_safety import make_library
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])

@@ -145,6 +145,9 @@ class MainWindow(QMainWindow):
             self.kept.restore()
         self.actions.update_now()
         self.status.set_counts(self.session.items)
+        notice = self.journal.set_aside_notice()
+        if notice:
+            self.notify(notice[0].upper() + notice[1:])
         # The models, and the genres learned from the person's tags, load while the window opens.
         self.loading = BackgroundJob(self)
         self.loading.failed.connect(self.notify)
