@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
                        ("finish", "finish an interrupted batch (default: the last one)")]:
         command = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         command.add_argument("batch", nargs="?", type=positive_int, metavar="BATCH", help="a batch id from history")
+        if name == "undo":
+            command.add_argument("--root", type=Path, metavar="FOLDER",
+                                 help="the folder that held the batch's files was moved or renamed to FOLDER")
         add_write_options(command, dry_run=False)
     return parser
 
@@ -466,7 +469,7 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
             summary = writer.batch_to_undo(args.batch)
             err.write(printable(f"undoing batch {summary.id} ({summary.command}, {when(summary.created)}, "
                                 f"{summary.files} file(s))") + "\n")
-            results = writer.undo(summary.id)
+            results = writer.undo(summary.id, args.root)
         else:
             results = writer.finish(args.batch)
         for record in records:

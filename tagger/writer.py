@@ -262,16 +262,30 @@ class GenreWriter:
                 for old, new in aliases:
                     self.journal.record_alias_change(batch, asdict(save_user_alias(old, new)))
 
-    def undo(self, batch: int | None = None) -> Iterator[WriteResult]:
+    def undo(self, batch: int | None = None, moved_to: Path | None = None) -> Iterator[WriteResult]:
         """Restore the genres a batch replaced, files changed since skipped, and take back
-        the aliases it saved."""
+        the aliases it saved.
+
+        ``moved_to`` is where the folder that held the batch's files (their deepest common
+        folder) is now, after it was moved or renamed. A moved file keeps its inode, size
+        and modification time, so it is still recognised as the file the batch wrote.
+        """
         summary = self.batch_to_undo(batch)
         entries = [e for e in self.journal.entries(summary.id) if e.state in ("written", "pending")]
         if not entries:
             raise LookupError(f"batch {summary.id} has no writes left to undo")
+        folder = Path(os.path.commonpath([e.path.parent for e in entries]))
+        if moved_to is None and not any(e.path.exists() for e in entries):
+            raise LookupError(f"none of batch {summary.id}'s {len(entries)} written file(s) is in {folder} any "
+                              f"more; if that folder was moved or renamed, undo the batch from its new place: "
+                              f"genre-tagger undo {summary.id} --root NEW_FOLDER")
+
+        def now_at(path: Path) -> Path:
+            return path if moved_to is None else Path(os.path.abspath(moved_to)) / path.relative_to(folder)
+
         # Undo restores exactly the old genres and provenance field, in reverse order.
         requests = [
-            WriteRequest(e.path, e.old_genres or [], provenance=e.old_provenance, require_current=e.new_genres,
+            WriteRequest(now_at(e.path), e.old_genres or [], provenance=e.old_provenance, require_current=e.new_genres,
                          undoes=e.id, identity=self._identity_to_revert(e), restore_field=e.old_field)
             for e in reversed(entries)
         ]
