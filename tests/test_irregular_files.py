@@ -11,6 +11,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -174,3 +175,58 @@ def test_the_check_names_each_kind_and_follows_symlinks(tmp_path, good):
     assert irregular_file(tmp_path) == "not a regular file (a folder); only audio files are read"
     block = os.stat_result((stat.S_IFBLK | 0o600,) + (0,) * 9)
     assert irregular(block) == "not a regular file (a block device); only audio files are read"
+
+
+# -- Genre Tagger's own files ----------------------------------------------------------------------
+
+
+def without_blocking(call, pipe):
+    """What ``call()`` returns or raises; fails the test if it opens ``pipe`` and blocks there."""
+    outcome = []
+
+    def attempt():
+        try:
+            outcome.append(call())
+        except Exception as e:
+            outcome.append(e)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(30)
+    if thread.is_alive():
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))  # the blocked open then reads an empty file
+        thread.join()
+        pytest.fail("it opened the FIFO and waited for a writer")
+    return outcome[0]
+
+
+def test_settings_aliases_a_saved_review_and_a_learned_model_that_are_fifos_are_refused(tmp_path, caplog):
+    from tagger.learning import LearnedModel, LearnedModelError
+    from tagger.session import ReviewSession, SavedSessionError
+    from tagger.settings import Settings
+    from tagger.vocabulary import read_user_aliases
+
+    not_regular = "not a regular file (a FIFO)"
+    pipe = fifo(tmp_path / "state.json")
+    assert without_blocking(lambda: Settings.load(pipe), pipe) == Settings()
+    assert without_blocking(lambda: read_user_aliases(pipe), pipe) == {}
+    assert caplog.text.count(f"({not_regular})") == 2
+    journal = Journal(tmp_path / "journal.sqlite3")
+    try:
+        refusal = without_blocking(lambda: ReviewSession(Settings(), journal).restore(pipe), pipe)
+    finally:
+        journal.close()
+    assert isinstance(refusal, SavedSessionError) and f"({not_regular})" in str(refusal)
+    refusal = without_blocking(lambda: LearnedModel.load(pipe), pipe)
+    assert isinstance(refusal, LearnedModelError) and f"is {not_regular};" in str(refusal)
+
+
+def test_a_state_file_is_read_up_to_its_bound(tmp_path):
+    from tagger.regular import read_state_file
+
+    path = tmp_path / "settings.json"
+    path.write_bytes(b"0123456789")
+    assert read_state_file(path, limit=10) == b"0123456789"
+    path.write_bytes(b"0123456789!")
+    with pytest.raises(ValueError, match="larger than 10 bytes"):
+        read_state_file(path, limit=10)
