@@ -1,9 +1,9 @@
 """The one check, before any open(), that a path names a regular file.
 
 Opening a FIFO blocks until something writes to it, and a device such as /dev/zero
-never ends: it fed a tag parser 10 GB in 15 s. Every opener of a file
-whose name came from the person or the journal asks here first, and Genre Tagger's own
-files (settings, aliases, a saved review, a learned model) are checked the same way. The check follows
+never ends: it fed a tag parser 10 GB in 15 s. Every opener of a file whose name came
+from the person or the journal asks here first, and Genre Tagger's own files (settings,
+aliases, a saved review, a learned model) are checked the same way. The check follows
 symlinks, as opening does, so a link to a regular file is fine and a link to a FIFO is not.
 """
 
