@@ -32,6 +32,7 @@ import numpy as np
 from tagger import __version__
 from tagger.audio import MPEG_SUFFIXES, mpeg_audio_span
 from tagger.journal import DONE, OPEN_STATES, BatchSummary, Entry, Journal, JournalError
+from tagger.regular import irregular_file
 from tagger.safewrite import (
     FileIdentity,
     Fingerprint,
@@ -411,7 +412,8 @@ class GenreWriter:
         try:
             # Taken before the tags are read: a program other than Genre Tagger that changes the
             # file after this moment is noticed just before the swap.
-            seen: Fingerprint | None = fingerprint(entry.path)
+            # A FIFO would block the read; opening it for its tags refuses it with a reason.
+            seen: Fingerprint | None = None if irregular_file(entry.path) else fingerprint(entry.path)
         except OSError:
             seen = None  # opening it for its tags says what is wrong
         try:
