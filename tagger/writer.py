@@ -442,6 +442,9 @@ class GenreWriter:
         provenance = entry.provenance
         if self._holds(tag_format, audio, snapshot, new, provenance):
             return self._result(entry, WriteStatus.UNCHANGED, snapshot.genres, new)
+        refusal = tag_format.refusal(audio, os.fspath(entry.path))
+        if refusal:
+            return self._refuse(entry, refusal, snapshot.genres)
         expected = Fingerprint.from_json(entry.expected) if entry.expected else None
         try:
             check_unchanged(entry.path, expected)

@@ -793,3 +793,22 @@ def test_a_save_that_changes_the_id3v1_tag_beyond_its_genre_is_refused(tmp_path,
     (result,) = write(journal, [path], ["Jazz"])
     assert result.status == "error" and "ID3v1 tag would change beyond its genre" in result.message, result
     assert sha(path) == before
+
+
+def test_a_wav_over_4_gib_is_refused_before_it_is_copied(tmp_path, journal):
+    """RIFF sizes are 32-bit: mutagen failed with a struct error after a 4 GiB copy."""
+    import soundfile as sf
+
+    path = tmp_path / "long.wav"
+    sf.write(path, np.zeros((4410, 2), np.float32), 44100)
+    with open(path, "r+b") as f:
+        f.truncate((1 << 32) + 1000)  # sparse: the test takes no disk space
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    (result,) = write(journal, [path], ["Jazz"])
+    assert result.status == "error"
+    assert "WAV file of nearly 4 GiB or more has no room for a tag chunk" in result.message
+    with open(path, "rb") as f:
+        assert f.read(4096) == head
+    assert path.stat().st_size == (1 << 32) + 1000
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(TEMP_PREFIX)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from typing import Any
 
 from mutagen.aiff import AIFF
@@ -29,6 +30,9 @@ from tagger.tags.base import (
 )
 
 # The frames a genre write changes, keyed as id3raw.frame_key keys them.
+# The largest WAV or AIFF file a tag chunk is written into: RIFF and IFF sizes are 32-bit, and
+# the file's own size must still fit once the chunk (with cover art, up to 16 MiB) is added.
+CHUNK_SIZE_LIMIT = 0xFFFFFFFF - (16 << 20)
 WRITTEN_FRAMES = frozenset({"TCON", f"TXXX:{PROVENANCE_KEY}"})
 ID3V1_SIZE = 128
 ID3V1_UNKNOWN_GENRE = 255
@@ -112,6 +116,13 @@ class ID3Format(TagFormat):
         if text is not None:
             utf16 = saved_version(tags) < 4
             tags.add(TXXX(encoding=text_encoding(text, utf16), desc=PROVENANCE_KEY, text=[text]))
+
+    def refusal(self, audio: Any, path: str) -> str | None:
+        if isinstance(audio, (WAVE, AIFF)) and os.path.getsize(path) > CHUNK_SIZE_LIMIT:
+            kind = "WAV" if isinstance(audio, WAVE) else "AIFF"
+            return (f"refused: a {kind} file of nearly 4 GiB or more has no room for a tag chunk "
+                    "(RIFF and IFF sizes are 32-bit), so it is left untouched")
+        return None
 
     def save(self, audio: Any, path: str, options: WriteOptions) -> None:
         with open(path, "rb") as f:
