@@ -812,3 +812,16 @@ def test_a_wav_over_4_gib_is_refused_before_it_is_copied(tmp_path, journal):
         assert f.read(4096) == head
     assert path.stat().st_size == (1 << 32) + 1000
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(TEMP_PREFIX)]
+
+
+@pytest.mark.parametrize("kind", ["mp3-untagged", "mp3-id3v1", "mp3-id3v23", "mp3-id3v24"])
+def test_undo_of_a_second_write_gives_the_provenance_frame_back_byte_for_byte(tmp_path, journal, kind):
+    """mutagen wrote the first tag, ending the provenance text with a terminator; the undo
+    rebuilt the frame from its text without one, a byte short."""
+    path = tagfiles.make(tmp_path, kind)
+    provenance = '{"tool":"genre-tagger","source":"set"}'
+    list(GenreWriter(journal).write([WriteRequest(path, ["A"], provenance=provenance)], "t"))
+    first = path.read_bytes()
+    list(GenreWriter(journal).write([WriteRequest(path, ["B"], provenance=provenance + " ")], "t"))
+    assert [r.status for r in GenreWriter(journal).undo()] == ["written"]
+    assert path.read_bytes() == first

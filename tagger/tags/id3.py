@@ -101,11 +101,16 @@ class ID3Format(TagFormat):
         and the ID3v1 genre byte."""
         with open(path, "rb") as f:
             tag, v1 = tag_at(f, placed_tag(f)), id3v1_block(f)
-        frames = [] if tag is None else [
-            [frame.frame_id, frame.flags, base64.b64encode(frame.stored).decode("ascii")]
-            for frame in tag.frames if id3raw.frame_key(frame, tag.major) == "TCON"]
-        return json.dumps({"major": tag.major if tag else None, "frames": frames, "v1_genre": v1[-1] if v1 else None,
-                           "body_size": tag.body_capacity if tag else None})
+        def stored(key: str) -> list[list]:
+            return [] if tag is None else [
+                [frame.frame_id, frame.flags, base64.b64encode(frame.stored).decode("ascii")]
+                for frame in tag.frames if id3raw.frame_key(frame, tag.major) == key]
+
+        # The provenance frame too: mutagen ends an ID3v2.3 text with a terminator where the
+        # splice does not, so an undo rebuilding it from its text came back a byte short.
+        return json.dumps({"major": tag.major if tag else None, "frames": stored("TCON"),
+                           "provenance_frames": stored(f"TXXX:{PROVENANCE_KEY}"),
+                           "v1_genre": v1[-1] if v1 else None, "body_size": tag.body_capacity if tag else None})
 
     def restore_field(self, audio: Any, field: str) -> None:
         audio.genre_field = json.loads(field)
@@ -134,7 +139,8 @@ class ID3Format(TagFormat):
                 if self._restores_no_tag(audio, place, v1_before):
                     id3raw.replace_region(f, place.offset, place.size, b"")
                 else:
-                    frames = replaced_frames(tag, audio.tags, recorded_genre_frames(audio, tag.major))
+                    frames = replaced_frames(tag, audio.tags, recorded_frames(audio, tag.major, "frames"),
+                                             recorded_frames(audio, tag.major, "provenance_frames"))
                     id3raw.write_placed(f, place, id3raw.spliced(tag, frames, recorded_body_size(audio, tag.major)))
         else:
             # A file without an ID3v2 tag gets one from mutagen: there is nothing to lose.
@@ -214,20 +220,19 @@ def tag_at(f: Any, place: id3raw.TagPlace | None) -> id3raw.RawTag | None:
         raise TagError(f"{e}; the file is left untouched") from None
 
 
-def replaced_frames(tag: id3raw.RawTag, tags: ID3,
-                    genre_frames: list[id3raw.RawFrame] | None = None) -> list[id3raw.RawFrame]:
+def replaced_frames(tag: id3raw.RawTag, tags: ID3, genre_frames: list[id3raw.RawFrame] | None = None,
+                    provenance_frames: list[id3raw.RawFrame] | None = None) -> list[id3raw.RawFrame]:
     """The tag's frames with the genre and provenance frames swapped for what ``tags`` holds now,
-    or for the genre, ``genre_frames`` as an undo recorded them."""
+    or for ``genre_frames`` and ``provenance_frames`` as an undo recorded them."""
     major = tag.major
     genres = [text for frame in tags.getall("TCON") for text in frame.text]
     provenance = [str(t) for f in tags.getall(f"TXXX:{PROVENANCE_KEY}") for t in f.text]
     if genre_frames is None:
         genre_frames = [id3raw.text_frame(id3raw.GENRE_FRAME[major], major, genres)] if genres else []
-    wanted = {
-        "TCON": genre_frames,
-        f"TXXX:{PROVENANCE_KEY}": ([id3raw.text_frame(id3raw.USER_TEXT_FRAME[major], major, provenance,
-                                                      PROVENANCE_KEY)] if provenance else []),
-    }
+    if provenance_frames is None:
+        provenance_frames = ([id3raw.text_frame(id3raw.USER_TEXT_FRAME[major], major, provenance, PROVENANCE_KEY)]
+                             if provenance else [])
+    wanted = {"TCON": genre_frames, f"TXXX:{PROVENANCE_KEY}": provenance_frames}
     frames: list[id3raw.RawFrame] = []
     for frame in tag.frames:
         key = id3raw.frame_key(frame, major)
@@ -247,12 +252,13 @@ def recorded_field(audio: Any, major: int) -> dict | None:
     return field if field is not None and field["major"] == major else None
 
 
-def recorded_genre_frames(audio: Any, major: int) -> list[id3raw.RawFrame] | None:
-    """The genre frames an undo puts back as recorded; None to build them from the values."""
+def recorded_frames(audio: Any, major: int, name: str) -> list[id3raw.RawFrame] | None:
+    """The genre (``frames``) or provenance (``provenance_frames``) frames an undo puts back
+    as recorded; None to build them from the values, also where an older version recorded none."""
     field = recorded_field(audio, major)
-    if field is None:
+    if field is None or name not in field:
         return None
-    return [id3raw.RawFrame(frame_id, flags, base64.b64decode(data)) for frame_id, flags, data in field["frames"]]
+    return [id3raw.RawFrame(frame_id, flags, base64.b64decode(data)) for frame_id, flags, data in field[name]]
 
 
 def recorded_body_size(audio: Any, major: int) -> int | None:
