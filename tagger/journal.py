@@ -449,7 +449,7 @@ class Journal:
             for b in batches:
                 batch_ids[b["id"]] = db.execute(
                     "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
-                    (b["created"] or 0.0, f"{b['command'] or '?'} [recovered]", b["mode"] or "replace",
+                    (b["created"] or 0.0, f"[recovered] {b['command'] or '?'}", b["mode"] or "replace",
                      b["state"] or DONE),
                 ).lastrowid
             columns = [c for c in ENTRY_COLUMNS if c not in ("id", "batch", "undoes")]

@@ -299,13 +299,20 @@ def test_a_vanished_rollback_file_never_drops_a_batch(tmp_path):
 
 
 def test_the_app_says_where_a_damaged_journal_went(tmp_path, qtbot, analyzer):
+    from PySide6.QtWidgets import QMessageBox
+
     from ui.main_window import MainWindow
 
     path, _, _ = journal_with_batches(tmp_path, files=1)
     damage(path, "header")
     window = MainWindow(make_analyzer=lambda device: analyzer, restore=False)
     qtbot.addWidget(window)
+    window.show()
     (aside,) = damaged_journals()
-    assert f"moved to {aside}" in window.status.message_label.toolTip()
-    assert "genre-tagger journal recover" in window.status.message_label.toolTip()
+    # A box that stays until the person closes it; the window works meanwhile.
+    qtbot.waitUntil(lambda: any(box.isVisible() for box in window.findChildren(QMessageBox)))
+    (box,) = window.findChildren(QMessageBox)
+    assert f"moved to {aside}" in box.text() and "genre-tagger journal recover" in box.text()
+    assert not box.isModal()
+    box.close()
     window.journal.close()
