@@ -255,7 +255,13 @@ class GenreWriter:
         carried_out = False
         try:
             # Results name each file as the caller did, a symlink included; the journal holds its target.
-            for index, result in enumerate(self._run(batch, self.journal.entries(batch))):
+            entries = self.journal.entries(batch)
+            # Only a caller's identity (an undo's, a cleanup plan's) binds this run to one state of
+            # the file; the one recorded while planning is for finish, after a crash. Under the
+            # lock a plain write reads the file as it is, another process's write included, so two
+            # merges end with both genres rather than a refusal for the second.
+            bound = {entry.id for entry, request in zip(entries, requests) if request.identity is not None}
+            for index, result in enumerate(self._run(batch, entries, bound)):
                 carried_out = carried_out or result.ok
                 yield replace(result, path=requests[index].path)
         finally:
@@ -341,9 +347,11 @@ class GenreWriter:
         latest = self.journal.last_written_identity(entry.path)
         return FileIdentity.from_json(latest) if latest else None
 
-    def _run(self, batch: int, entries: list[Entry]) -> Iterator[WriteResult]:
+    def _run(self, batch: int, entries: list[Entry], bound: set[int] | None = None) -> Iterator[WriteResult]:
+        """Write ``entries``; those in ``bound`` (all, where None) only to the file their identity names."""
         for entry in entries:
-            yield writer_pool().submit(self._apply_safely, entry).result()
+            check_identity = bound is None or entry.id in bound
+            yield writer_pool().submit(self._apply_safely, entry, check_identity).result()
         self.journal.complete(batch)
 
     def _target(self, current: list[str], requested: list[str], undoes: int | None,
@@ -372,12 +380,12 @@ class GenreWriter:
                   else WriteStatus.PLANNED)
         return WriteResult(request.path, status, snapshot.genres, new)
 
-    def _apply_safely(self, entry: Entry) -> WriteResult:
+    def _apply_safely(self, entry: Entry, check_identity: bool) -> WriteResult:
         try:
             # Held from the first read to the journal's record of the outcome: no other Genre
             # Tagger process reads the file between this one's read and its swap.
             with file_lock(entry.path):
-                return self._apply(entry)
+                return self._apply(entry, check_identity)
         except Exception as e:  # a decoder's, tag library's or journal's failure before the swap
             return self._refuse(entry, f"writing failed ({type(e).__name__}: {e}); the file is unchanged")
 
@@ -404,7 +412,7 @@ class GenreWriter:
                                               "it once the journal can be written"]))
         return WriteResult(entry.path, status, old, new, message, entry.batch)
 
-    def _apply(self, entry: Entry) -> WriteResult:
+    def _apply(self, entry: Entry, check_identity: bool) -> WriteResult:
         journal = self.journal
         if not entry.path.is_absolute():
             return self._refuse(entry, "recorded with a relative path by an older version; "
@@ -421,7 +429,7 @@ class GenreWriter:
             snapshot = tag_format.read(audio, self.options.id3v23_separator)
         except TagError as e:
             return self._refuse(entry, str(e))
-        if entry.identity is not None and not is_recorded_file(entry):
+        if check_identity and entry.identity is not None and not is_recorded_file(entry):
             return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
                                        "renamed or changed since), so it is left untouched", snapshot.genres)
         separator = self.options.id3v23_separator
