@@ -804,3 +804,108 @@ def test_waiting_for_writes_waits_for_the_one_in_flight(journal):
     threading.Timer(0.3, release.set).start()
     wait_for_writes()
     assert done == [True]
+
+
+# -- the journal's opening lock and its transactions -------------------------------------------------
+
+import threading  # noqa: E402
+
+from tagger.journal import opening_lock  # noqa: E402
+
+
+def test_the_opening_lock_keeps_a_second_opener_waiting(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    descriptors = open_descriptors()
+    entered = threading.Event()
+
+    def second():
+        with opening_lock(path):
+            entered.set()
+
+    with opening_lock(path):
+        assert (tmp_path / "journal.sqlite3.lock").exists()
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not entered.wait(0.3)
+    assert entered.wait(10)
+    thread.join()
+    assert open_descriptors() == descriptors
+
+
+def test_without_a_lock_file_the_journal_opens_anyway(tmp_path, monkeypatch):
+    """A read-only folder: the lock file cannot be made, and reading needs no lock."""
+    path = small_journal(tmp_path / "journal.sqlite3", batches=1)
+    real = os.open
+
+    def no_lock_file(name, *args, **kwargs):
+        if os.fspath(name).endswith(".lock"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_lock_file)
+    with opening_lock(path):
+        pass
+    journal = Journal(path)
+    assert len(journal.batches()) == 1
+    journal.close()
+
+
+def test_a_closed_journal_fails_in_one_sentence(tmp_path):
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.close()
+    with pytest.raises(JournalError, match="could not be used"):
+        journal.start("t", "replace")
+    with pytest.raises(JournalError, match="could not be used"):
+        journal.batches()
+
+
+def test_an_interrupted_transaction_is_rolled_back(journal):
+    with pytest.raises(KeyboardInterrupt):
+        with journal._transaction() as db:
+            db.execute("INSERT INTO batches (created, command, mode, state) VALUES (0, 'x', 'replace', 'started')")
+            raise KeyboardInterrupt
+    assert journal.batches() == []
+    journal.start("t", "replace")  # no transaction left open
+    assert len(journal.batches()) == 1
+
+
+class CommitFails:
+    """A connection whose COMMIT reports a full disk, having ended the transaction (``ended``)
+    or leaving it open."""
+
+    def __init__(self, db, ended: bool):
+        self.db, self.ended = db, ended
+
+    def execute(self, sql, *args):
+        if sql == "COMMIT":
+            if self.ended:
+                self.db.execute(sql)
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, *args)
+
+
+@pytest.mark.parametrize("ended", [True, False])
+def test_a_failed_commit_is_said_as_itself_and_leaves_no_transaction_open(journal, ended):
+    real = journal._db
+    journal._db = CommitFails(real, ended)
+    try:
+        with pytest.raises(JournalError, match="the disk is full$"):
+            journal.start("t", "replace")
+    finally:
+        journal._db = real
+    assert len(journal.batches()) == (1 if ended else 0)  # rolled back where it was still open
+    journal.start("t", "replace")  # the connection is usable again
+
+
+def test_opening_a_journal_waits_for_another_opener(tmp_path):
+    """Two first commands of a new profile: the second opens once the first has made the journal."""
+    path = tmp_path / "journal.sqlite3"
+    opened = []
+    with opening_lock(path):
+        thread = threading.Thread(target=lambda: opened.append(Journal(path)))
+        thread.start()
+        thread.join(0.3)
+        assert opened == []
+    thread.join(10)
+    (journal,) = opened
+    journal.close()
