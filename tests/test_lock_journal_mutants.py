@@ -372,7 +372,8 @@ def test_set_aside_takes_every_side_file_along(tmp_path):
     for suffix in ("-journal", "-wal", "-shm"):
         path.with_name(path.name + suffix).write_bytes(suffix.encode())
     aside = set_aside(path)
-    assert aside.name.startswith("journal.sqlite3.damaged-2")
+    # A stamp to the second that sorts as time does, which damaged_journals relies on.
+    assert __import__("re").fullmatch(r"journal\.sqlite3\.damaged-20\d{6}-\d{6}", aside.name), aside.name
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [aside.name] + [aside.name + s for s in ("-journal", "-wal", "-shm")])
     for suffix in ("-journal", "-wal", "-shm"):
@@ -444,8 +445,9 @@ def test_a_journal_whose_pages_fail_the_check_is_set_aside(tmp_path, how):
 
 def test_a_journal_that_cannot_be_made_is_one_sentence(tmp_path):
     (tmp_path / "file").write_bytes(b"")
-    with pytest.raises(JournalError, match="could not be used"):
+    with pytest.raises(JournalError) as caught:
         Journal(tmp_path / "file" / "journal.sqlite3")
+    assert str(caught.value).startswith(f"the undo journal {tmp_path / 'file' / 'journal.sqlite3'} could not be used")
 
 
 def test_an_error_that_is_not_damage_is_raised_and_nothing_set_aside(tmp_path, monkeypatch):
@@ -629,6 +631,13 @@ def test_a_process_name_is_its_comm_or_a_stand_in():
     with open("/proc/self/comm") as f:
         assert _process_name(str(os.getpid())) == f.read().strip()
     assert _process_name("999999999") == "a process"
+
+
+def test_a_process_without_a_name_is_a_process(tmp_path):
+    (tmp_path / "comm").write_text("\n")  # read where /proc/PID/comm would be
+    assert _process_name(os.path.relpath(tmp_path, "/proc")) == "a process"
+    (tmp_path / "comm").write_text("player\n")
+    assert _process_name(os.path.relpath(tmp_path, "/proc")) == "player"
     assert _process_name(str(os.getpid()))[-1:].strip()
 
 
@@ -734,6 +743,29 @@ def test_a_skip_the_journal_could_not_record_keeps_its_reason_first(tmp_path, jo
     assert result.message == ("skipped: its genres changed since they were written (now Blues); "
                               f"{unrecorded}; 'genre-tagger finish {result.batch}' records it once the journal "
                               "can be written")
+
+
+def test_a_skip_records_why(tmp_path, journal):
+    path = tagfiles.make(tmp_path, "flac")
+    (written,) = GenreWriter(journal).write([WriteRequest(path, ["Jazz"])], "t")
+    list(GenreWriter(journal).write([WriteRequest(path, ["Blues"])], "t"))
+    (result,) = GenreWriter(journal).undo(written.batch)
+    (entry,) = journal.entries(result.batch)
+    assert entry.state == "skipped" and entry.message == result.message
+    assert result.message == "skipped: its genres changed since they were written (now Blues)"
+
+
+def test_finish_names_each_file_it_went_through(tmp_path, journal):
+    """finish yields the writer's own results (write() puts the caller's path on them)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    done, gone = tagfiles.make(tmp_path / "a", "flac"), tagfiles.make(tmp_path / "b", "flac")
+    batch = journal.start("set", "replace")
+    journal.plan(batch, [planned_entry(WriteRequest(p, ["Jazz"])) for p in (done, gone)])
+    gone.unlink()
+    written, refused = GenreWriter(journal).finish(batch)
+    assert (written.path, written.status) == (done, WriteStatus.WRITTEN)
+    assert (refused.path, refused.status) == (gone, WriteStatus.ERROR)
 
 
 def test_a_write_that_is_recorded_says_nothing_more(tmp_path, journal):
