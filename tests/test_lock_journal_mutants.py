@@ -505,8 +505,8 @@ def test_imported_batches_keep_their_rows_with_new_ids_and_defaults_for_gaps(jou
     assert ids == {7: existing + 1, 9: existing + 2}
     summaries = {b.id: b for b in journal.batches()}
     first, second = summaries[ids[7]], summaries[ids[9]]
-    assert (first.created, first.command, first.mode, first.state) == (123.5, "set x [recovered]", "merge", "planned")
-    assert (second.created, second.command, second.mode, second.state) == (0.0, "? [recovered]", "replace", "done")
+    assert (first.created, first.command, first.mode, first.state) == (123.5, "[recovered] set x", "merge", "planned")
+    assert (second.created, second.command, second.mode, second.state) == (0.0, "[recovered] ?", "replace", "done")
     (a,) = journal.entries(ids[7])
     assert (a.path, a.requested, a.state, a.old_genres, a.new_genres, a.mode, a.message, a.identity) == (
         Path("/m/a.flac"), ["A"], "written", ["Old"], ["A"], "merge", "m", {"x": 1})
@@ -806,7 +806,7 @@ def test_a_failure_inside_a_write_is_that_files_error_and_recorded(tmp_path, jou
     path = tagfiles.make(tmp_path, "flac")
     held_during_apply = []
 
-    def boom(self, entry):
+    def boom(self, entry, check_identity):
         with file_lock(entry.path, wait=False) as free:
             held_during_apply.append(not free)
         raise RuntimeError("boom")
