@@ -30,6 +30,8 @@ from typing import Protocol
 
 import numpy as np
 
+from tagger.regular import irregular
+
 log = logging.getLogger(__name__)
 
 
@@ -93,8 +95,8 @@ def check_readable_file(path: Path) -> None:
         raise AudioError(os_error_message(e)) from None
     except ValueError:  # a name with a NUL byte
         raise AudioError("not a valid file name") from None
-    if not path.is_file():
-        raise AudioError("not a regular file")
+    if problem := irregular(st):
+        raise AudioError(problem)
     if st.st_size == 0:
         raise AudioError("empty file (0 bytes)")
     if not os.access(path, os.R_OK):

@@ -139,7 +139,7 @@ def group_lines(group: GenreGroup) -> list[str]:
 def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextIO, err: TextIO) -> int:
     """normalise and rename: a plan for every file, then one batch for those that change."""
     from tagger.cli import command_line, emit
-    from tagger.journal_cli import open_journal
+    from tagger.journal_cli import close_journal, open_journal
     from tagger.vocabulary import save_user_alias
     from tagger.writer import GenreWriter, WriteRequest, WriteResult, WriteStatus
 
@@ -197,7 +197,7 @@ def rewrite_genres(args: argparse.Namespace, overview: GenreOverview, out: TextI
         if aliases and not requests and not args.dry_run:
             save_user_alias(args.old, args.new)  # no file to write, and so no batch to undo
     finally:
-        journal.close()
+        close_journal(journal)
     for record in records:
         emit(record, args.json, out)
     if unsaved is not None:

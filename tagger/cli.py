@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,7 @@ from tagger.audio import DecoderNoteFilter, show_decoder_notes
 from tagger.excerpt import Depth
 from tagger.genres import STANDOUT_DESCRIPTOR, GenreSuggestion
 from tagger.journal import Journal, when
-from tagger.journal_cli import add_journal_command, open_journal, run_journal_command
+from tagger.journal_cli import add_journal_command, close_journal, open_journal, run_journal_command
 from tagger.learning import DEFAULT_MIN_FILES, MODEL_CHOICES
 from tagger.model import DEVICES, PRECISIONS
 from tagger.pipeline import AnalysisPipeline
@@ -207,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                        ("finish", "finish an interrupted batch (default: the last one)")]:
         command = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         command.add_argument("batch", nargs="?", type=positive_int, metavar="BATCH", help="a batch id from history")
+        if name == "undo":
+            command.add_argument("--root", type=Path, metavar="FOLDER",
+                                 help="the folder that held the batch's files was moved or renamed to FOLDER")
         add_write_options(command, dry_run=False)
     return parser
 
@@ -223,16 +227,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The app filters them itself (ui/app.py), passing Qt's last words before it aborts
     # (no usable display plugin, say) straight to the terminal.
     quiet = args.command not in (None, "gui") and not verbose
-    with DecoderNoteFilter() if quiet else contextlib.nullcontext():
+    terminal = args.command not in (None, "gui")  # the app handles its own signals
+    with DecoderNoteFilter() if quiet else contextlib.nullcontext(), \
+            stop_on_terminate() if terminal else contextlib.nullcontext():
         out, err = Output(sys.stdout), Output(sys.stderr)
         try:
             return run_command(args, verbose, out, err)
         except BrokenPipeError:  # output that bypassed the wrappers
             out.broken_pipe()
             return EXIT_BROKEN_PIPE
+        except KeyboardInterrupt as e:
+            # The write in flight was finished and recorded before the journal closed.
+            signal_number = e.args[0] if e.args and isinstance(e.args[0], int) else signal.SIGINT
+            print(f"genre-tagger {args.command}: stopped by {signal.Signals(signal_number).name}; a file being "
+                  "written was finished first. 'genre-tagger finish' completes an unfinished batch.", file=err)
+            return 128 + signal_number
         finally:
             out.flush()
             err.flush()
+
+
+@contextlib.contextmanager
+def stop_on_terminate() -> Iterator[None]:
+    """SIGTERM stops a command the way Ctrl-C does: the write in flight finishes and is recorded,
+    where the default action killed the process mid-batch and left its temporary copy behind."""
+    def interrupt(signal_number: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal_number)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (a test's): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_command(args: argparse.Namespace, verbose: bool, out: Output, err: Output) -> int:
@@ -440,7 +470,7 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
             summary = writer.batch_to_undo(args.batch)
             err.write(printable(f"undoing batch {summary.id} ({summary.command}, {when(summary.created)}, "
                                 f"{summary.files} file(s))") + "\n")
-            results = writer.undo(summary.id)
+            results = writer.undo(summary.id, args.root)
         else:
             results = writer.finish(args.batch)
         for record in records:
@@ -458,7 +488,7 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         print(printable(f"genre-tagger {args.command}: {e.args[0]}"), file=err)
         return EXIT_USAGE
     finally:
-        journal.close()
+        close_journal(journal)
     failures = sum(r["status"] == "error" for r in records)
     counts: dict[str, int] = {}
     for r in records:

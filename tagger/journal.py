@@ -252,6 +252,13 @@ class Journal:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
         return db
 
+    def set_aside_notice(self) -> str | None:
+        """What to tell the person when opening found the journal damaged, or None."""
+        if self.set_aside is None:
+            return None
+        return (f"the undo journal was damaged; it was moved to {self.set_aside} and a new one started. "
+                "'genre-tagger journal recover' brings back the batches that can still be read.")
+
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
 
@@ -411,7 +418,7 @@ class Journal:
             for b in batches:
                 batch_ids[b["id"]] = db.execute(
                     "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
-                    (b["created"] or 0.0, f"{b['command'] or '?'} [recovered]", b["mode"] or "replace",
+                    (b["created"] or 0.0, f"[recovered] {b['command'] or '?'}", b["mode"] or "replace",
                      b["state"] or DONE),
                 ).lastrowid
             columns = [c for c in ENTRY_COLUMNS if c not in ("id", "batch", "undoes")]

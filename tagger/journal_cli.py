@@ -25,11 +25,19 @@ def add_journal_command(commands: Any) -> None:
 def open_journal(err: TextIO) -> Journal:
     """The undo journal for a command, saying where a damaged one was moved to."""
     journal = Journal()
-    if journal.set_aside is not None:
-        err.write(printable(f"genre-tagger: the undo journal was damaged; it was moved to {journal.set_aside} and a "
-                            "new one started. 'genre-tagger journal recover' brings back the batches that can "
-                            "still be read.") + "\n")
+    notice = journal.set_aside_notice()
+    if notice:
+        err.write(printable(f"genre-tagger: {notice}") + "\n")
     return journal
+
+
+def close_journal(journal: Journal) -> None:
+    """Close a command's journal once the write in flight, if any, is finished and recorded
+    (a command stopped by a signal leaves one on the writer thread)."""
+    from tagger.writer import wait_for_writes
+
+    wait_for_writes()
+    journal.close()
 
 
 def run_journal_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy, logit
+from tagger.regular import irregular_file
 from tagger.state import state_errors
 from tagger.vocabulary import is_junk, preferred_spellings, vocabulary
 
@@ -293,6 +294,8 @@ class LearnedModel:
         path = path or default_model_path()
         if not path.exists():
             raise NoLearnedModel("no learned model yet: run `genre-tagger learn` on your tagged music")
+        if problem := irregular_file(path, audio=False):
+            raise LearnedModelError(f"the learned model {path} is {problem}; run `genre-tagger learn` again")
         try:
             with np.load(path, allow_pickle=False) as stored:
                 meta = json.loads(stored["meta"].tobytes().decode("ascii"))

@@ -162,8 +162,11 @@ def rewrite_atomically(
         raise WriteRefused(f"cannot create a temporary file beside it: {describe(e)}") from None
     try:
         with open(path, "rb") as source, os.fdopen(fd, "wb") as copy:
-            while chunk := source.read(1 << 20):
+            # No further than the size it had: a file that keeps growing is refused below, not copied forever.
+            remaining = st.st_size
+            while remaining and (chunk := source.read(min(remaining, 1 << 20))):
                 copy.write(chunk)
+                remaining -= len(chunk)
         edit(os.fspath(temp))
         os.chmod(temp, stat.S_IMODE(st.st_mode))
         if hasattr(os, "chown") and os.geteuid() == 0:

@@ -2,8 +2,8 @@
 
 Paths named directly are taken whatever their extension; folders are walked
 recursively for files with an audio extension. Problems (a missing path, an
-unreadable folder, a symlink loop, a folder without audio) are events too, so a
-caller reports them and carries on.
+unreadable folder, a symlink loop, a FIFO or device, a folder without audio) are
+events too, so a caller reports them and carries on.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tagger.regular import irregular_file
 from tagger.safewrite import TEMP_PREFIX
 
 AUDIO_EXTENSIONS = frozenset(
@@ -48,7 +49,7 @@ def scan(roots: Iterable[Path]) -> Iterator[ScanEvent]:
         elif is_dir:
             yield from scan_folder(root, visited)
         else:
-            yield ScanEvent(root)
+            yield ScanEvent(root, irregular_file(root))
 
 
 def scan_folder(root: Path, visited: set[tuple[int, int]]) -> Iterator[ScanEvent]:
@@ -77,9 +78,13 @@ def scan_folder(root: Path, visited: set[tuple[int, int]]) -> Iterator[ScanEvent
             try:
                 if entry.is_dir():
                     subfolders.append(Path(entry.path))
-                elif entry.is_file() and is_audio_name(entry.name):
-                    found_audio = True
-                    yield ScanEvent(Path(entry.path))
+                elif is_audio_name(entry.name):
+                    if entry.is_file():
+                        found_audio = True
+                        yield ScanEvent(Path(entry.path))
+                    elif problem := irregular_file(entry.path):
+                        # Named like audio, so the person may expect it read: say why it is not.
+                        yield ScanEvent(Path(entry.path), problem)
             except OSError as e:
                 yield ScanEvent(Path(entry.path), e.strerror or str(e))
         stack.extend(reversed(subfolders))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tagger.analysis import FileResult
 from tagger.journal import BatchSummary, Journal
+from tagger.regular import read_state_file
 from tagger.review import ReviewItem, ReviewState
 from tagger.safewrite import write_file_atomically
 from tagger.settings import Settings
@@ -327,7 +328,7 @@ class ReviewSession:
         SavedSessionError for a file that is not a saved session."""
         path = path or default_saved_path()
         try:
-            record = json.loads(path.read_bytes().decode("utf-8", "surrogateescape"))
+            record = json.loads(read_state_file(path).decode("utf-8", "surrogateescape"))
         except FileNotFoundError:
             return []
         except (OSError, ValueError) as e:

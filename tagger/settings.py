@@ -14,6 +14,7 @@ from pathlib import Path
 from tagger.excerpt import Depth
 from tagger.learning import DEFAULT_MIN_FILES
 from tagger.model import DEVICES
+from tagger.regular import read_state_file
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
 from tagger.safewrite import write_file_atomically
 from tagger.state import reason, state_errors
@@ -73,7 +74,7 @@ class Settings:
     def load(cls, path: Path | None = None) -> Settings:
         path = path or default_path()
         try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
+            stored = json.loads(read_state_file(path).decode("utf-8"))
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError) as e:

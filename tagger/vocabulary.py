@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tagger.regular import read_state_file
 from tagger.resources import resource_dir, taxonomy_path
 from tagger.state import reason, state_errors
 
@@ -173,7 +174,7 @@ class Vocabulary:
 
 def read_user_aliases(path: Path) -> dict[str, str]:
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        stored = json.loads(read_state_file(path).decode("utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as e:

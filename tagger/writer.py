@@ -32,6 +32,7 @@ import numpy as np
 from tagger import __version__
 from tagger.audio import MPEG_SUFFIXES, mpeg_audio_span
 from tagger.journal import DONE, OPEN_STATES, BatchSummary, Entry, Journal, JournalError
+from tagger.regular import irregular_file
 from tagger.safewrite import (
     FileIdentity,
     Fingerprint,
@@ -55,6 +56,13 @@ def writer_pool() -> ThreadPoolExecutor:
     if _writer_pool is None:
         _writer_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tag-writer")
     return _writer_pool
+
+
+def wait_for_writes() -> None:
+    """Return once the write in flight, if any, is finished and recorded."""
+    if _writer_pool is not None:
+        # The pool's one thread runs in order: this no-op runs after the write before it.
+        _writer_pool.submit(lambda: None).result()
 
 
 def _forget_pool_after_fork() -> None:
@@ -247,7 +255,13 @@ class GenreWriter:
         carried_out = False
         try:
             # Results name each file as the caller did, a symlink included; the journal holds its target.
-            for index, result in enumerate(self._run(batch, self.journal.entries(batch))):
+            entries = self.journal.entries(batch)
+            # Only a caller's identity (an undo's, a cleanup plan's) binds this run to one state of
+            # the file; the one recorded while planning is for finish, after a crash. Under the
+            # lock a plain write reads the file as it is, another process's write included, so two
+            # merges end with both genres rather than a refusal for the second.
+            bound = {entry.id for entry, request in zip(entries, requests) if request.identity is not None}
+            for index, result in enumerate(self._run(batch, entries, bound)):
                 carried_out = carried_out or result.ok
                 yield replace(result, path=requests[index].path)
         finally:
@@ -255,16 +269,30 @@ class GenreWriter:
                 for old, new in aliases:
                     self.journal.record_alias_change(batch, asdict(save_user_alias(old, new)))
 
-    def undo(self, batch: int | None = None) -> Iterator[WriteResult]:
+    def undo(self, batch: int | None = None, moved_to: Path | None = None) -> Iterator[WriteResult]:
         """Restore the genres a batch replaced, files changed since skipped, and take back
-        the aliases it saved."""
+        the aliases it saved.
+
+        ``moved_to`` is where the folder that held the batch's files (their deepest common
+        folder) is now, after it was moved or renamed. A moved file keeps its inode, size
+        and modification time, so it is still recognised as the file the batch wrote.
+        """
         summary = self.batch_to_undo(batch)
         entries = [e for e in self.journal.entries(summary.id) if e.state in ("written", "pending")]
         if not entries:
             raise LookupError(f"batch {summary.id} has no writes left to undo")
+        folder = Path(os.path.commonpath([e.path.parent for e in entries]))
+        if moved_to is None and not any(e.path.exists() for e in entries):
+            raise LookupError(f"none of batch {summary.id}'s {len(entries)} written file(s) is in {folder} any "
+                              f"more; if that folder was moved or renamed, undo the batch from its new place: "
+                              f"genre-tagger undo {summary.id} --root NEW_FOLDER")
+
+        def now_at(path: Path) -> Path:
+            return path if moved_to is None else Path(os.path.abspath(moved_to)) / path.relative_to(folder)
+
         # Undo restores exactly the old genres and provenance field, in reverse order.
         requests = [
-            WriteRequest(e.path, e.old_genres or [], provenance=e.old_provenance, require_current=e.new_genres,
+            WriteRequest(now_at(e.path), e.old_genres or [], provenance=e.old_provenance, require_current=e.new_genres,
                          undoes=e.id, identity=self._identity_to_revert(e), restore_field=e.old_field)
             for e in reversed(entries)
         ]
@@ -319,9 +347,11 @@ class GenreWriter:
         latest = self.journal.last_written_identity(entry.path)
         return FileIdentity.from_json(latest) if latest else None
 
-    def _run(self, batch: int, entries: list[Entry]) -> Iterator[WriteResult]:
+    def _run(self, batch: int, entries: list[Entry], bound: set[int] | None = None) -> Iterator[WriteResult]:
+        """Write ``entries``; those in ``bound`` (all, where None) only to the file their identity names."""
         for entry in entries:
-            yield writer_pool().submit(self._apply_safely, entry).result()
+            check_identity = bound is None or entry.id in bound
+            yield writer_pool().submit(self._apply_safely, entry, check_identity).result()
         self.journal.complete(batch)
 
     def _target(self, current: list[str], requested: list[str], undoes: int | None,
@@ -350,12 +380,12 @@ class GenreWriter:
                   else WriteStatus.PLANNED)
         return WriteResult(request.path, status, snapshot.genres, new)
 
-    def _apply_safely(self, entry: Entry) -> WriteResult:
+    def _apply_safely(self, entry: Entry, check_identity: bool) -> WriteResult:
         try:
             # Held from the first read to the journal's record of the outcome: no other Genre
             # Tagger process reads the file between this one's read and its swap.
             with file_lock(entry.path):
-                return self._apply(entry)
+                return self._apply(entry, check_identity)
         except Exception as e:  # a decoder's, tag library's or journal's failure before the swap
             return self._refuse(entry, f"writing failed ({type(e).__name__}: {e}); the file is unchanged")
 
@@ -382,7 +412,7 @@ class GenreWriter:
                                               "it once the journal can be written"]))
         return WriteResult(entry.path, status, old, new, message, entry.batch)
 
-    def _apply(self, entry: Entry) -> WriteResult:
+    def _apply(self, entry: Entry, check_identity: bool) -> WriteResult:
         journal = self.journal
         if not entry.path.is_absolute():
             return self._refuse(entry, "recorded with a relative path by an older version; "
@@ -390,7 +420,8 @@ class GenreWriter:
         try:
             # Taken before the tags are read: a program other than Genre Tagger that changes the
             # file after this moment is noticed just before the swap.
-            seen: Fingerprint | None = fingerprint(entry.path)
+            # A FIFO would block the read; opening it for its tags refuses it with a reason.
+            seen: Fingerprint | None = None if irregular_file(entry.path) else fingerprint(entry.path)
         except OSError:
             seen = None  # opening it for its tags says what is wrong
         try:
@@ -398,7 +429,7 @@ class GenreWriter:
             snapshot = tag_format.read(audio, self.options.id3v23_separator)
         except TagError as e:
             return self._refuse(entry, str(e))
-        if entry.identity is not None and not is_recorded_file(entry):
+        if check_identity and entry.identity is not None and not is_recorded_file(entry):
             return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
                                        "renamed or changed since), so it is left untouched", snapshot.genres)
         separator = self.options.id3v23_separator
@@ -419,6 +450,9 @@ class GenreWriter:
         provenance = entry.provenance
         if self._holds(tag_format, audio, snapshot, new, provenance):
             return self._result(entry, WriteStatus.UNCHANGED, snapshot.genres, new)
+        refusal = tag_format.refusal(audio, os.fspath(entry.path))
+        if refusal:
+            return self._refuse(entry, refusal, snapshot.genres)
         expected = Fingerprint.from_json(entry.expected) if entry.expected else None
         try:
             check_unchanged(entry.path, expected)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tagger.tags import read_tags
-from tests.test_crash_safety import make_library
+from test_crash_safety import make_library
 
 ROUNDS = 4
 FILES = 8
@@ -34,7 +34,7 @@ def results(child: subprocess.Popen) -> dict[Path, dict]:
     return {Path(r["path"]): r for r in records}
 
 
-def test_two_merges_at_once_keep_both_genres_or_refuse_clearly(tmp_path):
+def test_two_merges_at_once_keep_both_genres(tmp_path):
     folder = tmp_path / "library"
     folder.mkdir()
     paths = make_library(folder, FILES)
@@ -48,12 +48,10 @@ def test_two_merges_at_once_keep_both_genres_or_refuse_clearly(tmp_path):
         for path in paths:
             genres = read_tags(path).genres
             for genre, outcome in ((first, a[path]), (second, b[path])):
-                if outcome["status"] == "written":
-                    if genre not in genres:
-                        lost.append((path.name, genre, genres))
-                else:
-                    # The only acceptable alternative to writing: a refusal that says why.
-                    assert outcome["status"] == "error" and outcome["error"], outcome
+                # Under the lock the second reads what the first wrote: nothing to refuse.
+                assert outcome["status"] == "written", outcome
+                if genre not in genres:
+                    lost.append((path.name, genre, genres))
             assert set(before[path]) <= set(genres), (path, before[path], genres)
     assert not lost, f"{len(lost)} genres reported written but missing: {lost[:5]}"
 
@@ -69,10 +67,7 @@ def test_set_while_undo_runs_never_reports_a_write_that_is_not_there(tmp_path):
         setter = genre_tagger("set", "--json", "--genre", f"Kept {number}", *map(str, paths))
         # Named, so that undo does not stop at the set's unfinished batch.
         undoer = genre_tagger("undo", "--json", str(undone[paths[0]]["batch"]))
-        set_results = results(setter)
-        undo_out, undo_err = undoer.communicate(timeout=240)
-        assert "Traceback" not in undo_err, undo_err
-        undo_results = {Path(r["path"]): r for r in map(json.loads, undo_out.splitlines())}
+        set_results, undo_results = results(setter), results(undoer)
         for path in paths:
             genres = read_tags(path).genres
             set_written = set_results[path]["status"] == "written"

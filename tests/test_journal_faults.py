@@ -16,7 +16,7 @@ from tagger import cli
 from tagger.journal import Journal, JournalError, damaged_journals, journal_errors
 from tagger.tags import read_tags
 from tagger.writer import GenreWriter, WriteRequest, WriteStatus
-from tests import tagfiles
+import tagfiles
 
 
 def make(folder: Path, kind: str) -> Path:
@@ -296,3 +296,23 @@ def test_a_vanished_rollback_file_never_drops_a_batch(tmp_path):
     reopened = Journal(path)
     assert len(reopened.batches()) == len(batches) + 1
     assert all(e.state == "written" for e in reopened.entries(reopened.last_batch()))
+
+
+def test_the_app_says_where_a_damaged_journal_went(tmp_path, qtbot, analyzer):
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui.main_window import MainWindow
+
+    path, _, _ = journal_with_batches(tmp_path, files=1)
+    damage(path, "header")
+    window = MainWindow(make_analyzer=lambda device: analyzer, restore=False)
+    qtbot.addWidget(window)
+    window.show()
+    (aside,) = damaged_journals()
+    # A box that stays until the person closes it; the window works meanwhile.
+    qtbot.waitUntil(lambda: any(box.isVisible() for box in window.findChildren(QMessageBox)))
+    (box,) = window.findChildren(QMessageBox)
+    assert f"moved to {aside}" in box.text() and "genre-tagger journal recover" in box.text()
+    assert not box.isModal()
+    box.close()
+    window.journal.close()

@@ -334,9 +334,8 @@ def test_a_file_changed_just_before_the_writer_locks_it_is_refused(tmp_path, jou
 
     monkeypatch.setattr(tagger.writer, "file_lock", another_program_writes_first)
     (result,) = GenreWriter(journal).write([WriteRequest(path, ["Jazz"], expected=expected)], "t")
-    # Every check runs under the lock, the first of them that the file is the one the batch planned.
-    assert (result.status, result.message) == ("error", "refused: this is not the file the batch recorded (it was "
-                                                        "replaced, renamed or changed since), so it is left untouched")
+    assert (result.status, result.message) == ("error", "the file changed on disk since it was analysed; "
+                                                        "analyse it again")
     tags = read_tags(path)
     assert (tags.genres, tags.title) == (["Rock"], "retitled elsewhere")
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from tagger.resources import samples_dir
-from tagger.terminal import write_lines
+from tagger.terminal import printable, write_lines
 
 # Each shared library that PySide6's wheels leave to the system, by distribution family:
 # (Debian/Ubuntu, Fedora/RHEL, Arch, openSUSE). A fresh desktop lacks the xcb utility
@@ -349,7 +349,16 @@ def run(paths: list[Path], demo: bool = False) -> int:
         app.setApplicationName("Genre Tagger")
         # Inside a Flatpak the desktop file is named by the app id; elsewhere genre-tagger.desktop.
         app.setDesktopFileName(os.environ.get("FLATPAK_ID", "genre-tagger"))
-        window = MainWindow()
+        from tagger.journal import JournalError
+
+        try:
+            window = MainWindow()
+        except JournalError as e:  # no journal, no undo: the app does not open without one
+            from PySide6.QtWidgets import QMessageBox
+
+            print(printable(f"genre-tagger: {e}"), file=sys.stderr)
+            QMessageBox.critical(None, "Genre Tagger", str(e))
+            return 1
         window.show()
         if demo:
             window.add_paths([samples_dir()], then=window.analyse_all)

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QResizeEvent
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QMainWindow, QMessageBox, QStackedWidget,
@@ -146,6 +146,15 @@ class MainWindow(QMainWindow):
             self.kept.restore()
         self.actions.update_now()
         self.status.set_counts(self.session.items)
+        notice = self.journal.set_aside_notice()
+        if notice:
+            # The person's undo history is at stake: a box that stays, not a status line that a
+            # folder's scan replaces at once. Not modal: the window works meanwhile.
+            box = QMessageBox(QMessageBox.Icon.Warning, "Undo journal damaged", notice[0].upper() + notice[1:],
+                              QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.setModal(False)
+            QTimer.singleShot(0, box.show)  # once the window is up, above it
         # The models, and the genres learned from the person's tags, load while the window opens.
         self.loading = BackgroundJob(self)
         self.loading.failed.connect(self.notify)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tagger.regular import irregular_file
 from tagger.tags.apev2 import APEv2Format
 from tagger.tags.asf import ASFFormat
 from tagger.tags.base import (
@@ -69,13 +70,17 @@ def open_tags(path: str | os.PathLike[str]) -> tuple[TagFormat, Any]:
     """The format module for ``path`` and the file loaded by it.
 
     Raises UnsupportedFile for what mutagen does not know or Genre Tagger cannot
-    tag, and BrokenFile for a file whose tags or headers do not parse cleanly.
+    tag, BrokenFile for a file whose tags or headers do not parse cleanly, and
+    TagError for what is not there, not readable or not a regular file: a path from the
+    journal is checked here too, before mutagen opens it.
     """
     import mutagen
 
     path = os.fspath(path)
     if not os.path.lexists(path):
         raise TagError("no such file")
+    if problem := irregular_file(path):
+        raise TagError(problem)
     if not os.access(path, os.R_OK):
         raise TagError("permission denied")
     try:

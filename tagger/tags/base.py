@@ -198,6 +198,10 @@ class TagFormat(ABC):
     def set_provenance(self, audio: Any, text: str | None) -> None:
         """Set, update or (with None) remove the provenance field."""
 
+    def refusal(self, audio: Any, path: str) -> str | None:
+        """Why this file cannot take a new tag in this format, found before it is copied; None if it can."""
+        return None
+
     def save(self, audio: Any, path: str, options: WriteOptions) -> None:
         audio.save(path)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from typing import Any
 
 from mutagen.aiff import AIFF
@@ -29,6 +30,9 @@ from tagger.tags.base import (
 )
 
 # The frames a genre write changes, keyed as id3raw.frame_key keys them.
+# The largest WAV or AIFF file a tag chunk is written into: RIFF and IFF sizes are 32-bit, and
+# the file's own size must still fit once the chunk (with cover art, up to 16 MiB) is added.
+CHUNK_SIZE_LIMIT = 0xFFFFFFFF - (16 << 20)
 WRITTEN_FRAMES = frozenset({"TCON", f"TXXX:{PROVENANCE_KEY}"})
 ID3V1_SIZE = 128
 ID3V1_UNKNOWN_GENRE = 255
@@ -97,11 +101,16 @@ class ID3Format(TagFormat):
         and the ID3v1 genre byte."""
         with open(path, "rb") as f:
             tag, v1 = tag_at(f, placed_tag(f)), id3v1_block(f)
-        frames = [] if tag is None else [
-            [frame.frame_id, frame.flags, base64.b64encode(frame.stored).decode("ascii")]
-            for frame in tag.frames if id3raw.frame_key(frame, tag.major) == "TCON"]
-        return json.dumps({"major": tag.major if tag else None, "frames": frames, "v1_genre": v1[-1] if v1 else None,
-                           "body_size": tag.body_capacity if tag else None})
+        def stored(key: str) -> list[list]:
+            return [] if tag is None else [
+                [frame.frame_id, frame.flags, base64.b64encode(frame.stored).decode("ascii")]
+                for frame in tag.frames if id3raw.frame_key(frame, tag.major) == key]
+
+        # The provenance frame too: mutagen ends an ID3v2.3 text with a terminator where the
+        # splice does not, so an undo rebuilding it from its text came back a byte short.
+        return json.dumps({"major": tag.major if tag else None, "frames": stored("TCON"),
+                           "provenance_frames": stored(f"TXXX:{PROVENANCE_KEY}"),
+                           "v1_genre": v1[-1] if v1 else None, "body_size": tag.body_capacity if tag else None})
 
     def restore_field(self, audio: Any, field: str) -> None:
         audio.genre_field = json.loads(field)
@@ -113,6 +122,13 @@ class ID3Format(TagFormat):
             utf16 = saved_version(tags) < 4
             tags.add(TXXX(encoding=text_encoding(text, utf16), desc=PROVENANCE_KEY, text=[text]))
 
+    def refusal(self, audio: Any, path: str) -> str | None:
+        if isinstance(audio, (WAVE, AIFF)) and os.path.getsize(path) > CHUNK_SIZE_LIMIT:
+            kind = "WAV" if isinstance(audio, WAVE) else "AIFF"
+            return (f"refused: a {kind} file of nearly 4 GiB or more has no room for a tag chunk "
+                    "(RIFF and IFF sizes are 32-bit), so it is left untouched")
+        return None
+
     def save(self, audio: Any, path: str, options: WriteOptions) -> None:
         with open(path, "rb") as f:
             v1_before = id3v1_block(f)
@@ -123,7 +139,8 @@ class ID3Format(TagFormat):
                 if self._restores_no_tag(audio, place, v1_before):
                     id3raw.replace_region(f, place.offset, place.size, b"")
                 else:
-                    frames = replaced_frames(tag, audio.tags, recorded_genre_frames(audio, tag.major))
+                    frames = replaced_frames(tag, audio.tags, recorded_frames(audio, tag.major, "frames"),
+                                             recorded_frames(audio, tag.major, "provenance_frames"))
                     id3raw.write_placed(f, place, id3raw.spliced(tag, frames, recorded_body_size(audio, tag.major)))
         else:
             # A file without an ID3v2 tag gets one from mutagen: there is nothing to lose.
@@ -203,20 +220,19 @@ def tag_at(f: Any, place: id3raw.TagPlace | None) -> id3raw.RawTag | None:
         raise TagError(f"{e}; the file is left untouched") from None
 
 
-def replaced_frames(tag: id3raw.RawTag, tags: ID3,
-                    genre_frames: list[id3raw.RawFrame] | None = None) -> list[id3raw.RawFrame]:
+def replaced_frames(tag: id3raw.RawTag, tags: ID3, genre_frames: list[id3raw.RawFrame] | None = None,
+                    provenance_frames: list[id3raw.RawFrame] | None = None) -> list[id3raw.RawFrame]:
     """The tag's frames with the genre and provenance frames swapped for what ``tags`` holds now,
-    or for the genre, ``genre_frames`` as an undo recorded them."""
+    or for ``genre_frames`` and ``provenance_frames`` as an undo recorded them."""
     major = tag.major
     genres = [text for frame in tags.getall("TCON") for text in frame.text]
     provenance = [str(t) for f in tags.getall(f"TXXX:{PROVENANCE_KEY}") for t in f.text]
     if genre_frames is None:
         genre_frames = [id3raw.text_frame(id3raw.GENRE_FRAME[major], major, genres)] if genres else []
-    wanted = {
-        "TCON": genre_frames,
-        f"TXXX:{PROVENANCE_KEY}": ([id3raw.text_frame(id3raw.USER_TEXT_FRAME[major], major, provenance,
-                                                      PROVENANCE_KEY)] if provenance else []),
-    }
+    if provenance_frames is None:
+        provenance_frames = ([id3raw.text_frame(id3raw.USER_TEXT_FRAME[major], major, provenance, PROVENANCE_KEY)]
+                             if provenance else [])
+    wanted = {"TCON": genre_frames, f"TXXX:{PROVENANCE_KEY}": provenance_frames}
     frames: list[id3raw.RawFrame] = []
     for frame in tag.frames:
         key = id3raw.frame_key(frame, major)
@@ -236,12 +252,13 @@ def recorded_field(audio: Any, major: int) -> dict | None:
     return field if field is not None and field["major"] == major else None
 
 
-def recorded_genre_frames(audio: Any, major: int) -> list[id3raw.RawFrame] | None:
-    """The genre frames an undo puts back as recorded; None to build them from the values."""
+def recorded_frames(audio: Any, major: int, name: str) -> list[id3raw.RawFrame] | None:
+    """The genre (``frames``) or provenance (``provenance_frames``) frames an undo puts back
+    as recorded; None to build them from the values, also where an older version recorded none."""
     field = recorded_field(audio, major)
-    if field is None:
+    if field is None or name not in field:
         return None
-    return [id3raw.RawFrame(frame_id, flags, base64.b64decode(data)) for frame_id, flags, data in field["frames"]]
+    return [id3raw.RawFrame(frame_id, flags, base64.b64decode(data)) for frame_id, flags, data in field[name]]
 
 
 def recorded_body_size(audio: Any, major: int) -> int | None:
