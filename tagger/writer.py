@@ -348,10 +348,10 @@ class GenreWriter:
         return FileIdentity.from_json(latest) if latest else None
 
     def _run(self, batch: int, entries: list[Entry], bound: set[int] | None = None) -> Iterator[WriteResult]:
-        """Write ``entries``; those in ``bound`` (all, where None) only to the file their identity names."""
+        """Write ``entries``; those in ``bound`` (all, where None) only to the file their recorded
+        identity names, the others to the file as the write finds it under the lock."""
         for entry in entries:
-            check_identity = bound is None or entry.id in bound
-            yield writer_pool().submit(self._apply_safely, entry, check_identity).result()
+            yield writer_pool().submit(self._apply_safely, entry, bound is None or entry.id in bound).result()
         self.journal.complete(batch)
 
     def _target(self, current: list[str], requested: list[str], undoes: int | None,
@@ -380,12 +380,15 @@ class GenreWriter:
                   else WriteStatus.PLANNED)
         return WriteResult(request.path, status, snapshot.genres, new)
 
-    def _apply_safely(self, entry: Entry, check_identity: bool) -> WriteResult:
+    def _apply_safely(self, entry: Entry, bound: bool) -> WriteResult:
         try:
             # Held from the first read to the journal's record of the outcome: no other Genre
             # Tagger process reads the file between this one's read and its swap.
             with file_lock(entry.path):
-                return self._apply(entry, check_identity)
+                if not bound:
+                    with contextlib.suppress(OSError):  # a file that is gone: reading it says so
+                        entry = replace(entry, identity=FileIdentity.of(entry.path).to_json())
+                return self._apply(entry)
         except Exception as e:  # a decoder's, tag library's or journal's failure before the swap
             return self._refuse(entry, f"writing failed ({type(e).__name__}: {e}); the file is unchanged")
 
@@ -412,7 +415,7 @@ class GenreWriter:
                                               "it once the journal can be written"]))
         return WriteResult(entry.path, status, old, new, message, entry.batch)
 
-    def _apply(self, entry: Entry, check_identity: bool) -> WriteResult:
+    def _apply(self, entry: Entry) -> WriteResult:
         journal = self.journal
         if not entry.path.is_absolute():
             return self._refuse(entry, "recorded with a relative path by an older version; "
@@ -429,7 +432,7 @@ class GenreWriter:
             snapshot = tag_format.read(audio, self.options.id3v23_separator)
         except TagError as e:
             return self._refuse(entry, str(e))
-        if check_identity and entry.identity is not None and not is_recorded_file(entry):
+        if entry.identity is not None and not is_recorded_file(entry):
             return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
                                        "renamed or changed since), so it is left untouched", snapshot.genres)
         separator = self.options.id3v23_separator

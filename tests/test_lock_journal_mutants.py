@@ -807,7 +807,7 @@ def test_a_failure_inside_a_write_is_that_files_error_and_recorded(tmp_path, jou
     path = tagfiles.make(tmp_path, "flac")
     held_during_apply = []
 
-    def boom(self, entry, check_identity):
+    def boom(self, entry):
         with file_lock(entry.path, wait=False) as free:
             held_during_apply.append(not free)
         raise RuntimeError("boom")
