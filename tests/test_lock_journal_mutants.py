@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from tagger import journal_recovery
 from tagger.journal import Journal
 from tagger.journal_recovery import MAGIC, Recovery, readable_rows, recover, repair_header, row_ranges
+from tagger.safewrite import WriteRefused, rewrite_atomically
 
 # -- the salvage: the header ------------------------------------------------------------------------
 
@@ -942,3 +944,117 @@ def test_opening_a_journal_waits_for_another_opener(tmp_path):
     thread.join(10)
     (journal,) = opened
     journal.close()
+
+
+# -- the swap itself (rewrite_atomically) -------------------------------------------------------------
+
+
+def plain_file(tmp_path: Path, data: bytes = b"old contents") -> Path:
+    path = tmp_path / "a.flac"
+    path.write_bytes(data)
+    return path
+
+
+def append(temp: str) -> None:
+    with open(temp, "ab") as f:
+        f.write(b" and new")
+
+
+def test_the_modification_time_is_the_writes_unless_asked_to_keep_it(tmp_path):
+    path = plain_file(tmp_path)
+    os.utime(path, ns=(10**18, 10**18))
+    rewrite_atomically(path, append, None)
+    assert path.read_bytes() == b"old contents and new"
+    assert path.stat().st_mtime_ns != 10**18
+
+
+def test_a_file_that_grows_while_it_is_copied_is_copied_only_to_its_size_and_refused(tmp_path):
+    path = plain_file(tmp_path)
+    copied = []
+
+    def grow(temp: Path) -> None:  # after the size was taken, before the copy is made
+        with open(path, "ab") as f:
+            f.write(b"+" * 100)
+
+    with pytest.raises(WriteRefused, match="changed on disk"):
+        rewrite_atomically(path, lambda temp: copied.append(Path(temp).read_bytes()), None, on_temporary=grow)
+    assert copied == [b"old contents"]
+    assert path.read_bytes() == b"old contents" + b"+" * 100
+    assert [p.name for p in tmp_path.iterdir()] == ["a.flac"]
+
+
+def test_only_root_gives_the_copy_the_originals_owner(tmp_path, monkeypatch):
+    """A user's chown to a group it is not in would fail: only root, who can, gives the file away."""
+    path = plain_file(tmp_path)
+    chowned = []
+    monkeypatch.setattr(os, "chown", lambda *args: chowned.append(args))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    rewrite_atomically(path, append, None)
+    assert chowned == []
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    rewrite_atomically(path, append, None)
+    st = path.stat()
+    assert len(chowned) == 1 and chowned[0][1:] == (st.st_uid, st.st_gid)
+    assert path.read_bytes() == b"old contents and new and new"
+
+
+def test_the_copy_is_flushed_through_a_descriptor_that_can_write(tmp_path, monkeypatch):
+    """Windows flushes (FlushFileBuffers) only a handle open for writing; Linux would take either."""
+    path = plain_file(tmp_path)
+    modes = []
+    real = os.fsync
+
+    def fsync(fd):
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            modes.append(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE)
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    rewrite_atomically(path, append, None)
+    assert modes == [os.O_RDWR]
+
+
+def test_a_file_this_process_has_open_for_writing_is_refused_by_name(tmp_path):
+    path = plain_file(tmp_path)
+    me = OpenForWriting(os.getpid(), _process_name(str(os.getpid())))
+    with open(path, "ab"), pytest.raises(WriteRefused) as refused:
+        rewrite_atomically(path, append, None)
+    assert str(refused.value) == (f"{me} has the file open for writing; replacing it now would lose what that "
+                                  "program writes, so it is left untouched (close it and try again)")
+    assert path.read_bytes() == b"old contents"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.flac"]
+
+
+def test_every_writer_of_the_file_is_named(tmp_path, monkeypatch):
+    path = plain_file(tmp_path)
+    asked = []
+    monkeypatch.setattr(safewrite, "processes_writing",
+                        lambda p: asked.append(p) or [OpenForWriting(7, "player"), OpenForWriting(9, "editor")])
+    with pytest.raises(WriteRefused, match=r"^player \(process 7\), editor \(process 9\) has the file open"):
+        rewrite_atomically(path, append, None)
+    assert asked == [path]
+
+
+def test_a_failure_of_the_system_is_refused_in_words_and_leaves_no_copy(tmp_path):
+    path = plain_file(tmp_path)
+
+    def full(temp: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(WriteRefused, match="^the disk is full$"):
+        rewrite_atomically(path, full, None)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.flac"]
+
+
+@pytest.mark.parametrize("error", [OSError(errno.EIO, "I/O error"), ValueError("a tag library's own")])
+def test_a_copy_gone_already_when_the_edit_fails_leaves_the_edits_error(tmp_path, error):
+    path = plain_file(tmp_path)
+
+    def fail(temp: str) -> None:
+        os.unlink(temp)
+        raise error
+
+    expected = WriteRefused if isinstance(error, OSError) else ValueError
+    with pytest.raises(expected, match="I/O error" if expected is WriteRefused else "own"):
+        rewrite_atomically(path, fail, None)
+    assert path.read_bytes() == b"old contents"
