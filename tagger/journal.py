@@ -432,7 +432,8 @@ class Journal:
                 if e["undoes"] in entry_ids:
                     db.execute("UPDATE entries SET undoes=? WHERE id=?", (entry_ids[e["undoes"]], entry_ids[e["id"]]))
             for a in aliases:
-                db.execute("INSERT INTO alias_changes (batch, change) VALUES (?, ?)", (batch_ids[a["batch"]], a["change"]))
+                db.execute("INSERT INTO alias_changes (batch, change) VALUES (?, ?)",
+                           (batch_ids[a["batch"]], a["change"]))
         return batch_ids
 
     def record_alias_change(self, batch: int, change: dict) -> None:

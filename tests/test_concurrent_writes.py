@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from tagger.tags import read_tags
 from test_crash_safety import make_library

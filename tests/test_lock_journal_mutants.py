@@ -8,17 +8,34 @@ README's mutation section.
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import hashlib
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
+from platformdirs import user_data_path
 
-from tagger import journal_recovery
-from tagger.journal import Journal
+import tagfiles
+from tagger import journal as journal_module
+from tagger import journal_recovery, safewrite
+from tagger.journal import (
+    Journal, JournalError, damaged_journals, default_path, journal_errors, opening_lock, set_aside,
+)
 from tagger.journal_recovery import MAGIC, Recovery, readable_rows, recover, repair_header, row_ranges
-from tagger.safewrite import WriteRefused, rewrite_atomically
+from tagger.safewrite import (
+    OpenForWriting, WriteRefused, _opened_for_writing, _process_name, _stand_in_lock_file, file_lock,
+    processes_writing, rewrite_atomically,
+)
+from tagger.state import explain, is_damage
+from tagger.tags import read_tags
+from tagger.writer import GenreWriter, WriteRequest, WriteStatus, planned_entry, wait_for_writes
 
 # -- the salvage: the header ------------------------------------------------------------------------
 
@@ -292,10 +309,6 @@ def test_recover_puts_the_highest_row_id_past_the_default_ceiling(tmp_path, monk
 
 # -- the journal: damage, and where a damaged one goes ---------------------------------------------
 
-from tagger import journal as journal_module  # noqa: E402
-from tagger.journal import JournalError, damaged_journals, default_path, journal_errors, set_aside  # noqa: E402
-from tagger.state import explain, is_damage  # noqa: E402
-
 
 class CodedError(sqlite3.DatabaseError):
     def __init__(self, message: str, code: int | None) -> None:
@@ -521,19 +534,6 @@ def test_imported_batches_keep_their_rows_with_new_ids_and_defaults_for_gaps(jou
 
 # -- the folder lock ----------------------------------------------------------------------------------
 
-import errno  # noqa: E402
-import fcntl  # noqa: E402
-import hashlib  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-
-from platformdirs import user_data_path  # noqa: E402
-
-from tagger import safewrite  # noqa: E402
-from tagger.safewrite import (  # noqa: E402
-    OpenForWriting, _opened_for_writing, _process_name, _stand_in_lock_file, file_lock, processes_writing,
-)
-
 
 def open_descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
@@ -707,10 +707,6 @@ def test_without_proc_no_writer_is_known(tmp_path, monkeypatch):
 
 # -- the writer when the journal fails -----------------------------------------------------------------
 
-import tagfiles  # noqa: E402
-from tagger.tags import read_tags  # noqa: E402
-from tagger.writer import GenreWriter, WriteRequest, WriteStatus, planned_entry, wait_for_writes  # noqa: E402
-
 
 def failing_finish(monkeypatch, *states: str) -> str:
     """The journal cannot record an outcome in ``states``; returns what it says then."""
@@ -842,10 +838,6 @@ def test_waiting_for_writes_waits_for_the_one_in_flight(journal):
 
 
 # -- the journal's opening lock and its transactions -------------------------------------------------
-
-import threading  # noqa: E402
-
-from tagger.journal import opening_lock  # noqa: E402
 
 
 def test_the_opening_lock_keeps_a_second_opener_waiting(tmp_path):
