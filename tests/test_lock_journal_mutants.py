@@ -535,25 +535,33 @@ def test_imported_batches_keep_their_rows_with_new_ids_and_defaults_for_gaps(jou
 # -- the folder lock ----------------------------------------------------------------------------------
 
 
-def open_descriptors() -> int:
-    return len(os.listdir("/proc/self/fd"))
+def descriptors_within(*folders: Path) -> int:
+    """How many of this process's descriptors are open on ``folders`` or on files in them.
+    Only these are counted: other tests' threads open and close descriptors at any time."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue
+        count += any(target == folder or folder in target.parents for folder in folders)
+    return count
 
 
 def test_the_lock_is_the_folders_and_is_let_go(tmp_path):
     """flock locks belong to an open file description, so two locks in one process exclude each other."""
     (tmp_path / "other").mkdir()
     a, b, elsewhere = tmp_path / "a.flac", tmp_path / "b.flac", tmp_path / "other" / "c.flac"
-    descriptors = open_descriptors()
     with file_lock(a) as held:
         assert held is True
         with file_lock(b, wait=False) as second:  # another file of the same folder
             assert second is False
         with file_lock(elsewhere, wait=False) as third:
             assert third is True
-    assert open_descriptors() == descriptors
+    assert descriptors_within(tmp_path) == 0
     with file_lock(b, wait=False) as again:
         assert again is True
-    assert open_descriptors() == descriptors
+    assert descriptors_within(tmp_path) == 0
 
 
 def test_a_missing_folder_needs_no_lock(tmp_path):
@@ -575,19 +583,19 @@ def folders_cannot_be_locked(monkeypatch):
 
 
 def test_where_a_folder_cannot_be_locked_a_lock_file_stands_in(tmp_path, folders_cannot_be_locked):
-    descriptors = open_descriptors()
+    locks = user_data_path("genre-tagger", appauthor=False) / "locks"
     with file_lock(tmp_path / "a.flac") as held:
         assert held is True
-        (lock,) = (user_data_path("genre-tagger", appauthor=False) / "locks").iterdir()
+        (lock,) = locks.iterdir()
         with file_lock(tmp_path / "b.flac", wait=False) as second:
             assert second is False
         (tmp_path / "other").mkdir()
         with file_lock(tmp_path / "other" / "c.flac", wait=False) as third:
             assert third is True
-    assert open_descriptors() == descriptors
+    assert descriptors_within(tmp_path, locks) == 0
     with file_lock(tmp_path / "b.flac", wait=False) as again:
         assert again is True
-    assert open_descriptors() == descriptors
+    assert descriptors_within(tmp_path, locks) == 0
 
 
 def test_the_stand_in_lock_file_is_named_after_the_real_folder(tmp_path):
@@ -842,7 +850,6 @@ def test_waiting_for_writes_waits_for_the_one_in_flight(journal):
 
 def test_the_opening_lock_keeps_a_second_opener_waiting(tmp_path):
     path = tmp_path / "journal.sqlite3"
-    descriptors = open_descriptors()
     entered = threading.Event()
 
     def second():
@@ -856,7 +863,7 @@ def test_the_opening_lock_keeps_a_second_opener_waiting(tmp_path):
         assert not entered.wait(0.3)
     assert entered.wait(10)
     thread.join()
-    assert open_descriptors() == descriptors
+    assert descriptors_within(tmp_path) == 0
 
 
 def test_without_a_lock_file_the_journal_opens_anyway(tmp_path, monkeypatch):
