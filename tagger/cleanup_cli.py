@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tagger.cleanup import CleanupRules, FileGenres, GenreGroup, GenreOverview, GenrePlan, Storage, Target, survey
-from tagger.state import StateError, check_writable
+from tagger.state import StateError, check_savable
 from tagger.tags import MultiValue, WriteMode, WriteOptions
 from tagger.terminal import printable
 
@@ -73,7 +73,7 @@ def run_cleanup_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         # The alias is saved after the files are written: a config folder that cannot take it
         # would leave the files renamed and the rename forgotten.
         try:
-            check_writable("the genre aliases", user_aliases_path())
+            check_savable("the genre aliases", user_aliases_path())
         except StateError as e:
             raise StateError(f"{e}; nothing was renamed") from e
     overview = GenreOverview(separator=args.separator)

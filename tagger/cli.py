@@ -32,7 +32,7 @@ from tagger.scan import ScanEvent, scan
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE, ReviewState
 from tagger.session import ReviewSession
 from tagger.settings import Settings
-from tagger.state import StateError, check_writable
+from tagger.state import StateError, check_savable
 from tagger.cleanup_cli import add_cleanup_commands, run_cleanup_command
 from tagger.tags import MultiValue, TagSnapshot, WriteMode, WriteOptions, tags_or_problem
 from tagger.terminal import printable, write_lines
@@ -586,7 +586,7 @@ def run_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print("genre-tagger learn: give at least one PATH (or --forget)", file=err)
         return EXIT_USAGE
     # Learning takes minutes: a model that could not be stored would be learned for nothing.
-    check_writable("the learned model", default_model_path())
+    check_savable("the learned model", default_model_path())
     if not args.paths:
         err.write(printable("genre-tagger learn: learning again from " + ", ".join(map(str, paths))) + "\n")
     analyzer = make_analyzer(args, err)

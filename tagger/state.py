@@ -90,7 +90,7 @@ def state_errors(what: str, path: Path, error: type[StateError] = StateError) ->
         raise error(explain(e, what, path)) from e
 
 
-def check_writable(what: str, path: Path) -> None:
+def check_savable(what: str, path: Path) -> None:
     """StateError unless a file such as ``path`` can be written now: checked before work
     whose result would be lost, or half done, if saving it failed afterwards."""
     with state_errors(what, path):
