@@ -79,7 +79,7 @@ class Settings:
             return cls()
         except (OSError, ValueError) as e:
             log.warning("could not read the settings in %s (%s); using the defaults", path,
-                        reason(e, path) if isinstance(e, OSError) else e)
+                        reason(e, path))
             return cls()
         if not isinstance(stored, dict):
             log.warning("the settings in %s are not a JSON object; using the defaults", path)

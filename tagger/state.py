@@ -48,8 +48,11 @@ def intact(db: sqlite3.Connection) -> bool:
         return False
 
 
-def reason(error: sqlite3.Error | OSError, path: Path) -> str:
-    """Why ``path`` could not be used, as the end of a sentence."""
+def reason(error: Exception, path: Path) -> str:
+    """Why ``path`` could not be used, as the end of a sentence; an error that is neither
+    SQLite's nor the file system's (bad JSON, say) says so itself."""
+    if not isinstance(error, (sqlite3.Error, OSError)):
+        return str(error)
     if isinstance(error, sqlite3.Error):
         text = str(error)
         if is_damage(error):

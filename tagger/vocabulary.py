@@ -179,7 +179,7 @@ def read_user_aliases(path: Path) -> dict[str, str]:
         return {}
     except (OSError, ValueError) as e:
         log.warning("could not read the genre aliases in %s (%s); ignoring them", path,
-                    reason(e, path) if isinstance(e, OSError) else e)
+                    reason(e, path))
         return {}
     aliases = stored.get("aliases") if isinstance(stored, dict) else None
     if not isinstance(aliases, dict):
