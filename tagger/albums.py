@@ -1,9 +1,10 @@
 """Albums: which files belong together, and the genres an album agrees on.
 
-Files are one album when they share an album artist (or, failing that, an artist)
-and an album tag. Files without an album tag form an album only by their folder,
-and only when the folder looks like one: a few dozen audio files at most and no
-subfolders holding audio. A flat folder of unrelated downloads is never an album.
+Files are one album when they share an album tag and an album artist, or, where no
+album artist is set, an album tag and a folder (a disc folder such as ``CD2`` counts
+as its parent): a soundtrack by three composers, or a compilation, is one album.
+Files without an album tag form an album only by their folder, and only when the
+folder looks like one: a few dozen audio files at most and no subfolders holding audio. A flat folder of unrelated downloads is never an album.
 
 The tracks of an album nearly always share a genre, so an album's genres combine
 its tracks' analyses with the genres its tagged tracks already carry, and each
@@ -15,14 +16,19 @@ person tagged the other tracks, their tags outweigh any one analysis.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tagger.genres import GenreSuggestion
+from tagger.genres import ALBUM, GenreSuggestion
 from tagger.scan import is_audio_name
 from tagger.tags import TagSnapshot
 from tagger.vocabulary import is_junk, vocabulary
+
+if TYPE_CHECKING:
+    from tagger.review import ReviewItem
 
 # A folder with more audio files than this is a collection, not an album (the
 # longest common releases, box-set discs aside, stay under 40 tracks).
@@ -40,7 +46,6 @@ MAX_PULL = 0.9
 # analysis, however sure, is wrong more often than an album is mixed.
 STRONG_OWN = 0.85
 DISAGREEMENT_FLOOR = 0.15
-ALBUM_SOURCE = "album"  # a genre that only the album's tags vouch for
 
 
 def folder_is_album(folder: Path) -> bool:
@@ -65,18 +70,33 @@ def folder_is_album(folder: Path) -> bool:
     return audio > 0
 
 
+DISC_FOLDER = re.compile(r"(cd|dis[ck])\s*\d+", re.IGNORECASE)
+
+
+def album_folder(path: Path) -> Path:
+    """The folder that holds ``path``'s album: its own, or the one above a disc folder ("CD2")."""
+    folder = path.parent
+    return folder.parent if DISC_FOLDER.fullmatch(folder.name.strip()) else folder
+
+
 class AlbumGrouper:
     """Names each file's album; remembers which folders look like albums."""
 
     def __init__(self) -> None:
         self._folders: dict[Path, bool] = {}
 
-    def album_of(self, path: Path, tags: TagSnapshot | None) -> tuple[str, str] | None:
+    def album_of(self, path: Path, tags: TagSnapshot | ReviewItem | None) -> tuple[str, str] | None:
         """(key, display name) of the file's album, or None if it belongs to none."""
         album = " ".join((tags.album or "").split()) if tags else ""
         if album:
-            artist = " ".join((tags.album_artist or tags.artist or "").split())
-            return f"tags\x1f{artist.casefold()}\x1f{album.casefold()}", f"{artist} – {album}" if artist else album
+            album_artist = " ".join((tags.album_artist or "").split())
+            if album_artist:
+                return f"tags\x1f{album_artist.casefold()}\x1f{album.casefold()}", f"{album_artist} – {album}"
+            # No album artist: the album's folder holds it together, whatever its tracks'
+            # artists (a soundtrack by three composers, a compilation).
+            home = os.fsdecode(os.path.realpath(album_folder(path)))
+            artist = " ".join((tags.artist or "").split())
+            return f"tags\x1f\x1f{home}\x1f{album.casefold()}", f"{artist} – {album}" if artist else album
         folder = path.parent
         if folder not in self._folders:
             self._folders[folder] = folder_is_album(folder)
@@ -134,7 +154,7 @@ def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
             for s in track.suggestions:
                 k = key(s.genre)
                 vote[k] = vote.get(k, 0.0) + s.confidence
-                if k not in labels or labels[k].source == ALBUM_SOURCE:
+                if k not in labels or labels[k].source == ALBUM:
                     labels[k] = s
         for g in track.tagged:
             k = key(g)
@@ -142,7 +162,7 @@ def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
                 continue
             weight += TAG_WEIGHT / max(1, len(track.tag_keys))
             vote[k] = vote.get(k, 0.0) + TAG_WEIGHT / max(1, len(track.tag_keys))
-            labels.setdefault(k, GenreSuggestion(" ".join(g.split()), " ".join(g.split()), 0.0, ALBUM_SOURCE))
+            labels.setdefault(k, GenreSuggestion(" ".join(g.split()), " ".join(g.split()), 0.0, ALBUM))
         evidence.append(vote)
         weights.append(weight)
         tag_weights.append(weight - track.analysed)

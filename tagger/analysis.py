@@ -90,6 +90,12 @@ class Analysis:
     fingerprint: Fingerprint  # the file as analysed, so a later write can tell if it changed
     cached: bool = False  # rebuilt from the analysis cache, without inference
 
+    @property
+    def unlike_library(self) -> bool:
+        """A learned model ranked the genres, and none of the person's genres fits the
+        file well enough to lead: it is unlike anything they tagged."""
+        return self.model == LIBRARY and bool(self.genres) and self.genres[0].source == BASE
+
 
 @dataclass(frozen=True)
 class FileResult:

@@ -18,20 +18,21 @@ from typing import Any, TextIO
 
 from tagger import __version__
 from tagger.analysis import Analysis, Analyzer, FileResult
-from tagger.collection import LearnOutcome
+from tagger.collection import LearnOutcome, read_collection
+from tagger.context import ContextIndex, sibling_paths
 from tagger.audio import DecoderNoteFilter, show_decoder_notes
 from tagger.excerpt import Depth
 from tagger.genres import STANDOUT_DESCRIPTOR, GenreSuggestion
 from tagger.journal import Journal, when
 from tagger.journal_cli import add_journal_command, close_journal, open_journal, run_journal_command
-from tagger.learning import DEFAULT_MIN_FILES, MODEL_CHOICES
+from tagger.learning import DEFAULT_MIN_FILES, MODEL_CHOICES, UNLIKE_LIBRARY
 from tagger.model import DEVICES, PRECISIONS
 from tagger.pipeline import AnalysisPipeline
 from tagger.resources import samples_dir
 from tagger.scan import ScanEvent, scan
 from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE, ReviewState
 from tagger.session import ReviewSession
-from tagger.settings import Settings
+from tagger.settings import EVIDENCE, Settings
 from tagger.state import StateError, check_savable
 from tagger.cleanup_cli import add_cleanup_commands, run_cleanup_command
 from tagger.tags import MultiValue, TagSnapshot, WriteMode, WriteOptions, tags_or_problem
@@ -81,6 +82,11 @@ def add_model_option(parser: argparse.ArgumentParser) -> None:
         "--model", choices=MODEL_CHOICES, default="auto",
         help="auto: your own genres where `learn` made a model, else the bundled vocabulary (default); "
              "base: the bundled vocabulary only; library: the learned model, or fail",
+    )
+    parser.add_argument(
+        "--evidence", choices=EVIDENCE, default="context",
+        help="context: the audio, and the genres of the file's album mates, its artist's other albums "
+             "and genre-named folders (default); audio: the audio's opinion alone",
     )
 
 
@@ -335,8 +341,9 @@ def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: T
     failures = 0
     analysed = 0
     started = time.perf_counter()
+    context = None if args.by_album else context_index(paths, args)
     results = AnalysisPipeline(analyzer, Depth(args.depth)).results(scan(paths), progress.start)
-    records = album_records(results, args) if args.by_album else suggest_records(results, args)
+    records = album_records(results, args) if args.by_album else suggest_records(results, args, context)
     for record in records:
         tracks = record.get("tracks", [record])
         failures += sum(t["status"] == "error" for t in tracks)
@@ -362,12 +369,27 @@ def run_suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: T
     return EXIT_FILE_ERRORS if failures else EXIT_OK
 
 
-def suggest_records(results: Iterator[FileResult], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+def suggest_records(results: Iterator[FileResult], args: argparse.Namespace,
+                    context: ContextIndex | None) -> Iterator[dict[str, Any]]:
     for result in results:
         if result.error is not None:
             yield {"path": str(result.path), "status": "error", "error": result.error}
-        else:
-            yield analysis_record(result.analysis, args.top, args.min_confidence, tags_or_problem(result.path))
+            continue
+        record = analysis_record(result.analysis, args.top, args.min_confidence, tags_or_problem(result.path))
+        if context is not None and result.analysis.music_detected:
+            record["audio_genres"] = record["genres"]
+            record["genres"] = genre_records(context.combine(result.path, result.analysis.genres), args.top,
+                                             args.min_confidence)
+        yield record
+
+
+def context_index(paths: Sequence[Path], args: argparse.Namespace) -> ContextIndex | None:
+    """The tags of the files under ``paths`` (and beside files named directly), as
+    context for their suggestions; None where ``--evidence audio`` wants none."""
+    if args.evidence == "audio":
+        return None
+    folders = sibling_paths(paths)
+    return ContextIndex.of((f.path, f.tags) for f in read_collection([*paths, *folders]))
 
 
 def analysis_record(analysis: Analysis, top: int, min_confidence: float,
@@ -403,14 +425,22 @@ def analysis_record(analysis: Analysis, top: int, min_confidence: float,
     }
     if not analysis.music_detected:
         record["message"] = "no music detected (silence or near-silence)"
+    elif analysis.unlike_library:
+        record["message"] = UNLIKE_LIBRARY
     if tag_error:
         record["tag_error"] = tag_error
     return record
 
 
 def genre_records(genres: Sequence[GenreSuggestion], top: int, min_confidence: float) -> list[dict[str, Any]]:
-    return [{"genre": g.genre, "confidence": round(g.confidence, 3), "family": g.family, "source": g.source}
-            for g in genres[:top] if g.confidence >= min_confidence]
+    records = []
+    for g in genres[:top]:
+        if g.confidence >= min_confidence:
+            record = {"genre": g.genre, "confidence": round(g.confidence, 3), "family": g.family, "source": g.source}
+            if g.evidence:
+                record["evidence"] = {source: round(value, 3) for source, value in g.evidence}
+            records.append(record)
+    return records
 
 
 def album_records(results: Iterator[FileResult], args: argparse.Namespace) -> Iterator[dict[str, Any]]:
@@ -505,7 +535,10 @@ def apply_requests(args: argparse.Namespace, records: list[dict[str, Any]], err:
     analyzer = make_analyzer(args, err)
     progress = Progress(err)
     session = ReviewSession(Settings(max_genres=args.max_genres, min_confidence=args.min_confidence,
-                                     provenance=not args.no_provenance), journal)
+                                     provenance=not args.no_provenance, evidence=args.evidence), journal)
+    context = None if args.by_album else context_index(args.paths, args)
+    if context is not None:
+        session.use_context(context)
     results = AnalysisPipeline(analyzer, Depth(args.depth)).results(scan(args.paths), progress.start)
     if args.by_album:
         requests = album_requests(session, results, args, records)

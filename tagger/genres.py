@@ -40,7 +40,9 @@ from tagger.resources import models_dir, taxonomy_path
 from tagger.vocabulary import Vocabulary, genre_key, vocabulary
 
 PRIOR = 0.1
-BASE, LIBRARY = "base", "library"
+# Where a suggested genre comes from: the bundled models' vocabulary, the model learned
+# from the person's tags, or (tagger.context) the file's album, artist or folders.
+BASE, LIBRARY, ALBUM, ARTIST, FOLDER = "base", "library", "album", "artist", "folder"
 # The floor is the cap on faint tags (see above), chosen with
 # benchmarks/base_model_top_genres.py over 401 real tracks (issue 10): the lowest at
 # which no track's top genre rests on a tag below 5% and under 2% on one below 10%.
@@ -54,7 +56,9 @@ class GenreSuggestion:
     genre: str
     family: str
     confidence: float
-    source: str = BASE  # BASE: the bundled models' vocabulary; LIBRARY: learned from the person's tags
+    source: str = BASE  # what contributed most: BASE, LIBRARY, ALBUM, ARTIST or FOLDER
+    # What each source contributed, as (source, confidence) pairs; empty where the audio alone spoke.
+    evidence: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,18 @@
 """Learning the person's own genres from the files they already tagged.
 
     tagged files ─▶ cached analyses ─▶ features ─▶ classes (the person's spellings)
-                 ─▶ cross-validation grouped by album ─▶ calibration ─▶ LearnedModel
+                 ─▶ grouped cross-validation picks a classifier (tagger.classifiers)
+                 ─▶ calibration ─▶ LearnedModel
 
 Features are what the analysis cache already holds: each model's mean embedding,
 and the mean and spread over the analysed patches of its tag logits, so a track
-that changes character looks different from a uniform one. The classifier is a
-linear discriminant analysis over standardised features; a file with several
-genres counts for each of them. Its probabilities are calibrated on out-of-fold
-predictions (a temperature, then a two-parameter map of the top suggestion's
-confidence), so that "80%" is right about 80% of the time on the person's own
+that changes character looks different from a uniform one. Every genre on two or
+more tagged files is learned; a file with several genres counts for each of them.
+Which classifier suits a library is the library's to say: cross-validation grouped
+by album chooses among logistic regressions, shrinkage LDA and nearest prototypes.
+Its probabilities are calibrated on out-of-fold predictions (a temperature, then a
+map of the top suggestion's confidence that also learns how much less a genre on few
+files deserves), so that "80%" is right about 80% of the time on the person's own
 files. The report gives the figures that back this up.
 """
 
@@ -21,11 +24,14 @@ import math
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from tagger.classifiers import (
+    LINEAR, PROTOTYPE, CandidateFigures, Member, Standardiser, choose, combined_probabilities, fit_temperature, softmax,
+)
 from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy, logit
 from tagger.regular import irregular_file
 from tagger.state import state_errors
@@ -33,15 +39,24 @@ from tagger.vocabulary import is_junk, preferred_spellings, vocabulary
 
 # Bump when features() changes: a stored model then no longer fits what it is fed.
 FEATURE_VERSION = 1
-MODEL_FORMAT = 1
-# Fewer tagged files than this and a genre is not learned. Measured with
-# benchmarks/learning.py on 19 real soundtracks: with 2, 3, 4, 5 and 8 tagged files per
-# genre, held-out top-1 was 0.12, 0.13, 0.15, 0.26 and 0.34 (chance 0.05).
-DEFAULT_MIN_FILES = 5
+# 2: the library chooses its classifier (members), and the calibrator weighs thin genres.
+MODEL_FORMAT = 2
+# A genre on fewer tagged files is not learned. One file cannot be tested against
+# anything, so a genre on one file is offered only by album, artist or folder evidence
+# (tagger.context); from two on, calibration keeps a thin genre's confidence honest.
+DEFAULT_MIN_FILES = 2
+# What both front ends say of a file the learned model finds unlike the library (Analysis.unlike_library).
+UNLIKE_LIBRARY = "unlike anything you tagged: the bundled vocabulary's genres lead"
+# A learned genre on fewer files than this is marked "few examples" in the report.
+FEW_EXAMPLES = 5
 FOLDS = 5
-# How far the shared covariance is pulled toward the identity, 0..1: chosen by grouped
-# cross-validation over the benchmark libraries (benchmarks/learning.py).
+# How far the shared covariance is pulled toward the identity for the typicality
+# distance, 0..1 (benchmarks/learning.py's sweep over the benchmark libraries).
 SHRINKAGE = 0.5
+# Cross-validation chooses the classifier on at most this many files (whole albums,
+# drawn the same way every time), so that learning from ten thousand files stays
+# within seconds; the chosen classifier is then fitted on every file.
+SELECTION_FILES = 2500
 RELIABILITY_BINS = 10
 # Files more atypical than this share of the library's own held-out files start to
 # lose the library model's confidence (see Typicality).
@@ -92,6 +107,11 @@ class GenreFigures:
     precision: float | None  # of the top suggestion, in cross-validation
     recall: float | None
 
+    @property
+    def few(self) -> bool:
+        """Learned from so few files that its figures and confidences say little yet."""
+        return self.files < FEW_EXAMPLES
+
 
 @dataclass(frozen=True)
 class ReliabilityBin:
@@ -120,6 +140,11 @@ class LearnReport:
     # album or two (holding out the album would hold out the genre).
     grouping: str = "album"
     untested: int = 0  # held-out files none of whose genres the rest of the library had
+    tested: int = 0  # held-out files the figures rest on
+    model: str = ""  # the classifier cross-validation chose
+    candidates: list[CandidateFigures] = field(default_factory=list)  # every one it tried, best first
+    # Where the calibration error lies for 9 resamplings of the tested files in 10.
+    calibration_interval: tuple[float, float] = (math.nan, math.nan)
 
     def to_json(self) -> dict:
         return {
@@ -137,6 +162,10 @@ class LearnReport:
             "seconds": self.seconds,
             "grouping": self.grouping,
             "untested": self.untested,
+            "tested": self.tested,
+            "model": self.model,
+            "candidates": [c.__dict__ for c in self.candidates],
+            "calibration_interval": list(self.calibration_interval),
         }
 
     @classmethod
@@ -148,6 +177,8 @@ class LearnReport:
             reliability=[ReliabilityBin(**b) for b in doc["reliability"]],
             confusions=[tuple(c) for c in doc["confusions"]], temperature=doc["temperature"],
             folds=doc["folds"], seconds=doc["seconds"], grouping=doc["grouping"], untested=doc["untested"],
+            tested=doc["tested"], model=doc["model"], candidates=[CandidateFigures(**c) for c in doc["candidates"]],
+            calibration_interval=tuple(doc["calibration_interval"]),
         )
 
 
@@ -205,34 +236,51 @@ class Typicality:
 
 @dataclass(frozen=True)
 class Calibrator:
-    """From discriminant scores to probabilities that keep their promise. A
-    temperature softens the scores (linear discriminants in hundreds of dimensions are
-    far too sure of themselves); then the top suggestion's confidence is mapped by
-    ``sigmoid(slope * logit(p) + offset)``, fitted to how often the top suggestion was
-    right out of fold, and the other genres share what is left in proportion."""
+    """From a classifier's scores to probabilities that keep their promise. A
+    temperature softens the scores; then the top suggestion's confidence is mapped by
+    ``sigmoid(slope * logit(p) + offset - thin / files)``, fitted to how often the top
+    suggestion was right out of fold, where ``files`` is how many tagged files the
+    top genre was learned from: a genre on three files is wrong more often at the
+    same score, and ``thin`` measures by how much. The other genres share what is
+    left in proportion."""
 
     temperature: float = 1.0
     slope: float = 1.0
     offset: float = 0.0
+    thin: float = 0.0
+    files: tuple[int, ...] = ()  # per genre; empty: no genre counts as thin
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         p = softmax(np.atleast_2d(scores) / self.temperature)
         rows = np.arange(len(p))
         best = p.argmax(axis=1)
         top = np.clip(p[rows, best], 1e-9, 1 - 1e-9)
-        promised = 1.0 / (1.0 + np.exp(-(self.slope * (np.log(top) - np.log1p(-top)) + self.offset)))
+        shift = self.thin / np.asarray(self.files, np.float64)[best] if self.files else 0.0
+        promised = 1.0 / (1.0 + np.exp(-(self.slope * (np.log(top) - np.log1p(-top)) + self.offset - shift)))
         rest = (1.0 - promised) / np.maximum(1.0 - top, 1e-12)
         calibrated = p * rest[:, None]
         calibrated[rows, best] = promised
         return calibrated
 
+    def to_json(self) -> dict:
+        return {"temperature": self.temperature, "slope": self.slope, "offset": self.offset, "thin": self.thin,
+                "files": list(self.files)}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> Calibrator:
+        return cls(float(doc["temperature"]), float(doc["slope"]), float(doc["offset"]), float(doc["thin"]),
+                   tuple(int(n) for n in doc["files"]))
+
 
 @dataclass(frozen=True)
 class LearnedModel:
-    """The learned classifier: the person's genres and calibrated weights over features."""
+    """The learned classifier: the person's genres, the classifier their library
+    chose, its calibration, and how far from the library a file may lie."""
 
     genres: list[str]  # class spellings: the library's most common one
-    discriminants: Discriminants
+    standardiser: Standardiser
+    members: list[Member]  # the chosen classifier: one, or several whose probabilities are averaged
+    discriminants: Discriminants  # for the typicality distance
     calibrator: Calibrator
     typicality: Typicality
     models_key: str  # the analysis models whose outputs the features come from
@@ -243,7 +291,8 @@ class LearnedModel:
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, ``[files, genres]``, each row scaled by how
         familiar the file is: a file unlike anything in the library gets little."""
-        p = self.calibrator.probabilities(self.discriminants.logits(x))
+        scores = np.log(np.maximum(combined_probabilities(self.members, self.standardiser(x)), 1e-300))
+        p = self.calibrator.probabilities(scores)
         return p * self.typicality.familiarity(self.discriminants.nearest_distance(x))[:, None]
 
     def suggestions(self, x: np.ndarray, base: Sequence[GenreSuggestion], taxonomy: Taxonomy
@@ -273,14 +322,18 @@ class LearnedModel:
         path = path or default_model_path()
         meta = {
             "format": MODEL_FORMAT, "feature_version": FEATURE_VERSION, "models_key": self.models_key,
-            "genres": self.genres, "calibrator": self.calibrator.__dict__, "typicality": self.typicality.__dict__,
+            "genres": self.genres, "calibrator": self.calibrator.to_json(), "typicality": self.typicality.__dict__,
+            "members": [{"kind": m.kind, "temperature": m.temperature} for m in self.members],
             "roots": self.roots, "trained_at": self.trained_at, "report": self.report.to_json(),
         }
         buffer = io.BytesIO()
         # ensure_ascii: genre names from broken tags may hold lone surrogates.
+        arrays = {name: getattr(self.discriminants, name) for name in Discriminants.ARRAYS}
+        arrays.update(standard_mean=self.standardiser.mean, standard_scale=self.standardiser.scale)
+        for i, member in enumerate(self.members):
+            arrays.update({f"member{i}_weights": member.weights, f"member{i}_bias": member.bias})
         np.savez_compressed(buffer, meta=np.frombuffer(json.dumps(meta, ensure_ascii=True).encode("ascii"), np.uint8),
-                            **{name: getattr(self.discriminants, name).astype(np.float32)
-                               for name in Discriminants.ARRAYS})
+                            **{name: array.astype(np.float32) for name, array in arrays.items()})
         with state_errors("the learned model", path):
             path.parent.mkdir(parents=True, exist_ok=True)
             write_file_atomically(path, buffer.getvalue())
@@ -303,14 +356,22 @@ class LearnedModel:
                     raise LearnedModelError(f"the learned model {path} was made by another version of "
                                             "Genre Tagger; run `genre-tagger learn` again")
                 discriminants = Discriminants(**{k: stored[k].astype(np.float64) for k in Discriminants.ARRAYS})
+                standardiser = Standardiser(stored["standard_mean"].astype(np.float64),
+                                            stored["standard_scale"].astype(np.float64))
+                members = [Member(str(m["kind"]), stored[f"member{i}_weights"].astype(np.float64),
+                                  stored[f"member{i}_bias"].astype(np.float64), float(m["temperature"]))
+                           for i, m in enumerate(meta["members"])]
             discriminants.check()
+            check_members(members, standardiser, discriminants.weights.shape)
             model = cls(
-                genres=[str(g) for g in meta["genres"]], discriminants=discriminants,
-                calibrator=Calibrator(**meta["calibrator"]), typicality=Typicality(**meta["typicality"]),
+                genres=[str(g) for g in meta["genres"]], standardiser=standardiser, members=members,
+                discriminants=discriminants,
+                calibrator=Calibrator.from_json(meta["calibrator"]), typicality=Typicality(**meta["typicality"]),
                 models_key=str(meta["models_key"]), report=LearnReport.from_json(meta["report"]),
                 roots=list(meta.get("roots", [])), trained_at=float(meta.get("trained_at", 0.0)),
             )
-            if len(model.genres) != discriminants.weights.shape[1] or not model.calibrator.temperature > 0:
+            if (len(model.genres) != discriminants.weights.shape[1] or not model.calibrator.temperature > 0
+                    or len(model.calibrator.files) not in (0, len(model.genres))):
                 raise ValueError("its genres do not match its weights")
         except LearnedModelError:
             raise
@@ -322,6 +383,18 @@ class LearnedModel:
                 f"the learned model was trained on other analysis models ({model.models_key}); "
                 "run `genre-tagger learn` to learn again from the same folders")
         return model
+
+
+def check_members(members: Sequence[Member], standardiser: Standardiser, shape: tuple[int, int]) -> None:
+    """ValueError unless every member fits ``shape`` ([features, genres]) with finite values."""
+    n_features, n_genres = shape
+    if not members or standardiser.mean.shape != (n_features,) or standardiser.scale.shape != (n_features,):
+        raise ValueError("no classifier, or a standardiser of the wrong size")
+    for m in members:
+        if m.kind not in (LINEAR, PROTOTYPE) or m.weights.shape != shape or m.bias.shape != (n_genres,):
+            raise ValueError(f"a {m.kind!r} classifier of shape {m.weights.shape}, not {shape}")
+        if not (np.all(np.isfinite(m.weights)) and np.all(np.isfinite(m.bias)) and m.temperature > 0):
+            raise ValueError("values that are not finite")
 
 
 MODEL_CHOICES = ("auto", "base", "library")
@@ -357,12 +430,6 @@ def forget(path: Path | None = None) -> bool:
         except FileNotFoundError:
             return False
     return True
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 @dataclass(frozen=True)
@@ -462,23 +529,9 @@ def fold_of_groups(groups: Sequence[str], folds: int) -> np.ndarray:
     return np.array([assigned[g] for g in groups])
 
 
-def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The temperature that minimises the cross-entropy of out-of-fold predictions."""
-    from scipy.optimize import minimize_scalar
-
-    def nll(log_t: float) -> float:
-        z = logits / math.exp(log_t)
-        z = z - z.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        # The small pull toward 1 decides where the data cannot: when every held-out
-        # file is right by a wide margin, any temperature fits.
-        return float(-(y * log_p).sum() / len(y)) + 1e-4 * log_t * log_t
-
-    return math.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x)
-
-
-def fit_calibrator(scores: np.ndarray, y: np.ndarray) -> Calibrator:
-    """A Calibrator fitted on out-of-fold ``scores`` against target distributions ``y``."""
+def fit_calibrator(scores: np.ndarray, y: np.ndarray, files: Sequence[int] = ()) -> Calibrator:
+    """A Calibrator fitted on out-of-fold ``scores`` against target distributions
+    ``y``; ``files``, per genre, lets it learn how much less a thin genre deserves."""
     from scipy.optimize import minimize
 
     temperature = fit_temperature(scores, y)
@@ -487,15 +540,18 @@ def fit_calibrator(scores: np.ndarray, y: np.ndarray) -> Calibrator:
     top = np.clip(p[np.arange(len(p)), best], 1e-9, 1 - 1e-9)
     right = (y[np.arange(len(y)), best] > 0).astype(float)
     top_logit = np.log(top) - np.log1p(-top)
+    inverse_files = 1.0 / np.asarray(files, np.float64)[best] if len(files) else np.zeros(len(best))
 
     def nll(params: np.ndarray) -> float:
-        promised = np.clip(1.0 / (1.0 + np.exp(-(params[0] * top_logit + params[1]))), 1e-9, 1 - 1e-9)
+        slope, offset, thin = params
+        promised = 1.0 / (1.0 + np.exp(-(slope * top_logit + offset - abs(thin) * inverse_files)))
+        promised = np.clip(promised, 1e-9, 1 - 1e-9)
         # A light pull toward the identity map, which decides where few files cannot.
-        penalty = 1e-3 * ((params[0] - 1.0) ** 2 + params[1] ** 2)
+        penalty = 1e-3 * ((slope - 1.0) ** 2 + offset ** 2 + thin ** 2)
         return float(-(right * np.log(promised) + (1 - right) * np.log(1 - promised)).mean()) + penalty
 
-    slope, offset = minimize(nll, np.array([1.0, 0.0]), method="Nelder-Mead").x
-    return Calibrator(temperature, float(slope), float(offset))
+    slope, offset, thin = minimize(nll, np.array([1.0, 0.0, 0.0]), method="Nelder-Mead").x
+    return Calibrator(temperature, float(slope), float(offset), abs(float(thin)), tuple(int(n) for n in files))
 
 
 def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = RELIABILITY_BINS
@@ -533,29 +589,60 @@ def train(files: Sequence[TaggedFile], models_key: str, min_files: int = DEFAULT
     kept = [f for f, ok in zip(files, usable) if ok]
     x = np.stack([f.features for f in kept])
     y = y_all[usable]
-    validation = cross_validate(x, y, [f.group for f in kept], folds)
-    grouping = "album"
+    genre_files = [vocabulary.files[g] for g in vocabulary.genres]
+    groups, grouping = [f.group for f in kept], "album"
+    validation = cross_validate(x, y, groups, folds)
     if validation is not None and validation.tested.mean() < 0.5:
-        validation = cross_validate(x, y, [str(i) for i in range(len(kept))], folds)
-        grouping = "file"
+        groups, grouping = [str(i) for i in range(len(kept))], "file"
+        validation = cross_validate(x, y, groups, folds)
+    standardiser = Standardiser.of(x)
     if validation is None or not validation.tested.any():
-        # Nothing could be held out and tested: no basis for calibrating or for doubting a file.
-        everything, calibrator, typicality = Moments.of(x, y), Calibrator(), Typicality(0.0, 1e6)
+        # Nothing could be held out and tested: no basis for choosing, calibrating or doubting a file.
+        from tagger.classifiers import PLAIN_STRENGTH, fit_logistic
+
+        member, _ = fit_logistic(standardiser(x), y, PLAIN_STRENGTH)
+        members, calibrator, typicality = [member], Calibrator(), Typicality(0.0, 1e6)
         report = cross_validation_report(vocabulary, len(y), np.zeros_like(y), y, 0, 1.0,
                                          time.perf_counter() - started)
+        everything = Moments.of(x, y)
     else:
-        tested = validation.tested
         everything = validation.everything
-        calibrator = fit_calibrator(validation.scores[tested], y[tested])
+        tested = validation.tested
+        chosen = selection(groups, tested)
+        fold = fold_of_groups([groups[i] for i in chosen], validation.folds)
+        choice = choose(x, y, chosen, fold, tested[chosen])
+        in_choice = tested[chosen]
+        scores = np.log(np.maximum(choice.probabilities[in_choice], 1e-300))
+        calibrator = fit_calibrator(scores, y[chosen][in_choice], genre_files)
         log_distance = np.log(np.maximum(validation.distance[tested], 1e-12))
         typicality = Typicality(float(log_distance.mean()), max(float(log_distance.std()), 1e-3))
-        probabilities = (calibrator.probabilities(validation.scores[tested])
-                         * typicality.familiarity(validation.distance[tested])[:, None])
-        report = cross_validation_report(vocabulary, len(y), probabilities, y[tested], validation.folds,
+        distance = validation.distance[chosen][in_choice]
+        probabilities = calibrator.probabilities(scores) * typicality.familiarity(distance)[:, None]
+        report = cross_validation_report(vocabulary, len(y), probabilities, y[chosen][in_choice], validation.folds,
                                          calibrator.temperature, time.perf_counter() - started, grouping,
                                          int((~tested).sum()))
-    return LearnedModel(vocabulary.genres, fit_discriminants(everything), calibrator, typicality, models_key,
-                        report, list(roots), time.time())
+        report = replace(report, model=choice.name, candidates=choice.candidates)
+        members, standardiser = choice.members, choice.standardiser
+    return LearnedModel(vocabulary.genres, standardiser, members, fit_discriminants(everything), calibrator,
+                        typicality, models_key, report, list(roots), time.time())
+
+
+def selection(groups: Sequence[str], tested: np.ndarray, most: int = SELECTION_FILES) -> np.ndarray:
+    """The files cross-validation chooses the classifier on: all of them, or for a
+    large library whole albums in an order fixed by their names, up to ``most`` files."""
+    if len(groups) <= most:
+        return np.arange(len(groups))
+    import zlib
+
+    order = sorted(set(groups), key=lambda g: zlib.crc32(g.encode("utf-8", "surrogatepass")))
+    taken, count = set(), 0
+    sizes = Counter(groups)
+    for group in order:
+        if count + sizes[group] > most and count:
+            continue
+        taken.add(group)
+        count += sizes[group]
+    return np.array([i for i, g in enumerate(groups) if g in taken])
 
 
 @dataclass(frozen=True)
@@ -621,4 +708,28 @@ def cross_validation_report(vocabulary: Vocabulary, files: int, p: np.ndarray, y
         top1=float(correct.mean()), top3=float(top3.mean()), expected_calibration_error=ece,
         reliability=table, confusions=[(a, b, n) for (a, b), n in confusions.most_common(20)],
         temperature=temperature, folds=folds, seconds=seconds, grouping=grouping, untested=untested,
+        tested=len(y), calibration_interval=calibration_interval(p[rows, top], correct),
     )
+
+
+def calibration_interval(confidence: np.ndarray, correct: np.ndarray, resamples: int = 200
+                         ) -> tuple[float, float]:
+    """The 5th and 95th percentile of the calibration error over bootstrap resamplings
+    of the tested files: on a small library one number would promise too much."""
+    rng = np.random.default_rng(0)
+    errors = []
+    for _ in range(resamples):
+        pick = rng.integers(0, len(confidence), len(confidence))
+        errors.append(reliability(confidence[pick], correct[pick])[0])
+    low, high = np.percentile(errors, [5, 95])
+    return float(low), float(high)
+
+
+def agreement_interval(share: float, files: int) -> tuple[float, float]:
+    """A 90% Wilson interval for a share measured on ``files`` files."""
+    if files <= 0 or math.isnan(share):
+        return (math.nan, math.nan)
+    z = 1.645
+    centre = (share + z * z / (2 * files)) / (1 + z * z / files)
+    half = z * math.sqrt(share * (1 - share) / files + z * z / (4 * files * files)) / (1 + z * z / files)
+    return (max(0.0, centre - half), min(1.0, centre + half))

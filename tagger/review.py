@@ -15,11 +15,12 @@ from enum import Enum
 from pathlib import Path
 
 from tagger.analysis import Analysis
-from tagger.genres import LIBRARY, GenreSuggestion
+from tagger.genres import ALBUM, ARTIST, FOLDER, LIBRARY, GenreSuggestion
 from tagger.tags import TagError, WriteMode, read_tags
 from tagger.tags.base import read_genres
 from tagger.writer import WriteRequest, WriteResult, provenance_text
 
+CONTEXT_SOURCES = (ALBUM, ARTIST, FOLDER)
 DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_MAX_GENRES = 3
 # A person sees at least this many of a file's best candidates, whatever the threshold.
@@ -35,21 +36,28 @@ def accepted_genres(
 
 
 def genre_request(path: Path, genres: list[str], analysis: Analysis | None, provenance: bool,
-                  edited: bool, album: Sequence[GenreSuggestion], replaces: bool) -> WriteRequest:
+                  edited: bool, album: Sequence[GenreSuggestion], replaces: bool,
+                  suggested: Sequence[GenreSuggestion] = ()) -> WriteRequest:
     """A write of ``genres``, refused if the file changed since ``analysis``. The
     provenance field records the models and their confidence in each genre, and
     whether a person chose the genres, or the file's album (``album``: the album's
-    suggestions, whose confidences are then the ones recorded). With ``replaces``,
-    ``genres`` replace the file's whatever the batch's mode."""
+    suggestions, whose confidences are then the ones recorded; else ``suggested``,
+    the file's own). With ``replaces``, ``genres`` replace the file's whatever the
+    batch's mode."""
     details: dict = {"edited": True} if edited else {}
     if album:
         details["album"] = True  # the genres its album agreed on, not its own suggestion
     if analysis is not None:
-        confidences = {g.genre.casefold(): g.confidence for g in (album or analysis.genres)}
+        confidences = {g.genre.casefold(): g.confidence for g in (album or suggested or analysis.genres)}
         details["models"] = [f"{m.name} {m.version}" for m in analysis.models]
         if analysis.model == LIBRARY:
             details["learned"] = True  # ranked by the model learned from the person's own tags
         details["confidences"] = {g: round(confidences[g.casefold()], 3) for g in genres if g.casefold() in confidences}
+        written = {g.casefold() for g in genres}
+        context = sorted({source for g in suggested if g.genre.casefold() in written
+                          for source, _ in g.evidence if source in CONTEXT_SOURCES})
+        if context and not album:
+            details["context"] = context  # what besides the audio vouched for them
     return WriteRequest(
         path,
         list(genres),
@@ -103,6 +111,9 @@ class ReviewItem:
     edited: bool = False  # a person chose the genres, not the threshold
     error: str | None = None
     resume: ReviewState | None = field(default=None, repr=False)  # the state before analysis began
+    # Its own suggestions, best first: the analysis's, with what its album, artist and
+    # folders say where the session adds context.
+    suggestions: list[GenreSuggestion] = field(default_factory=list, repr=False)
     # Where the proposal is its album's agreed genres: those suggestions, with the
     # album's confidences and sources; empty otherwise.
     album_genres: list[GenreSuggestion] = field(default_factory=list, repr=False)
@@ -122,15 +133,15 @@ class ReviewItem:
 
     @property
     def top_confidence(self) -> float | None:
-        if self.analysis is None or not self.analysis.genres:
+        if self.analysis is None or not self.suggestions:
             return None
-        return self.analysis.genres[0].confidence
+        return self.suggestions[0].confidence
 
     def ranked(self) -> list[GenreSuggestion]:
         """Its suggestions, best first: its album's where the album's genres were accepted."""
         if self.album_genres:
             return self.album_genres
-        return [] if self.analysis is None else self.analysis.genres
+        return [] if self.analysis is None else self.suggestions
 
     def candidates(self, count: int = CANDIDATES_SHOWN) -> list[Candidate]:
         """What a row shows: the genres Accept writes, in the order written, then the
@@ -174,13 +185,15 @@ class ReviewItem:
             self.state = self.resume or ReviewState.NEW
             self.resume = None
 
-    def analysed(self, analysis: Analysis, min_confidence: float, max_genres: int) -> None:
-        """Take a (new) analysis. A person's decisions stand: an edit keeps its genres
-        and its acceptance, a rejected file stays rejected, and a restored row keeps
-        what was accepted before."""
+    def analysed(self, analysis: Analysis, min_confidence: float, max_genres: int,
+                 suggestions: Sequence[GenreSuggestion] | None = None) -> None:
+        """Take a (new) analysis, and ``suggestions`` made from it (its own genres where
+        None). A person's decisions stand: an edit keeps its genres and its acceptance,
+        a rejected file stays rejected, and a restored row keeps what was accepted before."""
         previous = self.resume if self.state is ReviewState.ANALYSING else self.state
         self.resume = None
         self.analysis = analysis
+        self.suggestions = list(analysis.genres if suggestions is None else suggestions)
         self.error = None
         if self.awaiting_analysis:
             self.awaiting_analysis = False
@@ -193,7 +206,7 @@ class ReviewItem:
             return
         if previous is ReviewState.REJECTED:
             if not self.edited and not self.album_genres:
-                self.proposed = [g.genre for g in accepted_genres(analysis.genres, min_confidence, max_genres)]
+                self.proposed = [g.genre for g in accepted_genres(self.suggestions, min_confidence, max_genres)]
             self.state = ReviewState.REJECTED
             return
         self.album_genres = []
@@ -207,7 +220,7 @@ class ReviewItem:
         if not force and self.state not in (ReviewState.SUGGESTED, ReviewState.UNSURE):
             return False
         before = (list(self.proposed), self.state)
-        self.proposed = [g.genre for g in accepted_genres(self.analysis.genres, min_confidence, max_genres)]
+        self.proposed = [g.genre for g in accepted_genres(self.suggestions, min_confidence, max_genres)]
         self.state = ReviewState.SUGGESTED if self.proposed else ReviewState.UNSURE
         return before != (self.proposed, self.state)
 
@@ -255,7 +268,7 @@ class ReviewItem:
         least confidence that pre-selects."""
         if threshold is not None and self.analysis is not None and not self.edited and not self.album_genres \
                 and self.state in (ReviewState.SUGGESTED, ReviewState.UNSURE):
-            picked = [g.genre for g in accepted_genres(self.analysis.genres, threshold, max_genres)]
+            picked = [g.genre for g in accepted_genres(self.suggestions, threshold, max_genres)]
             if not picked:  # nothing reaches it: the row stays as it was, its pre-selection included
                 return False
             self.proposed = picked
@@ -281,7 +294,7 @@ class ReviewItem:
 
     def write_request(self, provenance: bool) -> WriteRequest:
         return genre_request(self.path, self.proposed, self.analysis, provenance, self.edited, self.album_genres,
-                             self.replaces)
+                             self.replaces, self.suggestions)
 
     def written(self, result: WriteResult) -> None:
         """Take in the writer's result for this file."""

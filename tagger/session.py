@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tagger.analysis import FileResult
+from tagger.analysis import Analysis, FileResult
+from tagger.context import ContextIndex
+from tagger.genres import GenreSuggestion
 from tagger.journal import BatchSummary, Journal
 from tagger.regular import read_state_file
 from tagger.review import ReviewItem, ReviewState
@@ -80,6 +82,8 @@ class ReviewSession:
         self._applied: list[int] = []  # journal batches this session wrote, oldest first, not undone yet
         # Renames and merges marked in the rows (old, new, the rows' paths), not written yet.
         self._renames: list[tuple[str, str, frozenset[Path]]] = []
+        self._context: ContextIndex | None = None  # built from the rows' tags when first needed
+        self._given_context: ContextIndex | None = None  # use_context's, which stands for the rows'
 
     # The observable store.
 
@@ -112,12 +116,15 @@ class ReviewSession:
                 self._index_of[item.path] = len(self.items)
                 self.items.append(item)
                 fresh.append(item)
+        if fresh:
+            self._context = None
         self._announce(Change(added=tuple(fresh)))
         return fresh
 
     def clear(self) -> None:
         """Drop every row (the files stay as they are); the undo stack stays."""
         self.items, self._index_of, self.roots = [], {}, []
+        self._context = None
         self._announce(Change(reset=True))
 
     def add_roots(self, paths: Iterable[Path]) -> None:
@@ -148,13 +155,34 @@ class ReviewSession:
             if item is None:
                 continue
             if result.error is None:
-                item.analysed(result.analysis, self.settings.min_confidence, self.settings.max_genres)
+                item.analysed(result.analysis, self.settings.min_confidence, self.settings.max_genres,
+                              self.suggestions(result.analysis))
             else:
                 item.failed(result.error)
                 errors.append(f"{result.path.name}: {result.error}")
             touched.append(item)
         self.changed(touched)
         return errors
+
+    def use_context(self, context: ContextIndex) -> None:
+        """Take ``context`` (built from more files than the rows, as the CLI reads a
+        whole collection before analysing) instead of the one the rows make."""
+        self._given_context = context
+
+    def context(self) -> ContextIndex:
+        """What the rows' albums, artists and folders say, from their tags as read."""
+        if self._given_context is not None:
+            return self._given_context
+        if self._context is None:
+            self._context = ContextIndex.of((i.path, i) for i in self.items)
+        return self._context
+
+    def suggestions(self, analysis: Analysis) -> list[GenreSuggestion]:
+        """A file's suggestions: its analysis's genres, with its context's evidence
+        unless the settings ask for the audio's alone."""
+        if self.settings.evidence == "audio" or not analysis.music_detected:
+            return list(analysis.genres)
+        return self.context().combine(analysis.path, analysis.genres)
 
     def analysis_ended(self) -> None:
         """Rows whose analysis a cancel cut short go back to where they were."""
@@ -308,6 +336,8 @@ class ReviewSession:
                 touched.append(item)
             if not result.ok:
                 errors.append(f"{result.path.name}: {result.message or result.status}")
+        if touched:  # their genres are evidence for the next analyses of their album mates
+            self._context = None
         self.changed(touched)
         return errors
 

@@ -34,6 +34,10 @@ def default_path() -> Path:
     return user_config_path("genre-tagger", appauthor=False) / "settings.json"
 
 
+# What suggestions rest on: the audio with the file's album, artist and folders, or the audio alone.
+EVIDENCE = ("context", "audio")
+
+
 @dataclass
 class Settings:
     device: str = "auto"
@@ -46,6 +50,7 @@ class Settings:
     provenance: bool = True
     learn_min_files: int = DEFAULT_MIN_FILES  # a genre on fewer tagged files is not learned
     offer_learning: bool = True  # offer to learn once enough of the library is tagged
+    evidence: str = "context"  # EVIDENCE: "context" adds album, artist and folder evidence to the audio's
     window: dict[str, str] = field(default_factory=dict)  # the app's window layout, opaque here
 
     def __post_init__(self) -> None:
@@ -60,6 +65,7 @@ class Settings:
             "provenance": isinstance(self.provenance, bool),
             "learn_min_files": isinstance(self.learn_min_files, int) and 1 <= self.learn_min_files <= 100,
             "offer_learning": isinstance(self.offer_learning, bool),
+            "evidence": self.evidence in EVIDENCE,
             "window": isinstance(self.window, dict),
         }
         bad = [name for name, ok in checks.items() if not ok]

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from tagger.albums import (
-    ALBUM_SOURCE, MAX_FOLDER_ALBUM_FILES, AlbumGrouper, Track, consensus, folder_is_album,
+    MAX_FOLDER_ALBUM_FILES, AlbumGrouper, Track, consensus, folder_is_album,
 )
-from tagger.genres import BASE, LIBRARY, GenreSuggestion
+from tagger.genres import ALBUM, BASE, LIBRARY, GenreSuggestion
 from tagger.tags import TagSnapshot
 
 
@@ -23,15 +23,18 @@ def touch(folder: Path, *names: str) -> list[Path]:
     return paths
 
 
-def test_album_tags_group_by_album_artist_then_artist(tmp_path):
+def test_album_tags_group_by_album_artist_else_by_folder(tmp_path):
     grouper = AlbumGrouper()
     a = grouper.album_of(tmp_path / "1.mp3", tags("Kind of Blue", artist="Miles Davis"))
-    b = grouper.album_of(tmp_path / "x" / "2.mp3", tags("kind of  blue", artist="MILES DAVIS"))
+    b = grouper.album_of(tmp_path / "2.mp3", tags("kind of  blue", artist="MILES DAVIS"))
+    # A soundtrack by several composers with no album artist: one album, held by its folder.
     c = grouper.album_of(tmp_path / "3.mp3", tags("Kind of Blue", artist="Someone Else"))
-    # On a compilation the album artist holds the tracks together whatever their artists.
+    elsewhere = grouper.album_of(tmp_path / "x" / "4.mp3", tags("Kind of Blue", artist="Miles Davis"))
+    disc_two = grouper.album_of(tmp_path / "CD2" / "5.mp3", tags("Kind of Blue", artist="Miles Davis"))
+    # On a compilation the album artist holds the tracks together whatever their artists and folders.
     d = grouper.album_of(tmp_path / "4.mp3", tags("Hits", artist="One", album_artist="Various Artists"))
-    e = grouper.album_of(tmp_path / "5.mp3", tags("Hits", artist="Two", album_artist="Various Artists"))
-    assert a[0] == b[0] != c[0]
+    e = grouper.album_of(tmp_path / "y" / "5.mp3", tags("Hits", artist="Two", album_artist="Various Artists"))
+    assert a[0] == b[0] == c[0] == disc_two[0] != elsewhere[0]
     assert d[0] == e[0] and d[1] == "Various Artists – Hits"
     assert a[1] == "Miles Davis – Kind of Blue"
 
@@ -77,7 +80,7 @@ def test_tags_alone_vouch_for_a_genre_the_models_never_named():
     tracks = [Track(Path("/a/1.mp3"), [], ["Dark Ambient"]), Track(Path("/a/2.mp3"), [], ["dark-ambient"]),
               Track(Path("/a/3.mp3"), [suggestion("Ambient", 0.6, BASE)])]
     album = consensus("k", "A", tracks)
-    assert album.genres[0].genre == "Dark Ambient" and album.genres[0].source == ALBUM_SOURCE
+    assert album.genres[0].genre == "Dark Ambient" and album.genres[0].source == ALBUM
     assert album.tracks[2].genres[0].genre == "Dark Ambient"
     assert [t.pull for t in album.tracks[:2]] == [0.0, 0.0]  # nothing of their own to move
 

@@ -101,18 +101,32 @@ def test_learn_reports_and_stores_the_model(capsys, learned, tmp_path):
 
 def test_suggestions_come_in_the_library_own_words(capsys, library):
     untagged = [str(library / kind / f"{i}.flac") for kind in SOUNDS for i in (4, 5)]
-    code, out, _ = run(capsys, "suggest", *untagged, "--json", "--device", "cpu")
+    code, out, _ = run(capsys, "suggest", *untagged, "--json", "--device", "cpu", "--evidence", "audio")
     assert code == 0
     for record in records(out):
         expected = Path(record["path"]).parent.name
-        assert record["model"] == "library"
+        assert record["model"] == "library" and "audio_genres" not in record
         assert record["genres"][0]["genre"] == expected and record["genres"][0]["source"] == "library"
         assert record["genres"][0]["confidence"] > 0.5
 
-    code, out, _ = run(capsys, "suggest", untagged[0], "--json", "--device", "cpu", "--model", "base")
+    code, out, _ = run(capsys, "suggest", untagged[0], "--json", "--device", "cpu", "--model", "base",
+                       "--evidence", "audio")
     (record,) = records(out)
     assert record["model"] == "base" and {g["source"] for g in record["genres"]} == {"base"}
     assert record["genres"][0]["genre"] not in SOUNDS
+
+
+def test_the_bundled_vocabulary_with_album_evidence_offers_the_album_mates_genre(capsys, library):
+    """One untagged file named alone: its folder's tagged files are its album, and their
+    genre, which the bundled vocabulary does not have, leads on the album's word."""
+    untagged = library / SOUNDS[0] / "4.flac"
+    code, out, _ = run(capsys, "suggest", str(untagged), "--json", "--device", "cpu", "--model", "base")
+    assert code == 0
+    (record,) = records(out)
+    top = record["genres"][0]
+    assert top["genre"] == SOUNDS[0] and top["source"] == "album" and "album" in top["evidence"]
+    assert top["confidence"] > 0.5
+    assert record["audio_genres"][0]["source"] == "base"
 
 
 @pytest.mark.parametrize("tagging, message", [

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy
+from tagger.classifiers import fit_temperature, softmax
 from tagger.learning import (
     FEATURE_VERSION, Calibrator, LearnedModel, LearnedModelError, NoLearnedModel, NothingToLearn, TaggedFile, Vocabulary,
-    features, fit_calibrator, fit_temperature, fold_of_groups, forget, model_for, reliability, softmax, train,
+    features, fit_calibrator, fold_of_groups, forget, model_for, reliability, train,
 )
 
 KEY = "MSD_musicnn test|MTT_musicnn test"
@@ -297,3 +298,75 @@ def test_the_vocabulary_learns_aliases_as_one_genre_in_the_persons_spelling():
     vocabulary = Vocabulary.of(tagged, min_files=5)
     assert vocabulary.files == {"Jazz": 8, "Drum & Bass": 5}
     assert vocabulary.targets(tagged)[-1].tolist() == [1.0, 0.0]  # a Chiptune file is a Jazz file now
+
+
+def test_genres_on_two_or_three_files_are_learned_by_default_and_marked_few():
+    files = library({"Rock": 20, "Jazz": 20, "Synthwave": 3, "Polka": 2, "Zydeco": 1}, separation=2.0, album_size=1)
+    model = train(files, KEY)
+    assert set(model.genres) == {"Rock", "Jazz", "Synthwave", "Polka"}
+    assert model.report.thin == {"Zydeco": 1}  # one file: offered only through context
+    few = {g.genre for g in model.report.genres if g.few}
+    assert few == {"Synthwave", "Polka"}
+    # Well-separated thin genres come back first for their own files.
+    x = np.stack([f.features for f in files if f.genres[0] == "Synthwave"])
+    assert all(model.genres[i] == "Synthwave" for i in model.probabilities(x).argmax(axis=1))
+
+
+def test_the_library_chooses_among_candidates_and_is_never_worse_than_plain_logistic_regression():
+    from tagger.classifiers import AVERAGE, PLAIN
+
+    for seed, spread in ((0, 3.0), (1, 6.0), (2, 9.0)):
+        model = train(library({"A": 15, "B": 15, "C": 15, "D": 6}, seed=seed, spread=spread), KEY)
+        report = model.report
+        names = [c.name for c in report.candidates]
+        assert PLAIN in names and AVERAGE in names and "nearest prototype" in names
+        assert any(n.startswith("shrinkage LDA") for n in names)
+        winner, plain = report.candidates[0], next(c for c in report.candidates if c.name == PLAIN)
+        assert report.model == winner.name
+        assert (winner.top1, winner.top3) >= (plain.top1, plain.top3)
+        assert len(model.members) == (3 if report.model == AVERAGE else 1)
+
+
+def test_calibration_learns_that_thin_genres_deserve_less():
+    from tagger.learning import fit_calibrator
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    files = np.array([2, 50])
+    best = rng.integers(0, 2, n)
+    scores = np.zeros((n, 2))
+    scores[np.arange(n), best] = 2.0
+    # At the same score a genre on 2 files is right 50% of the time, one on 50 files 88%.
+    right = rng.random(n) < np.where(best == 0, 0.5, 0.88)
+    y = np.zeros((n, 2))
+    y[np.arange(n), np.where(right, best, 1 - best)] = 1.0
+    calibrator = fit_calibrator(scores, y, files)
+    p = calibrator.probabilities(np.array([[2.0, 0.0], [0.0, 2.0]]))
+    assert p[0, 0] == pytest.approx(0.5, abs=0.05) and p[1, 1] == pytest.approx(0.88, abs=0.03)
+    assert calibrator.thin > 0
+
+
+def test_a_model_from_before_the_library_chose_its_classifier_is_refused_with_a_reason(tmp_path):
+    model = train(library({"Rock": 10, "Jazz": 10}), KEY)
+    path = model.save(tmp_path / "m.npz")
+    with np.load(path) as stored:
+        arrays = dict(stored)
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["format"] = 1
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(path, **arrays)
+    with pytest.raises(LearnedModelError, match="another version of Genre Tagger; run `genre-tagger learn` again"):
+        LearnedModel.load(path, KEY)
+
+
+def test_report_intervals_say_how_sure_the_figures_are():
+    from tagger.learning import agreement_interval
+
+    low, high = agreement_interval(0.8, 20)
+    assert low < 0.8 < high and high - low > 0.2
+    narrow = agreement_interval(0.8, 2000)
+    assert narrow[1] - narrow[0] < 0.03
+    model = train(library({"A": 15, "B": 15, "C": 15}, spread=6.0), KEY)
+    low, high = model.report.calibration_interval
+    assert low <= model.report.expected_calibration_error <= high
+    assert model.report.tested == 45

@@ -30,9 +30,8 @@ from PySide6.QtWidgets import (
     QTreeView, QWidget,
 )
 
-from tagger.albums import ALBUM_SOURCE
 from tagger.analysis import Analysis, Segment
-from tagger.genres import BASE, LIBRARY, GenreSuggestion
+from tagger.genres import ALBUM, BASE, LIBRARY, GenreSuggestion
 from tagger.review import ReviewItem, ReviewState
 from ui.library import Chip, ChipsRole, ItemRole
 
@@ -73,15 +72,15 @@ def chip_label(genre: str, confidence: float | None) -> str:
 
 
 # What each source means, for tooltips and the legend.
-SOURCE_NAMES = {LIBRARY: "your genres", BASE: "bundled vocabulary", ALBUM_SOURCE: "album's tags"}
+SOURCE_NAMES = {LIBRARY: "your genres", BASE: "bundled vocabulary", ALBUM: "album's tags"}
 SOURCE_MEANINGS = {
     LIBRARY: "learned from the genres you already tagged",
     BASE: "from the bundled genre vocabulary",
-    ALBUM_SOURCE: "only the tags of this album's other tracks vouch for it",
+    ALBUM: "only the tags of this album's other tracks vouch for it",
     None: "your own choice",
 }
-SOURCE_GLYPHS = {LIBRARY: "●", BASE: "○", ALBUM_SOURCE: "◆", None: "✎"}  # the markers' shapes, as text
-MARKER_COLOURS = {LIBRARY: QColor("#228833"), BASE: QColor("#7a7a7a"), ALBUM_SOURCE: QColor("#AA3377")}
+SOURCE_GLYPHS = {LIBRARY: "●", BASE: "○", ALBUM: "◆", None: "✎"}  # the markers' shapes, as text
+MARKER_COLOURS = {LIBRARY: QColor("#228833"), BASE: QColor("#7a7a7a"), ALBUM: QColor("#AA3377")}
 TOGGLE_HINT = "Click a genre to choose or unchoose it."
 
 
@@ -445,7 +444,7 @@ class ChipStrip(WrapsToWidth):
 class SourceLegend(QWidget):
     """What the markers mean, in one line: the sources in ``sources`` only."""
 
-    def __init__(self, sources: Sequence[str] = (LIBRARY, BASE, ALBUM_SOURCE), parent: QWidget | None = None) -> None:
+    def __init__(self, sources: Sequence[str] = (LIBRARY, BASE, ALBUM), parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sources = list(sources)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
