@@ -67,6 +67,9 @@ class NothingToLearn(Exception):
     """The library gives no basis for a model: no tagged files, or a single genre."""
 
 
+NO_TAGS = "none of these files carries a genre tag, so there is nothing to learn from"
+
+
 class LearnedModelError(Exception):
     """A stored model that cannot be used: missing, damaged, or made for other models."""
 
@@ -440,6 +443,7 @@ class Vocabulary:
     files: dict[str, int]  # every genre's file count, learned or not, most first
     thin: dict[str, int]
     junk: dict[str, int]
+    min_files: int = DEFAULT_MIN_FILES
 
     @classmethod
     def of(cls, tagged: Sequence[Sequence[str]], min_files: int) -> Vocabulary:
@@ -454,7 +458,30 @@ class Vocabulary:
             junk.update({" ".join(g.split()) for g in genres if is_junk(g)})
         counts = {spellings[k]: n for k, n in files.most_common()}
         return cls([g for g, n in counts.items() if n >= min_files], counts,
-                   {g: n for g, n in counts.items() if n < min_files}, dict(junk))
+                   {g: n for g, n in counts.items() if n < min_files}, dict(junk), min_files)
+
+    def check_learnable(self) -> None:
+        """NothingToLearn unless two genres or more can be learned."""
+        if len(self.genres) < 2:
+            counts = ", ".join(f"{g} ({n})" for g, n in list(self.files.items())[:5])
+            raise NothingToLearn(
+                f"need at least two genres with {self.min_files} or more tagged files each, and found "
+                f"{len(self.genres)}. Files per genre: {counts or 'none'}. Tag more files, "
+                "or lower the minimum of files per genre")
+
+    def plan(self) -> str:
+        """What learning will do with these tags, in a sentence or two, before any audio is read."""
+        learned = sum(self.files[g] for g in self.genres)
+        few = [g for g in self.genres if self.files[g] < FEW_EXAMPLES]
+        text = f"{len(self.genres)} genres will be learned"
+        if few:
+            text += f" ({len(few)} of them from fewer than {FEW_EXAMPLES} files, so less surely)"
+        text += f", from {learned} genre tags on tagged files"
+        if self.thin:
+            names = ", ".join(list(self.thin)[:5]) + (", …" if len(self.thin) > 5 else "")
+            text += (f"; {len(self.thin)} not, on fewer than {self.min_files} files ({names}): tag more files of "
+                     "them, or they are offered only where an album, artist or folder says so")
+        return text
 
     def targets(self, tagged: Sequence[Sequence[str]]) -> np.ndarray:
         """``[files, genres]`` target distributions: a file's weight split over its learned genres."""
@@ -576,14 +603,9 @@ def train(files: Sequence[TaggedFile], models_key: str, min_files: int = DEFAULT
     """Learn the library's genres; NothingToLearn if it offers no two genres to tell apart."""
     started = time.perf_counter()
     if not files:
-        raise NothingToLearn("none of these files carries a genre tag, so there is nothing to learn from")
+        raise NothingToLearn(NO_TAGS)
     vocabulary = Vocabulary.of([f.genres for f in files], min_files)
-    if len(vocabulary.genres) < 2:
-        counts = ", ".join(f"{g} ({n})" for g, n in list(vocabulary.files.items())[:5])
-        raise NothingToLearn(
-            f"need at least two genres with {min_files} or more tagged files each, and found "
-            f"{len(vocabulary.genres)}. Files per genre: {counts or 'none'}. Tag more files, "
-            "or lower the minimum of files per genre")
+    vocabulary.check_learnable()
     y_all = vocabulary.targets([f.genres for f in files])
     usable = y_all.sum(axis=1) > 0
     kept = [f for f, ok in zip(files, usable) if ok]
