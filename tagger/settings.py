@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 # Written with the settings. Files from before version 2 stored every field, defaults
 # included, and offered only fast and full depth: their "fast" was the default, not a
-# choice against the adaptive depth that replaced it.
-SETTINGS_VERSION = 2
+# choice against the adaptive depth that replaced it. Before version 3 the minimum of
+# tagged files per learned genre was 5 by default; a stored 5 was that default, not a choice.
+SETTINGS_VERSION = 3
 
 
 def default_path() -> Path:
@@ -94,6 +95,8 @@ class Settings:
         version = stored.get("settings_version", 1)
         if (not isinstance(version, int) or version < 2) and stored.get("depth") == Depth.FAST.value:
             stored = {k: v for k, v in stored.items() if k != "depth"}
+        if (not isinstance(version, int) or version < 3) and stored.get("learn_min_files") == 5:
+            stored = {k: v for k, v in stored.items() if k != "learn_min_files"}
         for f in fields(cls):
             if f.name in stored:
                 try:

@@ -24,3 +24,16 @@ def test_fast_depth_chosen_now_is_kept(tmp_path):
     assert Settings.load(path).depth == "fast"
     path.write_text(json.dumps({"settings_version": "two", "depth": "fast"}))
     assert Settings.load(path).depth == Settings().depth  # a damaged version counts as old
+
+
+def test_the_old_default_minimum_of_five_files_becomes_two_and_a_choice_is_kept(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({**vars(Settings(learn_min_files=3)), "learn_min_files": 5, "settings_version": 2}))
+    assert Settings.load(path).learn_min_files == 2
+    path.write_text(json.dumps({**vars(Settings()), "learn_min_files": 4, "settings_version": 2}))
+    assert Settings.load(path).learn_min_files == 4
+    Settings(learn_min_files=5).save(path)  # chosen under version 3: kept
+    assert Settings.load(path).learn_min_files == 5
+    assert Settings.load(path).evidence == "context"
+    path.write_text(json.dumps({"evidence": "gossip"}))
+    assert Settings.load(path).evidence == "context"  # an unknown value is ignored, not fatal
