@@ -1,22 +1,23 @@
-"""Benchmark: learning the person's own genres (issue 10), on real music.
+"""Benchmark: learning the person's own genres, on several real libraries (issue 22).
 
-    python benchmarks/learning.py [ROOT...] [--cache FILE]
+    python benchmarks/build_libraries.py ../bench-libraries     # once: real music, tagged
+    python benchmarks/learning.py [LIBRARY...] [--depth D] [--cache FILE] [--no-timing]
 
-Every folder under the ROOTs that holds audio plays one "user genre" (default
-../shared/music, plus ../extra-music when present: see benchmarks/fetch_debian_music.sh).
-Files are analysed at the default depth (the cache answers for known files), 60% of
-each genre are "tagged" (files 0, 1, 2 of every 5 in name order) and the rest are
-held out. Prints:
+Each LIBRARY is a folder built by benchmarks/build_libraries.py (default: every one
+under ../bench-libraries): real tracks whose tags (album, artist, genre on the
+"tagged" files only) say what a person's would, and a truth.json with every file's
+true genre. For each library, side by side on the same cached analyses:
 
-- held-out agreement with audio alone (no album evidence), for the issue's reference
-  (a plain logistic regression on the mean embeddings) and for Genre Tagger's model;
-- held-out agreement with album evidence (the genre's folder is its album, and the
-  tagged tracks on it vote);
-- the reliability table of the held-out top suggestions;
-- genres the library never saw: each genre left out of training in turn, how often
-  its files' top suggestion still claims a learned genre;
-- sweeps of the covariance shrinkage and of the tagged files per genre;
-- learn time and model size for 10,000 generated files, from a generated cache.
+- Genre Tagger's learned model with its defaults (the classifier the library's own
+  cross-validation chose), a plain logistic regression and shrinkage LDA, each
+  trained on the tagged files' features;
+- each of them on the audio alone, and with context (tagger.context: album mates,
+  the artist's other albums, genre-named folders, read from the files' real tags);
+- top-1, top-3 and the expected calibration error of the top suggestion on the
+  held-out (untagged) files, and the figures learn's own cross-validation reports.
+
+Then the time to learn from 10,000 generated cache entries. Nothing here is tuned on
+one library: defaults must hold on all of them.
 """
 
 from __future__ import annotations
@@ -25,128 +26,141 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from tagger.albums import Track, consensus  # noqa: E402
+from build_libraries import load_library  # noqa: E402
+
+from tagger.albums import AlbumGrouper  # noqa: E402
 from tagger.analysis import Analysis, Analyzer  # noqa: E402
 from tagger.cache import AnalysisCache, RawAnalysis, pack, unpack  # noqa: E402
+from tagger.classifiers import PLAIN_STRENGTH, Standardiser, fit_lda, fit_logistic, softmax  # noqa: E402
+from tagger.collection import read_collection  # noqa: E402
+from tagger.context import ContextIndex  # noqa: E402
 from tagger.excerpt import Depth  # noqa: E402
-from tagger.genres import BASE  # noqa: E402
-from tagger.learning import (  # noqa: E402
-    SHRINKAGE, LearnedModel, TaggedFile, features, reliability, train,
-)
-import tagger.learning as learning  # noqa: E402
+from tagger.genres import LIBRARY, GenreSuggestion, Taxonomy  # noqa: E402
+from tagger.learning import SHRINKAGE, TaggedFile, Vocabulary, features, reliability, train  # noqa: E402
 from tagger.pipeline import AnalysisPipeline  # noqa: E402
-from tagger.scan import scan  # noqa: E402
-
-TAGGED_OF_EVERY_5 = 3
-
-
-def analyse(roots: list[Path], cache: AnalysisCache | None) -> dict[str, list[Analysis]]:
-    """Each genre folder's analyses, in name order."""
-    analyzer = Analyzer(cache=cache)
-    genre_of = {}
-    for root in roots:
-        for event in scan([root]):
-            if event.problem is None:  # the genre is the first folder below the root
-                genre_of[event.path] = event.path.relative_to(root).parts[0]
-    by_genre: dict[str, list[Analysis]] = {}
-    for result in AnalysisPipeline(analyzer, Depth.FAST).results(sorted(genre_of)):
-        if result.ok and result.analysis.music_detected:
-            by_genre.setdefault(genre_of[result.path], []).append(result.analysis)
-    return {g: a for g, a in by_genre.items() if len(a) >= 5}
-
-
-def split(by_genre: dict[str, list[Analysis]]) -> tuple[list[tuple[str, Analysis]], list[tuple[str, Analysis]]]:
-    tagged, held_out = [], []
-    for genre, analyses in by_genre.items():
-        for i, analysis in enumerate(analyses):
-            (tagged if i % 5 < TAGGED_OF_EVERY_5 else held_out).append((genre, analysis))
-    return tagged, held_out
+from tagger.vocabulary import vocabulary  # noqa: E402
 
 
 def feature_of(analysis: Analysis) -> np.ndarray:
     return features(analysis.embeddings, analysis.patch_probabilities)
 
 
-def our_model(tagged: list[tuple[str, Analysis]], min_files: int = 2) -> LearnedModel:
-    files = [TaggedFile(a.path, (g,), str(a.path), feature_of(a)) for g, a in tagged]
-    return train(files, "benchmark", min_files=min_files)
+def scores(ranked_per_file: Sequence[Sequence[GenreSuggestion]], truth: Sequence[str]) -> tuple[float, float, float]:
+    """(top-1, top-3, expected calibration error of the top suggestion)."""
+    key = vocabulary().key
+    hits1, hits3, confidence = [], [], []
+    for ranked, genre in zip(ranked_per_file, truth):
+        keys = [key(s.genre) for s in ranked]
+        hits1.append(bool(keys) and keys[0] == key(genre))
+        hits3.append(key(genre) in keys[:3])
+        confidence.append(ranked[0].confidence if ranked else 0.0)
+    ece, _ = reliability(np.array(confidence), np.array(hits1, float))
+    return float(np.mean(hits1)), float(np.mean(hits3)), ece
 
 
-def agreement(p: np.ndarray, classes: list[str], truth: list[str]) -> tuple[float, float]:
-    order = np.argsort(-p, axis=1)
-    top1 = np.mean([classes[o[0]] == t for o, t in zip(order, truth)])
-    top3 = np.mean([t in {classes[i] for i in o[:3]} for o, t in zip(order, truth)])
-    return float(top1), float(top3)
+def ranked_from(p: np.ndarray, classes: Sequence[str]) -> list[list[GenreSuggestion]]:
+    return [[GenreSuggestion(classes[i], classes[i], float(row[i]), LIBRARY) for i in np.argsort(-row)] for row in p]
 
 
-def plain_logistic_regression(tagged, held_out) -> tuple[float, float]:
-    """The issue's reference: multinomial logistic regression on the mean embeddings."""
-    from scipy.optimize import minimize
+def evaluate(root: Path, analyzer: Analyzer, depth: Depth, taxonomy: Taxonomy) -> dict:
+    files = load_library(root)
+    started = time.perf_counter()
+    analyses = {r.path: r.analysis for r in AnalysisPipeline(analyzer, depth).results([f.path for f in files])
+                if r.ok and r.analysis.music_detected}
+    analysed_s = time.perf_counter() - started
+    tags = {c.path: c.tags for c in read_collection([root])}
+    grouper = AlbumGrouper()
+    tagged, held_out = [], []
+    for f in files:
+        if f.path not in analyses:
+            continue
+        if f.tagged:
+            album = grouper.album_of(f.path, tags[f.path])
+            tagged.append(TaggedFile(f.path, tuple(tags[f.path].genres), album[0] if album else f"file\x1f{f.path}",
+                                     feature_of(analyses[f.path])))
+        else:
+            held_out.append(f)
+    truth = [f.genre for f in held_out]
+    x_held = np.stack([feature_of(analyses[f.path]) for f in held_out])
+    context = ContextIndex.of(tags.items())
 
-    classes = sorted({g for g, _ in tagged})
-    x = np.stack([np.concatenate([a.embeddings[k] for k in sorted(a.embeddings)]) for _, a in tagged])
-    xt = np.stack([np.concatenate([a.embeddings[k] for k in sorted(a.embeddings)]) for _, a in held_out])
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    x, xt = (x - mean) / scale, (xt - mean) / scale
-    y = np.eye(len(classes))[[classes.index(g) for g, _ in tagged]]
-    d, k = x.shape[1], len(classes)
+    started = time.perf_counter()
+    model = train(tagged, analyzer.models_key)
+    learn_s = time.perf_counter() - started
+    ours = [model.suggestions(x, analyses[f.path].genres, taxonomy) for x, f in zip(x_held, held_out)]
+    own_genres_only = ranked_from(model.probabilities(x_held), model.genres)
 
-    def loss(theta):
-        w, b = theta[: d * k].reshape(d, k), theta[d * k:]
-        z = x @ w + b
-        z -= z.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        r = (np.exp(log_p) - y) / len(x)
-        return -(y * log_p).sum() / len(x) + 0.5e-2 * (w * w).sum(), np.concatenate([(x.T @ r + 1e-2 * w).ravel(), r.sum(0)])
-
-    theta = minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
-    p = xt @ theta[: d * k].reshape(d, k) + theta[d * k:]
-    return agreement(p, classes, [g for g, _ in held_out])
-
-
-def with_albums(model: LearnedModel, tagged, held_out) -> float:
-    """Held-out top-1 when each genre's folder is an album whose tagged tracks vote."""
-    hits = []
-    for genre in {g for g, _ in held_out}:
-        mine = [a for g, a in tagged if g == genre]
-        theirs = [a for g, a in held_out if g == genre]
-        tracks = [Track(a.path, model.suggestions(feature_of(a), a.genres, _taxonomy()), [genre]) for a in mine]
-        tracks += [Track(a.path, model.suggestions(feature_of(a), a.genres, _taxonomy())) for a in theirs]
-        album = consensus(genre, genre, tracks)
-        hits += [advice.genres[0].genre == genre for advice in album.tracks[len(mine):]]
-    return float(np.mean(hits))
+    # The baselines see every genre with a tagged file, on the same features.
+    classes = Vocabulary.of([t.genres for t in tagged], min_files=1)
+    x = np.stack([t.features for t in tagged])
+    y = classes.targets([t.genres for t in tagged])
+    standardise = Standardiser.of(x)
+    plain, _ = fit_logistic(standardise(x), y, PLAIN_STRENGTH)
+    lda = fit_lda(standardise(x), y, SHRINKAGE)
+    baselines = {
+        "plain logistic regression": ranked_from(plain.probabilities(standardise(x_held)), classes.genres),
+        "shrinkage LDA": ranked_from(softmax(lda.scores(standardise(x_held))), classes.genres),
+    }
+    rows = {}
+    for name, ranked in {"Genre Tagger (defaults)": ours, "  the same, your genres only": own_genres_only,
+                         **baselines}.items():
+        rows[name] = (scores(ranked, truth),
+                      scores([context.combine(f.path, r) for f, r in zip(held_out, ranked)], truth))
+    return {
+        "unseen": unseen_genres(tagged, held_out, x_held, analyses, taxonomy, analyzer.models_key),
+        "name": root.name, "files": len(files), "tagged": len(tagged), "held_out": len(held_out),
+        "genres": len(classes.genres), "rows": rows, "report": model.report, "reliability": context.reliability,
+        "analysed_s": analysed_s, "learn_s": learn_s,
+    }
 
 
-_TAXONOMY = []
+def unseen_genres(tagged: list[TaggedFile], held_out: list, x_held: np.ndarray, analyses: dict,
+                  taxonomy: Taxonomy, models_key: str, most: int = 5) -> tuple[float, int]:
+    """The largest ``most`` genres each left out of learning in turn: the share of their
+    held-out files whose first suggestion is a bundled genre (the file is recognised
+    as unlike the library) rather than one of the person's other genres."""
+    key = vocabulary().key
+    sizes: dict[str, int] = {}
+    for t in tagged:
+        for g in {key(g) for g in t.genres}:
+            sizes[g] = sizes.get(g, 0) + 1
+    stepped_back = []
+    for genre in sorted(sizes, key=lambda g: -sizes[g])[:most]:
+        model = train([t for t in tagged if genre not in {key(g) for g in t.genres}], models_key)
+        for x, f in zip(x_held, held_out):
+            if key(f.genre) == genre:
+                ranked = model.suggestions(x, analyses[f.path].genres, taxonomy)
+                stepped_back.append(ranked[0].source != LIBRARY)
+    return float(np.mean(stepped_back)), len(stepped_back)
 
 
-def _taxonomy():
-    if not _TAXONOMY:
-        from tagger.genres import Taxonomy
-
-        _TAXONOMY.append(Taxonomy.load())
-    return _TAXONOMY[0]
-
-
-def unseen_genres(tagged, held_out) -> tuple[float, float]:
-    """Each genre left out of training in turn: the share of its files whose top
-    suggestion still claims a learned genre, and their mean library confidence."""
-    claimed, confidence = [], []
-    for genre in sorted({g for g, _ in tagged}):
-        model = our_model([(g, a) for g, a in tagged if g != genre])
-        for g, a in tagged + held_out:
-            if g == genre:
-                ranked = model.suggestions(feature_of(a), a.genres, _taxonomy())
-                claimed.append(ranked[0].source != BASE)
-                confidence.append(max(s.confidence for s in ranked if s.source != BASE))
-    return float(np.mean(claimed)), float(np.mean(confidence))
+def print_library(result: dict) -> None:
+    report = result["report"]
+    print(f"\n== {result['name']}: {result['files']} files, {result['genres']} genres, {result['tagged']} tagged, "
+          f"{result['held_out']} held out (analysis {result['analysed_s']:.0f} s, learn {result['learn_s']:.1f} s)")
+    print(f"   learn chose {report.model}; cross-validation by {report.grouping}: top-1 {report.top1:.2f}, "
+          f"top-3 {report.top3:.2f}, calibration error {report.expected_calibration_error:.3f}")
+    runner_up = report.candidates[1] if len(report.candidates) > 1 else None
+    if runner_up:
+        print(f"   runner-up {runner_up.name}: top-1 {runner_up.top1:.2f}, top-3 {runner_up.top3:.2f}")
+    print("   context reliability: " + ", ".join(f"{s} {r:.2f}" for s, r in result["reliability"].items()))
+    share, files = result["unseen"]
+    print(f"   a genre never tagged (5 largest, each left out in turn): {share:.0%} of its {files} held-out files "
+          "get a bundled genre first, not another of yours")
+    print(f"   {'held out':<28} {'audio alone':^22} {'with context':^22}")
+    print(f"   {'':<28} {'top-1':>6} {'top-3':>6} {'ECE':>6}   {'top-1':>6} {'top-3':>6} {'ECE':>6}")
+    for name, (alone, with_context) in result["rows"].items():
+        print(f"   {name:<28} " + " ".join(f"{v:>6.2f}" for v in alone) + "   "
+              + " ".join(f"{v:>6.2f}" for v in with_context))
 
 
 def generated_cache_timing(files: int = 10_000, genres: int = 40) -> tuple[float, float, float, int]:
@@ -185,66 +199,25 @@ def generated_cache_timing(files: int = 10_000, genres: int = 40) -> tuple[float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("roots", nargs="*", type=Path)
+    parser.add_argument("libraries", nargs="*", type=Path)
+    parser.add_argument("--depth", choices=[d.value for d in Depth], default=Depth.ADAPTIVE.value)
     parser.add_argument("--cache", type=Path, help="analysis cache file (default: the user's)")
+    parser.add_argument("--no-timing", action="store_true", help="skip the 10,000-file learning time")
     args = parser.parse_args()
-    roots = args.roots or [p for p in (ROOT.parent / "shared" / "music", ROOT.parent / "extra-music") if p.is_dir()]
-    cache = AnalysisCache(args.cache) if args.cache else AnalysisCache()
-    started = time.perf_counter()
-    by_genre = analyse(roots, cache)
-    tagged, held_out = split(by_genre)
-    print(f"{len(by_genre)} genres, {len(tagged)} tagged and {len(held_out)} held-out files "
-          f"from {', '.join(str(r) for r in roots)} (analysed in {time.perf_counter() - started:.0f} s)")
-
-    reference = plain_logistic_regression(tagged, held_out)
-    model = our_model(tagged)
-    x = np.stack([feature_of(a) for _, a in held_out])
-    truth = [g for g, _ in held_out]
-    p = model.probabilities(x)
-    ours = agreement(p, model.genres, truth)
-    print("\nheld-out agreement, audio alone        top-1   top-3")
-    print(f"  plain logistic regression (mean emb.)  {reference[0]:.2f}    {reference[1]:.2f}")
-    print(f"  Genre Tagger (learned model)           {ours[0]:.2f}    {ours[1]:.2f}")
-    print(f"  with album evidence (folder = album)   {with_albums(model, tagged, held_out):.2f}")
-    print(f"  learn's own cross-validation report    {model.report.top1:.2f}    {model.report.top3:.2f}"
-          "  (grouped by file here: no album tags)")
-
-    top = p.max(axis=1)
-    correct = np.array([model.genres[i] == t for i, t in zip(p.argmax(axis=1), truth)])
-    ece, table = reliability(top, correct)
-    print(f"\nheld-out calibration: expected calibration error {ece:.3f}")
-    print("  stated       files  mean  right")
-    for b in table:
-        print(f"  {b.low:.1f}-{b.high:.1f}    {b.files:>6}  {b.confidence:.2f}  {b.accuracy:.2f}")
-
-    claimed, confidence = unseen_genres(tagged, held_out)
-    print(f"\ngenres never tagged: top suggestion claims a learned genre for {claimed:.0%} of their files "
-          f"(mean best learned confidence {confidence:.2f})")
-
-    print("\nshrinkage   top-1  top-3  (held out, audio alone)")
-    for shrinkage in (0.1, 0.3, 0.5, 0.7, 0.9):
-        learning.fit_discriminants.__defaults__ = (shrinkage,)
-        fitted = our_model(tagged)
-        print(f"  {shrinkage:.1f}{' *' if shrinkage == SHRINKAGE else '  '}     "
-              + "  ".join(f"{v:.2f}" for v in agreement(fitted.probabilities(x), fitted.genres, truth)))
-    learning.fit_discriminants.__defaults__ = (SHRINKAGE,)
-
-    print("\ntagged files per genre   top-1 on held-out files (mean of 5 draws)")
-    rng = np.random.default_rng(0)
-    for per_genre in (2, 3, 4, 5, 8):
-        scores = []
-        for _ in range(5):
-            subset = []
-            for genre in by_genre:
-                mine = [t for t in tagged if t[0] == genre]
-                subset += [mine[i] for i in rng.permutation(len(mine))[:per_genre]]
-            fitted = our_model(subset, min_files=1)
-            scores.append(agreement(fitted.probabilities(x), fitted.genres, truth)[0])
-        print(f"  {per_genre:>2}                       {np.mean(scores):.2f}")
-
-    read, fit, total, size = generated_cache_timing()
-    print(f"\n10,000 generated cache entries, 40 genres: read and featurise {read:.1f} s, train with "
-          f"5-fold cross-validation {fit:.1f} s, total {total:.1f} s; model {size / 1e6:.2f} MB")
+    libraries = args.libraries or sorted(p for p in (ROOT.parent / "bench-libraries").glob("*")
+                                         if (p / "truth.json").is_file())
+    if not libraries:
+        sys.exit("no benchmark libraries: build them with benchmarks/build_libraries.py ../bench-libraries")
+    analyzer = Analyzer(cache=AnalysisCache(args.cache) if args.cache else AnalysisCache())
+    taxonomy = Taxonomy.load()
+    print(f"depth {args.depth}; held-out files are the libraries' untagged ones; ECE: expected calibration "
+          "error of the top suggestion (10 bins)")
+    for root in libraries:
+        print_library(evaluate(root, analyzer, Depth(args.depth), taxonomy))
+    if not args.no_timing:
+        read, fit, total, size = generated_cache_timing()
+        print(f"\n10,000 generated cache entries, 40 genres: read and featurise {read:.1f} s, learn "
+              f"(choosing the classifier) {fit:.1f} s, total {total:.1f} s; model {size / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":

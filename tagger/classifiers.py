@@ -25,7 +25,7 @@ import numpy as np
 LINEAR, PROTOTYPE = "linear", "prototype"
 # The plain logistic regression's L2 strength (per file, on standardised features).
 PLAIN_STRENGTH = 1e-2
-STRENGTHS = (1e-3, PLAIN_STRENGTH, 1e-1)
+STRENGTHS = (1.0, 1e-1, PLAIN_STRENGTH)  # strongest first: each fit starts where the last ended
 SHRINKAGES = (0.2, 0.5, 0.8)
 PLAIN = f"logistic regression (strength {PLAIN_STRENGTH:g})"
 # Logistic regression is fitted in the span of the files' leading principal directions,
@@ -116,13 +116,14 @@ def fit_logistic(xs: np.ndarray, y: np.ndarray, strength: float, start: np.ndarr
         w, b = theta[: d * k].reshape(d, k), theta[d * k:]
         z = z0 @ w + b
         z -= z.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        residual = (np.exp(log_p) * weight - y) / n
-        value = -(y * log_p).sum() / n + 0.5 * strength * (w * w).sum()
+        e = np.exp(z)
+        total = e.sum(axis=1, keepdims=True)
+        residual = (e * (weight / total) - y) / n
+        value = -(y * (z - np.log(total))).sum() / n + 0.5 * strength * (w * w).sum()
         return value, np.concatenate([(z0.T @ residual + strength * w).ravel(), residual.sum(axis=0)])
 
     theta0 = start if start is not None and len(start) == d * k + k else np.zeros(d * k + k)
-    theta = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 300}).x
+    theta = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 100, "ftol": 1e-8}).x
     return Member(LINEAR, directions @ theta[: d * k].reshape(d, k), theta[d * k:].copy()), theta
 
 
