@@ -407,10 +407,11 @@ class CheckCard(QDialog):
         self.summary.setText(card_summary(item))
         if suggesting:
             self.chips.set_chips(item_chips(item))
+            self.legend.set_sources([c.source for c in self.chips.chips()])
             self.now.setText("Now in the file: " + (", ".join(item.current_genres) or "none"))
         self.chips.setToggleable(suggesting)
         self.edit_button.setEnabled(suggesting)
-        self.view.show_analysis(item.path, item.analysis)
+        self.view.show_analysis(item.path, item.analysis, item.suggestions)
         writable = bool(item.proposed) and item.state in (ReviewState.SUGGESTED, ReviewState.ACCEPTED)
         self.apply_button.setEnabled(writable)
         if writable:
