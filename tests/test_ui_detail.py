@@ -84,9 +84,9 @@ def test_show_item_none_clears_the_panel(qtbot, panel, demo_analysis):
 def test_the_panel_can_be_narrow(panel, demo_analysis):
     deep = Path("/music", *(f"a_rather_long_folder_name_{i}" for i in range(6)), "track.flac")
     panel.show_item(analysed(demo_analysis, deep, artist="An Artist With A Long Name", title="And A Long Title"))
-    assert panel.minimumSizeHint().width() <= 240
+    assert panel.content.minimumSizeHint().width() <= 240
     panel.show_item(ReviewItem(deep))
-    assert panel.minimumSizeHint().width() <= 240
+    assert panel.content.minimumSizeHint().width() <= 240
 
 
 def test_the_panel_says_what_each_source_gave_each_genre(panel, demo_analysis, tmp_path):
@@ -165,3 +165,43 @@ def test_artist_and_folder_evidence_have_names_and_markers_of_their_own(panel, d
         "○ Rock 30% — bundled vocabulary 30%"]
     assert panel.legend.sources == ["base", "artist", "folder"]
     assert "■ folder name: the name of a folder it sits in vouches for it most" in panel.legend.toolTip()
+
+
+def test_a_short_panel_scrolls_rather_than_squeezing_its_parts_together(qtbot, panel, demo_analysis):
+    path = Path("/m/Album/4.flac")
+    item = ReviewItem(path)
+    item.analysed(replace(demo_analysis, path=path), 0.5, 3, [
+        GenreSuggestion(g, g, c, "album", (("album", c), ("library", c / 2)))
+        for g, c in (("Jazz", 0.9), ("Swing", 0.6), ("Bebop", 0.4))])
+    panel.show_item(item)
+    panel.resize(300, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.wait(50)  # wrapped lines settle their heights
+    assert panel.height() == 400  # it does not insist on being as tall as all it shows
+    assert panel.scroll.verticalScrollBar().maximum() > 0
+    shown = [w for w in (panel.heading, panel.state, panel.proposal_label, panel.chips, panel.legend,
+                         panel.evidence_label, panel.evidence, panel.view) if not w.isHidden()]
+    for above, below in zip(shown, shown[1:]):
+        assert above.geometry().bottom() < below.geometry().top(), (above, below)
+    parts = [panel.view.bars, panel.view.timeline_label, panel.view.timeline]
+    for above, below in zip(parts, parts[1:]):
+        assert above.geometry().bottom() < below.geometry().top(), (above, below)
+
+
+def test_a_top_genre_that_leads_no_segment_is_not_painted_as_other(panel, demo_analysis):
+    from tagger.analysis import Segment
+    from ui.charts import OTHER_COLOUR, PALETTE
+
+    leaders = ["Rock", "Jazz", "Folk", "Pop", "Soul", "Punk", "Blues", "Metal", "Funk", "Disco"]  # more than colours
+    segments = [Segment(3.0 * i, 3.0 * i + 3, [GenreSuggestion(g, g, 0.5)]) for i, g in enumerate(leaders)]
+    path = Path("/m/a.flac")
+    item = ReviewItem(path)
+    item.analysed(replace(demo_analysis, path=path, segments=segments, duration_s=30.0), 0.5, 3,
+                  [GenreSuggestion("Battle for Wesnoth", "Battle for Wesnoth", 0.95, "folder"),
+                   GenreSuggestion("Disco", "Disco", 0.1)])
+    panel.show_item(item)
+    bars = panel.view.bars
+    assert bars.colour_of("Battle for Wesnoth") not in [OTHER_COLOUR, *PALETTE]
+    # A ranked genre that leads a segment has its timeline colour.
+    assert bars.colour_of("Disco") == panel.view.timeline.colour_of(segments[-1]) != OTHER_COLOUR

@@ -534,17 +534,27 @@ class ConfidenceBars(QWidget):
         super().__init__(parent)
         self._genres: list[GenreSuggestion] = []
         self._colours: dict[str, QColor] = {}
+        self._leaders: set[str] = set()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumHeight(self._row_height() * self.ROWS)
 
     def _row_height(self) -> int:
         return self.fontMetrics().height() + 6
 
+    def colour_of(self, genre: str) -> QColor:
+        """The timeline's colour for ``genre``, OTHER_COLOUR for one the timeline paints
+        so; a genre that leads no segment and got no colour of its own (the timeline's
+        leaders took them all) takes the highlight, so no bar that counts looks like "other"."""
+        if genre in self._colours:
+            return self._colours[genre]
+        return OTHER_COLOUR if genre in self._leaders else self.palette().color(QPalette.ColorRole.Highlight)
+
     def set_analysis(self, analysis: Analysis | None, genres: Sequence[GenreSuggestion] | None = None) -> None:
         """Show the best of ``genres``, the track's ranked suggestions (its analysis's own where None)."""
         ranked = (analysis.genres if genres is None else genres) if analysis else []
         self._genres = list(ranked[: self.ROWS])
         self._colours = genre_colours(analysis, self.ROWS, ranked) if analysis else {}
+        self._leaders = {s.genres[0].genre for s in analysis.segments if s.genres} if analysis else set()
         self.setToolTip("\n".join(source_line(Chip(g.genre, g.confidence, g.source)) for g in self._genres))
         self.update()
 
@@ -566,7 +576,7 @@ class ConfidenceBars(QWidget):
             text_width = self.fontMetrics().horizontalAdvance(g.genre)
             paint_marker(painter, QPointF(label_width - 8 - text_width - 4 - size / 2, y + row / 2), size, g.source)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(self._colours.get(g.genre, OTHER_COLOUR))
+            painter.setBrush(self.colour_of(g.genre))
             painter.drawRoundedRect(QRectF(label_width, y + 3, bar_space * g.confidence, row - 6), 3, 3)
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
             painter.drawText(QRectF(label_width + bar_space * g.confidence + 4, y, value_width, row),

@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from collections.abc import Sequence
 
@@ -177,7 +178,18 @@ class DetailPanel(QWidget):
         self.evidence.setToolTip("What each kind of evidence said of each genre. They combine as independent "
                                  "chances of being right, so two that agree give more than either alone.")
         self.view = AnalysisView(player)
-        layout = QVBoxLayout(self)
+        # Taller than the dock when it is short or narrow: it scrolls rather than squeezing
+        # its parts onto each other.
+        self.content = QWidget()
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
+        layout = QVBoxLayout(self.content)
         layout.addWidget(self.heading)
         layout.addWidget(self.state)
         layout.addWidget(self.proposal_label)
@@ -187,6 +199,7 @@ class DetailPanel(QWidget):
         layout.addWidget(self.evidence)
         layout.addWidget(self.view)
         layout.addStretch()
+        self.scroll.setWidget(self.content)
         self.show_item(None)
 
     def show_item(self, item: ReviewItem | None) -> None:
