@@ -55,7 +55,7 @@ def test_the_dialog_shows_every_figure_of_the_report(qtbot):
     assert dialog.exact.text() == ("top-1 agreement 82.3%, top-3 agreement 97.1% on 34 held-out files; expected "
                                    "calibration error 3.1% (90% of resamplings: 2.0%–5.5%); temperature 1.42")
     assert dialog.classifiers.text() == (
-        "shrinkage LDA (shrinkage 0.5): 82.3% right first time, 97.1% in the top three, log loss 0.512 (chosen); "
+        "shrinkage LDA (shrinkage 0.5): 82.3% right first time, 97.1% in the top three, log loss 0.512 (chosen)\n"
         "nearest prototype: 76.5% right first time, 94.1% in the top three, log loss 0.634")
     assert cells(dialog.genres) == [["Soundtrack A", "20", "90%", "85%"], ["Soundtrack B", "15", "62%", "–"],
                                     ["Chiptune", "12", "–", "50%"]]
@@ -119,10 +119,25 @@ def test_genres_learned_from_few_files_are_marked_and_named_in_the_advice(qtbot)
     few = report(genres=[GenreFigures("Soundtrack A", 20, 0.9, 0.85), GenreFigures("Polka", 3, 0.5, 0.33),
                          GenreFigures("Dub", 2, None, 0.0)], top3=0.7)
     dialog = dialog_for(qtbot, few)
-    assert [row[0] for row in cells(dialog.genres)] == ["Soundtrack A", "Polka (few examples)", "Dub (few examples)"]
-    assert "Tag a few more files" in dialog.genres.item(1, 0).toolTip()
-    assert dialog.genres.item(0, 0).toolTip() == ""
+    assert [row[:2] for row in cells(dialog.genres)] == [["Soundtrack A", "20"], ["Polka", "3 (few examples)"],
+                                                          ["Dub", "2 (few examples)"]]
+    assert "Tag a few more files" in dialog.genres.item(1, 1).toolTip()
+    assert dialog.genres.item(0, 1).toolTip() == ""
     summary = dialog.summary.text()
     assert "<b>70%</b> in the top three" in summary  # under 75%: poor, so the dialog says what would help
     assert ("What would help: tag a few more files of each genre marked few examples (Polka, Dub): each was "
             "learned from fewer than 5 files") in summary
+
+
+def test_a_small_dialog_scrolls_rather_than_squeezing_its_parts_together(qtbot):
+    dialog = dialog_for(qtbot, report(top1=0.2))
+    dialog.resize(700, 500)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.wait(50)
+    assert dialog.height() == 500 and dialog.scroll.verticalScrollBar().maximum() > 0
+    # The calibration table, its chart and the sentence under them each keep their room.
+    assert dialog.calibration.geometry().bottom() < dialog.chart.geometry().top()
+    assert dialog.chart.geometry().bottom() < dialog.ece.geometry().top()
+    assert dialog.calibration.height() >= dialog.calibration.minimumHeight() > 60
+    assert dialog.exact.height() >= dialog.exact.heightForWidth(dialog.exact.width())

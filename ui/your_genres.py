@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
-    QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QDialog, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
+    QScrollArea, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from tagger.learning import FEW_EXAMPLES, LearnedModel, LearnReport, ReliabilityBin, in_plain_words
@@ -87,7 +87,7 @@ def candidates_text(report: LearnReport) -> str:
     """Every classifier cross-validation tried, best first, with its exact figures."""
     if not report.candidates:
         return "– (no classifier was chosen by cross-validation)"
-    return "; ".join(f"{c.name}: {c.top1:.1%} right first time, {c.top3:.1%} in the top three, log loss "
+    return "\n".join(f"{c.name}: {c.top1:.1%} right first time, {c.top3:.1%} in the top three, log loss "
                      f"{c.log_loss:.3f}" + (" (chosen)" if i == 0 else "")
                      for i, c in enumerate(report.candidates))
 
@@ -109,6 +109,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], tips: Sequence[
     widget.verticalHeader().hide()
     widget.verticalHeader().setDefaultSectionSize(widget.fontMetrics().height() + 8)
     widget.setAlternatingRowColors(True)
+    # Never squeezed to a sliver: the header and a few rows always show.
+    widget.setMinimumHeight(widget.horizontalHeader().sizeHint().height()
+                            + min(max(len(rows), 1), 4) * widget.verticalHeader().defaultSectionSize() + 4)
     header = widget.horizontalHeader()
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     for column in range(1, len(headers)):
@@ -192,16 +195,17 @@ class YourGenresDialog(QDialog):
 
         self.genres = table(
             ["Genre", "Files", "Precision", "Recall"],
-            [[g.genre + (f" {FEW}" if g.few else ""), str(g.files), percent(g.precision), percent(g.recall)]
+            [[g.genre, f"{g.files} {FEW}" if g.few else str(g.files), percent(g.precision), percent(g.recall)]
              for g in report.genres],
-            ["Your genre, in the spelling your files use most; “few examples”: learned from fewer than "
-             f"{FEW_EXAMPLES} files, so its figures and confidences say little yet", "Tagged files that carry it",
+            ["Your genre, in the spelling your files use most",
+             "Tagged files that carry it; “few examples”: learned from fewer than "
+             f"{FEW_EXAMPLES} files, so its figures and confidences say little yet",
              "Of the files whose first suggestion was this genre, how many carry it",
              "Of the files that carry this genre, how many got it as their first suggestion"],
         )
         for row, g in enumerate(report.genres):
             if g.few:
-                self.genres.item(row, 0).setToolTip(
+                self.genres.item(row, 1).setToolTip(
                     f"Learned from {g.files} files, fewer than {FEW_EXAMPLES}: its figures and confidences say "
                     "little yet. Tag a few more files of it and learn again.")
         genre_box = QGroupBox("Per genre")
@@ -261,12 +265,23 @@ class YourGenresDialog(QDialog):
         buttons.addStretch()
         buttons.addWidget(close)
 
+        # The report is longer than a small screen: it scrolls, rather than squeezing its
+        # tables and chart onto each other.
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.summary)
+        body.addLayout(columns, 1)
+        body.addWidget(notes)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        self.scroll.setWidget(self.body)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.summary)
-        layout.addLayout(columns, 1)
-        layout.addWidget(notes)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
-        self.resize(900, 680)
+        self.resize(900, 720)
 
     def _ask(self, question: str) -> bool:
         return QMessageBox.question(self, "Your genres", question) == QMessageBox.StandardButton.Yes
