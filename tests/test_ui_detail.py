@@ -205,3 +205,17 @@ def test_a_top_genre_that_leads_no_segment_is_not_painted_as_other(panel, demo_a
     assert bars.colour_of("Battle for Wesnoth") not in [OTHER_COLOUR, *PALETTE]
     # A ranked genre that leads a segment has its timeline colour.
     assert bars.colour_of("Disco") == panel.view.timeline.colour_of(segments[-1]) != OTHER_COLOUR
+
+
+def test_a_narrow_panel_leaves_the_bars_room_beside_long_genre_names(qtbot, demo_analysis):
+    from ui.charts import ConfidenceBars
+
+    bars = ConfidenceBars()
+    qtbot.addWidget(bars)
+    long_name = GenreSuggestion("Advanced Strategic Command Original Soundtrack", "x", 0.9, "library")
+    bars.set_analysis(demo_analysis, [long_name, GenreSuggestion("Rock", "Rock", 0.3)])
+    bars.resize(240, bars.minimumHeight())
+    assert bars.label_width() <= 120  # at most half: the bars and their values keep the rest
+    bars.resize(900, bars.minimumHeight())
+    natural = bars.fontMetrics().horizontalAdvance(long_name.genre)
+    assert bars.label_width() > natural  # with room enough, the whole name shows

@@ -541,6 +541,14 @@ class ConfidenceBars(QWidget):
     def _row_height(self) -> int:
         return self.fontMetrics().height() + 6
 
+    def label_width(self) -> int:
+        """The room for the names and their markers: the longest name's, but never so much
+        that a narrow panel has no room left for the bars and their values (long names
+        are elided; the tooltip has them whole)."""
+        size = marker_size(self.fontMetrics())
+        natural = max([self.fontMetrics().horizontalAdvance(g.genre) for g in self._genres] + [60]) + 8 + size + 4
+        return int(min(natural, max(60 + size + 12, 0.5 * self.width())))
+
     def colour_of(self, genre: str) -> QColor:
         """The timeline's colour for ``genre``, OTHER_COLOUR for one the timeline paints
         so; a genre that leads no segment and got no colour of its own (the timeline's
@@ -564,16 +572,16 @@ class ConfidenceBars(QWidget):
         palette = self.palette()
         row = self._row_height()
         size = marker_size(self.fontMetrics())
-        label_width = max([self.fontMetrics().horizontalAdvance(g.genre) for g in self._genres] + [60]) + 8
-        label_width += size + 4  # the source marker before each name
+        label_width = self.label_width()
         value_width = self.fontMetrics().horizontalAdvance("100%") + 8
         bar_space = max(10, self.width() - label_width - value_width)
         for i, g in enumerate(self._genres):
             y = i * row
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+            name = self.fontMetrics().elidedText(g.genre, Qt.TextElideMode.ElideRight, label_width - size - 12)
             painter.drawText(QRectF(0, y, label_width - 8, row),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, g.genre)
-            text_width = self.fontMetrics().horizontalAdvance(g.genre)
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+            text_width = self.fontMetrics().horizontalAdvance(name)
             paint_marker(painter, QPointF(label_width - 8 - text_width - 4 - size / 2, y + row / 2), size, g.source)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(self.colour_of(g.genre))

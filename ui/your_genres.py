@@ -204,6 +204,7 @@ class YourGenresDialog(QDialog):
              "Of the files that carry this genre, how many got it as their first suggestion"],
         )
         for row, g in enumerate(report.genres):
+            self.genres.item(row, 0).setToolTip(g.genre)  # whole, where the column elides it
             if g.few:
                 self.genres.item(row, 1).setToolTip(
                     f"Learned from {g.files} files, fewer than {FEW_EXAMPLES}: its figures and confidences say "
