@@ -769,3 +769,70 @@ def agreement_interval(share: float, files: int) -> tuple[float, float]:
     centre = (share + z * z / (2 * files)) / (1 + z * z / files)
     half = z * math.sqrt(share * (1 - share) / files + z * z / (4 * files * files)) / (1 + z * z / files)
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+# Below these a LearnReport's figure is poor, and its words say what would help.
+POOR_TOP1 = 0.5
+POOR_TOP3 = 0.75
+POOR_CALIBRATION = 0.1
+
+
+@dataclass(frozen=True)
+class PlainWords:
+    """A LearnReport as a person reads it; both front ends say these sentences."""
+
+    figures: list[str]  # right first time, in the top three, how honest the percentages are
+    classifier: str | None  # which classifier the library chose, and the runner-up's figures
+    advice: list[str]  # what would help, where a figure is poor
+
+
+def in_plain_words(report: LearnReport) -> PlainWords:
+    """``report``'s figures in plain words, each with the range it could lie in on a
+    library this size (90%), the classifier chosen, and what to do where a figure is poor."""
+    if report.folds < 2 or math.isnan(report.top1):
+        return PlainWords([], None, ["no tagged file could be held out and tested: tag files on more albums "
+                                     "and learn again"])
+
+    def between(low: float, high: float, unit: str = "%") -> str:
+        if math.isnan(low) or math.isnan(high):
+            return ""
+        if unit == "%":
+            return f"between {low:.0%} and {high:.0%}"
+        return f"between {100 * low:.0f} and {100 * high:.0f} points"
+
+    low, high = agreement_interval(report.top1, report.tested)
+    size = between(low, high)
+    figures = [f"{report.top1:.0%} right first time" + (f" (somewhere {size} on a library this size)" if size else "")]
+    size = between(*agreement_interval(report.top3, report.tested))
+    figures.append(f"{report.top3:.0%} in the top three" + (f" ({size})" if size else ""))
+    if not math.isnan(report.expected_calibration_error):
+        size = between(*report.calibration_interval, unit="points")
+        figures.append(f"percentages honest to within {100 * report.expected_calibration_error:.0f} points on "
+                       "average" + (f" ({size})" if size else ""))
+    classifier = None
+    if report.model and report.candidates:
+        classifier = f"classifier: {report.model}, chosen by cross-validation on your files"
+        if len(report.candidates) > 1:
+            runner_up = report.candidates[1]
+            classifier += (f"; the runner-up, {runner_up.name}, was right first time for {runner_up.top1:.0%} "
+                           f"and in the top three for {runner_up.top3:.0%}")
+    advice = []
+    poor = (report.top1 < POOR_TOP1 or report.top3 < POOR_TOP3
+            or report.expected_calibration_error > POOR_CALIBRATION)
+    if poor:
+        few = [g.genre for g in report.genres if g.few]
+        if few:
+            named = ", ".join(few[:5]) + (f" and {len(few) - 5} more" if len(few) > 5 else "")
+            advice.append(f"tag a few more files of each genre marked few examples ({named}): each was learned "
+                          f"from fewer than {FEW_EXAMPLES} files")
+        if report.confusions:
+            tagged, instead, files = report.confusions[0]
+            advice.append(f"{tagged} was most often taken for {instead} ({files} file{'s' if files != 1 else ''}):"
+                          " if the two are one genre to you, merge them; if not, tag more files of each")
+        if report.grouping == "album" and report.top1 < POOR_TOP1:
+            advice.append("where a genre sits on one or two albums, the model learns those albums rather than the "
+                          "genre: tag tracks on more albums of each genre")
+        if not advice:
+            advice.append("tag more files of each genre, on more albums")
+        advice[-1] += ", and learn again"
+    return PlainWords(figures, classifier, advice)

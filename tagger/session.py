@@ -266,10 +266,20 @@ class ReviewSession:
         return changed
 
     def set_settings(self, settings: Settings) -> list[ReviewItem]:
-        """Take new settings; new thresholds re-pick the undecided rows' candidates.
-        Returns the rows that changed."""
+        """Take new settings; new thresholds re-pick the undecided rows' candidates, and
+        another choice of evidence ranks them again (decided rows keep what their
+        decision rested on). Returns the rows that changed."""
+        rerank = settings.evidence != self.settings.evidence
         self.settings = settings
-        changed = [i for i in self.items if i.repick(settings.min_confidence, settings.max_genres)]
+        changed = []
+        for item in self.items:
+            undecided = item.state in (ReviewState.SUGGESTED, ReviewState.UNSURE) and not item.edited
+            if rerank and undecided and item.analysis is not None and not item.album_genres:
+                item.suggestions = self.suggestions(item.analysis)
+                item.repick(settings.min_confidence, settings.max_genres, force=True)
+                changed.append(item)
+            elif item.repick(settings.min_confidence, settings.max_genres):
+                changed.append(item)
         self.changed(changed)
         return changed
 

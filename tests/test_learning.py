@@ -1,6 +1,7 @@
 """Learning the person's genres, on generated analyses whose classes are known."""
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -372,3 +373,39 @@ def test_report_intervals_say_how_sure_the_figures_are():
     low, high = model.report.calibration_interval
     assert low <= model.report.expected_calibration_error <= high
     assert model.report.tested == 45
+
+
+def test_the_report_in_plain_words_gives_each_figure_its_range_and_says_what_would_help():
+    from dataclasses import replace
+
+    from tagger.classifiers import CandidateFigures
+    from tagger.learning import GenreFigures, LearnReport, in_plain_words
+
+    report = LearnReport(
+        files=60, genres=[GenreFigures("Rock", 40, 0.9, 0.9), GenreFigures("Polka", 3, 0.5, 0.5)], thin={"Dub": 1},
+        junk={}, top1=0.8, top3=0.95, expected_calibration_error=0.031, reliability=[],
+        confusions=[("Polka", "Rock", 2)], temperature=1.0, folds=5, seconds=1.0, tested=50,
+        model="nearest prototype", candidates=[CandidateFigures("nearest prototype", 0.8, 0.95, 0.4),
+                                               CandidateFigures("logistic regression (strength 0.01)", 0.7, 0.9, 0.5)],
+        calibration_interval=(0.02, 0.06))
+    words = in_plain_words(report)
+    assert words.figures == ["80% right first time (somewhere between 69% and 88% on a library this size)",
+                             "95% in the top three (between 87% and 98%)",
+                             "percentages honest to within 3 points on average (between 2 and 6 points)"]
+    assert words.classifier == ("classifier: nearest prototype, chosen by cross-validation on your files; the "
+                                "runner-up, logistic regression (strength 0.01), was right first time for 70% and in "
+                                "the top three for 90%")
+    assert words.advice == []  # nothing is poor
+    poor = in_plain_words(replace(report, top1=0.4))
+    assert poor.advice == [
+        "tag a few more files of each genre marked few examples (Polka): each was learned from fewer than 5 files",
+        "Polka was most often taken for Rock (2 files): if the two are one genre to you, merge them; if not, tag "
+        "more files of each",
+        "where a genre sits on one or two albums, the model learns those albums rather than the genre: tag tracks "
+        "on more albums of each genre, and learn again"]
+    # Figures without a size to judge them by give no range; nothing tested gives no figures.
+    bare = in_plain_words(replace(report, tested=0, calibration_interval=(math.nan, math.nan)))
+    assert bare.figures == ["80% right first time", "95% in the top three",
+                            "percentages honest to within 3 points on average"]
+    untested = in_plain_words(replace(report, folds=0, top1=math.nan))
+    assert untested.figures == [] and untested.classifier is None and "learn again" in untested.advice[0]

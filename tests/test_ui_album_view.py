@@ -92,7 +92,7 @@ def test_the_album_tree_expands_into_tracks_and_accepting_an_album_sets_its_trac
     chips = model.index(0, Column.SUGGESTED).data(ChipsRole)
     assert [(c.genre, round(c.confidence, 3), c.source) for c in chips] == [
         ("Shoegaze", 0.5, "album"), ("Rock", 0.45, "base"), ("Jazz", 0.3, "base")]
-    assert "only the tags of this album's other tracks vouch for it" in model.index(0, Column.SUGGESTED).data(
+    assert "the tags of this album's other tracks vouch for it most" in model.index(0, Column.SUGGESTED).data(
         Qt.ItemDataRole.ToolTipRole)
     # Undecided albums say how sure the album is, not what their tracks are: Greatest agrees on
     # genres above 25%; Dee's album has only Rock at 20%, which it shows, unchosen, as a track would.

@@ -85,24 +85,30 @@ def test_each_source_has_its_own_marker_shape(qtbot):
         return image
 
     white = QColor("white")
-    library, base, album, own = (painted(s) for s in ("library", "base", "album", None))
-    # A filled circle, a ring, a diamond; a person's own pick has none.
+    library, base, album, artist, folder, own = (
+        painted(s) for s in ("library", "base", "album", "artist", "folder", None))
+    # A filled circle, a ring, a diamond, a triangle, a square; a person's own pick has none.
     assert library.pixelColor(20, 20) == MARKER_COLOURS["library"] and library.pixelColor(26, 26) != white
     assert base.pixelColor(20, 20) == white and colour_count(base, MARKER_COLOURS["base"]) > 20
     assert album.pixelColor(20, 20) == MARKER_COLOURS["album"] and album.pixelColor(26, 26) == white
+    # The triangle points up: its top corners are empty, its bottom ones filled.
+    assert artist.pixelColor(20, 20) == MARKER_COLOURS["artist"]
+    assert artist.pixelColor(13, 13) == white and artist.pixelColor(13, 27) == MARKER_COLOURS["artist"]
+    # The square fills its corners, where a circle or a diamond leaves them empty.
+    assert all(folder.pixelColor(x, y) == MARKER_COLOURS["folder"] for x in (13, 27) for y in (13, 27))
     assert colour_count(own, white, 0) == 40 * 40
 
 
 def test_chips_carry_their_marker(qtbot):
     painted = {}
-    for source in ("library", "album", None):
+    for source in ("library", "album", "artist", "folder", None):
         strip = ChipStrip()
         qtbot.addWidget(strip)
         strip.resize(220, strip.sizeHint().height())
         strip.set_chips([Chip("Soundtrack A", 0.8 if source else None, source)])
         painted[source] = strip.grab().toImage()
     for source, image in painted.items():
-        for other in ("library", "album"):  # colours that text and chips never take
+        for other in ("library", "album", "artist", "folder"):  # colours that text and chips never take
             count = colour_count(image, MARKER_COLOURS[other])
             assert (count > 6) if other == source else (count == 0), (source, other, count)
 

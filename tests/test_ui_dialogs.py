@@ -18,6 +18,8 @@ from tagger.settings import Settings
 from ui.detail import ExcerptPlayer
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog, Spread
 
+from test_ui import window  # noqa: F401 (a fixture)
+
 
 @pytest.fixture(scope="module")
 def demo_analysis(analyzer):
@@ -259,3 +261,54 @@ def test_settings_choose_how_several_genres_are_stored(qtbot):
     dialog.multi_value.setCurrentIndex(dialog.multi_value.findData("separate"))
     assert dialog.settings().multi_value == "separate"
     assert dialog.settings().write_options().multi_value.value == "separate"
+
+
+def test_settings_choose_what_suggestions_rest_on_and_keep_it(qtbot):
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    assert dialog.evidence.currentText() == "audio with album, artist and folders"
+    assert dialog.settings().evidence == "context"
+    dialog.evidence.setCurrentIndex(dialog.evidence.findData("audio"))
+    assert dialog.evidence.currentText() == "audio alone" and dialog.settings().evidence == "audio"
+    # A choice made before survives an OK that changes something else.
+    kept = SettingsDialog(Settings(evidence="audio"))
+    qtbot.addWidget(kept)
+    kept.max_genres.setValue(2)
+    assert kept.settings().evidence == "audio" and kept.settings().max_genres == 2
+
+
+def test_a_genre_is_learned_from_two_files_at_least(qtbot):
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    assert dialog.learn_min_files.value() == 2 and dialog.learn_min_files.minimum() == 2
+    dialog.learn_min_files.setValue(1)  # one file cannot be tested against anything
+    assert dialog.settings().learn_min_files == 2
+
+
+def test_another_choice_of_evidence_ranks_the_undecided_rows_again(qtbot, window, demo_analysis):
+    from tagger.analysis import FileResult
+
+    album = [ReviewItem(Path(f"/m/Album/{n}.flac"), ["Jazz"], artist="Someone", album="Album") for n in (1, 2, 3)]
+    open_row = ReviewItem(Path("/m/Album/4.flac"), artist="Someone", album="Album")
+    decided = ReviewItem(Path("/m/Album/5.flac"), artist="Someone", album="Album")
+    window.session.add([*album, open_row, decided])
+    audio = [GenreSuggestion("Rock", "Rock", 0.6), GenreSuggestion("Jazz", "Jazz", 0.2)]
+    window.session.take_analyses([FileResult(i.path, replace(demo_analysis, path=i.path, genres=audio))
+                                  for i in (open_row, decided)])
+    assert open_row.proposed[0] == "Jazz"  # the album mates' tags lead
+    window.session.accept([decided])
+
+    dialog = SettingsDialog(window.settings)
+    qtbot.addWidget(dialog)
+    dialog.evidence.setCurrentIndex(dialog.evidence.findData("audio"))
+    window.set_settings(dialog.settings())
+    assert window.session.settings.evidence == "audio"
+    assert open_row.suggestions == audio and open_row.proposed == ["Rock"]
+    assert decided.proposed[0] == "Jazz" and decided.state is ReviewState.ACCEPTED  # a decision stands
+    # Later analyses rest on the audio alone too.
+    later = ReviewItem(Path("/m/Album/6.flac"), artist="Someone", album="Album")
+    window.session.add([later])
+    window.session.take_analyses([FileResult(later.path, replace(demo_analysis, path=later.path, genres=audio))])
+    assert later.suggestions == audio
+    window.set_settings(replace(window.settings, evidence="context"))
+    assert open_row.proposed[0] == "Jazz"

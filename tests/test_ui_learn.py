@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, TaggedFile, default_model_path, train
 from tagger.review import ReviewItem, ReviewState
-from ui.learn import learnable, library_roots
+from ui.learn import learn_plan, learnable, library_roots
 from ui.actions import Act
 from ui.main_window import MainWindow
 
@@ -62,6 +62,27 @@ def test_learnable_counts_genres_by_their_key_and_ignores_junk():
     assert learnable(items, 4) == (0, 0)
 
 
+def test_the_plan_says_what_will_be_learned_and_what_not_before_any_audio_is_read():
+    def rows(counts: dict[str, int]) -> list[ReviewItem]:
+        return [ReviewItem(Path(f"/m/{genre}{i}.flac"), [genre]) for genre, n in counts.items() for i in range(n)]
+
+    library = rows({"Jazz": 56, "Rock": 50, "Polka": 1, "Dub": 1, "Ska": 1}) + rows({"Unknown": 4})
+    plan = learn_plan(library, 2)
+    assert plan.enough and plan.learned == {"Jazz": 56, "Rock": 50} and plan.files == 106
+    assert plan.text() == ("2 genres on 106 tagged files will be learned; 3 genres on a single file will not be "
+                           "learned (Dub, Polka, Ska) — tag one more file of each")
+    # Spellings and a file with two genres count as learning counts them.
+    plan = learn_plan(rows({"Hip-Hop": 1, "hip hop": 1}) + [ReviewItem(Path("/m/x.flac"), ["Jazz", "Polka"])]
+                      + rows({"Jazz": 1}), 2)
+    assert plan.learned == {"Hip-Hop": 2, "Jazz": 2} and plan.files == 4
+    assert plan.text().endswith("1 genre on a single file will not be learned (Polka) — tag one more file of it")
+    few = learn_plan(rows({"Rock": 9, "Jazz": 2, "Dub": 3}), 5)
+    assert not few.enough
+    assert few.text() == ("only 1 genre (Rock) is on 5 or more tagged files, and learning needs two genres to tell "
+                          "apart; 2 genres on fewer than 5 files cannot be learned (Dub, Jazz) — tag each up to 5 "
+                          "files")
+
+
 def test_library_roots_leave_out_folders_inside_others(tmp_path):
     inner = tmp_path / "a" / "b"
     assert library_roots([inner, tmp_path / "a", tmp_path / "c", tmp_path / "a"]) == [tmp_path / "a", tmp_path / "c"]
@@ -81,7 +102,7 @@ def test_the_offer_appears_only_when_enough_files_are_tagged(qtbot, window, tmp_
     scanned(qtbot, window, [tmp_path / "more"])
     offer = window.learning.offer
     assert offer.isVisible()
-    assert f"{2 * N} files already carry 2 genres." in offer.text.text()
+    assert f"2 genres on {2 * N} tagged files will be learned." in offer.text.text()
 
     offer.not_now.click()
     assert not offer.isVisible()
@@ -100,7 +121,14 @@ def test_the_offer_and_learning_follow_the_settings(qtbot, window, tmp_path, ana
 
     window.set_settings(replace(window.settings, offer_learning=True))
     scanned(qtbot, window, [tmp_path / "music"])
-    assert window.learning.offer.isVisible() and "8 files already carry 2 genres." in window.learning.offer.text.text()
+    assert window.learning.offer.isVisible()
+    assert "2 genres on 8 tagged files will be learned." in window.learning.offer.text.text()
+
+    # A higher minimum takes the offer back at once, before any audio is read; a lower one brings it back.
+    window.set_settings(replace(window.settings, learn_min_files=5))
+    assert not window.learning.offer.isVisible()
+    window.set_settings(replace(window.settings, learn_min_files=4))
+    assert window.learning.offer.isVisible()
 
     loaded(qtbot, window)
     window.actions[Act.LEARN].trigger()
@@ -160,22 +188,35 @@ def test_learning_runs_off_the_gui_thread_installs_the_model_and_re_ranks(qtbot,
     assert all(window.session.item(p).analysis is None for p in paths)  # only analysed rows re-rank
 
 
-def test_nothing_to_learn_says_why_in_a_message_box(qtbot, window, tmp_path, analyzer):
+def test_nothing_to_learn_says_why_at_once_without_analysing(qtbot, window, tmp_path, analyzer):
     for i in range(N + 1):
         tagged_audio(tmp_path / "music" / f"a{i}.flac", "Chiptune", seconds=3.0, freq=200.0 + 20 * i)
+    tagged_audio(tmp_path / "music" / "b.flac", "Drone", seconds=3.0)
     scanned(qtbot, window, [tmp_path / "music"])
     window.actions[Act.LEARN].trigger()
-    qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
-    qtbot.wait(50)
+    assert window.learning.job is None and not window.learning.running  # the tags said it: no audio was read
     box = window.learning.message
     assert box is not None and box.isVisible()
     assert box.windowTitle() == "Nothing to learn"
-    assert box.text().startswith(f"need at least two genres with {N} or more tagged files each, and found 1. "
-                                 f"Files per genre: Chiptune ({N + 1}).")
-    assert "Traceback" not in box.text()
+    assert box.text() == (f"Only 1 genre (Chiptune) is on {N} or more tagged files, and learning needs two genres "
+                          "to tell apart; 1 genre on a single file cannot be learned (Drone) — tag one more file of "
+                          "it. Tag more files, then learn.")
     assert window.learning.model is None and analyzer.library is None and window.learning.dialog is None
     assert not default_model_path().exists()
     assert window.actions[Act.LEARN].isEnabled()
+
+
+def test_learn_says_at_once_what_it_will_learn_and_what_not(qtbot, window, tmp_path):
+    two_genre_library(tmp_path / "music")
+    tagged_audio(tmp_path / "music" / "odd.flac", "Polka", seconds=1.0)
+    scanned(qtbot, window, [tmp_path / "music"])
+    assert "1 genre on a single file will not be learned (Polka)" in window.learning.offer.text.text()
+    window.actions[Act.LEARN].trigger()
+    assert window.status.message_label.message() == (
+        f"2 genres on {4 * ((N + 1) // 2)} tagged files will be learned; 1 genre on a single file will not be "
+        "learned (Polka) — tag one more file of it.")
+    qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
+    assert window.learning.model.report.thin == {"Polka": 1}
 
 
 def test_cancel_stops_learning_and_keeps_no_model(qtbot, window, tmp_path, analyzer):

@@ -437,6 +437,7 @@ class AlbumDetail(QWidget):
                              f"{analysed} analysed, {tagged} tagged</small>")
         self.chips.set_chips([Chip(g.genre, g.confidence, g.source)
                               for g in group.proposal(min_confidence, max_genres)])
+        self.legend.set_sources([c.source for c in self.chips.chips()])
         self.tracks.clear()
         key = vocabulary().key
         for item, advice in zip(group.items, album.tracks):

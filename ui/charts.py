@@ -3,10 +3,11 @@
 They paint with the palette's colours, so they follow the system's light or dark
 theme; within a track, a genre has the same colour in every view.
 
-Every suggested genre carries a marker for its source, the same everywhere (chips,
-bars, legend): a filled circle for a genre learned from the person's own tags, a
-ring for the bundled vocabulary, a diamond for one that only the album's tags vouch
-for. A genre a person chose has none. Shape tells them apart; colour helps.
+Every suggested genre carries a marker for what vouched for it most, the same
+everywhere (chips, bars, legend): a filled circle for a genre learned from the
+person's own tags, a ring for the bundled vocabulary, a diamond for the album mates'
+tags, a triangle for the artist's other albums, a square for a folder's name. A genre
+a person chose has none. Shape tells them apart; colour helps.
 
 A chip that Accept writes is filled; a suggestion Accept leaves out is only outlined,
 dashed, in fainter text, and a click on either chooses or unchooses it.
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from tagger.analysis import Analysis, Segment
-from tagger.genres import ALBUM, BASE, LIBRARY, GenreSuggestion
+from tagger.genres import ALBUM, ARTIST, BASE, FOLDER, LIBRARY, GenreSuggestion
 from tagger.review import ReviewItem, ReviewState
 from ui.library import Chip, ChipsRole, ItemRole
 
@@ -46,17 +47,19 @@ PALETTE = [QColor(c) for c in ("#CC6677", "#332288", "#DDCC77", "#117733", "#88C
 OTHER_COLOUR = QColor("#DDDDDD")
 
 
-def genre_colours(analysis: Analysis, shown: int = 8) -> dict[str, QColor]:
+def genre_colours(analysis: Analysis, shown: int = 8, genres: Sequence[GenreSuggestion] | None = None
+                  ) -> dict[str, QColor]:
     """A colour per genre that the views of one track show, so its bars and its timeline
     agree: first the genres that lead a segment (the timeline tells those apart by colour
-    alone), in the track's ranking, then its ``shown`` best genres. A genre left without
-    a palette colour is painted OTHER_COLOUR."""
-    rank = {g.genre: i for i, g in enumerate(analysis.genres)}
+    alone), in the track's ranking (``genres``, else its analysis's), then its ``shown``
+    best genres. A genre left without a palette colour is painted OTHER_COLOUR."""
+    ranked = analysis.genres if genres is None else genres
+    rank = {g.genre: i for i, g in enumerate(ranked)}
     leading = Counter(s.genres[0].genre for s in analysis.segments if s.genres)
     # Segment genres come from the bundled vocabulary, so with a learned ranking some
     # are not ranked at all: those go after the ranked ones, the most frequent first.
     order = sorted(leading, key=lambda g: (rank.get(g, len(rank)), -leading[g], g))
-    order += [g.genre for g in analysis.genres[:shown] if g.genre not in leading]
+    order += [g.genre for g in ranked[:shown] if g.genre not in leading]
     return dict(zip(order, PALETTE))
 
 
@@ -71,16 +74,34 @@ def chip_label(genre: str, confidence: float | None) -> str:
     return genre if confidence is None else f"{genre} {confidence:.0%}"
 
 
-# What each source means, for tooltips and the legend.
-SOURCE_NAMES = {LIBRARY: "your genres", BASE: "bundled vocabulary", ALBUM: "album's tags"}
+# Each source's name, what it means, its marker's shape (as text) and colour: the one
+# place a source's words and looks are defined, for tooltips, legends and the panel.
+SOURCE_ORDER = (LIBRARY, BASE, ALBUM, ARTIST, FOLDER)
+SOURCE_NAMES = {LIBRARY: "your genres", BASE: "bundled vocabulary", ALBUM: "album mates' tags",
+                ARTIST: "the artist's other albums", FOLDER: "folder name"}
 SOURCE_MEANINGS = {
     LIBRARY: "learned from the genres you already tagged",
     BASE: "from the bundled genre vocabulary",
-    ALBUM: "only the tags of this album's other tracks vouch for it",
+    ALBUM: "the tags of this album's other tracks vouch for it most",
+    ARTIST: "the genres of the artist's other albums vouch for it most",
+    FOLDER: "the name of a folder it sits in vouches for it most",
     None: "your own choice",
 }
-SOURCE_GLYPHS = {LIBRARY: "●", BASE: "○", ALBUM: "◆", None: "✎"}  # the markers' shapes, as text
-MARKER_COLOURS = {LIBRARY: QColor("#228833"), BASE: QColor("#7a7a7a"), ALBUM: QColor("#AA3377")}
+SOURCE_GLYPHS = {LIBRARY: "●", BASE: "○", ALBUM: "◆", ARTIST: "▲", FOLDER: "■", None: "✎"}
+# Paul Tol's "bright" green and purple, his "vibrant" teal and his "high-contrast" ochre
+# (a folder's colour), none of them near the chips' highlight; grey for the vocabulary.
+MARKER_COLOURS = {LIBRARY: QColor("#228833"), BASE: QColor("#7a7a7a"), ALBUM: QColor("#AA3377"),
+                  ARTIST: QColor("#009988"), FOLDER: QColor("#DDAA33")}
+
+
+def evidence_text(suggestion: GenreSuggestion) -> str:
+    """What each source gave ``suggestion``, strongest first, in words:
+    "Jazz 94% — album mates' tags 85%, your genres 60%"."""
+    parts = sorted(suggestion.evidence or ((suggestion.source, suggestion.confidence),), key=lambda p: -p[1])
+    return f"{chip_label(suggestion.genre, suggestion.confidence)} — " + ", ".join(
+        f"{SOURCE_NAMES.get(source, source)} {value:.0%}" for source, value in parts)
+
+
 TOGGLE_HINT = "Click a genre to choose or unchoose it."
 
 
@@ -117,6 +138,17 @@ def paint_marker(painter: QPainter, centre: QPointF, size: float, source: str | 
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawEllipse(centre, r, r)
+    elif source == ARTIST:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        x, y = centre.x(), centre.y()
+        painter.drawPolygon(QPolygonF([QPointF(x, y - r - 0.5), QPointF(x + r + 0.5, y + r * 0.8),
+                                       QPointF(x - r - 0.5, y + r * 0.8)]))
+    elif source == FOLDER:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        side = r * 0.85
+        painter.drawRect(QRectF(centre.x() - side, centre.y() - side, 2 * side, 2 * side))
     else:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
@@ -441,29 +473,56 @@ class ChipStrip(WrapsToWidth):
             paint_chip(painter, placed, self.palette(), self.fontMetrics())
 
 
-class SourceLegend(QWidget):
-    """What the markers mean, in one line: the sources in ``sources`` only."""
+class SourceLegend(WrapsToWidth):
+    """What the markers mean: the sources in ``sources`` only, in SOURCE_ORDER, on as
+    many lines as the width takes."""
 
     def __init__(self, sources: Sequence[str] = (LIBRARY, BASE, ALBUM), parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.sources = list(sources)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumHeight(self.fontMetrics().height() + 4)
-        self.setToolTip("\n".join(f"{SOURCE_GLYPHS[s]} {SOURCE_MEANINGS[s]}" for s in self.sources))
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # as tall as its lines
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.set_sources(sources)
+
+    def set_sources(self, sources: Sequence[str | None]) -> None:
+        """Explain these sources (a person's own pick, None, has no marker to explain)."""
+        self.sources = [s for s in SOURCE_ORDER if s in set(sources)]
+        self.setToolTip("\n".join(f"{SOURCE_GLYPHS[s]} {SOURCE_NAMES[s]}: {SOURCE_MEANINGS[s]}"
+                                   for s in self.sources))
+        self._fit_height()
+        self.update()
+
+    def _entries(self, width: float) -> list[tuple[QRectF, str]]:
+        """Where each source's marker and name go, wrapping onto new lines."""
+        metrics = self.fontMetrics()
+        size, line = marker_size(metrics), metrics.height() + 4
+        x, y, placed = 2.0, 0.0, []
+        for source in self.sources:
+            entry = size + 4 + metrics.horizontalAdvance(SOURCE_NAMES[source]) + 2
+            if x > 2.0 and x + entry > width:
+                x, y = 2.0, y + line
+            placed.append((QRectF(x, y, entry, line), source))
+            x += entry + 12
+        return placed
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        line = self.fontMetrics().height() + 4
+        return int(max((rect.bottom() for rect, _ in self._entries(width)), default=line))
+
+    def sizeHint(self) -> QSize:
+        entries = self._entries(1e9)
+        return QSize(int(max((r.right() for r, _ in entries), default=0)) + 2, self.fontMetrics().height() + 4)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        metrics = self.fontMetrics()
-        size = marker_size(metrics)
-        x = 2.0
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        for source in self.sources:
-            paint_marker(painter, QPointF(x + size / 2, self.height() / 2), size, source)
-            label = SOURCE_NAMES[source]
+        size = marker_size(self.fontMetrics())
+        for rect, source in self._entries(self.width()):
+            paint_marker(painter, QPointF(rect.left() + size / 2, rect.center().y()), size, source)
             painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-            painter.drawText(QRectF(x + size + 4, 0, metrics.horizontalAdvance(label) + 2, self.height()),
-                             Qt.AlignmentFlag.AlignVCenter, label)
-            x += size + 4 + metrics.horizontalAdvance(label) + 14
+            painter.drawText(rect.adjusted(size + 4, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, SOURCE_NAMES[source])
 
 
 class ConfidenceBars(QWidget):
@@ -475,15 +534,35 @@ class ConfidenceBars(QWidget):
         super().__init__(parent)
         self._genres: list[GenreSuggestion] = []
         self._colours: dict[str, QColor] = {}
+        self._leaders: set[str] = set()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumHeight(self._row_height() * self.ROWS)
 
     def _row_height(self) -> int:
         return self.fontMetrics().height() + 6
 
-    def set_analysis(self, analysis: Analysis | None) -> None:
-        self._genres = analysis.genres[: self.ROWS] if analysis else []
-        self._colours = genre_colours(analysis, self.ROWS) if analysis else {}
+    def label_width(self) -> int:
+        """The room for the names and their markers: the longest name's, but never so much
+        that a narrow panel has no room left for the bars and their values (long names
+        are elided; the tooltip has them whole)."""
+        size = marker_size(self.fontMetrics())
+        natural = max([self.fontMetrics().horizontalAdvance(g.genre) for g in self._genres] + [60]) + 8 + size + 4
+        return int(min(natural, max(60 + size + 12, 0.5 * self.width())))
+
+    def colour_of(self, genre: str) -> QColor:
+        """The timeline's colour for ``genre``, OTHER_COLOUR for one the timeline paints
+        so; a genre that leads no segment and got no colour of its own (the timeline's
+        leaders took them all) takes the highlight, so no bar that counts looks like "other"."""
+        if genre in self._colours:
+            return self._colours[genre]
+        return OTHER_COLOUR if genre in self._leaders else self.palette().color(QPalette.ColorRole.Highlight)
+
+    def set_analysis(self, analysis: Analysis | None, genres: Sequence[GenreSuggestion] | None = None) -> None:
+        """Show the best of ``genres``, the track's ranked suggestions (its analysis's own where None)."""
+        ranked = (analysis.genres if genres is None else genres) if analysis else []
+        self._genres = list(ranked[: self.ROWS])
+        self._colours = genre_colours(analysis, self.ROWS, ranked) if analysis else {}
+        self._leaders = {s.genres[0].genre for s in analysis.segments if s.genres} if analysis else set()
         self.setToolTip("\n".join(source_line(Chip(g.genre, g.confidence, g.source)) for g in self._genres))
         self.update()
 
@@ -493,19 +572,19 @@ class ConfidenceBars(QWidget):
         palette = self.palette()
         row = self._row_height()
         size = marker_size(self.fontMetrics())
-        label_width = max([self.fontMetrics().horizontalAdvance(g.genre) for g in self._genres] + [60]) + 8
-        label_width += size + 4  # the source marker before each name
+        label_width = self.label_width()
         value_width = self.fontMetrics().horizontalAdvance("100%") + 8
         bar_space = max(10, self.width() - label_width - value_width)
         for i, g in enumerate(self._genres):
             y = i * row
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+            name = self.fontMetrics().elidedText(g.genre, Qt.TextElideMode.ElideRight, label_width - size - 12)
             painter.drawText(QRectF(0, y, label_width - 8, row),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, g.genre)
-            text_width = self.fontMetrics().horizontalAdvance(g.genre)
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+            text_width = self.fontMetrics().horizontalAdvance(name)
             paint_marker(painter, QPointF(label_width - 8 - text_width - 4 - size / 2, y + row / 2), size, g.source)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(self._colours.get(g.genre, OTHER_COLOUR))
+            painter.setBrush(self.colour_of(g.genre))
             painter.drawRoundedRect(QRectF(label_width, y + 3, bar_space * g.confidence, row - 6), 3, 3)
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
             painter.drawText(QRectF(label_width + bar_space * g.confidence + 4, y, value_width, row),
@@ -542,10 +621,11 @@ class Timeline(WrapsToWidth):
         self.setMouseTracking(True)
         self._fit_height()
 
-    def set_analysis(self, analysis: Analysis | None) -> None:
+    def set_analysis(self, analysis: Analysis | None, genres: Sequence[GenreSuggestion] | None = None) -> None:
+        """Show ``analysis``'s segments, coloured as the bars colour ``genres`` (see genre_colours)."""
         self._analysis = analysis
         self._selected = None
-        self._colours = genre_colours(analysis, ConfidenceBars.ROWS) if analysis else {}
+        self._colours = genre_colours(analysis, ConfidenceBars.ROWS, genres) if analysis else {}
         self._fit_height()
         self.update()
 

@@ -7,12 +7,16 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from collections.abc import Sequence
 
 from tagger.analysis import Analysis, Segment
-from tagger.genres import standout_descriptors
-from tagger.review import ReviewItem, ReviewState
-from ui.charts import ChipStrip, ConfidenceBars, SourceLegend, Timeline
+from tagger.genres import LIBRARY, GenreSuggestion, standout_descriptors
+from tagger.learning import UNLIKE_LIBRARY
+from tagger.review import CONTEXT_SOURCES, ReviewItem, ReviewState
+from ui.charts import SOURCE_GLYPHS, ChipStrip, ConfidenceBars, SourceLegend, Timeline, evidence_text
 from ui.library import Column, item_chips, item_text
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,24 @@ def wrapping_label(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
     return label
+
+
+TIMELINE_HEADING = "<b>Timeline</b> (each analysed segment, coloured by its top genre)"
+
+
+def timeline_heading(analysis: Analysis | None, genres: Sequence[GenreSuggestion]) -> str:
+    """What the timeline shows. Its segments are ranked by the bundled vocabulary alone:
+    where the track's genres also rest on the learned model or on its album, artist or
+    folders, it says so, lest a person read the segments as the reasons for those genres."""
+    learned = analysis is not None and analysis.model == LIBRARY
+    sources = {source for g in genres for source, _ in (g.evidence or ((g.source, g.confidence),))}
+    context = bool(sources & set(CONTEXT_SOURCES))
+    if not learned and not context:
+        return TIMELINE_HEADING
+    others = " and ".join(x for x, on in (("your learned genres", learned),
+                                          ("the album, artist and folders", context)) if on)
+    return ("<b>Timeline (bundled vocabulary)</b> (each analysed segment, coloured by its top genre in the bundled "
+            f"vocabulary; {others} speak only for the whole track)")
 
 
 class ExcerptPlayer:
@@ -101,7 +123,8 @@ class AnalysisView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(wrapping_label("<b>Top genres</b>"))
         layout.addWidget(self.bars)
-        layout.addWidget(wrapping_label("<b>Timeline</b> (each analysed segment, coloured by its top genre)"))
+        self.timeline_label = wrapping_label(TIMELINE_HEADING)
+        layout.addWidget(self.timeline_label)
         layout.addWidget(self.timeline)
         layout.addWidget(wrapping_label("<b>Descriptors</b>"))
         layout.addWidget(self.descriptors)
@@ -110,10 +133,15 @@ class AnalysisView(QWidget):
         buttons.addStretch()
         layout.addLayout(buttons)
 
-    def show_analysis(self, path: Path | None, analysis: Analysis | None) -> None:
+    def show_analysis(self, path: Path | None, analysis: Analysis | None,
+                      genres: Sequence[GenreSuggestion] | None = None) -> None:
+        """Show ``analysis``; the bars show ``genres``, the track's ranked suggestions
+        (where they add its album, artist and folders to the audio), else the analysis's own."""
         self.path = path
-        self.bars.set_analysis(analysis)
-        self.timeline.set_analysis(analysis)
+        ranked = (analysis.genres if genres is None else list(genres)) if analysis is not None else []
+        self.bars.set_analysis(analysis, ranked)
+        self.timeline.set_analysis(analysis, ranked)
+        self.timeline_label.setText(timeline_heading(analysis, ranked[:ConfidenceBars.ROWS]))
         self.descriptors.setText(descriptor_text(analysis) if analysis is not None else "")
         self.segment = analysis.segments[0] if analysis and analysis.segments else None
         self.play_button.setEnabled(self.segment is not None and self.player.unavailable is None)
@@ -144,15 +172,34 @@ class DetailPanel(QWidget):
         self.chips = ChipStrip()
         self.chips.toggled.connect(self._chip_toggled)
         self.legend = SourceLegend()
+        self.evidence_label = wrapping_label("<b>What each source gave</b>")
+        self.evidence = wrapping_label()
+        self.evidence.setTextFormat(Qt.TextFormat.PlainText)  # genre names are the person's own text
+        self.evidence.setToolTip("What each kind of evidence said of each genre. They combine as independent "
+                                 "chances of being right, so two that agree give more than either alone.")
         self.view = AnalysisView(player)
-        layout = QVBoxLayout(self)
+        # Taller than the dock when it is short or narrow: it scrolls rather than squeezing
+        # its parts onto each other.
+        self.content = QWidget()
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
+        layout = QVBoxLayout(self.content)
         layout.addWidget(self.heading)
         layout.addWidget(self.state)
         layout.addWidget(self.proposal_label)
         layout.addWidget(self.chips)
         layout.addWidget(self.legend)
+        layout.addWidget(self.evidence_label)
+        layout.addWidget(self.evidence)
         layout.addWidget(self.view)
         layout.addStretch()
+        self.scroll.setWidget(self.content)
         self.show_item(None)
 
     def show_item(self, item: ReviewItem | None) -> None:
@@ -161,7 +208,14 @@ class DetailPanel(QWidget):
         proposing = item is not None and (bool(item.proposed) or item.analysis is not None)
         for widget in (self.proposal_label, self.chips, self.legend):
             widget.setVisible(proposing)
-        self.chips.set_chips(item_chips(item) if item is not None else [])
+        chips = item_chips(item) if item is not None else []
+        self.chips.set_chips(chips)
+        self.legend.set_sources([c.source for c in chips])
+        self.legend.setVisible(proposing and bool(self.legend.sources))
+        lines = evidence_lines(item) if item is not None else []
+        self.evidence.setText("\n".join(lines))
+        for widget in (self.evidence_label, self.evidence):
+            widget.setVisible(bool(lines))
         # A click may choose or unchoose a genre wherever ReviewItem.toggle allows it.
         self.chips.setToggleable(item is not None and item.state not in (ReviewState.ANALYSING, ReviewState.ERROR))
         # Without an analysis the charts would only say so; the state line says why instead.
@@ -173,11 +227,26 @@ class DetailPanel(QWidget):
             return
         self.heading.setText(f"<b>{html.escape(track_name(item))}</b><br><small>{wrappable(item.path)}</small>")
         self.state.setText("\n".join(state_lines(item)))
-        self.view.show_analysis(item.path, item.analysis)
+        self.view.show_analysis(item.path, item.analysis, item.suggestions)
 
     def _chip_toggled(self, genre: str) -> None:
         if self.path is not None:
             self.toggled_genre.emit(self.path, genre)
+
+
+def evidence_lines(item: ReviewItem) -> list[str]:
+    """Per genre the row shows, what each source gave it ("◆ Jazz 94% — album mates' tags
+    85%, your genres 60%"); first, where the learned model found the file unlike the
+    library, that. Nothing for a row without an analysis."""
+    if item.analysis is None:
+        return []
+    lines = [UNLIKE_LIBRARY[:1].upper() + UNLIKE_LIBRARY[1:] + "."] if item.analysis.unlike_library else []
+    if item.album_genres:
+        return lines + ["These are the genres its album agreed on: Group by Album shows how its tracks voted."]
+    for candidate in item.candidates():
+        if candidate.suggestion is not None:
+            lines.append(f"{SOURCE_GLYPHS.get(candidate.suggestion.source, '')} {evidence_text(candidate.suggestion)}")
+    return lines
 
 
 def state_lines(item: ReviewItem) -> list[str]:

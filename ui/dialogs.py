@@ -29,6 +29,8 @@ from ui.library import item_chips
 
 # How many of the rows' best candidates the editor offers as one-click picks.
 QUICK_PICKS = 5
+# The least "Learn a genre from at least" offers: a genre on one file cannot be tested.
+LEAST_MIN_FILES = 2
 
 
 def percent_box(value: float) -> QSpinBox:
@@ -265,8 +267,16 @@ class SettingsDialog(QDialog):
                                     "everywhere")
         self.provenance = QCheckBox("Record which model suggested the genres, in a separate tag")
         self.provenance.setChecked(settings.provenance)
+        self.evidence = QComboBox()
+        self.evidence.addItem("audio with album, artist and folders", "context")
+        self.evidence.addItem("audio alone", "audio")
+        self.evidence.setCurrentIndex(self.evidence.findData(settings.evidence))
+        self.evidence.setToolTip("With album, artist and folders, an untagged track on an album whose other tracks "
+                                 "are tagged is offered their genres too, as are the genres of the artist's other "
+                                 "albums and of a folder named after a genre; the detail panel says what each gave")
         self.learn_min_files = QSpinBox()
-        self.learn_min_files.setRange(1, 100)
+        # One file cannot be tested against anything: a genre needs two to be learned.
+        self.learn_min_files.setRange(LEAST_MIN_FILES, 100)
         self.learn_min_files.setValue(settings.learn_min_files)
         self.learn_min_files.setSuffix(" tagged files")
         self.learn_min_files.setToolTip("Learn from Tagged Files leaves out genres on fewer files than this; "
@@ -282,6 +292,7 @@ class SettingsDialog(QDialog):
         form.addRow("Several genres as:", self.multi_value)
         form.addRow("Separator:", self.separator)
         form.addRow(self.provenance)
+        form.addRow("Suggestions use:", self.evidence)
         form.addRow("Learn a genre from at least:", self.learn_min_files)
         form.addRow(self.offer_learning)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -297,7 +308,7 @@ class SettingsDialog(QDialog):
             id3v23_separator=self.separator.text() or "; ", multi_value=self.multi_value.currentData(),
             provenance=self.provenance.isChecked(),
             learn_min_files=self.learn_min_files.value(), offer_learning=self.offer_learning.isChecked(),
-            window=self._window,
+            evidence=self.evidence.currentData(), window=self._window,
         )
 
 
@@ -407,10 +418,11 @@ class CheckCard(QDialog):
         self.summary.setText(card_summary(item))
         if suggesting:
             self.chips.set_chips(item_chips(item))
+            self.legend.set_sources([c.source for c in self.chips.chips()])
             self.now.setText("Now in the file: " + (", ".join(item.current_genres) or "none"))
         self.chips.setToggleable(suggesting)
         self.edit_button.setEnabled(suggesting)
-        self.view.show_analysis(item.path, item.analysis)
+        self.view.show_analysis(item.path, item.analysis, item.suggestions)
         writable = bool(item.proposed) and item.state in (ReviewState.SUGGESTED, ReviewState.ACCEPTED)
         self.apply_button.setEnabled(writable)
         if writable:

@@ -9,9 +9,11 @@ cache answers at once, so their suggestions re-rank in the person's genres.
 
 from __future__ import annotations
 
+import html
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,10 +27,10 @@ from tagger.excerpt import Depth
 from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, NothingToLearn, default_model_path, forget
 from tagger.review import ReviewItem, ReviewState
 from tagger.session import plural
-from tagger.vocabulary import genre_key, is_junk
+from tagger.vocabulary import genre_key, is_junk, preferred_spellings, vocabulary
 from ui.info_bar import InfoBar
 from ui.workers import BackgroundJob, Batcher
-from ui.your_genres import YourGenresDialog
+from ui.your_genres import YourGenresDialog, sentence
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -47,6 +49,65 @@ def learnable(items: Iterable[ReviewItem], min_files: int = DEFAULT_MIN_FILES) -
     counts = Counter(k for keys in per_file for k in keys)
     genres = {k for k, n in counts.items() if n >= min_files}
     return sum(1 for keys in per_file if keys & genres), len(genres)
+
+
+@dataclass(frozen=True)
+class LearnPlan:
+    """What Learn would learn, from the genres the rows' files carry: known before any
+    audio is read. Genres are one genre in any spelling or alias, as learning counts them."""
+
+    learned: dict[str, int]  # genre (the library's spelling) -> tagged files, most first
+    thin: dict[str, int]  # genres on fewer than ``min_files`` files, most first
+    files: int  # tagged files that carry a learned genre
+    min_files: int
+
+    @property
+    def enough(self) -> bool:
+        """Whether there are two genres to tell apart: learning needs them."""
+        return len(self.learned) >= 2
+
+    def text(self) -> str:
+        """"12 genres on 106 tagged files will be learned; 3 genres on a single file will
+        not (Polka, Dub, Ska) — tag one more file of each"."""
+        if self.enough:
+            parts = [f"{plural(len(self.learned), 'genre')} on {plural(self.files, 'tagged file')} will be learned"]
+        elif self.learned:
+            parts = [f"only {plural(len(self.learned), 'genre')} ({', '.join(self.learned)}) "
+                     f"{'is' if len(self.learned) == 1 else 'are'} on {self.min_files} or more tagged files, and "
+                     "learning needs two genres to tell apart"]
+        else:
+            parts = [f"no genre is on {self.min_files} or more tagged files yet, and learning needs two"]
+        if self.thin:
+            counts = set(self.thin.values())
+            where = "a single file" if counts == {1} else f"fewer than {plural(self.min_files, 'file')}"
+            names = ", ".join(list(self.thin)[:5]) + (f" and {len(self.thin) - 5} more" if len(self.thin) > 5 else "")
+            missing = {self.min_files - n for n in counts}
+            each = "of it" if len(self.thin) == 1 else "of each"
+            todo = (f"tag {'one' if missing == {1} else min(missing)} more file{'s' if missing != {1} else ''} {each}"
+                    if len(missing) == 1 else f"tag each up to {self.min_files} files")
+            verb = "will not be" if self.enough else "cannot be"
+            parts.append(f"{plural(len(self.thin), 'genre')} on {where} {verb} learned ({names}) — {todo}")
+        return "; ".join(parts)
+
+
+def learn_plan(items: Iterable[ReviewItem], min_files: int = DEFAULT_MIN_FILES) -> LearnPlan:
+    """What learning from ``items``' files would learn, and what not, from their tags alone."""
+    vocab = vocabulary()
+    # A library repeats few combinations of genres: each is keyed once, and counted for its files.
+    combinations = Counter(tuple(i.current_genres) for i in items if i.current_genres)
+    counts: Counter[str] = Counter()
+    keyed: list[tuple[frozenset[str], int]] = []
+    for genres, files in combinations.items():
+        keys = frozenset(vocab.key(g) for g in genres if not is_junk(g)) - {""}
+        counts.update(dict.fromkeys(keys, files))
+        keyed.append((keys, files))
+    names = (g for genres, files in combinations.items() for g in genres if not is_junk(g) for _ in range(files))
+    spelling = {k: vocab.chosen(s) or s for k, s in preferred_spellings(names, vocab.key).items()}
+    learned = {k for k, n in counts.items() if n >= min_files}
+    ordered = sorted(counts, key=lambda k: (-counts[k], spelling.get(k, k).casefold()))
+    return LearnPlan({spelling.get(k, k): counts[k] for k in ordered if k in learned},
+                     {spelling.get(k, k): counts[k] for k in ordered if k not in learned},
+                     sum(files for keys, files in keyed if keys & learned), min_files)
 
 
 def library_roots(paths: Iterable[Path]) -> list[Path]:
@@ -105,9 +166,10 @@ class LearnOffer(InfoBar):
         self.not_now = self.add_button("Not now")
         self.not_now.clicked.connect(self.declined.emit)
 
-    def offer(self, files: int, genres: int) -> None:
-        self.text.setText(f"<b>{files} files already carry {genres} genres.</b> Learn your genres from them? "
-                          "Suggestions then come in your own genres, checked against your tags.")
+    def offer(self, plan: LearnPlan) -> None:
+        """Offer to learn what ``plan`` says would be learned, saying first what would not."""
+        self.text.setText(f"<b>{html.escape(sentence(plan.text()))}</b> Learn your genres from them? Suggestions "
+                          "then come in your own genres, checked against your tags.")
         self.show()
 
 
@@ -155,14 +217,21 @@ class Learning(QObject):
     # The offer.
 
     def scan_finished(self) -> None:
-        """Offer to learn when there is no model yet and the library holds enough tagged files."""
+        self.reconsider()
+
+    def reconsider(self) -> None:
+        """Offer to learn when there is no model yet and the library holds enough tagged
+        files; else take the offer back. After each scan, and when the settings change."""
         settings = self.window.settings
         if (not settings.offer_learning or self.declined or self.model is not None or self.running
                 or default_model_path().exists()):
+            self.offer.hide()
             return
-        files, genres = learnable(self.window.session.items, settings.learn_min_files)
-        if genres >= 2:
-            self.offer.offer(files, genres)
+        plan = learn_plan(self.window.session.items, settings.learn_min_files)
+        if plan.enough:
+            self.offer.offer(plan)
+        else:
+            self.offer.hide()
 
     def decline(self) -> None:
         self.declined = True
@@ -181,7 +250,16 @@ class Learning(QObject):
         if not roots:
             w.notify("Add your music first: learning reads the genres your files already carry")
             return
+        # The rows' tags say at once what would be learned; while a scan still adds rows,
+        # only learning, which reads every file, can tell.
+        plan = learn_plan(w.session.items, w.settings.learn_min_files)
+        if not plan.enough and not any(s.running for s in w.scans):
+            lower = (f", or lower the minimum of {plural(plan.min_files, 'file')} per genre in Settings"
+                     if plan.min_files > 2 else "")
+            self.tell("Nothing to learn", f"{sentence(plan.text())} Tag more files{lower}, then learn.")
+            return
         self.offer.hide()
+        w.notify(sentence(plan.text()))
         job = LearnJob(self)
         job.started_files.connect(self._progress)
         job.failed.connect(w.notify)

@@ -529,6 +529,7 @@ class MainWindow(QMainWindow):
         except StateError as e:
             self.notify(f"The settings apply until Genre Tagger closes: {e}")
         self.session.set_settings(settings)  # new thresholds re-pick the undecided rows
+        self.learning.reconsider()  # another minimum of files per genre changes what learning would learn
 
     # Filters.
 

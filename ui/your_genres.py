@@ -7,6 +7,7 @@ a figure says how the model does on music it has not seen.
 
 from __future__ import annotations
 
+import html
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -14,14 +15,13 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
-    QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QDialog, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
+    QScrollArea, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from tagger.learning import LearnedModel, LearnReport, ReliabilityBin
+from tagger.learning import FEW_EXAMPLES, LearnedModel, LearnReport, ReliabilityBin, in_plain_words
 
-
-LOW_AGREEMENT = 0.5  # below this top-1 agreement, the dialog says what would help
+FEW = "(few examples)"  # marks a genre learned from fewer than FEW_EXAMPLES files
 
 
 def percent(value: float | None) -> str:
@@ -29,6 +29,8 @@ def percent(value: float | None) -> str:
 
 
 def summary_html(model: LearnedModel) -> str:
+    """What was learned and how well it does, in plain words; the exact figures are in
+    the tables and the notes below it."""
     report = model.report
     when = time.strftime(" on %d %b %Y, %H:%M", time.localtime(model.trained_at)) if model.trained_at else ""
     learned = (f"<b>Learned {len(model.genres)} genres from {report.files} tagged files</b>{when}"
@@ -36,20 +38,58 @@ def summary_html(model: LearnedModel) -> str:
     if report.folds < 2:
         return (learned + "<br>No tagged file could be held out and tested, so there are no agreement figures. "
                 "Tag files on more albums and learn again.")
+    words = in_plain_words(report)
     held_out = "album" if report.grouping == "album" else "file"
-    text = (learned + f"<br>Tested by leaving each {held_out} out of training in turn ({report.folds} folds): the "
-            f"first suggestion was one of the file's own genres for <b>{percent(report.top1)}</b> of files "
-            f"(top-1 agreement), and one of the first three for <b>{percent(report.top3)}</b> (top-3).")
+    tested = f", on {report.tested} files" if report.tested else ""
+    text = (learned + f"<br>Tested by leaving each {held_out} out of training in turn ({report.folds} folds)"
+            f"{tested}; on music it had not seen, its first suggestion was")
+    text += "".join(f"<br>&nbsp;•&nbsp;{figure_html(line)}" for line in words.figures)
     if report.grouping != "album":
         text += ("<br><i>Most of your genres sit on one album or two, so whole albums could not be held out: "
                  "these figures describe more tracks of albums you tagged, and promise less for new albums.</i>")
     if report.untested:
         text += (f"<br>{report.untested} files could not be tested: no other album carries their genres.")
-    if report.grouping == "album" and report.top1 < LOW_AGREEMENT:
-        text += ("<br><i>That is low: on albums it has not heard, the model rarely names the genre you would. "
-                 "Where each genre sits on one or two albums, it learns those albums rather than the genre; "
-                 "tag tracks on more albums of each genre and learn again.</i>")
+    if words.classifier:
+        text += f"<br>{html.escape(sentence(words.classifier))}"
+    if words.advice:
+        text += "<br><i>What would help: " + html.escape("; ".join(words.advice)) + ".</i>"
     return text
+
+
+def sentence(text: str) -> str:
+    """``text`` with a capital first letter and a full stop."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def figure_html(line: str) -> str:
+    """A figure's line with its leading percentage in bold."""
+    head, _, rest = line.partition(" ")
+    if head.endswith("%"):
+        return f"<b>{html.escape(head)}</b> {html.escape(rest)}"
+    return html.escape(line)
+
+
+def exact_figures(report: LearnReport) -> str:
+    """The figures behind the plain words, unrounded."""
+    if report.folds < 2:
+        return "– (no files were held out)"
+    parts = [f"top-1 agreement {report.top1:.1%}, top-3 agreement {report.top3:.1%}"
+             + (f" on {report.tested} held-out files" if report.tested else "")]
+    if not math.isnan(report.expected_calibration_error):
+        low, high = report.calibration_interval
+        interval = "" if math.isnan(low) else f" (90% of resamplings: {low:.1%}–{high:.1%})"
+        parts.append(f"expected calibration error {report.expected_calibration_error:.1%}{interval}")
+    parts.append(f"temperature {report.temperature:.2f}")
+    return "; ".join(parts)
+
+
+def candidates_text(report: LearnReport) -> str:
+    """Every classifier cross-validation tried, best first, with its exact figures."""
+    if not report.candidates:
+        return "– (no classifier was chosen by cross-validation)"
+    return "\n".join(f"{c.name}: {c.top1:.1%} right first time, {c.top3:.1%} in the top three, log loss "
+                     f"{c.log_loss:.3f}" + (" (chosen)" if i == 0 else "")
+                     for i, c in enumerate(report.candidates))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], tips: Sequence[str] = ()) -> QTableWidget:
@@ -69,6 +109,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], tips: Sequence[
     widget.verticalHeader().hide()
     widget.verticalHeader().setDefaultSectionSize(widget.fontMetrics().height() + 8)
     widget.setAlternatingRowColors(True)
+    # Never squeezed to a sliver: the header and a few rows always show.
+    widget.setMinimumHeight(widget.horizontalHeader().sizeHint().height()
+                            + min(max(len(rows), 1), 4) * widget.verticalHeader().defaultSectionSize() + 4)
     header = widget.horizontalHeader()
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     for column in range(1, len(headers)):
@@ -152,11 +195,20 @@ class YourGenresDialog(QDialog):
 
         self.genres = table(
             ["Genre", "Files", "Precision", "Recall"],
-            [[g.genre, str(g.files), percent(g.precision), percent(g.recall)] for g in report.genres],
-            ["Your genre, in the spelling your files use most", "Tagged files that carry it",
+            [[g.genre, f"{g.files} {FEW}" if g.few else str(g.files), percent(g.precision), percent(g.recall)]
+             for g in report.genres],
+            ["Your genre, in the spelling your files use most",
+             "Tagged files that carry it; “few examples”: learned from fewer than "
+             f"{FEW_EXAMPLES} files, so its figures and confidences say little yet",
              "Of the files whose first suggestion was this genre, how many carry it",
              "Of the files that carry this genre, how many got it as their first suggestion"],
         )
+        for row, g in enumerate(report.genres):
+            self.genres.item(row, 0).setToolTip(g.genre)  # whole, where the column elides it
+            if g.few:
+                self.genres.item(row, 1).setToolTip(
+                    f"Learned from {g.files} files, fewer than {FEW_EXAMPLES}: its figures and confidences say "
+                    "little yet. Tag a few more files of it and learn again.")
         genre_box = QGroupBox("Per genre")
         QVBoxLayout(genre_box).addWidget(self.genres)
 
@@ -168,8 +220,10 @@ class YourGenresDialog(QDialog):
              "Their average stated confidence", "How often that first suggestion was one of the file's genres"],
         )
         if report.reliability:
-            self.ece = QLabel(f"Expected calibration error: <b>{report.expected_calibration_error:.1%}</b> — the "
-                              f"average gap between the stated confidence and how often it was right.")
+            low, high = report.calibration_interval
+            interval = "" if math.isnan(low) else f" (between {low:.1%} and {high:.1%} on a library this size)"
+            self.ece = QLabel(f"Expected calibration error: <b>{report.expected_calibration_error:.1%}</b>{interval}"
+                              " — the average gap between the stated confidence and how often it was right.")
         else:
             self.ece = QLabel("No calibration figures: no file could be held out and tested.")
         self.ece.setWordWrap(True)
@@ -187,11 +241,15 @@ class YourGenresDialog(QDialog):
         self.confusions = QLabel(pairs_text(report))
         self.thin = QLabel(counts_text(report.thin))
         self.junk = QLabel(counts_text(report.junk))
+        self.exact = QLabel(exact_figures(report))
+        self.classifiers = QLabel(candidates_text(report))
         notes = QGroupBox("Also")
         notes_layout = QVBoxLayout(notes)
         for title, label in (("Often confused with (tagged → suggested instead)", self.confusions),
                              ("Not learned, too few tagged files", self.thin),
-                             ("Ignored, not genres", self.junk)):
+                             ("Ignored, not genres", self.junk),
+                             ("Exact figures", self.exact),
+                             ("Classifiers tried, best first", self.classifiers)):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             notes_layout.addWidget(QLabel(f"<b>{title}:</b>"))
@@ -208,12 +266,23 @@ class YourGenresDialog(QDialog):
         buttons.addStretch()
         buttons.addWidget(close)
 
+        # The report is longer than a small screen: it scrolls, rather than squeezing its
+        # tables and chart onto each other.
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.summary)
+        body.addLayout(columns, 1)
+        body.addWidget(notes)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        self.scroll.setWidget(self.body)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.summary)
-        layout.addLayout(columns, 1)
-        layout.addWidget(notes)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
-        self.resize(900, 680)
+        self.resize(900, 720)
 
     def _ask(self, question: str) -> bool:
         return QMessageBox.question(self, "Your genres", question) == QMessageBox.StandardButton.Yes
