@@ -25,7 +25,7 @@ from tagger.excerpt import Depth
 from tagger.genres import STANDOUT_DESCRIPTOR, GenreSuggestion
 from tagger.journal import Journal, when
 from tagger.journal_cli import add_journal_command, close_journal, open_journal, run_journal_command
-from tagger.learning import DEFAULT_MIN_FILES, FEW_EXAMPLES, MODEL_CHOICES, UNLIKE_LIBRARY
+from tagger.learning import DEFAULT_MIN_FILES, MODEL_CHOICES, UNLIKE_LIBRARY
 from tagger.model import DEVICES, PRECISIONS
 from tagger.pipeline import AnalysisPipeline
 from tagger.resources import samples_dir
@@ -626,7 +626,7 @@ def run_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = Progress(err)
     try:
         outcome = learn(paths, analyzer, Depth(args.depth), args.min_files, progress.start,
-                        on_plan=lambda plan: err.write(printable(f"genre-tagger learn: {plan.plan()}") + "\n"))
+                        on_plan=lambda plan: err.write(printable(f"genre-tagger learn: {plan.text()}") + "\n"))
     except NothingToLearn as e:
         progress.clear()
         print(printable(f"genre-tagger learn: {e}"), file=err)
@@ -658,41 +658,23 @@ def learned_roots() -> list[Path]:
 
 def learn_summary(outcome: LearnOutcome, path: Path) -> list[str]:
     """The report in plain words, with how sure each figure is, then the exact figures."""
-    from tagger.learning import agreement_interval
+    from tagger.learning import in_plain_words
 
     model, report = outcome.model, outcome.model.report
     lines = [f"learned {len(model.genres)} genres from {report.files} tagged files "
              f"({outcome.tagged} tagged of {outcome.scanned} scanned) in {report.seconds:.1f} s; saved {path}"]
-    if report.folds < 2:
-        lines.append("no tagged file could be held out and tested: no agreement figures")
-    else:
+    words = in_plain_words(report)
+    if report.folds >= 2:
         held = "album" if report.grouping == "album" else "file"
         lines.append(f"tested on {report.tested} tagged files, each {held} left out of learning in turn "
                      f"(cross-validation by {report.grouping}, {report.folds} folds):")
-        for share, words in ((report.top1, "right first time"), (report.top3, "in the top three")):
-            low, high = agreement_interval(share, report.tested)
-            lines.append(f"  {words}: {share:.0%} of files (likely {low:.0%}-{high:.0%} on a library this size)")
-        low, high = report.calibration_interval
-        lines.append(f"  how honest the percentages are: off by {report.expected_calibration_error:.1%} on average "
-                     f"(likely {low:.1%}-{high:.1%}; expected calibration error)")
-        if report.candidates:
-            runner_up = report.candidates[1] if len(report.candidates) > 1 else None
-            lines.append(f"  your library chose {report.model}" + (
-                f"; runner-up {runner_up.name}: {runner_up.top1:.0%} right first time, {runner_up.top3:.0%} in "
-                "the top three" if runner_up else ""))
+    lines += [f"  {line}" for line in words.figures + ([words.classifier] if words.classifier else [])]
+    lines += [f"to do: {line}" for line in words.advice]
     if report.grouping != "album":
         lines.append("  most genres sit on one album or two, so single files were held out, not albums: "
                      "these figures promise less for new albums")
     if report.untested:
         lines.append(f"  {report.untested} file(s) not tested: no other album carries their genres")
-    few = [g.genre for g in report.genres if g.few]
-    if few:
-        lines.append(f"few examples (under {FEW_EXAMPLES} files; tag a few more to make them surer): "
-                     + ", ".join(few[:10]) + (", …" if len(few) > 10 else ""))
-    if report.confusions:
-        a, b, n = report.confusions[0]
-        lines.append(f"most confused: {a} taken for {b} ({n} files); if they are one genre to you, "
-                     f"`genre-tagger rename '{a}' '{b}' FOLDER` merges them")
     lines.append(f"  {'genre':<28} {'files':>6} {'precision':>10} {'recall':>7}")
     for g in report.genres:
         lines.append(f"  {g.genre[:28]:<28} {g.files:>6} {percent(g.precision):>10} {percent(g.recall):>7}"

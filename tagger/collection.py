@@ -16,7 +16,8 @@ from tagger.albums import AlbumConsensus, AlbumGrouper, Track, consensus
 from tagger.analysis import Analyzer, FileResult, JobControl
 from tagger.excerpt import Depth
 from tagger.learning import (
-    DEFAULT_MIN_FILES, NO_TAGS, LearnedModel, NothingToLearn, TaggedFile, Vocabulary, features, train,
+    DEFAULT_MIN_FILES, NO_TAGS, LearnedModel, LearnPlan, NothingToLearn, TaggedFile, Vocabulary, features,
+    learn_plan, train,
 )
 from tagger.pipeline import AnalysisPipeline
 from tagger.scan import scan
@@ -54,7 +55,7 @@ class LearnOutcome:
 
 def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.ADAPTIVE,
           min_files: int = DEFAULT_MIN_FILES, on_start: Callable[[Path], None] | None = None,
-          control: JobControl | None = None, on_plan: Callable[[Vocabulary], None] | None = None) -> LearnOutcome:
+          control: JobControl | None = None, on_plan: Callable[[LearnPlan], None] | None = None) -> LearnOutcome:
     """Train a model on the tagged files under ``paths``. The tags alone decide what
     can be learned: ``on_plan`` hears it, and NothingToLearn is raised, before any
     audio is analysed."""
@@ -69,12 +70,11 @@ def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.ADAPTI
         elif any(not is_junk(g) for g in file.genres):
             album = grouper.album_of(file.path, file.tags)
             tagged[file.path] = (tuple(file.genres), album[0] if album else f"file\x1f{file.path}")
-    plan = Vocabulary.of([genres for genres, _ in tagged.values()], min_files)
     if on_plan is not None:
-        on_plan(plan)
+        on_plan(learn_plan((genres for genres, _ in tagged.values()), min_files))
     if not tagged:
         raise NothingToLearn(NO_TAGS)
-    plan.check_learnable()
+    Vocabulary.of([genres for genres, _ in tagged.values()], min_files).check_learnable()
     examples = []
     pipeline = AnalysisPipeline(analyzer, depth, control)
     for result in pipeline.results(list(tagged), on_start):

@@ -23,7 +23,7 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from tagger.classifiers import (
 from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy, logit
 from tagger.regular import irregular_file
 from tagger.state import state_errors
+from tagger.text import plural
 from tagger.vocabulary import is_junk, preferred_spellings, vocabulary
 
 # Bump when features() changes: a stored model then no longer fits what it is fed.
@@ -483,20 +484,6 @@ class Vocabulary:
                 f"{len(self.genres)}. Files per genre: {counts or 'none'}. Tag more files, "
                 "or lower the minimum of files per genre")
 
-    def plan(self) -> str:
-        """What learning will do with these tags, in a sentence or two, before any audio is read."""
-        learned = sum(self.files[g] for g in self.genres)
-        few = [g for g in self.genres if self.files[g] < FEW_EXAMPLES]
-        text = f"{len(self.genres)} genres will be learned"
-        if few:
-            text += f" ({len(few)} of them from fewer than {FEW_EXAMPLES} files, so less surely)"
-        text += f", from {learned} genre tags on tagged files"
-        if self.thin:
-            names = ", ".join(list(self.thin)[:5]) + (", …" if len(self.thin) > 5 else "")
-            text += (f"; {len(self.thin)} not, on fewer than {self.min_files} files ({names}): tag more files of "
-                     "them, or they are offered only where an album, artist or folder says so")
-        return text
-
     def targets(self, tagged: Sequence[Sequence[str]]) -> np.ndarray:
         """``[files, genres]`` target distributions: a file's weight split over its learned genres."""
         key = vocabulary().key
@@ -507,6 +494,66 @@ class Vocabulary:
             if columns:
                 y[row, columns] = 1.0 / len(columns)
         return y
+
+
+@dataclass(frozen=True)
+class LearnPlan:
+    """What Learn would learn, from the genres the rows' files carry: known before any
+    audio is read. Genres are one genre in any spelling or alias, as learning counts them."""
+
+    learned: dict[str, int]  # genre (the library's spelling) -> tagged files, most first
+    thin: dict[str, int]  # genres on fewer than ``min_files`` files, most first
+    files: int  # tagged files that carry a learned genre
+    min_files: int
+
+    @property
+    def enough(self) -> bool:
+        """Whether there are two genres to tell apart: learning needs them."""
+        return len(self.learned) >= 2
+
+    def text(self) -> str:
+        """"12 genres on 106 tagged files will be learned; 3 genres on a single file will
+        not (Polka, Dub, Ska) — tag one more file of each"."""
+        if self.enough:
+            parts = [f"{plural(len(self.learned), 'genre')} on {plural(self.files, 'tagged file')} will be learned"]
+        elif self.learned:
+            parts = [f"only {plural(len(self.learned), 'genre')} ({', '.join(self.learned)}) "
+                     f"{'is' if len(self.learned) == 1 else 'are'} on {self.min_files} or more tagged files, and "
+                     "learning needs two genres to tell apart"]
+        else:
+            parts = [f"no genre is on {self.min_files} or more tagged files yet, and learning needs two"]
+        if self.thin:
+            counts = set(self.thin.values())
+            where = "a single file" if counts == {1} else f"fewer than {plural(self.min_files, 'file')}"
+            names = ", ".join(list(self.thin)[:5]) + (f" and {len(self.thin) - 5} more" if len(self.thin) > 5 else "")
+            missing = {self.min_files - n for n in counts}
+            each = "of it" if len(self.thin) == 1 else "of each"
+            todo = (f"tag {'one' if missing == {1} else min(missing)} more file{'s' if missing != {1} else ''} {each}"
+                    if len(missing) == 1 else f"tag each up to {self.min_files} files")
+            verb = "will not be" if self.enough else "cannot be"
+            parts.append(f"{plural(len(self.thin), 'genre')} on {where} {verb} learned ({names}) — {todo}")
+        return "; ".join(parts)
+
+
+def learn_plan(tagged: Iterable[Sequence[str]], min_files: int = DEFAULT_MIN_FILES) -> LearnPlan:
+    """What learning from files with these genres would learn, and what not, from the
+    tags alone: both front ends say it before any audio is read."""
+    vocab = vocabulary()
+    # A library repeats few combinations of genres: each is keyed once, and counted for its files.
+    combinations = Counter(tuple(genres) for genres in tagged if genres)
+    counts: Counter[str] = Counter()
+    keyed: list[tuple[frozenset[str], int]] = []
+    for genres, files in combinations.items():
+        keys = frozenset(vocab.key(g) for g in genres if not is_junk(g)) - {""}
+        counts.update(dict.fromkeys(keys, files))
+        keyed.append((keys, files))
+    names = (g for genres, files in combinations.items() for g in genres if not is_junk(g) for _ in range(files))
+    spelling = {k: vocab.chosen(s) or s for k, s in preferred_spellings(names, vocab.key).items()}
+    learned = {k for k, n in counts.items() if n >= min_files}
+    ordered = sorted(counts, key=lambda k: (-counts[k], spelling.get(k, k).casefold()))
+    return LearnPlan({spelling.get(k, k): counts[k] for k in ordered if k in learned},
+                     {spelling.get(k, k): counts[k] for k in ordered if k not in learned},
+                     sum(files for keys, files in keyed if keys & learned), min_files)
 
 
 @dataclass(frozen=True)

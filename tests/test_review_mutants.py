@@ -24,7 +24,8 @@ from tagger.review import (
     ReviewState,
     review_item,
 )
-from tagger.session import Change, ReviewSession, SavedSessionError, has
+from tagger.session import Change, ReviewSession, SavedSessionError
+from tagger.text import has
 from tagger.settings import Settings
 from tagger.tags import WriteMode, read_tags
 from tagger.writer import GenreWriter, WriteRequest, WriteResult, WriteStatus

@@ -9,7 +9,8 @@ import pytest
 from tagger.analysis import FileResult
 from tagger.genres import GenreSuggestion
 from tagger.review import ReviewItem, ReviewState, review_item
-from tagger.session import Change, ReviewSession, SavedSessionError, plural
+from tagger.session import Change, ReviewSession, SavedSessionError
+from tagger.text import plural
 from tagger.settings import Settings
 from tagger.tags import read_tags
 from tagger.writer import GenreWriter, WriteRequest, WriteStatus

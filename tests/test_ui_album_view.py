@@ -46,15 +46,18 @@ def test_files_group_by_album_artist_and_album(tmp_path):
         (Path("/m/1.flac"), "Ann", "Various", "Greatest"),
         (Path("/m/2.flac"), "Bob", "Various", "greatest"),  # another track artist, the same album
         (Path("/m/3.flac"), "Cy", "Cy", "Greatest"),  # the same title by another album artist
-        (Path("/m/4.flac"), "Various", "", "Greatest"),  # no album artist: the track artist stands in
+        # No album artist: the folder holds the album together, whatever its composers.
+        (Path("/ost/4.flac"), "Composer A", "", "Score"),
+        (Path("/ost/6.flac"), "Composer B", "", "score"),
         (loose / "a.flac", "", "", ""),
         (loose / "b.flac", "", "", ""),
         (Path("/nowhere/5.flac"), "", "", ""),  # on no album: an album of its own
     ]
     groups = album_groups(snapshot, AlbumGrouper())
     assert [(name, [p.name for p in paths]) for _, name, paths in groups] == [
-        ("Various – Greatest", ["1.flac", "2.flac", "4.flac"]),
+        ("Various – Greatest", ["1.flac", "2.flac"]),
         ("Cy – Greatest", ["3.flac"]),
+        ("Composer A – Score", ["4.flac", "6.flac"]),
         ("loose/", ["a.flac", "b.flac"]),
         ("5.flac", ["5.flac"]),
     ]

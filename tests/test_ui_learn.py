@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 
 from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, TaggedFile, default_model_path, train
 from tagger.review import ReviewItem, ReviewState
-from ui.learn import learn_plan, learnable, library_roots
+from tagger.learning import learn_plan
+from ui.learn import learnable, library_roots
 from ui.actions import Act
 from ui.main_window import MainWindow
 
@@ -67,16 +68,16 @@ def test_the_plan_says_what_will_be_learned_and_what_not_before_any_audio_is_rea
         return [ReviewItem(Path(f"/m/{genre}{i}.flac"), [genre]) for genre, n in counts.items() for i in range(n)]
 
     library = rows({"Jazz": 56, "Rock": 50, "Polka": 1, "Dub": 1, "Ska": 1}) + rows({"Unknown": 4})
-    plan = learn_plan(library, 2)
+    plan = learn_plan((i.current_genres for i in library), 2)
     assert plan.enough and plan.learned == {"Jazz": 56, "Rock": 50} and plan.files == 106
     assert plan.text() == ("2 genres on 106 tagged files will be learned; 3 genres on a single file will not be "
                            "learned (Dub, Polka, Ska) — tag one more file of each")
     # Spellings and a file with two genres count as learning counts them.
-    plan = learn_plan(rows({"Hip-Hop": 1, "hip hop": 1}) + [ReviewItem(Path("/m/x.flac"), ["Jazz", "Polka"])]
-                      + rows({"Jazz": 1}), 2)
+    plan = learn_plan([i.current_genres for i in rows({"Hip-Hop": 1, "hip hop": 1})] + [["Jazz", "Polka"]]
+                      + [i.current_genres for i in rows({"Jazz": 1})], 2)
     assert plan.learned == {"Hip-Hop": 2, "Jazz": 2} and plan.files == 4
     assert plan.text().endswith("1 genre on a single file will not be learned (Polka) — tag one more file of it")
-    few = learn_plan(rows({"Rock": 9, "Jazz": 2, "Dub": 3}), 5)
+    few = learn_plan((i.current_genres for i in rows({"Rock": 9, "Jazz": 2, "Dub": 3})), 5)
     assert not few.enough
     assert few.text() == ("only 1 genre (Rock) is on 5 or more tagged files, and learning needs two genres to tell "
                           "apart; 2 genres on fewer than 5 files cannot be learned (Dub, Jazz) — tag each up to 5 "

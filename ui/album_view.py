@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 from tagger.albums import AlbumConsensus, AlbumGrouper, Track, consensus
 from tagger.genres import GenreSuggestion
 from tagger.review import CANDIDATES_SHOWN, ReviewItem, ReviewState, accepted_genres
-from tagger.session import ReviewSession, plural
+from tagger.session import ReviewSession
+from tagger.text import plural
 from tagger.tags import TagSnapshot
 from tagger.vocabulary import vocabulary
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend

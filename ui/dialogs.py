@@ -19,7 +19,8 @@ from tagger.excerpt import Depth
 from tagger.vocabulary import genre_key
 from tagger.model import DEVICES
 from tagger.review import ReviewItem, ReviewState
-from tagger.session import ReviewSession, plural
+from tagger.session import ReviewSession
+from tagger.text import plural
 from tagger.settings import Settings
 from tagger.tags import MultiValue, WriteMode
 from tagger.tags.base import dedupe

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from tagger.journal import DONE, BatchSummary, Entry, Journal, when
-from tagger.session import plural
+from tagger.text import plural
 from tagger.tags.base import dedupe, read_genres
 
 # Entry states whose new genres reached the file (pending: possibly, if a crash cut in).

@@ -24,9 +24,11 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from tagger.analysis import Analyzer
 from tagger.collection import LearnOutcome, learn
 from tagger.excerpt import Depth
-from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, NothingToLearn, default_model_path, forget
+from tagger.learning import (
+    DEFAULT_MIN_FILES, LearnedModel, LearnPlan, NothingToLearn, default_model_path, forget, learn_plan,
+)
 from tagger.review import ReviewItem, ReviewState
-from tagger.session import plural
+from tagger.text import plural
 from tagger.vocabulary import genre_key, is_junk, preferred_spellings, vocabulary
 from ui.info_bar import InfoBar
 from ui.workers import BackgroundJob, Batcher
@@ -49,65 +51,6 @@ def learnable(items: Iterable[ReviewItem], min_files: int = DEFAULT_MIN_FILES) -
     counts = Counter(k for keys in per_file for k in keys)
     genres = {k for k, n in counts.items() if n >= min_files}
     return sum(1 for keys in per_file if keys & genres), len(genres)
-
-
-@dataclass(frozen=True)
-class LearnPlan:
-    """What Learn would learn, from the genres the rows' files carry: known before any
-    audio is read. Genres are one genre in any spelling or alias, as learning counts them."""
-
-    learned: dict[str, int]  # genre (the library's spelling) -> tagged files, most first
-    thin: dict[str, int]  # genres on fewer than ``min_files`` files, most first
-    files: int  # tagged files that carry a learned genre
-    min_files: int
-
-    @property
-    def enough(self) -> bool:
-        """Whether there are two genres to tell apart: learning needs them."""
-        return len(self.learned) >= 2
-
-    def text(self) -> str:
-        """"12 genres on 106 tagged files will be learned; 3 genres on a single file will
-        not (Polka, Dub, Ska) — tag one more file of each"."""
-        if self.enough:
-            parts = [f"{plural(len(self.learned), 'genre')} on {plural(self.files, 'tagged file')} will be learned"]
-        elif self.learned:
-            parts = [f"only {plural(len(self.learned), 'genre')} ({', '.join(self.learned)}) "
-                     f"{'is' if len(self.learned) == 1 else 'are'} on {self.min_files} or more tagged files, and "
-                     "learning needs two genres to tell apart"]
-        else:
-            parts = [f"no genre is on {self.min_files} or more tagged files yet, and learning needs two"]
-        if self.thin:
-            counts = set(self.thin.values())
-            where = "a single file" if counts == {1} else f"fewer than {plural(self.min_files, 'file')}"
-            names = ", ".join(list(self.thin)[:5]) + (f" and {len(self.thin) - 5} more" if len(self.thin) > 5 else "")
-            missing = {self.min_files - n for n in counts}
-            each = "of it" if len(self.thin) == 1 else "of each"
-            todo = (f"tag {'one' if missing == {1} else min(missing)} more file{'s' if missing != {1} else ''} {each}"
-                    if len(missing) == 1 else f"tag each up to {self.min_files} files")
-            verb = "will not be" if self.enough else "cannot be"
-            parts.append(f"{plural(len(self.thin), 'genre')} on {where} {verb} learned ({names}) — {todo}")
-        return "; ".join(parts)
-
-
-def learn_plan(items: Iterable[ReviewItem], min_files: int = DEFAULT_MIN_FILES) -> LearnPlan:
-    """What learning from ``items``' files would learn, and what not, from their tags alone."""
-    vocab = vocabulary()
-    # A library repeats few combinations of genres: each is keyed once, and counted for its files.
-    combinations = Counter(tuple(i.current_genres) for i in items if i.current_genres)
-    counts: Counter[str] = Counter()
-    keyed: list[tuple[frozenset[str], int]] = []
-    for genres, files in combinations.items():
-        keys = frozenset(vocab.key(g) for g in genres if not is_junk(g)) - {""}
-        counts.update(dict.fromkeys(keys, files))
-        keyed.append((keys, files))
-    names = (g for genres, files in combinations.items() for g in genres if not is_junk(g) for _ in range(files))
-    spelling = {k: vocab.chosen(s) or s for k, s in preferred_spellings(names, vocab.key).items()}
-    learned = {k for k, n in counts.items() if n >= min_files}
-    ordered = sorted(counts, key=lambda k: (-counts[k], spelling.get(k, k).casefold()))
-    return LearnPlan({spelling.get(k, k): counts[k] for k in ordered if k in learned},
-                     {spelling.get(k, k): counts[k] for k in ordered if k not in learned},
-                     sum(files for keys, files in keyed if keys & learned), min_files)
 
 
 def library_roots(paths: Iterable[Path]) -> list[Path]:
@@ -227,7 +170,7 @@ class Learning(QObject):
                 or default_model_path().exists()):
             self.offer.hide()
             return
-        plan = learn_plan(self.window.session.items, settings.learn_min_files)
+        plan = learn_plan((i.current_genres for i in self.window.session.items), settings.learn_min_files)
         if plan.enough:
             self.offer.offer(plan)
         else:
@@ -252,7 +195,7 @@ class Learning(QObject):
             return
         # The rows' tags say at once what would be learned; while a scan still adds rows,
         # only learning, which reads every file, can tell.
-        plan = learn_plan(w.session.items, w.settings.learn_min_files)
+        plan = learn_plan((i.current_genres for i in w.session.items), w.settings.learn_min_files)
         if not plan.enough and not any(s.running for s in w.scans):
             lower = (f", or lower the minimum of {plural(plan.min_files, 'file')} per genre in Settings"
                      if plan.min_files > 2 else "")

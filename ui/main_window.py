@@ -23,7 +23,8 @@ from tagger.vocabulary import completion_names
 from tagger.pipeline import Progress
 from tagger.resources import resource_dir
 from tagger.review import ReviewItem
-from tagger.session import Change, ReviewSession, has, plural
+from tagger.session import Change, ReviewSession
+from tagger.text import has, plural
 from tagger.settings import Settings
 from tagger.state import StateError
 from tagger.tags import WriteMode

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QPushButton, QSizePo
 
 from tagger.pipeline import Progress
 from tagger.review import ReviewItem, ReviewState
-from tagger.session import plural
+from tagger.text import plural
 
 MESSAGE_MS = 8000
 COUNTS_MS = 100
