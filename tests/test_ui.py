@@ -224,6 +224,7 @@ def test_accept_above_a_confidence_and_reject(qtbot, window, demo_analysis):
     window.session.add([confident, unsure])
     for item, confidence in ((confident, 0.9), (unsure, 0.3)):
         item.analysis = with_confidence(demo_analysis, confidence)
+        item.suggestions = item.analysis.genres
         item.proposed, item.state = ["Rock"], ReviewState.SUGGESTED
     assert window.accept_above(0.7) == 1
     assert (confident.state, unsure.state) == (ReviewState.ACCEPTED, ReviewState.SUGGESTED)
