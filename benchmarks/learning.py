@@ -1,7 +1,7 @@
 """Benchmark: learning the person's own genres, on several real libraries (issue 22).
 
     python benchmarks/build_libraries.py ../bench-libraries     # once: real music, tagged
-    python benchmarks/learning.py [LIBRARY...] [--depth D] [--cache FILE] [--no-timing]
+    python benchmarks/learning.py [LIBRARY...] [--depth D] [--train-depth D] [--cache FILE] [--no-timing]
 
 Each LIBRARY is a folder built by benchmarks/build_libraries.py (default: every one
 under ../bench-libraries): real tracks whose tags (album, artist, genre on the
@@ -71,11 +71,15 @@ def ranked_from(p: np.ndarray, classes: Sequence[str]) -> list[list[GenreSuggest
     return [[GenreSuggestion(classes[i], classes[i], float(row[i]), LIBRARY) for i in np.argsort(-row)] for row in p]
 
 
-def evaluate(root: Path, analyzer: Analyzer, depth: Depth, taxonomy: Taxonomy) -> dict:
+def evaluate(root: Path, analyzer: Analyzer, depth: Depth, taxonomy: Taxonomy, train_depth: Depth | None = None
+             ) -> dict:
     files = load_library(root)
     started = time.perf_counter()
     analyses = {r.path: r.analysis for r in AnalysisPipeline(analyzer, depth).results([f.path for f in files])
                 if r.ok and r.analysis.music_detected}
+    if train_depth is not None and train_depth != depth:  # the tagged files deepened, as learn --depth does
+        deeper = AnalysisPipeline(analyzer, train_depth).results([f.path for f in files if f.tagged])
+        analyses.update({r.path: r.analysis for r in deeper if r.ok and r.analysis.music_detected})
     analysed_s = time.perf_counter() - started
     tags = {c.path: c.tags for c in read_collection([root])}
     grouper = AlbumGrouper()
@@ -201,6 +205,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("libraries", nargs="*", type=Path)
     parser.add_argument("--depth", choices=[d.value for d in Depth], default=Depth.ADAPTIVE.value)
+    parser.add_argument("--train-depth", choices=[d.value for d in Depth],
+                        help="analyse the tagged files at this depth (what deepening them before learning buys)")
     parser.add_argument("--cache", type=Path, help="analysis cache file (default: the user's)")
     parser.add_argument("--no-timing", action="store_true", help="skip the 10,000-file learning time")
     args = parser.parse_args()
@@ -210,10 +216,11 @@ def main() -> None:
         sys.exit("no benchmark libraries: build them with benchmarks/build_libraries.py ../bench-libraries")
     analyzer = Analyzer(cache=AnalysisCache(args.cache) if args.cache else AnalysisCache())
     taxonomy = Taxonomy.load()
-    print(f"depth {args.depth}; held-out files are the libraries' untagged ones; ECE: expected calibration "
+    print(f"depth {args.depth}{f', tagged files at {args.train_depth}' if args.train_depth else ''}; held-out files are the libraries' untagged ones; ECE: expected calibration "
           "error of the top suggestion (10 bins)")
     for root in libraries:
-        print_library(evaluate(root, analyzer, Depth(args.depth), taxonomy))
+        print_library(evaluate(root, analyzer, Depth(args.depth), taxonomy,
+                               Depth(args.train_depth) if args.train_depth else None))
     if not args.no_timing:
         read, fit, total, size = generated_cache_timing()
         print(f"\n10,000 generated cache entries, 40 genres: read and featurise {read:.1f} s, learn "

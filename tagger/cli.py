@@ -784,6 +784,8 @@ class Table:
             write(indent + genre_line(record["genres"]) + "\n")
         else:
             write(f"{indent}no genre above the confidence threshold\n")
+        if record["music_detected"] and record.get("message"):
+            write(indent + printable(record["message"]) + "\n")
         details = []
         standout = [d for d in record["descriptors"] if d["confidence"] >= STANDOUT_DESCRIPTOR]
         if standout:
@@ -793,9 +795,10 @@ class Table:
 
 
 def genre_line(genres: list[dict[str, Any]]) -> str:
-    """Genres with their confidence; beside learned ones, the bundled vocabulary's are marked."""
-    mixed = any(g["source"] != "base" for g in genres)
-    marked = [f"{g['genre']} {g['confidence']:.0%}" + (" (base)" if mixed and g["source"] == "base" else "")
+    """Genres with their confidence; where sources mix, each but the learned ones says
+    what vouched for it most (base, album, artist, folder)."""
+    mixed = len({g["source"] for g in genres}) > 1
+    marked = [f"{g['genre']} {g['confidence']:.0%}" + (f" ({g['source']})" if mixed and g["source"] != "library" else "")
               for g in genres]
     return printable("   ".join(marked))
 

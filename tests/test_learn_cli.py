@@ -127,6 +127,8 @@ def test_the_bundled_vocabulary_with_album_evidence_offers_the_album_mates_genre
     assert top["genre"] == SOUNDS[0] and top["source"] == "album" and "album" in top["evidence"]
     assert top["confidence"] > 0.5
     assert record["audio_genres"][0]["source"] == "base"
+    code, out, _ = run(capsys, "suggest", str(untagged), "--device", "cpu", "--model", "base")
+    assert code == 0 and f"{SOUNDS[0]} " in out.splitlines()[1] and "(album)" in out.splitlines()[1]
 
 
 @pytest.mark.parametrize("tagging, message", [

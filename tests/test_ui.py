@@ -408,7 +408,9 @@ def test_sorting_and_filtering_the_model(qtbot, demo_analysis, tmp_path):
              for n, a, g in [("b", "Zed", []), ("a", "amy", ["Rock"]), ("c", "Bob", ["Jazz"])]]
     session.add(items)
     items[0].analysis, items[0].proposed = with_confidence(demo_analysis, 0.9), ["Rock"]
+    items[0].suggestions = items[0].analysis.genres
     items[1].analysis, items[1].proposed = with_confidence(demo_analysis, 0.2), ["rock"]
+    items[1].suggestions = items[1].analysis.genres
     items[2].state, items[2].error = ReviewState.ERROR, "broken"
 
     def shown() -> list[str]:

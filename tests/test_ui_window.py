@@ -28,7 +28,10 @@ Keep, Discard, Cancel = (QMessageBox.StandardButton.Save, QMessageBox.StandardBu
 
 
 def rows_with_analyses(window: MainWindow, analyzer, tmp_path: Path, n: int = 3) -> list[ReviewItem]:
-    """Real files, really analysed, given known suggestions: Rock at 0.9, 0.6, 0.3 … and Jazz below it."""
+    """Real files, really analysed, given known suggestions: Rock at 0.9, 0.6, 0.3 … and Jazz below it.
+    The files share a folder and a genre, so their album's evidence would add Pop to each: the
+    suggestions are the audio's alone here."""
+    window.session.settings.evidence = "audio"
     paths = [tagged_audio(tmp_path / f"{i}.flac", genre="Pop", title=f"Song {i}", seconds=2.0) for i in range(n)]
     items = window.session.add(ReviewItem(p, ["Pop"], title=f"Song {i}") for i, p in enumerate(paths))
     tops = [0.9, 0.6, 0.3, 0.2][:n]
