@@ -243,3 +243,52 @@ def test_a_review_saved_before_renames_were_kept_comes_back(session, files, tmp_
     (tmp_path / "saved.json").write_text(json.dumps(record), encoding="utf-8")
     again = ReviewSession(Settings(), journal)
     assert len(again.restore(tmp_path / "saved.json")) == len(files)
+
+
+def test_rows_hear_their_album_mates_and_the_audio_alone_when_asked(files, analysed, journal):
+    """An untagged track whose album mates are tagged Strategy Game is offered it first,
+    with what each source gave; with ``evidence="audio"`` the row keeps the audio's ranking."""
+    from mutagen.flac import FLAC
+
+    for path in files[:3]:
+        tags = FLAC(path)
+        tags["album"], tags["genre"] = ["Campaign"], ["Strategy Game"]
+        tags.save()
+    tags = FLAC(files[3])
+    tags["album"] = ["Campaign"]
+    tags.save()
+    for evidence, first in (("context", "Strategy Game"), ("audio", "Rock")):
+        session = ReviewSession(Settings(min_confidence=0.5, evidence=evidence), journal)
+        session.add(review_item(p) for p in files)
+        session.take_analyses([FileResult(analysed[3].path, analysed[3])])
+        item = session.item(files[3])
+        assert item.suggestions[0].genre == first
+        assert item.analysis.genres[0].genre == "Rock"  # the analysis stays the audio's
+    assert item.suggestions == analysed[3].genres
+    session = ReviewSession(Settings(min_confidence=0.5), journal)
+    session.add(review_item(p) for p in files)
+    session.take_analyses([FileResult(analysed[3].path, analysed[3])])
+    top = session.item(files[3]).suggestions[0]
+    # Three tagged mates that agree, measured leave-one-out and pulled toward the prior 0.8: (3 + 3.2) / 7.
+    assert top.source == "album" and dict(top.evidence)["album"] == pytest.approx(6.2 / 7, abs=1e-3)
+    assert session.item(files[3]).proposed == ["Strategy Game"]  # only it reaches 0.5
+    request = session.item(files[3]).write_request(provenance=True)
+    assert "context" in request.provenance and "album" in request.provenance
+
+
+def test_a_row_added_later_is_heard_by_the_next_analyses(files, analysed, journal):
+    from mutagen.flac import FLAC
+
+    for path in files:
+        tags = FLAC(path)
+        tags["album"] = ["Campaign"]
+        if path != files[3]:
+            tags["genre"] = ["Strategy Game"]
+        tags.save()
+    session = ReviewSession(Settings(min_confidence=0.5), journal)
+    session.add([review_item(files[3])])
+    session.take_analyses([FileResult(analysed[3].path, analysed[3])])
+    assert session.item(files[3]).suggestions[0].genre == "Rock"  # no mate known yet
+    session.add(review_item(p) for p in files[:3])
+    session.take_analyses([FileResult(analysed[3].path, analysed[3])])
+    assert session.item(files[3]).suggestions[0].genre == "Strategy Game"
