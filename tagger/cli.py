@@ -646,14 +646,12 @@ def run_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def learned_roots() -> list[Path]:
-    """The folders the stored model learned from, whatever analysis models it was made
-    for: so that after an update, a plain `learn` learns again from the same music."""
-    from tagger.learning import LearnedModel, LearnedModelError
+    """The folders the stored model learned from, whatever analysis models or version of
+    Genre Tagger it was made by: so that after an update, a plain `learn` learns again
+    from the same music."""
+    from tagger.learning import stored_roots
 
-    try:
-        return [Path(root) for root in LearnedModel.load().roots]
-    except LearnedModelError:
-        return []
+    return [Path(root) for root in stored_roots()]
 
 
 def learn_summary(outcome: LearnOutcome, path: Path) -> list[str]:

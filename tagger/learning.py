@@ -403,6 +403,21 @@ class LearnedModel:
         return model
 
 
+def stored_roots(path: Path | None = None) -> list[str]:
+    """The folders a stored model learned from, even where the model itself cannot be
+    used any more (made by another version, or for other analysis models): so a plain
+    `learn` learns again from them. Empty where there is no readable record of them."""
+    path = path or default_model_path()
+    if irregular_file(path, audio=False):
+        return []
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            roots = json.loads(stored["meta"].tobytes().decode("ascii")).get("roots", [])
+    except Exception:  # a damaged file names no folders; learning needs them given again
+        return []
+    return [str(r) for r in roots] if isinstance(roots, list) else []
+
+
 def check_members(members: Sequence[Member], standardiser: Standardiser, shape: tuple[int, int]) -> None:
     """ValueError unless every member fits ``shape`` ([features, genres]) with finite values."""
     n_features, n_genres = shape

@@ -195,6 +195,26 @@ def test_a_model_for_other_analysis_models_is_refused_and_learned_again_from_its
     assert LearnedModel.load().models_key != stale.models_key and LearnedModel.load().roots == [str(library)]
 
 
+def test_a_model_from_an_older_genre_tagger_is_refused_and_learned_again_from_its_folders(capsys, library):
+    """A model of format 1 (one classifier for every library) cannot be read as today's,
+    but it still says where it learned: a plain `learn` goes back there."""
+    model = dataclasses.replace(LearnedModel.load(), roots=[str(library)])
+    model.save()
+    with np.load(default_model_path()) as stored:
+        arrays = dict(stored)
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["format"] = 1
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    with open(default_model_path(), "wb") as f:
+        np.savez(f, **arrays)
+    code, out, err = run(capsys, "suggest", str(library / "Drone" / "4.flac"), "--json", "--device", "cpu")
+    assert code == 0 and records(out)[0]["model"] == "base"
+    assert "made by another version of Genre Tagger; run `genre-tagger learn` again" in err
+    code, out, err = run(capsys, "learn", "--json", "--device", "cpu", *MIN_FILES)
+    assert code == 0 and f"learning again from {library}" in err
+    assert LearnedModel.load().roots == [str(library)]
+
+
 def test_forget_and_insisting_on_a_missing_model(capsys, library):
     code, out, _ = run(capsys, "learn", "--forget")
     assert code == 0 and "removed the learned model" in out and not default_model_path().exists()
