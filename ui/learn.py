@@ -13,7 +13,6 @@ import html
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +28,7 @@ from tagger.learning import (
 )
 from tagger.review import ReviewItem, ReviewState
 from tagger.text import plural
-from tagger.vocabulary import genre_key, is_junk, preferred_spellings, vocabulary
+from tagger.vocabulary import genre_key, is_junk
 from ui.info_bar import InfoBar
 from ui.workers import BackgroundJob, Batcher
 from ui.your_genres import YourGenresDialog, sentence
