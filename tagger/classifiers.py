@@ -33,6 +33,9 @@ PLAIN = f"logistic regression (strength {PLAIN_STRENGTH:g})"
 # solution lies in the span of the files), and with thousands it keeps learning to
 # seconds (benchmarks/learning.py measures both).
 MAX_DIRECTIONS = 128
+# L-BFGS steps for a logistic regression: the fold fits only rank the candidates, and
+# at 40 steps they ranked them as at 200 on the benchmark libraries (benchmarks/learning.py).
+FOLD_STEPS, FINAL_STEPS = 40, 100
 AVERAGE = "average of the best of each kind"
 # A genre a fold never saw gets this score from a prototype: it cannot be the answer.
 _ABSENT = -30.0
@@ -99,7 +102,7 @@ def principal_directions(xs: np.ndarray, most: int = MAX_DIRECTIONS) -> np.ndarr
 
 
 def fit_logistic(xs: np.ndarray, y: np.ndarray, strength: float, start: np.ndarray | None = None,
-                 directions: np.ndarray | None = None) -> tuple[Member, np.ndarray]:
+                 directions: np.ndarray | None = None, steps: int = FINAL_STEPS) -> tuple[Member, np.ndarray]:
     """Multinomial logistic regression with an L2 penalty of ``strength`` on the
     weights, fitted to target distributions ``y`` in the files' principal directions;
     the member and its parameters there (to start the next strength from)."""
@@ -123,7 +126,7 @@ def fit_logistic(xs: np.ndarray, y: np.ndarray, strength: float, start: np.ndarr
         return value, np.concatenate([(z0.T @ residual + strength * w).ravel(), residual.sum(axis=0)])
 
     theta0 = start if start is not None and len(start) == d * k + k else np.zeros(d * k + k)
-    theta = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 100, "ftol": 1e-8}).x
+    theta = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": steps, "ftol": 1e-8}).x
     return Member(LINEAR, directions @ theta[: d * k].reshape(d, k), theta[d * k:].copy()), theta
 
 
@@ -219,13 +222,13 @@ def _recipes() -> list[_Recipe]:
             + [_Recipe("prototype")])
 
 
-def _fit_all(xs: np.ndarray, y: np.ndarray, recipes: Sequence[_Recipe]) -> list[Member]:
+def _fit_all(xs: np.ndarray, y: np.ndarray, recipes: Sequence[_Recipe], steps: int = FINAL_STEPS) -> list[Member]:
     members, start, directions = [], None, None
     for recipe in recipes:
         if recipe.kind == "logistic":  # strengths in order, each starting where the last ended
             if directions is None:
                 directions = principal_directions(xs)
-            member, start = fit_logistic(xs, y, recipe.parameter, start, directions)
+            member, start = fit_logistic(xs, y, recipe.parameter, start, directions, steps)
         elif recipe.kind == "lda":
             member = fit_lda(xs, y, recipe.parameter)
         else:
@@ -245,7 +248,7 @@ def choose(x: np.ndarray, y: np.ndarray, sample: np.ndarray, fold: np.ndarray, t
     for f in np.unique(fold):
         held_out = fold == f
         standardise = Standardiser.of(x[~held_out])
-        for s, member in zip(scores, _fit_all(standardise(x[~held_out]), y[~held_out], recipes)):
+        for s, member in zip(scores, _fit_all(standardise(x[~held_out]), y[~held_out], recipes, FOLD_STEPS)):
             s[held_out] = member.scores(standardise(x[held_out]))
     yt = y[tested]
     temperatures = [fit_temperature(s[tested], yt) for s in scores]
