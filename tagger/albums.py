@@ -84,6 +84,13 @@ class AlbumGrouper:
 
     def __init__(self) -> None:
         self._folders: dict[Path, bool] = {}
+        self._homes: dict[Path, str] = {}
+
+    def _home(self, folder: Path) -> str:
+        """The folder's real path, worked out once per folder."""
+        if folder not in self._homes:
+            self._homes[folder] = os.fsdecode(os.path.realpath(folder))
+        return self._homes[folder]
 
     def album_of(self, path: Path, tags: TagSnapshot | ReviewItem | None) -> tuple[str, str] | None:
         """(key, display name) of the file's album, or None if it belongs to none."""
@@ -94,14 +101,14 @@ class AlbumGrouper:
                 return f"tags\x1f{album_artist.casefold()}\x1f{album.casefold()}", f"{album_artist} – {album}"
             # No album artist: the album's folder holds it together, whatever its tracks'
             # artists (a soundtrack by three composers, a compilation).
-            home = os.fsdecode(os.path.realpath(album_folder(path)))
+            home = self._home(album_folder(path))
             artist = " ".join((tags.artist or "").split())
             return f"tags\x1f\x1f{home}\x1f{album.casefold()}", f"{artist} – {album}" if artist else album
         folder = path.parent
         if folder not in self._folders:
             self._folders[folder] = folder_is_album(folder)
         if self._folders[folder]:
-            return f"folder\x1f{os.fsdecode(os.path.realpath(folder))}", f"{folder.name}/"
+            return f"folder\x1f{self._home(folder)}", f"{folder.name}/"
         return None
 
 

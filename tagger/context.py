@@ -84,18 +84,28 @@ class Evidence:
         return any(self.shares.values())
 
 
-def _shares(files: Iterable[ContextFile]) -> dict[str, float]:
-    """Each genre key's share among tagged ``files``; a file with several genres splits its vote."""
-    key = vocabulary().key
-    votes: Counter[str] = Counter()
-    voters = 0
-    for f in files:
-        keys = {key(g) for g in f.genres if not is_junk(g)} - {""}
+@dataclass
+class _Votes:
+    """Tagged files' genre votes: a file with several genres splits its vote."""
+
+    votes: Counter[str] = field(default_factory=Counter)
+    voters: int = 0
+
+    def add(self, keys: frozenset[str], sign: int = 1) -> None:
         if keys:
-            voters += 1
+            self.voters += sign
             for k in keys:
-                votes[k] += 1.0 / len(keys)
-    return {k: v / voters for k, v in votes.items()} if voters else {}
+                self.votes[k] += sign / len(keys)
+
+    def without(self, *others: _Votes) -> dict[str, float]:
+        """Each genre's share of these votes once ``others`` (contained in them) are taken out."""
+        voters = self.voters - sum(o.voters for o in others)
+        if voters <= 0:
+            return {}
+        votes = Counter(self.votes)
+        for o in others:
+            votes.subtract(o.votes)
+        return {k: v / voters for k, v in votes.items() if v > 1e-9}
 
 
 def folder_genres(path: Path, known: Collection[str] = frozenset()) -> list[str]:
@@ -122,17 +132,25 @@ class ContextIndex:
     kind of evidence has been on the library's own tagged files."""
 
     def __init__(self, files: Iterable[ContextFile], extra_genres: Iterable[str] = ()) -> None:
+        # Votes are summed once per album, artist and artist's album, and a file's
+        # evidence takes its own (or its album's) votes out: building stays linear in files.
         self.files = {f.path: f for f in files}
-        self._albums: dict[str, list[ContextFile]] = {}
-        self._artists: dict[str, list[ContextFile]] = {}
-        for f in self.files.values():
-            if f.album is not None:
-                self._albums.setdefault(f.album, []).append(f)
-            if f.artist is not None:
-                self._artists.setdefault(f.artist, []).append(f)
         key = vocabulary().key
+        self._keys = {path: frozenset({key(g) for g in f.genres if not is_junk(g)} - {""})
+                      for path, f in self.files.items()}
+        self._albums: dict[str, _Votes] = {}
+        self._artists: dict[str, _Votes] = {}
+        self._artist_albums: dict[tuple[str, str], _Votes] = {}
+        for path, f in self.files.items():
+            if f.album is not None:
+                self._albums.setdefault(f.album, _Votes()).add(self._keys[path])
+            if f.artist is not None:
+                self._artists.setdefault(f.artist, _Votes()).add(self._keys[path])
+                if f.album is not None:
+                    self._artist_albums.setdefault((f.artist, f.album), _Votes()).add(self._keys[path])
         names = [g for f in self.files.values() for g in f.genres] + list(extra_genres)
         self._spelling = preferred_spellings(names, key)
+        self._folders: dict[Path, list[str]] = {}
         self.reliability = self._measure()
 
     @classmethod
@@ -150,26 +168,30 @@ class ContextIndex:
         """What the rest of the collection says about ``path``'s genre."""
         me = self.files.get(path)
         shares: dict[str, dict[str, float]] = {}
-        if me is not None and me.album is not None:
-            shares[ALBUM] = _shares(f for f in self._albums[me.album] if f.path != path)
-        if me is not None and me.artist is not None:
-            shares[ARTIST] = _shares(f for f in self._artists[me.artist]
-                                     if f.path != path and (f.album is None or f.album != me.album))
-        named = folder_genres(path, self._spelling.keys())
+        if me is not None:
+            own = _Votes()
+            own.add(self._keys[path])
+            if me.album is not None:
+                shares[ALBUM] = self._albums[me.album].without(own)
+            if me.artist is not None:
+                same_album = self._artist_albums.get((me.artist, me.album)) if me.album is not None else own
+                shares[ARTIST] = self._artists[me.artist].without(same_album)
+        if path.parent not in self._folders:
+            self._folders[path.parent] = folder_genres(path, self._spelling.keys())
+        named = self._folders[path.parent]
         if named:
             shares[FOLDER] = {k: 1.0 / len(named) for k in named}
         return Evidence({s: v for s, v in shares.items() if v})
 
     def _measure(self) -> dict[str, float]:
         """Each source's reliability, leave-one-out over the tagged files."""
-        key = vocabulary().key
         hits = dict.fromkeys(SOURCES, 0.0)
         mass = dict.fromkeys(SOURCES, 0.0)
-        for f in self.files.values():
-            mine = {key(g) for g in f.genres if not is_junk(g)} - {""}
+        for path in self.files:
+            mine = self._keys[path]
             if not mine:
                 continue
-            for source, shares in self.evidence(f.path).shares.items():
+            for source, shares in self.evidence(path).shares.items():
                 hits[source] += sum(share for k, share in shares.items() if k in mine)
                 mass[source] += sum(shares.values())
         return {s: (hits[s] + PRIOR_FILES * PRIOR_RELIABILITY[s]) / (mass[s] + PRIOR_FILES) for s in SOURCES}
