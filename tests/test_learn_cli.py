@@ -273,3 +273,20 @@ def test_apply_by_album_writes_the_album_genres_as_one_undoable_batch(capsys, li
     code, _, err = run(capsys, "undo")
     assert code == 0 and "undoing batch" in err
     assert "genre" not in FLAC(newcomer)
+
+
+def test_apply_writes_what_the_album_mates_say_per_file_and_the_audio_alone_when_asked(capsys, library):
+    """Plain `apply`, not --by-album: the bundled vocabulary cannot name Drone, but the
+    file's album mates can, and their word is written, with the context in the provenance."""
+    newcomer = library / "Drone" / "4.flac"
+    code, out, err = run(capsys, "apply", str(newcomer), "--json", "--device", "cpu", "--model", "base",
+                         "--evidence", "audio", "--dry-run")
+    assert code == 0, err
+    (record,) = records(out)
+    assert "Drone" not in record.get("new_genres", [])
+    code, out, err = run(capsys, "apply", str(newcomer), "--json", "--device", "cpu", "--model", "base")
+    assert code == 0, err
+    (record,) = records(out)
+    assert record["status"] == "written" and record["new_genres"][0] == "Drone"
+    provenance = json.loads(read_tags(newcomer).provenance)
+    assert "album" in provenance["context"] and provenance["confidences"]["Drone"] > 0.5
