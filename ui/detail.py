@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
-
-from collections.abc import Sequence
 
 from tagger.analysis import Analysis, Segment
 from tagger.genres import LIBRARY, GenreSuggestion, standout_descriptors
