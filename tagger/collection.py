@@ -17,7 +17,7 @@ from tagger.analysis import Analyzer, FileResult, JobControl
 from tagger.excerpt import Depth
 from tagger.learning import (
     DEFAULT_MIN_FILES, NO_TAGS, LearnedModel, LearnPlan, NothingToLearn, TaggedFile, Vocabulary, features,
-    learn_plan, train,
+    train,
 )
 from tagger.pipeline import AnalysisPipeline
 from tagger.scan import scan
@@ -70,11 +70,13 @@ def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.ADAPTI
         elif any(not is_junk(g) for g in file.genres):
             album = grouper.album_of(file.path, file.tags)
             tagged[file.path] = (tuple(file.genres), album[0] if album else f"file\x1f{file.path}")
+    genre_lists = [genres for genres, _ in tagged.values()]
+    classes = Vocabulary.of(genre_lists, min_files)
     if on_plan is not None:
-        on_plan(learn_plan((genres for genres, _ in tagged.values()), min_files))
+        on_plan(LearnPlan.of(classes, genre_lists))
     if not tagged:
         raise NothingToLearn(NO_TAGS)
-    Vocabulary.of([genres for genres, _ in tagged.values()], min_files).check_learnable()
+    classes.check_learnable()
     examples = []
     pipeline = AnalysisPipeline(analyzer, depth, control)
     for result in pipeline.results(list(tagged), on_start):

@@ -479,13 +479,16 @@ class Vocabulary:
     def of(cls, tagged: Sequence[Sequence[str]], min_files: int) -> Vocabulary:
         # One genre in any spelling or alias, spelt as the person chose by renaming, else as most files spell it.
         vocab = vocabulary()
-        spellings = preferred_spellings((g for genres in tagged for g in genres if not is_junk(g)), vocab.key)
+        # A library repeats few combinations of genres: each is keyed once, and counted for its files.
+        combinations = Counter(tuple(genres) for genres in tagged)
+        names = (g for genres, n in combinations.items() for g in genres if not is_junk(g) for _ in range(n))
+        spellings = preferred_spellings(names, vocab.key)
         spellings = {key: vocab.chosen(spelling) or spelling for key, spelling in spellings.items()}
         files: Counter[str] = Counter()
         junk: Counter[str] = Counter()
-        for genres in tagged:
-            files.update({vocab.key(g) for g in genres if not is_junk(g)})
-            junk.update({" ".join(g.split()) for g in genres if is_junk(g)})
+        for genres, n in combinations.items():
+            files.update(dict.fromkeys({vocab.key(g) for g in genres if not is_junk(g)}, n))
+            junk.update(dict.fromkeys({" ".join(g.split()) for g in genres if is_junk(g)}, n))
         counts = {spellings[k]: n for k, n in files.most_common()}
         return cls([g for g, n in counts.items() if n >= min_files], counts,
                    {g: n for g, n in counts.items() if n < min_files}, dict(junk), min_files)
@@ -521,6 +524,20 @@ class LearnPlan:
     files: int  # tagged files that carry a learned genre
     min_files: int
 
+    @classmethod
+    def of(cls, classes: Vocabulary, tagged: Sequence[Sequence[str]]) -> LearnPlan:
+        """The plan for files with the genres ``tagged``, as ``classes`` counted them."""
+        key = vocabulary().key
+        learned = {key(g) for g in classes.genres}
+        files = sum(n for genres, n in Counter(tuple(g) for g in tagged).items()
+                    if any(key(g) in learned for g in genres if not is_junk(g)))
+
+        def ordered(counts: Mapping[str, int]) -> dict[str, int]:
+            return dict(sorted(counts.items(), key=lambda gn: (-gn[1], gn[0].casefold())))
+
+        return cls(ordered({g: classes.files[g] for g in classes.genres}), ordered(classes.thin), files,
+                   classes.min_files)
+
     @property
     def enough(self) -> bool:
         """Whether there are two genres to tell apart: learning needs them."""
@@ -553,22 +570,8 @@ class LearnPlan:
 def learn_plan(tagged: Iterable[Sequence[str]], min_files: int = DEFAULT_MIN_FILES) -> LearnPlan:
     """What learning from files with these genres would learn, and what not, from the
     tags alone: both front ends say it before any audio is read."""
-    vocab = vocabulary()
-    # A library repeats few combinations of genres: each is keyed once, and counted for its files.
-    combinations = Counter(tuple(genres) for genres in tagged if genres)
-    counts: Counter[str] = Counter()
-    keyed: list[tuple[frozenset[str], int]] = []
-    for genres, files in combinations.items():
-        keys = frozenset(vocab.key(g) for g in genres if not is_junk(g)) - {""}
-        counts.update(dict.fromkeys(keys, files))
-        keyed.append((keys, files))
-    names = (g for genres, files in combinations.items() for g in genres if not is_junk(g) for _ in range(files))
-    spelling = {k: vocab.chosen(s) or s for k, s in preferred_spellings(names, vocab.key).items()}
-    learned = {k for k, n in counts.items() if n >= min_files}
-    ordered = sorted(counts, key=lambda k: (-counts[k], spelling.get(k, k).casefold()))
-    return LearnPlan({spelling.get(k, k): counts[k] for k in ordered if k in learned},
-                     {spelling.get(k, k): counts[k] for k in ordered if k not in learned},
-                     sum(files for keys, files in keyed if keys & learned), min_files)
+    tagged = [tuple(genres) for genres in tagged if genres]
+    return LearnPlan.of(Vocabulary.of(tagged, min_files), tagged)
 
 
 @dataclass(frozen=True)

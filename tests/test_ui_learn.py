@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, TaggedFile, default_model_path, train
 from tagger.review import ReviewItem, ReviewState
 from tagger.learning import learn_plan
-from ui.learn import learnable, library_roots
+from ui.learn import library_roots
 from ui.actions import Act
 from ui.main_window import MainWindow
 
@@ -50,7 +50,7 @@ def fake_model(models_key: str) -> LearnedModel:
     return train(files, models_key)
 
 
-def test_learnable_counts_genres_by_their_key_and_ignores_junk():
+def test_the_plan_counts_genres_by_their_key_and_ignores_junk():
     def item(*genres: str) -> ReviewItem:
         return ReviewItem(Path(f"/m/{len(items)}.flac"), list(genres))
 
@@ -58,9 +58,13 @@ def test_learnable_counts_genres_by_their_key_and_ignores_junk():
     for genres in [("Hip-Hop",), ("hip hop",), ("HipHop", "Unknown"), ("Jazz",), ("jazz",), ("Unknown",),
                    ("Unknown",), ("Unknown",), ("Other",), ()]:
         items.append(item(*genres))
-    assert learnable(items, 3) == (3, 1)  # hip-hop three times; jazz twice; "Unknown" is no genre
-    assert learnable(items, 2) == (5, 2)
-    assert learnable(items, 4) == (0, 0)
+    def learnable(min_files: int) -> tuple[int, int]:
+        plan = learn_plan((i.current_genres for i in items), min_files)
+        return plan.files, len(plan.learned)
+
+    assert learnable(3) == (3, 1)  # hip-hop three times; jazz twice; "Unknown" is no genre
+    assert learnable(2) == (5, 2)
+    assert learnable(4) == (0, 0)
 
 
 def test_the_plan_says_what_will_be_learned_and_what_not_before_any_audio_is_read():

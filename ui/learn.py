@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,30 +24,14 @@ from tagger.excerpt import Depth
 from tagger.learning import (
     DEFAULT_MIN_FILES, LearnedModel, LearnPlan, NothingToLearn, default_model_path, forget, learn_plan,
 )
-from tagger.review import ReviewItem, ReviewState
+from tagger.review import ReviewState
 from tagger.text import plural
-from tagger.vocabulary import genre_key, is_junk
 from ui.info_bar import InfoBar
 from ui.workers import BackgroundJob, Batcher
 from ui.your_genres import YourGenresDialog, sentence
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
-
-
-@lru_cache(maxsize=16384)
-def _genre_keys(genres: tuple[str, ...]) -> frozenset[str]:
-    # A library repeats few combinations of genres, so this runs once per combination.
-    return frozenset(genre_key(g) for g in genres if not is_junk(g))
-
-
-def learnable(items: Iterable[ReviewItem], min_files: int = DEFAULT_MIN_FILES) -> tuple[int, int]:
-    """(files, genres): how many genres (by ``genre_key``, junk values ignored) at
-    least ``min_files`` files carry, and how many files carry one of them."""
-    per_file = [_genre_keys(tuple(i.current_genres)) for i in items if i.current_genres]
-    counts = Counter(k for keys in per_file for k in keys)
-    genres = {k for k, n in counts.items() if n >= min_files}
-    return sum(1 for keys in per_file if keys & genres), len(genres)
 
 
 def library_roots(paths: Iterable[Path]) -> list[Path]:
@@ -208,7 +190,7 @@ class Learning(QObject):
         job.finished.connect(self._finished)
         self.job = job
         self._started = 0
-        self._estimate = learnable(w.session.items, 1)[0]
+        self._estimate = learn_plan((i.current_genres for i in w.session.items), 1).files
         w.status.start_progress(max(1, self._estimate), "Learning your genres: reading the tagged files…")
         job.run(w.analyzer, roots, Depth(w.settings.depth), w.settings.learn_min_files)
         self.changed.emit()
