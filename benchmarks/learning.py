@@ -216,8 +216,9 @@ def main() -> None:
         sys.exit("no benchmark libraries: build them with benchmarks/build_libraries.py ../bench-libraries")
     analyzer = Analyzer(cache=AnalysisCache(args.cache) if args.cache else AnalysisCache())
     taxonomy = Taxonomy.load()
-    print(f"depth {args.depth}{f', tagged files at {args.train_depth}' if args.train_depth else ''}; held-out files are the libraries' untagged ones; ECE: expected calibration "
-          "error of the top suggestion (10 bins)")
+    trained_at = f", tagged files at {args.train_depth}" if args.train_depth else ""
+    print(f"depth {args.depth}{trained_at}; held-out files are the libraries' untagged ones; "
+          "ECE: expected calibration error of the top suggestion (10 bins)")
     for root in libraries:
         print_library(evaluate(root, analyzer, Depth(args.depth), taxonomy,
                                Depth(args.train_depth) if args.train_depth else None))

@@ -4,7 +4,8 @@ Files are one album when they share an album tag and an album artist, or, where 
 album artist is set, an album tag and a folder (a disc folder such as ``CD2`` counts
 as its parent): a soundtrack by three composers, or a compilation, is one album.
 Files without an album tag form an album only by their folder, and only when the
-folder looks like one: a few dozen audio files at most and no subfolders holding audio. A flat folder of unrelated downloads is never an album.
+folder looks like one: a few dozen audio files at most and no subfolders holding audio.
+A flat folder of unrelated downloads is never an album.
 
 The tracks of an album nearly always share a genre, so an album's genres combine
 its tracks' analyses with the genres its tagged tracks already carry, and each

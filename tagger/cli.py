@@ -796,8 +796,8 @@ def genre_line(genres: list[dict[str, Any]]) -> str:
     """Genres with their confidence; where sources mix, each but the learned ones says
     what vouched for it most (base, album, artist, folder)."""
     mixed = len({g["source"] for g in genres}) > 1
-    marked = [f"{g['genre']} {g['confidence']:.0%}" + (f" ({g['source']})" if mixed and g["source"] != "library" else "")
-              for g in genres]
+    marked = [f"{g['genre']} {g['confidence']:.0%}"
+              + (f" ({g['source']})" if mixed and g["source"] != "library" else "") for g in genres]
     return printable("   ".join(marked))
 
 

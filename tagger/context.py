@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tagger.albums import AlbumGrouper
-from tagger.genres import ALBUM, ARTIST, FOLDER, GenreSuggestion
+from tagger.genres import ALBUM, ARTIST, CONTEXT_SOURCES, FOLDER, GenreSuggestion
 from tagger.vocabulary import is_junk, preferred_spellings, vocabulary
 
-SOURCES = (ALBUM, ARTIST, FOLDER)
 # Before a library shows otherwise: how often each source is right, and how many
 # files' worth that belief counts for. Album mates share a genre far more often than
 # an artist's albums do; a genre-named folder was put there by a person, but may be
@@ -185,8 +184,8 @@ class ContextIndex:
 
     def _measure(self) -> dict[str, float]:
         """Each source's reliability, leave-one-out over the tagged files."""
-        hits = dict.fromkeys(SOURCES, 0.0)
-        mass = dict.fromkeys(SOURCES, 0.0)
+        hits = dict.fromkeys(CONTEXT_SOURCES, 0.0)
+        mass = dict.fromkeys(CONTEXT_SOURCES, 0.0)
         for path in self.files:
             mine = self._keys[path]
             if not mine:
@@ -194,7 +193,7 @@ class ContextIndex:
             for source, shares in self.evidence(path).shares.items():
                 hits[source] += sum(share for k, share in shares.items() if k in mine)
                 mass[source] += sum(shares.values())
-        return {s: (hits[s] + PRIOR_FILES * PRIOR_RELIABILITY[s]) / (mass[s] + PRIOR_FILES) for s in SOURCES}
+        return {s: (hits[s] + PRIOR_FILES * PRIOR_RELIABILITY[s]) / (mass[s] + PRIOR_FILES) for s in CONTEXT_SOURCES}
 
     def combine(self, path: Path, audio: Sequence[GenreSuggestion]) -> list[GenreSuggestion]:
         """``audio``'s suggestions for ``path`` with the context's evidence, best first;

@@ -43,6 +43,7 @@ PRIOR = 0.1
 # Where a suggested genre comes from: the bundled models' vocabulary, the model learned
 # from the person's tags, or (tagger.context) the file's album, artist or folders.
 BASE, LIBRARY, ALBUM, ARTIST, FOLDER = "base", "library", "album", "artist", "folder"
+CONTEXT_SOURCES = (ALBUM, ARTIST, FOLDER)  # what the file's surroundings, not its audio, say
 # The floor is the cap on faint tags (see above), chosen with
 # benchmarks/base_model_top_genres.py over 401 real tracks (issue 10): the lowest at
 # which no track's top genre rests on a tag below 5% and under 2% on one below 10%.

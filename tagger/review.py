@@ -15,12 +15,11 @@ from enum import Enum
 from pathlib import Path
 
 from tagger.analysis import Analysis
-from tagger.genres import ALBUM, ARTIST, FOLDER, LIBRARY, GenreSuggestion
+from tagger.genres import CONTEXT_SOURCES, LIBRARY, GenreSuggestion
 from tagger.tags import TagError, WriteMode, read_tags
 from tagger.tags.base import read_genres
 from tagger.writer import WriteRequest, WriteResult, provenance_text
 
-CONTEXT_SOURCES = (ALBUM, ARTIST, FOLDER)
 DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_MAX_GENRES = 3
 # A person sees at least this many of a file's best candidates, whatever the threshold.

@@ -12,9 +12,9 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from tagger.analysis import Analysis, Segment
-from tagger.genres import LIBRARY, GenreSuggestion, standout_descriptors
+from tagger.genres import CONTEXT_SOURCES, LIBRARY, GenreSuggestion, standout_descriptors
 from tagger.learning import UNLIKE_LIBRARY
-from tagger.review import CONTEXT_SOURCES, ReviewItem, ReviewState
+from tagger.review import ReviewItem, ReviewState
 from ui.charts import SOURCE_GLYPHS, ChipStrip, ConfidenceBars, SourceLegend, Timeline, evidence_text
 from ui.library import Column, item_chips, item_text
 
