@@ -39,9 +39,9 @@ class Track:
 
 
 def analyse_full(files: list[Path], known: dict[str, Track]) -> dict[str, Track]:
-    from tagger.analysis import Analyzer
-    from tagger.excerpt import Depth
-    from tagger.pipeline import AnalysisPipeline
+    from tagger.analysis.analyzer import Analyzer
+    from tagger.analysis.pipeline import AnalysisPipeline
+    from tagger.audio.excerpt import Depth
 
     todo = [f for f in files if str(f) not in known]
     if not todo:
@@ -67,7 +67,7 @@ def top(scorer, probabilities: dict[str, np.ndarray], rows: list[int], k: int) -
 
 def replay(rule, scorer, track: Track) -> tuple[list[int], int]:
     """The loud rows the adaptive depth would analyse, and how many patches it decodes."""
-    from tagger.excerpt import Depth, patch_order, plan_patches
+    from tagger.audio.excerpt import Depth, patch_order, plan_patches
 
     order = patch_order(track.total, rule.first)
     planned = plan_patches(track.total, Depth.ADAPTIVE, 0, rule.first)
@@ -85,12 +85,13 @@ def main() -> None:
     parser.add_argument("--outputs", type=Path, default=Path("/tmp/genre-tagger-full-outputs.pickle"))
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from tagger.adaptive import DEFAULT_RULE, AdaptiveRule
-    from tagger.excerpt import Depth, plan_patches
-    from tagger.genres import Calibration, GenreScorer, Taxonomy
-    from tagger.model import ModelSet
+    from tagger.analysis.adaptive import DEFAULT_RULE, AdaptiveRule
+    from tagger.analysis.models import ModelSet
+    from tagger.analysis.scoring import Calibration, GenreScorer
+    from tagger.audio.excerpt import Depth, plan_patches
+    from tagger.files.scan import scan
+    from tagger.genres.taxonomy import Taxonomy
     from tagger.resources import samples_dir
-    from tagger.scan import scan
 
     folders = args.folders or [p for p in (REPO.parent / "shared" / "music", samples_dir(), REPO.parent / "extra-music")
                                if p.is_dir()]

@@ -30,9 +30,9 @@ MUSICNN_SECONDS_PER_TRACK = 7.4
 
 
 def run_configuration(files: list[str], depth: str, fast_patches: int, threads: int | None, precision: str) -> dict:
-    from tagger.analysis import Analyzer
-    from tagger.excerpt import Depth
-    from tagger.pipeline import AnalysisPipeline
+    from tagger.analysis.analyzer import Analyzer
+    from tagger.analysis.pipeline import AnalysisPipeline
+    from tagger.audio.excerpt import Depth
 
     started = time.perf_counter()
     analyzer = Analyzer(device="cpu", threads=threads, precision=precision, fast_patches=fast_patches)
@@ -92,8 +92,8 @@ def main() -> None:
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"])
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from tagger.analysis import DEFAULT_FAST_PATCHES
-    from tagger.scan import scan
+    from tagger.analysis.analyzer import DEFAULT_FAST_PATCHES
+    from tagger.files.scan import scan
 
     if not args.folder.is_dir():
         raise SystemExit(f"{args.folder} is not a folder (../shared/music is the default)")

@@ -281,7 +281,7 @@ def audio_identity(path: Path) -> str:
     """The analysis cache's content key where it can be read (so two files the cache
     would take for one are kept once), else the bytes' hash."""
     try:
-        from tagger.audio import content_fingerprint, open_audio
+        from tagger.audio.decode import content_fingerprint, open_audio
 
         reader = open_audio(path)
         try:

@@ -699,7 +699,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     tree = args.tree.resolve()
     if not (tree / "tagger" / "cli.py").is_file():
-        parser.error(f"{tree} holds no tagger/cli.py")
+        parser.error(f"{tree} holds no tagger/cli/__init__.py")
     items = [int(n) for n in args.items.split(",") if n.strip()]
     base = Path(tempfile.mkdtemp(prefix="fault-campaign-"))
     campaign = Campaign(tree, args.runs, base)

@@ -37,8 +37,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from library_tree import link_tree  # beside this script
@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 RECIPE = 2  # bump when the library's recipe changes, so that a cached library is rebuilt
 TRACED_FILES = 10_000
 # What analysing audio would load; reading tags needs none of it.
-DECODERS = ("av", "soundfile", "onnxruntime", "tagger.audio", "tagger.analysis")
+DECODERS = ("av", "soundfile", "onnxruntime", "tagger.audio.decode", "tagger.analysis.analyzer")
 
 # name, suffix, share of the library's files
 FORMATS = [("MP3 ID3v2.3", ".mp3", 30), ("MP3 ID3v2.4", ".mp3", 25), ("FLAC", ".flac", 20),
@@ -273,7 +273,7 @@ def phase(function: Callable[..., Any], *args: Any) -> Any:
 
 def read_all(library: str, expected: int) -> dict:
     started = time.perf_counter()
-    from tagger.cleanup import GenreOverview, survey
+    from tagger.library.cleanup import GenreOverview, survey
 
     overview = GenreOverview()
     start_s = time.perf_counter() - started
@@ -304,7 +304,7 @@ def read_all(library: str, expected: int) -> dict:
 def trace_heap(library: str, count: int) -> dict:
     import tracemalloc
 
-    from tagger.cleanup import GenreOverview, survey
+    from tagger.library.cleanup import GenreOverview, survey
 
     overview = GenreOverview()  # the vocabulary is loaded once, whatever the library's size
     first = max(1, count // 10)

@@ -22,9 +22,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def run(device: str, files: list[Path]):
-    from tagger.analysis import Analyzer
-    from tagger.excerpt import Depth
-    from tagger.pipeline import AnalysisPipeline
+    from tagger.analysis.analyzer import Analyzer
+    from tagger.analysis.pipeline import AnalysisPipeline
+    from tagger.audio.excerpt import Depth
 
     analyzer = Analyzer(device=device, precision="fp32")
     analyzer.analyse(files[0], Depth.FAST)  # warm-up: CUDA kernels and memory arenas
@@ -39,7 +39,7 @@ def saturation(analyzer, batches=(8, 32, 128, 256, 512, 1024)) -> None:
     is the batch that saturates the GPU (the pipeline sends GPU_BATCH)."""
     import numpy as np
 
-    from tagger.pipeline import GPU_BATCH
+    from tagger.analysis.pipeline import GPU_BATCH
 
     fe = analyzer.front_end
     rng = np.random.default_rng(0)
@@ -60,10 +60,12 @@ def main() -> int:
     parser.add_argument("--tolerance", type=float, default=1e-3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from tagger.resources import samples_dir  # tagger first: it switches off onnxruntime's telemetry
-    from tagger.scan import scan
-
     import onnxruntime as ort
+
+    from tagger.files.scan import scan
+    from tagger.resources import (
+        samples_dir,  # tagger first: it switches off onnxruntime's telemetry
+    )
 
     folder = args.folder or next(p for p in (REPO.parent / "shared" / "music", samples_dir()) if p.is_dir())
     files = [e.path for e in scan([folder]) if e.problem is None]

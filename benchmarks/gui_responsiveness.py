@@ -36,8 +36,8 @@ TARGETS_MS = {"stall": 100, "cancel": 1000, "small": 200, "large": 300}  # cance
 def build_library(music: Path, root: Path, count: int, excerpts: int) -> list[Path]:
     import soundfile as sf
 
-    from tagger.audio import open_audio
-    from tagger.scan import scan
+    from tagger.audio.decode import open_audio
+    from tagger.files.scan import scan
 
     seeds_dir = root / "seeds"
     seeds_dir.mkdir(parents=True, exist_ok=True)
@@ -121,7 +121,7 @@ def time_view(app, table, model, filters) -> dict[str, float]:
 
 
 def generated_items(count: int, analyses: list) -> list:
-    from tagger.review import ReviewItem, ReviewState
+    from tagger.review.items import ReviewItem, ReviewState
 
     genres = ["Rock", "Jazz", "Electronic", "Ambient", "Classical", "Hip Hop", "Folk", "Metal", "Pop", "Soundtrack"]
     states = list(ReviewState)
@@ -154,10 +154,10 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from PySide6.QtWidgets import QApplication
 
-    from tagger.journal import Journal
     from tagger.resources import samples_dir
-    from tagger.session import ReviewSession
+    from tagger.review.session import ReviewSession
     from tagger.settings import Settings
+    from tagger.writing.journal import Journal
     from ui.library import Column, Filter, LibraryModel
     from ui.library_table import LibraryTable
     from ui.main_window import MainWindow

@@ -32,11 +32,11 @@ PASSES = 5
 
 
 def real_patches(count: int) -> np.ndarray:
-    from tagger.audio import open_audio
-    from tagger.excerpt import Depth, read_excerpt
-    from tagger.features import FrontEnd, LogMel
+    from tagger.audio.decode import open_audio
+    from tagger.audio.excerpt import Depth, read_excerpt
+    from tagger.audio.features import FrontEnd, LogMel
+    from tagger.files.scan import scan
     from tagger.resources import samples_dir
-    from tagger.scan import scan
 
     folder = next(p for p in (REPO.parent / "shared" / "music", samples_dir()) if p.is_dir())
     front_end, patches = FrontEnd(), []
@@ -108,7 +108,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     import onnxruntime as ort
 
-    from tagger.model import MODEL_NAMES, int8_path
+    from tagger.analysis.models import MODEL_NAMES, int8_path
     from tagger.resources import models_dir
 
     patches = real_patches(args.patches)

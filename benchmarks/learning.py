@@ -11,7 +11,7 @@ true genre. For each library, side by side on the same cached analyses:
 - Genre Tagger's learned model with its defaults (the classifier the library's own
   cross-validation chose), a plain logistic regression and shrinkage LDA, each
   trained on the tagged files' features;
-- each of them on the audio alone, and with context (tagger.context: album mates,
+- each of them on the audio alone, and with context (tagger.library.context: album mates,
   the artist's other albums, genre-named folders, read from the files' real tags);
 - top-1, top-3 and the expected calibration error of the top suggestion on the
   held-out (untagged) files, and the figures learn's own cross-validation reports.
@@ -37,17 +37,26 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from build_libraries import load_library  # noqa: E402
 
-from tagger.albums import AlbumGrouper  # noqa: E402
-from tagger.analysis import Analysis, Analyzer  # noqa: E402
-from tagger.cache import AnalysisCache, RawAnalysis, pack, unpack  # noqa: E402
-from tagger.classifiers import PLAIN_STRENGTH, Standardiser, fit_lda, fit_logistic, softmax  # noqa: E402
-from tagger.collection import read_collection  # noqa: E402
-from tagger.context import ContextIndex  # noqa: E402
-from tagger.excerpt import Depth  # noqa: E402
-from tagger.genres import LIBRARY, GenreSuggestion, Taxonomy  # noqa: E402
-from tagger.learning import SHRINKAGE, TaggedFile, Vocabulary, features, reliability, train  # noqa: E402
-from tagger.pipeline import AnalysisPipeline  # noqa: E402
-from tagger.vocabulary import vocabulary  # noqa: E402
+from tagger.analysis.analyzer import Analysis, Analyzer  # noqa: E402
+from tagger.analysis.cache import AnalysisCache, RawAnalysis, pack, unpack  # noqa: E402
+from tagger.analysis.pipeline import AnalysisPipeline  # noqa: E402
+from tagger.audio.excerpt import Depth  # noqa: E402
+from tagger.genres.suggestion import LIBRARY, GenreSuggestion
+from tagger.genres.taxonomy import Taxonomy
+from tagger.genres.vocabulary import vocabulary  # noqa: E402
+from tagger.learning.classifiers import PLAIN_STRENGTH, Standardiser, fit_lda, fit_logistic
+from tagger.probability import softmax
+from tagger.learning.learned import (  # noqa: E402
+    SHRINKAGE,
+    TaggedFile,
+    Vocabulary,
+    features,
+    reliability,
+    train,
+)
+from tagger.library.albums import AlbumGrouper  # noqa: E402
+from tagger.library.collection import read_collection  # noqa: E402
+from tagger.library.context import ContextIndex  # noqa: E402
 
 
 def feature_of(analysis: Analysis) -> np.ndarray:

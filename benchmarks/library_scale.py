@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 def build_library(music: Path, root: Path, count: int) -> list[Path]:
     import soundfile as sf
 
-    from tagger.scan import scan
+    from tagger.files.scan import scan
 
     seeds_dir = root / "seeds"
     seeds_dir.mkdir(parents=True, exist_ok=True)
@@ -54,10 +54,10 @@ def phase(name: str, **kwargs) -> dict:
 
 def run_phase(name: str, root: str, cache: str | None, paths: list[str] | None = None) -> dict:
     sys.path.insert(0, str(REPO))
-    from tagger.analysis import Analyzer, FileResult
-    from tagger.cache import AnalysisCache
-    from tagger.pipeline import AnalysisPipeline
-    from tagger.scan import scan
+    from tagger.analysis.analyzer import Analyzer, FileResult
+    from tagger.analysis.cache import AnalysisCache
+    from tagger.analysis.pipeline import AnalysisPipeline
+    from tagger.files.scan import scan
 
     started = time.perf_counter()
     if name == "scan":

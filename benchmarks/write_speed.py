@@ -90,10 +90,9 @@ def main() -> None:
                         help="the source tree whose writer runs (default: this one)")
     args = parser.parse_args()
     sys.path.insert(0, str(args.tree.resolve()))
-    from tagger.journal import Journal
-    from tagger.writer import GenreWriter, WriteRequest
-
     import tagger
+    from tagger.writing.journal import Journal
+    from tagger.writing.writer import GenreWriter, WriteRequest
 
     print(f"tree {args.tree.resolve()} (genre-tagger {tagger.__version__}), {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="genre-tagger-write-speed-") as scratch:
@@ -111,22 +110,22 @@ def main() -> None:
         print(f"write: {written} of {len(paths)} files written in {seconds:.2f} s: "
               f"{len(paths) / seconds:.1f} files/s, {seconds / len(paths) * 1000:.1f} ms a file")
 
-        import tagger.safewrite as safewrite
+        from tagger.files.locks import file_lock, processes_writing
 
-        if hasattr(safewrite, "processes_writing"):
-            processes = [p for p in os.listdir("/proc") if p.isdigit()] if os.path.isdir("/proc") else []
+        if os.path.isdir("/proc"):  # Linux: the scan for other writers reads /proc
+            processes = [p for p in os.listdir("/proc") if p.isdigit()]
             descriptors = 0
             for pid in processes:
                 try:
                     descriptors += len(os.listdir(f"/proc/{pid}/fd"))
                 except OSError:
                     pass
-            scan = timed(lambda: safewrite.processes_writing(paths[0]), 50)
+            scan = timed(lambda: processes_writing(paths[0]), 50)
             print(f"/proc scan for other writers: {scan:.2f} ms a file "
                   f"({len(processes)} processes, {descriptors} descriptors visible)")
 
         def lock_once() -> None:
-            with safewrite.file_lock(paths[0]):
+            with file_lock(paths[0]):
                 pass
 
         print(f"file_lock taken and released: {timed(lock_once, 500) * 1000:.1f} µs")

@@ -21,8 +21,8 @@ over the same music is quick; ``--probabilities`` saves every track's probabilit
 for studying the reference (``np.load(..., allow_pickle=True)``).
 
 The reference as built is what the set gives, near-zero levels included: the scorer
-clips it to ``REFERENCE_RANGE`` (tagger/genres.py), which is where the policy lives.
-See tagger/genres.py for how the reference is used, and
+clips it to ``REFERENCE_RANGE`` (tagger/analysis/scoring.py), which is where the policy lives.
+See tagger/analysis/scoring.py for how the reference is used, and
 ``benchmarks/base_model_top_genres.py`` to check its effect on real music.
 """
 
@@ -39,13 +39,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tagger.analysis import Analyzer
-from tagger.excerpt import Depth
-from tagger.genres import Calibration
-from tagger.model import ModelSet
-from tagger.pipeline import AnalysisPipeline
+from tagger.analysis.analyzer import Analyzer
+from tagger.analysis.models import ModelSet
+from tagger.analysis.pipeline import AnalysisPipeline
+from tagger.analysis.scoring import Calibration
+from tagger.audio.excerpt import Depth
+from tagger.files.scan import scan
 from tagger.resources import models_dir
-from tagger.scan import scan
 
 CONTAINERS = {"mp3": ("mp3", "libmp3lame"), "opus": ("opus", "libopus"), "ogg": ("ogg", "vorbis"),
               "m4a": ("mp4", "aac"), "flac": ("flac", "flac")}
@@ -56,7 +56,7 @@ def transcode(source: Path, target: Path, codec: str, bitrate: int) -> None:
     ``bitrate`` bits/s (48 kHz for Opus, else its own rate)."""
     import av
 
-    from tagger.audio import open_audio
+    from tagger.audio.decode import open_audio
 
     container_format, encoder = CONTAINERS[codec]
     reader = open_audio(source)
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     models = ModelSet(device="cpu", threads=1, precision="fp32")
     cache = None
     if args.cache:
-        from tagger.cache import AnalysisCache
+        from tagger.analysis.cache import AnalysisCache
 
         cache = AnalysisCache(args.cache)
     analyzer = Analyzer(models=models, calibration=Calibration.neutral(models.infos), cache=cache,
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         codecs = f" ({which} also as {', '.join(f'{c} {b // 1000} kb/s' for c, b in transcodes)})"
     doc = {
         "about": "Median track-level tag probability over the reference set (fp32 models); "
-                 "the scorer clips it to REFERENCE_RANGE. See tagger/genres.py.",
+                 "the scorer clips it to REFERENCE_RANGE. See tagger/analysis/scoring.py.",
         "reference_set": f"{len(tracks)} tracks from {', '.join(f.name for f in args.folders)}{codecs}, "
                          + (f"{args.patches} patches each" if args.patches else "full depth"),
         "models": {

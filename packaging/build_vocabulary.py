@@ -10,7 +10,7 @@ from a beets wheel:
 beets keeps its names in lower case; here each gets the spelling people write
 (``hip hop`` -> ``Hip Hop``, ``r&b`` -> ``R&B``, ``uk garage`` -> ``UK Garage``).
 Where ``resources/genres.json`` (the models' vocabulary) knows a genre, its
-spelling wins at load time (``tagger/vocabulary.py``), so this file only adds.
+spelling wins at load time (``tagger/genres/vocabulary.py``), so this file only adds.
 Needs PyYAML, which only this script uses.
 """
 

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 FORBIDDEN_PARTS = {"tests", "benchmarks", "packaging", "mutants", "__pycache__", ".pytest_cache"}
 FORBIDDEN_NAME = re.compile(r"^(test_.*\.py|conftest\.py|.*\.pyc)$")
 REQUIRED = [
-    "tagger/cli.py",
+    "tagger/cli/__init__.py",
     "ui/app.py",
     "tagger/data/genres.json",
     "tagger/data/vocabulary.json",

@@ -25,8 +25,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import tagger  # noqa: F401  first: it switches off onnxruntime's telemetry before that loads
-
 import numpy as np
 import onnx
 from onnxruntime.quantization import (
@@ -37,12 +35,13 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 
-from tagger.audio import AudioError, open_audio
-from tagger.excerpt import Depth, read_excerpt
-from tagger.features import LogMel
-from tagger.model import MODEL_NAMES, ModelSet, int8_path
+import tagger  # noqa: F401  first: it switches off onnxruntime's telemetry before that loads
+from tagger.analysis.models import MODEL_NAMES, ModelSet, int8_path
+from tagger.audio.decode import AudioError, open_audio
+from tagger.audio.excerpt import Depth, read_excerpt
+from tagger.audio.features import LogMel
+from tagger.files.scan import scan
 from tagger.resources import models_dir
-from tagger.scan import scan
 
 REPO = Path(__file__).resolve().parent.parent
 PATCHES_PER_TRACK = 10

@@ -8,7 +8,7 @@ so that the user's own are never touched, and checks:
 - the bundle holds what the app needs and none of what the spec leaves out;
 - ``--version`` prints what the source tree's CLI prints (the models are found);
 - ``suggest --demo --json --no-cache`` gives the records the source tree's CLI gives;
-- ``genres`` on more files than tagger/cleanup.py reads in one process works: its worker
+- ``genres`` on more files than tagger/library/cleanup.py reads in one process works: its worker
   processes start the frozen executable again, which must run the worker, not the CLI;
 - ``--demo``, the app with the demo samples, on Qt's offscreen platform: its window is
   painted, it stays up 10 s, says nothing on stderr that the source tree's app does not say
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BUNDLE = ROOT / "dist" / "genre-tagger"
 GUI_SECONDS = 10.0
 VERSION_RUNS = 5
-# tagger/cleanup.py reads tags in worker processes from PARALLEL_FROM (2,000) files on.
+# tagger/library/cleanup.py reads tags in worker processes from PARALLEL_FROM (2,000) files on.
 MANY_FILES = 2100
 # Wall-clock time of each analysis: the only field of a suggest record that may differ
 # between two runs on the same files.
@@ -123,8 +123,8 @@ def run(command: Sequence[str | Path], env: dict[str, str],
 
 
 def source_cli() -> list[str]:
-    """The same CLI from the source tree, run by the interpreter that runs this script."""
-    return [sys.executable, "-m", "tagger.cli"]
+    """The same program from the source tree, run by the interpreter that runs this script."""
+    return [sys.executable, "-m", "ui"]
 
 
 def tree_size(folder: Path) -> int:

@@ -11,13 +11,13 @@ import logging
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from tagger.excerpt import Depth
-from tagger.learning import DEFAULT_MIN_FILES
-from tagger.model import DEVICES
-from tagger.regular import read_state_file
-from tagger.review import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
-from tagger.safewrite import write_file_atomically
-from tagger.state import reason, state_errors
+from tagger.analysis.models import DEVICES
+from tagger.audio.excerpt import Depth
+from tagger.files.atomic import write_file_atomically
+from tagger.files.regular import read_state_file
+from tagger.files.state import reason, state_errors
+from tagger.genres.suggestion import DEFAULT_MAX_GENRES, DEFAULT_MIN_CONFIDENCE
+from tagger.learning.learned import DEFAULT_MIN_FILES
 from tagger.tags import MultiValue, WriteMode, WriteOptions
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tagger.vocabulary import forget_vocabulary
+from tagger.genres.vocabulary import forget_vocabulary
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def analyzer():
-    from tagger.analysis import Analyzer
+    from tagger.analysis.analyzer import Analyzer
 
     return Analyzer(device="cpu")
 
@@ -160,7 +160,7 @@ def no_unanswered_message_boxes(monkeypatch):
 @pytest.fixture
 def journal(tmp_path):
     """An undo journal of the test's own, closed after it."""
-    from tagger.journal import Journal
+    from tagger.writing.journal import Journal
 
     journal = Journal(tmp_path / "journal.sqlite3")
     yield journal

@@ -13,7 +13,6 @@ from pathlib import Path
 import mutagen
 import numpy as np
 import soundfile as sf
-
 from conftest import tone
 
 COVER = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
@@ -45,7 +44,20 @@ def encode_with_ffmpeg(path: Path, codec: str, sample_format: str = "fltp", bit_
 
 
 def add_id3(path: Path, version: int, genre: str | None = "(17)Rock") -> None:
-    from mutagen.id3 import APIC, COMM, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TRCK, TSOP, TXXX, TYER
+    from mutagen.id3 import (
+        APIC,
+        COMM,
+        TALB,
+        TCON,
+        TDRC,
+        TIT2,
+        TPE1,
+        TPE2,
+        TRCK,
+        TSOP,
+        TXXX,
+        TYER,
+    )
     from mutagen.mp3 import MP3
 
     audio = mutagen.File(path)
@@ -113,7 +125,7 @@ def add_apev2(path: Path) -> None:
     tags = APEv2()
     tags.update({"Title": "Ünïcode title", "Artist": "Artist ★", "Album": "Album", "Track": "3",
                  "Year": "1999", "Genre": "17", "Custom": "kept"})
-    from mutagen.apev2 import APEValue, BINARY
+    from mutagen.apev2 import BINARY, APEValue
 
     tags["Cover Art (Front)"] = APEValue(b"cover.png\x00" + COVER, BINARY)
     tags.save(path)
@@ -197,7 +209,7 @@ KINDS = {
 
 def decoded_audio(path: Path) -> np.ndarray:
     """Every sample of the file, for checking that a write left the audio alone."""
-    from tagger.audio import open_audio
+    from tagger.audio.decode import open_audio
 
     reader = open_audio(path)
     try:
@@ -282,7 +294,8 @@ def raw_tags(path: Path) -> dict:
         result["id3v1"] = data[-128:-1]
     audio = mutagen.File(path)
     tags = getattr(audio, "tags", None)
-    from mutagen.apev2 import APEv2, error as APEError
+    from mutagen.apev2 import APEv2
+    from mutagen.apev2 import error as APEError
     from mutagen.asf import ASFTags
     from mutagen.mp4 import MP4Tags
 

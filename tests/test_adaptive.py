@@ -6,14 +6,13 @@ import threading
 
 import numpy as np
 import pytest
-
-from tagger.adaptive import AdaptiveRule, lead_z
-from tagger.analysis import Analyzer, JobControl
-from tagger.cache import AnalysisCache
-from tagger.excerpt import Depth, body, patch_order, plan_patches
-from tagger.pipeline import AnalysisPipeline, PipelineConfig
-
 from conftest import tone
+
+from tagger.analysis.adaptive import AdaptiveRule, lead_z
+from tagger.analysis.analyzer import Analyzer, JobControl
+from tagger.analysis.cache import AnalysisCache
+from tagger.analysis.pipeline import AnalysisPipeline, PipelineConfig
+from tagger.audio.excerpt import Depth, body, patch_order, plan_patches
 
 RATE = 22050
 

@@ -4,10 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from tagger.albums import (
-    MAX_FOLDER_ALBUM_FILES, AlbumGrouper, Track, consensus, folder_is_album,
+from tagger.genres.suggestion import ALBUM, BASE, LIBRARY, GenreSuggestion
+from tagger.library.albums import (
+    MAX_FOLDER_ALBUM_FILES,
+    AlbumGrouper,
+    Track,
+    consensus,
+    folder_is_album,
 )
-from tagger.genres import ALBUM, BASE, LIBRARY, GenreSuggestion
 from tagger.tags import TagSnapshot
 
 

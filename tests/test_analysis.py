@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
-
-from tagger.excerpt import Depth
-from tagger.resources import samples_dir
-
 from conftest import SHARED_MUSIC, tone
+
+from tagger.audio.excerpt import Depth
+from tagger.resources import samples_dir
 
 DEMO = sorted(p for p in samples_dir().iterdir() if p.suffix in {".ogg", ".mp3", ".opus"})
 
@@ -70,7 +69,7 @@ INT8_TOLERANCE = 0.15
 
 @pytest.fixture(scope="module")
 def fp32_analyzer():
-    from tagger.analysis import Analyzer
+    from tagger.analysis.analyzer import Analyzer
 
     return Analyzer(device="cpu", precision="fp32")
 

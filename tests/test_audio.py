@@ -4,10 +4,9 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-
-from tagger.audio import AudioError, SoundfileReader, open_audio
-
 from conftest import tone
+
+from tagger.audio.decode import AudioError, SoundfileReader, open_audio
 
 
 def dominant_frequency(audio: np.ndarray, rate: int) -> float:
@@ -301,7 +300,7 @@ def test_closing_never_raises(tmp_path):
 # Messages: a broken header must not make them print nonsense lengths and positions.
 
 def test_read_errors_leave_out_nonsense_positions():
-    from tagger.audio import AudioInfo, check_complete, read_error
+    from tagger.audio.decode import AudioInfo, check_complete, read_error
 
     sane = AudioInfo(44100, 2, 30.0, "FLAC/PCM_16", "libsndfile")
     assert str(read_error(sane, 12.0, RuntimeError("Internal psf_fseek() failed."))) == (
@@ -364,7 +363,7 @@ def test_a_length_the_file_cannot_hold_is_named(tmp_path):
 
 FILTER_SCRIPT = r"""
 import os, sys
-from tagger.audio import DecoderNoteFilter
+from tagger.audio.decode import DecoderNoteFilter
 
 notes = DecoderNoteFilter()
 notes.start()
@@ -406,8 +405,7 @@ def test_the_decoder_note_filter_drops_only_notes_and_keeps_our_order():
 # takes over the process's descriptor 2.
 DECODE_SCRIPT = r"""
 import sys, threading
-from tagger import audio
-
+from tagger.audio import decode as audio
 if sys.argv[2] == "verbose":
     audio.show_decoder_notes(True)
 notes = audio.DecoderNoteFilter()
@@ -489,8 +487,7 @@ def test_a_real_damaged_mp3_leaves_no_decoder_notes(tmp_path):
 
 
 def test_the_verbose_switch_reaches_a_filter_already_running():
-    from tagger import audio
-
+    from tagger.audio import decode as audio
     notes = audio.DecoderNoteFilter()
     try:
         assert notes._drop(b"Note: Trying to resync...")

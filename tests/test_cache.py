@@ -5,16 +5,16 @@ import shutil
 
 import numpy as np
 import pytest
-
 import tagfiles
+
 from tagger import cli
-from tagger.adaptive import AdaptiveRule
-from tagger.analysis import Analyzer
-from tagger.cache import AnalysisCache
-from tagger.excerpt import Depth
-from tagger.genres import Calibration
-from tagger.journal import Journal
-from tagger.writer import GenreWriter, WriteRequest
+from tagger.analysis.adaptive import AdaptiveRule
+from tagger.analysis.analyzer import Analyzer
+from tagger.analysis.cache import AnalysisCache
+from tagger.analysis.scoring import Calibration
+from tagger.audio.excerpt import Depth
+from tagger.writing.journal import Journal
+from tagger.writing.writer import GenreWriter, WriteRequest
 
 
 @pytest.fixture

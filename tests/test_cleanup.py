@@ -1,4 +1,4 @@
-"""Genre cleanup's rules (tagger/cleanup.py): the library overview, its groups and the per-file plans.
+"""Genre cleanup's rules (tagger/library/cleanup.py): the library overview, its groups and the per-file plans.
 
 The rules are tested on FileGenres built from stored values (a dummy path: the overview and
 the planner read no file), and reading on real generated files of each tag format.
@@ -11,9 +11,17 @@ import pytest
 import tagfiles
 from mutagen.id3 import TCON
 
-from tagger.cleanup import CleanupRules, FileGenres, Flag, GenreOverview, Storage, Target, survey
+from tagger.genres.vocabulary import save_user_alias, vocabulary
+from tagger.library.cleanup import (
+    CleanupRules,
+    FileGenres,
+    Flag,
+    GenreOverview,
+    Storage,
+    Target,
+    survey,
+)
 from tagger.tags import MultiValue, read_tags
-from tagger.vocabulary import save_user_alias, vocabulary
 
 
 def overview(*stored, separator="; "):
@@ -597,7 +605,7 @@ def test_rename_reaches_a_genre_inside_a_joined_value():
 
 
 def test_a_large_library_is_read_by_worker_processes_in_scan_order(tmp_path, monkeypatch):
-    import tagger.cleanup as cleanup
+    import tagger.library.cleanup as cleanup
 
     for index, kind in enumerate(["flac", "ogg-vorbis", "mp3-id3v23", "m4a-aac", "mp3-id3v24", "opus", "wma"]):
         folder = tmp_path / "lib" / f"{index}"

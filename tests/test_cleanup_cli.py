@@ -19,10 +19,16 @@ from mutagen.id3 import ID3, TCON
 from mutagen.mp3 import MP3
 
 from tagger import cli
-from tagger.journal import Journal
-from tagger.writer import GenreWriter
+from tagger.genres.vocabulary import (
+    is_junk,
+    joined_parts,
+    save_user_alias,
+    user_aliases_path,
+    vocabulary,
+)
 from tagger.tags import open_tags, read_tags, tags_or_problem
-from tagger.vocabulary import is_junk, joined_parts, save_user_alias, user_aliases_path, vocabulary
+from tagger.writing.journal import Journal
+from tagger.writing.writer import GenreWriter
 
 CORPUS = SHARED / "fixtures" / "tagged"
 
@@ -433,11 +439,11 @@ def test_a_rename_that_no_file_took_saves_no_alias(capsys, shoegaze):
 
 
 def test_a_file_changed_after_the_survey_is_refused(capsys, library, monkeypatch):
-    import tagger.cleanup_cli
+    import tagger.cli.cleanup
 
     folder = library["flac"].parent
     target = library["flac"]
-    real_survey = tagger.cleanup_cli.survey
+    real_survey = tagger.cli.cleanup.survey
 
     def survey_then_edit(*args, **kwargs):
         yield from real_survey(*args, **kwargs)
@@ -446,7 +452,7 @@ def test_a_file_changed_after_the_survey_is_refused(capsys, library, monkeypatch
         audio.tags.append(("COMMENT", "edited by another program"))
         audio.save()
 
-    monkeypatch.setattr(tagger.cleanup_cli, "survey", survey_then_edit)
+    monkeypatch.setattr(tagger.cli.cleanup, "survey", survey_then_edit)
     code, records, _ = run(capsys, "normalise", folder, "--json")
     edited = sha(target)
     by_path = {r["path"]: r for r in records}
@@ -459,9 +465,9 @@ def test_a_file_changed_after_the_survey_is_refused(capsys, library, monkeypatch
 
 
 def test_a_file_changed_between_plan_and_write_is_refused_by_the_writer(library, journal):
-    from tagger.cleanup import CleanupRules, GenreOverview, survey
+    from tagger.library.cleanup import CleanupRules, GenreOverview, survey
     from tagger.tags import WriteOptions
-    from tagger.writer import GenreWriter, WriteRequest
+    from tagger.writing.writer import GenreWriter, WriteRequest
 
     folder = library["flac"].parent
     view = GenreOverview()
@@ -602,7 +608,7 @@ def corpus_or_skip():
 
 
 def scanned(folder):
-    from tagger.scan import scan
+    from tagger.files.scan import scan
 
     return [e.path for e in scan([folder]) if not e.problem]
 
@@ -766,7 +772,7 @@ def test_undo_restores_the_id3v1_genre_byte_as_it_was(capsys, tmp_path):
 
 
 def test_same_genres_with_a_separator_of_spaces_splits_nothing():
-    from tagger.writer import same_genres
+    from tagger.writing.writer import same_genres
 
     assert same_genres(["Hip Hop"], ["hip-hop"], separator=" ")
     assert not same_genres(["Hip Hop"], ["Hip", "Hop"], separator=" ")

@@ -6,10 +6,9 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import tone
 
 from tagger import cli
-
-from conftest import tone
 
 
 def run(capsys, *args):
@@ -152,7 +151,7 @@ def test_version_names_the_app_and_the_models_the_cpu_runs(tmp_path, monkeypatch
     import onnxruntime as ort
 
     import tagger
-    from tagger.model import MODEL_NAMES, read_onnx_metadata
+    from tagger.analysis.models import MODEL_NAMES, read_onnx_metadata
     from tagger.resources import models_dir
 
     # The cheap reader that --version uses agrees with onnxruntime on every bundled file.
@@ -179,10 +178,16 @@ def test_version_names_the_app_and_the_models_the_cpu_runs(tmp_path, monkeypatch
 
 def test_without_a_display_the_app_explains_instead_of_crashing(monkeypatch, capsys):
     from tagger import cli
-
+    from ui.launcher import main
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("sys.platform", "linux")
-    assert cli.main([]) == cli.EXIT_USAGE
+    assert main([]) == cli.EXIT_USAGE
     assert "no display" in capsys.readouterr().err
-    assert cli.main(["gui", "somewhere"]) == cli.EXIT_USAGE
+    assert main(["gui", "somewhere"]) == cli.EXIT_USAGE
+
+
+def test_the_command_line_alone_points_to_the_app(capsys):
+    from tagger import cli
+    assert cli.main(["gui"]) == cli.EXIT_USAGE
+    assert "the desktop app opens with `genre-tagger` or `python -m ui`" in capsys.readouterr().err

@@ -12,7 +12,6 @@ import sys
 
 import pytest
 import soundfile as sf
-
 from conftest import REPO, tone
 from test_audio import make_m4a
 
@@ -90,8 +89,8 @@ def assert_quiet(stderr):
 
 @pytest.mark.parametrize("when", ["at once", "after one line"])
 def test_a_closed_pipe_never_stops_a_write_batch(make_audio, when):
-    from tagger.journal import Journal
     from tagger.tags import read_tags
+    from tagger.writing.journal import Journal
 
     paths = [make_audio(f"library/song{i:02}.flac", seconds=0.5) for i in range(20)]
     code, first, err = closed_pipe_run(["set", "--genre", "Ska", "--json", str(paths[0].parent)], when)
@@ -171,6 +170,7 @@ def untimed(lines):
 def test_the_app_leaves_qts_last_words_on_the_terminal(monkeypatch):
     """The decoder-note filter must not swallow what Qt prints before it aborts."""
     monkeypatch.setenv("QT_QPA_PLATFORM", "no-such-platform")
-    result = cli("gui")
+    result = subprocess.run([sys.executable, "-m", "ui", "gui"], cwd=REPO, env=os.environ.copy(),
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert 'platform plugin "no-such-platform"' in result.stderr

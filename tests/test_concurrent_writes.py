@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from test_crash_safety import make_library
 
 from tagger.tags import read_tags
-from test_crash_safety import make_library
 
 ROUNDS = 4
 FILES = 8

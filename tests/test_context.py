@@ -4,8 +4,22 @@ from pathlib import Path
 
 import pytest
 
-from tagger.context import ContextFile, ContextIndex, Evidence, artist_key, combine, folder_genres
-from tagger.genres import ALBUM, ARTIST, BASE, FOLDER, LIBRARY, GenreSuggestion
+from tagger.genres.suggestion import (
+    ALBUM,
+    ARTIST,
+    BASE,
+    FOLDER,
+    LIBRARY,
+    GenreSuggestion,
+)
+from tagger.library.context import (
+    ContextFile,
+    ContextIndex,
+    Evidence,
+    artist_key,
+    combine,
+    folder_genres,
+)
 
 
 def file(path, genres=(), album=None, artist=None):

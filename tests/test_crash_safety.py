@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tagger.journal import DONE, OPEN_STATES, Journal
 from tagger.tags import read_tags
-from tagger.writer import GenreWriter
+from tagger.writing.journal import DONE, OPEN_STATES, Journal
+from tagger.writing.writer import GenreWriter
 
 WRITER_SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from tagger.journal import Journal
-    from tagger.writer import GenreWriter, WriteRequest
+    from tagger.writing.journal import Journal
+    from tagger.writing.writer import GenreWriter, WriteRequest
     paths = [Path(p) for p in sys.argv[2:]]
     writer = GenreWriter(Journal())
     print("ready", flush=True)
@@ -33,8 +33,8 @@ WRITER_SCRIPT = textwrap.dedent("""
 COMMAND_SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from tagger.journal import Journal
-    from tagger.writer import GenreWriter, WriteRequest
+    from tagger.writing.journal import Journal
+    from tagger.writing.writer import GenreWriter, WriteRequest
     writer = GenreWriter(Journal())
     command, paths = sys.argv[1], [Path(p) for p in sys.argv[3:]]
     print("ready", flush=True)
@@ -121,7 +121,7 @@ def test_sigkill_during_200_writes_leaves_each_file_old_or_new(tmp_path):
     assert all(read_tags(p).genres == ["Round 6", "Crash Test"] for p in paths)
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".genre-tagger-")], "a temporary copy survived"
     # Interrupted temporary copies are never mistaken for music.
-    from tagger.scan import scan
+    from tagger.files.scan import scan
 
     assert sorted(e.path for e in scan([folder]) if e.problem is None) == sorted(paths)
 

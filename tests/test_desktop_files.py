@@ -15,9 +15,9 @@ import sys
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from conftest import REPO
 
 import tagger
-from conftest import REPO
 
 PACKAGING = REPO / "packaging"
 DESKTOP = PACKAGING / "genre-tagger.desktop"

@@ -1,9 +1,14 @@
 import numpy as np
 
-from tagger.audio import open_audio
-from tagger.excerpt import Depth, group_runs, patch_count, plan_patches, read_excerpt
-from tagger.features import FrontEnd, LogMel
-
+from tagger.audio.decode import open_audio
+from tagger.audio.excerpt import (
+    Depth,
+    group_runs,
+    patch_count,
+    plan_patches,
+    read_excerpt,
+)
+from tagger.audio.features import FrontEnd, LogMel
 
 FE = FrontEnd()
 

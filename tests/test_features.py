@@ -1,10 +1,9 @@
 import librosa
 import numpy as np
 import pytest
-
-from tagger.features import FrontEnd, LogMel, compress, mel_filter_bank
-
 from conftest import tone
+
+from tagger.audio.features import FrontEnd, LogMel, compress, mel_filter_bank
 
 
 @pytest.fixture(scope="module")

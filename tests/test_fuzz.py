@@ -17,11 +17,11 @@ import json
 import os
 import time
 
-import pytest
-
 import fuzzing
+import pytest
 import tagfiles
 from fuzzing import Mutation
+
 from tagger.tags import read_tags
 
 SMALL_COUNT = 28  # two mutants of each kind, about 25 s on two cores

@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
 
-from tagger.features import FrontEnd
-from tagger.genres import PRIOR, REFERENCE_RANGE, Calibration, GenreScorer, TagMeaning, Taxonomy, logit
-from tagger.model import ModelInfo, ModelSet
+from tagger.analysis.models import ModelInfo, ModelSet
+from tagger.analysis.scoring import Calibration, GenreScorer, PRIOR, REFERENCE_RANGE
+from tagger.probability import logit
+from tagger.audio.features import FrontEnd
+from tagger.genres.taxonomy import TagMeaning, Taxonomy
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +146,7 @@ def test_mtt_indian_is_a_style_not_a_genre(taxonomy, infos):
 
 
 def test_suggestions_use_the_persons_renames_and_merges(taxonomy, infos):
-    from tagger.vocabulary import forget_vocabulary, save_user_alias
+    from tagger.genres.vocabulary import forget_vocabulary, save_user_alias
 
     scorer = GenreScorer(taxonomy, Calibration.load(infos), infos)
     first = scorer.rank(np.linspace(0.99, 0.01, len(scorer.genre_names)))

@@ -14,12 +14,12 @@ import sys
 import threading
 
 import pytest
-
 import tagfiles
 from conftest import REPO
-from tagger.journal import Journal
+
 from tagger.tags import read_tags
-from tagger.writer import WriteRequest, planned_entry
+from tagger.writing.journal import Journal
+from tagger.writing.writer import WriteRequest, planned_entry
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
 
@@ -163,7 +163,7 @@ def test_dev_null_and_dev_zero_are_refused(command):
 
 
 def test_the_check_names_each_kind_and_follows_symlinks(tmp_path, good):
-    from tagger.regular import irregular, irregular_file
+    from tagger.files.regular import irregular, irregular_file
 
     pipe = fifo(tmp_path / "pipe")
     (tmp_path / "link").symlink_to(pipe)
@@ -201,10 +201,10 @@ def without_blocking(call, pipe):
 
 
 def test_settings_aliases_a_saved_review_and_a_learned_model_that_are_fifos_are_refused(tmp_path, caplog):
-    from tagger.learning import LearnedModel, LearnedModelError
-    from tagger.session import ReviewSession, SavedSessionError
+    from tagger.genres.vocabulary import read_user_aliases
+    from tagger.learning.learned import LearnedModel, LearnedModelError
+    from tagger.review.session import ReviewSession, SavedSessionError
     from tagger.settings import Settings
-    from tagger.vocabulary import read_user_aliases
 
     not_regular = "not a regular file (a FIFO)"
     pipe = fifo(tmp_path / "state.json")
@@ -222,7 +222,7 @@ def test_settings_aliases_a_saved_review_and_a_learned_model_that_are_fifos_are_
 
 
 def test_a_state_file_is_read_up_to_its_bound(tmp_path):
-    from tagger.regular import read_state_file
+    from tagger.files.regular import read_state_file
 
     path = tmp_path / "settings.json"
     path.write_bytes(b"0123456789")

@@ -10,12 +10,17 @@ import sys
 from pathlib import Path
 
 import pytest
+import tagfiles
 
 from tagger import cli
-from tagger.journal import Journal, JournalError, damaged_journals, journal_errors
 from tagger.tags import read_tags
-from tagger.writer import GenreWriter, WriteRequest, WriteStatus
-import tagfiles
+from tagger.writing.journal import (
+    Journal,
+    JournalError,
+    damaged_journals,
+    journal_errors,
+)
+from tagger.writing.writer import GenreWriter, WriteRequest, WriteStatus
 
 
 def make(folder: Path, kind: str) -> Path:
@@ -265,7 +270,7 @@ def test_recovery_reads_around_a_damaged_page(tmp_path, capsys):
     data[4096 * (pages // 2): 4096 * (pages // 2 + 1)] = os.urandom(4096)
     path.write_bytes(data)
 
-    from tagger.journal_recovery import recover
+    from tagger.writing.recovery import recover
 
     fresh = Journal(tmp_path / "fresh.sqlite3")
     recovery = recover(path, fresh)

@@ -9,14 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import tone
 from mutagen.flac import FLAC
 
 from tagger import cli
-from tagger.collection import learn
-from tagger.learning import LearnedModel, default_model_path
+from tagger.learning.learned import LearnedModel, default_model_path
+from tagger.library.collection import learn
 from tagger.tags import read_tags
-
-from conftest import tone
 
 RATE = 22050
 SOUNDS = ("Drone", "Chime", "Noise")
@@ -137,7 +136,7 @@ def test_the_bundled_vocabulary_with_album_evidence_offers_the_album_mates_genre
 ])
 def test_nothing_to_learn_exits_1_with_the_reason(capsys, tmp_path, tagging, message, monkeypatch):
     # The tags alone show there is nothing to learn: no file is analysed to find out.
-    monkeypatch.setattr("tagger.collection.AnalysisPipeline.results",
+    monkeypatch.setattr("tagger.library.collection.AnalysisPipeline.results",
                         lambda *a, **k: pytest.fail("analysed before saying there is nothing to learn"))
     for kind in SOUNDS:
         for i in range(4):
@@ -172,7 +171,7 @@ def test_learning_analyses_only_what_the_cache_lacks(capsys, library):
 def cache_entries() -> dict[bytes, float]:
     import sqlite3
 
-    from tagger.cache import default_path
+    from tagger.analysis.cache import default_path
 
     with sqlite3.connect(default_path()) as db:
         return dict(db.execute("SELECT path, created FROM analyses"))

@@ -8,11 +8,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tagger.genres import BASE, LIBRARY, GenreSuggestion, Taxonomy
-from tagger.classifiers import fit_temperature, softmax
-from tagger.learning import (
-    FEATURE_VERSION, Calibrator, LearnedModel, LearnedModelError, NoLearnedModel, NothingToLearn, TaggedFile, Vocabulary,
-    features, fit_calibrator, fold_of_groups, forget, model_for, reliability, train,
+from tagger.genres.suggestion import BASE, LIBRARY, GenreSuggestion
+from tagger.genres.taxonomy import Taxonomy
+from tagger.learning.classifiers import fit_temperature
+from tagger.probability import softmax
+from tagger.learning.learned import (
+    FEATURE_VERSION,
+    Calibrator,
+    LearnedModel,
+    LearnedModelError,
+    NoLearnedModel,
+    NothingToLearn,
+    TaggedFile,
+    Vocabulary,
+    features,
+    fit_calibrator,
+    fold_of_groups,
+    forget,
+    model_for,
+    reliability,
+    train,
 )
 
 KEY = "MSD_musicnn test|MTT_musicnn test"
@@ -289,7 +304,7 @@ def test_vocabulary_targets_split_a_file_over_its_learned_genres():
 
 
 def test_the_vocabulary_learns_aliases_as_one_genre_in_the_persons_spelling():
-    from tagger.vocabulary import save_user_alias
+    from tagger.genres.vocabulary import save_user_alias
 
     tagged = [("DnB",)] * 3 + [("Drum & Bass",)] * 2 + [("Jazz",)] * 5 + [("Chiptune",)] * 3
     vocabulary = Vocabulary.of(tagged, min_files=5)
@@ -316,7 +331,7 @@ def test_genres_on_two_or_three_files_are_learned_by_default_and_marked_few():
 
 
 def test_the_library_chooses_among_candidates_and_is_never_worse_than_plain_logistic_regression():
-    from tagger.classifiers import AVERAGE, PLAIN
+    from tagger.learning.classifiers import AVERAGE, PLAIN
 
     for seed, spread in ((0, 3.0), (1, 6.0), (2, 9.0)):
         model = train(library({"A": 15, "B": 15, "C": 15, "D": 6}, seed=seed, spread=spread), KEY)
@@ -331,7 +346,7 @@ def test_the_library_chooses_among_candidates_and_is_never_worse_than_plain_logi
 
 
 def test_calibration_learns_that_thin_genres_deserve_less():
-    from tagger.learning import fit_calibrator
+    from tagger.learning.learned import fit_calibrator
 
     rng = np.random.default_rng(3)
     n = 4000
@@ -363,7 +378,7 @@ def test_a_model_from_before_the_library_chose_its_classifier_is_refused_with_a_
 
 
 def test_report_intervals_say_how_sure_the_figures_are():
-    from tagger.learning import agreement_interval
+    from tagger.learning.learned import agreement_interval
 
     low, high = agreement_interval(0.8, 20)
     assert low < 0.8 < high and high - low > 0.2
@@ -378,8 +393,8 @@ def test_report_intervals_say_how_sure_the_figures_are():
 def test_the_report_in_plain_words_gives_each_figure_its_range_and_says_what_would_help():
     from dataclasses import replace
 
-    from tagger.classifiers import CandidateFigures
-    from tagger.learning import GenreFigures, LearnReport, in_plain_words
+    from tagger.learning.classifiers import CandidateFigures
+    from tagger.learning.learned import GenreFigures, LearnReport, in_plain_words
 
     report = LearnReport(
         files=60, genres=[GenreFigures("Rock", 40, 0.9, 0.9), GenreFigures("Polka", 3, 0.5, 0.5)], thin={"Dub": 1},

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import mutagen
 import pytest
+from conftest import SHARED_MUSIC
 
 from tagger import cli
-
-from conftest import SHARED_MUSIC
 
 pytestmark = pytest.mark.shared
 

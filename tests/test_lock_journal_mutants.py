@@ -20,22 +20,47 @@ import threading
 from pathlib import Path
 
 import pytest
+import tagfiles
 from platformdirs import user_data_path
 
-import tagfiles
-from tagger import journal as journal_module
-from tagger import journal_recovery, safewrite
-from tagger.journal import (
-    Journal, JournalError, damaged_journals, default_path, journal_errors, opening_lock, set_aside,
+from tagger.files import atomic as safewrite
+from tagger.files.atomic import WriteRefused, rewrite_atomically
+from tagger.files.locks import (
+    OpenForWriting,
+    _opened_for_writing,
+    _process_name,
+    _stand_in_lock_file,
+    file_lock,
+    processes_writing,
 )
-from tagger.journal_recovery import MAGIC, Recovery, readable_rows, recover, repair_header, row_ranges
-from tagger.safewrite import (
-    OpenForWriting, WriteRefused, _opened_for_writing, _process_name, _stand_in_lock_file, file_lock,
-    processes_writing, rewrite_atomically,
-)
-from tagger.state import explain, is_damage
+from tagger.files.state import explain, is_damage
 from tagger.tags import read_tags
-from tagger.writer import GenreWriter, WriteRequest, WriteStatus, planned_entry, wait_for_writes
+from tagger.writing import journal as journal_module
+from tagger.writing import recovery as journal_recovery
+from tagger.writing.journal import (
+    Journal,
+    JournalError,
+    damaged_journals,
+    default_path,
+    journal_errors,
+    opening_lock,
+    set_aside,
+)
+from tagger.writing.recovery import (
+    MAGIC,
+    Recovery,
+    readable_rows,
+    recover,
+    repair_header,
+    row_ranges,
+)
+from tagger.writing.writer import (
+    GenreWriter,
+    WriteRequest,
+    WriteStatus,
+    planned_entry,
+    wait_for_writes,
+)
 
 # -- the salvage: the header ------------------------------------------------------------------------
 
@@ -830,8 +855,7 @@ def test_a_failure_inside_a_write_is_that_files_error_and_recorded(tmp_path, jou
 def test_waiting_for_writes_waits_for_the_one_in_flight(journal):
     import threading
 
-    from tagger import writer
-
+    from tagger.writing import writer
     wait_for_writes()  # nothing in flight, perhaps no pool yet: returns at once
     release, done = threading.Event(), []
 

@@ -3,7 +3,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tagger.model import CPU, CUDA, MODEL_NAMES, ModelSet, choose_providers, int8_path
+from tagger.analysis.models import (
+    CPU,
+    CUDA,
+    MODEL_NAMES,
+    ModelSet,
+    choose_providers,
+    int8_path,
+)
 from tagger.resources import models_dir
 
 GOLDEN = Path(__file__).parent / "data" / "musicnn_golden.npz"

@@ -111,7 +111,7 @@ def test_app_demo_makes_no_connection(strace, tmp_path):
     log, out = tmp_path / "strace.log", tmp_path / "out.txt"
     with open(out, "w") as output:
         tracer = subprocess.Popen(
-            [strace, "-f", "-e", TRACED, "-o", str(log), sys.executable, "-m", "tagger.cli", "--demo"],
+            [strace, "-f", "-e", TRACED, "-o", str(log), sys.executable, "-m", "ui", "--demo"],
             stdout=output, stderr=subprocess.STDOUT, env=child_env(), cwd=REPO,
         )
     app = None
@@ -142,10 +142,10 @@ def test_app_demo_makes_no_connection(strace, tmp_path):
 # large library: the tags are read, rewritten and restored.
 CLEANUP_DRIVER = """
 import shutil, sys
-import tagger.cleanup
+import tagger.library.cleanup
 from tagger.cli import main
 from tagger.resources import samples_dir
-tagger.cleanup.PARALLEL_FROM = 1
+tagger.library.cleanup.PARALLEL_FROM = 1
 library = sys.argv[1]
 shutil.copytree(samples_dir(), library)
 for command in (["set", "--genre", "Electronic", library], ["genres", "--json", library],

@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 CHECK_WHEEL = REPO / "packaging" / "check_wheel.py"

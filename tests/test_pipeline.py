@@ -4,9 +4,14 @@ import time
 import numpy as np
 import pytest
 
-from tagger.analysis import FileResult, JobControl
-from tagger.excerpt import Depth
-from tagger.pipeline import AnalysisPipeline, FileStarted, PipelineConfig, Progress
+from tagger.analysis.analyzer import FileResult, JobControl
+from tagger.analysis.pipeline import (
+    AnalysisPipeline,
+    FileStarted,
+    PipelineConfig,
+    Progress,
+)
+from tagger.audio.excerpt import Depth
 from tagger.resources import samples_dir
 
 DEMO = sorted(p for p in samples_dir().iterdir() if p.suffix in {".ogg", ".mp3", ".opus"})
@@ -78,8 +83,8 @@ def test_cancel_stops_a_batch_within_a_second(analyzer, make_audio):
 
 
 def test_cancelled_files_are_not_cached(analyzer, make_audio, tmp_path):
-    from tagger.analysis import Analyzer
-    from tagger.cache import AnalysisCache
+    from tagger.analysis.analyzer import Analyzer
+    from tagger.analysis.cache import AnalysisCache
 
     cache = AnalysisCache(tmp_path / "cache.sqlite")
     cached_analyzer = Analyzer(models=analyzer.models, cache=cache)
@@ -114,7 +119,7 @@ def test_closing_the_stream_early_stops_the_threads(analyzer, make_audio):
 
 
 def test_a_scan_problem_is_a_failed_result(analyzer, tmp_path):
-    from tagger.scan import scan
+    from tagger.files.scan import scan
 
     results = list(AnalysisPipeline(analyzer).results(scan([tmp_path / "nowhere"])))
     assert len(results) == 1 and not results[0].ok
@@ -166,7 +171,7 @@ def test_an_unforeseen_failure_fails_one_file_without_a_traceback(analyzer, make
     them on stderr)."""
     import logging
 
-    import tagger.analysis as analysis
+    import tagger.analysis.analyzer as analysis
 
     paths = [make_audio(f"song{i}.flac", seconds=4.0) for i in range(4)]
     in_begin, in_decode = paths[1], paths[2]

@@ -14,13 +14,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile as sf
-
-import tagger.audio
-from tagger.journal import Journal
-from tagger.tags import read_tags
-from tagger.writer import AudioProbe, GenreWriter, WriteRequest, audio_probe, same_audio
-
 from conftest import SHARED, SHARED_MUSIC, tone
+
+import tagger.audio.decode
+from tagger.tags import read_tags
+from tagger.writing.journal import Journal
+from tagger.writing.probe import AudioProbe, audio_probe, same_audio
+from tagger.writing.writer import GenreWriter, WriteRequest
 
 EXAMPLE_OPUS = SHARED / "fixtures" / "tagged" / "quodlibet+mutagen" / "tests" / "data" / "example.opus"
 FORMATS = {"OPUS": ".opus", "VORBIS": ".ogg"}
@@ -32,8 +32,8 @@ def busy_machine(monkeypatch):
     whether a seek looks slower than the read after it is then decided by chance, as it
     was on the machines where the refusals were seen, but the same way on every run."""
     rng = random.Random(21)
-    real = tagger.audio.time.perf_counter
-    monkeypatch.setattr(tagger.audio, "time", SimpleNamespace(perf_counter=lambda: real() + rng.uniform(0, 0.01)))
+    real = tagger.audio.decode.time.perf_counter
+    monkeypatch.setattr(tagger.audio.decode, "time", SimpleNamespace(perf_counter=lambda: real() + rng.uniform(0, 0.01)))
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tagger.genres import GenreSuggestion
-from tagger.review import ReviewItem, ReviewState
+from tagger.genres.suggestion import GenreSuggestion
+from tagger.review.items import ReviewItem, ReviewState
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_an_edit_stands_after_a_failed_write_and_a_new_analysis(analysis):
 
 def test_a_cleanup_decision_replaces_the_files_genres_even_with_none(analysis):
     from tagger.tags import WriteMode
-    from tagger.writer import WriteResult, WriteStatus
+    from tagger.writing.writer import WriteResult, WriteStatus
 
     item = ReviewItem(Path("a.flac"), ["Unknown"], stored_genres=["Unknown"])
     item.rewrite([])  # drop junk: the file's only genre goes

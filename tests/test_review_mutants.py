@@ -1,5 +1,5 @@
 """The review rules that decide what is written to people's files, tested where a mutation
-audit of tagger/session.py and tagger/review.py (mutmut) found them unchecked: the
+audit of tagger/review/session.py and tagger/review/items.py (mutmut) found them unchecked: the
 provenance each write records, the most-genres setting, the album's genres, undo of
 edits, failures, and a saved review that must come back whole."""
 
@@ -15,20 +15,20 @@ import tagfiles
 import test_session
 from test_session import apply, ranked
 
-from tagger.analysis import FileResult
-from tagger.genres import BASE, LIBRARY, GenreSuggestion
-from tagger.journal import Journal
-from tagger.review import (
+from tagger.analysis.analyzer import FileResult
+from tagger.genres.suggestion import BASE, LIBRARY, GenreSuggestion
+from tagger.review.items import (
     Candidate,
     ReviewItem,
     ReviewState,
     review_item,
 )
-from tagger.session import Change, ReviewSession, SavedSessionError
-from tagger.text import has
+from tagger.review.session import Change, ReviewSession, SavedSessionError
 from tagger.settings import Settings
 from tagger.tags import WriteMode, read_tags
-from tagger.writer import GenreWriter, WriteRequest, WriteResult, WriteStatus
+from tagger.text import has
+from tagger.writing.journal import Journal
+from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult, WriteStatus
 
 # The fixtures of tests/test_session.py: four real files, their real analyses and a session over them
 # (its journal is conftest's).

@@ -1,6 +1,6 @@
 import os
 
-from tagger.scan import scan
+from tagger.files.scan import scan
 
 
 def events(*roots):

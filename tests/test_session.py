@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tagger.analysis import FileResult
-from tagger.genres import GenreSuggestion
-from tagger.review import ReviewItem, ReviewState, review_item
-from tagger.session import Change, ReviewSession, SavedSessionError
-from tagger.text import plural
+from tagger.analysis.analyzer import FileResult
+from tagger.genres.suggestion import GenreSuggestion
+from tagger.review.items import ReviewItem, ReviewState, review_item
+from tagger.review.session import Change, ReviewSession, SavedSessionError
 from tagger.settings import Settings
 from tagger.tags import read_tags
-from tagger.writer import GenreWriter, WriteRequest, WriteStatus
+from tagger.text import plural
+from tagger.writing.writer import GenreWriter, WriteRequest, WriteStatus
 
 
 def ranked(*pairs: tuple[str, float]) -> list[GenreSuggestion]:

@@ -2,7 +2,7 @@
 
 import json
 
-from tagger.excerpt import Depth
+from tagger.audio.excerpt import Depth
 from tagger.settings import SETTINGS_VERSION, Settings
 
 

@@ -10,10 +10,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 from ui import app
-
-from conftest import REPO
 
 DEBIAN_12 = """PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
@@ -197,7 +196,7 @@ def test_the_app_names_the_packages_instead_of_qts_abort(tmp_path):
     (tmp_path / "libxcb-cursor.so.0").write_bytes(b"")
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE")}
     env.update(DISPLAY=":77", LD_LIBRARY_PATH=str(tmp_path))
-    result = subprocess.run([sys.executable, "-m", "tagger.cli", "gui"], cwd=REPO, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "ui", "gui"], cwd=REPO, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("genre-tagger: Qt cannot open a window: the X11 (xcb) platform plugin needs ")
@@ -209,7 +208,7 @@ APP_SCRIPT = r"""
 import sys, threading
 from PySide6.QtCore import qWarning
 from PySide6.QtWidgets import QApplication
-from tagger import audio
+from tagger.audio import decode as audio
 from ui.app import quiet_decoders
 
 if sys.argv[2] == "verbose":

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tagger.journal import Journal
-from tagger.tags import read_tags
 from test_crash_safety import make_library
+
+from tagger.tags import read_tags
+from tagger.writing.journal import Journal
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])

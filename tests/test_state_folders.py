@@ -172,7 +172,7 @@ def test_a_file_where_the_cache_folder_should_be_means_no_cache(folders, song):
 
 @needs_tmpfs
 def test_a_cache_that_fills_the_disk_while_analysing_stops_growing_and_keeps_going(tmp_path, caplog):
-    from tagger.cache import AnalysisCache, RawAnalysis
+    from tagger.analysis.cache import AnalysisCache, RawAnalysis
 
     folder = tmp_path / "cache"
     folder.mkdir()
@@ -270,17 +270,17 @@ def test_rename_with_a_full_config_disk_renames_nothing(folders, song):
 def test_a_rename_whose_alias_cannot_be_saved_after_the_writes_says_so(song, monkeypatch, capsys):
     """The config folder passed the check, then failed: the files are written and reported,
     and the message says the rename was not remembered and how to remember it."""
-    import tagger.safewrite
+    import tagger.files.atomic
 
     blues(song)
-    real = tagger.safewrite.write_file_atomically
+    real = tagger.files.atomic.write_file_atomically
 
     def full_for_aliases(path: Path, data: bytes, *args, **kwargs):
         if path.name == "genre-aliases.json":
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real(path, data, *args, **kwargs)
 
-    monkeypatch.setattr(tagger.safewrite, "write_file_atomically", full_for_aliases)
+    monkeypatch.setattr(tagger.files.atomic, "write_file_atomically", full_for_aliases)
     assert cli.main(["rename", "--json", "Blues", "Jazz", str(song.parent)]) == 1
     captured = capsys.readouterr()
     assert [json.loads(line)["status"] for line in captured.out.splitlines()] == ["written"]
@@ -290,7 +290,7 @@ def test_a_rename_whose_alias_cannot_be_saved_after_the_writes_says_so(song, mon
     assert "could not be used: the disk is full; once that is fixed, run the same rename again" in captured.err
     monkeypatch.undo()
     assert cli.main(["rename", "Blues", "Jazz", str(song.parent)]) == 0  # as the message says: now remembered
-    from tagger.vocabulary import read_user_aliases, user_aliases_path
+    from tagger.genres.vocabulary import read_user_aliases, user_aliases_path
 
     assert read_user_aliases(user_aliases_path()) == {"Blues": "Jazz"}
 
@@ -316,6 +316,6 @@ def test_settings_that_cannot_be_saved_say_why(tmp_path):
     with pytest.raises(Exception) as raised:
         Settings().save(path)
     assert str(raised.value) == f"the settings {path} could not be used: {tmp_path / 'config'} is a file, not a folder"
-    from tagger.state import StateError
+    from tagger.files.state import StateError
 
     assert isinstance(raised.value, StateError)  # what the app catches

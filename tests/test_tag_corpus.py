@@ -18,10 +18,11 @@ import pytest
 import tagfiles
 from conftest import SHARED
 
-from tagger.audio import MPEG_SUFFIXES, AudioError
-from tagger.journal import Journal
+from tagger.audio.decode import MPEG_SUFFIXES, AudioError
 from tagger.tags import TagError, UnsupportedFile, read_tags
-from tagger.writer import GenreWriter, WriteRequest, mpeg_audio_bytes
+from tagger.writing.journal import Journal
+from tagger.writing.probe import mpeg_audio_bytes
+from tagger.writing.writer import GenreWriter, WriteRequest
 
 CORPUS = SHARED / "fixtures" / "tagged"
 GENRES = ["Genre Tagger", "Corpus Test"]

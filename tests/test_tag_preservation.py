@@ -11,11 +11,11 @@ from dataclasses import replace
 
 import pytest
 import soundfile as sf
-
 import tagfiles
 from test_tags import write, writer  # noqa: F401 (writer is a fixture)
+
 from tagger.tags import read_tags
-from tagger.writer import GenreWriter, WriteRequest
+from tagger.writing.writer import GenreWriter, WriteRequest
 
 
 def synchsafe(n: int) -> bytes:
@@ -79,7 +79,7 @@ def test_id3v22_keeps_its_sort_frames(tmp_path, writer):
 @pytest.mark.parametrize("major", [2, 3, 4])
 def test_a_tag_that_must_grow_moves_the_audio_intact(tmp_path, writer, major):
     path = mp3(tmp_path, f"v2{major}.mp3", id3v2(major, [frame(major, "TIT2" if major > 2 else "TT2", text("T"))], 0))
-    from tagger.writer import mpeg_audio_bytes
+    from tagger.writing.probe import mpeg_audio_bytes
 
     audio = mpeg_audio_bytes(path)
     result = write(writer, path, ["A Genre Long Enough To Need A Bigger Tag" * 3])

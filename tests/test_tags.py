@@ -5,12 +5,12 @@ import os
 
 import mutagen
 import pytest
-
 import tagfiles
-from tagger.journal import Journal
-from tagger.safewrite import fingerprint
+
+from tagger.files.identity import fingerprint
 from tagger.tags import BrokenFile, UnsupportedFile, WriteMode, WriteOptions, read_tags
-from tagger.writer import GenreWriter, WriteRequest
+from tagger.writing.journal import Journal
+from tagger.writing.writer import GenreWriter, WriteRequest
 
 ALL_KINDS = list(tagfiles.KINDS)
 

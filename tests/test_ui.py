@@ -8,20 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tagfiles
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from tagger.analysis import Analyzer
-from tagger.excerpt import Depth
-from tagger.review import ReviewItem, ReviewState
+from tagger.analysis.analyzer import Analyzer
+from tagger.audio.excerpt import Depth
+from tagger.review.items import ReviewItem, ReviewState
 from tagger.settings import Settings
 from tagger.tags import read_tags
-from ui.library import Column, Filter, LibraryModel
 from ui.actions import Act
+from ui.library import Column, Filter, LibraryModel
 from ui.main_window import MainWindow
-
-import tagfiles
 
 WAIT_MS = 60_000
 
@@ -69,7 +68,6 @@ def tagged_audio(path: Path, genre: str | None = None, album: str | None = None,
     """A mono FLAC of a chord at ``freq`` with the tags given (and no others)."""
     import mutagen
     import soundfile as sf
-
     from conftest import tone
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +140,7 @@ def test_analyse_fully_deepens_the_selected_row_and_keeps_the_decision(qtbot, wi
 
 
 def test_progress_text_gives_count_rate_and_time_left():
-    from tagger.pipeline import Progress
+    from tagger.analysis.pipeline import Progress
     from ui.status_bar import progress_text
 
     assert progress_text(Progress(1, 0, 0, 3, 2.0)) == "1 / 3 files · 0.5 files/s · 0:04 left"
@@ -338,7 +336,7 @@ def test_settings_and_window_layout_persist(qtbot, analyzer):
 def test_new_thresholds_re_pick_suggestions_without_analysing_again(qtbot, window, demo_analysis):
     from dataclasses import replace
 
-    from tagger.genres import GenreSuggestion
+    from tagger.genres.suggestion import GenreSuggestion
 
     analysis = replace(demo_analysis, genres=[GenreSuggestion(g, g, c)
                                               for g, c in [("Rock", 0.8), ("Jazz", 0.6), ("Folk", 0.3)]])
@@ -393,14 +391,14 @@ def with_confidence(analysis, confidence: float):
     """A real analysis whose top genre is Rock at ``confidence``."""
     from dataclasses import replace
 
-    from tagger.genres import GenreSuggestion
+    from tagger.genres.suggestion import GenreSuggestion
 
     return replace(analysis, genres=[GenreSuggestion("Rock", "Rock", confidence)])
 
 
 def test_sorting_and_filtering_the_model(qtbot, demo_analysis, tmp_path):
-    from tagger.journal import Journal
-    from tagger.session import ReviewSession
+    from tagger.review.session import ReviewSession
+    from tagger.writing.journal import Journal
 
     session = ReviewSession(Settings(min_confidence=0.5), Journal(tmp_path / "journal.sqlite3"))
     model = LibraryModel(session)

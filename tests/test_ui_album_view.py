@@ -7,18 +7,23 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
+from test_ui import (  # noqa: F401 (fixtures)
+    WAIT_MS,
+    analysed,
+    demo_analysis,
+    scanned,
+    tagged_audio,
+    window,
+    written,
+)
 
-from tagger.albums import AlbumGrouper
-from tagger.genres import GenreSuggestion
-from tagger.review import ReviewItem, ReviewState
+from tagger.genres.suggestion import GenreSuggestion
+from tagger.library.albums import AlbumGrouper
+from tagger.review.items import ReviewItem, ReviewState
 from tagger.tags import read_tags
 from ui.actions import Act
 from ui.album_view import album_groups
 from ui.library import ChipsRole, Column
-
-from test_ui import (  # noqa: F401 (fixtures)
-    WAIT_MS, analysed, demo_analysis, scanned, tagged_audio, window, written,
-)
 
 ROCK_AND_JAZZ = [("Rock", 0.9), ("Jazz", 0.6), ("Folk", 0.2)]
 

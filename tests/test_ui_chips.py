@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-import pytest
-
-from tagger.analysis import FileResult
-from tagger.genres import GenreSuggestion
-from tagger.journal import Journal
-from tagger.review import ReviewItem
-from tagger.session import ReviewSession
+from tagger.analysis.analyzer import FileResult
+from tagger.genres.suggestion import GenreSuggestion
+from tagger.review.items import ReviewItem
+from tagger.review.session import ReviewSession
 from tagger.settings import Settings
+from tagger.writing.journal import Journal
 from ui.charts import MARKER_COLOURS, ChipStrip
 from ui.detail import DetailPanel, ExcerptPlayer
 from ui.library import Chip, ChipsRole, Column, LibraryModel

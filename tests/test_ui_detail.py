@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from tagger.genres import Descriptor, GenreSuggestion
-from tagger.review import ReviewItem
+from tagger.genres.suggestion import Descriptor, GenreSuggestion
+from tagger.review.items import ReviewItem
 from ui.detail import DetailPanel, ExcerptPlayer
 
 
@@ -92,10 +92,10 @@ def test_the_panel_can_be_narrow(panel, demo_analysis):
 def test_the_panel_says_what_each_source_gave_each_genre(panel, demo_analysis, tmp_path):
     """An untagged track on an album whose other tracks are tagged Jazz: the album's
     evidence joins the audio's, and the panel says what each gave."""
-    from tagger.analysis import FileResult
-    from tagger.journal import Journal
-    from tagger.session import ReviewSession
+    from tagger.analysis.analyzer import FileResult
+    from tagger.review.session import ReviewSession
     from tagger.settings import Settings
+    from tagger.writing.journal import Journal
 
     session = ReviewSession(Settings(), Journal(tmp_path / "journal.sqlite3"))
     album = [ReviewItem(Path(f"/m/Album/{n}.flac"), ["Jazz"], artist="Someone", album="Album", album_artist="Someone")
@@ -190,7 +190,7 @@ def test_a_short_panel_scrolls_rather_than_squeezing_its_parts_together(qtbot, p
 
 
 def test_a_top_genre_that_leads_no_segment_is_not_painted_as_other(panel, demo_analysis):
-    from tagger.analysis import Segment
+    from tagger.analysis.analyzer import Segment
     from ui.charts import OTHER_COLOUR, PALETTE
 
     leaders = ["Rock", "Jazz", "Folk", "Pop", "Soul", "Punk", "Blues", "Metal", "Funk", "Disco"]  # more than colours

@@ -9,16 +9,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QLabel
+from test_ui import window  # noqa: F401 (a fixture)
 
-from tagger.genres import GenreSuggestion
-from tagger.journal import Journal
-from tagger.review import ReviewItem, ReviewState
-from tagger.session import ReviewSession
+from tagger.genres.suggestion import GenreSuggestion
+from tagger.review.items import ReviewItem, ReviewState
+from tagger.review.session import ReviewSession
 from tagger.settings import Settings
+from tagger.writing.journal import Journal
 from ui.detail import ExcerptPlayer
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog, Spread
-
-from test_ui import window  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -286,7 +285,7 @@ def test_a_genre_is_learned_from_two_files_at_least(qtbot):
 
 
 def test_another_choice_of_evidence_ranks_the_undecided_rows_again(qtbot, window, demo_analysis):
-    from tagger.analysis import FileResult
+    from tagger.analysis.analyzer import FileResult
 
     album = [ReviewItem(Path(f"/m/Album/{n}.flac"), ["Jazz"], artist="Someone", album="Album") for n in (1, 2, 3)]
     open_row = ReviewItem(Path("/m/Album/4.flac"), artist="Someone", album="Album")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import mutagen
+from test_ui import WAIT_MS, tagged_audio, window, written  # noqa: F401 (fixtures)
 
+from tagger.genres.vocabulary import read_user_aliases, user_aliases_path, vocabulary
 from tagger.tags import read_tags
-from tagger.vocabulary import read_user_aliases, user_aliases_path, vocabulary
 from ui.actions import Act
 from ui.library import CLEARS_GENRES, Column, item_text
 from ui.main_window import MainWindow
-
-from test_ui import WAIT_MS, tagged_audio, window, written  # noqa: F401 (fixtures)
 
 
 def library(qtbot, window: MainWindow, folder: Path, genres: dict[str, list[str]]) -> dict[str, Path]:

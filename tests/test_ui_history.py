@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+import tagfiles
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-import tagfiles
-from tagger.journal import Journal, when
 from tagger.tags import WriteMode, WriteOptions, read_tags
-from tagger.writer import GenreWriter, WriteRequest
+from tagger.writing.journal import Journal, when
+from tagger.writing.writer import GenreWriter, WriteRequest
 from ui.history import HistoryDialog, genres_summary
 
 

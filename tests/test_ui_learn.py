@@ -8,15 +8,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-
-from tagger.learning import DEFAULT_MIN_FILES, LearnedModel, TaggedFile, default_model_path, train
-from tagger.review import ReviewItem, ReviewState
-from tagger.learning import learn_plan
-from ui.learn import library_roots
-from ui.actions import Act
-from ui.main_window import MainWindow
-
 from test_ui import WAIT_MS, analysed, loaded, scanned, tagged_audio, window  # noqa: F401 (fixtures)
+
+from tagger.learning.learned import (
+    DEFAULT_MIN_FILES,
+    LearnedModel,
+    TaggedFile,
+    default_model_path,
+    learn_plan,
+    train,
+)
+from tagger.review.items import ReviewItem, ReviewState
+from ui.actions import Act
+from ui.learn import library_roots
+from ui.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)

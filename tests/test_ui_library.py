@@ -13,17 +13,30 @@ from PySide6.QtCore import QObject, QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QImage
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyleOptionViewItem, QWidget
 
-from tagger.analysis import FileResult, Segment
-from tagger.genres import GenreSuggestion
-from tagger.journal import Journal
-from tagger.review import ReviewItem, ReviewState
-from tagger.session import Change, ReviewSession
+from tagger.analysis.analyzer import FileResult, Segment
+from tagger.genres.suggestion import GenreSuggestion
+from tagger.review.items import ReviewItem, ReviewState
+from tagger.review.session import Change, ReviewSession
 from tagger.settings import Settings
+from tagger.writing.journal import Journal
 from ui.charts import (
-    MIN_SEGMENT_PX, OTHER_COLOUR, PALETTE, ChipStrip, Timeline, cell_width, genre_colours, place_chips,
+    MIN_SEGMENT_PX,
+    OTHER_COLOUR,
+    PALETTE,
+    ChipStrip,
+    Timeline,
+    cell_width,
+    genre_colours,
+    place_chips,
 )
 from ui.library import Chip, ChipsRole, Column, Filter, LibraryModel
-from ui.library_table import EMPTY_TEXT, MIN_TEXT_WIDTH, NO_MATCH_TEXT, LibraryTable, elide_path
+from ui.library_table import (
+    EMPTY_TEXT,
+    MIN_TEXT_WIDTH,
+    NO_MATCH_TEXT,
+    LibraryTable,
+    elide_path,
+)
 
 
 @pytest.fixture(scope="module")

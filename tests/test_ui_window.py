@@ -8,20 +8,19 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from test_ui import WAIT_MS, analysed, tagged_audio, window, written  # noqa: F401 (fixtures)
 
-from tagger.analysis import FileResult
-from tagger.genres import GenreSuggestion
-from tagger.journal import Journal
-from tagger.review import ReviewItem, ReviewState
-from tagger.session import default_saved_path
+from tagger.analysis.analyzer import FileResult
+from tagger.genres.suggestion import GenreSuggestion
+from tagger.review.items import ReviewItem, ReviewState
+from tagger.review.session import default_saved_path
 from tagger.tags import read_tags
-from tagger.writer import GenreWriter, WriteRequest
+from tagger.writing.journal import Journal
+from tagger.writing.writer import GenreWriter, WriteRequest
 from ui.actions import Act
 from ui.library import Column
 from ui.main_window import MainWindow
 from ui.status_bar import counts_text, elide_words, finished_text
-
-from test_ui import WAIT_MS, analysed, tagged_audio, window, written  # noqa: F401 (fixtures)
 
 Keep, Discard, Cancel = (QMessageBox.StandardButton.Save, QMessageBox.StandardButton.Discard,
                          QMessageBox.StandardButton.Cancel)
@@ -155,7 +154,7 @@ def test_status_bar_counts_and_messages_use_plurals():
     one, two = ReviewItem(Path("/a.flac"), state=ReviewState.ERROR), ReviewItem(Path("/b.flac"))
     assert counts_text([one]) == "1 file · 1 error"
     assert counts_text([one, two, replace(one, path=Path("/c.flac"))]) == "3 files · 2 errors"
-    from tagger.pipeline import Progress
+    from tagger.analysis.pipeline import Progress
 
     assert finished_text(Progress(finished=1, failed=0, cached=0, total=1, elapsed_s=3.0)) == "Analysed 1 file in 0:03"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-from tagger.classifiers import CandidateFigures
-from tagger.learning import GenreFigures, LearnReport, ReliabilityBin
+from tagger.learning.classifiers import CandidateFigures
+from tagger.learning.learned import GenreFigures, LearnReport, ReliabilityBin
 from ui.your_genres import YourGenresDialog
 
 

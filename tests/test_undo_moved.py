@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 
+from test_crash_safety import make_library
+
 from tagger import cli
 from tagger.tags import read_tags
-from test_crash_safety import make_library
 
 
 def test_undo_from_a_renamed_folder(tmp_path, capsys):

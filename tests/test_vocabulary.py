@@ -2,10 +2,19 @@ import sys
 
 import pytest
 
-from tagger.genres import Taxonomy
-from tagger.vocabulary import (Vocabulary, completion_names, genre_key, is_junk, preferred_spellings, read_user_aliases,
-                               save_user_alias, take_back_alias, user_aliases_path,
-                               vocabulary)
+from tagger.genres.taxonomy import Taxonomy
+from tagger.genres.vocabulary import (
+    Vocabulary,
+    completion_names,
+    genre_key,
+    is_junk,
+    preferred_spellings,
+    read_user_aliases,
+    save_user_alias,
+    take_back_alias,
+    user_aliases_path,
+    vocabulary,
+)
 
 
 @pytest.mark.parametrize("spellings", [

@@ -6,13 +6,14 @@ import errno
 import os
 
 import pytest
-
 import tagfiles
-from tagger.journal import DONE, Journal, when
-from tagger.safewrite import TEMP_PREFIX, FileIdentity, describe, write_file_atomically
+
+from tagger.files.atomic import TEMP_PREFIX, write_file_atomically
 from tagger.tags import WriteOptions, read_tags
 from tagger.tags.base import WriteMode
-from tagger.writer import GenreWriter, WriteRequest, WriteResult, planned_entry
+from tagger.text import describe_os_error as describe
+from tagger.writing.journal import DONE, Journal, when
+from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult, planned_entry
 
 
 @pytest.fixture
@@ -66,16 +67,6 @@ def test_a_failed_small_write_keeps_the_old_file_and_removes_its_copy(tmp_path, 
         write_file_atomically(path, b"new")
     assert path.read_bytes() == b"old"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(TEMP_PREFIX)]
-
-
-def test_same_file_tells_files_apart_by_device_and_inode(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.write_bytes(b"1")
-    b.write_bytes(b"1")
-    before = FileIdentity.of(a)
-    a.write_bytes(b"changed in place")
-    assert before.same_file(FileIdentity.of(a))
-    assert not before.same_file(FileIdentity.of(b))
 
 
 def test_a_copy_left_under_the_name_a_writer_used_is_removed_by_the_next_write(tmp_path, journal, monkeypatch):
@@ -184,7 +175,7 @@ def test_the_provenance_field_is_compact_json_that_keeps_its_characters():
     import json
 
     from tagger import __version__
-    from tagger.writer import provenance_text
+    from tagger.writing.writer import provenance_text
 
     text = provenance_text({"model": "mûsicnn", "confidence": {"Jazz": 0.9}})
     assert json.loads(text) == {"tool": f"genre-tagger {__version__}", "model": "mûsicnn",
@@ -316,7 +307,7 @@ def test_a_small_file_written_atomically_is_private_to_its_owner(tmp_path):
 
 
 def test_a_copy_never_overwrites_a_file_already_under_its_name(tmp_path, journal, monkeypatch):
-    import tagger.safewrite as safewrite
+    import tagger.files.atomic as safewrite
 
     path = make(tmp_path)
     before = path.read_bytes()
@@ -340,7 +331,7 @@ def test_a_read_only_folder_is_named_as_the_reason(shared_tmp):
     """As root the check runs in a child that drops to 'nobody' (see conftest.run_unprivileged)."""
     from conftest import unprivileged_refusal
 
-    from tagger.safewrite import WriteRefused, check_writable
+    from tagger.files.atomic import WriteRefused, check_writable
 
     folder = shared_tmp / "album"
     folder.mkdir()
@@ -355,7 +346,8 @@ def test_a_read_only_folder_is_named_as_the_reason(shared_tmp):
 
 
 def test_rewrite_atomically_refuses_a_file_unlike_the_expected_one(tmp_path):
-    from tagger.safewrite import WriteRefused, fingerprint, rewrite_atomically
+    from tagger.files.atomic import WriteRefused, rewrite_atomically
+    from tagger.files.identity import fingerprint
 
     path = make(tmp_path)
     expected = fingerprint(path)
@@ -380,7 +372,8 @@ def test_a_file_keeps_its_owner_and_group_when_root_writes_it(tmp_path, journal)
 def test_check_unchanged_says_exactly_why_it_refuses(tmp_path, shared_tmp):
     from conftest import unprivileged_refusal
 
-    from tagger.safewrite import WriteRefused, check_unchanged, fingerprint
+    from tagger.files.atomic import WriteRefused, check_unchanged
+    from tagger.files.identity import fingerprint
 
     path = make(tmp_path)
     expected = fingerprint(path)
@@ -407,7 +400,7 @@ def test_the_current_genres_are_read_with_the_chosen_id3v23_separator(tmp_path, 
 
 
 def test_the_fingerprint_covers_both_ends_of_a_large_file(tmp_path):
-    from tagger.safewrite import EDGE_BYTES, fingerprint
+    from tagger.files.identity import EDGE_BYTES, fingerprint
 
     path = tmp_path / "large.bin"
     data = bytearray(os.urandom(3 * EDGE_BYTES))
@@ -426,7 +419,7 @@ def test_the_fingerprint_covers_both_ends_of_a_large_file(tmp_path):
 
 
 def test_stale_copies_are_all_removed_past_ones_that_are_kept(tmp_path):
-    from tagger.safewrite import remove_stale_temporaries
+    from tagger.files.atomic import remove_stale_temporaries
 
     target = make(tmp_path)
     foreign = tmp_path / "not-ours.flac"
@@ -461,7 +454,7 @@ def test_every_outcome_is_reported_whole_and_recorded(tmp_path, journal):
     entry = entry_of(journal, result)
     assert (entry.state, entry.message) == ("skipped", message)
     # refused: the file changed since it was analysed
-    from tagger.safewrite import fingerprint
+    from tagger.files.identity import fingerprint
 
     expected = fingerprint(path)
     with open(path, "ab") as f:
@@ -485,10 +478,10 @@ def test_an_undo_of_a_write_that_never_happened_reports_it_whole(tmp_path, journ
 
 
 def test_an_undecodable_file_is_refused_with_its_genres_and_the_whole_reason(tmp_path, journal, monkeypatch):
-    import tagger.writer
+    import tagger.writing.writer
 
     path = make(tmp_path)
-    monkeypatch.setattr(tagger.writer, "audio_probe", lambda path, duration_s=None: None)
+    monkeypatch.setattr(tagger.writing.writer, "audio_probe", lambda path, duration_s=None: None)
     (result,) = write(journal, path, ["Jazz"])
     assert result == WriteResult(path, "error", ["Rock"], ["Rock"],
                                  "refused: its audio does not decode, so the write could not be checked to leave "

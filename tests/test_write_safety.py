@@ -14,14 +14,15 @@ import time
 
 import numpy as np
 import pytest
-
 import tagfiles
+
 from tagger import cli
-from tagger.journal import Journal
-from tagger.safewrite import TEMP_PREFIX, FileIdentity, fingerprint
+from tagger.files.atomic import TEMP_PREFIX
+from tagger.files.identity import FileIdentity, fingerprint
 from tagger.tags import WriteOptions, read_tags
 from tagger.tags.base import TagFormat
-from tagger.writer import GenreWriter, WriteRequest, WriteResult
+from tagger.writing.journal import Journal
+from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
 
 
 def sha(path) -> str:
@@ -186,7 +187,7 @@ def test_no_provenance_removes_the_field_and_keep_mtime_keeps_the_time(tmp_path,
 LOCK_HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from tagger.safewrite import file_lock
+    from tagger.files.atomic import file_lock
     with file_lock(Path(sys.argv[1])):
         print("locked", flush=True)
         time.sleep(float(sys.argv[2]))
@@ -246,7 +247,7 @@ def test_the_journal_stores_absolute_paths_and_finish_works_from_another_folder(
     journal.plan(batch, [])  # a batch planned with a relative path is refused by the journal
     with pytest.raises(ValueError):
         journal.plan(batch, [{"path": "music/flac.flac", "requested": ["Home"]}])
-    from tagger.writer import planned_entry
+    from tagger.writing.writer import planned_entry
 
     entry = planned_entry(WriteRequest(ours.relative_to(home), ["Home"]))
     assert entry["path"] == ours and entry["path"].is_absolute()
@@ -260,7 +261,7 @@ def test_the_journal_stores_absolute_paths_and_finish_works_from_another_folder(
 
 def planned_batch(journal, path, genres):
     """A batch planned and then interrupted before its write, as a kill leaves it."""
-    from tagger.writer import planned_entry
+    from tagger.writing.writer import planned_entry
 
     batch = journal.start("set", "replace")
     journal.plan(batch, [planned_entry(WriteRequest(path, genres))])
@@ -420,17 +421,17 @@ def test_a_hard_linked_file_is_refused_not_split(tmp_path, journal):
 # -- one file's failure is that file's ------------------------------------------------------------------
 
 def test_an_unexpected_decoder_exception_fails_one_file_and_finish_moves_on(tmp_path, journal, monkeypatch):
-    import tagger.audio
+    import tagger.writing.probe
 
     paths = [make(tmp_path / str(i), "flac") for i in range(3)]
-    real_open = tagger.audio.open_audio
+    real_open = tagger.writing.probe.open_audio
 
     def broken_decoder(path):
         if path == paths[1]:
             raise AttributeError("'NoneType' object has no attribute 'sample_rate'")
         return real_open(path)
 
-    monkeypatch.setattr(tagger.audio, "open_audio", broken_decoder)
+    monkeypatch.setattr(tagger.writing.probe, "open_audio", broken_decoder)
     monkeypatch.setattr(TagFormat, "read", TagFormat.read)  # (the tag side is untouched)
     statuses = [r.status for r in write(journal, paths, ["Jazz"])]
     assert statuses[0] == statuses[2] == "written"
@@ -439,17 +440,17 @@ def test_an_unexpected_decoder_exception_fails_one_file_and_finish_moves_on(tmp_
 
 
 def test_an_exception_escaping_a_write_is_recorded_so_finish_skips_it(tmp_path, journal, monkeypatch):
-    import tagger.writer
+    import tagger.writing.writer
 
     paths = [make(tmp_path / str(i), "flac") for i in range(2)]
-    real_open_tags = tagger.writer.open_tags
+    real_open_tags = tagger.writing.writer.open_tags
 
     def explode_on_the_first(path):
         if path == paths[0]:
             raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
         return real_open_tags(path)
 
-    monkeypatch.setattr(tagger.writer, "open_tags", explode_on_the_first)
+    monkeypatch.setattr(tagger.writing.writer, "open_tags", explode_on_the_first)
     results = write(journal, paths, ["Jazz"])
     assert [r.status for r in results] == ["error", "written"]
     assert [r.path for r in results] == paths
@@ -475,7 +476,7 @@ def test_a_file_whose_audio_does_not_decode_is_refused_unless_forced(tmp_path, j
     data[audio_start + 200:] = bytes(len(data) - audio_start - 200)
     path.write_bytes(bytes(data))
     assert mutagen.File(path) is not None
-    from tagger.writer import audio_probe
+    from tagger.writing.probe import audio_probe
 
     if audio_probe(path) is not None:
         pytest.skip("the damaged file still decodes with this libsndfile/FFmpeg")
@@ -519,7 +520,7 @@ def test_a_temporary_of_a_live_writer_is_kept(tmp_path, journal):
 
 
 def test_a_temporary_name_is_recorded_before_the_copy_exists(tmp_path, journal, monkeypatch):
-    import tagger.safewrite as safewrite
+    import tagger.files.atomic as safewrite
 
     path = make(tmp_path, "flac")
     seen = []
@@ -547,7 +548,7 @@ def test_settings_are_saved_through_the_atomic_helper(tmp_path, monkeypatch):
 
 
 def test_audio_probe_compares_decoded_samples(tmp_path):
-    from tagger.writer import AudioProbe, audio_probe, same_audio
+    from tagger.writing.probe import AudioProbe, audio_probe, same_audio
 
     path = make(tmp_path, "flac")
     probe = audio_probe(path)
@@ -622,7 +623,7 @@ def test_undo_reports_and_restores_old_values_that_repeat_a_genre(tmp_path, jour
 
 def test_a_request_that_replaces_does_so_in_a_merging_batch_planned_run_or_finished(tmp_path, journal):
     from tagger.tags import WriteMode
-    from tagger.writer import planned_entry
+    from tagger.writing.writer import planned_entry
 
     a, b, c = (make(tmp_path / name, "flac") for name in "abc")
     write(journal, [a, b, c], ["Electronica", "Jazz"])
@@ -645,7 +646,7 @@ def test_a_request_that_replaces_does_so_in_a_merging_batch_planned_run_or_finis
 
 @pytest.mark.parametrize("kind", ["mp3-id3v1", "mp3-untagged"])
 def test_undo_gives_a_file_that_had_no_id3v2_tag_back_byte_for_byte(tmp_path, journal, kind):
-    from tagger.writer import provenance_text
+    from tagger.writing.writer import provenance_text
 
     path = make(tmp_path, kind)
     before = path.read_bytes()
@@ -695,9 +696,8 @@ def test_removing_an_id3v2_tag_is_refused_unless_the_id3v1_tag_holds_all_it_held
 
 @pytest.mark.parametrize("kind", ["mp3-id3v24", "mp3-id3v23", "aiff"])
 def test_undo_gives_a_tag_that_grew_for_the_genres_its_old_size_back(tmp_path, journal, kind):
-    from mutagen.id3 import ID3
-
     import mutagen
+    from mutagen.id3 import ID3
 
     path = make(tmp_path, kind)
     audio = mutagen.File(path)
@@ -715,7 +715,7 @@ def test_undo_gives_a_tag_that_grew_for_the_genres_its_old_size_back(tmp_path, j
 def test_a_vorbis_comment_keeps_its_genre_fields_place_and_spelling_and_undo_gives_it_back(tmp_path, journal, kind):
     import mutagen
 
-    from tagger.writer import provenance_text
+    from tagger.writing.writer import provenance_text
 
     path = make(tmp_path, kind)
     audio = mutagen.File(path)

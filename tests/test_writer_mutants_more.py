@@ -1,4 +1,4 @@
-"""More tests for mutants of tagger/writer.py that the audit's other tests let live
+"""More tests for mutants of tagger/writing/writer.py that the audit's other tests let live
 (packaging/mutation_audit.sh). As in tests/test_write_mutants.py, each checks what a person
 can see: a file's genres and audio bytes, a write's result, the journal's entries and batches.
 
@@ -14,14 +14,21 @@ import os
 import numpy as np
 import pytest
 import soundfile as sf
-
 import tagfiles
 from conftest import tone
 from test_write_mutants import Killed, write
-from tagger.journal import Journal
+
 from tagger.tags import WriteOptions, read_tags
 from tagger.tags.base import WriteMode
-from tagger.writer import GenreWriter, WriteRequest, WriteResult, mpeg_audio_bytes, planned_entry, same_genres
+from tagger.writing.journal import Journal
+from tagger.writing.probe import mpeg_audio_bytes
+from tagger.writing.writer import (
+    GenreWriter,
+    WriteRequest,
+    WriteResult,
+    planned_entry,
+    same_genres,
+)
 
 # Genres the vocabulary does not know, so that only the storage separator can split them.
 UNKNOWN = ["Kitchen Clatter", "Moss Pop"]
@@ -31,12 +38,12 @@ SLASHED = ["Hip-Hop/Rap"]
 
 def killed_before_the_copy(monkeypatch):
     """Writes die after the journal recorded them as pending, before the file is copied."""
-    import tagger.writer
+    import tagger.writing.writer
 
     def killed(*args, **kwargs):
         raise Killed
 
-    monkeypatch.setattr(tagger.writer, "rewrite_atomically", killed)
+    monkeypatch.setattr(tagger.writing.writer, "rewrite_atomically", killed)
 
 
 def undo_killed_after_planning(journal, monkeypatch, batch):
@@ -115,8 +122,8 @@ def test_a_dsf_file_is_written_though_its_decoder_guesses_the_length_from_the_si
     seem longer: the copy's audio is probed where the original's was."""
     from test_tag_preservation import frame, id3v2
 
-    from tagger.audio import open_audio
-    from tagger.writer import audio_probe
+    from tagger.audio.decode import open_audio
+    from tagger.writing.probe import audio_probe
 
     tag = id3v2(4, [frame(4, "TIT2", b"\x03Title")], padding=0)
     path = long_dsf(tmp_path, tag)
@@ -149,17 +156,17 @@ def test_history_lists_an_undo_as_a_replace_whatever_the_write_mode(tmp_path, jo
 
 
 def test_a_file_deleted_while_its_batch_runs_is_an_error_not_unchanged(tmp_path, journal, monkeypatch):
-    import tagger.writer
+    import tagger.writing.writer
 
     path = tagfiles.make(tmp_path, "flac")
-    open_tags = tagger.writer.open_tags
+    open_tags = tagger.writing.writer.open_tags
 
     def read_then_deleted(p):
         opened = open_tags(p)
         os.unlink(p)  # another program deletes the file just after the writer read it
         return opened
 
-    monkeypatch.setattr(tagger.writer, "open_tags", read_then_deleted)
+    monkeypatch.setattr(tagger.writing.writer, "open_tags", read_then_deleted)
     (result,) = write(journal, path, ["Rock"])  # the genre it held
     assert result.status == "error" and "not the file the batch recorded" in result.message
     assert [e.state for e in journal.entries(result.batch)] == ["error"]
@@ -319,12 +326,12 @@ def test_a_file_changed_just_before_the_writer_locks_it_is_refused(tmp_path, jou
     the plan and the lock."""
     import mutagen
 
-    import tagger.writer
-    from tagger.safewrite import fingerprint
+    import tagger.writing.writer
+    from tagger.files.identity import fingerprint
 
     path = tagfiles.make(tmp_path, "flac")
     expected = fingerprint(path)
-    file_lock = tagger.writer.file_lock
+    file_lock = tagger.writing.writer.file_lock
 
     def another_program_writes_first(p, *args, **kwargs):
         other = mutagen.File(p)
@@ -332,7 +339,7 @@ def test_a_file_changed_just_before_the_writer_locks_it_is_refused(tmp_path, jou
         other.save()
         return file_lock(p, *args, **kwargs)
 
-    monkeypatch.setattr(tagger.writer, "file_lock", another_program_writes_first)
+    monkeypatch.setattr(tagger.writing.writer, "file_lock", another_program_writes_first)
     (result,) = GenreWriter(journal).write([WriteRequest(path, ["Jazz"], expected=expected)], "t")
     assert (result.status, result.message) == ("error", "the file changed on disk since it was analysed; "
                                                         "analyse it again")

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 import tagfiles
+
 from tagger import cli
 from tagger.tags import read_tags
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QStyle, QWidget
 
-from tagger.review import ReviewItem
+from tagger.review.items import ReviewItem
 
 SP = QStyle.StandardPixmap
 THROTTLE_MS = 100

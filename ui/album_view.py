@@ -1,9 +1,9 @@
 """Group by Album: the library as a tree of albums that expand into their tracks.
 
-Files are grouped by ``tagger.albums.AlbumGrouper`` (album artist and album, or a
+Files are grouped by ``tagger.library.albums.AlbumGrouper`` (album artist and album, or a
 folder that looks like one album; a file on no album is an album of its own) on a
 worker thread, since telling whether an untagged folder is an album reads the
-folder. Each album's genres are ``tagger.albums.consensus`` of its tracks' analyses
+folder. Each album's genres are ``tagger.library.albums.consensus`` of its tracks' analyses
 and tags, worked out when the album is shown and again when one of its tracks
 changes. Accepting an album row gives each of its tracks the album's genres that
 pass the least confidence, at most the most genres to write.
@@ -17,22 +17,50 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHeaderView, QLabel, QTreeView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTreeView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
-from tagger.albums import AlbumConsensus, AlbumGrouper, Track, consensus
-from tagger.genres import GenreSuggestion
-from tagger.review import CANDIDATES_SHOWN, ReviewItem, ReviewState, accepted_genres
-from tagger.session import ReviewSession
-from tagger.text import plural
+from tagger.genres.suggestion import GenreSuggestion
+from tagger.genres.vocabulary import vocabulary
+from tagger.library.albums import AlbumConsensus, AlbumGrouper, Track, consensus
+from tagger.review.items import (
+    CANDIDATES_SHOWN,
+    ReviewItem,
+    ReviewState,
+    accepted_genres,
+)
+from tagger.review.session import ReviewSession
 from tagger.tags import TagSnapshot
-from tagger.vocabulary import vocabulary
+from tagger.text import plural
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend
 from ui.library import (
-    STATE_ORDER, Chip, ChipsRole, Column, ItemRole, column_header, item_data, source_tooltip, tinted,
+    STATE_ORDER,
+    Chip,
+    ChipsRole,
+    Column,
+    ItemRole,
+    column_header,
+    item_data,
+    source_tooltip,
+    tinted,
 )
 from ui.workers import BackgroundJob
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from tagger.resources import samples_dir
-from tagger.terminal import printable, write_lines
+from tagger.text import printable, write_lines
 
 # Each shared library that PySide6's wheels leave to the system, by distribution family:
 # (Debian/Ubuntu, Fedora/RHEL, Arch, openSUSE). A fresh desktop lacks the xcb utility
@@ -324,7 +324,7 @@ def quiet_decoders() -> Iterator[None]:
     off the terminal and the session's log while the app runs, unless -v asked for them."""
     from PySide6.QtCore import qInstallMessageHandler
 
-    from tagger.audio import DecoderNoteFilter, decoder_notes_shown
+    from tagger.audio.decode import DecoderNoteFilter, decoder_notes_shown
 
     if decoder_notes_shown():
         yield
@@ -349,7 +349,7 @@ def run(paths: list[Path], demo: bool = False) -> int:
         app.setApplicationName("Genre Tagger")
         # Inside a Flatpak the desktop file is named by the app id; elsewhere genre-tagger.desktop.
         app.setDesktopFileName(os.environ.get("FLATPAK_ID", "genre-tagger"))
-        from tagger.journal import JournalError
+        from tagger.writing.journal import JournalError
 
         try:
             window = MainWindow()

@@ -21,21 +21,52 @@ from pathlib import Path
 from typing import NamedTuple
 
 from PySide6.QtCore import (
-    QAbstractItemModel, QEvent, QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt, QTimer, Signal,
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
 )
 from PySide6.QtGui import (
-    QBrush, QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPolygonF, QResizeEvent,
+    QBrush,
+    QColor,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPolygonF,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHeaderView, QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView,
-    QTreeView, QWidget,
+    QAbstractItemView,
+    QHeaderView,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QTreeView,
+    QWidget,
 )
 
-from tagger.analysis import Analysis, Segment
-from tagger.genres import ALBUM, ARTIST, BASE, FOLDER, LIBRARY, GenreSuggestion
-from tagger.review import ReviewItem, ReviewState
+from tagger.analysis.analyzer import Analysis, Segment
+from tagger.genres.suggestion import (
+    ALBUM,
+    ARTIST,
+    BASE,
+    FOLDER,
+    LIBRARY,
+    GenreSuggestion,
+)
+from tagger.review.items import ReviewItem, ReviewState
 from ui.library import Chip, ChipsRole, ItemRole
-
 
 # Paul Tol's "muted" qualitative scheme (P. Tol, "Colour Schemes", SRON technical note
 # SRON/EPS/TN/09-002, https://personal.sron.nl/~pault/): nine colours that stay apart for

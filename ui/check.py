@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from tagger.review import ReviewState
+from tagger.review.items import ReviewState
 from ui.dialogs import CheckCard
 
 if TYPE_CHECKING:

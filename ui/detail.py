@@ -9,13 +9,33 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
-from tagger.analysis import Analysis, Segment
-from tagger.genres import CONTEXT_SOURCES, LIBRARY, GenreSuggestion, standout_descriptors
-from tagger.learning import UNLIKE_LIBRARY
-from tagger.review import ReviewItem, ReviewState
-from ui.charts import SOURCE_GLYPHS, ChipStrip, ConfidenceBars, SourceLegend, Timeline, evidence_text
+from tagger.analysis.analyzer import Analysis, Segment
+from tagger.genres.suggestion import (
+    CONTEXT_SOURCES,
+    LIBRARY,
+    GenreSuggestion,
+    standout_descriptors,
+)
+from tagger.learning.learned import UNLIKE_LIBRARY
+from tagger.review.items import ReviewItem, ReviewState
+from ui.charts import (
+    SOURCE_GLYPHS,
+    ChipStrip,
+    ConfidenceBars,
+    SourceLegend,
+    Timeline,
+    evidence_text,
+)
 from ui.library import Column, item_chips, item_text
 
 log = logging.getLogger(__name__)

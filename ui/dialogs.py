@@ -11,19 +11,34 @@ from pathlib import Path
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QCompleter, QDialog, QDialogButtonBox, QFormLayout, QGridLayout,
-    QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
-from tagger.excerpt import Depth
-from tagger.vocabulary import genre_key
-from tagger.model import DEVICES
-from tagger.review import ReviewItem, ReviewState
-from tagger.session import ReviewSession
-from tagger.text import plural
+from tagger.analysis.models import DEVICES
+from tagger.audio.excerpt import Depth
+from tagger.genres.vocabulary import genre_key
+from tagger.review.items import ReviewItem, ReviewState
+from tagger.review.session import ReviewSession
 from tagger.settings import Settings
 from tagger.tags import MultiValue, WriteMode
 from tagger.tags.base import dedupe
+from tagger.text import plural
 from ui.charts import ChipStrip, SourceLegend
 from ui.detail import AnalysisView, ExcerptPlayer, track_name, wrappable
 from ui.library import item_chips

@@ -14,14 +14,35 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-    QLineEdit, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
-from tagger.cleanup import CleanupRules, FileGenres, Flag, GenreGroup, GenreOverview, Planner, Storage
-from tagger.review import ReviewItem
-from tagger.session import Change, ReviewSession
-from tagger.vocabulary import joined_parts
+from tagger.genres.vocabulary import joined_parts
+from tagger.library.cleanup import (
+    CleanupRules,
+    FileGenres,
+    Flag,
+    GenreGroup,
+    GenreOverview,
+    Planner,
+    Storage,
+)
+from tagger.review.items import ReviewItem
+from tagger.review.session import Change, ReviewSession
 
 GroupRole = Qt.ItemDataRole.UserRole
 COLUMNS = ("Genre", "Files", "Problems", "Family")

@@ -19,13 +19,24 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QSplitter,
-    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
-from tagger.journal import DONE, BatchSummary, Entry, Journal, when
-from tagger.text import plural
 from tagger.tags.base import dedupe, read_genres
+from tagger.text import plural
+from tagger.writing.journal import DONE, BatchSummary, Entry, Journal, when
 
 # Entry states whose new genres reached the file (pending: possibly, if a crash cut in).
 WROTE = ("written", "pending", "undone")

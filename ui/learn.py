@@ -18,13 +18,19 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from tagger.analysis import Analyzer
-from tagger.collection import LearnOutcome, learn
-from tagger.excerpt import Depth
-from tagger.learning import (
-    DEFAULT_MIN_FILES, LearnedModel, LearnPlan, NothingToLearn, default_model_path, forget, learn_plan,
+from tagger.analysis.analyzer import Analyzer
+from tagger.audio.excerpt import Depth
+from tagger.learning.learned import (
+    DEFAULT_MIN_FILES,
+    LearnedModel,
+    LearnPlan,
+    NothingToLearn,
+    default_model_path,
+    forget,
+    learn_plan,
 )
-from tagger.review import ReviewState
+from tagger.library.collection import LearnOutcome, learn
+from tagger.review.items import ReviewState
 from tagger.text import plural
 from ui.info_bar import InfoBar
 from ui.workers import BackgroundJob, Batcher
@@ -44,7 +50,7 @@ def library_roots(paths: Iterable[Path]) -> list[Path]:
 
 
 class LearnJob(BackgroundJob):
-    """``tagger.collection.learn`` on a worker thread; the model is saved there too."""
+    """``tagger.library.collection.learn`` on a worker thread; the model is saved there too."""
 
     started_files = Signal(int)  # this many more tagged files began their analysis
 

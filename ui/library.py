@@ -20,13 +20,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from tagger.vocabulary import genre_key
-from tagger.review import CANDIDATES_SHOWN, ReviewItem, ReviewState
-from tagger.session import Change, ReviewSession
+from tagger.genres.vocabulary import genre_key
+from tagger.review.items import CANDIDATES_SHOWN, ReviewItem, ReviewState
+from tagger.review.session import Change, ReviewSession
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
 ChipsRole = Qt.ItemDataRole.UserRole + 2  # list[Chip]: what the Suggested column paints

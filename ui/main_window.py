@@ -12,22 +12,27 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QResizeEvent
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QMainWindow, QMessageBox, QStackedWidget,
-    QVBoxLayout, QWidget,
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
-from tagger.analysis import Analyzer, FileResult, open_analyzer
-from tagger.excerpt import Depth
-from tagger.journal import Journal, when
-from tagger.vocabulary import completion_names
-from tagger.pipeline import Progress
+from tagger.analysis.analyzer import Analyzer, FileResult, open_analyzer
+from tagger.analysis.pipeline import Progress
+from tagger.audio.excerpt import Depth
+from tagger.files.state import StateError
+from tagger.genres.vocabulary import completion_names
 from tagger.resources import resource_dir
-from tagger.review import ReviewItem
-from tagger.session import Change, ReviewSession
-from tagger.text import has, plural
+from tagger.review.items import ReviewItem
+from tagger.review.session import Change, ReviewSession
 from tagger.settings import Settings
-from tagger.state import StateError
 from tagger.tags import WriteMode
+from tagger.text import has, plural
+from tagger.writing.journal import Journal, when
 from ui.actions import Act, ActionContext, ActionTable, row_counts
 from ui.album_view import AlbumDetail, AlbumGroup, AlbumView, accept_albums
 from ui.check import FileChecks

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from tagger.session import ReviewSession, SavedSessionError
+from tagger.review.session import ReviewSession, SavedSessionError
 from tagger.text import plural
 from ui.info_bar import InfoBar
 

@@ -7,10 +7,18 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QPushButton, QSizePolicy, QStatusBar, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStatusBar,
+    QWidget,
+)
 
-from tagger.pipeline import Progress
-from tagger.review import ReviewItem, ReviewState
+from tagger.analysis.pipeline import Progress
+from tagger.review.items import ReviewItem, ReviewState
 from tagger.text import plural
 
 MESSAGE_MS = 8000

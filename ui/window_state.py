@@ -8,8 +8,8 @@ import logging
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QMainWindow, QTableView
 
+from tagger.files.state import StateError
 from tagger.settings import Settings
-from tagger.state import StateError
 
 log = logging.getLogger(__name__)
 DEFAULT_SIZE = (1280, 760)

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from tagger.analysis import Analyzer, FileResult, JobControl
-from tagger.excerpt import Depth
-from tagger.pipeline import AnalysisPipeline, FileStarted
-from tagger.review import ReviewItem, review_item
-from tagger.scan import scan
-from tagger.writer import GenreWriter, WriteRequest, WriteResult
+from tagger.analysis.analyzer import Analyzer, FileResult, JobControl
+from tagger.analysis.pipeline import AnalysisPipeline, FileStarted
+from tagger.audio.excerpt import Depth
+from tagger.files.scan import scan
+from tagger.review.items import ReviewItem, review_item
+from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,30 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
-    QScrollArea, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QDialog,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
-from tagger.learning import FEW_EXAMPLES, LearnedModel, LearnReport, ReliabilityBin, in_plain_words
+from tagger.learning.learned import (
+    FEW_EXAMPLES,
+    LearnedModel,
+    LearnReport,
+    ReliabilityBin,
+    in_plain_words,
+)
 
 FEW = "(few examples)"  # marks a genre learned from fewer than FEW_EXAMPLES files
 

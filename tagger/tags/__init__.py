@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tagger.regular import irregular_file
+from tagger.files.regular import irregular_file
 from tagger.tags.apev2 import APEv2Format
 from tagger.tags.asf import ASFFormat
 from tagger.tags.base import (

@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from mutagen.apev2 import APEv2, APETextValue
+from mutagen.apev2 import APETextValue, APEv2
 from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.musepack import Musepack
 from mutagen.optimfrog import OptimFROG
 from mutagen.tak import TAK
 from mutagen.wavpack import WavPack
 
-from tagger.tags.base import TagFormat, TagSnapshot, WriteOptions, first_text, read_genres
+from tagger.tags.base import (
+    TagFormat,
+    TagSnapshot,
+    WriteOptions,
+    first_text,
+    read_genres,
+)
 from tagger.tags.id3 import id3v1_block, restore_id3v1
 
 PROVENANCE_ITEM = "Genre Tagger"

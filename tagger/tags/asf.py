@@ -7,7 +7,13 @@ from typing import Any
 
 from mutagen.asf import ASF
 
-from tagger.tags.base import TagFormat, TagSnapshot, WriteOptions, first_text, read_genres
+from tagger.tags.base import (
+    TagFormat,
+    TagSnapshot,
+    WriteOptions,
+    first_text,
+    read_genres,
+)
 
 PROVENANCE_ATTRIBUTE = "GenreTagger/Provenance"
 

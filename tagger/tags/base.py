@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
 
-from tagger.vocabulary import genre_key, joined_parts
+from tagger.genres.vocabulary import genre_key, joined_parts
 
 # The custom field that records where a genre came from.
 PROVENANCE_KEY = "GENRE_TAGGER"
@@ -129,7 +129,7 @@ def read_genres(stored: Iterable[str], separator: str = "; ") -> list[str]:
     where every part is a genre the vocabulary knows, so "Rock/Pop" is two genres
     and "AC/DC" one.
     """
-    from tagger.vocabulary import vocabulary
+    from tagger.genres.vocabulary import vocabulary
 
     names = [part for name in legacy_genre_names(stored) for part in separated(name, separator)]
     known = vocabulary().knows

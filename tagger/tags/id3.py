@@ -26,7 +26,14 @@ from mutagen.wave import WAVE
 
 from tagger.tags import id3raw
 from tagger.tags.base import (
-    PROVENANCE_KEY, TagError, TagFormat, TagSnapshot, WriteOptions, first_text, read_genres, separated,
+    PROVENANCE_KEY,
+    TagError,
+    TagFormat,
+    TagSnapshot,
+    WriteOptions,
+    first_text,
+    read_genres,
+    separated,
 )
 
 # The frames a genre write changes, keyed as id3raw.frame_key keys them.

@@ -7,7 +7,14 @@ from typing import Any
 
 from mutagen.mp4 import MP4, Atoms, MP4FreeForm
 
-from tagger.tags.base import PROVENANCE_KEY, TagFormat, TagSnapshot, WriteOptions, first_text, read_genres
+from tagger.tags.base import (
+    PROVENANCE_KEY,
+    TagFormat,
+    TagSnapshot,
+    WriteOptions,
+    first_text,
+    read_genres,
+)
 
 GENRE = "\xa9gen"
 NUMERIC_GENRE = "gnre"

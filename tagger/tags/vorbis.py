@@ -6,7 +6,6 @@ from collections import Counter
 from typing import Any
 
 import mutagen
-
 from mutagen.flac import FLAC
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus

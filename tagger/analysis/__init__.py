@@ -1,0 +1,1 @@
+"""Listening: the bundled models, scoring and calibration, adaptive depth, the cache and the pipeline."""

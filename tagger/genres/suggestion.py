@@ -1,0 +1,46 @@
+"""What the analysis hands on to review: a suggested genre, where it came from, and the
+style descriptors shown beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Where a suggested genre comes from: the bundled models' vocabulary, the model learned
+# from the person's tags, or (tagger.library.context) the file's album, artist or folders.
+BASE, LIBRARY, ALBUM, ARTIST, FOLDER = "base", "library", "album", "artist", "folder"
+CONTEXT_SOURCES = (ALBUM, ARTIST, FOLDER)  # what the file's surroundings, not its audio, say
+# A genre is proposed from this confidence, and at most this many for a file, unless the
+# person chooses otherwise.
+DEFAULT_MIN_CONFIDENCE = 0.5
+DEFAULT_MAX_GENRES = 3
+
+
+@dataclass(frozen=True)
+class GenreSuggestion:
+    genre: str
+    family: str
+    confidence: float
+    source: str = BASE  # what contributed most: BASE, LIBRARY, ALBUM, ARTIST or FOLDER
+    # What each source contributed, as (source, confidence) pairs; empty where the audio alone spoke.
+    evidence: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    name: str
+    kind: str
+    confidence: float
+
+
+# A descriptor below this says little about a track, so neither front end shows it.
+STANDOUT_DESCRIPTOR = 0.5
+
+
+def standout_descriptors(descriptors: Sequence[Descriptor], per_kind: int = 3) -> dict[str, list[Descriptor]]:
+    """The descriptors worth showing (ranked best first), at most ``per_kind`` of each kind."""
+    kinds: dict[str, list[Descriptor]] = {}
+    for d in descriptors:
+        if d.confidence >= STANDOUT_DESCRIPTOR and len(kinds.setdefault(d.kind, [])) < per_kind:
+            kinds[d.kind].append(d)
+    return {kind: found for kind, found in kinds.items() if found}

@@ -1,0 +1,1 @@
+"""The person's own genres: classifiers fitted on their tagged files, and the learned model."""

@@ -1,0 +1,1 @@
+"""A library as a whole: albums, collections, context from albums/artists/folders, and cleanup."""

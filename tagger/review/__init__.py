@@ -1,0 +1,1 @@
+"""Reviewing suggestions before anything is written: review items and the review session."""

@@ -1,0 +1,469 @@
+"""The undo journal: every genre write, recorded before it happens, in SQLite.
+
+A batch is recorded as started when its command begins, before any file is scanned,
+so that an interrupted command is never mistaken for the batch before it. It is
+planned in full before its first write, and each entry records the old genres before
+the file is touched. After a crash the journal therefore knows every file the batch
+meant to change; a file whose write was under way holds either its old or its new
+genres (the writes are atomic), and undo or finish compares the file with both to
+tell which.
+
+Paths are stored absolute and resolved, and each entry records the identity of its
+file (device, inode, size, modification time) as planned and as written, so that
+undo and finish, run from any folder, touch only the file the batch meant. The names
+of temporary copies are recorded before they are created, so that a copy left by a
+killed writer can be found and removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tagger.files.state import StateError, intact, state_errors
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    created REAL NOT NULL,
+    command TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'done'
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,
+    batch INTEGER NOT NULL REFERENCES batches(id),
+    path BLOB NOT NULL,
+    requested TEXT NOT NULL,
+    expected TEXT,
+    provenance TEXT,
+    require_current TEXT,
+    undoes INTEGER REFERENCES entries(id),
+    state TEXT NOT NULL,
+    old_genres TEXT,
+    new_genres TEXT,
+    old_provenance TEXT,
+    message TEXT,
+    updated REAL NOT NULL,
+    identity TEXT,
+    temp_identity TEXT,
+    written_at REAL,
+    old_field TEXT,
+    restore_field TEXT,
+    mode TEXT
+);
+CREATE INDEX IF NOT EXISTS entries_batch ON entries(batch);
+CREATE TABLE IF NOT EXISTS alias_changes (
+    id INTEGER PRIMARY KEY,
+    batch INTEGER NOT NULL REFERENCES batches(id),
+    change TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS temporaries (
+    path BLOB PRIMARY KEY,
+    target BLOB NOT NULL,
+    created REAL NOT NULL
+);
+"""
+# Columns added since the first release, for journals that predate them.
+MIGRATIONS = {
+    "batches": [("state", "TEXT NOT NULL DEFAULT 'done'")],
+    "entries": [("identity", "TEXT"), ("temp_identity", "TEXT"), ("written_at", "REAL"), ("old_field", "TEXT"),
+                ("restore_field", "TEXT"), ("mode", "TEXT")],
+}
+# Every column of an entry, in the order of the table's definition above.
+ENTRY_COLUMNS = ("id", "batch", "path", "requested", "expected", "provenance", "require_current", "undoes", "state",
+                 "old_genres", "new_genres", "old_provenance", "message", "updated", "identity", "temp_identity",
+                 "written_at", "old_field", "restore_field", "mode")
+# A batch is started when its command begins, planned once its files are known, and
+# done when its command has gone through every entry.
+STARTED, PLANNED, DONE = "started", "planned", "done"
+
+# planned: not started; pending: old genres recorded, the write may or may not have
+# happened; the rest are final.
+OPEN_STATES = ("planned", "pending")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    batch: int
+    path: Path
+    requested: list[str]
+    expected: dict | None
+    provenance: str | None
+    require_current: list[str] | None
+    undoes: int | None
+    state: str
+    old_genres: list[str] | None
+    new_genres: list[str] | None
+    old_provenance: str | None
+    message: str | None
+    identity: dict | None = None  # the file as planned, then as written
+    temp_identity: dict | None = None  # the temporary copy that may have replaced it
+    # How the genre field was stored before the write, where its values alone do not say
+    # (TagFormat.genre_field); an undo entry's restore_field is the one it puts back.
+    old_field: str | None = None
+    restore_field: str | None = None
+    mode: str | None = None  # this file's write mode where it is not the batch's
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    id: int
+    created: float
+    command: str
+    mode: str
+    counts: dict[str, int]
+    state: str = DONE
+
+    @property
+    def files(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def undoable(self) -> bool:
+        return bool(self.counts.get("written") or self.counts.get("pending"))
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("genre-tagger", appauthor=False) / "journal.sqlite3"
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _load(text: str | None) -> object:
+    return None if text is None else json.loads(text)
+
+
+class JournalError(StateError):
+    """The undo journal could not be read or written; the message says why, in a sentence."""
+
+
+def journal_errors(path: Path) -> contextlib.AbstractContextManager[None]:
+    """SQLite's and the file system's errors as JournalError, which every caller reports plainly."""
+    return state_errors("the undo journal", path, JournalError)
+
+
+# SQLite's side files, which belong with the journal wherever it goes.
+SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged journal (and its side files) out of the way; returns where it went.
+
+    Nothing is deleted: ``genre-tagger journal recover`` salvages its readable batches.
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while aside.exists():
+        number += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+    os.replace(path, aside)
+    for suffix in SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, aside.with_name(aside.name + suffix))
+    return aside
+
+
+def damaged_journals(path: Path | None = None) -> list[Path]:
+    """The journals set aside as damaged, oldest first."""
+    path = path or default_path()
+    return sorted(p for p in path.parent.glob(f"{path.name}.damaged-*")
+                  if p.is_file() and not p.name.endswith(SIDE_FILES))
+
+
+@contextmanager
+def opening_lock(path: Path) -> Iterator[None]:
+    """Keeps a second process from creating, checking or setting aside the journal at the same time.
+
+    SQLite's busy timeout does not cover the first ``PRAGMA journal_mode`` of a new
+    file, so two first commands of a new profile could fail with "database is locked".
+    Where the lock file cannot be made (a read-only folder) the journal is opened anyway:
+    only reading is possible there, and reading needs no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    try:
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+class Journal:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        # Where a damaged journal was moved to when this one was opened, for the caller to say.
+        self.set_aside: Path | None = None
+        self._lock = threading.RLock()
+        with journal_errors(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with opening_lock(self.path):
+                self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        if self.path.is_dir() or (self.path.is_file() and self.path.stat().st_size == 0):
+            # An empty file is a valid empty database to SQLite: the history would vanish silently.
+            self.set_aside = set_aside(self.path)
+        db = self._connect()
+        try:
+            damaged = not intact(db)
+        except sqlite3.Error:
+            db.close()
+            raise
+        if damaged:
+            db.close()
+            self.set_aside = set_aside(self.path)
+            db = self._connect()
+        try:
+            # Rollback journal, not WAL: a committed entry is in the journal's own file at once,
+            # where WAL keeps it in a side file that deleting (or losing) takes the batch with it.
+            db.execute("PRAGMA journal_mode=TRUNCATE")
+        except sqlite3.OperationalError:
+            pass  # an older version still has it open in WAL mode: it stays in WAL until then
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(SCHEMA)
+        for table, columns in MIGRATIONS.items():
+            present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            for name, definition in columns:
+                if name not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+        return db
+
+    def set_aside_notice(self) -> str | None:
+        """What to tell the person when opening found the journal damaged, or None."""
+        if self.set_aside is None:
+            return None
+        return (f"the undo journal was damaged; it was moved to {self.set_aside} and a new one started. "
+                "'genre-tagger journal recover' brings back the batches that can still be read.")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # One connection serves every thread of the process, one transaction at a time.
+        with self._lock, journal_errors(self.path):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have ended it already
+                    self._db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, journal_errors(self.path):
+            yield self._db
+
+    def start(self, command: str, mode: str) -> int:
+        """Record that a batch began, before its files are known; returns its id."""
+        with self._transaction() as db:
+            return db.execute(
+                "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
+                (time.time(), command, mode, STARTED),
+            ).lastrowid
+
+    def plan(self, batch: int, entries: list[dict]) -> list[int]:
+        """Record every file of a started batch before any write; returns the entry ids.
+
+        Each entry's ``path`` must be absolute: the batch may be finished or undone
+        from another folder.
+        """
+        now = time.time()
+        with self._transaction() as db:
+            ids = []
+            for e in entries:
+                if not os.path.isabs(e["path"]):
+                    raise ValueError(f"journal paths must be absolute: {e['path']}")
+                ids.append(db.execute(
+                    "INSERT INTO entries (batch, path, requested, expected, provenance, require_current, undoes, "
+                    "state, updated, identity, restore_field, mode) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)",
+                    (batch, os.fsencode(e["path"]), _json(e["requested"]), _json(e.get("expected")),
+                     e.get("provenance"), _json(e.get("require_current")), e.get("undoes"), now,
+                     _json(e.get("identity")), e.get("restore_field"), e.get("mode")),
+                ).lastrowid)
+            db.execute("UPDATE batches SET state=? WHERE id=?", (PLANNED, batch))
+        return ids
+
+    def complete(self, batch: int) -> None:
+        """The batch's command went through every entry (each may still have failed)."""
+        with self._transaction() as db:
+            db.execute("UPDATE batches SET state=? WHERE id=?", (DONE, batch))
+
+    def mark_pending(self, entry: int, old: list[str], new: list[str], old_provenance: str | None,
+                     old_field: str | None = None) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE entries SET state='pending', old_genres=?, new_genres=?, old_provenance=?, old_field=?, "
+                "updated=? WHERE id=?",
+                (_json(old), _json(new), old_provenance, old_field, time.time(), entry),
+            )
+
+    def set_temp_identity(self, entry: int, identity: dict) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE entries SET temp_identity=?, updated=? WHERE id=?", (_json(identity), time.time(), entry))
+
+    def finish(self, entry: int, state: str, message: str | None = None, identity: dict | None = None) -> None:
+        """A final state; ``identity`` is the file as written, which undo checks."""
+        now = time.time()
+        with self._transaction() as db:
+            db.execute("UPDATE entries SET state=?, message=?, updated=?, identity=COALESCE(?, identity), "
+                       "written_at=CASE WHEN ?='written' THEN ? ELSE written_at END WHERE id=?",
+                       (state, message, now, _json(identity), state, now, entry))
+            undone = db.execute("SELECT undoes FROM entries WHERE id=?", (entry,)).fetchone()
+            if state in ("written", "unchanged") and undone and undone[0] is not None:
+                db.execute("UPDATE entries SET state='undone', updated=? WHERE id=?", (time.time(), undone[0]))
+
+    def entries(self, batch: int) -> list[Entry]:
+        with self._reading():
+            rows = self._db.execute(
+                "SELECT id, batch, path, requested, expected, provenance, require_current, undoes, state, "
+                "old_genres, new_genres, old_provenance, message, identity, temp_identity, old_field, restore_field, "
+                "mode "
+                "FROM entries WHERE batch=? ORDER BY id",
+                (batch,),
+            ).fetchall()
+        return [
+            Entry(r[0], r[1], Path(os.fsdecode(r[2])), _load(r[3]), _load(r[4]), r[5], _load(r[6]), r[7], r[8],
+                  _load(r[9]), _load(r[10]), r[11], r[12], _load(r[13]), _load(r[14]), r[15], r[16], r[17])
+            for r in rows
+        ]
+
+    def last_written_identity(self, path: Path) -> dict | None:
+        """The file at ``path`` as Genre Tagger's latest write to it left it, from any batch."""
+        with self._reading():
+            row = self._db.execute(
+                "SELECT identity FROM entries WHERE path=? AND written_at IS NOT NULL AND identity IS NOT NULL "
+                "ORDER BY written_at DESC, id DESC LIMIT 1",
+                (os.fsencode(path),),
+            ).fetchone()
+        return _load(row[0]) if row else None
+
+    def batches(self) -> list[BatchSummary]:
+        with self._reading():
+            rows = self._db.execute("SELECT id, created, command, mode, state FROM batches ORDER BY id").fetchall()
+            states = self._db.execute("SELECT batch, state, COUNT(*) FROM entries GROUP BY batch, state").fetchall()
+        counts: dict[int, dict[str, int]] = {}
+        for batch, state, n in states:
+            counts.setdefault(batch, {})[state] = n
+        return [BatchSummary(r[0], r[1], r[2], r[3], counts.get(r[0], {}), r[4]) for r in rows]
+
+    def batch(self, batch: int) -> BatchSummary:
+        found = [b for b in self.batches() if b.id == batch]
+        if not found:
+            raise LookupError(f"the journal has no batch {batch}")
+        return found[0]
+
+    def last_batch(self, undoable: bool = False) -> int | None:
+        """The newest batch; with ``undoable``, the newest with a write left to undo."""
+        for summary in reversed(self.batches()):
+            if not undoable or summary.undoable:
+                return summary.id
+        return None
+
+    def batch_to_undo(self) -> BatchSummary:
+        """The batch a plain ``undo`` reverts: the newest with writes, unless a newer one is unfinished.
+
+        A batch interrupted before it finished (killed before its files were even
+        planned, say) stops the search: undoing the batch before it would revert
+        work the person did not mean, so they must name it.
+        """
+        for summary in reversed(self.batches()):
+            if summary.state != DONE:
+                raise LookupError(
+                    f"batch {summary.id} ({summary.command}, {when(summary.created)}) did not finish; "
+                    f"run 'genre-tagger finish {summary.id}' to complete it, or name the batch to undo"
+                )
+            if summary.undoable:
+                return summary
+        raise LookupError("nothing to undo: the journal has no written batch")
+
+    def import_batches(self, batches: list[dict], entries: list[dict], aliases: list[dict]) -> dict[int, int]:
+        """Add batches salvaged from another journal, with new ids; returns old id -> new id.
+
+        Columns keep their stored form (JSON text, paths as bytes), so they are copied as they are.
+        """
+        batch_ids: dict[int, int] = {}
+        entry_ids: dict[int, int] = {}
+        with self._transaction() as db:
+            for b in batches:
+                batch_ids[b["id"]] = db.execute(
+                    "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
+                    (b["created"] or 0.0, f"[recovered] {b['command'] or '?'}", b["mode"] or "replace",
+                     b["state"] or DONE),
+                ).lastrowid
+            columns = [c for c in ENTRY_COLUMNS if c not in ("id", "batch", "undoes")]
+            for e in entries:
+                values = [e[c] for c in columns]
+                entry_ids[e["id"]] = db.execute(
+                    f"INSERT INTO entries (batch, {', '.join(columns)}) VALUES (?, {', '.join('?' * len(columns))})",
+                    [batch_ids[e["batch"]], *values],
+                ).lastrowid
+            for e in entries:
+                if e["undoes"] in entry_ids:
+                    db.execute("UPDATE entries SET undoes=? WHERE id=?", (entry_ids[e["undoes"]], entry_ids[e["id"]]))
+            for a in aliases:
+                db.execute("INSERT INTO alias_changes (batch, change) VALUES (?, ?)",
+                           (batch_ids[a["batch"]], a["change"]))
+        return batch_ids
+
+    def record_alias_change(self, batch: int, change: dict) -> None:
+        """A genre alias the batch saved (a rename or merge), which undoing the batch takes back."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO alias_changes (batch, change) VALUES (?, ?)", (batch, _json(change)))
+
+    def alias_changes(self, batch: int) -> list[dict]:
+        with self._reading():
+            rows = self._db.execute("SELECT change FROM alias_changes WHERE batch=? ORDER BY id", (batch,)).fetchall()
+        return [_load(r[0]) for r in rows]
+
+    def record_temporary(self, temp: Path, target: Path) -> None:
+        """Called before ``temp`` is created, so that a crash can never leave an unknown copy."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO temporaries (path, target, created) VALUES (?, ?, ?)",
+                       (os.fsencode(temp), os.fsencode(target), time.time()))
+
+    def forget_temporary(self, temp: Path) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM temporaries WHERE path=?", (os.fsencode(temp),))
+
+    def temporaries(self) -> list[tuple[Path, Path]]:
+        """Every recorded temporary copy and the file it was made from."""
+        with self._reading():
+            rows = self._db.execute("SELECT path, target FROM temporaries ORDER BY created").fetchall()
+        return [(Path(os.fsdecode(temp)), Path(os.fsdecode(target))) for temp, target in rows]
+
+
+def when(timestamp: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
