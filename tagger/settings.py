@@ -41,6 +41,9 @@ EVIDENCE = ("context", "audio")
 
 @dataclass
 class Settings:
+    """The person's choices, saved between runs: device, depth, thresholds, how genres are written and which
+    evidence counts."""
+
     device: str = "auto"
     depth: str = Depth.ADAPTIVE.value
     max_genres: int = DEFAULT_MAX_GENRES

@@ -29,6 +29,8 @@ from tagger.probability import logit
 
 @dataclass(frozen=True)
 class AdaptiveRule:
+    """When adaptive depth stops hearing more of a track: patches per round and the lead that settles it."""
+
     first: int = 3  # patches in the first round
     step: int = 2  # patches added by each further round
     most: int = 32  # patches (silent ones included) after which a track counts as settled

@@ -68,6 +68,8 @@ class Segment:
 
 @dataclass(frozen=True)
 class ModelIdentity:
+    """Which model made an analysis: its name, version and file digest, kept with cached results."""
+
     name: str
     version: str
     sha256: str
@@ -75,6 +77,8 @@ class ModelIdentity:
 
 @dataclass(frozen=True)
 class Timings:
+    """Seconds one file spent decoding, computing features and running the models."""
+
     decode_s: float
     features_s: float
     inference_s: float
@@ -86,6 +90,8 @@ class Timings:
 
 @dataclass(frozen=True)
 class Analysis:
+    """What listening to one file found: its genres and descriptors, best first, and how they were reached."""
+
     path: Path
     duration_s: float
     depth: Depth
@@ -114,6 +120,8 @@ class Analysis:
 
 @dataclass(frozen=True)
 class FileResult:
+    """One file's analysis, or why it could not be analysed."""
+
     path: Path
     analysis: Analysis | None = None
     error: str | None = None

@@ -101,12 +101,17 @@ def unpack(blob: bytes, duration_s: float, total_patches: int) -> RawAnalysis:
 
 @dataclass(frozen=True)
 class CacheInfo:
+    """Where the analysis cache is and how much it holds."""
+
     path: Path
     entries: int
     bytes: int
 
 
 class AnalysisCache:
+    """Raw model outputs kept in SQLite per file (found by path or by content) and model,
+    so that a file is heard once."""
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
         self._lock = threading.Lock()

@@ -33,6 +33,8 @@ CPU = "CPUExecutionProvider"
 
 @dataclass(frozen=True)
 class ModelInfo:
+    """A bundled model's card: its tags, front end, training data and file digest."""
+
     name: str
     version: str
     labels: tuple[str, ...]
@@ -44,6 +46,8 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class ModelOutput:
+    """One model's outputs for a batch of patches: tag probabilities and embeddings."""
+
     probabilities: np.ndarray  # [patches, tags], sigmoid outputs
     embeddings: np.ndarray  # [patches, 200], the penultimate layer
 
@@ -127,6 +131,8 @@ def protobuf_varint(data: memoryview, position: int) -> tuple[int, int]:
 
 
 class TagModel:
+    """One ONNX tagging model in an onnxruntime session."""
+
     def __init__(self, path: Path, providers: list[str], threads: int) -> None:
         import onnxruntime as ort
 

@@ -57,6 +57,8 @@ POLL_S = 0.1
 
 @dataclass(frozen=True)
 class PipelineConfig:
+    """How many decoders and inference threads a pipeline runs, and its batch size."""
+
     decoders: int
     inference_threads: int
     batch_patches: int
@@ -81,11 +83,15 @@ class PipelineConfig:
 
 @dataclass(frozen=True)
 class FileStarted:
+    """Sent when the pipeline begins a file, so a front end can show which one."""
+
     path: Path
 
 
 @dataclass(frozen=True)
 class Progress:
+    """How far a pipeline run is: files finished, failed and from the cache, and the rate."""
+
     finished: int  # results so far, failures and cache hits included
     failed: int
     cached: int

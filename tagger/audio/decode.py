@@ -42,6 +42,8 @@ class AudioError(Exception):
 
 @dataclass(frozen=True)
 class AudioInfo:
+    """What a decoder reports about a file's audio stream."""
+
     sample_rate: int
     channels: int
     duration_s: float
@@ -50,6 +52,8 @@ class AudioInfo:
 
 
 class AudioReader(Protocol):
+    """An open file that reads mono samples from any point, by whichever decoder opened it."""
+
     info: AudioInfo
 
     def read(self, start_s: float, length_s: float) -> np.ndarray:
@@ -267,6 +271,8 @@ class SoundfileReader:
 
 
 class PyAVReader:
+    """Reads audio through FFmpeg (PyAV), for the formats libsndfile does not decode."""
+
     def __init__(self, path: Path) -> None:
         import av
 

@@ -24,6 +24,8 @@ from tagger.audio.features import FrontEnd
 
 
 class Depth(str, Enum):
+    """How much of a track is heard: a fast excerpt, adaptive rounds until settled, or all of it."""
+
     FAST = "fast"
     ADAPTIVE = "adaptive"
     FULL = "full"

@@ -18,6 +18,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class FrontEnd:
+    """The log-mel front end a model was trained with: sample rate, FFT, hop, bands and patch length."""
+
     sample_rate: int = 16000
     n_fft: int = 512
     hop_length: int = 256

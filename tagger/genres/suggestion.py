@@ -18,6 +18,8 @@ DEFAULT_MAX_GENRES = 3
 
 @dataclass(frozen=True)
 class GenreSuggestion:
+    """A genre proposed for a file, with its confidence and the sources that vouched for it."""
+
     genre: str
     family: str
     confidence: float
@@ -28,6 +30,8 @@ class GenreSuggestion:
 
 @dataclass(frozen=True)
 class Descriptor:
+    """A style word the models heard (a mood, an instrument, an era), shown beside the genres, never written."""
+
     name: str
     kind: str
     confidence: float

@@ -13,6 +13,8 @@ from tagger.resources import taxonomy_path
 
 @dataclass(frozen=True)
 class TagMeaning:
+    """What one model tag stands for: a genre, or a descriptor of some kind."""
+
     genre: str | None = None
     descriptor: str | None = None
     kind: str | None = None

@@ -45,6 +45,8 @@ _ABSENT = -30.0
 
 @dataclass(frozen=True)
 class Standardiser:
+    """Per-feature mean and scale, so that every embedding dimension weighs alike."""
+
     mean: np.ndarray
     scale: np.ndarray
 
@@ -167,6 +169,8 @@ def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class CandidateFigures:
+    """One candidate classifier's cross-validated figures, by which the library chooses."""
+
     name: str
     top1: float
     top3: float

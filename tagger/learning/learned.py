@@ -117,6 +117,8 @@ class TaggedFile:
 
 @dataclass(frozen=True)
 class GenreFigures:
+    """How well one learned genre was suggested in cross-validation, and from how many files."""
+
     genre: str
     files: int
     precision: float | None  # of the top suggestion, in cross-validation
@@ -130,6 +132,8 @@ class GenreFigures:
 
 @dataclass(frozen=True)
 class ReliabilityBin:
+    """Files whose top suggestion fell in one confidence band, and how often it was right."""
+
     low: float
     high: float
     files: int
@@ -139,6 +143,8 @@ class ReliabilityBin:
 
 @dataclass(frozen=True)
 class LearnReport:
+    """What learning found: the genres learned and left out, and how right and how honest the model is."""
+
     files: int  # tagged files the model learned from
     genres: list[GenreFigures]
     thin: dict[str, int]  # genres with too few files to learn, with their counts
@@ -757,6 +763,8 @@ def selection(groups: Sequence[str], tested: np.ndarray, most: int = SELECTION_F
 
 @dataclass(frozen=True)
 class CrossValidation:
+    """Out-of-fold scores with whole albums held out, from which the figures and calibration are made."""
+
     everything: Moments
     folds: int
     scores: np.ndarray  # [files, genres] each file's scores from the model that did not see its group

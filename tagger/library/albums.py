@@ -137,6 +137,8 @@ class Track:
 
 @dataclass(frozen=True)
 class TrackAdvice:
+    """One track's suggestion after hearing its album, and how far the album moved it."""
+
     path: Path
     genres: list[GenreSuggestion]  # its suggestion after hearing the album, best first
     pull: float  # how far it moved toward the rest of the album, 0..1
@@ -145,6 +147,8 @@ class TrackAdvice:
 
 @dataclass(frozen=True)
 class AlbumConsensus:
+    """What an album's tracks say together, and each track's advice."""
+
     key: str
     name: str
     genres: list[GenreSuggestion]  # what the album as a whole says, best first

@@ -36,6 +36,8 @@ from tagger.tags.base import dedupe, legacy_genre_names, separated
 
 
 class Flag(str, Enum):
+    """A problem with one stored genre value that cleanup can fix."""
+
     JUNK = "junk"  # not a genre: "Other", "Unknown", a URL, an empty value
     NUMERIC = "numeric"  # an ID3v1 code such as "(17)" or "17"
     JOINED = "joined"  # several genres in one value, other than by the storage separator: "Rock/Pop"
@@ -101,6 +103,8 @@ class GenreGroup:
 
 @dataclass(frozen=True)
 class CleanupRules:
+    """How normalise tidies genres: which spelling wins, whether junk goes and how values are stored."""
+
     to: Target = Target.LIBRARY
     drop_junk: bool = False
     split: bool = True
@@ -109,6 +113,8 @@ class CleanupRules:
 
 @dataclass(frozen=True)
 class GenrePlan:
+    """One file's genres as stored and as cleanup would store them."""
+
     file: FileGenres
     after: tuple[str, ...]  # the values to store
 

@@ -34,6 +34,8 @@ from tagger.tags import TagSnapshot, tags_or_problem
 
 @dataclass(frozen=True)
 class CollectionFile:
+    """A file of the person's collection with its tags, or why they could not be read."""
+
     path: Path
     tags: TagSnapshot | None
     problem: str | None = None  # why the file's tags could not be read, or why it was not scanned
@@ -54,6 +56,8 @@ def read_collection(paths: Iterable[Path], id3v23_separator: str = "; ") -> Iter
 
 @dataclass(frozen=True)
 class LearnOutcome:
+    """A model learned from a collection, with what was scanned, tagged and could not be used."""
+
     model: LearnedModel
     scanned: int
     tagged: int
@@ -102,6 +106,8 @@ def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.ADAPTI
 
 @dataclass(frozen=True)
 class AlbumResults:
+    """An album's consensus with its tracks' analyses and tags, in track order."""
+
     album: AlbumConsensus
     results: list[FileResult]  # in the order of album.tracks
     tags: list[tuple[TagSnapshot | None, str | None]]  # each file's tags, or why they could not be read

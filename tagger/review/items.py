@@ -71,6 +71,8 @@ def genre_request(path: Path, genres: list[str], analysis: Analysis | None, prov
 
 
 class ReviewState(str, Enum):
+    """Where one file stands in review, from new to written."""
+
     NEW = "new"
     ANALYSING = "analysing"
     SUGGESTED = "suggested"  # its best candidates reach the threshold and are pre-selected

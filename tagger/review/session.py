@@ -62,6 +62,9 @@ class SavedSessionError(Exception):
 
 
 class ReviewSession:
+    """The review of a set of files: the rules for suggesting, accepting, editing, applying and undoing, shared by
+    the app and the command line."""
+
     def __init__(self, settings: Settings, journal: Journal) -> None:
         self.settings = settings
         self.journal = journal

@@ -25,6 +25,8 @@ PROVENANCE_ITEM = "Genre Tagger"
 
 
 class APEv2Format(TagFormat):
+    """APEv2 tags: Monkey's Audio, WavPack, Musepack, OptimFROG and TAK."""
+
     file_types = (MonkeysAudio, WavPack, Musepack, OptimFROG, TAK)
 
     def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:

@@ -19,6 +19,8 @@ PROVENANCE_ATTRIBUTE = "GenreTagger/Provenance"
 
 
 class ASFFormat(TagFormat):
+    """ASF attributes: Windows Media Audio."""
+
     file_types = (ASF,)
 
     def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:

@@ -25,14 +25,16 @@ class TagError(Exception):
 
 
 class UnsupportedFile(TagError):
-    pass
+    """A file no tag system here can handle."""
 
 
 class BrokenFile(TagError):
-    pass
+    """A file its tag library cannot parse, so it is never written to."""
 
 
 class WriteMode(str, Enum):
+    """Whether new genres replace the file's genres or are added to them."""
+
     REPLACE = "replace"
     MERGE = "merge"
 
@@ -48,6 +50,8 @@ class MultiValue(str, Enum):
 
 @dataclass(frozen=True)
 class WriteOptions:
+    """How genres are written: the mode, the separator for joined values and the storage style."""
+
     mode: WriteMode = WriteMode.REPLACE
     id3v23_separator: str = "; "  # joins the genres of ID3v2.3, and of every format in joined mode
     multi_value: MultiValue = MultiValue.SEPARATE

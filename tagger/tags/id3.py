@@ -50,6 +50,8 @@ def version_name(version: tuple[int, ...]) -> str:
 
 
 class ID3Format(TagFormat):
+    """ID3v2 tags: MP3, TrueAudio, WAV, AIFF and DSF."""
+
     file_types = (MP3, TrueAudio, WAVE, AIFF, DSF)
 
     def open(self, path: str, file_type: type) -> Any:

@@ -37,6 +37,8 @@ class RawTagError(Exception):
 
 @dataclass(frozen=True)
 class RawFrame:
+    """One ID3v2 frame as stored on disk, for byte-exact comparison before and after a write."""
+
     frame_id: str
     flags: int
     stored: bytes  # the frame's data as stored, tag-wide unsynchronisation undone
@@ -67,6 +69,8 @@ class RawFrame:
 
 @dataclass(frozen=True)
 class RawTag:
+    """An ID3v2 tag as stored on disk: its header and raw frames."""
+
     major: int  # 2, 3 or 4
     revision: int
     flags: int

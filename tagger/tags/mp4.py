@@ -23,6 +23,8 @@ WRITTEN_ATOMS = {GENRE.encode("latin-1"), NUMERIC_GENRE.encode("latin-1")}
 
 
 class MP4Format(TagFormat):
+    """MP4 atoms: AAC and ALAC in .m4a and related files."""
+
     file_types = (MP4,)
 
     def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:

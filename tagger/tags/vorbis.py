@@ -24,6 +24,8 @@ from tagger.tags.base import (
 
 
 class VorbisFormat(TagFormat):
+    """Vorbis comments: FLAC, Ogg Vorbis, Opus, Speex and Ogg FLAC."""
+
     file_types = (FLAC, OggVorbis, OggOpus, OggSpeex, OggFLAC)
 
     def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
