@@ -15,7 +15,7 @@ more does not pay: the one-channel temporal convolutions run about 4x slower as
 int8 there, and quantizing the whole graph changed the top-5 tags of half the
 tracks. Tag probabilities move by at most about 0.02; see tests/test_model.py.
 ``--whole-graph`` writes the whole-graph variant elsewhere, for
-``benchmarks/inference_options.py`` to measure again (README: Analysis speed).
+``benchmarks/inference_options.py`` to measure again (docs/benchmarks.md: Analysis depth and speed).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Render the README's screenshots of the desktop app from the bundled demo samples.
+"""Render the screenshots of the desktop app in the README and docs/ from the demo samples.
 
 Run by hand: ``python packaging/screenshots.py [--out DIR]`` (default: docs/screenshots).
 The app runs offscreen (unless QT_QPA_PLATFORM says otherwise) with fresh config,

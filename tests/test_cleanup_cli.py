@@ -143,7 +143,7 @@ def test_genres_json(capsys, library):
     assert by_name["Jazz"]["files"] == 2 and by_name["Jazz"]["flags"] == []  # "; " is the storage separator
     other = by_name["Other"]
     assert other["flags"] == ["junk"] and other["canonical"] is None
-    assert other["family"] in (None, "unknown")  # the README: "its canonical name and family (or unknown)"
+    assert other["family"] in (None, "unknown")  # docs/command-line.md: "its canonical name and family (or unknown)"
 
     storage = {Path(f["path"]).name: (f["storage"], f["values"]) for f in report["file_storage"]}
     assert storage == {

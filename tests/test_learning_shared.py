@@ -71,7 +71,7 @@ def test_held_out_tracks_come_back_in_the_user_genre(capsys, tmp_path):
     records = [json.loads(line) for line in out.splitlines()]
     assert all(r["model"] == "library" for r in records)
     audio_only = agreement(records, held_out)
-    assert audio_only >= 0.5  # chance is 0.2; measured 0.6, and 0.8 in the top 3 (see the README)
+    assert audio_only >= 0.5  # chance is 0.2; measured 0.6, and 0.8 in the top 3
 
     # The same audio, each soundtrack in its own folder: the folder is an album, and
     # the tagged tracks beside a held-out one vouch for its genre.

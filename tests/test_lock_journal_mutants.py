@@ -3,7 +3,7 @@ handling and the journal's salvage (the changes from b157a2b on): each pins beha
 that a surviving mutant changed and no other fast test noticed.
 
 Mutants left alive on purpose (they change nothing a caller can observe) are listed in
-README's mutation section.
+docs/testing.md's mutation audits.
 """
 
 from __future__ import annotations

@@ -150,7 +150,7 @@ def test_saved_aliases_keep_names_readable(tmp_path):
 
 @pytest.mark.skipif(sys.platform != "linux", reason="XDG_CONFIG_HOME names the config folder on Linux only")
 def test_the_aliases_live_in_the_user_config_folder(tmp_path, monkeypatch):
-    # Where the README says: genre-aliases.json in the user config folder (XDG_CONFIG_HOME on Linux).
+    # Where docs/command-line.md says: genre-aliases.json in the user config folder (XDG_CONFIG_HOME on Linux).
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert user_aliases_path() == tmp_path / "genre-tagger" / "genre-aliases.json"
 

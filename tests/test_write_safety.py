@@ -1,7 +1,7 @@
 """The writer's safety nets, each shown to catch what it exists for (issue 9).
 
 Every test here fails if its safety check is removed from writer.py, safewrite.py or
-journal.py; the mutation audit in the README lists what is left.
+journal.py; the mutation audit in docs/testing.md lists what is left.
 """
 
 import hashlib

@@ -13,7 +13,7 @@ spread) and a long track (little of it seen yet).
 The defaults are the cheapest rule in ``benchmarks/adaptive_depth.py``'s grid whose top
 genre matches full depth's on 95% of 401 real tracks (../shared/music, the demo
 samples and 370 tracks of Debian game music): 11.1 patches per track on average,
-against fast depth's 6 and its 88.5%. See the README for the whole curve.
+against fast depth's 6 and its 88.5%. See docs/benchmarks.md for the whole curve.
 """
 
 from __future__ import annotations

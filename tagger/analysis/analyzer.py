@@ -47,7 +47,7 @@ from tagger.learning.learned import LearnedModel, features, model_for
 
 log = logging.getLogger(__name__)
 
-# Chosen by benchmarks/analysis_speed.py over ../shared/music: see the README.
+# Chosen by benchmarks/analysis_speed.py over ../shared/music: see docs/benchmarks.md.
 DEFAULT_FAST_PATCHES = 6
 # Patches per onnxruntime call. Bigger batches gain under 10% per patch on a CPU but
 # grow the session's memory arena by about 150 MB per patch and worker.
