@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from tagger.cli.options import add_batch_options
+from tagger.cli.options import add_write_options
 from tagger.cli.rewrite import rewrite
 from tagger.library.cleanup import (
     CleanupRules,
@@ -35,7 +35,7 @@ def add_parser(commands: Any) -> None:
     normalise.add_argument("--multi-value", choices=[m.value for m in MultiValue],
                            help="also convert how several genres are stored: separate values, or one value "
                                 "joined with the separator (default: keep each file's way)")
-    add_batch_options(normalise)
+    add_write_options(normalise, given_genres=False)
     normalise.set_defaults(func=run)
 
 

@@ -72,19 +72,22 @@ def add_model_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True) -> None:
-    """How set, apply, undo and finish write the genres they are given."""
-    parser.add_argument("--mode", choices=[m.value for m in WriteMode], default=WriteMode.REPLACE.value,
-                        help="replace: exactly these genres (default); merge: add them to the existing ones")
+def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True, given_genres: bool = True) -> None:
+    """How a command writes genres. Those it is given (set, apply, undo, finish) take a mode,
+    a storage and provenance; normalise and rename write what each file's plan says."""
+    if given_genres:
+        parser.add_argument("--mode", choices=[m.value for m in WriteMode], default=WriteMode.REPLACE.value,
+                            help="replace: exactly these genres (default); merge: add them to the existing ones")
     if dry_run:
         parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
-    parser.add_argument("--separator", default=WriteOptions.id3v23_separator, metavar="TEXT",
-                        help="joins several genres in ID3v2.3 tags, and in joined storage (default '; ')")
-    parser.add_argument("--multi-value", choices=[m.value for m in MultiValue], default=MultiValue.SEPARATE.value,
-                        help="separate: one value per genre, the standard (default); joined: one value joined "
-                             "with the separator, for players that read only one value")
-    parser.add_argument("--no-provenance", action="store_true",
-                        help="do not record that the genre came from Genre Tagger")
+    add_separator(parser)
+    if given_genres:
+        parser.add_argument("--multi-value", choices=[m.value for m in MultiValue],
+                            default=MultiValue.SEPARATE.value,
+                            help="separate: one value per genre, the standard (default); joined: one value "
+                                 "joined with the separator, for players that read only one value")
+        parser.add_argument("--no-provenance", action="store_true",
+                            help="do not record that the genre came from Genre Tagger")
     parser.add_argument("--keep-mtime", action="store_true", help="keep the files' modification times")
     parser.add_argument("--force-undecodable", action="store_true",
                         help="RISKY: also write files whose audio does not decode, so that no check can show "
@@ -93,19 +96,9 @@ def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True) -> 
 
 
 def add_separator(parser: argparse.ArgumentParser) -> None:
-    """The text that joins several genres in one value, for the cleanup commands."""
+    """The text that joins several genres in one value, where a format or storage joins them."""
     parser.add_argument("--separator", default=WriteOptions.id3v23_separator, metavar="TEXT",
-                        help="joins several genres in one value (ID3v2.3, joined storage; default '; ')")
-
-
-def add_batch_options(parser: argparse.ArgumentParser) -> None:
-    """How normalise and rename write the genres they plan."""
-    parser.add_argument("--dry-run", action="store_true", help="print each file's plan, write nothing")
-    parser.add_argument("--json", action="store_true", help="print JSON Lines, one object per file")
-    add_separator(parser)
-    parser.add_argument("--keep-mtime", action="store_true", help="keep the files' modification times")
-    parser.add_argument("--force-undecodable", action="store_true",
-                        help="RISKY: also write files whose audio does not decode")
+                        help="joins several genres in ID3v2.3 tags, and in joined storage (default '; ')")
 
 
 def add_batch_argument(parser: argparse.ArgumentParser) -> None:

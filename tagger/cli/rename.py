@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from tagger.cli.options import add_batch_options
+from tagger.cli.options import add_write_options
 from tagger.cli.rewrite import rewrite
 from tagger.files.state import StateError, check_savable
 from tagger.genres.vocabulary import user_aliases_path
@@ -21,7 +21,7 @@ def add_parser(commands: Any) -> None:
     rename.add_argument("old", metavar="OLD", help="the genre to rename")
     rename.add_argument("new", metavar="NEW", help="its new name, or the genre to merge it into")
     rename.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="audio files or folders")
-    add_batch_options(rename)
+    add_write_options(rename, given_genres=False)
     rename.set_defaults(func=run)
 
 
