@@ -698,8 +698,9 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
     tree = args.tree.resolve()
-    if not (tree / "tagger" / "cli.py").is_file():
-        parser.error(f"{tree} holds no tagger/cli/__init__.py")
+    # `python -m tagger.cli` runs tagger/cli.py in trees from before the packages, tagger/cli/__main__.py since.
+    if not any((tree / "tagger" / name).is_file() for name in ("cli.py", "cli/__main__.py")):
+        parser.error(f"{tree} holds no tagger/cli.py or tagger/cli/__main__.py")
     items = [int(n) for n in args.items.split(",") if n.strip()]
     base = Path(tempfile.mkdtemp(prefix="fault-campaign-"))
     campaign = Campaign(tree, args.runs, base)

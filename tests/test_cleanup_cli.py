@@ -439,11 +439,11 @@ def test_a_rename_that_no_file_took_saves_no_alias(capsys, shoegaze):
 
 
 def test_a_file_changed_after_the_survey_is_refused(capsys, library, monkeypatch):
-    import tagger.cli.cleanup
+    import tagger.cli.rewrite
 
     folder = library["flac"].parent
     target = library["flac"]
-    real_survey = tagger.cli.cleanup.survey
+    real_survey = tagger.cli.rewrite.survey
 
     def survey_then_edit(*args, **kwargs):
         yield from real_survey(*args, **kwargs)
@@ -452,7 +452,7 @@ def test_a_file_changed_after_the_survey_is_refused(capsys, library, monkeypatch
         audio.tags.append(("COMMENT", "edited by another program"))
         audio.save()
 
-    monkeypatch.setattr(tagger.cli.cleanup, "survey", survey_then_edit)
+    monkeypatch.setattr(tagger.cli.rewrite, "survey", survey_then_edit)
     code, records, _ = run(capsys, "normalise", folder, "--json")
     edited = sha(target)
     by_path = {r["path"]: r for r in records}

@@ -9,6 +9,8 @@ import soundfile as sf
 from conftest import tone
 
 from tagger import cli
+from tagger.cli.options import EXIT_USAGE
+from tagger.cli.program import version_text
 
 
 def run(capsys, *args):
@@ -173,21 +175,19 @@ def test_version_names_the_app_and_the_models_the_cpu_runs(tmp_path, monkeypatch
 
     # A broken install still says which version it is.
     monkeypatch.setattr("tagger.resources.models_dir", lambda: tmp_path)
-    assert cli.version_text().startswith(f"genre-tagger {installed} (models: unreadable: ")
+    assert version_text().startswith(f"genre-tagger {installed} (models: unreadable: ")
 
 
 def test_without_a_display_the_app_explains_instead_of_crashing(monkeypatch, capsys):
-    from tagger import cli
     from ui.launcher import main
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("sys.platform", "linux")
-    assert main([]) == cli.EXIT_USAGE
+    assert main([]) == EXIT_USAGE
     assert "no display" in capsys.readouterr().err
-    assert main(["gui", "somewhere"]) == cli.EXIT_USAGE
+    assert main(["gui", "somewhere"]) == EXIT_USAGE
 
 
 def test_the_command_line_alone_points_to_the_app(capsys):
-    from tagger import cli
-    assert cli.main(["gui"]) == cli.EXIT_USAGE
+    assert cli.main(["gui"]) == EXIT_USAGE
     assert "the desktop app opens with `genre-tagger` or `python -m ui`" in capsys.readouterr().err

@@ -144,7 +144,7 @@ def test_log_messages_escape_the_paths_they_name(make_audio, tmp_path):
 
     env = {**os.environ, "XDG_CONFIG_HOME": str(config)}
     done = subprocess.run([sys.executable, "-m", "tagger.cli", "genres", str(path)], capture_output=True,
-                          env=env, cwd=Path(cli.__file__).parent.parent, timeout=120)
+                          env=env, cwd=Path(cli.__file__).parents[2], timeout=120)
     assert done.returncode == 0, done.stderr
     err = done.stderr.decode()
     assert_no_controls(err)

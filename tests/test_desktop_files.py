@@ -59,7 +59,7 @@ def test_desktop_file_passes_desktop_file_validate():
 
 
 def test_desktop_file_opens_audio_files_and_folders():
-    from tagger.cli import build_parser
+    from tagger.cli.program import build_parser
 
     entry = desktop_entry()
     assert entry["Exec"] == "genre-tagger gui %F"

@@ -17,6 +17,7 @@ import pytest
 import tagfiles
 
 from tagger import cli
+from tagger.cli import set as set_command
 from tagger.files.atomic import TEMP_PREFIX
 from tagger.files.identity import FileIdentity, fingerprint
 from tagger.tags import WriteOptions, read_tags
@@ -384,7 +385,7 @@ def test_cli_set_records_its_batch_before_scanning(tmp_path, monkeypatch):
     def killed(paths):
         raise KeyboardInterrupt  # the process dies while scanning
 
-    monkeypatch.setattr(cli, "scan", killed)
+    monkeypatch.setattr(set_command, "scan", killed)
     # Since SIGTERM handling, main() reports the interruption and exits 128 + SIGINT.
     assert cli.main(["set", str(tmp_path), "--genre", "Blues"]) == 128 + signal.SIGINT
     journal = Journal()

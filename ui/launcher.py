@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tagger.cli import EXIT_USAGE
 from tagger.cli import main as run_command_line
+from tagger.cli.options import EXIT_USAGE
 
 
 def open_window(paths: list[Path], demo: bool) -> int:

@@ -1,4 +1,4 @@
-"""The command line's undo journal: opening it for a command, and ``journal recover``."""
+"""``journal recover``: bring back the readable batches of a damaged undo journal."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from tagger.cli.batches import open_journal
+from tagger.cli.options import EXIT_FILE_ERRORS, EXIT_OK, EXIT_USAGE
 from tagger.text import printable, write_lines
-from tagger.writing.journal import Journal, damaged_journals
-
-EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE = 0, 1, 2
+from tagger.writing.journal import damaged_journals
 
 
-def add_journal_command(commands: Any) -> None:
+def add_parser(commands: Any) -> None:
     journal = commands.add_parser("journal", help="recover the batches of a damaged undo journal",
                                   description="A damaged undo journal is set aside when a command finds it; "
                                               "'recover' brings its readable batches back, so undo works for them.")
@@ -20,27 +20,10 @@ def add_journal_command(commands: Any) -> None:
     recover = actions.add_parser("recover", help="copy the readable batches of a set-aside journal into the "
                                                  "current one (default: the newest set aside)")
     recover.add_argument("damaged", nargs="?", type=Path, metavar="FILE", help="a journal set aside as damaged")
+    journal.set_defaults(func=run)
 
 
-def open_journal(err: TextIO) -> Journal:
-    """The undo journal for a command, saying where a damaged one was moved to."""
-    journal = Journal()
-    notice = journal.set_aside_notice()
-    if notice:
-        err.write(printable(f"genre-tagger: {notice}") + "\n")
-    return journal
-
-
-def close_journal(journal: Journal) -> None:
-    """Close a command's journal once the write in flight, if any, is finished and recorded
-    (a command stopped by a signal leaves one on the writer thread)."""
-    from tagger.writing.writer import wait_for_writes
-
-    wait_for_writes()
-    journal.close()
-
-
-def run_journal_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from tagger.writing.recovery import recover
 
     journal = open_journal(err)
