@@ -41,9 +41,10 @@ from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog
 from ui.genres_panel import GenresPanel
 from ui.history import HistoryDialog
 from ui.learn import Learning
-from ui.library import Filter, ItemRole, LibraryModel
+from ui.library import Filter, LibraryModel
 from ui.library_table import LibraryTable
 from ui.restored import KeptReview
+from ui.roles import ItemRole
 from ui.status_bar import StatusBar, finished_text
 from ui.toolbars import FilterBar, MainToolBar, build_menus
 from ui.window_state import restore_window, save_window
