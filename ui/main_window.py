@@ -87,6 +87,9 @@ class MainWindow(QMainWindow):
         self.added_this_start: list[Path] = []
         self._write_errors: list[str] = []  # this write job's failures, for its closing message
         self.learning = Learning(self)
+        # Set once closeEvent has stopped everything: a closed window can be closed again
+        # (pytest-qt closes what a test closed already), and must not stop it all twice.
+        self._shut_down = False
 
         self.setWindowTitle("Genre Tagger")
         self.setWindowIcon(QIcon(str(resource_dir() / "icons" / "genre-tagger.svg")))
@@ -616,6 +619,9 @@ class MainWindow(QMainWindow):
         return QMessageBox.StandardButton(box.exec())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._shut_down:
+            event.accept()
+            return
         work = self.busy()
         if work:
             writing = "writing tags" in work
@@ -647,4 +653,5 @@ class MainWindow(QMainWindow):
         self.kept.stop()
         self.actions.stop()
         self.journal.close()
+        self._shut_down = True
         event.accept()
