@@ -181,7 +181,7 @@ def main() -> None:
 
     with StallMeter() as meter:
         window.add_paths([root / "library"])
-        scan_s = wait_until(lambda: not window.scans, 600)
+        scan_s = wait_until(lambda: not window.scans.running, 600)
     stalls("scan", meter, f"{window.model.rowCount()} rows in {scan_s:.2f} s")
 
     with StallMeter() as meter:
@@ -217,7 +217,7 @@ def main() -> None:
     report(f"{window.model.rowCount()} rows (main window)", time_view(app, window.table, window.model, list(Filter)),
            TARGETS_MS["small"])
 
-    analyses = [window.analyzer().analyse(p) for p in sorted(samples_dir().glob("*.*")) if p.suffix != ".md"]
+    analyses = [window.analysis.analyzer().analyse(p) for p in sorted(samples_dir().glob("*.*")) if p.suffix != ".md"]
     session = ReviewSession(Settings(), Journal(root / "generated-journal.sqlite3"))
     model = LibraryModel(session)
     table = LibraryTable(model)  # the main window's table

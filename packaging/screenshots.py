@@ -128,11 +128,11 @@ def shoot(out: Path, root: Path) -> None:
     settle(app)
 
     w.add_paths([library])
-    wait_until(app, lambda: not w.scans, "the scan")
+    wait_until(app, lambda: not w.scans.running, "the scan")
     if w.model.rowCount() != len(copies):
         raise SystemExit(f"the scan found {w.model.rowCount()} of {len(copies)} samples")
     w.analyse_all()
-    wait_until(app, lambda: w.analysis is not None and not w.analysis.running, "the analysis")
+    wait_until(app, lambda: w.analysis.job is not None and not w.analysis.running, "the analysis")
     settle(app)
     missing = [i.path.name for i in w.model.items if i.analysis is None]
     if missing:
@@ -151,7 +151,7 @@ def shoot(out: Path, root: Path) -> None:
 
     def shown() -> bool:
         item = w.model.item(path)
-        return (not (w.analysis is not None and w.analysis.running) and item is not None
+        return (not w.analysis.running and item is not None
                 and item.state.value not in ("new", "analysing") and card.summary.text() != "Analysing…")
 
     wait_until(app, shown, "the check card's result")

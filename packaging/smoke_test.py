@@ -82,7 +82,7 @@ FIRST_PAINT = re.compile(r"Flushing .* of MainWindow")
 MEDIA_BACKEND = re.compile(r'qt\.multimedia\.plugin: Loading media backend "([^"]+)"')
 # Qt's offscreen platform cannot hint window sizes; how often it says so varies with timing.
 OFFSCREEN_NOTE = re.compile(r"This plugin does not support propagateSizeHints\(\)$")
-# The app's own note (ui/app.py startup_notes) where the system lacks QtMultimedia's libraries.
+# The app's own note (ui/setup_check.py startup_notes) where the system lacks QtMultimedia's libraries.
 PLAYBACK_UNAVAILABLE = "genre-tagger: playback is unavailable: "
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from ui import app
+from ui import setup_check
 
 DEBIAN_12 = """PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
@@ -46,7 +46,7 @@ COMMANDS = {
 PULSE = {"debian": "libpulse0", "fedora": "pulseaudio-libs", "arch": "libpulse", "tumbleweed": "libpulse0"}
 
 plugin_absent = pytest.mark.skipif(
-    not sys.platform.startswith("linux") or not app.xcb_needs(),
+    not sys.platform.startswith("linux") or not setup_check.xcb_needs(),
     reason="no PySide6 xcb platform plugin here to check",
 )
 
@@ -60,18 +60,18 @@ def loads_all_but(*missing):
     ("arch", "arch"), ("manjaro", "arch"), ("tumbleweed", "suse"), ("sles", "suse"),
 ])
 def test_the_distribution_family_comes_from_os_release(name, family):
-    assert app.os_family(OS_RELEASES[name]) == family
+    assert setup_check.os_family(OS_RELEASES[name]) == family
 
 
 def test_an_unknown_distribution_has_no_family():
-    assert app.os_family('NAME="Alpine Linux"\nID=alpine\n') is None
-    assert app.os_family("") is None
+    assert setup_check.os_family('NAME="Alpine Linux"\nID=alpine\n') is None
+    assert setup_check.os_family("") is None
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_the_fresh_desktop_gets_the_exact_install_command(name):
     needed = ["libxcb.so.1", *FRESH_DESKTOP_MISSING, "libX11.so.6"]
-    problem = app.window_problem(OS_RELEASES[name], needed, loads_all_but(*FRESH_DESKTOP_MISSING))
+    problem = setup_check.window_problem(OS_RELEASES[name], needed, loads_all_but(*FRESH_DESKTOP_MISSING))
     assert problem == (
         "Qt cannot open a window: the X11 (xcb) platform plugin needs libxcb-cursor.so.0, libxcb-icccm.so.4 "
         f"and libxcb-keysyms.so.1, which are not installed. Install them with: {COMMANDS[name]}"
@@ -79,35 +79,35 @@ def test_the_fresh_desktop_gets_the_exact_install_command(name):
 
 
 def test_nothing_missing_is_no_problem():
-    assert app.window_problem(DEBIAN_12, FRESH_DESKTOP_MISSING, loads_all_but()) is None
-    assert app.playback_problem(DEBIAN_12, ["libpulse.so.0"], loads_all_but()) is None
+    assert setup_check.window_problem(DEBIAN_12, FRESH_DESKTOP_MISSING, loads_all_but()) is None
+    assert setup_check.playback_problem(DEBIAN_12, ["libpulse.so.0"], loads_all_but()) is None
 
 
 def test_libraries_of_one_package_name_it_once():
     needed = ["libxcb-randr.so.0", "libxcb-shape.so.0", "libxcb-xkb.so.1"]
-    problem = app.window_problem(OS_RELEASES["fedora"], needed, loads_all_but(*needed))
+    problem = setup_check.window_problem(OS_RELEASES["fedora"], needed, loads_all_but(*needed))
     assert problem.endswith("Install them with: sudo dnf install libxcb")
-    problem = app.window_problem(DEBIAN_12, needed, loads_all_but(*needed))
+    problem = setup_check.window_problem(DEBIAN_12, needed, loads_all_but(*needed))
     assert problem.endswith("sudo apt install libxcb-randr0 libxcb-shape0 libxcb-xkb1")
 
 
 @pytest.mark.parametrize("name", sorted(PULSE))
 def test_playback_without_libpulse_is_a_warning_with_its_package(name):
-    problem = app.playback_problem(OS_RELEASES[name], ["libGL.so.1", "libpulse.so.0"],
+    problem = setup_check.playback_problem(OS_RELEASES[name], ["libGL.so.1", "libpulse.so.0"],
                                    loads_all_but("libpulse.so.0"))
     assert problem.startswith("playback is unavailable: QtMultimedia needs libpulse.so.0, which is not installed.")
-    assert problem.endswith(f"Install it with: {app.INSTALL[app.os_family(OS_RELEASES[name])]} {PULSE[name]}")
+    assert problem.endswith(f"Install it with: {setup_check.INSTALL[setup_check.os_family(OS_RELEASES[name])]} {PULSE[name]}")
 
 
 def test_a_library_nobody_mapped_is_still_named():
-    problem = app.window_problem(DEBIAN_12, ["libxcb-cursor.so.0", "libnew.so.7"], loads_all_but(*["libnew.so.7"]))
+    problem = setup_check.window_problem(DEBIAN_12, ["libxcb-cursor.so.0", "libnew.so.7"], loads_all_but(*["libnew.so.7"]))
     assert "needs libnew.so.7, which is not installed" in problem
     assert problem.endswith("Install the packages that provide libnew.so.7")
     # RPM finds the package by the library's own name.
     if sys.maxsize > 2**32:
-        fedora = app.window_problem(OS_RELEASES["fedora"], ["libnew.so.7"], loads_all_but("libnew.so.7"))
+        fedora = setup_check.window_problem(OS_RELEASES["fedora"], ["libnew.so.7"], loads_all_but("libnew.so.7"))
         assert fedora.endswith("sudo dnf install 'libnew.so.7()(64bit)'")
-    unknown = app.window_problem('ID=alpine\n', FRESH_DESKTOP_MISSING, loads_all_but(*FRESH_DESKTOP_MISSING))
+    unknown = setup_check.window_problem('ID=alpine\n', FRESH_DESKTOP_MISSING, loads_all_but(*FRESH_DESKTOP_MISSING))
     assert unknown.endswith("Install the packages of your distribution that provide them.")
 
 
@@ -127,30 +127,30 @@ def test_a_library_nobody_mapped_is_still_named():
     ({}, None),
 ])
 def test_when_qt_will_use_x11(env, use):
-    assert app.xcb_use(env) == use
+    assert setup_check.xcb_use(env) == use
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the X11 check is for Linux")
 def test_display_problem_refuses_only_where_x11_is_the_only_way(monkeypatch):
-    monkeypatch.setattr(app, "library_loads", loads_all_but("libxcb-cursor.so.0"))
-    monkeypatch.setattr(app, "xcb_needs", lambda: ["libxcb.so.1", "libxcb-cursor.so.0"])
-    monkeypatch.setattr(app, "read_os_release", lambda: DEBIAN_12)
+    monkeypatch.setattr(setup_check, "library_loads", loads_all_but("libxcb-cursor.so.0"))
+    monkeypatch.setattr(setup_check, "xcb_needs", lambda: ["libxcb.so.1", "libxcb-cursor.so.0"])
+    monkeypatch.setattr(setup_check, "read_os_release", lambda: DEBIAN_12)
     for name in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DISPLAY", ":0")
-    assert app.display_problem() == (
+    assert setup_check.display_problem() == (
         "Qt cannot open a window: the X11 (xcb) platform plugin needs libxcb-cursor.so.0, which is not "
         "installed. Install it with: sudo apt install libxcb-cursor0"
     )
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    assert app.display_problem() is None
+    assert setup_check.display_problem() is None
     # In a Wayland session Qt may never need X11: a warning, not a refusal.
     monkeypatch.delenv("QT_QPA_PLATFORM")
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
-    monkeypatch.setattr(app, "multimedia_needs", lambda: [])
-    assert app.display_problem() is None
-    assert app.startup_notes() == [
+    monkeypatch.setattr(setup_check, "multimedia_needs", lambda: [])
+    assert setup_check.display_problem() is None
+    assert setup_check.startup_notes() == [
         "should Wayland fail, Qt cannot open a window: the X11 (xcb) platform plugin needs libxcb-cursor.so.0, "
         "which is not installed. Install it with: sudo apt install libxcb-cursor0"
     ]
@@ -159,31 +159,31 @@ def test_display_problem_refuses_only_where_x11_is_the_only_way(monkeypatch):
 def test_elf_needed_reads_no_other_files(tmp_path):
     text = tmp_path / "libfake.so.1"
     text.write_text("not an ELF file")
-    assert app.elf_needed(text) is None
-    assert app.elf_needed(tmp_path / "absent.so") is None
-    assert app.system_needs([text], tmp_path, ["libxcb-cursor.so.0"]) == ["libxcb-cursor.so.0"]
+    assert setup_check.elf_needed(text) is None
+    assert setup_check.elf_needed(tmp_path / "absent.so") is None
+    assert setup_check.system_needs([text], tmp_path, ["libxcb-cursor.so.0"]) == ["libxcb-cursor.so.0"]
 
 
 @plugin_absent
 def test_the_real_plugin_needs_what_the_issue_found_missing():
-    needed = app.xcb_needs()
+    needed = setup_check.xcb_needs()
     assert set(FRESH_DESKTOP_MISSING) <= set(needed)
     assert not [name for name in needed if name.startswith("libQt6")]  # bundled ones are followed, not checked
-    plugin = app.qt_dir() / "plugins" / "platforms" / "libqxcb.so"
-    assert "libQt6XcbQpa.so.6" in app.elf_needed(plugin)
+    plugin = setup_check.qt_dir() / "plugins" / "platforms" / "libqxcb.so"
+    assert "libQt6XcbQpa.so.6" in setup_check.elf_needed(plugin)
 
 
 @plugin_absent
 def test_this_machine_has_every_library_the_x11_plugin_needs():
-    assert app.missing_libraries(app.xcb_needs(), app.library_loads) == []
-    assert app.window_problem(app.read_os_release(), app.xcb_needs(), app.library_loads) is None
+    assert setup_check.missing_libraries(setup_check.xcb_needs(), setup_check.library_loads) == []
+    assert setup_check.window_problem(setup_check.read_os_release(), setup_check.xcb_needs(), setup_check.library_loads) is None
 
 
 @plugin_absent
 def test_the_playback_check_agrees_with_qtmultimedia_itself():
     result = subprocess.run([sys.executable, "-c", "import PySide6.QtMultimedia"], cwd=REPO,
                             capture_output=True, text=True, timeout=120)
-    problem = app.playback_problem(app.read_os_release(), app.multimedia_needs(), app.library_loads)
+    problem = setup_check.playback_problem(setup_check.read_os_release(), setup_check.multimedia_needs(), setup_check.library_loads)
     assert (problem is None) == (result.returncode == 0), (problem, result.stderr)
     if problem:  # the library that the import named is among the ones the check found
         named = result.stderr.strip().splitlines()[-1].split(": ")[1]

@@ -43,22 +43,22 @@ def window(qtbot, analyzer):
 
 def scanned(qtbot, window: MainWindow, paths: list[Path]) -> None:
     window.add_paths(paths)
-    qtbot.waitUntil(lambda: not window.scans, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.scans.running, timeout=WAIT_MS)
 
 
 def analysed(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.analysis is not None and not window.analysis.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.analysis.job is not None and not window.analysis.running, timeout=WAIT_MS)
     qtbot.wait(50)  # the last queued signals
 
 
 def written(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.writing is not None and not window.writing.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.writes.job is not None and not window.writes.running, timeout=WAIT_MS)
     qtbot.wait(50)
 
 
 def loaded(qtbot, window: MainWindow) -> None:
     """Wait for the models (and the learned model) that the window loads as it opens."""
-    qtbot.waitUntil(lambda: not window.loading.running, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.analysis.loading.running, timeout=WAIT_MS)
     qtbot.wait(50)
 
 
@@ -294,7 +294,7 @@ def test_dropping_a_folder_adds_it_to_the_library(qtbot, window, make_audio, tmp
     mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "folder"))])
     window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                                 Qt.KeyboardModifier.NoModifier))
-    qtbot.waitUntil(lambda: window.model.rowCount() == 2 and not window.scans, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2 and not window.scans.running, timeout=WAIT_MS)
     assert not window.cards
 
 
@@ -348,7 +348,7 @@ def test_new_thresholds_re_pick_suggestions_without_analysing_again(qtbot, windo
     assert item.proposed == ["Rock", "Jazz", "Folk"]
     window.set_settings(replace(window.settings, max_genres=1))
     assert item.proposed == ["Rock"]
-    assert window.analysis is None  # no inference ran
+    assert window.analysis.job is None  # no inference ran
 
 
 def test_a_damaged_settings_file_falls_back_to_defaults(tmp_path):
@@ -499,7 +499,7 @@ def test_a_file_dropped_during_a_batch_is_analysed_ahead_of_it(qtbot, analyzer, 
     window.settings.depth = "full"
     window.analyse_all()
     order = []
-    window.analysis.results.connect(lambda results: order.extend(r.path for r in results))
+    window.analysis.arrived.connect(order.extend)
     qtbot.waitUntil(lambda: any(i.state is ReviewState.ANALYSING for i in window.session.items), timeout=WAIT_MS)
     window.check_file(dropped)
     analysed(qtbot, window)

@@ -23,7 +23,8 @@ from tagger.review.items import ReviewItem, ReviewState
 from tagger.tags import read_tags
 from ui.actions import Act
 from ui.album_view import album_groups
-from ui.library import ChipsRole, Column
+from ui.library import Column
+from ui.roles import ChipsRole
 
 ROCK_AND_JAZZ = [("Rock", 0.9), ("Jazz", 0.6), ("Folk", 0.2)]
 

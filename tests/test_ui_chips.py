@@ -16,8 +16,10 @@ from tagger.review.session import ReviewSession
 from tagger.settings import Settings
 from tagger.writing.journal import Journal
 from ui.charts import MARKER_COLOURS, ChipStrip
+from ui.chips import Chip
 from ui.detail import DetailPanel, ExcerptPlayer
-from ui.library import Chip, ChipsRole, Column, LibraryModel
+from ui.library import Column, LibraryModel
+from ui.roles import ChipsRole
 
 
 @pytest.fixture(scope="module")

@@ -147,7 +147,8 @@ def test_a_file_unlike_the_library_says_so_and_the_timeline_names_its_vocabulary
 
 
 def test_artist_and_folder_evidence_have_names_and_markers_of_their_own(panel, demo_analysis):
-    from ui.charts import MARKER_COLOURS, SOURCE_GLYPHS, SOURCE_NAMES
+    from ui.charts import MARKER_COLOURS
+    from ui.chips import SOURCE_GLYPHS, SOURCE_NAMES
 
     assert SOURCE_NAMES["artist"] == "the artist's other albums" and SOURCE_NAMES["folder"] == "folder name"
     assert len(set(SOURCE_GLYPHS.values())) == len(SOURCE_GLYPHS)

@@ -23,7 +23,7 @@ def library(qtbot, window: MainWindow, folder: Path, genres: dict[str, list[str]
         audio.save()
         paths[name] = path
     window.add_paths([folder])
-    qtbot.waitUntil(lambda: not window.scans and len(window.session.items) == len(paths), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.scans.running and len(window.session.items) == len(paths), timeout=WAIT_MS)
     window.genres_panel.refresh()
     return paths
 
@@ -183,7 +183,7 @@ def test_a_hidden_panel_recounts_when_it_is_shown(qtbot, window, tmp_path):
     audio.save()
     window.session.clear()
     window.add_paths([tmp_path / "lib"])
-    qtbot.waitUntil(lambda: not window.scans and len(window.session.items) == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.scans.running and len(window.session.items) == 2, timeout=WAIT_MS)
     qtbot.wait(600)  # longer than the recount's delay: a hidden panel does not recount
     assert rows(panel) == {"Jazz": (2, "")}
     window.genres_dock.show()

@@ -251,7 +251,7 @@ def test_analysing_while_learning_waits_for_it(qtbot, window, tmp_path):
     scanned(qtbot, window, [tmp_path / "music"])
     window.actions[Act.LEARN].trigger()
     window.analyse([paths[0]])
-    assert window.analysis is None  # not two runs over the same models at once
+    assert window.analysis.job is None  # not two runs over the same models at once
     qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
     analysed(qtbot, window)
     assert window.session.item(paths[0]).state is ReviewState.SUGGESTED

@@ -29,7 +29,8 @@ from ui.charts import (
     genre_colours,
     place_chips,
 )
-from ui.library import Chip, ChipsRole, Column, Filter, LibraryModel
+from ui.chips import Chip
+from ui.library import Column, Filter, LibraryModel
 from ui.library_table import (
     EMPTY_TEXT,
     MIN_TEXT_WIDTH,
@@ -37,6 +38,7 @@ from ui.library_table import (
     LibraryTable,
     elide_path,
 )
+from ui.roles import ChipsRole
 
 
 @pytest.fixture(scope="module")

@@ -98,9 +98,9 @@ def test_discarding_the_last_review_keeps_the_folder_opened_at_this_start(qtbot,
     assert close_window(first, Keep)[0]
     second = new_window(qtbot, analyzer)
     second.add_paths([tmp_path / "album"])  # as `genre-tagger gui FOLDER` does, after the review came back
-    qtbot.waitUntil(lambda: not second.scans, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not second.scans.running, timeout=WAIT_MS)
     second.kept.discard()
-    qtbot.waitUntil(lambda: not second.scans and len(second.session.items) == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not second.scans.running and len(second.session.items) == 2, timeout=WAIT_MS)
     assert {i.path for i in second.session.items} == {i.path for i in items}
     assert {i.state for i in second.session.items} == {ReviewState.NEW}
 
@@ -171,7 +171,7 @@ def test_several_failures_in_one_run_are_counted_together(qtbot, window, make_au
         path.write_bytes(b"not audio at all" * 100)
     good = make_audio("good.flac", seconds=3)
     window.add_paths([*bad, good])
-    qtbot.waitUntil(lambda: not window.scans, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.scans.running, timeout=WAIT_MS)
     window.analyse_all()
     analysed(qtbot, window)
     assert window.status.message_label.message().startswith("2 files could not be analysed")

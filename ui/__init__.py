@@ -1,1 +1,1 @@
-"""The Qt desktop app: a thin layer over ``tagger`` (built in a later step)."""
+"""The Qt desktop app: a thin layer of windows, panels and background jobs over ``tagger``."""

@@ -51,17 +51,9 @@ from tagger.review.session import ReviewSession
 from tagger.tags import TagSnapshot
 from tagger.text import plural
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend
-from ui.library import (
-    STATE_ORDER,
-    Chip,
-    ChipsRole,
-    Column,
-    ItemRole,
-    column_header,
-    item_data,
-    source_tooltip,
-    tinted,
-)
+from ui.chips import source_tooltip, suggestion_chip
+from ui.library import STATE_ORDER, Column, column_header, item_data, tinted
+from ui.roles import ChipsRole, ItemRole
 from ui.workers import BackgroundJob
 
 AlbumRole = ItemRole + 10  # the AlbumGroup of an album row
@@ -239,7 +231,7 @@ class AlbumModel(QAbstractItemModel):
             return group
         if role == ChipsRole:  # the album's best candidates, as a track's: those accepting it writes are solid
             chosen = {g.genre for g in group.proposal(self.min_confidence, self.max_genres)}
-            return [Chip(g.genre, g.confidence, g.source, g.genre in chosen)
+            return [suggestion_chip(g, g.genre in chosen)
                     for g in group.consensus().genres[:max(CANDIDATES_SHOWN, len(chosen))]]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._album_text(group, column)
@@ -464,8 +456,7 @@ class AlbumDetail(QWidget):
         tagged = sum(1 for i in group.items if i.current_genres)
         self.heading.setText(f"<b>{group.name}</b><br><small>{plural(len(group.items), 'track')}: "
                              f"{analysed} analysed, {tagged} tagged</small>")
-        self.chips.set_chips([Chip(g.genre, g.confidence, g.source)
-                              for g in group.proposal(min_confidence, max_genres)])
+        self.chips.set_chips([suggestion_chip(g) for g in group.proposal(min_confidence, max_genres)])
         self.legend.set_sources([c.source for c in self.chips.chips()])
         self.tracks.clear()
         key = vocabulary().key

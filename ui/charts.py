@@ -66,7 +66,17 @@ from tagger.genres.suggestion import (
     GenreSuggestion,
 )
 from tagger.review.items import ReviewItem, ReviewState
-from ui.library import Chip, ChipsRole, ItemRole
+from ui.chips import (
+    SOURCE_NAMES,
+    SOURCE_ORDER,
+    Chip,
+    candidates_tooltip,
+    chip_label,
+    legend_tooltip,
+    source_tooltip,
+    suggestion_chip,
+)
+from ui.roles import ChipsRole, ItemRole
 
 # Paul Tol's "muted" qualitative scheme (P. Tol, "Colour Schemes", SRON technical note
 # SRON/EPS/TN/09-002, https://personal.sron.nl/~pault/): nine colours that stay apart for
@@ -101,50 +111,11 @@ def confidence_fill(base: QColor, confidence: float | None) -> QColor:
     return colour
 
 
-def chip_label(genre: str, confidence: float | None) -> str:
-    return genre if confidence is None else f"{genre} {confidence:.0%}"
-
-
-# Each source's name, what it means, its marker's shape (as text) and colour: the one
-# place a source's words and looks are defined, for tooltips, legends and the panel.
-SOURCE_ORDER = (LIBRARY, BASE, ALBUM, ARTIST, FOLDER)
-SOURCE_NAMES = {LIBRARY: "your genres", BASE: "bundled vocabulary", ALBUM: "album mates' tags",
-                ARTIST: "the artist's other albums", FOLDER: "folder name"}
-SOURCE_MEANINGS = {
-    LIBRARY: "learned from the genres you already tagged",
-    BASE: "from the bundled genre vocabulary",
-    ALBUM: "the tags of this album's other tracks vouch for it most",
-    ARTIST: "the genres of the artist's other albums vouch for it most",
-    FOLDER: "the name of a folder it sits in vouches for it most",
-    None: "your own choice",
-}
-SOURCE_GLYPHS = {LIBRARY: "●", BASE: "○", ALBUM: "◆", ARTIST: "▲", FOLDER: "■", None: "✎"}
-# Paul Tol's "bright" green and purple, his "vibrant" teal and his "high-contrast" ochre
-# (a folder's colour), none of them near the chips' highlight; grey for the vocabulary.
+# Each source's marker colour: Paul Tol's "bright" green and purple, his "vibrant" teal
+# and his "high-contrast" ochre (a folder's colour), none of them near the chips'
+# highlight; grey for the vocabulary. Its name, meaning and glyph are in ui.chips.
 MARKER_COLOURS = {LIBRARY: QColor("#228833"), BASE: QColor("#7a7a7a"), ALBUM: QColor("#AA3377"),
                   ARTIST: QColor("#009988"), FOLDER: QColor("#DDAA33")}
-
-
-def evidence_text(suggestion: GenreSuggestion) -> str:
-    """What each source gave ``suggestion``, strongest first, in words:
-    "Jazz 94% — album mates' tags 85%, your genres 60%"."""
-    parts = sorted(suggestion.evidence or ((suggestion.source, suggestion.confidence),), key=lambda p: -p[1])
-    return f"{chip_label(suggestion.genre, suggestion.confidence)} — " + ", ".join(
-        f"{SOURCE_NAMES.get(source, source)} {value:.0%}" for source, value in parts)
-
-
-TOGGLE_HINT = "Click a genre to choose or unchoose it."
-
-
-def source_line(chip: Chip) -> str:
-    """A chip with its marker and what it means, for a tooltip."""
-    return f"{SOURCE_GLYPHS.get(chip.source, '')} {chip_label(chip.genre, chip.confidence)}: " \
-           f"{SOURCE_MEANINGS.get(chip.source, chip.source or '')}"
-
-
-def candidate_line(chip: Chip) -> str:
-    """A chip's source line and whether Accept writes its genre."""
-    return f"{source_line(chip)}; " + ("Accept writes it" if chip.chosen else "not chosen: Accept leaves it out")
 
 
 def paint_marker(painter: QPainter, centre: QPointF, size: float, source: str | None,
@@ -456,10 +427,7 @@ class ChipStrip(WrapsToWidth):
         return self._toggleable
 
     def _update_tooltip(self) -> None:
-        lines = [candidate_line(c) for c in self._chips]
-        if lines and self._toggleable:
-            lines.append(TOGGLE_HINT)
-        self.setToolTip("\n".join(lines))
+        self.setToolTip(candidates_tooltip(self._chips, self._toggleable) or "")
 
     def placed(self) -> list[Placed]:
         """Where each chip is painted."""
@@ -518,8 +486,7 @@ class SourceLegend(WrapsToWidth):
     def set_sources(self, sources: Sequence[str | None]) -> None:
         """Explain these sources (a person's own pick, None, has no marker to explain)."""
         self.sources = [s for s in SOURCE_ORDER if s in set(sources)]
-        self.setToolTip("\n".join(f"{SOURCE_GLYPHS[s]} {SOURCE_NAMES[s]}: {SOURCE_MEANINGS[s]}"
-                                   for s in self.sources))
+        self.setToolTip(legend_tooltip(self.sources))
         self._fit_height()
         self.update()
 
@@ -594,7 +561,7 @@ class ConfidenceBars(QWidget):
         self._genres = list(ranked[: self.ROWS])
         self._colours = genre_colours(analysis, self.ROWS, ranked) if analysis else {}
         self._leaders = {s.genres[0].genre for s in analysis.segments if s.genres} if analysis else set()
-        self.setToolTip("\n".join(source_line(Chip(g.genre, g.confidence, g.source)) for g in self._genres))
+        self.setToolTip(source_tooltip(map(suggestion_chip, self._genres)) or "")
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:

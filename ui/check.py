@@ -4,35 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
 from tagger.review.items import ReviewState
 from ui.dialogs import CheckCard
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+from ui.panels import PanelHost
 
 
 class FileChecks(QObject):
     """The open check cards, one per file, and the files whose card waits for a result."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: PanelHost) -> None:
+        super().__init__(host.window())
+        self.host = host
         self.cards: dict[Path, CheckCard] = {}
         self._waiting: set[Path] = set()
+        host.analysis.arrived.connect(self._arrived)
+        host.analysis.ended.connect(self._analyse_waiting)
 
     def check(self, path: Path) -> CheckCard:
         """Analyse one file now and show its card."""
-        w = self.window
+        host = self.host
         path = path.absolute()
         card = self.cards.get(path)
         if card is None:
-            card = CheckCard(path, w.player, w)
+            card = CheckCard(path, host.player, host.window())
             card.apply_requested.connect(self._apply)
-            card.toggled_genre.connect(w.toggle_genre)
+            card.toggled_genre.connect(host.toggle_genre)
             card.edit_requested.connect(self._edit)
             card.finished.connect(lambda _: self.cards.pop(path, None))
             self.cards[path] = card
@@ -40,23 +39,23 @@ class FileChecks(QObject):
         card.raise_()
 
         def analyse_now() -> None:
-            item = w.session.item(path)
+            item = host.session.item(path)
             if item is None:
                 return
             if item.state is ReviewState.ERROR and item.analysis is None and item.error:
                 card.show_item(item)  # the scan already found it unusable
             else:
                 self._waiting.add(path)
-                if w.analysis is None or not w.analysis.running:
-                    w.analyse([path])
+                if not host.analysis.running:
+                    host.analyse([path])
                 # else the running batch takes it next, or, if it is too far along,
-                # analyses it as soon as it ends (take_waiting)
-                elif not w.analysis.prioritise(path):
-                    w.notify(f"{path.name} is analysed as soon as the current batch ends")
-            w.select_paths([path])
+                # analyses it as soon as it ends (_analyse_waiting)
+                elif not host.analysis.prioritise(path):
+                    host.notify(f"{path.name} is analysed as soon as the current batch ends")
+            host.select_paths([path])
 
-        if w.session.item(path) is None:
-            w.add_paths([path], then=analyse_now)
+        if host.session.item(path) is None:
+            host.add_paths([path], then=analyse_now)
         else:
             analyse_now()
         return card
@@ -64,23 +63,25 @@ class FileChecks(QObject):
     def show(self, paths: Iterable[Path]) -> None:
         """Repaint the cards of ``paths``, which changed."""
         for path in set(paths) & self.cards.keys():
-            self.cards[path].show_item(self.window.session.item(path))
+            self.cards[path].show_item(self.host.session.item(path))
 
-    def arrived(self, path: Path) -> None:
-        self._waiting.discard(path)
+    def _arrived(self, paths: list[Path]) -> None:
+        self._waiting.difference_update(paths)
 
-    def take_waiting(self) -> list[Path]:
-        """The checked files an analysis run ended without: the next run takes them."""
-        waiting, self._waiting = self._waiting, set()
-        return sorted(waiting)
+    def _analyse_waiting(self, cancelled: bool) -> None:
+        """Analyse the checked files that the run just ended without (dropped while it could
+        no longer take them); a cancelled run leaves them be."""
+        waiting, self._waiting = sorted(self._waiting), set()
+        if waiting and not cancelled:
+            self.host.analyse(waiting)
 
     def _apply(self, path: Path) -> None:
-        w = self.window
-        item = w.session.item(path)
-        if item is None or (item.state is not ReviewState.ACCEPTED and w.session.accept([item])):
+        host = self.host
+        item = host.session.item(path)
+        if item is None or (item.state is not ReviewState.ACCEPTED and host.session.accept([item])):
             return  # nothing chosen to write; the card says so
-        w.apply_accepted([item])
+        host.apply_accepted([item])
 
     def _edit(self, path: Path) -> None:
-        self.window.select_paths([path])
-        self.window.edit_selected()
+        self.host.select_paths([path])
+        self.host.edit_selected()

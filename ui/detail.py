@@ -28,15 +28,9 @@ from tagger.genres.suggestion import (
 )
 from tagger.learning.learned import UNLIKE_LIBRARY
 from tagger.review.items import ReviewItem, ReviewState
-from ui.charts import (
-    SOURCE_GLYPHS,
-    ChipStrip,
-    ConfidenceBars,
-    SourceLegend,
-    Timeline,
-    evidence_text,
-)
-from ui.library import Column, item_chips, item_text
+from ui.charts import ChipStrip, ConfidenceBars, SourceLegend, Timeline
+from ui.chips import SOURCE_GLYPHS, evidence_text, item_chips
+from ui.library import Column, item_text
 
 log = logging.getLogger(__name__)
 

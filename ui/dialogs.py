@@ -40,8 +40,8 @@ from tagger.tags import MultiValue, WriteMode
 from tagger.tags.base import dedupe
 from tagger.text import plural
 from ui.charts import ChipStrip, SourceLegend
+from ui.chips import item_chips
 from ui.detail import AnalysisView, ExcerptPlayer, track_name, wrappable
-from ui.library import item_chips
 
 # How many of the rows' best candidates the editor offers as one-click picks.
 QUICK_PICKS = 5

@@ -12,7 +12,8 @@ from tagger.cli.options import EXIT_USAGE
 
 
 def open_window(paths: list[Path], demo: bool) -> int:
-    from ui.app import display_problem, run
+    from ui.app import run
+    from ui.setup_check import display_problem
 
     problem = display_problem()
     if problem:

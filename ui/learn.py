@@ -13,7 +13,6 @@ import html
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -33,11 +32,9 @@ from tagger.library.collection import LearnOutcome, learn
 from tagger.review.items import ReviewState
 from tagger.text import plural
 from ui.info_bar import InfoBar
+from ui.panels import PanelHost
 from ui.workers import BackgroundJob, Batcher
 from ui.your_genres import YourGenresDialog, sentence
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
 
 
 def library_roots(paths: Iterable[Path]) -> list[Path]:
@@ -109,9 +106,9 @@ class Learning(QObject):
     loaded = Signal(object, object)  # LearnedModel | None, a problem message | None
     changed = Signal()  # the model, or whether a job runs, changed: actions need updating
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: PanelHost) -> None:
+        super().__init__(host.window())
+        self.host = host
         self.model: LearnedModel | None = None
         self.job: LearnJob | None = None
         self.declined = False  # "Not now", for this session
@@ -129,6 +126,15 @@ class Learning(QObject):
     def running(self) -> bool:
         return self.job is not None and self.job.running
 
+    def cancel(self) -> None:
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+
+    def wait(self, timeout_s: float) -> None:
+        """Let the learning end, for at most ``timeout_s`` (for shutdown)."""
+        if self.job is not None:
+            self.job.wait(timeout_s=timeout_s)
+
     # Loading, where the window makes its analyzer.
 
     def load(self, analyzer: Analyzer) -> None:
@@ -141,7 +147,7 @@ class Learning(QObject):
         if model is not None:
             self.offer.hide()
         if problem:
-            self.window.notify(f"Suggesting from the bundled vocabulary: {problem}")
+            self.host.notify(f"Suggesting from the bundled vocabulary: {problem}")
         self.changed.emit()
 
     # The offer.
@@ -152,12 +158,12 @@ class Learning(QObject):
     def reconsider(self) -> None:
         """Offer to learn when there is no model yet and the library holds enough tagged
         files; else take the offer back. After each scan, and when the settings change."""
-        settings = self.window.settings
+        settings = self.host.settings
         if (not settings.offer_learning or self.declined or self.model is not None or self.running
                 or default_model_path().exists()):
             self.offer.hide()
             return
-        plan = learn_plan((i.current_genres for i in self.window.session.items), settings.learn_min_files)
+        plan = learn_plan((i.current_genres for i in self.host.session.items), settings.learn_min_files)
         if plan.enough:
             self.offer.offer(plan)
         else:
@@ -170,35 +176,35 @@ class Learning(QObject):
     # Learning.
 
     def start(self) -> None:
-        w = self.window
+        host = self.host
         if self.running:
             return
-        if w.analysis is not None and w.analysis.running:
-            w.notify("An analysis is running: learn when it ends, or cancel it first")
+        if host.analysis.running:
+            host.notify("An analysis is running: learn when it ends, or cancel it first")
             return
-        roots = library_roots(w.session.roots)
+        roots = library_roots(host.session.roots)
         if not roots:
-            w.notify("Add your music first: learning reads the genres your files already carry")
+            host.notify("Add your music first: learning reads the genres your files already carry")
             return
         # The rows' tags say at once what would be learned; while a scan still adds rows,
         # only learning, which reads every file, can tell.
-        plan = learn_plan((i.current_genres for i in w.session.items), w.settings.learn_min_files)
-        if not plan.enough and not any(s.running for s in w.scans):
+        plan = learn_plan((i.current_genres for i in host.session.items), host.settings.learn_min_files)
+        if not plan.enough and not host.scans.running:
             lower = (f", or lower the minimum of {plural(plan.min_files, 'file')} per genre in Settings"
                      if plan.min_files > 2 else "")
             self.tell("Nothing to learn", f"{sentence(plan.text())} Tag more files{lower}, then learn.")
             return
         self.offer.hide()
-        w.notify(sentence(plan.text()))
+        host.notify(sentence(plan.text()))
         job = LearnJob(self)
         job.started_files.connect(self._progress)
-        job.failed.connect(w.notify)
+        job.failed.connect(host.notify)
         job.finished.connect(self._finished)
         self.job = job
         self._started = 0
-        self._estimate = learn_plan((i.current_genres for i in w.session.items), 1).files
-        w.status.start_progress(max(1, self._estimate), "Learning your genres: reading the tagged files…")
-        job.run(w.analyzer, roots, Depth(w.settings.depth), w.settings.learn_min_files)
+        self._estimate = learn_plan((i.current_genres for i in host.session.items), 1).files
+        host.status.start_progress(max(1, self._estimate), "Learning your genres: reading the tagged files…")
+        job.run(host.analysis.analyzer, roots, Depth(host.settings.depth), host.settings.learn_min_files)
         self.changed.emit()
 
     def analyse_after(self, paths: list[Path]) -> None:
@@ -207,36 +213,36 @@ class Learning(QObject):
 
     def _progress(self, count: int) -> None:
         self._started += count
-        w = self.window
-        w.status.progress.setMaximum(max(self._estimate, self._started))
-        w.status.progress.setValue(self._started)
-        w.status.progress_label.setText(f"Learning your genres: {plural(self._started, 'tagged file')} analysed"
+        host = self.host
+        host.status.progress.setMaximum(max(self._estimate, self._started))
+        host.status.progress.setValue(self._started)
+        host.status.progress_label.setText(f"Learning your genres: {plural(self._started, 'tagged file')} analysed"
                                         + ("; training" if self._started >= self._estimate else ""))
 
     def _finished(self, cancelled: bool) -> None:
-        job, w = self.job, self.window
+        job, host = self.job, self.host
         waiting, self._waiting = self._waiting, []
         if cancelled:
-            w.status.end_progress("Learning cancelled")
+            host.status.end_progress("Learning cancelled")
         elif job is not None and job.outcome is not None:
             outcome = job.outcome
             report = outcome.model.report
-            w.status.end_progress(f"Learned {plural(len(outcome.model.genres), 'genre')} from "
+            host.status.end_progress(f"Learned {plural(len(outcome.model.genres), 'genre')} from "
                                   f"{plural(report.files, 'tagged file')}")
             if outcome.problems:
-                w.notify(f"{plural(len(outcome.problems), 'tagged file')} could not be used; the last: "
+                host.notify(f"{plural(len(outcome.problems), 'tagged file')} could not be used; the last: "
                          f"{outcome.problems[-1][0].name}: {outcome.problems[-1][1]}")
             self.install(job.analyzer, outcome.model, waiting)
             waiting = []
             self.show_report()
         elif job is not None and job.nothing is not None:
-            w.status.end_progress("Nothing to learn")
+            host.status.end_progress("Nothing to learn")
             self.tell("Nothing to learn", job.nothing)
         else:
-            w.status.end_progress("Learning failed")
+            host.status.end_progress("Learning failed")
         self.changed.emit()
         if waiting:
-            w.analyse(waiting)
+            host.analyse(waiting)
 
     def install(self, analyzer: Analyzer | None, model: LearnedModel | None, also: Sequence[Path] = ()) -> None:
         """Rank with ``model`` (None: the bundled vocabulary) from now on, and re-rank the rows."""
@@ -251,27 +257,27 @@ class Learning(QObject):
     def rerank(self, also: Sequence[Path] = ()) -> None:
         """Analyse again the rows already analysed (the cache answers), and ``also``;
         after the running analysis if there is one."""
-        w = self.window
-        if w.analysis is not None and w.analysis.running:
-            w.analysis.finished.connect(lambda _: self.rerank(also))
-            return
-        paths = [i.path for i in w.session.items if i.analysis is not None and i.state is not ReviewState.WRITTEN]
+        self.host.analysis.after_run(lambda: self._analyse_again(also))
+
+    def _analyse_again(self, also: Sequence[Path]) -> None:
+        host = self.host
+        paths = [i.path for i in host.session.items if i.analysis is not None and i.state is not ReviewState.WRITTEN]
         known = set(paths)
         paths += [p for p in also if p not in known]
         if paths:
-            w.analyse(paths)
+            host.analyse(paths)
 
     # The report, and forgetting.
 
     def show_report(self) -> YourGenresDialog | None:
         if self.model is None:
-            self.window.notify("Nothing learned yet: use Learn from Tagged Files")
+            self.host.notify("Nothing learned yet: use Learn from Tagged Files")
             return None
         if self.dialog is None or self.dialog.model is not self.model:
             if self.dialog is not None:
                 self.dialog.close()
-            self.dialog = YourGenresDialog(self.model, self.window)
-            self.dialog.confirm = lambda question: self.window.confirm(question)
+            self.dialog = YourGenresDialog(self.model, self.host.window())
+            self.dialog.confirm = lambda question: self.host.confirm(question)
             self.dialog.forget_requested.connect(self.forget)
         self.dialog.show()
         self.dialog.raise_()
@@ -283,12 +289,12 @@ class Learning(QObject):
         if self.dialog is not None:
             self.dialog.close()
             self.dialog = None
-        self.install(self.window.loaded_analyzer(), None)
-        self.window.notify("Forgot the learned model: suggestions come from the bundled vocabulary again")
+        self.install(self.host.analysis.loaded_analyzer(), None)
+        self.host.notify("Forgot the learned model: suggestions come from the bundled vocabulary again")
 
     def tell(self, title: str, text: str) -> QMessageBox:
         """A message box that does not block (tests read it; a person closes it)."""
-        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.window)
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.host.window())
         box.open()
         self.message = box
         return box

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -34,44 +33,12 @@ from PySide6.QtWidgets import QApplication
 from tagger.genres.vocabulary import genre_key
 from tagger.review.items import CANDIDATES_SHOWN, ReviewItem, ReviewState
 from tagger.review.session import Change, ReviewSession
-
-ItemRole = Qt.ItemDataRole.UserRole + 1
-ChipsRole = Qt.ItemDataRole.UserRole + 2  # list[Chip]: what the Suggested column paints
+from ui.chips import candidates_tooltip, chip_label, item_chips
+from ui.roles import ChipsRole, ItemRole
 
 # Past this many separate blocks of changed rows, one range over them all is cheaper
 # than a signal per block (the view repaints at most its viewport either way).
 MAX_REPAINT_RANGES = 64
-
-
-class Chip(NamedTuple):
-    """One genre as the Suggested column shows it."""
-
-    genre: str
-    confidence: float | None  # None: a person's own pick
-    source: str | None  # "library", "base" or "album" (GenreSuggestion.source); None: a person's own pick
-    chosen: bool = True  # Accept writes it; an unchosen chip is a suggestion a click can choose
-
-
-def item_chips(item: ReviewItem) -> list[Chip]:
-    """What ``item`` shows: the genres Accept writes, then the rest of its best suggestions, unchosen."""
-    return [Chip(c.genre, c.confidence, None if c.suggestion is None else c.suggestion.source, c.chosen)
-            for c in item.candidates()]
-
-
-def source_tooltip(chips: list[Chip]) -> str | None:
-    """Each chip with what its marker means; imported late, since ui.charts paints them."""
-    from ui.charts import source_line
-
-    return "\n".join(source_line(c) for c in chips) or None
-
-
-def candidates_tooltip(chips: list[Chip]) -> str | None:
-    """Every candidate with its confidence, its source and whether Accept writes it."""
-    from ui.charts import TOGGLE_HINT, candidate_line
-
-    if not chips:
-        return None
-    return "\n".join([*(candidate_line(c) for c in chips), TOGGLE_HINT])
 
 
 class Column(int, Enum):
@@ -154,8 +121,6 @@ def suggested_text(item: ReviewItem) -> str:
     text = ", ".join(c.genre for c in chips if c.chosen)
     rest = [c for c in chips if not c.chosen]
     if rest:
-        from ui.charts import chip_label
-
         text += (" " if text else "") + "(not chosen: " + ", ".join(chip_label(c.genre, c.confidence)
                                                                     for c in rest) + ")"
     return text

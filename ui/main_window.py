@@ -1,11 +1,10 @@
 """The main window: composes the library table, the album view, the detail panel, the
-actions and the status bar over one review session, and runs the long work
-(scans, analyses, writes) on background jobs."""
+actions and the status bar over one review session, and the controls that run the long
+work (scans, analyses, writes) on worker threads."""
 
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tagger.analysis.analyzer import Analyzer, FileResult, open_analyzer
-from tagger.analysis.pipeline import Progress
+from tagger.analysis.analyzer import Analyzer, open_analyzer
 from tagger.audio.excerpt import Depth
 from tagger.files.state import StateError
 from tagger.genres.vocabulary import completion_names
@@ -35,19 +33,23 @@ from tagger.text import has, plural
 from tagger.writing.journal import Journal, when
 from ui.actions import Act, ActionContext, ActionTable, row_counts
 from ui.album_view import AlbumDetail, AlbumGroup, AlbumView, accept_albums
+from ui.analysis_control import AnalysisControl
 from ui.check import FileChecks
 from ui.detail import DetailPanel, ExcerptPlayer
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog
 from ui.genres_panel import GenresPanel
 from ui.history import HistoryDialog
 from ui.learn import Learning
-from ui.library import Filter, ItemRole, LibraryModel
+from ui.library import Filter, LibraryModel
 from ui.library_table import LibraryTable
 from ui.restored import KeptReview
-from ui.status_bar import StatusBar, finished_text
+from ui.roles import ItemRole
+from ui.scan_control import ScanControl
+from ui.status_bar import StatusBar
 from ui.toolbars import FilterBar, MainToolBar, build_menus
 from ui.window_state import restore_window, save_window
-from ui.workers import AnalysisJob, BackgroundJob, ScanJob, WriteJob
+from ui.workers import ScanJob
+from ui.write_control import WriteControl
 
 NARROW_DOCK_SHARE = 0.36  # the most of the window's width the side panel takes
 SIDE_AREAS = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -65,27 +67,27 @@ def keep_out_of_garbage_collection() -> None:
 
 
 class MainWindow(QMainWindow):
+    """The app's one window over one review session: its views, panels, actions and the controls of its work."""
+
     def __init__(self, settings: Settings | None = None, make_analyzer: Callable[[str], Analyzer] | None = None,
                  journal: Journal | None = None, restore: bool = True) -> None:
         super().__init__()
         self.settings = settings or Settings.load()
         self.journal = journal or Journal()  # the one journal of every write and undo of this window
         self.session = ReviewSession(self.settings, self.journal)
-        self._make_analyzer = make_analyzer or open_analyzer
-        self._analyzer: Analyzer | None = None
-        self._analyzer_device: str | None = None
-        self._analyzer_lock = threading.Lock()  # held by a worker while models load; never by the GUI
         self.player = ExcerptPlayer()
-        self.checks = FileChecks(self)
-        self.scans: list[ScanJob] = []
-        self.analysis: AnalysisJob | None = None
-        self._last_progress: Progress | None = None
-        self._analysis_errors: list[str] = []  # this analysis run's failures, for its closing message
-        self.writing: WriteJob | None = None
-        # Folders and files added since the app started, which discarding the last review keeps.
-        self.added_this_start: list[Path] = []
-        self._write_errors: list[str] = []  # this write job's failures, for its closing message
+        self.status = StatusBar(self.cancel_work)
+        self.setStatusBar(self.status)
         self.learning = Learning(self)
+        # The controls of the long work: each owns its jobs, their signals and their state.
+        self.scans = ScanControl(self.session, self.status, self)
+        self.analysis = AnalysisControl(self.session, self.status, make_analyzer or open_analyzer,
+                                        self.learning.load, self)  # the genres learned from the person's tags
+        self.writes = WriteControl(self.session, self.status, self)
+        self.checks = FileChecks(self)
+        # Set once closeEvent has stopped everything: a closed window can be closed again
+        # (pytest-qt closes what a test closed already), and must not stop it all twice.
+        self._shut_down = False
 
         self.setWindowTitle("Genre Tagger")
         self.setWindowIcon(QIcon(str(resource_dir() / "icons" / "genre-tagger.svg")))
@@ -136,11 +138,12 @@ class MainWindow(QMainWindow):
         self.detail_dock.raise_()
         self.genres_dock = dock
 
-        self.status = StatusBar(self.cancel_work)
-        self.setStatusBar(self.status)
         self.actions = ActionTable(self, self._action_context)
         self._build_menus_and_toolbars()
-        self.learning.changed.connect(self.actions.update_now)
+        for changes in (self.learning.changed, self.scans.changed, self.analysis.changed, self.writes.changed):
+            changes.connect(self.actions.update_now)
+        self.scans.all_ended.connect(self._scans_ended)
+        self.writes.ended.connect(self.kept.save)  # what the files hold now is part of the review
         # A selection is one person's click, not a burst: the actions follow it at once.
         for view in (self.table, self.album_view):
             view.selectionModel().selectionChanged.connect(lambda *_: self.actions.update_now())
@@ -162,9 +165,7 @@ class MainWindow(QMainWindow):
             box.setModal(False)
             QTimer.singleShot(0, box.show)  # once the window is up, above it
         # The models, and the genres learned from the person's tags, load while the window opens.
-        self.loading = BackgroundJob(self)
-        self.loading.failed.connect(self.notify)
-        self.loading.start("loading the models", self.analyzer)
+        self.analysis.preload()
 
     # Construction.
 
@@ -197,9 +198,8 @@ class MainWindow(QMainWindow):
         return ActionContext(
             rows=rows, selected=len(albums) + len(items), writable=writable,
             acceptable_selected=acceptable + len(albums),  # an album row takes the genres its album agrees on
-            analysing=self.analysis is not None and self.analysis.running,
-            writing=self.writing is not None and self.writing.running,
-            scanning=any(s.running for s in self.scans), learning=self.learning.running,
+            analysing=self.analysis.running, writing=self.writes.running,
+            scanning=self.scans.running, learning=self.learning.running,
             can_undo=self.session.can_undo, learned_model=self.learning.model is not None)
 
     # Selection helpers.
@@ -288,45 +288,15 @@ class MainWindow(QMainWindow):
             self.add_paths([Path(f) for f in files])
 
     def add_paths(self, paths: list[Path], then: Callable[[], None] | None = None) -> ScanJob:
-        """Scan ``paths`` in the background; rows appear as files are found."""
-        paths = [p.absolute() for p in paths]  # one row per file, however it was named
-        self.session.add_roots(paths)
-        self.added_this_start += [p for p in paths if p not in self.added_this_start]
-        job = ScanJob(self)
-        job.found.connect(self.session.add)
-        job.failed.connect(self.notify)
-        job.finished.connect(lambda cancelled: self._scan_finished(job, then, cancelled))
-        self.scans.append(job)
-        job.run(paths, self.session.known_paths(), self.settings.id3v23_separator)
-        self.notify("Scanning " + ", ".join(str(p) for p in paths[:3]) + ("…" if len(paths) > 3 else ""))
-        self.actions.update_now()
-        return job
+        """Scan ``paths`` in the background; rows appear as files are found, and ``then`` runs after."""
+        return self.scans.add(paths, then)
 
-    def _scan_finished(self, job: ScanJob, then: Callable[[], None] | None, cancelled: bool) -> None:
-        self.scans.remove(job)
-        if not self.scans:
-            self.apply_filter()  # place the new rows under the current sort and filter
-            self.notify(f"{plural(len(self.session.items), 'file')} in the library")
-            self.learning.scan_finished()
-        if then is not None and not cancelled:
-            then()
-        self.actions.update_now()
+    def _scans_ended(self) -> None:
+        self.apply_filter()  # place the new rows under the current sort and filter
+        self.notify(f"{plural(len(self.session.items), 'file')} in the library")
+        self.learning.scan_finished()
 
     # Analysis.
-
-    def analyzer(self) -> Analyzer:
-        """The analyzer for the current device setting, made on first use (on a worker thread)."""
-        with self._analyzer_lock:
-            device = self.settings.device
-            if self._analyzer is None or self._analyzer_device != device:
-                self._analyzer = self._make_analyzer(device)
-                self._analyzer_device = device
-                self.learning.load(self._analyzer)  # the genres learned from the person's tags, if any
-            return self._analyzer
-
-    def loaded_analyzer(self) -> Analyzer | None:
-        """The analyzer if it is made already; never waits for it."""
-        return self._analyzer
 
     def analyse_selected(self) -> None:
         self.analyse(self.session.to_analyse([i.path for i in self.selected_items()]))
@@ -341,57 +311,22 @@ class MainWindow(QMainWindow):
         self.analyse(self.session.to_analyse([i.path for i in self.selected_items()]), Depth.FULL)
 
     def analyse(self, paths: list[Path], depth: Depth | None = None) -> None:
+        """Analyse ``paths``, unless an analysis runs already; while learning runs, once it ends."""
         if not paths:
             self.notify("Select the files to analyse first")
             return
-        if self.analysis is not None and self.analysis.running:
+        if self.analysis.running:
             self.notify("An analysis is already running")
             return
         if self.learning.running:  # learning analyses the tagged files with the same models
             self.learning.analyse_after(paths)
             self.notify(f"{plural(len(paths), 'file')} will be analysed once learning ends")
             return
-        job = AnalysisJob(self)
-        job.started_files.connect(self.session.analysis_started)
-        job.results.connect(self._analysis_results)
-        job.progress.connect(self._analysis_progress)
-        job.failed.connect(self.notify)
-        job.finished.connect(self._analysis_finished)
-        self.analysis = job
-        self._last_progress = None
-        self._analysis_errors = []
-        self.status.start_progress(len(paths), f"Analysing {plural(len(paths), 'file')}…")
-        job.run(self.analyzer, paths, depth or Depth(self.settings.depth))
-        self.actions.update_now()
-
-    def _analysis_results(self, results: list[FileResult]) -> None:
-        for result in results:
-            self.checks.arrived(result.path)
-        self._analysis_errors += self.session.take_analyses(results)
-
-    def _analysis_progress(self, progress: Progress) -> None:
-        self._last_progress = progress
-        self.status.show_progress(progress)
-
-    def _analysis_finished(self, cancelled: bool) -> None:
-        self.session.analysis_ended()
-        last = self._last_progress
-        waiting = self.checks.take_waiting()
-        if cancelled:
-            self.status.end_progress("Analysis cancelled")
-        else:
-            self.status.end_progress(finished_text(last) if last is not None else "")
-        errors = self._analysis_errors
-        if errors:
-            self.notify(f"{plural(len(errors), 'file')} could not be analysed; the last: {errors[-1]}")
-        self.actions.update_now()
-        if waiting and not cancelled:  # dropped while this run could no longer take them
-            self.analyse(waiting)
+        self.analysis.start(paths, depth)
 
     def cancel_work(self) -> None:
-        for job in [self.analysis, self.writing, self.learning.job, *self.scans]:
-            if job is not None and job.running:
-                job.cancel()
+        for work in (self.analysis, self.writes, self.learning, self.scans):
+            work.cancel()
 
     # Review.
 
@@ -441,23 +376,7 @@ class MainWindow(QMainWindow):
 
     def apply_accepted(self, items: list[ReviewItem] | None = None) -> None:
         """Write the accepted rows (or those of ``items``) on the single background writer."""
-        if self.writing is not None and self.writing.running:
-            self.notify("Still writing the previous batch")
-            return
-        requests = self.session.write_requests(items)
-        if not requests:
-            self.notify("Nothing accepted to write: accept or edit rows first")
-            return
-        writer = self.session.writer(WriteMode(self.mode.currentText()))  # the mode is chosen per batch
-        job = self._write_job(f"Writing {plural(len(requests), 'file')}…")
-        job.written.connect(lambda results: self._take_results(self.session.take_written(results)))
-        job.batch_done.connect(self._apply_finished)
-        job.apply(writer, requests, self.session.renames_in(requests))
-        self.actions.update_now()
-
-    def _apply_finished(self, batch: int | None) -> None:
-        self.session.applied(batch)
-        self._write_finished(f"Apply finished (journal batch {batch})" if batch is not None else None)
+        self.writes.apply(items, WriteMode(self.mode.currentText()))  # the mode is chosen per batch
 
     def undo_last(self) -> None:
         """Undo the newest batch this window wrote, once."""
@@ -469,45 +388,12 @@ class MainWindow(QMainWindow):
         wrote = summary.counts.get("written", 0) + summary.counts.get("pending", 0)
         if self.confirm(f"Undo batch {summary.id} ({when(summary.created)}): restore the genres it replaced in the "
                         f"{plural(wrote, 'file')} it wrote? Files changed since are skipped."):
-            self.undo_batch(summary.id)
+            self.writes.undo(summary.id)
 
     def show_history(self) -> None:
         dialog = HistoryDialog(self.journal, self)
-        dialog.undo_requested.connect(self.undo_batch)
+        dialog.undo_requested.connect(self.writes.undo)
         dialog.exec()
-
-    def undo_batch(self, batch: int) -> None:
-        """Undo ``batch`` (confirmed already) on the writer thread."""
-        if self.writing is not None and self.writing.running:
-            self.notify("Still writing the previous batch")
-            return
-        job = self._write_job(f"Undoing batch {batch}…")
-        job.written.connect(lambda results: self._take_results(self.session.take_undone(results, batch)))
-        job.batch_done.connect(lambda _: self._write_finished(f"Undid batch {batch}"))
-        job.undo(self.session.writer(), batch)
-        self.actions.update_now()
-
-    def _write_job(self, message: str) -> WriteJob:
-        job = WriteJob(self)
-        job.failed.connect(self.notify)
-        job.finished.connect(lambda _: self.actions.update_now())
-        self.writing = job
-        self._write_errors = []
-        self.notify(message)
-        return job
-
-    def _take_results(self, errors: list[str]) -> None:
-        self._write_errors += errors
-
-    def _write_finished(self, done: str | None) -> None:
-        errors = self._write_errors
-        if errors:
-            self.notify(f"{done or 'Writing stopped'}; {plural(len(errors), 'file')} not written, "
-                        f"the last: {errors[-1]}")
-        elif done:
-            self.notify(done)
-        self.actions.update_now()
-        self.kept.save()  # what the files hold now is part of the review
 
     # The single-file check.
 
@@ -587,11 +473,11 @@ class MainWindow(QMainWindow):
 
     def busy(self) -> list[str]:
         work = []
-        if self.analysis is not None and self.analysis.running:
+        if self.analysis.running:
             work.append("analysing")
-        if self.writing is not None and self.writing.running:
+        if self.writes.running:
             work.append("writing tags")
-        if any(s.running for s in self.scans):
+        if self.scans.running:
             work.append("scanning")
         if self.learning.running:
             work.append("learning your genres")
@@ -615,6 +501,9 @@ class MainWindow(QMainWindow):
         return QMessageBox.StandardButton(box.exec())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._shut_down:
+            event.accept()
+            return
         work = self.busy()
         if work:
             writing = "writing tags" in work
@@ -635,9 +524,8 @@ class MainWindow(QMainWindow):
         self.cancel_work()
         self.player.stop()
         # A write stops between files, never inside one; analysis stops within a second.
-        for job in [self.writing, self.analysis, self.learning.job, *self.scans]:
-            if job is not None:
-                job.wait(timeout_s=30)
+        for work in (self.writes, self.analysis, self.learning, self.scans):
+            work.wait(timeout_s=30)
         if keep:
             self.kept.save()
         else:
@@ -646,4 +534,5 @@ class MainWindow(QMainWindow):
         self.kept.stop()
         self.actions.stop()
         self.journal.close()
+        self._shut_down = True
         event.accept()

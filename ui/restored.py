@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from tagger.review.session import ReviewSession, SavedSessionError
 from tagger.text import plural
 from ui.info_bar import InfoBar
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+from ui.panels import PanelHost
 
 AUTOSAVE_MS = 10_000
 
@@ -41,9 +37,9 @@ class KeptReview(QObject):
     """The review kept between starts: saved as the work goes on (a crash loses at most
     AUTOSAVE_MS of it), brought back at the next start, and discarded on request."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: PanelHost) -> None:
+        super().__init__(host.window())
+        self.host = host
         self.bar = RestoredBar()
         self.bar.discard_requested.connect(self.discard)
         self._timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
@@ -52,33 +48,33 @@ class KeptReview(QObject):
     def restore(self) -> None:
         """Bring back the last review's rows and decisions; the analyses they rest on come
         back from the cache."""
-        w = self.window
+        host = self.host
         try:
-            rows = w.session.restore()
+            rows = host.session.restore()
         except SavedSessionError as e:
-            w.notify(f"Starting a new review: {e}")
+            host.notify(f"Starting a new review: {e}")
             return
         if not rows:
             return
-        w.apply_filter()
-        self.bar.show_restored(len(rows), len(w.session.undecided_work()))
+        host.apply_filter()
+        self.bar.show_restored(len(rows), len(host.session.undecided_work()))
         waiting = [i.path for i in rows if i.awaiting_analysis]
         if waiting:
-            w.analyse(waiting)
+            host.analyse(waiting)
 
     def discard(self) -> None:
         """Forget the review: its rows go, the files stay as they are; what was opened since
         the start (the folder named on the command line, say) is listed again, undecided."""
-        w = self.window
-        if w.analysis is not None and w.analysis.running:
-            w.analysis.cancel()
-            w.analysis.wait(timeout_s=30)
-        w.session.clear()
+        host = self.host
+        if host.analysis.running:
+            host.analysis.cancel()
+            host.analysis.wait(timeout_s=30)
+        host.session.clear()
         ReviewSession.discard_saved()
         self.bar.hide()
-        if w.added_this_start:
-            w.add_paths(list(w.added_this_start))
-        w.notify("Discarded the last review; the files are as they are")
+        if host.scans.added_this_start:
+            host.add_paths(list(host.scans.added_this_start))
+        host.notify("Discarded the last review; the files are as they are")
 
     def save_soon(self) -> None:
         """The review changed: keep it within AUTOSAVE_MS (not at every change of a burst)."""
@@ -87,14 +83,14 @@ class KeptReview(QObject):
 
     def save(self) -> None:
         self._timer.stop()
-        session = self.window.session
+        session = self.host.session
         if not session.items:
             ReviewSession.discard_saved()
             return
         try:
             session.save()
         except OSError as e:
-            self.window.notify(f"Could not keep the review for next time: {e}")
+            self.host.notify(f"Could not keep the review for next time: {e}")
 
     def stop(self) -> None:
         self._timer.stop()
