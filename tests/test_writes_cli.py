@@ -87,6 +87,26 @@ def test_apply_writes_confident_suggestions_with_provenance(capsys, library):
         assert all("musicnn" in m for m in provenance["models"])
 
 
+def test_apply_writes_exactly_what_it_accepted_as_the_apps_apply_does(capsys, library):
+    """apply's writer is the review session's: genres that read the same but are stored
+    otherwise (stray spaces here) are rewritten, as the app's Apply rewrites them."""
+    from mutagen.flac import FLAC
+
+    arguments = [*map(str, library), "--min-confidence", "0.0", "--max-genres", "2", "--device", "cpu", "--json",
+                 "--no-provenance", "--evidence", "audio"]
+    code, first, _ = run(capsys, "apply", *arguments)
+    assert code == 0
+    flac = FLAC(library[0])
+    flac["genre"] = [f" {genre} " for genre in first[0]["new_genres"]]
+    flac.save()
+    assert read_tags(library[0]).genres == first[0]["new_genres"]
+
+    code, second, _ = run(capsys, "apply", *arguments)
+    assert code == 0
+    assert [r["status"] for r in second] == ["written", "unchanged", "unchanged"]
+    assert FLAC(library[0])["genre"] == first[0]["new_genres"]
+
+
 def test_apply_skips_files_without_a_confident_genre(capsys, library):
     code, records, _ = run(capsys, "apply", str(library[0]), "--min-confidence", "1.0", "--device", "cpu", "--json")
     assert code == 0

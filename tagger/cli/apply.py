@@ -19,6 +19,7 @@ from tagger.cli.options import (
     context_index,
     make_analyzer,
     positive_int,
+    write_options,
 )
 from tagger.cli.output import ProgressLine
 from tagger.files.scan import scan
@@ -49,19 +50,27 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    def requests(writer: GenreWriter, records: list[dict[str, Any]]) -> list[WriteRequest]:
-        return accepted_requests(args, records, err, writer.journal)
+    """Apply as the app's Apply does: a review session accepts what reaches the threshold
+    and builds the writer, so both write exactly what was accepted."""
+    sessions: list[ReviewSession] = []
 
-    return write_batch(args, out, err, new_batch(args, requests))
+    def session_writer(journal: Journal) -> GenreWriter:
+        sessions.append(ReviewSession(Settings(max_genres=args.max_genres, min_confidence=args.min_confidence,
+                                               provenance=not args.no_provenance, evidence=args.evidence),
+                                      journal))
+        return sessions[0].writer(options=write_options(args))
+
+    def requests(writer: GenreWriter, records: list[dict[str, Any]]) -> list[WriteRequest]:
+        return accepted_requests(args, records, err, sessions[0])
+
+    return write_batch(args, out, err, new_batch(args, requests), session_writer)
 
 
 def accepted_requests(args: argparse.Namespace, records: list[dict[str, Any]], err: TextIO,
-                      journal: Journal) -> list[WriteRequest]:
-    """Analyse the files and accept, through a review session, what reaches the threshold."""
+                      session: ReviewSession) -> list[WriteRequest]:
+    """Analyse the files and accept, through the review session, what reaches the threshold."""
     analyzer = make_analyzer(args, err)
     progress = ProgressLine(err)
-    session = ReviewSession(Settings(max_genres=args.max_genres, min_confidence=args.min_confidence,
-                                     provenance=not args.no_provenance, evidence=args.evidence), journal)
     context = None if args.by_album else context_index(args.paths, args)
     if context is not None:
         session.use_context(context)

@@ -45,10 +45,13 @@ def command_line(name: str, args: argparse.Namespace) -> str:
     return " ".join([name, *(str(p) for p in args.paths)])[:500]
 
 
-def write_batch(args: argparse.Namespace, out: TextIO, err: TextIO, results: BatchResults) -> int:
-    """Every file gets a result line, in order, and then the counts of how they ended."""
+def write_batch(args: argparse.Namespace, out: TextIO, err: TextIO, results: BatchResults,
+                writer_for: Callable[[Journal], GenreWriter] | None = None) -> int:
+    """Every file gets a result line, in order, and then the counts of how they ended.
+    ``writer_for`` makes the batch's writer where the command's options alone do not
+    (apply's review session does)."""
     journal = open_journal(err)
-    writer = GenreWriter(journal, write_options(args))
+    writer = writer_for(journal) if writer_for else GenreWriter(journal, write_options(args))
     records: list[dict[str, Any]] = []
     try:
         written = results(writer, records)

@@ -29,7 +29,7 @@ from tagger.genres.vocabulary import genre_key
 from tagger.library.context import ContextIndex
 from tagger.review.items import ReviewItem, ReviewState
 from tagger.settings import Settings
-from tagger.tags import WriteMode
+from tagger.tags import WriteMode, WriteOptions
 from tagger.writing.journal import BatchSummary, Journal
 from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
 
@@ -282,12 +282,14 @@ class ReviewSession:
 
     # Writing.
 
-    def writer(self, mode: WriteMode | None = None) -> GenreWriter:
-        """A writer over the session's journal; ``mode`` overrides the settings' for one batch.
-        It writes exactly what a row shows, so a genre cleanup's tidying (a numeric code
-        named, a stray space gone) is a change even where the genres read the same."""
-        options = replace(self.settings.write_options(), exact=True)
-        return GenreWriter(self.journal, options if mode is None else replace(options, mode=mode))
+    def writer(self, mode: WriteMode | None = None, options: WriteOptions | None = None) -> GenreWriter:
+        """The writer of this review's Apply, for the app and the command line alike, over the
+        session's journal: with the settings' options or the command line's ``options``, and
+        ``mode`` overriding theirs for one batch. It writes exactly what a row shows, so a genre
+        cleanup's tidying (a numeric code named, a stray space gone) is a change even where the
+        genres read the same."""
+        chosen = replace(options or self.settings.write_options(), exact=True)
+        return GenreWriter(self.journal, chosen if mode is None else replace(chosen, mode=mode))
 
     def writable(self, items: Iterable[ReviewItem] | None = None) -> list[ReviewItem]:
         return [i for i in (self.items if items is None else items) if i.can_write]
