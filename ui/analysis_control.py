@@ -14,10 +14,10 @@ from tagger.audio.excerpt import Depth
 from tagger.review.session import ReviewSession
 from tagger.text import plural
 from ui.status_bar import StatusBar, finished_text
-from ui.workers import AnalysisJob, BackgroundJob
+from ui.workers import AnalysisJob, BackgroundJob, JobOwner
 
 
-class AnalysisControl(QObject):
+class AnalysisControl(JobOwner):
     """Makes the analyzer (once per device, never on the GUI thread) and runs analyses on
     it, one at a time: their results go to the session, their progress to the status bar."""
 
@@ -37,13 +37,8 @@ class AnalysisControl(QObject):
         self._analyzer_device: str | None = None
         self._analyzer_lock = threading.Lock()  # held by a worker while models load; never by the GUI
         self.loading: BackgroundJob | None = None
-        self.job: AnalysisJob | None = None  # the latest run
         self._last_progress: Progress | None = None
         self._errors: list[str] = []  # this run's failures, for its closing message
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None and self.job.running
 
     # The analyzer.
 
@@ -94,15 +89,6 @@ class AnalysisControl(QObject):
             self.job.finished.connect(lambda _: self.after_run(then))
         else:
             then()
-
-    def cancel(self) -> None:
-        if self.job is not None and self.job.running:
-            self.job.cancel()
-
-    def wait(self, timeout_s: float) -> None:
-        """Let the run end, for at most ``timeout_s`` (for shutdown)."""
-        if self.job is not None:
-            self.job.wait(timeout_s=timeout_s)
 
     def _take(self, results: list[FileResult]) -> None:
         self._errors += self.session.take_analyses(results)

@@ -33,7 +33,7 @@ from tagger.review.items import ReviewState
 from tagger.text import plural
 from ui.info_bar import InfoBar
 from ui.panels import PanelHost
-from ui.workers import BackgroundJob, Batcher
+from ui.workers import BackgroundJob, Batcher, JobOwner
 from ui.your_genres import YourGenresDialog, sentence
 
 
@@ -100,7 +100,7 @@ class LearnOffer(InfoBar):
         self.show()
 
 
-class Learning(QObject):
+class Learning(JobOwner):
     """The learned model's life in the main window: load, learn, report, forget."""
 
     loaded = Signal(object, object)  # LearnedModel | None, a problem message | None
@@ -110,7 +110,6 @@ class Learning(QObject):
         super().__init__(host.window())
         self.host = host
         self.model: LearnedModel | None = None
-        self.job: LearnJob | None = None
         self.declined = False  # "Not now", for this session
         self.dialog: YourGenresDialog | None = None
         self.message: QMessageBox | None = None
@@ -121,19 +120,6 @@ class Learning(QObject):
         self.offer.learn_requested.connect(self.start)
         self.offer.declined.connect(self.decline)
         self.loaded.connect(self._loaded)
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None and self.job.running
-
-    def cancel(self) -> None:
-        if self.job is not None and self.job.running:
-            self.job.cancel()
-
-    def wait(self, timeout_s: float) -> None:
-        """Let the learning end, for at most ``timeout_s`` (for shutdown)."""
-        if self.job is not None:
-            self.job.wait(timeout_s=timeout_s)
 
     # Loading, where the window makes its analyzer.
 

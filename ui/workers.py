@@ -215,3 +215,25 @@ class WriteJob(BackgroundJob):
                 break
         batch.flush()
         self.batch_done.emit(batch_id)
+
+
+class JobOwner(QObject):
+    """A control that runs one background job at a time and answers for the latest one."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job: BackgroundJob | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def cancel(self) -> None:
+        """Stop the job at its next safe point: a file being written is finished first."""
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+
+    def wait(self, timeout_s: float) -> None:
+        """Let the job end, for at most ``timeout_s`` (for shutdown)."""
+        if self.job is not None:
+            self.job.wait(timeout_s=timeout_s)

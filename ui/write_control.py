@@ -9,10 +9,10 @@ from tagger.review.session import ReviewSession
 from tagger.tags import WriteMode
 from tagger.text import plural
 from ui.status_bar import StatusBar
-from ui.workers import WriteJob
+from ui.workers import JobOwner, WriteJob
 
 
-class WriteControl(QObject):
+class WriteControl(JobOwner):
     """Writes the accepted rows, or undoes a batch, on a worker thread, one batch at a
     time, and gives the session what each file holds afterwards."""
 
@@ -23,12 +23,7 @@ class WriteControl(QObject):
         super().__init__(parent)
         self.session = session
         self.status = status
-        self.job: WriteJob | None = None  # the latest batch
         self._errors: list[str] = []  # this batch's failures, for its closing message
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None and self.job.running
 
     def apply(self, items: list[ReviewItem] | None, mode: WriteMode) -> None:
         """Write the accepted rows (or those of ``items``) in ``mode``, chosen per batch."""
@@ -56,16 +51,6 @@ class WriteControl(QObject):
         job.batch_done.connect(lambda _: self._ended(f"Undid batch {batch}"))
         job.undo(self.session.writer(), batch)
         self.changed.emit()
-
-    def cancel(self) -> None:
-        """Stop after the file being written: a file is never left half-written."""
-        if self.job is not None and self.job.running:
-            self.job.cancel()
-
-    def wait(self, timeout_s: float) -> None:
-        """Let the batch end, for at most ``timeout_s`` (for shutdown)."""
-        if self.job is not None:
-            self.job.wait(timeout_s=timeout_s)
 
     def _start(self, message: str) -> WriteJob:
         job = WriteJob(self)
