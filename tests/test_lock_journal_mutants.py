@@ -38,6 +38,10 @@ from tagger.tags import read_tags
 from tagger.writing import journal as journal_module
 from tagger.writing import recovery as journal_recovery
 from tagger.writing.journal import (
+    BatchState,
+    BatchSummary,
+    Entry,
+    EntryState,
     Journal,
     JournalError,
     damaged_journals,
@@ -555,6 +559,34 @@ def test_imported_batches_keep_their_rows_with_new_ids_and_defaults_for_gaps(jou
     assert undo.undoes == a.id and other.undoes is None  # 55 was not salvaged
     assert journal.alias_changes(ids[9]) == [{"old": "a"}] and journal.alias_changes(ids[7]) == []
     assert journal.last_written_identity(Path("/m/a.flac")) == {"x": 1}
+
+
+def test_the_states_keep_the_words_older_journals_hold():
+    assert [s.value for s in EntryState] == ["planned", "pending", "written", "unchanged", "skipped", "error",
+                                             "undone"]
+    assert [s.value for s in BatchState] == ["started", "planned", "done"]
+    # Every outcome of a write is an entry state: the journal records it under the same word.
+    assert all(status.entry_state.value == status.value for status in WriteStatus)
+    assert f"{EntryState.WRITTEN} {BatchState.DONE}" == "written done"
+
+
+def test_a_misspelt_state_never_reaches_the_journal(journal):
+    batch = journal.start("set", "replace")
+    (entry,) = journal.plan(batch, [{"path": "/m/a.flac", "requested": ["Jazz"]}])
+    with pytest.raises(ValueError):
+        journal.finish(entry, "writen")
+    assert [e.state for e in journal.entries(batch)] == [EntryState.PLANNED]
+    journal.finish(entry, EntryState.WRITTEN)
+    summary = journal.batch(batch)
+    assert summary.counts == {EntryState.WRITTEN: 1} and summary.undoable_files == 1
+    with pytest.raises(ValueError):
+        BatchSummary(1, 0.0, "set", "replace", {"writen": 1})
+    with pytest.raises(ValueError):
+        BatchSummary(1, 0.0, "set", "replace", {}, "finished")
+    with pytest.raises(ValueError):
+        Entry(id=1, batch=1, path=Path("/m/a.flac"), requested=["Jazz"], expected=None, provenance=None,
+              require_current=None, undoes=None, state="writen", old_genres=None, new_genres=None,
+              old_provenance=None, message=None)
 
 
 # -- the folder lock ----------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from tagger.tags import (
 )
 from tagger.text import printable, write_lines
 from tagger.writing.journal import Journal, when
+from tagger.writing.writer import SUCCEEDED, WriteStatus
 
 # Descriptors are shown only with clear evidence: well above a typical track's level.
 DESCRIPTOR_MIN_CONFIDENCE = 0.5
@@ -535,7 +536,7 @@ def run_write_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         return EXIT_USAGE
     finally:
         close_journal(journal)
-    failures = sum(r["status"] == "error" for r in records)
+    failures = sum(r["status"] == WriteStatus.ERROR for r in records)
     counts: dict[str, int] = {}
     for r in records:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -611,7 +612,7 @@ def emit(record: dict[str, Any], as_json: bool, out: TextIO) -> None:
         out.write(json_line(record) + "\n")
     else:
         lines = [f"{record['status']:<9} {record['path']}"]
-        if "new_genres" in record and record["status"] in ("planned", "written", "unchanged"):
+        if "new_genres" in record and record["status"] in SUCCEEDED:
             lines.append(f"          {', '.join(record['old_genres']) or '(no genre)'} -> "
                          f"{', '.join(record['new_genres']) or '(no genre)'}")
         detail = record.get("error") or record.get("message")
@@ -735,7 +736,7 @@ def run_cache(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from tagger.writing.journal import DONE
+    from tagger.writing.journal import BatchState
 
     journal = open_journal(err)
     batches = journal.batches()
@@ -747,7 +748,7 @@ def run_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                  "mode": batch.mode, "state": batch.state, "files": batch.counts}) + "\n")
         else:
             counts = ", ".join(f"{n} {state}" for state, n in sorted(batch.counts.items())) or "no files"
-            unfinished = "" if batch.state == DONE else "  UNFINISHED"
+            unfinished = "" if batch.state is BatchState.DONE else "  UNFINISHED"
             out.write(printable(f"{batch.id:>5}  {when(batch.created)}  {batch.mode:<7}  {counts}  "
                                 f"({batch.command}){unfinished}") + "\n")
     journal.close()

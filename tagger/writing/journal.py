@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from tagger.files.state import StateError, intact, state_errors
@@ -82,17 +83,48 @@ MIGRATIONS = {
 ENTRY_COLUMNS = ("id", "batch", "path", "requested", "expected", "provenance", "require_current", "undoes", "state",
                  "old_genres", "new_genres", "old_provenance", "message", "updated", "identity", "temp_identity",
                  "written_at", "old_field", "restore_field", "mode")
-# A batch is started when its command begins, planned once its files are known, and
-# done when its command has gone through every entry.
-STARTED, PLANNED, DONE = "started", "planned", "done"
 
-# planned: not started; pending: old genres recorded, the write may or may not have
-# happened; the rest are final.
-OPEN_STATES = ("planned", "pending")
+
+class TextEnum(str, Enum):
+    """An enum that is stored and printed as its value, so the journal's text and the output keep their words."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class BatchState(TextEnum):
+    """How far a batch's command got: started when it begins, planned once its files are known,
+    done when it has gone through every entry."""
+
+    STARTED = "started"
+    PLANNED = "planned"
+    DONE = "done"
+
+
+class EntryState(TextEnum):
+    """How far one file's write got; all but planned and pending are final."""
+
+    PLANNED = "planned"  # not started
+    PENDING = "pending"  # old genres recorded: the write may or may not have happened
+    WRITTEN = "written"
+    UNCHANGED = "unchanged"  # it held the genres already
+    SKIPPED = "skipped"  # an undo left alone a file that changed since
+    ERROR = "error"
+    UNDONE = "undone"  # a later undo put the file back
+
+
+# The entries finish carries on with.
+OPEN_STATES = (EntryState.PLANNED, EntryState.PENDING)
+# The entries an undo reverts: written, or possibly written before a crash cut in.
+UNDOABLE_STATES = (EntryState.WRITTEN, EntryState.PENDING)
+# An undo entry in these states has put its file back, and the entry it reverts is undone.
+REVERTING_STATES = (EntryState.WRITTEN, EntryState.UNCHANGED)
 
 
 @dataclass(frozen=True)
 class Entry:
+    """One file of a batch: what was asked, and how far its write got."""
+
     id: int
     batch: int
     path: Path
@@ -101,7 +133,7 @@ class Entry:
     provenance: str | None
     require_current: list[str] | None
     undoes: int | None
-    state: str
+    state: EntryState
     old_genres: list[str] | None
     new_genres: list[str] | None
     old_provenance: str | None
@@ -114,23 +146,38 @@ class Entry:
     restore_field: str | None = None
     mode: str | None = None  # this file's write mode where it is not the batch's
 
+    def __post_init__(self) -> None:
+        # A misspelt state raises ValueError here, before anything can compare or record it.
+        object.__setattr__(self, "state", EntryState(self.state))
+
 
 @dataclass(frozen=True)
 class BatchSummary:
+    """One batch as the history lists it: its command, its state and how many entries are in each state."""
+
     id: int
     created: float
     command: str
     mode: str
-    counts: dict[str, int]
-    state: str = DONE
+    counts: dict[EntryState, int]
+    state: BatchState = BatchState.DONE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", BatchState(self.state))
+        object.__setattr__(self, "counts", {EntryState(state): n for state, n in self.counts.items()})
 
     @property
     def files(self) -> int:
         return sum(self.counts.values())
 
     @property
+    def undoable_files(self) -> int:
+        """How many files an undo of the batch would put back."""
+        return sum(self.counts.get(state, 0) for state in UNDOABLE_STATES)
+
+    @property
     def undoable(self) -> bool:
-        return bool(self.counts.get("written") or self.counts.get("pending"))
+        return self.undoable_files > 0
 
 
 def default_path() -> Path:
@@ -288,7 +335,7 @@ class Journal:
         with self._transaction() as db:
             return db.execute(
                 "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
-                (time.time(), command, mode, STARTED),
+                (time.time(), command, mode, BatchState.STARTED.value),
             ).lastrowid
 
     def plan(self, batch: int, entries: list[dict]) -> list[int]:
@@ -306,42 +353,46 @@ class Journal:
                 ids.append(db.execute(
                     "INSERT INTO entries (batch, path, requested, expected, provenance, require_current, undoes, "
                     "state, updated, identity, restore_field, mode) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (batch, os.fsencode(e["path"]), _json(e["requested"]), _json(e.get("expected")),
-                     e.get("provenance"), _json(e.get("require_current")), e.get("undoes"), now,
+                     e.get("provenance"), _json(e.get("require_current")), e.get("undoes"), EntryState.PLANNED.value,
+                     now,
                      _json(e.get("identity")), e.get("restore_field"), e.get("mode")),
                 ).lastrowid)
-            db.execute("UPDATE batches SET state=? WHERE id=?", (PLANNED, batch))
+            db.execute("UPDATE batches SET state=? WHERE id=?", (BatchState.PLANNED.value, batch))
         return ids
 
     def complete(self, batch: int) -> None:
         """The batch's command went through every entry (each may still have failed)."""
         with self._transaction() as db:
-            db.execute("UPDATE batches SET state=? WHERE id=?", (DONE, batch))
+            db.execute("UPDATE batches SET state=? WHERE id=?", (BatchState.DONE.value, batch))
 
     def mark_pending(self, entry: int, old: list[str], new: list[str], old_provenance: str | None,
                      old_field: str | None = None) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE entries SET state='pending', old_genres=?, new_genres=?, old_provenance=?, old_field=?, "
+                "UPDATE entries SET state=?, old_genres=?, new_genres=?, old_provenance=?, old_field=?, "
                 "updated=? WHERE id=?",
-                (_json(old), _json(new), old_provenance, old_field, time.time(), entry),
+                (EntryState.PENDING.value, _json(old), _json(new), old_provenance, old_field, time.time(), entry),
             )
 
     def set_temp_identity(self, entry: int, identity: dict) -> None:
         with self._transaction() as db:
             db.execute("UPDATE entries SET temp_identity=?, updated=? WHERE id=?", (_json(identity), time.time(), entry))
 
-    def finish(self, entry: int, state: str, message: str | None = None, identity: dict | None = None) -> None:
+    def finish(self, entry: int, state: EntryState, message: str | None = None, identity: dict | None = None) -> None:
         """A final state; ``identity`` is the file as written, which undo checks."""
+        state = EntryState(state)  # a misspelt state raises ValueError before anything is recorded
         now = time.time()
         with self._transaction() as db:
             db.execute("UPDATE entries SET state=?, message=?, updated=?, identity=COALESCE(?, identity), "
-                       "written_at=CASE WHEN ?='written' THEN ? ELSE written_at END WHERE id=?",
-                       (state, message, now, _json(identity), state, now, entry))
+                       "written_at=COALESCE(?, written_at) WHERE id=?",
+                       (state.value, message, now, _json(identity), now if state is EntryState.WRITTEN else None,
+                        entry))
             undone = db.execute("SELECT undoes FROM entries WHERE id=?", (entry,)).fetchone()
-            if state in ("written", "unchanged") and undone and undone[0] is not None:
-                db.execute("UPDATE entries SET state='undone', updated=? WHERE id=?", (time.time(), undone[0]))
+            if state in REVERTING_STATES and undone and undone[0] is not None:
+                db.execute("UPDATE entries SET state=?, updated=? WHERE id=?",
+                           (EntryState.UNDONE.value, time.time(), undone[0]))
 
     def entries(self, batch: int) -> list[Entry]:
         with self._reading():
@@ -372,9 +423,9 @@ class Journal:
         with self._reading():
             rows = self._db.execute("SELECT id, created, command, mode, state FROM batches ORDER BY id").fetchall()
             states = self._db.execute("SELECT batch, state, COUNT(*) FROM entries GROUP BY batch, state").fetchall()
-        counts: dict[int, dict[str, int]] = {}
+        counts: dict[int, dict[EntryState, int]] = {}
         for batch, state, n in states:
-            counts.setdefault(batch, {})[state] = n
+            counts.setdefault(batch, {})[EntryState(state)] = n
         return [BatchSummary(r[0], r[1], r[2], r[3], counts.get(r[0], {}), r[4]) for r in rows]
 
     def batch(self, batch: int) -> BatchSummary:
@@ -398,7 +449,7 @@ class Journal:
         work the person did not mean, so they must name it.
         """
         for summary in reversed(self.batches()):
-            if summary.state != DONE:
+            if summary.state is not BatchState.DONE:
                 raise LookupError(
                     f"batch {summary.id} ({summary.command}, {when(summary.created)}) did not finish; "
                     f"run 'genre-tagger finish {summary.id}' to complete it, or name the batch to undo"
@@ -419,7 +470,7 @@ class Journal:
                 batch_ids[b["id"]] = db.execute(
                     "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
                     (b["created"] or 0.0, f"[recovered] {b['command'] or '?'}", b["mode"] or "replace",
-                     b["state"] or DONE),
+                     b["state"] or BatchState.DONE.value),
                 ).lastrowid
             columns = [c for c in ENTRY_COLUMNS if c not in ("id", "batch", "undoes")]
             for e in entries:

@@ -23,7 +23,6 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
 from pathlib import Path
 
 from tagger import __version__
@@ -45,12 +44,15 @@ from tagger.genres.vocabulary import (
 from tagger.tags import TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
 from tagger.tags.base import TagSnapshot, WriteMode, separated
 from tagger.writing.journal import (
-    DONE,
     OPEN_STATES,
+    UNDOABLE_STATES,
+    BatchState,
     BatchSummary,
     Entry,
+    EntryState,
     Journal,
     JournalError,
+    TextEnum,
 )
 from tagger.writing.probe import audio_probe, same_audio
 
@@ -97,17 +99,27 @@ class WriteRequest:
     mode: WriteMode | None = None
 
 
-class WriteStatus(str, Enum):
-    """What became of one file's write; the values are also the journal's entry states."""
+class WriteStatus(TextEnum):
+    """What became of one file's write: the final entry state the journal records, or a dry run's planned.
 
-    PLANNED = "planned"  # a dry run's: would be written
-    WRITTEN = "written"
-    UNCHANGED = "unchanged"  # it already held these genres
-    SKIPPED = "skipped"  # an undo left alone a file that changed since
-    ERROR = "error"
+    A view of EntryState rather than EntryState itself: a result is never pending or
+    undone, and a dry run's planned (would be written) is recorded nowhere.
+    """
 
-    def __str__(self) -> str:
-        return self.value
+    PLANNED = EntryState.PLANNED.value  # a dry run's: would be written
+    WRITTEN = EntryState.WRITTEN.value
+    UNCHANGED = EntryState.UNCHANGED.value  # it already held these genres
+    SKIPPED = EntryState.SKIPPED.value  # an undo left alone a file that changed since
+    ERROR = EntryState.ERROR.value
+
+    @property
+    def entry_state(self) -> EntryState:
+        """The state the journal records for a file with this outcome."""
+        return EntryState(self.value)
+
+
+# The outcomes where the file holds what was asked (or a dry run found it could).
+SUCCEEDED = (WriteStatus.PLANNED, WriteStatus.WRITTEN, WriteStatus.UNCHANGED)
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,7 @@ class WriteResult:
     @property
     def ok(self) -> bool:
         """The file holds what was asked (or a dry run found it could)."""
-        return self.status in (WriteStatus.PLANNED, WriteStatus.WRITTEN, WriteStatus.UNCHANGED)
+        return self.status in SUCCEEDED
 
 
 def provenance_text(details: dict) -> str:
@@ -203,7 +215,7 @@ class GenreWriter:
         and modification time, so it is still recognised as the file the batch wrote.
         """
         summary = self.batch_to_undo(batch)
-        entries = [e for e in self.journal.entries(summary.id) if e.state in ("written", "pending")]
+        entries = [e for e in self.journal.entries(summary.id) if e.state in UNDOABLE_STATES]
         if not entries:
             raise LookupError(f"batch {summary.id} has no writes left to undo")
         folder = Path(os.path.commonpath([e.path.parent for e in entries]))
@@ -238,7 +250,7 @@ class GenreWriter:
         summary = self.journal.batch(batch)
         open_entries = [e for e in self.journal.entries(batch) if e.state in OPEN_STATES]
         if not open_entries:
-            if summary.state == DONE:
+            if summary.state is BatchState.DONE:
                 raise LookupError(f"batch {batch} has nothing left to finish")
             self.journal.complete(batch)  # interrupted before it planned a file: nothing to do
             return
@@ -265,7 +277,7 @@ class GenreWriter:
             current = FileIdentity.of(entry.path)
         except OSError:
             current = None
-        if entry.state == "pending":
+        if entry.state is EntryState.PENDING:
             crash_states = [entry.identity, entry.temp_identity]
             if current is not None and any(current == FileIdentity.from_json(s) for s in crash_states if s):
                 return current
@@ -317,7 +329,7 @@ class GenreWriter:
         except Exception as e:  # a decoder's, tag library's or journal's failure before the swap
             return self._refuse(entry, f"writing failed ({type(e).__name__}: {e}); the file is unchanged")
 
-    def _record(self, entry: Entry, state: str, message: str | None = None,
+    def _record(self, entry: Entry, state: EntryState, message: str | None = None,
                 identity: FileIdentity | None = None) -> str | None:
         """Record an entry's outcome; returns why the journal could not, for the result's message."""
         try:
@@ -327,14 +339,14 @@ class GenreWriter:
         return None
 
     def _refuse(self, entry: Entry, message: str, genres: list[str] | None = None) -> WriteResult:
-        unrecorded = self._record(entry, "error", message)
+        unrecorded = self._record(entry, EntryState.ERROR, message)
         message = f"{message}; {unrecorded}" if unrecorded else message
         return WriteResult(entry.path, WriteStatus.ERROR, genres or [], genres or [], message, entry.batch)
 
     def _result(self, entry: Entry, status: WriteStatus, old: list[str], new: list[str], message: str | None = None,
                 identity: FileIdentity | None = None) -> WriteResult:
         """Record a final state and say so; a journal that fails now changes nothing in the file."""
-        unrecorded = self._record(entry, status.value, message, identity)
+        unrecorded = self._record(entry, status.entry_state, message, identity)
         if unrecorded:
             message = "; ".join(filter(None, [message, unrecorded, f"'genre-tagger finish {entry.batch}' records "
                                               "it once the journal can be written"]))
@@ -361,7 +373,7 @@ class GenreWriter:
             return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
                                        "renamed or changed since), so it is left untouched", snapshot.genres)
         separator = self.options.id3v23_separator
-        if entry.state == "pending" and same_genres(snapshot.genres, entry.new_genres or [], separator):
+        if entry.state is EntryState.PENDING and same_genres(snapshot.genres, entry.new_genres or [], separator):
             # The write finished before the process stopped, or before the journal could record it.
             return self._result(entry, WriteStatus.WRITTEN, entry.old_genres or [], entry.new_genres or [],
                                 "already written before the interruption", FileIdentity.of(entry.path))
@@ -468,5 +480,5 @@ def is_recorded_file(entry: Entry) -> bool:
         current = FileIdentity.of(entry.path)
     except OSError:
         return False
-    recorded = [entry.identity] + ([entry.temp_identity] if entry.state == "pending" and entry.temp_identity else [])
+    recorded = [entry.identity] + ([entry.temp_identity] if entry.state is EntryState.PENDING and entry.temp_identity else [])
     return any(current == FileIdentity.from_json(r) for r in recorded if r)
