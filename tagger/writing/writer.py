@@ -52,6 +52,7 @@ from tagger.writing.journal import (
     EntryState,
     Journal,
     JournalError,
+    PlannedEntry,
     TextEnum,
 )
 from tagger.writing.probe import audio_probe, same_audio
@@ -277,12 +278,10 @@ class GenreWriter:
             current = FileIdentity.of(entry.path)
         except OSError:
             current = None
-        if entry.state is EntryState.PENDING:
-            crash_states = [entry.identity, entry.temp_identity]
-            if current is not None and any(current == FileIdentity.from_json(s) for s in crash_states if s):
-                return current
-        latest = self.journal.last_written_identity(entry.path)
-        return FileIdentity.from_json(latest) if latest else None
+        crash_states = (entry.identity, entry.temp_identity)
+        if entry.state is EntryState.PENDING and current is not None and current in crash_states:
+            return current
+        return self.journal.last_written_identity(entry.path)
 
     def _run(self, batch: int, entries: list[Entry], bound: set[int] | None = None) -> Iterator[WriteResult]:
         """Write ``entries``; those in ``bound`` (all, where None) only to the file their recorded
@@ -324,7 +323,7 @@ class GenreWriter:
             with file_lock(entry.path):
                 if not bound:
                     with contextlib.suppress(OSError):  # a file that is gone: reading it says so
-                        entry = replace(entry, identity=FileIdentity.of(entry.path).to_json())
+                        entry = replace(entry, identity=FileIdentity.of(entry.path))
                 return self._apply(entry)
         except Exception as e:  # a decoder's, tag library's or journal's failure before the swap
             return self._refuse(entry, f"writing failed ({type(e).__name__}: {e}); the file is unchanged")
@@ -333,7 +332,7 @@ class GenreWriter:
                 identity: FileIdentity | None = None) -> str | None:
         """Record an entry's outcome; returns why the journal could not, for the result's message."""
         try:
-            self.journal.finish(entry.id, state, message, identity=identity.to_json() if identity else None)
+            self.journal.finish(entry.id, state, message, identity=identity)
         except JournalError as e:
             return f"the journal could not record this: {e}"
         return None
@@ -385,17 +384,15 @@ class GenreWriter:
             message = (f"skipped: its genres changed since they were written "
                        f"(now {', '.join(snapshot.genres) or 'none'})")
             return self._result(entry, WriteStatus.SKIPPED, snapshot.genres, snapshot.genres, message)
-        mode = WriteMode(entry.mode) if entry.mode else None
-        new = self._target(snapshot.genres, entry.requested, entry.undoes, mode)
+        new = self._target(snapshot.genres, entry.requested, entry.undoes, entry.mode)
         provenance = entry.provenance
         if self._holds(tag_format, audio, snapshot, new, provenance):
             return self._result(entry, WriteStatus.UNCHANGED, snapshot.genres, new)
         refusal = tag_format.refusal(audio, os.fspath(entry.path))
         if refusal:
             return self._refuse(entry, refusal, snapshot.genres)
-        expected = Fingerprint.from_json(entry.expected) if entry.expected else None
         try:
-            check_unchanged(entry.path, expected)
+            check_unchanged(entry.path, entry.expected)
         except WriteRefused as e:
             return self._refuse(entry, str(e), snapshot.genres)
         reference_audio = audio_probe(entry.path)
@@ -439,8 +436,8 @@ class GenreWriter:
             # The copy's identity is durable before the swap: if the journal cannot record the
             # outcome afterwards, finish and undo still recognise the file as this write's.
             identity = rewrite_atomically(
-                entry.path, edit, seen or expected, self.options.keep_mtime, on_temporary=record_temporary,
-                on_ready=lambda copy: journal.set_temp_identity(entry.id, copy.to_json()),
+                entry.path, edit, seen or entry.expected, self.options.keep_mtime, on_temporary=record_temporary,
+                on_ready=lambda copy: journal.set_temp_identity(entry.id, copy),
             )
         except (WriteRefused, TagError) as e:
             return self._refuse(entry, str(e), snapshot.genres)
@@ -454,7 +451,7 @@ class GenreWriter:
         return self._result(entry, WriteStatus.WRITTEN, snapshot.genres, new, "; ".join(notes) or None, identity)
 
 
-def planned_entry(request: WriteRequest) -> dict:
+def planned_entry(request: WriteRequest) -> PlannedEntry:
     """A request as the journal records it: absolute, resolved path, and the file's identity now."""
     path = Path(os.path.realpath(request.path))
     identity = request.identity
@@ -463,11 +460,9 @@ def planned_entry(request: WriteRequest) -> dict:
             identity = FileIdentity.of(path)
         except OSError:
             identity = None  # the write reports the problem
-    return {"path": path, "requested": request.genres,
-            "expected": request.expected.to_json() if request.expected else None,
-            "provenance": request.provenance, "require_current": request.require_current,
-            "undoes": request.undoes, "identity": identity.to_json() if identity else None,
-            "restore_field": request.restore_field, "mode": request.mode.value if request.mode else None}
+    return PlannedEntry(path=path, requested=request.genres, expected=request.expected, provenance=request.provenance,
+                        require_current=request.require_current, undoes=request.undoes, identity=identity,
+                        restore_field=request.restore_field, mode=request.mode)
 
 
 def is_recorded_file(entry: Entry) -> bool:
@@ -480,5 +475,5 @@ def is_recorded_file(entry: Entry) -> bool:
         current = FileIdentity.of(entry.path)
     except OSError:
         return False
-    recorded = [entry.identity] + ([entry.temp_identity] if entry.state is EntryState.PENDING and entry.temp_identity else [])
-    return any(current == FileIdentity.from_json(r) for r in recorded if r)
+    recorded = [entry.identity] + ([entry.temp_identity] if entry.state is EntryState.PENDING else [])
+    return current in recorded
