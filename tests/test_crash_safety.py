@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from tagger.tags import read_tags
-from tagger.writing.journal import DONE, OPEN_STATES, Journal
+from tagger.writing.journal import OPEN_STATES, BatchState, Journal
 from tagger.writing.writer import GenreWriter
 
 WRITER_SCRIPT = textwrap.dedent("""
@@ -129,7 +129,7 @@ def test_sigkill_during_200_writes_leaves_each_file_old_or_new(tmp_path):
 def recover(journal):
     """What a person does after a crash: finish the unfinished batch."""
     for summary in journal.batches():
-        if summary.state != DONE:
+        if summary.state is not BatchState.DONE:
             list(GenreWriter(journal).finish(summary.id))
 
 
@@ -165,7 +165,7 @@ def test_kills_of_set_undo_and_finish_leave_every_file_whole(tmp_path, request):
         newest = journal.last_batch()
         run(command, f"Kill {number}", rng.uniform(0.0, 1.1) * batch_seconds)
         latest = journal.batches()[-1:]
-        interrupted += bool(latest and latest[0].id != newest and latest[0].state != DONE)
+        interrupted += bool(latest and latest[0].id != newest and latest[0].state is not BatchState.DONE)
         for path in paths:
             tags = read_tags(path)  # parses: never a half-written file
             assert tags.title == titles[path]

@@ -8,9 +8,11 @@ docs/testing.md's mutation audits.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import sqlite3
 import stat
@@ -25,6 +27,7 @@ from platformdirs import user_data_path
 
 from tagger.files import atomic as safewrite
 from tagger.files.atomic import WriteRefused, rewrite_atomically
+from tagger.files.identity import FileIdentity, Fingerprint
 from tagger.files.locks import (
     OpenForWriting,
     _opened_for_writing,
@@ -34,12 +37,17 @@ from tagger.files.locks import (
     processes_writing,
 )
 from tagger.files.state import explain, is_damage
-from tagger.tags import read_tags
+from tagger.tags import WriteMode, read_tags
 from tagger.writing import journal as journal_module
 from tagger.writing import recovery as journal_recovery
 from tagger.writing.journal import (
+    BatchState,
+    BatchSummary,
+    Entry,
+    EntryState,
     Journal,
     JournalError,
+    PlannedEntry,
     damaged_journals,
     default_path,
     journal_errors,
@@ -82,7 +90,7 @@ def small_journal(path: Path, batches: int = 3, entries_per_batch: int = 2) -> P
     journal = Journal(path)
     for number in range(batches):
         batch = journal.start(f"set {number}", "replace")
-        journal.plan(batch, [{"path": f"/music/{number}/{i}.flac", "requested": [f"G{number}"]}
+        journal.plan(batch, [PlannedEntry(path=Path(f"/music/{number}/{i}.flac"), requested=[f"G{number}"])
                              for i in range(entries_per_batch)])
         journal.record_alias_change(batch, {"old": f"a{number}", "new": f"b{number}"})
         journal.complete(batch)
@@ -529,14 +537,53 @@ def test_an_older_journal_gets_the_columns_it_lacks(tmp_path):
     journal.close()
 
 
+def test_a_row_written_by_the_previous_version_reads_into_objects(tmp_path):
+    """The SQL of the version that kept identities as dicts and read rows by position: its JSON
+    is what this one writes, byte for byte, and reads back as objects."""
+    path = tmp_path / "journal.sqlite3"
+    Journal(path).close()
+    identity = {"device": 2049, "inode": 77, "size": 4096, "mtime_ns": 1_700_000_000_123_456_789}
+    copy = identity | {"inode": 78, "mtime_ns": 1_700_000_001_000_000_000}
+    expected = {"size": 4096, "mtime_ns": 1_699_000_000_000_000_000, "edges_sha256": "ab" * 32}
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
+               (1.0, "set Jazz", "merge", "started"))
+    db.execute("INSERT INTO entries (batch, path, requested, expected, provenance, require_current, undoes, "
+               "state, updated, identity, restore_field, mode) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)",
+               (1, os.fsencode("/m/Ångström.flac"), json.dumps(["Jazz", "Blüs"], ensure_ascii=False),
+                json.dumps(expected, ensure_ascii=False), "{}", None, None, 2.0,
+                json.dumps(identity, ensure_ascii=False), "TXXX", "replace"))
+    db.execute("UPDATE entries SET state='pending', old_genres=?, new_genres=?, old_provenance=?, old_field=?, "
+               "updated=? WHERE id=?", ('["Rock"]', '["Jazz", "Blüs"]', None, "TCON", 3.0, 1))
+    db.execute("UPDATE entries SET temp_identity=?, updated=? WHERE id=?", (json.dumps(copy), 4.0, 1))
+    db.commit()
+    db.close()
+    journal = Journal(path)
+    (entry,) = journal.entries(1)
+    assert entry == Entry(
+        id=1, batch=1, path=Path("/m/Ångström.flac"), requested=["Jazz", "Blüs"],
+        expected=Fingerprint(4096, 1_699_000_000_000_000_000, "ab" * 32), provenance="{}", identity=FileIdentity(
+            2049, 77, 4096, 1_700_000_000_123_456_789), restore_field="TXXX", mode=WriteMode.REPLACE,
+        state=EntryState.PENDING, old_genres=["Rock"], new_genres=["Jazz", "Blüs"], old_field="TCON",
+        temp_identity=FileIdentity(2049, 78, 4096, 1_700_000_001_000_000_000))
+    # Planned again by this version, the row holds the same text.
+    (again,) = journal.plan(journal.start("set Jazz", "merge"), [entry])
+    planned = [f.name for f in dataclasses.fields(PlannedEntry)]
+    rows = journal._db.execute(f"SELECT {', '.join(planned)} FROM entries WHERE id IN (1, ?) ORDER BY id", (again,))
+    old_row, new_row = rows.fetchall()
+    assert new_row == old_row
+    journal.close()
+
+
 def test_imported_batches_keep_their_rows_with_new_ids_and_defaults_for_gaps(journal):
     existing = journal.start("earlier", "replace")
     batches = [{"id": 7, "created": 123.5, "command": "set x", "mode": "merge", "state": "planned"},
                {"id": 9, "created": None, "command": None, "mode": None, "state": None}]
-    base = {c: None for c in journal_module.ENTRY_COLUMNS}
+    base = {c: None for c in journal.columns("entries")}
+    identity = '{"device": 1, "inode": 2, "size": 3, "mtime_ns": 4}'
     entries = [base | {"id": 70, "batch": 7, "path": b"/m/a.flac", "requested": '["A"]', "state": "written",
                        "old_genres": '["Old"]', "new_genres": '["A"]', "updated": 1.0, "mode": "merge",
-                       "message": "m", "identity": '{"x": 1}', "written_at": 2.0},
+                       "message": "m", "identity": identity, "written_at": 2.0},
                base | {"id": 90, "batch": 9, "path": b"/m/a.flac", "requested": '["Old"]', "state": "written",
                        "undoes": 70, "updated": 3.0},
                base | {"id": 91, "batch": 9, "path": b"/m/b.flac", "requested": '["B"]', "state": "planned",
@@ -550,11 +597,39 @@ def test_imported_batches_keep_their_rows_with_new_ids_and_defaults_for_gaps(jou
     assert (second.created, second.command, second.mode, second.state) == (0.0, "[recovered] ?", "replace", "done")
     (a,) = journal.entries(ids[7])
     assert (a.path, a.requested, a.state, a.old_genres, a.new_genres, a.mode, a.message, a.identity) == (
-        Path("/m/a.flac"), ["A"], "written", ["Old"], ["A"], "merge", "m", {"x": 1})
+        Path("/m/a.flac"), ["A"], EntryState.WRITTEN, ["Old"], ["A"], WriteMode.MERGE, "m", FileIdentity(1, 2, 3, 4))
     undo, other = journal.entries(ids[9])
     assert undo.undoes == a.id and other.undoes is None  # 55 was not salvaged
     assert journal.alias_changes(ids[9]) == [{"old": "a"}] and journal.alias_changes(ids[7]) == []
-    assert journal.last_written_identity(Path("/m/a.flac")) == {"x": 1}
+    assert journal.last_written_identity(Path("/m/a.flac")) == FileIdentity(1, 2, 3, 4)
+
+
+def test_the_states_keep_the_words_older_journals_hold():
+    assert [s.value for s in EntryState] == ["planned", "pending", "written", "unchanged", "skipped", "error",
+                                             "undone"]
+    assert [s.value for s in BatchState] == ["started", "planned", "done"]
+    # Every outcome of a write is an entry state: the journal records it under the same word.
+    assert all(status.entry_state.value == status.value for status in WriteStatus)
+    assert f"{EntryState.WRITTEN} {BatchState.DONE}" == "written done"
+
+
+def test_a_misspelt_state_never_reaches_the_journal(journal):
+    batch = journal.start("set", "replace")
+    (entry,) = journal.plan(batch, [PlannedEntry(path=Path("/m/a.flac"), requested=["Jazz"])])
+    with pytest.raises(ValueError):
+        journal.finish(entry, "writen")
+    assert [e.state for e in journal.entries(batch)] == [EntryState.PLANNED]
+    journal.finish(entry, EntryState.WRITTEN)
+    summary = journal.batch(batch)
+    assert summary.counts == {EntryState.WRITTEN: 1} and summary.undoable_files == 1
+    with pytest.raises(ValueError):
+        BatchSummary(1, 0.0, "set", "replace", {"writen": 1})
+    with pytest.raises(ValueError):
+        BatchSummary(1, 0.0, "set", "replace", {}, "finished")
+    with pytest.raises(ValueError):
+        Entry(id=1, batch=1, path=Path("/m/a.flac"), requested=["Jazz"], expected=None, provenance=None,
+              require_current=None, undoes=None, state="writen", old_genres=None, new_genres=None,
+              old_provenance=None, message=None)
 
 
 # -- the folder lock ----------------------------------------------------------------------------------

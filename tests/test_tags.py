@@ -9,7 +9,7 @@ import tagfiles
 
 from tagger.files.identity import fingerprint
 from tagger.tags import BrokenFile, UnsupportedFile, WriteMode, WriteOptions, read_tags
-from tagger.writing.journal import Journal
+from tagger.writing.journal import Journal, PlannedEntry
 from tagger.writing.writer import GenreWriter, WriteRequest
 
 ALL_KINDS = list(tagfiles.KINDS)
@@ -294,7 +294,7 @@ def test_undo_of_a_write_interrupted_before_it_happened(tmp_path):
     journal = Journal(tmp_path / "j.sqlite3")
     path = tagfiles.make(tmp_path, "flac")
     batch = journal.start("crashed", "replace")
-    (entry,) = journal.plan(batch, [{"path": path, "requested": ["Jazz"]}])
+    (entry,) = journal.plan(batch, [PlannedEntry(path=path, requested=["Jazz"])])
     # The process died here: the old values recorded as the writer records them, as stored.
     journal.mark_pending(entry, read_tags(path).stored_genres, ["Jazz"], None)
     (result,) = GenreWriter(journal).undo(batch)
@@ -346,7 +346,7 @@ def test_finish_keeps_the_mode_the_batch_was_planned_in(tmp_path):
     journal = Journal(tmp_path / "j.sqlite3")
     path = tagfiles.make(tmp_path, "flac")
     batch = journal.start("interrupted merge", "merge")
-    journal.plan(batch, [{"path": path, "requested": ["Jazz"]}])
+    journal.plan(batch, [PlannedEntry(path=path, requested=["Jazz"])])
     (result,) = GenreWriter(journal, WriteOptions(mode=WriteMode.REPLACE)).finish(batch)
     assert result.status == "written"
     assert read_tags(path).genres == ["Rock", "Jazz"]

@@ -12,7 +12,7 @@ from tagger.files.atomic import TEMP_PREFIX, write_file_atomically
 from tagger.tags import WriteOptions, read_tags
 from tagger.tags.base import WriteMode
 from tagger.text import describe_os_error as describe
-from tagger.writing.journal import DONE, Journal, when
+from tagger.writing.journal import BatchState, Journal, when
 from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult, planned_entry
 
 
@@ -234,7 +234,7 @@ def test_finish_records_in_the_same_journal_and_completes_the_batch(tmp_path, jo
     (result,) = GenreWriter(journal).finish(batch)
     assert result.status == "written" and read_tags(path).genres == ["Jazz"]
     assert [e.state for e in journal.entries(batch)] == ["written"]
-    assert journal.batch(batch).state == DONE
+    assert journal.batch(batch).state is BatchState.DONE
 
 
 class Killed(BaseException):

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from tagger.files.atomic import TEMP_PREFIX
 from tagger.files.identity import FileIdentity, fingerprint
 from tagger.tags import WriteOptions, read_tags
 from tagger.tags.base import TagFormat
-from tagger.writing.journal import Journal
+from tagger.writing.journal import EntryState, Journal, PlannedEntry
 from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
 
 
@@ -213,25 +214,25 @@ def test_journal_commits_are_durable_and_atomic(tmp_path, journal):
     assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     batch = journal.start("t", "replace")
     with pytest.raises(ValueError):  # one bad entry: the whole plan is rolled back
-        journal.plan(batch, [{"path": tmp_path / "a.flac", "requested": ["x"]},
-                             {"path": "relative.flac", "requested": ["x"]}])
+        journal.plan(batch, [PlannedEntry(path=tmp_path / "a.flac", requested=["x"]),
+                             PlannedEntry(path=Path("relative.flac"), requested=["x"])])
     assert journal.entries(batch) == []
 
 
 def test_entries_come_back_in_planned_order(tmp_path, journal):
     batch = journal.start("t", "replace")
     paths = [tmp_path / name for name in ("c.flac", "a.flac", "b.flac")]
-    journal.plan(batch, [{"path": p, "requested": ["x"]} for p in paths])
+    journal.plan(batch, [PlannedEntry(path=p, requested=["x"]) for p in paths])
     assert [e.path for e in journal.entries(batch)] == paths
 
 
 def test_a_batch_with_only_a_pending_write_is_still_undoable(tmp_path, journal):
     earlier = journal.start("earlier", "replace")
-    (done,) = journal.plan(earlier, [{"path": tmp_path / "a.flac", "requested": ["x"]}])
-    journal.finish(done, "written")
+    (done,) = journal.plan(earlier, [PlannedEntry(path=tmp_path / "a.flac", requested=["x"])])
+    journal.finish(done, EntryState.WRITTEN)
     journal.complete(earlier)
     batch = journal.start("crashed", "replace")
-    (entry,) = journal.plan(batch, [{"path": tmp_path / "b.flac", "requested": ["x"]}])
+    (entry,) = journal.plan(batch, [PlannedEntry(path=tmp_path / "b.flac", requested=["x"])])
     journal.mark_pending(entry, [], ["x"], None)
     assert journal.last_batch(undoable=True) == batch
 
@@ -247,11 +248,11 @@ def test_the_journal_stores_absolute_paths_and_finish_works_from_another_folder(
     batch = writer.start("set")
     journal.plan(batch, [])  # a batch planned with a relative path is refused by the journal
     with pytest.raises(ValueError):
-        journal.plan(batch, [{"path": "music/flac.flac", "requested": ["Home"]}])
+        journal.plan(batch, [PlannedEntry(path=Path("music/flac.flac"), requested=["Home"])])
     from tagger.writing.writer import planned_entry
 
     entry = planned_entry(WriteRequest(ours.relative_to(home), ["Home"]))
-    assert entry["path"] == ours and entry["path"].is_absolute()
+    assert entry.path == ours and entry.path.is_absolute()
     journal.plan(batch, [entry])  # the process is killed here, before writing
     monkeypatch.chdir(elsewhere)
     (result,) = GenreWriter(journal).finish(batch)
@@ -347,7 +348,7 @@ def test_a_pending_write_that_happened_is_recognised_by_its_copy(tmp_path, journ
     audio = mutagen.File(copy)
     audio.tags["GENRE"] = ["Jazz"]
     audio.save()
-    journal.set_temp_identity(entry.id, FileIdentity.of(copy).to_json())
+    journal.set_temp_identity(entry.id, FileIdentity.of(copy))
     copy.replace(path)
     (result,) = GenreWriter(journal).finish(batch)
     assert result == WriteResult(path, "written", ["Rock"], ["Jazz"], "already written before the interruption", batch)

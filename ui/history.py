@@ -36,14 +36,19 @@ from PySide6.QtWidgets import (
 
 from tagger.tags.base import dedupe, read_genres
 from tagger.text import plural
-from tagger.writing.journal import DONE, BatchSummary, Entry, Journal, when
+from tagger.writing.journal import (
+    REVERTING_STATES,
+    UNDOABLE_STATES,
+    BatchState,
+    BatchSummary,
+    Entry,
+    EntryState,
+    Journal,
+    when,
+)
 
 # Entry states whose new genres reached the file (pending: possibly, if a crash cut in).
-WROTE = ("written", "pending", "undone")
-# The entries GenreWriter.undo reverts.
-TO_UNDO = ("written", "pending")
-# An undo entry in these states has put its file back (Journal.finish marks the reverted entry so too).
-REVERTING = ("written", "unchanged")
+WROTE = (EntryState.WRITTEN, EntryState.PENDING, EntryState.UNDONE)
 NAMED_FILES = 10  # file names in the confirmation before "and N more"
 
 
@@ -73,7 +78,7 @@ def reverting_batches(entries_by_batch: dict[int, list[Entry]]) -> dict[int, int
     reverted: dict[int, int] = {}
     for batch in sorted(entries_by_batch):
         for entry in entries_by_batch[batch]:
-            if entry.undoes is not None and entry.state in REVERTING:
+            if entry.undoes is not None and entry.state in REVERTING_STATES:
                 reverted[entry.undoes] = batch
     return reverted
 
@@ -93,7 +98,7 @@ class BatchView:
     @property
     def to_undo(self) -> list[Entry]:
         """The files an undo of this batch would put back, in the order they were written."""
-        return [e for e in self.entries if e.state in TO_UNDO and e.id not in self.reverted]
+        return [e for e in self.entries if e.state in UNDOABLE_STATES and e.id not in self.reverted]
 
     @property
     def undone_by(self) -> list[int]:
@@ -105,7 +110,7 @@ class BatchView:
 
     @property
     def status(self) -> str:
-        if self.summary.state != DONE:
+        if self.summary.state is not BatchState.DONE:
             return "unfinished"
         by = self.undone_by
         by_text = f" by batch {', '.join(map(str, by))}" if by else ""
@@ -113,7 +118,7 @@ class BatchView:
             return f"partly undone{by_text}" if self.to_undo else f"undone{by_text}"
         if not any(e.state in WROTE for e in self.entries):
             return "nothing written"
-        return "done"
+        return BatchState.DONE.value
 
 
 def batch_views(journal: Journal) -> list[BatchView]:
@@ -123,21 +128,22 @@ def batch_views(journal: Journal) -> list[BatchView]:
     reverting = reverting_batches(entries)
     views = []
     for summary in summaries:
-        reverted = {e.id: reverting.get(e.id) for e in entries[summary.id] if e.state == "undone" or e.id in reverting}
+        reverted = {e.id: reverting.get(e.id) for e in entries[summary.id]
+                    if e.state is EntryState.UNDONE or e.id in reverting}
         views.append(BatchView(summary, entries[summary.id], reverted))
     # Ids grow with time; the clock may not (it can be set back), so they order the list.
     return sorted(views, key=lambda v: v.id, reverse=True)
 
 
-def counts_text(counts: dict[str, int]) -> str:
+def counts_text(counts: dict[EntryState, int]) -> str:
     return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no files"
 
 
 def entry_state(entry: Entry, view: BatchView) -> str:
     if entry.id in view.reverted:
         by = view.reverted[entry.id]
-        return "undone" if by is None else f"undone by batch {by}"
-    return entry.state
+        return EntryState.UNDONE.value if by is None else f"{EntryState.UNDONE} by batch {by}"
+    return entry.state.value
 
 
 def change_text(entry: Entry) -> str:
@@ -250,7 +256,7 @@ class HistoryDialog(QDialog):
                 _cell(s.mode),
                 _cell(plural(s.files, "file"), counts_text(s.counts)),
                 _cell(genres_summary(view.entries), ", ".join(written_genres(view.entries)) or None),
-                _cell(view.status, f"'genre-tagger finish {s.id}' completes it" if s.state != DONE else None),
+                _cell(view.status, f"'genre-tagger finish {s.id}' completes it" if s.state is not BatchState.DONE else None),
             ]
             for column, cell in enumerate(cells):
                 self.batches.setItem(row, column, cell)
@@ -304,7 +310,7 @@ class HistoryDialog(QDialog):
         text = (f"Undo batch {s.id} ({s.command}, {when(s.created)})?\n\n"
                 f"The genres of {plural(len(files), 'file')} go back to what they were before it: {listed}.\n\n"
                 "Files whose genres changed since are skipped.")
-        if s.state != DONE:
+        if s.state is not BatchState.DONE:
             text += " The batch did not finish: the files it had not written yet are left as they are."
         return text
 

@@ -385,9 +385,8 @@ class MainWindow(QMainWindow):
             self.notify("Nothing this window wrote is left to undo; older batches are in Edit → History")
             return
         # Name what is about to be reverted: the newest batch is not always the one a person has in mind.
-        wrote = summary.counts.get("written", 0) + summary.counts.get("pending", 0)
         if self.confirm(f"Undo batch {summary.id} ({when(summary.created)}): restore the genres it replaced in the "
-                        f"{plural(wrote, 'file')} it wrote? Files changed since are skipped."):
+                        f"{plural(summary.undoable_files, 'file')} it wrote? Files changed since are skipped."):
             self.writes.undo(summary.id)
 
     def show_history(self) -> None:

@@ -9,7 +9,7 @@ from tagger.cli.batches import open_journal
 from tagger.cli.options import EXIT_OK
 from tagger.cli.output import json_line
 from tagger.text import printable
-from tagger.writing.journal import DONE, when
+from tagger.writing.journal import BatchState, when
 
 
 def add_parser(commands: Any) -> None:
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                  "mode": batch.mode, "state": batch.state, "files": batch.counts}) + "\n")
         else:
             counts = ", ".join(f"{n} {state}" for state, n in sorted(batch.counts.items())) or "no files"
-            unfinished = "" if batch.state == DONE else "  UNFINISHED"
+            unfinished = "" if batch.state is BatchState.DONE else "  UNFINISHED"
             out.write(printable(f"{batch.id:>5}  {when(batch.created)}  {batch.mode:<7}  {counts}  "
                                 f"({batch.command}){unfinished}") + "\n")
     journal.close()

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from tagger.genres.suggestion import STANDOUT_DESCRIPTOR
 from tagger.text import printable, write_lines
+from tagger.writing.writer import SUCCEEDED
 
 
 class Output:
@@ -141,7 +142,7 @@ def emit(record: dict[str, Any], as_json: bool, out: TextIO) -> None:
         out.write(json_line(record) + "\n")
     else:
         lines = [f"{record['status']:<9} {record['path']}"]
-        if "new_genres" in record and record["status"] in ("planned", "written", "unchanged"):
+        if "new_genres" in record and record["status"] in SUCCEEDED:
             lines.append(f"          {', '.join(record['old_genres']) or '(no genre)'} -> "
                          f"{', '.join(record['new_genres']) or '(no genre)'}")
         detail = record.get("error") or record.get("message")

@@ -18,17 +18,22 @@ killed writer can be found and removed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from typing import Any
 
+from tagger.files.identity import FileIdentity, Fingerprint
 from tagger.files.state import StateError, intact, state_errors
+from tagger.tags.base import WriteMode
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -78,73 +83,165 @@ MIGRATIONS = {
     "entries": [("identity", "TEXT"), ("temp_identity", "TEXT"), ("written_at", "REAL"), ("old_field", "TEXT"),
                 ("restore_field", "TEXT"), ("mode", "TEXT")],
 }
-# Every column of an entry, in the order of the table's definition above.
-ENTRY_COLUMNS = ("id", "batch", "path", "requested", "expected", "provenance", "require_current", "undoes", "state",
-                 "old_genres", "new_genres", "old_provenance", "message", "updated", "identity", "temp_identity",
-                 "written_at", "old_field", "restore_field", "mode")
-# A batch is started when its command begins, planned once its files are known, and
-# done when its command has gone through every entry.
-STARTED, PLANNED, DONE = "started", "planned", "done"
-
-# planned: not started; pending: old genres recorded, the write may or may not have
-# happened; the rest are final.
-OPEN_STATES = ("planned", "pending")
 
 
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    batch: int
-    path: Path
-    requested: list[str]
-    expected: dict | None
-    provenance: str | None
-    require_current: list[str] | None
-    undoes: int | None
-    state: str
-    old_genres: list[str] | None
-    new_genres: list[str] | None
-    old_provenance: str | None
-    message: str | None
-    identity: dict | None = None  # the file as planned, then as written
-    temp_identity: dict | None = None  # the temporary copy that may have replaced it
-    # How the genre field was stored before the write, where its values alone do not say
-    # (TagFormat.genre_field); an undo entry's restore_field is the one it puts back.
-    old_field: str | None = None
-    restore_field: str | None = None
-    mode: str | None = None  # this file's write mode where it is not the batch's
+class TextEnum(str, Enum):
+    """An enum that is stored and printed as its value, so the journal's text and the output keep their words."""
+
+    def __str__(self) -> str:
+        return self.value
 
 
-@dataclass(frozen=True)
-class BatchSummary:
-    id: int
-    created: float
-    command: str
-    mode: str
-    counts: dict[str, int]
-    state: str = DONE
+class BatchState(TextEnum):
+    """How far a batch's command got: started when it begins, planned once its files are known,
+    done when it has gone through every entry."""
 
-    @property
-    def files(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def undoable(self) -> bool:
-        return bool(self.counts.get("written") or self.counts.get("pending"))
+    STARTED = "started"
+    PLANNED = "planned"
+    DONE = "done"
 
 
-def default_path() -> Path:
-    from platformdirs import user_data_path
+class EntryState(TextEnum):
+    """How far one file's write got; all but planned and pending are final."""
 
-    return user_data_path("genre-tagger", appauthor=False) / "journal.sqlite3"
+    PLANNED = "planned"  # not started
+    PENDING = "pending"  # old genres recorded: the write may or may not have happened
+    WRITTEN = "written"
+    UNCHANGED = "unchanged"  # it held the genres already
+    SKIPPED = "skipped"  # an undo left alone a file that changed since
+    ERROR = "error"
+    UNDONE = "undone"  # a later undo put the file back
+
+
+# The entries finish carries on with.
+OPEN_STATES = (EntryState.PLANNED, EntryState.PENDING)
+# The entries an undo reverts: written, or possibly written before a crash cut in.
+UNDOABLE_STATES = (EntryState.WRITTEN, EntryState.PENDING)
+# An undo entry in these states has put its file back, and the entry it reverts is undone.
+REVERTING_STATES = (EntryState.WRITTEN, EntryState.UNCHANGED)
 
 
 def _json(value: object) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _load(text: str | None) -> object:
-    return None if text is None else json.loads(text)
+@dataclass(frozen=True)
+class Column:
+    """How a field is kept in the column of its name: ``to_sql`` and ``from_sql`` convert a
+    value that is not None, and None is NULL either way."""
+
+    to_sql: Callable[[Any], object]
+    from_sql: Callable[[Any], Any]
+
+    def dump(self, value: object) -> object:
+        return None if value is None else self.to_sql(value)
+
+    def load(self, stored: object) -> Any:
+        return None if stored is None else self.from_sql(stored)
+
+
+def json_object(kind: Any) -> Column:
+    """A column of ``kind``'s ``to_json`` as JSON text, read back with ``kind.from_json``."""
+    return Column(lambda value: _json(value.to_json()), lambda text: kind.from_json(json.loads(text)))
+
+
+def enum_text(kind: type[Enum]) -> Column:
+    return Column(lambda member: member.value, kind)
+
+
+AS_STORED = Column(lambda value: value, lambda stored: stored)
+PATH = Column(os.fsencode, lambda data: Path(os.fsdecode(data)))  # as bytes: any file name round-trips
+JSON = Column(_json, json.loads)
+IDENTITY = json_object(FileIdentity)
+
+
+def column(kind: Column = AS_STORED, **options: Any) -> Any:
+    """A field kept in the entries column of the same name, as ``kind`` says."""
+    return dataclasses.field(metadata={"column": kind}, **options)
+
+
+def _kind(field: dataclasses.Field) -> Column:
+    return field.metadata.get("column", AS_STORED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannedEntry:
+    """One file of a batch as recorded before any write: which file, and what to write to it."""
+
+    path: Path = column(PATH)  # absolute and resolved: the batch may be finished or undone from another folder
+    requested: list[str] = column(JSON)
+    expected: Fingerprint | None = column(json_object(Fingerprint), default=None)  # the file when analysed
+    provenance: str | None = None  # the provenance field to write; None removes it
+    require_current: list[str] | None = column(JSON, default=None)  # undo: only if the file still holds these
+    undoes: int | None = None  # undo: the entry this reverts
+    identity: FileIdentity | None = column(IDENTITY, default=None)  # the file as planned, then as written
+    restore_field: str | None = None  # undo: the genre field as recorded before the write (TagFormat.genre_field)
+    mode: WriteMode | None = column(enum_text(WriteMode), default=None)  # this file's mode where not the batch's
+
+    def planned_columns(self) -> dict[str, object]:
+        """The columns the plan fills, by name, as stored."""
+        return {f.name: _kind(f).dump(getattr(self, f.name)) for f in dataclasses.fields(PlannedEntry)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry(PlannedEntry):
+    """One file of a batch as the journal holds it: the plan, and how far its write got."""
+
+    id: int
+    batch: int
+    state: EntryState = column(enum_text(EntryState))
+    old_genres: list[str] | None = column(JSON, default=None)  # as stored, so that an undo puts back the same
+    new_genres: list[str] | None = column(JSON, default=None)
+    old_provenance: str | None = None
+    message: str | None = None
+    temp_identity: FileIdentity | None = column(IDENTITY, default=None)  # the copy that may have replaced the file
+    # How the genre field was stored before the write, where its values alone do not say
+    # (TagFormat.genre_field); an undo entry's restore_field is the one it puts back.
+    old_field: str | None = None
+
+    def __post_init__(self) -> None:
+        # A misspelt state raises ValueError here, before anything can compare or record it.
+        object.__setattr__(self, "state", EntryState(self.state))
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row | Mapping[str, Any]) -> Entry:
+        """An entry from its row, read by column name; the columns it has no field for are left out."""
+        return cls(**{f.name: _kind(f).load(row[f.name]) for f in dataclasses.fields(cls)})
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """One batch as the history lists it: its command, its state and how many entries are in each state."""
+
+    id: int
+    created: float
+    command: str
+    mode: str
+    counts: dict[EntryState, int]
+    state: BatchState = BatchState.DONE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", BatchState(self.state))
+        object.__setattr__(self, "counts", {EntryState(state): n for state, n in self.counts.items()})
+
+    @property
+    def files(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def undoable_files(self) -> int:
+        """How many files an undo of the batch would put back."""
+        return sum(self.counts.get(state, 0) for state in UNDOABLE_STATES)
+
+    @property
+    def undoable(self) -> bool:
+        return self.undoable_files > 0
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("genre-tagger", appauthor=False) / "journal.sqlite3"
 
 
 class JournalError(StateError):
@@ -288,10 +385,10 @@ class Journal:
         with self._transaction() as db:
             return db.execute(
                 "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
-                (time.time(), command, mode, STARTED),
+                (time.time(), command, mode, BatchState.STARTED.value),
             ).lastrowid
 
-    def plan(self, batch: int, entries: list[dict]) -> list[int]:
+    def plan(self, batch: int, entries: Sequence[PlannedEntry]) -> list[int]:
         """Record every file of a started batch before any write; returns the entry ids.
 
         Each entry's ``path`` must be absolute: the batch may be finished or undone
@@ -300,65 +397,57 @@ class Journal:
         now = time.time()
         with self._transaction() as db:
             ids = []
-            for e in entries:
-                if not os.path.isabs(e["path"]):
-                    raise ValueError(f"journal paths must be absolute: {e['path']}")
+            for entry in entries:
+                if not os.path.isabs(entry.path):
+                    raise ValueError(f"journal paths must be absolute: {entry.path}")
+                planned = entry.planned_columns()
                 ids.append(db.execute(
-                    "INSERT INTO entries (batch, path, requested, expected, provenance, require_current, undoes, "
-                    "state, updated, identity, restore_field, mode) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?)",
-                    (batch, os.fsencode(e["path"]), _json(e["requested"]), _json(e.get("expected")),
-                     e.get("provenance"), _json(e.get("require_current")), e.get("undoes"), now,
-                     _json(e.get("identity")), e.get("restore_field"), e.get("mode")),
+                    f"INSERT INTO entries (batch, state, updated, {', '.join(planned)}) "
+                    f"VALUES (?, ?, ?, {', '.join('?' * len(planned))})",
+                    (batch, EntryState.PLANNED.value, now, *planned.values()),
                 ).lastrowid)
-            db.execute("UPDATE batches SET state=? WHERE id=?", (PLANNED, batch))
+            db.execute("UPDATE batches SET state=? WHERE id=?", (BatchState.PLANNED.value, batch))
         return ids
 
     def complete(self, batch: int) -> None:
         """The batch's command went through every entry (each may still have failed)."""
         with self._transaction() as db:
-            db.execute("UPDATE batches SET state=? WHERE id=?", (DONE, batch))
+            db.execute("UPDATE batches SET state=? WHERE id=?", (BatchState.DONE.value, batch))
 
     def mark_pending(self, entry: int, old: list[str], new: list[str], old_provenance: str | None,
                      old_field: str | None = None) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE entries SET state='pending', old_genres=?, new_genres=?, old_provenance=?, old_field=?, "
+                "UPDATE entries SET state=?, old_genres=?, new_genres=?, old_provenance=?, old_field=?, "
                 "updated=? WHERE id=?",
-                (_json(old), _json(new), old_provenance, old_field, time.time(), entry),
+                (EntryState.PENDING.value, JSON.dump(old), JSON.dump(new), old_provenance, old_field, time.time(), entry),
             )
 
-    def set_temp_identity(self, entry: int, identity: dict) -> None:
+    def set_temp_identity(self, entry: int, identity: FileIdentity) -> None:
         with self._transaction() as db:
-            db.execute("UPDATE entries SET temp_identity=?, updated=? WHERE id=?", (_json(identity), time.time(), entry))
+            db.execute("UPDATE entries SET temp_identity=?, updated=? WHERE id=?",
+                       (IDENTITY.dump(identity), time.time(), entry))
 
-    def finish(self, entry: int, state: str, message: str | None = None, identity: dict | None = None) -> None:
+    def finish(self, entry: int, state: EntryState, message: str | None = None,
+               identity: FileIdentity | None = None) -> None:
         """A final state; ``identity`` is the file as written, which undo checks."""
+        state = EntryState(state)  # a misspelt state raises ValueError before anything is recorded
         now = time.time()
         with self._transaction() as db:
             db.execute("UPDATE entries SET state=?, message=?, updated=?, identity=COALESCE(?, identity), "
-                       "written_at=CASE WHEN ?='written' THEN ? ELSE written_at END WHERE id=?",
-                       (state, message, now, _json(identity), state, now, entry))
+                       "written_at=COALESCE(?, written_at) WHERE id=?",
+                       (state.value, message, now, IDENTITY.dump(identity), now if state is EntryState.WRITTEN else None,
+                        entry))
             undone = db.execute("SELECT undoes FROM entries WHERE id=?", (entry,)).fetchone()
-            if state in ("written", "unchanged") and undone and undone[0] is not None:
-                db.execute("UPDATE entries SET state='undone', updated=? WHERE id=?", (time.time(), undone[0]))
+            if state in REVERTING_STATES and undone and undone[0] is not None:
+                db.execute("UPDATE entries SET state=?, updated=? WHERE id=?",
+                           (EntryState.UNDONE.value, time.time(), undone[0]))
 
     def entries(self, batch: int) -> list[Entry]:
-        with self._reading():
-            rows = self._db.execute(
-                "SELECT id, batch, path, requested, expected, provenance, require_current, undoes, state, "
-                "old_genres, new_genres, old_provenance, message, identity, temp_identity, old_field, restore_field, "
-                "mode "
-                "FROM entries WHERE batch=? ORDER BY id",
-                (batch,),
-            ).fetchall()
-        return [
-            Entry(r[0], r[1], Path(os.fsdecode(r[2])), _load(r[3]), _load(r[4]), r[5], _load(r[6]), r[7], r[8],
-                  _load(r[9]), _load(r[10]), r[11], r[12], _load(r[13]), _load(r[14]), r[15], r[16], r[17])
-            for r in rows
-        ]
+        rows = self._named_rows("SELECT * FROM entries WHERE batch=? ORDER BY id", (batch,))
+        return [Entry.from_row(row) for row in rows]
 
-    def last_written_identity(self, path: Path) -> dict | None:
+    def last_written_identity(self, path: Path) -> FileIdentity | None:
         """The file at ``path`` as Genre Tagger's latest write to it left it, from any batch."""
         with self._reading():
             row = self._db.execute(
@@ -366,16 +455,29 @@ class Journal:
                 "ORDER BY written_at DESC, id DESC LIMIT 1",
                 (os.fsencode(path),),
             ).fetchone()
-        return _load(row[0]) if row else None
+        return IDENTITY.load(row[0]) if row else None
 
     def batches(self) -> list[BatchSummary]:
         with self._reading():
-            rows = self._db.execute("SELECT id, created, command, mode, state FROM batches ORDER BY id").fetchall()
-            states = self._db.execute("SELECT batch, state, COUNT(*) FROM entries GROUP BY batch, state").fetchall()
-        counts: dict[int, dict[str, int]] = {}
-        for batch, state, n in states:
-            counts.setdefault(batch, {})[state] = n
-        return [BatchSummary(r[0], r[1], r[2], r[3], counts.get(r[0], {}), r[4]) for r in rows]
+            rows = self._named_rows("SELECT id, created, command, mode, state FROM batches ORDER BY id")
+            states = self._named_rows("SELECT batch, state, COUNT(*) AS entries FROM entries GROUP BY batch, state")
+        counts: dict[int, dict[EntryState, int]] = {}
+        for row in states:
+            counts.setdefault(row["batch"], {})[EntryState(row["state"])] = row["entries"]
+        return [BatchSummary(r["id"], r["created"], r["command"], r["mode"], counts.get(r["id"], {}), r["state"])
+                for r in rows]
+
+    def _named_rows(self, sql: str, parameters: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        """The rows ``sql`` selects, read by column name."""
+        with self._reading():
+            cursor = self._db.cursor()
+            cursor.row_factory = sqlite3.Row
+            return cursor.execute(sql, parameters).fetchall()
+
+    def columns(self, table: str) -> tuple[str, ...]:
+        """The columns of one of the journal's tables, in the order of their definition."""
+        with self._reading():
+            return tuple(row[1] for row in self._db.execute(f"PRAGMA table_info({table})"))
 
     def batch(self, batch: int) -> BatchSummary:
         found = [b for b in self.batches() if b.id == batch]
@@ -398,7 +500,7 @@ class Journal:
         work the person did not mean, so they must name it.
         """
         for summary in reversed(self.batches()):
-            if summary.state != DONE:
+            if summary.state is not BatchState.DONE:
                 raise LookupError(
                     f"batch {summary.id} ({summary.command}, {when(summary.created)}) did not finish; "
                     f"run 'genre-tagger finish {summary.id}' to complete it, or name the batch to undo"
@@ -419,9 +521,9 @@ class Journal:
                 batch_ids[b["id"]] = db.execute(
                     "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
                     (b["created"] or 0.0, f"[recovered] {b['command'] or '?'}", b["mode"] or "replace",
-                     b["state"] or DONE),
+                     b["state"] or BatchState.DONE.value),
                 ).lastrowid
-            columns = [c for c in ENTRY_COLUMNS if c not in ("id", "batch", "undoes")]
+            columns = [c for c in self.columns("entries") if c not in ("id", "batch", "undoes")]
             for e in entries:
                 values = [e[c] for c in columns]
                 entry_ids[e["id"]] = db.execute(
@@ -444,7 +546,7 @@ class Journal:
     def alias_changes(self, batch: int) -> list[dict]:
         with self._reading():
             rows = self._db.execute("SELECT change FROM alias_changes WHERE batch=? ORDER BY id", (batch,)).fetchall()
-        return [_load(r[0]) for r in rows]
+        return [JSON.load(r[0]) for r in rows]
 
     def record_temporary(self, temp: Path, target: Path) -> None:
         """Called before ``temp`` is created, so that a crash can never leave an unknown copy."""

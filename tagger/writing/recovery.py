@@ -17,16 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagger.writing.journal import ENTRY_COLUMNS, SIDE_FILES, Journal
+from tagger.writing.journal import SIDE_FILES, Journal
 
 MAGIC = b"SQLite format 3\x00"
 PAGE_SIZES = (4096, 1024, 2048, 8192, 16384, 32768, 65536)
 # Where a table cannot say its largest row id, none is looked for past one per this many
 # bytes of the file: no row of the journal's tables is smaller.
 SMALLEST_ROW_BYTES = 32
-
-BATCH_COLUMNS = ("id", "created", "command", "mode", "state")
-ALIAS_COLUMNS = ("id", "batch", "change")
 
 
 @dataclass
@@ -61,9 +58,10 @@ def recover(damaged: Path, into: Journal) -> Recovery:
             # Reads the tables whose root pages survive even where another table's root page is
             # past the end of a cut-short file, which SQLite otherwise calls a malformed schema.
             db.execute("PRAGMA writable_schema=ON")
-            batches = readable_rows(db, "batches", BATCH_COLUMNS, ceiling, recovery)
-            entries = readable_rows(db, "entries", ENTRY_COLUMNS, ceiling, recovery)
-            aliases = readable_rows(db, "alias_changes", ALIAS_COLUMNS, ceiling, recovery)
+            # The columns of the journal they go into: one the damaged journal lacks reads as None.
+            batches = readable_rows(db, "batches", into.columns("batches"), ceiling, recovery)
+            entries = readable_rows(db, "entries", into.columns("entries"), ceiling, recovery)
+            aliases = readable_rows(db, "alias_changes", into.columns("alias_changes"), ceiling, recovery)
         finally:
             db.close()
     known = {row["id"] for row in batches}

@@ -23,7 +23,6 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
 from pathlib import Path
 
 from tagger import __version__
@@ -45,12 +44,16 @@ from tagger.genres.vocabulary import (
 from tagger.tags import TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
 from tagger.tags.base import TagSnapshot, WriteMode, separated
 from tagger.writing.journal import (
-    DONE,
     OPEN_STATES,
+    UNDOABLE_STATES,
+    BatchState,
     BatchSummary,
     Entry,
+    EntryState,
     Journal,
     JournalError,
+    PlannedEntry,
+    TextEnum,
 )
 from tagger.writing.probe import audio_probe, same_audio
 
@@ -97,17 +100,27 @@ class WriteRequest:
     mode: WriteMode | None = None
 
 
-class WriteStatus(str, Enum):
-    """What became of one file's write; the values are also the journal's entry states."""
+class WriteStatus(TextEnum):
+    """What became of one file's write: the final entry state the journal records, or a dry run's planned.
 
-    PLANNED = "planned"  # a dry run's: would be written
-    WRITTEN = "written"
-    UNCHANGED = "unchanged"  # it already held these genres
-    SKIPPED = "skipped"  # an undo left alone a file that changed since
-    ERROR = "error"
+    A view of EntryState rather than EntryState itself: a result is never pending or
+    undone, and a dry run's planned (would be written) is recorded nowhere.
+    """
 
-    def __str__(self) -> str:
-        return self.value
+    PLANNED = EntryState.PLANNED.value  # a dry run's: would be written
+    WRITTEN = EntryState.WRITTEN.value
+    UNCHANGED = EntryState.UNCHANGED.value  # it already held these genres
+    SKIPPED = EntryState.SKIPPED.value  # an undo left alone a file that changed since
+    ERROR = EntryState.ERROR.value
+
+    @property
+    def entry_state(self) -> EntryState:
+        """The state the journal records for a file with this outcome."""
+        return EntryState(self.value)
+
+
+# The outcomes where the file holds what was asked (or a dry run found it could).
+SUCCEEDED = (WriteStatus.PLANNED, WriteStatus.WRITTEN, WriteStatus.UNCHANGED)
 
 
 @dataclass(frozen=True)
@@ -126,7 +139,7 @@ class WriteResult:
     @property
     def ok(self) -> bool:
         """The file holds what was asked (or a dry run found it could)."""
-        return self.status in (WriteStatus.PLANNED, WriteStatus.WRITTEN, WriteStatus.UNCHANGED)
+        return self.status in SUCCEEDED
 
 
 def provenance_text(details: dict) -> str:
@@ -203,7 +216,7 @@ class GenreWriter:
         and modification time, so it is still recognised as the file the batch wrote.
         """
         summary = self.batch_to_undo(batch)
-        entries = [e for e in self.journal.entries(summary.id) if e.state in ("written", "pending")]
+        entries = [e for e in self.journal.entries(summary.id) if e.state in UNDOABLE_STATES]
         if not entries:
             raise LookupError(f"batch {summary.id} has no writes left to undo")
         folder = Path(os.path.commonpath([e.path.parent for e in entries]))
@@ -238,7 +251,7 @@ class GenreWriter:
         summary = self.journal.batch(batch)
         open_entries = [e for e in self.journal.entries(batch) if e.state in OPEN_STATES]
         if not open_entries:
-            if summary.state == DONE:
+            if summary.state is BatchState.DONE:
                 raise LookupError(f"batch {batch} has nothing left to finish")
             self.journal.complete(batch)  # interrupted before it planned a file: nothing to do
             return
@@ -265,12 +278,10 @@ class GenreWriter:
             current = FileIdentity.of(entry.path)
         except OSError:
             current = None
-        if entry.state == "pending":
-            crash_states = [entry.identity, entry.temp_identity]
-            if current is not None and any(current == FileIdentity.from_json(s) for s in crash_states if s):
-                return current
-        latest = self.journal.last_written_identity(entry.path)
-        return FileIdentity.from_json(latest) if latest else None
+        crash_states = (entry.identity, entry.temp_identity)
+        if entry.state is EntryState.PENDING and current is not None and current in crash_states:
+            return current
+        return self.journal.last_written_identity(entry.path)
 
     def _run(self, batch: int, entries: list[Entry], bound: set[int] | None = None) -> Iterator[WriteResult]:
         """Write ``entries``; those in ``bound`` (all, where None) only to the file their recorded
@@ -312,29 +323,29 @@ class GenreWriter:
             with file_lock(entry.path):
                 if not bound:
                     with contextlib.suppress(OSError):  # a file that is gone: reading it says so
-                        entry = replace(entry, identity=FileIdentity.of(entry.path).to_json())
+                        entry = replace(entry, identity=FileIdentity.of(entry.path))
                 return self._apply(entry)
         except Exception as e:  # a decoder's, tag library's or journal's failure before the swap
             return self._refuse(entry, f"writing failed ({type(e).__name__}: {e}); the file is unchanged")
 
-    def _record(self, entry: Entry, state: str, message: str | None = None,
+    def _record(self, entry: Entry, state: EntryState, message: str | None = None,
                 identity: FileIdentity | None = None) -> str | None:
         """Record an entry's outcome; returns why the journal could not, for the result's message."""
         try:
-            self.journal.finish(entry.id, state, message, identity=identity.to_json() if identity else None)
+            self.journal.finish(entry.id, state, message, identity=identity)
         except JournalError as e:
             return f"the journal could not record this: {e}"
         return None
 
     def _refuse(self, entry: Entry, message: str, genres: list[str] | None = None) -> WriteResult:
-        unrecorded = self._record(entry, "error", message)
+        unrecorded = self._record(entry, EntryState.ERROR, message)
         message = f"{message}; {unrecorded}" if unrecorded else message
         return WriteResult(entry.path, WriteStatus.ERROR, genres or [], genres or [], message, entry.batch)
 
     def _result(self, entry: Entry, status: WriteStatus, old: list[str], new: list[str], message: str | None = None,
                 identity: FileIdentity | None = None) -> WriteResult:
         """Record a final state and say so; a journal that fails now changes nothing in the file."""
-        unrecorded = self._record(entry, status.value, message, identity)
+        unrecorded = self._record(entry, status.entry_state, message, identity)
         if unrecorded:
             message = "; ".join(filter(None, [message, unrecorded, f"'genre-tagger finish {entry.batch}' records "
                                               "it once the journal can be written"]))
@@ -361,7 +372,7 @@ class GenreWriter:
             return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
                                        "renamed or changed since), so it is left untouched", snapshot.genres)
         separator = self.options.id3v23_separator
-        if entry.state == "pending" and same_genres(snapshot.genres, entry.new_genres or [], separator):
+        if entry.state is EntryState.PENDING and same_genres(snapshot.genres, entry.new_genres or [], separator):
             # The write finished before the process stopped, or before the journal could record it.
             return self._result(entry, WriteStatus.WRITTEN, entry.old_genres or [], entry.new_genres or [],
                                 "already written before the interruption", FileIdentity.of(entry.path))
@@ -373,17 +384,15 @@ class GenreWriter:
             message = (f"skipped: its genres changed since they were written "
                        f"(now {', '.join(snapshot.genres) or 'none'})")
             return self._result(entry, WriteStatus.SKIPPED, snapshot.genres, snapshot.genres, message)
-        mode = WriteMode(entry.mode) if entry.mode else None
-        new = self._target(snapshot.genres, entry.requested, entry.undoes, mode)
+        new = self._target(snapshot.genres, entry.requested, entry.undoes, entry.mode)
         provenance = entry.provenance
         if self._holds(tag_format, audio, snapshot, new, provenance):
             return self._result(entry, WriteStatus.UNCHANGED, snapshot.genres, new)
         refusal = tag_format.refusal(audio, os.fspath(entry.path))
         if refusal:
             return self._refuse(entry, refusal, snapshot.genres)
-        expected = Fingerprint.from_json(entry.expected) if entry.expected else None
         try:
-            check_unchanged(entry.path, expected)
+            check_unchanged(entry.path, entry.expected)
         except WriteRefused as e:
             return self._refuse(entry, str(e), snapshot.genres)
         reference_audio = audio_probe(entry.path)
@@ -427,8 +436,8 @@ class GenreWriter:
             # The copy's identity is durable before the swap: if the journal cannot record the
             # outcome afterwards, finish and undo still recognise the file as this write's.
             identity = rewrite_atomically(
-                entry.path, edit, seen or expected, self.options.keep_mtime, on_temporary=record_temporary,
-                on_ready=lambda copy: journal.set_temp_identity(entry.id, copy.to_json()),
+                entry.path, edit, seen or entry.expected, self.options.keep_mtime, on_temporary=record_temporary,
+                on_ready=lambda copy: journal.set_temp_identity(entry.id, copy),
             )
         except (WriteRefused, TagError) as e:
             return self._refuse(entry, str(e), snapshot.genres)
@@ -442,7 +451,7 @@ class GenreWriter:
         return self._result(entry, WriteStatus.WRITTEN, snapshot.genres, new, "; ".join(notes) or None, identity)
 
 
-def planned_entry(request: WriteRequest) -> dict:
+def planned_entry(request: WriteRequest) -> PlannedEntry:
     """A request as the journal records it: absolute, resolved path, and the file's identity now."""
     path = Path(os.path.realpath(request.path))
     identity = request.identity
@@ -451,11 +460,9 @@ def planned_entry(request: WriteRequest) -> dict:
             identity = FileIdentity.of(path)
         except OSError:
             identity = None  # the write reports the problem
-    return {"path": path, "requested": request.genres,
-            "expected": request.expected.to_json() if request.expected else None,
-            "provenance": request.provenance, "require_current": request.require_current,
-            "undoes": request.undoes, "identity": identity.to_json() if identity else None,
-            "restore_field": request.restore_field, "mode": request.mode.value if request.mode else None}
+    return PlannedEntry(path=path, requested=request.genres, expected=request.expected, provenance=request.provenance,
+                        require_current=request.require_current, undoes=request.undoes, identity=identity,
+                        restore_field=request.restore_field, mode=request.mode)
 
 
 def is_recorded_file(entry: Entry) -> bool:
@@ -468,5 +475,5 @@ def is_recorded_file(entry: Entry) -> bool:
         current = FileIdentity.of(entry.path)
     except OSError:
         return False
-    recorded = [entry.identity] + ([entry.temp_identity] if entry.state == "pending" and entry.temp_identity else [])
-    return any(current == FileIdentity.from_json(r) for r in recorded if r)
+    recorded = [entry.identity] + ([entry.temp_identity] if entry.state is EntryState.PENDING else [])
+    return current in recorded
