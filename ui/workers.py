@@ -20,6 +20,7 @@ from tagger.analysis.analyzer import Analyzer, FileResult, JobControl
 from tagger.analysis.pipeline import AnalysisPipeline, FileStarted
 from tagger.audio.excerpt import Depth
 from tagger.files.scan import scan
+from tagger.library.cleanup import undo_batch, write_renaming
 from tagger.review.items import ReviewItem, review_item
 from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
 
@@ -198,10 +199,11 @@ class WriteJob(BackgroundJob):
 
     def apply(self, writer: GenreWriter, requests: list[WriteRequest], aliases: list[tuple[str, str]]) -> None:
         """``aliases``: the renames and merges the batch carries out, saved with it."""
-        self.start("write", lambda: self._report(writer.write(requests, "gui apply", aliases=aliases)))
+        self.start("write", lambda: self._report(write_renaming(writer, requests, "gui apply", aliases)))
 
     def undo(self, writer: GenreWriter, batch: int) -> None:
-        self.start("undo", lambda: self._report(writer.undo(batch)))
+        """Undo ``batch``, taking back the aliases it saved."""
+        self.start("undo", lambda: self._report(undo_batch(writer, batch)))
 
     def _report(self, results: Iterable[WriteResult]) -> None:
         batch_id = None

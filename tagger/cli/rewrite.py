@@ -11,7 +11,13 @@ from tagger.cli.options import EXIT_FILE_ERRORS, EXIT_OK
 from tagger.cli.output import emit, summarise
 from tagger.files.state import StateError
 from tagger.genres.vocabulary import save_user_alias
-from tagger.library.cleanup import FileGenres, GenreOverview, GenrePlan, survey
+from tagger.library.cleanup import (
+    FileGenres,
+    GenreOverview,
+    GenrePlan,
+    survey,
+    write_renaming,
+)
 from tagger.tags import WriteMode, WriteOptions
 from tagger.text import printable
 from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult, WriteStatus
@@ -48,7 +54,7 @@ def rewrite(args: argparse.Namespace, out: TextIO, err: TextIO, name: str, plan_
         done: list[WriteResult] = []
         try:
             aliases = [alias] if alias else []
-            for result in writer.write(requests, command_line(name, args), args.dry_run, aliases=aliases) \
+            for result in write_renaming(writer, requests, command_line(name, args), aliases, args.dry_run) \
                     if requests else []:
                 done.append(result)
         except StateError as e:

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from tagger.cli.batches import write_batch
 from tagger.cli.options import add_batch_argument, add_write_options
+from tagger.library.cleanup import undo_batch
 from tagger.text import printable
 from tagger.writing.journal import when
 from tagger.writing.writer import GenreWriter, WriteResult
@@ -29,6 +30,6 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         summary = writer.batch_to_undo(args.batch)
         err.write(printable(f"undoing batch {summary.id} ({summary.command}, {when(summary.created)}, "
                             f"{summary.files} file(s))") + "\n")
-        return writer.undo(summary.id, args.root)
+        return undo_batch(writer, summary.id, args.root)
 
     return write_batch(args, out, err, results)

@@ -16,23 +16,27 @@ import itertools
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 
 from tagger.files.identity import FileIdentity
 from tagger.files.scan import ScanEvent, scan
 from tagger.genres.vocabulary import (
+    AliasChange,
     Vocabulary,
     genre_key,
     is_junk,
     joined_parts,
+    save_user_alias,
+    take_back_alias,
     vocabulary,
 )
 from tagger.tags import MultiValue, tags_or_problem
 from tagger.tags.base import dedupe, legacy_genre_names, separated
+from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
 
 
 class Flag(str, Enum):
@@ -408,3 +412,24 @@ class Planner:
         if style is MultiValue.JOINED and len(genres) > 1:
             return (self.overview.separator.join(genres),)
         return tuple(genres)
+
+
+def write_renaming(writer: GenreWriter, requests: Sequence[WriteRequest], command: str,
+                   renames: Sequence[tuple[str, str]], dry_run: bool = False) -> Iterator[WriteResult]:
+    """Write a batch that renames or merges genres. Once a file of it holds the new genres,
+    each (old, new) becomes the person's alias, recorded with the batch so that
+    ``undo_batch`` takes it back."""
+    def save_aliases(batch: int) -> None:
+        for old, new in renames:
+            writer.journal.record_alias_change(batch, asdict(save_user_alias(old, new)))
+
+    return writer.write(requests, command, dry_run, carried_out=save_aliases if renames else None)
+
+
+def undo_batch(writer: GenreWriter, batch: int | None = None, moved_to: Path | None = None) -> Iterator[WriteResult]:
+    """Undo a batch (the last one by default), taking back the aliases its renames saved."""
+    def take_back_aliases(undone: int) -> None:
+        for change in writer.journal.alias_changes(undone):
+            take_back_alias(AliasChange(**change))
+
+    return writer.undo(batch, moved_to, before_writing=take_back_aliases)

@@ -20,9 +20,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tagger import __version__
@@ -35,12 +35,7 @@ from tagger.files.atomic import (
 from tagger.files.identity import FileIdentity, Fingerprint, fingerprint
 from tagger.files.locks import file_lock
 from tagger.files.regular import irregular_file
-from tagger.genres.vocabulary import (
-    AliasChange,
-    genre_key,
-    save_user_alias,
-    take_back_alias,
-)
+from tagger.genres.vocabulary import genre_key
 from tagger.tags import TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
 from tagger.tags.base import TagSnapshot, WriteMode, separated
 from tagger.writing.journal import (
@@ -56,6 +51,9 @@ from tagger.writing.journal import (
     TextEnum,
 )
 from tagger.writing.probe import audio_probe, same_audio
+
+# Called with a batch's id at a point of its life (GenreWriter.write's and undo's).
+BatchHook = Callable[[int], None]
 
 _writer_pool: ThreadPoolExecutor | None = None
 
@@ -173,13 +171,12 @@ class GenreWriter:
         return self.journal.start(command, self.options.mode.value)
 
     def write(self, requests: Iterable[WriteRequest], command: str, dry_run: bool = False,
-              batch: int | None = None, aliases: Sequence[tuple[str, str]] = ()) -> Iterator[WriteResult]:
+              batch: int | None = None, carried_out: BatchHook | None = None) -> Iterator[WriteResult]:
         """Write every request, yielding a result per file in order; one failure stops nothing.
 
-        ``aliases`` are the renames and merges (old, new) the batch carries out: they are saved
-        as the person's aliases once a file of the batch holds the new genres (written, or
-        holding them already), also when the caller stops early, and undoing the batch takes
-        them back. A batch whose every file failed saves none.
+        ``carried_out(batch)`` runs once a file of the batch holds its new genres (written, or
+        holding them already), also when the caller stops early; never for a dry run or a
+        batch whose every file failed. A genre cleanup saves its renames there.
         """
         requests = list(requests)
         if dry_run:
@@ -190,7 +187,7 @@ class GenreWriter:
             batch = self.start(command)
         self.remove_stale_temporaries()
         self.journal.plan(batch, [planned_entry(r) for r in requests])
-        carried_out = False
+        any_carried_out = False
         try:
             # Results name each file as the caller did, a symlink included; the journal holds its target.
             entries = self.journal.entries(batch)
@@ -200,16 +197,18 @@ class GenreWriter:
             # merges end with both genres rather than a refusal for the second.
             bound = {entry.id for entry, request in zip(entries, requests) if request.identity is not None}
             for index, result in enumerate(self._run(batch, entries, bound)):
-                carried_out = carried_out or result.ok
+                any_carried_out = any_carried_out or result.ok
                 yield replace(result, path=requests[index].path)
         finally:
-            if carried_out:
-                for old, new in aliases:
-                    self.journal.record_alias_change(batch, asdict(save_user_alias(old, new)))
+            if any_carried_out and carried_out is not None:
+                carried_out(batch)
 
-    def undo(self, batch: int | None = None, moved_to: Path | None = None) -> Iterator[WriteResult]:
-        """Restore the genres a batch replaced, files changed since skipped, and take back
-        the aliases it saved.
+    def undo(self, batch: int | None = None, moved_to: Path | None = None,
+             before_writing: BatchHook | None = None) -> Iterator[WriteResult]:
+        """Restore the genres a batch replaced, files changed since skipped.
+
+        ``before_writing(batch)`` runs once the batch is known to have writes to undo, before
+        the first file is restored: a genre cleanup takes back the renames it saved there.
 
         ``moved_to`` is where the folder that held the batch's files (their deepest common
         folder) is now, after it was moved or renamed. A moved file keeps its inode, size
@@ -234,8 +233,8 @@ class GenreWriter:
                          undoes=e.id, identity=self._identity_to_revert(e), restore_field=e.old_field)
             for e in reversed(entries)
         ]
-        for change in self.journal.alias_changes(summary.id):
-            take_back_alias(AliasChange(**change))
+        if before_writing is not None:
+            before_writing(summary.id)
         undo_writer = GenreWriter(self.journal, self._undo_options())
         yield from undo_writer.write(requests, f"undo {summary.id}")
 
