@@ -501,11 +501,11 @@ class Analyzer:
     def build(self, path: Path, depth: Depth, raw: RawAnalysis, timings: Timings,
               file_fingerprint: Fingerprint, cached: bool) -> Analysis:
         """Genres, descriptors and timeline from raw model outputs: no inference."""
-        common = dict(
-            path=path, duration_s=raw.duration_s, depth=depth, models=self.identities,
-            provider=self.models.provider, total_patches=raw.total_patches, timings=timings,
-            fingerprint=file_fingerprint, cached=cached,
-        )
+        common = {
+            "path": path, "duration_s": raw.duration_s, "depth": depth, "models": self.identities,
+            "provider": self.models.provider, "total_patches": raw.total_patches, "timings": timings,
+            "fingerprint": file_fingerprint, "cached": cached,
+        }
         if len(raw.starts) == 0:
             return Analysis(
                 music_detected=False, genres=[], model=BASE, descriptors=[], segments=[], embeddings={},

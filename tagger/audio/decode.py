@@ -14,6 +14,7 @@ reading raise ``AudioError`` and nothing else, whatever the decoder raised, and
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -505,10 +506,8 @@ class DecoderNoteFilter:
         if self._saved is None:
             return
         if self._python_stderr is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 sys.stderr.flush()
-            except (OSError, ValueError):
-                pass
             sys.stderr = self._python_stderr
             self._python_stderr = None
         os.dup2(self._saved, 2)  # closes the pipe's last writer (children may hold others)
