@@ -29,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from tagger.analysis.analyzer import (
@@ -126,8 +127,13 @@ def item_path(item: Path | ScanEvent | FileJob) -> Path:
     return item if isinstance(item, Path) else item.path
 
 
-# Stands in for the result of an input item that was analysed earlier, prioritised.
-_SKIPPED = object()
+class _Skipped(Enum):
+    """Stands in for the result of an input item that was analysed earlier, prioritised."""
+
+    SKIPPED = "skipped"
+
+
+_SKIPPED = _Skipped.SKIPPED
 
 
 @dataclass(frozen=True)
@@ -155,8 +161,10 @@ class AnalysisPipeline:
             maxsize=max(4, 2 * self.config.inference_threads * self.config.chunks_per_batch)
         )
         self._order = itertools.count()
-        # (seq, FileStarted | FileResult | _SKIPPED), and (None, None) once every thread is done.
-        self._out: queue.SimpleQueue[tuple[int | None, object]] = queue.SimpleQueue()
+        # (seq, event), and (None, None) once every thread is done.
+        self._out: queue.SimpleQueue[tuple[int | None, FileStarted | FileResult | _Skipped | None]] = (
+            queue.SimpleQueue()
+        )
         self._decoders_left = self.config.decoders  # guarded by _work_ready
         self._open_jobs = 0  # files begun and not yet finished, that may want another round; guarded by _work_ready
         self._prioritised: set[Path] = set()  # guarded by _work_ready
@@ -212,7 +220,7 @@ class AnalysisPipeline:
             thread.start()
         started = time.perf_counter()
         finished = failed = cached = 0
-        waiting: dict[int, FileResult] = {}
+        waiting: dict[int, FileResult | _Skipped] = {}
         next_seq = 0
         ended = False
         try:
