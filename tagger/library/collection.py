@@ -91,11 +91,11 @@ def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.ADAPTI
     examples = []
     pipeline = AnalysisPipeline(analyzer, depth, control)
     for result in pipeline.results(list(tagged), on_start):
+        analysis = result.analysis
         if result.error is not None:
             problems.append((result.path, result.error))
-        elif result.analysis.music_detected:
+        elif analysis is not None and analysis.music_detected:
             genres, group = tagged[result.path]
-            analysis = result.analysis
             examples.append(TaggedFile(result.path, genres, group,
                                        features(analysis.embeddings, analysis.patch_probabilities)))
         else:
