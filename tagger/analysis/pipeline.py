@@ -27,7 +27,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Sized
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -195,7 +195,7 @@ class AnalysisPipeline:
             return True
 
     def results(self, items: Iterable[Path | ScanEvent],
-                on_start: Callable[[Path], None] | None = None) -> Iterator[FileResult]:
+                on_start: Callable[[Path], None] | None = None) -> Generator[FileResult, None, None]:
         """A result per item, in input order: for scripts and the CLI."""
         for event in self.events(items, ordered=True):
             if isinstance(event, FileStarted) and on_start:
@@ -204,13 +204,13 @@ class AnalysisPipeline:
                 yield event
 
     def events(self, items: Iterable[Path | ScanEvent], total: int | None = None,
-               ordered: bool = False) -> Iterator[PipelineEvent]:
+               ordered: bool = False) -> Generator[PipelineEvent, None, None]:
         """Run the pipeline. Results come as files finish, or in input order with
         ``ordered``. A ScanEvent's problem comes back as a failed result. After a
         cancel no new file starts, files in flight stop at their next region, and the
         events end without their results. Closing the iterator cancels the run."""
-        if total is None and hasattr(items, "__len__"):
-            total = len(items)  # type: ignore[arg-type]
+        if total is None and isinstance(items, Sized):
+            total = len(items)
         threads = [threading.Thread(target=self._admit, args=(items,), name="analysis-admit", daemon=True)]
         threads += [threading.Thread(target=self._decode_loop, name=f"analysis-decode-{i}", daemon=True)
                     for i in range(self.config.decoders)]
