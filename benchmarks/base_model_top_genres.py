@@ -32,7 +32,8 @@ DEFAULT_FOLDERS = [REPO.parent / "shared" / "music", REPO / "resources" / "sampl
 
 def suggest(folder: Path, no_cache: bool, extra: list[str]) -> list[dict]:
     command = [sys.executable, "-c", "import sys; from tagger.cli import main; sys.exit(main())",
-               "suggest", "--json", "--top", "3", "--model", "base", *(["--no-cache"] if no_cache else []), *extra, str(folder)]
+               "suggest", "--json", "--top", "3", "--model", "base", *(["--no-cache"] if no_cache else []),
+               *extra, str(folder)]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if done.returncode not in (0, 1):
         raise SystemExit(f"suggest failed ({done.returncode}) on {folder}:\n{done.stderr}")
@@ -58,7 +59,8 @@ def report(folder: Path, records: list[dict], tracks: bool) -> dict[str, int]:
     if tracks:
         for r in sorted(ok, key=lambda r: r["path"]):
             best = ", ".join(f"{g['genre']} {g['confidence']:.2f}" for g in r["genres"])
-            print(f"    {Path(r['path']).relative_to(folder) if Path(r['path']).is_relative_to(folder) else r['path']}: {best}")
+            path = Path(r["path"])
+            print(f"    {path.relative_to(folder) if path.is_relative_to(folder) else path}: {best}")
     for r in problems:
         print(f"    {r['path']}: {r.get('error') or r.get('message') or 'no genres'}")
     return dict(top)

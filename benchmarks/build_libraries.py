@@ -288,7 +288,7 @@ def audio_identity(path: Path) -> str:
             return content_fingerprint(path, reader)
         finally:
             reader.close()
-    except Exception:  # noqa: BLE001 - any failure: fall back to the bytes
+    except Exception:  # any failure: fall back to the bytes
         return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -311,7 +311,7 @@ def find_sources(roots: list[Path]) -> tuple[list[Source], list[str], dict[str, 
                 rel = path.relative_to(package_dir).as_posix()
                 try:
                     audio = mutagen.File(path, easy=True)
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     skipped.append(f"{path}: mutagen cannot read it ({e})")
                     continue
                 if audio is None:
@@ -336,10 +336,7 @@ def split_sizes(n: int, rng: random.Random, low: int, high: int) -> list[int]:
     """Album sizes that add up to ``n``: between ``low`` and ``high`` where ``n`` allows."""
     sizes = []
     while n > 0:
-        if n <= high and (n < 2 * low or rng.random() < 0.3):
-            size = n
-        else:
-            size = rng.randint(low, min(high, n - low))
+        size = n if n <= high and (n < 2 * low or rng.random() < 0.3) else rng.randint(low, min(high, n - low))
         sizes.append(size)
         n -= size
     return sizes

@@ -122,8 +122,9 @@ class Child:
     """A running process whose output goes to files, so that many can run at once."""
 
     def __init__(self, argv: list[str], env: dict, cwd: Path):
-        self._out = tempfile.TemporaryFile()
-        self._err = tempfile.TemporaryFile()
+        # Open for the child's whole life: wait() reads and closes them.
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
         self.started = time.monotonic()
         self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=self._out,
                                      stderr=self._err, preexec_fn=_limit_memory, start_new_session=True)
@@ -610,7 +611,7 @@ def item_first_run(c: Campaign) -> list[str]:
 def item_sigterm(c: Campaign) -> list[str]:
     codes, left, tracebacks, mixed, late, no_start = [], 0, 0, 0, 0, 0
     delays = random.Random(9)
-    for run in range(c.runs):
+    for _ in range(c.runs):
         scratch = c.scratch("sigterm")
         env = c.env(scratch, PYTHONUNBUFFERED="1")  # its first JSON line is seen when printed
         folder = scratch / "library"

@@ -281,10 +281,8 @@ def read_all(library: str, expected: int) -> dict:
     samples = []
     cpu = cpu_seconds()
     started = time.perf_counter()
-    seen = 0
-    for file in survey([Path(library)]):
+    for seen, file in enumerate(survey([Path(library)]), 1):
         overview.add(file)
-        seen += 1
         if seen in marks:
             samples.append((seen, time.perf_counter() - started, rss_mb()))
     cpu = cpu_seconds() - cpu

@@ -41,11 +41,10 @@ from tagger.analysis.analyzer import Analysis, Analyzer  # noqa: E402
 from tagger.analysis.cache import AnalysisCache, RawAnalysis, pack, unpack  # noqa: E402
 from tagger.analysis.pipeline import AnalysisPipeline  # noqa: E402
 from tagger.audio.excerpt import Depth  # noqa: E402
-from tagger.genres.suggestion import LIBRARY, GenreSuggestion
-from tagger.genres.taxonomy import Taxonomy
+from tagger.genres.suggestion import LIBRARY, GenreSuggestion  # noqa: E402
+from tagger.genres.taxonomy import Taxonomy  # noqa: E402
 from tagger.genres.vocabulary import vocabulary  # noqa: E402
-from tagger.learning.classifiers import PLAIN_STRENGTH, Standardiser, fit_lda, fit_logistic
-from tagger.probability import softmax
+from tagger.learning.classifiers import PLAIN_STRENGTH, Standardiser, fit_lda, fit_logistic  # noqa: E402
 from tagger.learning.learned import (  # noqa: E402
     SHRINKAGE,
     TaggedFile,
@@ -57,6 +56,7 @@ from tagger.learning.learned import (  # noqa: E402
 from tagger.library.albums import AlbumGrouper  # noqa: E402
 from tagger.library.collection import read_collection  # noqa: E402
 from tagger.library.context import ContextIndex  # noqa: E402
+from tagger.probability import softmax  # noqa: E402
 
 
 def feature_of(analysis: Analysis) -> np.ndarray:

@@ -17,6 +17,7 @@ files, for a before-and-after figure on one machine: the guards it lacks are ski
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sqlite3
 import statistics
@@ -116,10 +117,8 @@ def main() -> None:
             processes = [p for p in os.listdir("/proc") if p.isdigit()]
             descriptors = 0
             for pid in processes:
-                try:
+                with contextlib.suppress(OSError):  # it ended, or is not ours to read
                     descriptors += len(os.listdir(f"/proc/{pid}/fd"))
-                except OSError:
-                    pass
             scan = timed(lambda: processes_writing(paths[0]), 50)
             print(f"/proc scan for other writers: {scan:.2f} ms a file "
                   f"({len(processes)} processes, {descriptors} descriptors visible)")

@@ -10,11 +10,11 @@ Every audio file under the folders is analysed with the fp32 models (the int8 va
 share their calibration): at full depth, or with ``--patches N`` on N patches spread
 over the body of each track as ``suggest --depth fast`` picks them, which is quicker
 for a large set. ``--transcode`` also re-encodes each file (or each under the
-``--transcode-in`` folders) with the given codecs and bitrates (decoded as the app decodes it, mixed to mono, encoded with PyAV into a
-temporary folder) and analyses those too: a transcode is the same music, so it is
-averaged into its source track rather than counted as another track; what it adds is
-robustness to the codec, not weight. A tag's reference probability is the median over
-tracks of the track's mean probability.
+``--transcode-in`` folders) with the given codecs and bitrates (decoded as the app decodes
+it, mixed to mono, encoded with PyAV into a temporary folder) and analyses those too: a
+transcode is the same music, so it is averaged into its source track rather than counted
+as another track; what it adds is robustness to the codec, not weight. A tag's reference
+probability is the median over tracks of the track's mean probability.
 
 ``--cache`` keeps the raw model outputs in an analysis cache file, so that a rebuild
 over the same music is quick; ``--probabilities`` saves every track's probabilities,

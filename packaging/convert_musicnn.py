@@ -29,12 +29,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # whose __init__ sets the same; see there).
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-import librosa  # noqa: E402
-import numpy as np  # noqa: E402
-import onnx  # noqa: E402
-import onnxruntime as ort  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tf2onnx  # noqa: E402
+import librosa
+import numpy as np
+import onnx
+import onnxruntime as ort
+import tensorflow as tf
+import tf2onnx
 
 tf.compat.v1.disable_eager_execution()
 
@@ -173,7 +173,7 @@ def convert(name: str, golden_patches: np.ndarray) -> dict[str, np.ndarray]:
         if err > 1e-4:
             raise SystemExit(f"{name}: ONNX output {out} differs from TensorFlow by {err}")
     print(f"{name}: wrote {out_path} ({out_path.stat().st_size / 1e6:.2f} MB)")
-    return {out: value for out, value in zip(OUTPUTS, tf_outputs)}
+    return dict(zip(OUTPUTS, tf_outputs))
 
 
 def rename_io(model_proto: onnx.ModelProto) -> None:

@@ -19,6 +19,7 @@ Prints each check with its figures; exits 1 if any failed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -251,10 +252,8 @@ def run_gui(command: Sequence[str | Path], env: dict[str, str], scratch: Path) -
                threading.Thread(target=read_lines, args=(app.stderr, err_lines, started), daemon=True)]
     for reader in readers:
         reader.start()
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         app.wait(timeout=GUI_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
     alive = app.poll() is None
     ended = f"exit {app.returncode} after {time.perf_counter() - started:.1f} s"
     if alive:

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -385,12 +385,13 @@ class Analyzer:
             content = content_fingerprint(path, reader) if self.cache is not None else ""
             if self.cache is not None:
                 for answer, key in self._answering(depth):
-                    raw = self.cache.by_content(content, self.models_key, key)
-                    if raw is not None:  # retagged, moved or copied: the audio is known
-                        self.cache.store(path, st, content, self.models_key, key, raw,
+                    same_audio = self.cache.by_content(content, self.models_key, key)
+                    if same_audio is not None:  # retagged, moved or copied: the audio is known
+                        self.cache.store(path, st, content, self.models_key, key, same_audio,
                                          json.dumps(file_fingerprint.to_json()))
                         reader.close()
-                        return self.build(path, answer, raw, Timings(0.0, 0.0, 0.0), file_fingerprint, cached=True)
+                        return self.build(path, answer, same_audio, Timings(0.0, 0.0, 0.0), file_fingerprint,
+                                          cached=True)
                 if depth is Depth.FULL and seed is None:
                     seed = self.cache.deepest(path, st, content, self.models_key)
             known = self.seed_patches(seed)
@@ -412,7 +413,7 @@ class Analyzer:
             return ()
         return seed.analysed or tuple(int(round(s / self.front_end.patch_seconds)) for s in seed.starts)
 
-    def decode(self, job: FileJob, control: JobControl | None = None) -> Iterator[PatchChunk]:
+    def decode(self, job: FileJob, control: JobControl | None = None) -> Generator[PatchChunk, None, None]:
         """Stage 2: the loud patches of the job's round, one decoded region at a time;
         closes the reader at the end of the round."""
         fe = self.front_end
@@ -501,11 +502,11 @@ class Analyzer:
     def build(self, path: Path, depth: Depth, raw: RawAnalysis, timings: Timings,
               file_fingerprint: Fingerprint, cached: bool) -> Analysis:
         """Genres, descriptors and timeline from raw model outputs: no inference."""
-        common = dict(
-            path=path, duration_s=raw.duration_s, depth=depth, models=self.identities,
-            provider=self.models.provider, total_patches=raw.total_patches, timings=timings,
-            fingerprint=file_fingerprint, cached=cached,
-        )
+        common = {
+            "path": path, "duration_s": raw.duration_s, "depth": depth, "models": self.identities,
+            "provider": self.models.provider, "total_patches": raw.total_patches, "timings": timings,
+            "fingerprint": file_fingerprint, "cached": cached,
+        }
         if len(raw.starts) == 0:
             return Analysis(
                 music_detected=False, genres=[], model=BASE, descriptors=[], segments=[], embeddings={},

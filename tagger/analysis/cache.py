@@ -125,7 +125,11 @@ class AnalysisCache:
 
     @property
     def writable(self) -> bool:
-        return self._db is not None and self.problem is None
+        return self._writer() is not None
+
+    def _writer(self) -> sqlite3.Connection | None:
+        """The connection, while the cache takes new entries."""
+        return self._db if self.problem is None else None
 
     @property
     def readable(self) -> bool:
@@ -230,11 +234,12 @@ class AnalysisCache:
               raw: RawAnalysis, fingerprint: str) -> None:
         """Keep an analysis; where the cache cannot take it (the disk filled up), it stops
         taking any, says so once, and the analysis goes on without it."""
-        if not self.writable:
+        db = self._writer()
+        if db is None:
             return
         with self._lock:
             try:
-                self._db.execute(
+                db.execute(
                     "INSERT OR REPLACE INTO analyses (path, size, mtime_ns, content, models, depth, duration_s, "
                     "total_patches, outputs, fingerprint, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (os.fsencode(path), st.st_size, st.st_mtime_ns, content, models, depth, raw.duration_s,
@@ -256,10 +261,11 @@ class AnalysisCache:
 
     def clear(self) -> int:
         """Remove every entry; StateError where the cache cannot be written."""
-        if not self.writable:
+        db = self._writer()
+        if db is None:
             raise StateError(self.problem)
         with self._lock, state_errors("the analysis cache", self.path):
-            (entries,) = self._db.execute("SELECT COUNT(*) FROM analyses").fetchone()
-            self._db.execute("DELETE FROM analyses")
-            self._db.execute("VACUUM")
+            (entries,) = db.execute("SELECT COUNT(*) FROM analyses").fetchone()
+            db.execute("DELETE FROM analyses")
+            db.execute("VACUUM")
         return entries

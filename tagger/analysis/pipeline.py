@@ -27,8 +27,9 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Sized
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from tagger.analysis.analyzer import (
@@ -126,8 +127,13 @@ def item_path(item: Path | ScanEvent | FileJob) -> Path:
     return item if isinstance(item, Path) else item.path
 
 
-# Stands in for the result of an input item that was analysed earlier, prioritised.
-_SKIPPED = object()
+class _Skipped(Enum):
+    """Stands in for the result of an input item that was analysed earlier, prioritised."""
+
+    SKIPPED = "skipped"
+
+
+_SKIPPED = _Skipped.SKIPPED
 
 
 @dataclass(frozen=True)
@@ -155,8 +161,10 @@ class AnalysisPipeline:
             maxsize=max(4, 2 * self.config.inference_threads * self.config.chunks_per_batch)
         )
         self._order = itertools.count()
-        # (seq, FileStarted | FileResult | _SKIPPED), and (None, None) once every thread is done.
-        self._out: queue.SimpleQueue[tuple[int | None, object]] = queue.SimpleQueue()
+        # (seq, event), and (None, None) once every thread is done.
+        self._out: queue.SimpleQueue[tuple[int | None, FileStarted | FileResult | _Skipped | None]] = (
+            queue.SimpleQueue()
+        )
         self._decoders_left = self.config.decoders  # guarded by _work_ready
         self._open_jobs = 0  # files begun and not yet finished, that may want another round; guarded by _work_ready
         self._prioritised: set[Path] = set()  # guarded by _work_ready
@@ -187,7 +195,7 @@ class AnalysisPipeline:
             return True
 
     def results(self, items: Iterable[Path | ScanEvent],
-                on_start: Callable[[Path], None] | None = None) -> Iterator[FileResult]:
+                on_start: Callable[[Path], None] | None = None) -> Generator[FileResult, None, None]:
         """A result per item, in input order: for scripts and the CLI."""
         for event in self.events(items, ordered=True):
             if isinstance(event, FileStarted) and on_start:
@@ -196,13 +204,13 @@ class AnalysisPipeline:
                 yield event
 
     def events(self, items: Iterable[Path | ScanEvent], total: int | None = None,
-               ordered: bool = False) -> Iterator[PipelineEvent]:
+               ordered: bool = False) -> Generator[PipelineEvent, None, None]:
         """Run the pipeline. Results come as files finish, or in input order with
         ``ordered``. A ScanEvent's problem comes back as a failed result. After a
         cancel no new file starts, files in flight stop at their next region, and the
         events end without their results. Closing the iterator cancels the run."""
-        if total is None and hasattr(items, "__len__"):
-            total = len(items)  # type: ignore[arg-type]
+        if total is None and isinstance(items, Sized):
+            total = len(items)
         threads = [threading.Thread(target=self._admit, args=(items,), name="analysis-admit", daemon=True)]
         threads += [threading.Thread(target=self._decode_loop, name=f"analysis-decode-{i}", daemon=True)
                     for i in range(self.config.decoders)]
@@ -212,7 +220,7 @@ class AnalysisPipeline:
             thread.start()
         started = time.perf_counter()
         finished = failed = cached = 0
-        waiting: dict[int, FileResult] = {}
+        waiting: dict[int, FileResult | _Skipped] = {}
         next_seq = 0
         ended = False
         try:

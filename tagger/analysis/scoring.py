@@ -101,6 +101,7 @@ class GenreScorer:
                 if meaning.genre is not None:
                     by_target.setdefault(("genre", meaning.genre), []).append(index)
                 else:
+                    assert meaning.descriptor is not None, "Taxonomy.load: a tag means a genre or a descriptor"
                     by_target.setdefault(("descriptor", meaning.descriptor), []).append(index)
                     self.descriptor_kind[meaning.descriptor] = meaning.kind or "other"
             for (what, target), indices in by_target.items():
@@ -134,7 +135,8 @@ class GenreScorer:
         self, probabilities: Mapping[str, np.ndarray], plan: list[tuple[str, np.ndarray, np.ndarray]]
     ) -> np.ndarray:
         """``[..., targets]`` confidences for probabilities shaped ``[..., tags]``."""
-        total = count = 0
+        total = np.zeros(())
+        count = np.zeros((), dtype=int)
         for model, index, present in plan:
             lift = logit(probabilities[model]) - self._reference_logit[model]
             padded = np.concatenate([lift, np.full((*lift.shape[:-1], 1), -np.inf)], axis=-1)

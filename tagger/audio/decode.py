@@ -14,6 +14,7 @@ reading raise ``AudioError`` and nothing else, whatever the decoder raised, and
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -26,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 import numpy as np
 
@@ -335,15 +336,17 @@ class PyAVReader:
             # Resampling to mono float at the native rate only downmixes; the analysis
             # front end resamples every decoder's output the same way afterwards.
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+            time_base = self._stream.time_base
+            if time_base is None:  # FFmpeg gives every stream it demuxes one; PyAV says None for 0/0
+                raise ValueError("the audio stream has no time base")
             # Always seek, and start the decoder afresh: an earlier read leaves the
             # demuxer wherever it stopped and the decoder holding its state.
-            self._container.seek(int(max(0.0, start_s) / self._stream.time_base), stream=self._stream)
+            self._container.seek(int(max(0.0, start_s) / time_base), stream=self._stream)
             self._stream.codec_context.flush_buffers()
             for frame in self._container.decode(self._stream):
                 if position is None or frame.pts is not None:
-                    position = (
-                        int(round(float(frame.pts * frame.time_base) * rate)) if frame.pts is not None else 0
-                    )
+                    # frame.time: pts × the frame's time base, None where it has no pts.
+                    position = int(round(frame.time * rate)) if frame.time is not None else 0
                 for mono in resampler.resample(frame):
                     samples = mono.to_ndarray().reshape(-1)
                     skip = max(0, start_sample - position)
@@ -466,7 +469,7 @@ class DecoderNoteFilter:
     def __init__(self) -> None:
         self._saved: int | None = None
         self._thread: threading.Thread | None = None
-        self._python_stderr = None
+        self._python_stderr: TextIO | None = None
         self._forwarding = True
         self.dropped = 0
 
@@ -505,10 +508,8 @@ class DecoderNoteFilter:
         if self._saved is None:
             return
         if self._python_stderr is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 sys.stderr.flush()
-            except (OSError, ValueError):
-                pass
             sys.stderr = self._python_stderr
             self._python_stderr = None
         os.dup2(self._saved, 2)  # closes the pipe's last writer (children may hold others)

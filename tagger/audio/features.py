@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class LogMel:
         return compress(mel).reshape(n_patches, self.front_end.patch_frames, self.front_end.n_mels)
 
 
-def slaney_mel(hz: np.ndarray) -> np.ndarray:
+def slaney_mel(hz: npt.ArrayLike) -> np.ndarray:
     """Slaney's mel scale (Auditory Toolbox): linear to 1 kHz, logarithmic above."""
     hz = np.asarray(hz, np.float64)
     linear = hz / (200.0 / 3)
@@ -85,7 +86,7 @@ def slaney_mel(hz: np.ndarray) -> np.ndarray:
     return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / log_step, linear)
 
 
-def slaney_hz(mel: np.ndarray) -> np.ndarray:
+def slaney_hz(mel: npt.ArrayLike) -> np.ndarray:
     mel = np.asarray(mel, np.float64)
     log_step = np.log(6.4) / 27.0
     return np.where(mel >= 15.0, 1000.0 * np.exp(log_step * (mel - 15.0)), mel * (200.0 / 3))

@@ -82,7 +82,7 @@ class Member:
 
 def combined_probabilities(members: Sequence[Member], xs: np.ndarray) -> np.ndarray:
     """The members' probabilities, averaged."""
-    return sum(m.probabilities(xs) for m in members) / len(members)
+    return np.mean([m.probabilities(xs) for m in members], axis=0)
 
 
 def principal_directions(xs: np.ndarray, most: int = MAX_DIRECTIONS) -> np.ndarray:
@@ -254,13 +254,13 @@ def choose(x: np.ndarray, y: np.ndarray, sample: np.ndarray, fold: np.ndarray, t
     temperatures = [fit_temperature(s[tested], yt) for s in scores]
     tempered = [softmax(s / t) for s, t in zip(scores, temperatures)]
     judged = {r.name: figures(r.name, p[tested], yt) for r, p in zip(recipes, tempered)}
-    best_of_kind = {}
+    best_of_kind: dict[str, int] = {}
     for i, recipe in enumerate(recipes):
         current = best_of_kind.get(recipe.kind)
         if current is None or judged[recipe.name].rank_key() < judged[recipes[current].name].rank_key():
             best_of_kind[recipe.kind] = i
     chosen = sorted(best_of_kind.values())
-    average = sum(tempered[i] for i in chosen) / len(chosen)
+    average = np.mean([tempered[i] for i in chosen], axis=0)
     judged[AVERAGE] = figures(AVERAGE, average[tested], yt)
     ranking = sorted(judged.values(), key=CandidateFigures.rank_key)
     winner = ranking[0].name

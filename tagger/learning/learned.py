@@ -819,8 +819,8 @@ def cross_validation_report(vocabulary: Vocabulary, files: int, p: np.ndarray, y
         ))
     confusions: Counter[tuple[str, str]] = Counter()
     for row in np.flatnonzero(~correct):
-        for k in np.flatnonzero(truth[row]):
-            confusions[(vocabulary.genres[k], vocabulary.genres[top[row]])] += 1
+        for actual in np.flatnonzero(truth[row]):
+            confusions[(vocabulary.genres[actual], vocabulary.genres[top[row]])] += 1
     return LearnReport(
         files=files, genres=figures, thin=vocabulary.thin, junk=vocabulary.junk,
         top1=float(correct.mean()), top3=float(top3.mean()), expected_calibration_error=ece,

@@ -31,9 +31,13 @@ from tagger.genres.vocabulary import is_junk, vocabulary
 class AlbumTags(Protocol):
     """The tags that place a file on an album: a file's snapshot or a review row has them."""
 
-    album: str | None
-    album_artist: str | None
-    artist: str | None
+    # Read-only, so that a frozen dataclass (TagSnapshot) has them too.
+    @property
+    def album(self) -> str | None: ...
+    @property
+    def album_artist(self) -> str | None: ...
+    @property
+    def artist(self) -> str | None: ...
 
 
 # A folder with more audio files than this is a collection, not an album (the
@@ -101,7 +105,7 @@ class AlbumGrouper:
     def album_of(self, path: Path, tags: AlbumTags | None) -> tuple[str, str] | None:
         """(key, display name) of the file's album, or None if it belongs to none."""
         album = " ".join((tags.album or "").split()) if tags else ""
-        if album:
+        if tags and album:
             album_artist = " ".join((tags.album_artist or "").split())
             if album_artist:
                 return f"tags\x1f{album_artist.casefold()}\x1f{album.casefold()}", f"{album_artist} – {album}"
@@ -158,7 +162,7 @@ class AlbumConsensus:
 
 def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
     """Combine an album's tracks' analyses and tags, and move each track toward the rest."""
-    key = vocabulary().key  # a tag and a suggestion in other spellings or aliases are one genre
+    genre_key = vocabulary().key  # a tag and a suggestion in other spellings or aliases are one genre
     labels: dict[str, GenreSuggestion] = {}  # genre key -> how to show it
     evidence: list[dict[str, float]] = []
     weights: list[float] = []
@@ -169,12 +173,12 @@ def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
         if track.analysed:
             weight += 1.0
             for s in track.suggestions:
-                k = key(s.genre)
+                k = genre_key(s.genre)
                 vote[k] = vote.get(k, 0.0) + s.confidence
                 if k not in labels or labels[k].source == ALBUM:
                     labels[k] = s
         for g in track.tagged:
-            k = key(g)
+            k = genre_key(g)
             if is_junk(g) or not k:
                 continue
             weight += TAG_WEIGHT / max(1, len(track.tag_keys))
@@ -197,7 +201,7 @@ def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
     album_genres = shown({k: v / total_weight for k, v in totals.items()}) if total_weight else []
     advice = []
     for track, vote, weight, tag_weight in zip(tracks, evidence, weights, tag_weights):
-        own = {key(s.genre): s.confidence for s in track.suggestions}
+        own = {genre_key(s.genre): s.confidence for s in track.suggestions}
         others = total_weight - weight
         if not track.analysed or others <= 0:
             advice.append(TrackAdvice(track.path, list(track.suggestions), 0.0, False))

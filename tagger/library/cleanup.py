@@ -181,7 +181,7 @@ def read_files(events: Iterable[ScanEvent], separator: str) -> Iterator[FileGenr
 @dataclass
 class _Tally:
     files: int = 0
-    spellings: Counter = field(default_factory=Counter)  # spelling -> files
+    spellings: Counter[str] = field(default_factory=Counter)  # spelling -> files
     variants: Counter = field(default_factory=Counter)  # stored value -> files
     flags: set = field(default_factory=set)
 
@@ -313,7 +313,7 @@ class GenreOverview:
         groups.sort(key=lambda g: (-g.files, g.name.casefold()))
         return groups
 
-    def _spelling(self, spellings: Counter, to: Target) -> str:
+    def _spelling(self, spellings: Counter[str], to: Target) -> str:
         """The spelling a group gets: the person's choice, else (with ``to``) the vocabulary's,
         else the most common in the library, ties going to the vocabulary's."""
         some = next(iter(spellings))

@@ -66,7 +66,7 @@ class LearnOutcome:
 
 def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.ADAPTIVE,
           min_files: int = DEFAULT_MIN_FILES, on_start: Callable[[Path], None] | None = None,
-          control: JobControl | None = None, on_plan: Callable[[LearnPlan], None] | None = None) -> LearnOutcome:
+          control: JobControl | None = None, on_plan: Callable[[LearnPlan], object] | None = None) -> LearnOutcome:
     """Train a model on the tagged files under ``paths``. The tags alone decide what
     can be learned: ``on_plan`` hears it, and NothingToLearn is raised, before any
     audio is analysed."""
@@ -91,11 +91,11 @@ def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.ADAPTI
     examples = []
     pipeline = AnalysisPipeline(analyzer, depth, control)
     for result in pipeline.results(list(tagged), on_start):
+        analysis = result.analysis
         if result.error is not None:
             problems.append((result.path, result.error))
-        elif result.analysis.music_detected:
+        elif analysis is not None and analysis.music_detected:
             genres, group = tagged[result.path]
-            analysis = result.analysis
             examples.append(TaggedFile(result.path, genres, group,
                                        features(analysis.embeddings, analysis.patch_probabilities)))
         else:

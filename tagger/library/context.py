@@ -22,7 +22,7 @@ vouches for is offered at about the rate albums have been right.
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,7 @@ from tagger.genres.suggestion import (
     GenreSuggestion,
 )
 from tagger.genres.vocabulary import is_junk, preferred_spellings, vocabulary
-from tagger.library.albums import AlbumGrouper
+from tagger.library.albums import AlbumGrouper, AlbumTags
 
 # Before a library shows otherwise: how often each source is right, and how many
 # files' worth that belief counts for. Album mates share a genre far more often than
@@ -66,12 +66,12 @@ class ContextFile:
     artist: str | None  # artist_key of its artist (its album artist where the track names none)
 
     @classmethod
-    def of(cls, path: Path, tags: object | None, grouper: AlbumGrouper) -> ContextFile:
+    def of(cls, path: Path, tags: AlbumTags | None, grouper: AlbumGrouper) -> ContextFile:
         """From anything with ``genres``/``current_genres``, ``album``, ``album_artist``
         and ``artist`` (a TagSnapshot, a ReviewItem); None: a file with unreadable tags."""
         if tags is None:
             return cls(path, (), None, None)
-        genres = getattr(tags, "current_genres", None)
+        genres: Iterable[str] | None = getattr(tags, "current_genres", None)
         if genres is None:
             genres = getattr(tags, "genres", ())
         album = grouper.album_of(path, tags)
@@ -93,7 +93,7 @@ class Evidence:
 class _Votes:
     """Tagged files' genre votes: a file with several genres splits its vote."""
 
-    votes: Counter[str] = field(default_factory=Counter)
+    votes: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     voters: int = 0
 
     def add(self, keys: frozenset[str], sign: int = 1) -> None:
@@ -107,9 +107,10 @@ class _Votes:
         voters = self.voters - sum(o.voters for o in others)
         if voters <= 0:
             return {}
-        votes = Counter(self.votes)
+        votes = defaultdict(float, self.votes)
         for o in others:
-            votes.subtract(o.votes)
+            for k, v in o.votes.items():
+                votes[k] -= v
         return {k: v / voters for k, v in votes.items() if v > 1e-9}
 
 
@@ -159,7 +160,7 @@ class ContextIndex:
         self.reliability = self._measure()
 
     @classmethod
-    def of(cls, entries: Iterable[tuple[Path, object | None]]) -> ContextIndex:
+    def of(cls, entries: Iterable[tuple[Path, AlbumTags | None]]) -> ContextIndex:
         """From (path, tags) pairs; see ContextFile.of."""
         grouper = AlbumGrouper()
         return cls(ContextFile.of(path, tags, grouper) for path, tags in entries)
@@ -179,7 +180,7 @@ class ContextIndex:
             if me.album is not None:
                 shares[ALBUM] = self._albums[me.album].without(own)
             if me.artist is not None:
-                same_album = self._artist_albums.get((me.artist, me.album)) if me.album is not None else own
+                same_album = self._artist_albums[(me.artist, me.album)] if me.album is not None else own
                 shares[ARTIST] = self._artists[me.artist].without(same_album)
         if path.parent not in self._folders:
             self._folders[path.parent] = folder_genres(path, self._spelling.keys())

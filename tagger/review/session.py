@@ -147,12 +147,12 @@ class ReviewSession:
             item = self.item(result.path)
             if item is None:
                 continue
-            if result.error is None:
-                item.analysed(result.analysis, self.settings.min_confidence, self.settings.max_genres,
-                              self.suggestions(result.analysis))
-            else:
+            if result.error is not None:
                 item.failed(result.error)
                 errors.append(f"{result.path.name}: {result.error}")
+            elif result.analysis is not None:
+                item.analysed(result.analysis, self.settings.min_confidence, self.settings.max_genres,
+                              self.suggestions(result.analysis))
             touched.append(item)
         self.changed(touched)
         return errors

@@ -46,7 +46,7 @@ def detectable_types() -> tuple[type, ...]:
 
     id3_kinds = (mutagen.id3.ID3FileType, *ID3Format.file_types)
 
-    def untranslated(kind: type) -> type:
+    def untranslated(kind: type[mutagen.FileType]) -> type:
         def load(self: Any, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("translate", False)
             kind.load(self, *args, **kwargs)

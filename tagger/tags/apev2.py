@@ -19,7 +19,7 @@ from tagger.tags.base import (
     first_text,
     read_genres,
 )
-from tagger.tags.id3 import id3v1_block, restore_id3v1
+from tagger.tags.id3 import id3v1_block, id3v1_without_genre, restore_id3v1
 
 PROVENANCE_ITEM = "Genre Tagger"
 
@@ -79,13 +79,12 @@ class APEv2Format(TagFormat):
 
     def kept_items(self, path: str) -> Counter:
         try:
-            tags = APEv2(path)
+            tags = list(APEv2(path).items())
         except Exception:  # no APEv2 tag: nothing to keep
-            tags = {}
+            tags = []
         written = {"genre", PROVENANCE_ITEM.lower()}
-        items = Counter((key.lower(), value.kind, value.value) for key, value in tags.items()
-                        if key.lower() not in written)
+        items: Counter[tuple] = Counter((key.lower(), value.kind, value.value) for key, value in tags
+                                        if key.lower() not in written)
         with open(path, "rb") as f:
-            block = id3v1_block(f)
-        items[("ID3v1 tag", block[:-1] if block else None)] += 1
+            items[("ID3v1 tag", id3v1_without_genre(id3v1_block(f)))] += 1
         return items

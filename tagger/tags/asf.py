@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from mutagen.asf import ASF
+from mutagen.asf import ASF, ASFTags
 
 from tagger.tags.base import (
     TagFormat,
@@ -60,7 +60,8 @@ class ASFFormat(TagFormat):
             audio.tags[PROVENANCE_ATTRIBUTE] = [text]
 
     def kept_items(self, path: str) -> Counter:
-        tags = ASF(path).tags
+        # mutagen declares ASF.tags = None on the class, which loading the file replaces.
+        tags: ASFTags = ASF(path).tags  # type: ignore[assignment]
         written = {"WM/Genre", PROVENANCE_ATTRIBUTE}
         return Counter((key, type(value).__name__, repr(value.value)) for key, values in tags.items()
                        if key not in written for value in values)

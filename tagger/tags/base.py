@@ -195,7 +195,7 @@ class TagFormat(ABC):
         encoding and terminators); None where they do. Kept in the journal for undo."""
         return None
 
-    def restore_field(self, audio: Any, field: str) -> None:
+    def restore_field(self, audio: Any, field: str) -> None:  # noqa: B027 - a hook; only ID3 records a field
         """Have the next save store the genre field as ``genre_field`` recorded it."""
 
     @abstractmethod

@@ -60,8 +60,9 @@ class ID3Format(TagFormat):
     def adopt(self, audio: Any) -> Any:
         if audio.tags is None:
             audio.add_tags()
-            # A new tag starts as ID3v2.3, which every player reads.
-            audio.tags.version = (2, 3, 0)
+            # A new tag starts as ID3v2.3, which every player reads. (add_tags() set the tag;
+            # mypy still holds audio.tags to the None it was narrowed to.)
+            audio.tags.version = (2, 3, 0)  # type: ignore[attr-defined]
         return audio
 
     def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
@@ -141,10 +142,10 @@ class ID3Format(TagFormat):
     def save(self, audio: Any, path: str, options: WriteOptions) -> None:
         with open(path, "rb") as f:
             v1_before = id3v1_block(f)
-        if self._spliced(audio):
+            place = placed_tag(f)
+        if place is not None:  # the file has an ID3v2 tag already: it is rewritten at the byte level
             with open(path, "r+b") as f:
-                place = placed_tag(f)
-                tag = tag_at(f, place)
+                tag = read_placed_tag(f, place)
                 if self._restores_no_tag(audio, place, v1_before):
                     id3raw.replace_region(f, place.offset, place.size, b"")
                 else:
@@ -173,7 +174,7 @@ class ID3Format(TagFormat):
             # Only an undo removes the tag, where a write added it to a file that had none.
             if not only_copies_of_id3v1(ID3(original, translate=False), v1_after):
                 return "the ID3v2 tag would be removed with frames the ID3v1 tag does not hold"
-        elif before is not None:
+        elif before is not None and after is not None:
             if after.major != before.major:
                 return "the ID3v2 tag would not keep its version"
             lost = before.comparable(WRITTEN_FRAMES) - after.comparable(WRITTEN_FRAMES)
@@ -181,7 +182,7 @@ class ID3Format(TagFormat):
             if lost or added:
                 names = sorted({frame_id for frame_id, _, _ in lost + added})
                 return f"the ID3 frame(s) {', '.join(names)} would not survive the write unchanged"
-        if (v1_before is None) != (v1_after is None) or (v1_before and v1_before[:-1] != v1_after[:-1]):
+        if id3v1_without_genre(v1_before) != id3v1_without_genre(v1_after):
             return "the ID3v1 tag would change beyond its genre"
         return None
 
@@ -194,12 +195,6 @@ class ID3Format(TagFormat):
         field = getattr(audio, "genre_field", None)
         return (field is not None and field["major"] is None and place.container == "start"
                 and not audio.tags.getall(f"TXXX:{PROVENANCE_KEY}") and only_copies_of_id3v1(audio.tags, v1))
-
-    @staticmethod
-    def _spliced(audio: Any) -> bool:
-        """Whether the file has an ID3v2 tag already, which is then rewritten at the byte level."""
-        with open(audio.filename, "rb") as f:
-            return placed_tag(f) is not None
 
 
 def only_copies_of_id3v1(tags: ID3, v1: bytes | None) -> bool:
@@ -221,8 +216,10 @@ def placed_tag(f: Any) -> id3raw.TagPlace | None:
 
 
 def tag_at(f: Any, place: id3raw.TagPlace | None) -> id3raw.RawTag | None:
-    if place is None:
-        return None
+    return None if place is None else read_placed_tag(f, place)
+
+
+def read_placed_tag(f: Any, place: id3raw.TagPlace) -> id3raw.RawTag:
     try:
         return id3raw.read_placed(f, place)
     except id3raw.RawTagError as e:
@@ -292,6 +289,11 @@ def id3v1_block(f: Any) -> bytes | None:
     return block
 
 
+def id3v1_without_genre(block: bytes | None) -> bytes | None:
+    """An ID3v1 block less its last byte, the genre."""
+    return None if block is None else block[:-1]
+
+
 def id3v1_genre_byte(genres: list[str]) -> int:
     """The ID3v1 number of the first genre that has one, or 255 (none)."""
     index = {name.lower(): i for i, name in enumerate(TCON.GENRES[:256])}
@@ -316,8 +318,9 @@ def saved_version(tags: ID3) -> int:
     return minor if major == 2 and minor >= 3 else 3
 
 
-def text_encoding(text: str, utf16: bool) -> Encoding:
-    """Latin-1 where it fits, else the Unicode encoding this ID3 version supports."""
+def text_encoding(text: str, utf16: bool) -> int:
+    """Latin-1 where it fits, else the Unicode encoding this ID3 version supports: an
+    Encoding, which mutagen's types know only as the int it is."""
     try:
         text.encode("latin-1")
         return Encoding.LATIN1

@@ -15,7 +15,7 @@ import struct
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 HEADER_SIZE = 10
 FLAG_UNSYNC = 0x80
@@ -29,6 +29,9 @@ GROWTH_PADDING = 1024
 
 GENRE_FRAME = {2: "TCO", 3: "TCON", 4: "TCON"}
 USER_TEXT_FRAME = {2: "TXX", 3: "TXXX", 4: "TXXX"}
+
+# The byte order of a chunk container's sizes: WAV's RIFF, AIFF's IFF.
+CHUNK_BYTE_ORDER: dict[str, Literal["little", "big"]] = {"riff": "little", "iff": "big"}
 
 
 class RawTagError(Exception):
@@ -280,11 +283,12 @@ def find_tag(f: BinaryIO) -> TagPlace | None:
         offset = int.from_bytes(head[20:28], "little")
         return TagPlace(offset, end - offset, "dsf") if 0 < offset < end else None
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        container, order = "riff", "little"
+        container = "riff"
     elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        container, order = "iff", "big"
+        container = "iff"
     else:
         return None
+    order = CHUNK_BYTE_ORDER[container]
     # Bytes past the size the container declares are not its chunks: readers ignore them.
     end = min(end, 8 + int.from_bytes(head[4:8], order))
     position = 12
@@ -314,8 +318,8 @@ def write_placed(f: BinaryIO, place: TagPlace, tag: bytes) -> None:
     if place.container == "dsf":
         f.seek(12)
         f.write(end.to_bytes(8, "little"))
-    elif place.container in ("riff", "iff"):
-        order = "little" if place.container == "riff" else "big"
+    elif place.container in CHUNK_BYTE_ORDER:
+        order = CHUNK_BYTE_ORDER[place.container]
         f.seek(place.offset - 4)
         f.write(len(tag).to_bytes(4, order))
         f.seek(4)

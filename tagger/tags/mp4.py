@@ -73,7 +73,7 @@ class MP4Format(TagFormat):
                 ilst = Atoms(f).path(b"moov", b"udta", b"meta", b"ilst")[-1]
             except KeyError:
                 return Counter()
-            items = Counter()
+            items: Counter[tuple[str, bytes]] = Counter()
             for atom in ilst.children or []:
                 f.seek(atom.offset)
                 data = f.read(atom.length)
