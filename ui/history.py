@@ -256,7 +256,8 @@ class HistoryDialog(QDialog):
                 _cell(s.mode),
                 _cell(plural(s.files, "file"), counts_text(s.counts)),
                 _cell(genres_summary(view.entries), ", ".join(written_genres(view.entries)) or None),
-                _cell(view.status, f"'genre-tagger finish {s.id}' completes it" if s.state is not BatchState.DONE else None),
+                _cell(view.status,
+                      f"'genre-tagger finish {s.id}' completes it" if s.state is not BatchState.DONE else None),
             ]
             for column, cell in enumerate(cells):
                 self.batches.setItem(row, column, cell)

@@ -32,7 +32,8 @@ MENUS = {
     "&File": [Act.ADD_FOLDER, Act.ADD_FILES, None, Act.SETTINGS, None, Act.QUIT],
     "&Edit": [Act.UNDO, Act.HISTORY, None, Act.ACCEPT, Act.ACCEPT_ABOVE, Act.REJECT, Act.EDIT, None, Act.APPLY, None,
               Act.FIND],
-    "&Analysis": [Act.ANALYSE_SELECTED, Act.ANALYSE_ALL, Act.ANALYSE_FULLY, Act.CANCEL, None, Act.LEARN, Act.YOUR_GENRES],
+    "&Analysis": [Act.ANALYSE_SELECTED, Act.ANALYSE_ALL, Act.ANALYSE_FULLY, Act.CANCEL, None, Act.LEARN,
+                  Act.YOUR_GENRES],
     "&View": [Act.GROUP_BY_ALBUM],
 }
 TOOLBAR = [Act.ADD_FOLDER, Act.ANALYSE_SELECTED, Act.ANALYSE_ALL, Act.LEARN, None, Act.ACCEPT, Act.REJECT, Act.EDIT,

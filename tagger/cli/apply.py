@@ -83,7 +83,7 @@ def accepted_requests(args: argparse.Namespace, records: list[dict[str, Any]], e
     for result in results:
         progress.clear()
         item = session.review(result)
-        if item.state is ReviewState.ERROR:
+        if item.state is ReviewState.ERROR or result.analysis is None:
             records.append({"path": str(result.path), "status": "error", "error": item.error})
         elif not result.analysis.music_detected or not session.accept_above(args.min_confidence, [item]):
             reason = ("no music detected" if not result.analysis.music_detected

@@ -188,7 +188,7 @@ class CurrentStderrHandler(logging.StreamHandler):
         self.setFormatter(TerminalFormatter("genre-tagger: %(message)s"))
 
     @property
-    def stream(self) -> TextIO:  # type: ignore[override]
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter

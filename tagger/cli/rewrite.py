@@ -76,8 +76,8 @@ def rewrite(args: argparse.Namespace, out: TextIO, err: TextIO, name: str, plan_
         close_journal(journal)
     for record in records:
         emit(record, args.json, out)
-    if unsaved is not None:
-        old, new = alias  # only saving an alias fails once files are written
+    if unsaved is not None and alias is not None:  # only saving an alias fails once files are written
+        old, new = alias
         err.write(printable(f"genre-tagger {args.command}: the files were written, but the rename of {old!r} "
                             f"to {new!r} was not saved for later suggestions and cleanup: {unsaved}; once that "
                             "is fixed, run the same rename again to save it") + "\n")

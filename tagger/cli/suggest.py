@@ -108,13 +108,14 @@ def suggest(args: argparse.Namespace, paths: list[Path], out: TextIO, err: TextI
 def suggest_records(results: Iterator[FileResult], args: argparse.Namespace,
                     context: ContextIndex | None) -> Iterator[dict[str, Any]]:
     for result in results:
-        if result.error is not None:
+        analysis = result.analysis
+        if analysis is None:
             yield {"path": str(result.path), "status": "error", "error": result.error}
             continue
-        record = analysis_record(result.analysis, args.top, args.min_confidence, tags_or_problem(result.path))
-        if context is not None and result.analysis.music_detected:
+        record = analysis_record(analysis, args.top, args.min_confidence, tags_or_problem(result.path))
+        if context is not None and analysis.music_detected:
             record["audio_genres"] = record["genres"]
-            record["genres"] = genre_records(context.combine(result.path, result.analysis.genres), args.top,
+            record["genres"] = genre_records(context.combine(result.path, analysis.genres), args.top,
                                              args.min_confidence)
         yield record
 
@@ -178,7 +179,7 @@ def album_records(results: Iterator[FileResult], args: argparse.Namespace) -> It
         album = group.album
         tracks = []
         for result, advice, tags in zip(group.results, album.tracks, group.tags):
-            if result.error is not None:
+            if result.analysis is None:
                 tracks.append({"path": str(result.path), "status": "error", "error": result.error})
                 continue
             record = analysis_record(result.analysis, args.top, args.min_confidence, tags)

@@ -238,6 +238,13 @@ class BatchSummary:
         return self.undoable_files > 0
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id SQLite gave the row that ``cursor``'s INSERT made."""
+    if cursor.lastrowid is None:
+        raise sqlite3.DatabaseError("an INSERT into the journal made no row")
+    return cursor.lastrowid
+
+
 def default_path() -> Path:
     from platformdirs import user_data_path
 
@@ -334,12 +341,11 @@ class Journal:
             db.close()
             self.set_aside = set_aside(self.path)
             db = self._connect()
-        try:
-            # Rollback journal, not WAL: a committed entry is in the journal's own file at once,
-            # where WAL keeps it in a side file that deleting (or losing) takes the batch with it.
+        # Rollback journal, not WAL: a committed entry is in the journal's own file at once,
+        # where WAL keeps it in a side file that deleting (or losing) takes the batch with it.
+        # An older version that still has it open in WAL mode keeps it in WAL until then.
+        with contextlib.suppress(sqlite3.OperationalError):
             db.execute("PRAGMA journal_mode=TRUNCATE")
-        except sqlite3.OperationalError:
-            pass  # an older version still has it open in WAL mode: it stays in WAL until then
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(SCHEMA)
         for table, columns in MIGRATIONS.items():
@@ -383,10 +389,10 @@ class Journal:
     def start(self, command: str, mode: str) -> int:
         """Record that a batch began, before its files are known; returns its id."""
         with self._transaction() as db:
-            return db.execute(
+            return inserted_id(db.execute(
                 "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
                 (time.time(), command, mode, BatchState.STARTED.value),
-            ).lastrowid
+            ))
 
     def plan(self, batch: int, entries: Sequence[PlannedEntry]) -> list[int]:
         """Record every file of a started batch before any write; returns the entry ids.
@@ -401,11 +407,11 @@ class Journal:
                 if not os.path.isabs(entry.path):
                     raise ValueError(f"journal paths must be absolute: {entry.path}")
                 planned = entry.planned_columns()
-                ids.append(db.execute(
+                ids.append(inserted_id(db.execute(
                     f"INSERT INTO entries (batch, state, updated, {', '.join(planned)}) "
                     f"VALUES (?, ?, ?, {', '.join('?' * len(planned))})",
                     (batch, EntryState.PLANNED.value, now, *planned.values()),
-                ).lastrowid)
+                )))
             db.execute("UPDATE batches SET state=? WHERE id=?", (BatchState.PLANNED.value, batch))
         return ids
 
@@ -420,7 +426,8 @@ class Journal:
             db.execute(
                 "UPDATE entries SET state=?, old_genres=?, new_genres=?, old_provenance=?, old_field=?, "
                 "updated=? WHERE id=?",
-                (EntryState.PENDING.value, JSON.dump(old), JSON.dump(new), old_provenance, old_field, time.time(), entry),
+                (EntryState.PENDING.value, JSON.dump(old), JSON.dump(new), old_provenance, old_field, time.time(),
+                 entry),
             )
 
     def set_temp_identity(self, entry: int, identity: FileIdentity) -> None:
@@ -436,8 +443,8 @@ class Journal:
         with self._transaction() as db:
             db.execute("UPDATE entries SET state=?, message=?, updated=?, identity=COALESCE(?, identity), "
                        "written_at=COALESCE(?, written_at) WHERE id=?",
-                       (state.value, message, now, IDENTITY.dump(identity), now if state is EntryState.WRITTEN else None,
-                        entry))
+                       (state.value, message, now, IDENTITY.dump(identity),
+                        now if state is EntryState.WRITTEN else None, entry))
             undone = db.execute("SELECT undoes FROM entries WHERE id=?", (entry,)).fetchone()
             if state in REVERTING_STATES and undone and undone[0] is not None:
                 db.execute("UPDATE entries SET state=?, updated=? WHERE id=?",
@@ -518,18 +525,18 @@ class Journal:
         entry_ids: dict[int, int] = {}
         with self._transaction() as db:
             for b in batches:
-                batch_ids[b["id"]] = db.execute(
+                batch_ids[b["id"]] = inserted_id(db.execute(
                     "INSERT INTO batches (created, command, mode, state) VALUES (?, ?, ?, ?)",
                     (b["created"] or 0.0, f"[recovered] {b['command'] or '?'}", b["mode"] or "replace",
                      b["state"] or BatchState.DONE.value),
-                ).lastrowid
+                ))
             columns = [c for c in self.columns("entries") if c not in ("id", "batch", "undoes")]
             for e in entries:
                 values = [e[c] for c in columns]
-                entry_ids[e["id"]] = db.execute(
+                entry_ids[e["id"]] = inserted_id(db.execute(
                     f"INSERT INTO entries (batch, {', '.join(columns)}) VALUES (?, {', '.join('?' * len(columns))})",
                     [batch_ids[e["batch"]], *values],
-                ).lastrowid
+                ))
             for e in entries:
                 if e["undoes"] in entry_ids:
                     db.execute("UPDATE entries SET undoes=? WHERE id=?", (entry_ids[e["undoes"]], entry_ids[e["id"]]))

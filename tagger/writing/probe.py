@@ -56,6 +56,8 @@ def audio_probe(path: Path, duration_s: float | None = None) -> AudioProbe | Non
                 reader.close()
     except Exception:  # AudioError, or a decoder's own failure: either way nothing to compare
         return None
+    if duration_s is None:  # no span to place: PROBE_SPANS_S is empty
+        return None
     return AudioProbe(np.concatenate(spans), duration_s, path)
 
 

@@ -109,7 +109,7 @@ def readable_rows(db: sqlite3.Connection, table: str, columns: tuple[str, ...], 
         highest = db.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
     except sqlite3.DatabaseError:
         highest = ceiling
-    rows = []
+    rows: list = []
     lost: list[list[int]] = []  # runs of row ids that could not be read
     for low, high, found in row_ranges(db, select, 1, highest):
         if found is None:
