@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ import mutagen
 import numpy as np
 import pytest
 from support import tagfiles
+from support.journals import CodedError
 
 from tagger import cli
+from tagger.files.state import explain, is_damage
 from tagger.tags import read_tags
 
 ROOT_ON_LINUX = os.geteuid() == 0 and sys.platform == "linux"
@@ -319,3 +322,46 @@ def test_settings_that_cannot_be_saved_say_why(tmp_path):
     from tagger.files.state import StateError
 
     assert isinstance(raised.value, StateError)  # what the app catches
+
+
+# -- damage, told from a disk that cannot be written -----------------------------------------------
+
+@pytest.mark.parametrize("code, damaged", [(11, True), (26, True), (11 | (1 << 8), True), (267 + 256, True),
+                                           (5, False), (10, False), (12, False), (25, False), (27, False),
+                                           (1 << 8, False)])
+def test_damage_is_told_by_sqlites_primary_result_code(code, damaged):
+    # The text says nothing either way, so only the code can decide.
+    assert is_damage(CodedError("some error", code)) is damaged
+    assert is_damage(CodedError("database disk image is malformed", code)) is damaged
+
+
+@pytest.mark.parametrize("text, damaged", [("database disk image is malformed", True),
+                                           ("file is not a database", True), ("database is locked", False),
+                                           ("Malformed", False)])
+def test_without_a_code_damage_is_told_by_sqlites_words(text, damaged):
+    assert is_damage(CodedError(text, None)) is damaged
+
+
+def test_a_real_damaged_file_is_damage(tmp_path):
+    path = tmp_path / "j"
+    path.write_bytes(b"not a database at all" * 500)
+    with pytest.raises(sqlite3.DatabaseError) as caught:
+        sqlite3.connect(path).execute("PRAGMA quick_check").fetchall()
+    assert is_damage(caught.value)
+
+
+@pytest.mark.parametrize("error, says", [
+    (OSError(28, "No space left on device"), "the disk is full"),
+    (OSError(13, "Permission denied"), "permission denied"),
+    (sqlite3.OperationalError("database or disk is full"), "the disk is full"),
+    (sqlite3.OperationalError("attempt to write a readonly database"), "it is read-only"),
+    (sqlite3.OperationalError("the file is read-only"), "it is read-only"),
+    (CodedError("database disk image is malformed", 11),
+     "it is damaged (database disk image is malformed); the next command sets it aside and starts a new one"),
+    (sqlite3.OperationalError("database is locked"), "database is locked"),
+    # SQLite's code for damage decides before any words in the message.
+    (CodedError("full of nothing", 11),
+     "it is damaged (full of nothing); the next command sets it aside and starts a new one"),
+])
+def test_explain_gives_one_sentence(tmp_path, error, says):
+    assert explain(error, "the undo journal", tmp_path / "j") == f"the undo journal {tmp_path / 'j'} could not be used: {says}"

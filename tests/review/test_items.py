@@ -1,12 +1,18 @@
 """Review state: a person's decisions survive re-analysis and interruptions."""
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
+import mutagen
 import pytest
+import soundfile as sf
+from support import tagfiles
 
 from tagger.genres.suggestion import GenreSuggestion
-from tagger.review.items import ReviewItem, ReviewState
+from tagger.review.items import Candidate, ReviewItem, ReviewState, review_item
+from tagger.review.session import ReviewSession
+from tagger.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +143,60 @@ def test_a_cleanup_decision_replaces_the_files_genres_even_with_none(analysis):
     item.rewrite(["Rock"])
     item.edit(["Folk"])
     assert item.write_request(provenance=False).mode is None
+
+
+# The tags a row shows, and its candidates.
+
+def test_candidates_carry_their_suggestions_and_confidences(session, files, analysed):
+    item = session.item(files[0])
+    rock, jazz, folk = analysed[0].genres
+    assert item.candidates() == [Candidate("Rock", rock, True), Candidate("Jazz", jazz, False),
+                                 Candidate("Folk", folk, False)]
+    assert [c.confidence for c in item.candidates()] == [0.9, 0.45, 0.05]
+    assert item.confidence_of("rock") == 0.9 and item.confidence_of("JAZZ") == 0.45
+    assert item.suggestion_of("folk") == folk
+    assert item.confidence_of("Ska") is None and item.suggestion_of("Ska") is None
+
+
+@pytest.fixture
+def tagged(make_audio) -> Path:
+    path = make_audio("tagged.flac", seconds=3)
+    audio = mutagen.File(path)
+    for key, value in [("ARTIST", "Artist"), ("TITLE", "Title"), ("ALBUM", "Album"), ("ALBUMARTIST", "Album Artist"),
+                       ("TRACKNUMBER", "3"), ("DISCNUMBER", "2"), ("GENRE", "Blues"), ("GENRE", "Soul")]:
+        audio.tags.append((key, value))
+    audio.save()
+    return path
+
+
+def row_fields(item: ReviewItem) -> tuple:
+    return (item.path, item.current_genres, item.artist, item.title, item.album, item.album_artist, item.track,
+            item.disc)
+
+
+def test_a_row_shows_the_tags_its_file_holds(tagged, make_audio, tmp_path):
+    assert row_fields(review_item(tagged)) == (tagged, ["Blues", "Soul"], "Artist", "Title", "Album",
+                                               "Album Artist", "3", "2")
+    bare = make_audio("bare.flac", seconds=3)
+    assert row_fields(review_item(bare)) == (bare, [], "", "bare", "", "", "", "")
+    junk = tmp_path / "junk.flac"
+    junk.write_bytes(b"not audio")
+    assert row_fields(review_item(junk)) == (junk, [], "", "junk", "", "", "", "")
+
+
+def test_a_row_splits_id3v23_genres_with_the_separator_asked_for(tmp_path):
+    path = tmp_path / "joined.mp3"
+    sf.write(os.fsencode(path), tagfiles.audio_data(), tagfiles.RATE, format="MP3")
+    # Genres the vocabulary does not know: a value joined by known genres splits at any separator.
+    tagfiles.add_id3(path, 3, genre="Zorp; Wonk / Blues")
+    assert review_item(path, " / ").current_genres == ["Zorp; Wonk", "Blues"]
+    assert review_item(path).current_genres == ["Zorp", "Wonk / Blues"]  # "; " by default
+
+
+def test_a_saved_row_keeps_the_tags_it_showed(tagged, journal, tmp_path):
+    session = ReviewSession(Settings(), journal)
+    session.add([review_item(tagged)])
+    saved = tmp_path / "saved.json"
+    session.save(saved)
+    [back] = ReviewSession(Settings(), journal).restore(saved)
+    assert row_fields(back) == (tagged, ["Blues", "Soul"], "Artist", "Title", "Album", "Album Artist", "3", "2")

@@ -144,8 +144,9 @@ def add_asf(path: Path) -> None:
     audio.save()
 
 
-def make(folder: Path, kind: str) -> Path:
-    """One tagged file of ``kind`` (see KINDS) in ``folder``."""
+def make(folder: Path, kind: str = "flac") -> Path:
+    """One tagged file of ``kind`` (see KINDS) in ``folder``, which is made if need be."""
+    folder.mkdir(parents=True, exist_ok=True)
     maker, suffix = KINDS[kind]
     path = folder / f"{kind}{suffix}"
     maker(path)

@@ -1,4 +1,4 @@
-"""Genre writes as the write-path tests make them: through a writer, or straight to a journal."""
+"""Genre writes as the write-path tests make them: through a given writer, or one made on a journal."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ from pathlib import Path
 from tagger.tags import WriteOptions
 from tagger.writing.journal import Journal
 from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
-
-
-class Killed(BaseException):
-    """Stands in for a SIGKILL: nothing catches it."""
 
 
 def write(journal: Journal, path: Path, genres: list[str], provenance: str | None = None,

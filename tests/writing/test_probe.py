@@ -1,8 +1,9 @@
-"""Issue 21, item 9: the audio check around a write decodes a file the same way every time.
+"""The audio check around a write (tagger/writing/probe.py): the same samples every time,
+and the right span of files whose decoders misjudge their length.
 
-SoundfileReader times each seek against the read after it and, where the seek was slower,
-reaches later spans by decoding forward instead of seeking. On a busy machine that
-verdict is a coin toss, and an Opus decoder that decoded forward to a span holds other
+Issue 21, item 9: SoundfileReader times each seek against the read after it and, where
+the seek was slower, reaches later spans by decoding forward instead of seeking. On a busy
+machine that verdict is a coin toss, and an Opus decoder that decoded forward to a span holds other
 state than one that seeked there: the probe's last span came out different in 1 of 60
 to 20 of 200 tries, and writes and undos were refused as changing the audio.
 """
@@ -16,11 +17,11 @@ import pytest
 import soundfile as sf
 from support.audio import tone
 from support.paths import SHARED, SHARED_MUSIC
+from support.writes import write
 
 import tagger.audio.decode
 from tagger.tags import read_tags
-from tagger.writing.journal import Journal
-from tagger.writing.probe import AudioProbe, audio_probe, same_audio
+from tagger.writing.probe import AudioProbe, audio_probe, mpeg_audio_bytes, same_audio
 from tagger.writing.writer import GenreWriter, WriteRequest
 
 EXAMPLE_OPUS = SHARED / "fixtures" / "tagged" / "quodlibet+mutagen" / "tests" / "data" / "example.opus"
@@ -35,13 +36,6 @@ def busy_machine(monkeypatch):
     rng = random.Random(21)
     real = tagger.audio.decode.time.perf_counter
     monkeypatch.setattr(tagger.audio.decode, "time", SimpleNamespace(perf_counter=lambda: real() + rng.uniform(0, 0.01)))
-
-
-@pytest.fixture
-def journal(tmp_path):
-    journal = Journal(tmp_path / "journal.sqlite3")
-    yield journal
-    journal.close()
 
 
 def make_ogg(folder, subtype: str):
@@ -113,3 +107,61 @@ def test_a_real_file_is_written_and_undone(tmp_path, journal, busy_machine, name
     shutil.copyfile(source, path)
     for _ in range(3):
         assert_write_and_undo_pass(journal, path)
+
+
+# The writer's probe of files whose decoders misjudge their length.
+
+def test_a_truncated_mp3_is_tagged_with_its_audio_bytes_kept(tmp_path, journal):
+    """MPEG audio is checked byte for byte, so a cut-short download, whose header promises
+    more audio than a decoder finds, is tagged like any other MP3, whatever case its suffix is in."""
+    for name in ("incomplete.mp3", "INCOMPLETE2.MP3"):
+        path = tmp_path / name
+        sf.write(path, tone(8.0), 44100, format="MP3")
+        data = path.read_bytes()
+        path.write_bytes(data[:len(data) // 10])  # the header still says 8 s
+        audio = mpeg_audio_bytes(path)
+        (result,) = write(journal, path, ["Jazz"])
+        assert result.status == "written", result.message
+        assert read_tags(path).genres == ["Jazz"] and mpeg_audio_bytes(path) == audio
+
+
+def long_dsf(folder, tag: bytes, seconds: float = 1.25):
+    """A stereo DSD64 file with ``tag`` at its end, like test_preservation.dsf but long
+    enough (its 12 ms of audio are not) that where the probe reads depends on the length."""
+    per_channel = 4096 * round(seconds * 2822400 / 8 / 4096)
+    audio = np.random.default_rng(1).integers(0, 256, 2 * per_channel, dtype=np.uint8).tobytes()
+    fmt = (b"fmt " + (52).to_bytes(8, "little") + b"".join(v.to_bytes(4, "little") for v in (1, 0, 2, 2, 2822400, 1))
+           + (per_channel * 8).to_bytes(8, "little") + (4096).to_bytes(4, "little") + bytes(4))
+    data = b"data" + (12 + len(audio)).to_bytes(8, "little") + audio
+    offset = 28 + len(fmt) + len(data)
+    head = (b"DSD " + (28).to_bytes(8, "little") + (offset + len(tag)).to_bytes(8, "little")
+            + offset.to_bytes(8, "little"))
+    path = folder / "track.dsf"
+    path.write_bytes(head + fmt + data + tag)
+    return path
+
+
+def test_a_dsf_file_is_written_though_its_decoder_guesses_the_length_from_the_size(tmp_path, journal):
+    """FFmpeg reckons a DSF file's length from its size, so a tag that grows makes the copy
+    seem longer: the copy's audio is probed where the original's was."""
+    from support.id3 import frame, id3v2
+
+    from tagger.audio.decode import open_audio
+    from tagger.writing.probe import audio_probe
+
+    tag = id3v2(4, [frame(4, "TIT2", b"\x03Title")], padding=0)
+    path = long_dsf(tmp_path, tag)
+    if audio_probe(path) is None:
+        pytest.skip("this FFmpeg does not decode the synthetic DSD stream")
+    reader = open_audio(path)
+    length = reader.info.duration_s
+    reader.close()
+    body = path.read_bytes()[:-len(tag)]
+    genres = ["Jazz", "A Long Genre Name That Makes The Tag Grow"]
+    (result,) = write(journal, path, genres)
+    assert result.status == "written", result.message
+    # Past the header (which holds the file's size), the format and audio chunks are byte-identical.
+    assert path.read_bytes()[28:len(body)] == body[28:] and read_tags(path).genres == genres
+    reader = open_audio(path)
+    assert reader.info.duration_s > length  # the premise: the decoder's idea of the length grew
+    reader.close()
