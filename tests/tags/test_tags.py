@@ -13,10 +13,12 @@ from tagger.tags import BrokenFile, UnsupportedFile, WriteMode, WriteOptions, re
 from tagger.writing.journal import Journal
 from tagger.writing.writer import GenreWriter, WriteRequest
 
-ALL_KINDS = list(tagfiles.KINDS)
+# The kinds of MP3 without an ID3v2 tag, which gain one; every tag system's own kinds keep
+# the contract of test_format_contract.py.
+WITHOUT_ID3V2 = ["mp3-id3v1", "mp3-untagged"]
 
 
-@pytest.mark.parametrize("kind", ALL_KINDS)
+@pytest.mark.parametrize("kind", WITHOUT_ID3V2)
 def test_write_changes_only_the_genre(tmp_path, writer, kind):
     path = tagfiles.make(tmp_path, kind)
     before_tags = tagfiles.other_tags(path)
@@ -28,16 +30,12 @@ def test_write_changes_only_the_genre(tmp_path, writer, kind):
     assert after.genres == ["Jazz", "Bebop"]
     assert after.provenance == '{"tool":"test"}'
     assert (after.artist, after.album, after.title) == (before.artist, before.album, before.title)
-    if kind not in ("mp3-id3v1", "mp3-id3v22"):  # both gain an ID3v2.3 tag: see their own tests
+    if kind != "mp3-id3v1":  # it gains an ID3v2.3 tag beside its ID3v1 tag: see its own test
         assert tagfiles.other_tags(path) == before_tags
     assert (tagfiles.decoded_audio(path) == before_audio).all()
 
 
-@pytest.mark.parametrize(
-    "kind, genres",
-    [("mp3-id3v24", ["Rock"]), ("mp3-id3v23", ["Rock"]), ("mp3-id3v22", ["Rock"]), ("mp3-id3v1", ["Rock"]),
-     ("flac", ["Rock"]), ("m4a-aac", ["Rock"]), ("wavpack", ["Rock"]), ("wma", ["Rock"]), ("mp3-untagged", [])],
-)
+@pytest.mark.parametrize("kind, genres", [("mp3-id3v1", ["Rock"]), ("mp3-untagged", [])])
 def test_numeric_and_duplicate_genres_read_as_names(tmp_path, kind, genres):
     assert read_tags(tagfiles.make(tmp_path, kind)).genres == genres
 
