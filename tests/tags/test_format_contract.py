@@ -3,8 +3,8 @@ the genres a file holds, writes one genre or several, leaves everything but the 
 byte-identical, and an undo gives the file back byte for byte.
 
 Each format's quirks (how it stores several genres, the tags it converts or adds) are
-tested in test_tags.py and test_preservation.py; the kinds of MP3 without an ID3v2 tag,
-which gain one, are tested there too.
+tested in its own file: test_id3.py (with the kinds of MP3 without an ID3v2 tag, which gain
+one), test_vorbis.py, test_mp4.py and test_apev2.py; ASF has none beyond the one below.
 """
 
 import pytest

@@ -126,7 +126,7 @@ def test_a_truncated_mp3_is_tagged_with_its_audio_bytes_kept(tmp_path, journal):
 
 
 def long_dsf(folder, tag: bytes, seconds: float = 1.25):
-    """A stereo DSD64 file with ``tag`` at its end, like test_preservation.dsf but long
+    """A stereo DSD64 file with ``tag`` at its end, like test_id3.dsf but long
     enough (its 12 ms of audio are not) that where the probe reads depends on the length."""
     per_channel = 4096 * round(seconds * 2822400 / 8 / 4096)
     audio = np.random.default_rng(1).integers(0, 256, 2 * per_channel, dtype=np.uint8).tobytes()
