@@ -13,6 +13,7 @@ def window(qtbot, analyzer):
 
 @pytest.fixture(scope="module")
 def demo_analysis(analyzer):
+    """A real analysis of a bundled sample, which the tests give the genres they need."""
     from tagger.resources import samples_dir
 
     return analyzer.analyse(next(p for p in samples_dir().iterdir() if p.suffix == ".ogg"))

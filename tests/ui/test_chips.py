@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
@@ -18,13 +17,6 @@ from tagger.writing.journal import Journal
 from ui.charts import MARKER_COLOURS, ChipStrip
 from ui.detail import DetailPanel, ExcerptPlayer
 from ui.library import Chip, ChipsRole, Column, LibraryModel
-
-
-@pytest.fixture(scope="module")
-def demo_analysis(analyzer):
-    from tagger.resources import samples_dir
-
-    return analyzer.analyse(next(p for p in samples_dir().iterdir() if p.suffix == ".ogg"))
 
 
 def learned(demo_analysis):

@@ -19,14 +19,6 @@ from ui.detail import ExcerptPlayer
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog, Spread
 
 
-@pytest.fixture(scope="module")
-def demo_analysis(analyzer):
-    """A real analysis of a bundled sample, which the tests give the genres they need."""
-    from tagger.resources import samples_dir
-
-    return analyzer.analyse(next(p for p in samples_dir().iterdir() if p.suffix == ".ogg"))
-
-
 def analysed(analysis, name: str, genres: list[tuple[str, float]], min_confidence: float = 0.5,
              **tags) -> ReviewItem:
     """A row with a real analysis whose suggestions are ``genres`` (name, confidence)."""
