@@ -29,20 +29,8 @@ def sha(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def journal(tmp_path):
-    journal = Journal(tmp_path / "journal.sqlite3")
-    yield journal
-    journal.close()
-
-
 def write(journal, paths, genres, **options):
     return list(GenreWriter(journal, WriteOptions(**options)).write([WriteRequest(p, genres) for p in paths], "test"))
-
-
-def make(folder, kind):
-    folder.mkdir(parents=True, exist_ok=True)
-    return tagfiles.make(folder, kind)
 
 
 def temporaries(folder):
@@ -67,7 +55,7 @@ def patched_save(monkeypatch, change):
 
 @pytest.mark.parametrize("kind", ["flac", "mp3-id3v24", "m4a-aac"])
 def test_a_save_that_harms_the_audio_is_refused(tmp_path, journal, monkeypatch, kind):
-    path = make(tmp_path, kind)
+    path = tagfiles.make(tmp_path, kind)
     before = sha(path)
 
     def flip_audio_bytes(copy):
@@ -100,7 +88,7 @@ def test_damage_to_the_end_of_the_audio_is_caught(make_audio, journal, monkeypat
 
 
 def test_a_save_that_writes_other_genres_is_refused(tmp_path, journal, monkeypatch):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     before = sha(path)
 
     def write_polka(copy):
@@ -117,7 +105,7 @@ def test_a_save_that_writes_other_genres_is_refused(tmp_path, journal, monkeypat
 
 
 def test_a_file_changed_while_its_copy_is_made_is_left_alone(tmp_path, journal, monkeypatch):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
 
     def another_program_writes(copy):
         with open(path, "ab") as f:
@@ -134,7 +122,7 @@ def test_a_file_changed_while_its_copy_is_made_is_left_alone(tmp_path, journal, 
 def test_the_copy_and_the_folder_are_flushed_before_and_after_the_swap(tmp_path, journal, monkeypatch):
     import stat
 
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     synced = []
     real_fsync = os.fsync
 
@@ -154,7 +142,7 @@ def test_the_copy_and_the_folder_are_flushed_before_and_after_the_swap(tmp_path,
 
 
 def test_results_come_in_the_order_of_the_requests(tmp_path, journal):
-    paths = [make(tmp_path / str(i), kind) for i, kind in enumerate(["flac", "mp3-id3v23", "ogg-vorbis",
+    paths = [tagfiles.make(tmp_path / str(i), kind) for i, kind in enumerate(["flac", "mp3-id3v23", "ogg-vorbis",
                                                                               "m4a-aac", "wav"])]
     results = write(journal, paths, ["Jazz"])
     assert [r.path for r in results] == paths
@@ -162,7 +150,7 @@ def test_results_come_in_the_order_of_the_requests(tmp_path, journal):
 
 
 def test_undo_of_an_undo_writes_the_genres_again(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     write(journal, [path], ["Jazz"])
     writer = GenreWriter(journal)
     assert [r.status for r in writer.undo()] == ["written"]
@@ -172,7 +160,7 @@ def test_undo_of_an_undo_writes_the_genres_again(tmp_path, journal):
 
 
 def test_no_provenance_removes_the_field_and_keep_mtime_keeps_the_time(tmp_path, journal):
-    path = make(tmp_path, "ogg-vorbis")
+    path = tagfiles.make(tmp_path, "ogg-vorbis")
     GenreWriter(journal).write([WriteRequest(path, ["Jazz"], provenance='{"tool":"t"}')], "t").__next__()
     assert read_tags(path).provenance == '{"tool":"t"}'
     os.utime(path, ns=(10**18, 10**18))
@@ -195,7 +183,7 @@ LOCK_HOLDER = textwrap.dedent("""
 
 
 def test_a_write_waits_for_another_process_holding_the_file(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path), "1.5"], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
@@ -238,8 +226,8 @@ def test_a_batch_with_only_a_pending_write_is_still_undoable(tmp_path, journal):
 def test_the_journal_stores_absolute_paths_and_finish_works_from_another_folder(tmp_path, journal, monkeypatch):
     """Item 5: finish run elsewhere, beside a music/ folder of its own, must not write into it."""
     home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
-    ours = make(home / "music", "flac")
-    theirs = make(elsewhere / "music", "flac")
+    ours = tagfiles.make(home / "music", "flac")
+    theirs = tagfiles.make(elsewhere / "music", "flac")
     theirs_before = sha(theirs)
     monkeypatch.chdir(home)
     writer = GenreWriter(journal)
@@ -269,7 +257,7 @@ def planned_batch(journal, path, genres):
 
 
 def test_finish_refuses_a_renamed_file(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     batch = planned_batch(journal, path, ["Jazz"])
     path.rename(tmp_path / "renamed.flac")
     (result,) = GenreWriter(journal).finish(batch)
@@ -278,9 +266,9 @@ def test_finish_refuses_a_renamed_file(tmp_path, journal):
 
 
 def test_finish_refuses_a_file_replaced_by_another(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     batch = planned_batch(journal, path, ["Jazz"])
-    other = make(tmp_path / "other", "flac")
+    other = tagfiles.make(tmp_path / "other", "flac")
     other.replace(path)
     before = sha(path)
     (result,) = GenreWriter(journal).finish(batch)
@@ -293,9 +281,9 @@ def test_finish_refuses_a_file_replaced_by_another(tmp_path, journal):
 
 def test_finish_refuses_a_file_rewritten_in_place(tmp_path, journal):
     """cp over a file keeps its inode: size and modification time still tell."""
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     batch = planned_batch(journal, path, ["Jazz"])
-    other = make(tmp_path / "other", "flac")
+    other = tagfiles.make(tmp_path / "other", "flac")
     inode = path.stat().st_ino
     with open(other, "rb") as source, open(path, "r+b") as target:
         target.write(source.read() + b"\0")
@@ -307,12 +295,12 @@ def test_finish_refuses_a_file_rewritten_in_place(tmp_path, journal):
 
 
 def test_finish_and_undo_report_a_vanished_file(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     batch = planned_batch(journal, path, ["Jazz"])
     path.unlink()
     (result,) = GenreWriter(journal).finish(batch)
     assert result.status == "error" and result.message == "no such file"
-    kept = make(tmp_path / "b", "flac")
+    kept = tagfiles.make(tmp_path / "b", "flac")
     write(journal, [kept], ["Jazz"])
     kept.unlink()
     # Since undo --root: a batch none of whose files is there any more is refused as a whole,
@@ -322,9 +310,9 @@ def test_finish_and_undo_report_a_vanished_file(tmp_path, journal):
 
 
 def test_undo_refuses_a_file_replaced_since_it_was_written(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     write(journal, [path], ["Jazz"])
-    other = make(tmp_path / "other", "flac")
+    other = tagfiles.make(tmp_path / "other", "flac")
     write(journal, [other], ["Jazz"])  # the same genres, so only the file's identity tells
     other.replace(path)
     before = sha(path)
@@ -334,7 +322,7 @@ def test_undo_refuses_a_file_replaced_since_it_was_written(tmp_path, journal):
 
 
 def test_a_pending_write_that_happened_is_recognised_by_its_copy(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     batch = planned_batch(journal, path, ["Jazz"])
     (entry,) = journal.entries(batch)
     journal.mark_pending(entry.id, ["Rock"], ["Jazz"], None)
@@ -357,7 +345,7 @@ def test_a_pending_write_that_happened_is_recognised_by_its_copy(tmp_path, journ
 
 def test_undo_after_an_early_kill_stops_at_the_unfinished_batch(tmp_path, journal, capsys):
     """Item 6: a set killed while scanning must not make undo revert the batch before it."""
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     write(journal, [path], ["Jazz"])
     GenreWriter(journal).start("set /music")  # killed before any file was planned
     with pytest.raises(LookupError, match=r"batch 2 \(set /music, .*\) did not finish"):
@@ -369,7 +357,7 @@ def test_undo_after_an_early_kill_stops_at_the_unfinished_batch(tmp_path, journa
 
 
 def test_cli_undo_names_the_batch_it_reverts(tmp_path, capsys):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     assert cli.main(["set", str(path), "--genre", "Jazz"]) == 0
     capsys.readouterr()
     assert cli.main(["undo"]) == 0
@@ -378,7 +366,7 @@ def test_cli_undo_names_the_batch_it_reverts(tmp_path, capsys):
 
 
 def test_cli_set_records_its_batch_before_scanning(tmp_path, monkeypatch):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     assert cli.main(["set", str(path), "--genre", "Jazz"]) == 0
 
     def killed(paths):
@@ -396,7 +384,7 @@ def test_cli_set_records_its_batch_before_scanning(tmp_path, monkeypatch):
 # -- symlinks and hard links ----------------------------------------------------------------------------
 
 def test_a_symlinked_track_is_written_through_to_its_target(tmp_path, journal):
-    target = make(tmp_path / "real", "ogg-vorbis")
+    target = tagfiles.make(tmp_path / "real", "ogg-vorbis")
     link = tmp_path / "lib" / "a.ogg"
     link.parent.mkdir()
     link.symlink_to(os.path.relpath(target, link.parent))
@@ -408,7 +396,7 @@ def test_a_symlinked_track_is_written_through_to_its_target(tmp_path, journal):
 
 
 def test_a_hard_linked_file_is_refused_not_split(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     other_name = tmp_path / "also.flac"
     os.link(path, other_name)
     before = sha(path)
@@ -423,7 +411,7 @@ def test_a_hard_linked_file_is_refused_not_split(tmp_path, journal):
 def test_an_unexpected_decoder_exception_fails_one_file_and_finish_moves_on(tmp_path, journal, monkeypatch):
     import tagger.writing.probe
 
-    paths = [make(tmp_path / str(i), "flac") for i in range(3)]
+    paths = [tagfiles.make(tmp_path / str(i), "flac") for i in range(3)]
     real_open = tagger.writing.probe.open_audio
 
     def broken_decoder(path):
@@ -442,7 +430,7 @@ def test_an_unexpected_decoder_exception_fails_one_file_and_finish_moves_on(tmp_
 def test_an_exception_escaping_a_write_is_recorded_so_finish_skips_it(tmp_path, journal, monkeypatch):
     import tagger.writing.writer
 
-    paths = [make(tmp_path / str(i), "flac") for i in range(2)]
+    paths = [tagfiles.make(tmp_path / str(i), "flac") for i in range(2)]
     real_open_tags = tagger.writing.writer.open_tags
 
     def explode_on_the_first(path):
@@ -469,7 +457,7 @@ def test_an_exception_escaping_a_write_is_recorded_so_finish_skips_it(tmp_path, 
 def test_a_file_whose_audio_does_not_decode_is_refused_unless_forced(tmp_path, journal):
     import mutagen
 
-    path = make(tmp_path, "ogg-vorbis")
+    path = tagfiles.make(tmp_path, "ogg-vorbis")
     data = bytearray(path.read_bytes())
     # Damage the audio pages after the headers: the tags still parse, the audio does not decode.
     audio_start = data.find(b"OggS", data.find(b"vorbis", data.find(b"\x05vorbis")))
@@ -491,20 +479,20 @@ def test_a_file_whose_audio_does_not_decode_is_refused_unless_forced(tmp_path, j
 # -- temporary copies a killed writer left behind --------------------------------------------------------
 
 def test_stale_temporaries_are_removed_by_the_next_write(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     stale = tmp_path / f"{TEMP_PREFIX}0123456789abcdef.flac"
     stale.write_bytes(path.read_bytes())
     journal.record_temporary(stale, path)  # as the killed writer did before creating it
     not_ours = tmp_path / f"{TEMP_PREFIX}fedcba9876543210.flac"  # never recorded: left alone
     not_ours.write_bytes(b"x")
-    other = make(tmp_path / "elsewhere", "flac")
+    other = tagfiles.make(tmp_path / "elsewhere", "flac")
     write(journal, [other], ["Jazz"])
     assert not stale.exists() and not_ours.exists()
     assert journal.temporaries() == []
 
 
 def test_a_temporary_of_a_live_writer_is_kept(tmp_path, journal):
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     live = tmp_path / f"{TEMP_PREFIX}00112233445566ff.flac"
     live.write_bytes(b"in progress")
     journal.record_temporary(live, path)
@@ -522,7 +510,7 @@ def test_a_temporary_of_a_live_writer_is_kept(tmp_path, journal):
 def test_a_temporary_name_is_recorded_before_the_copy_exists(tmp_path, journal, monkeypatch):
     import tagger.files.atomic as safewrite
 
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     seen = []
     real_create = safewrite.create_exclusively
 
@@ -550,7 +538,7 @@ def test_settings_are_saved_through_the_atomic_helper(tmp_path, monkeypatch):
 def test_audio_probe_compares_decoded_samples(tmp_path):
     from tagger.writing.probe import AudioProbe, audio_probe, same_audio
 
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     probe = audio_probe(path)
     assert isinstance(probe.samples, np.ndarray) and probe.samples.size > 0
     assert same_audio(probe, audio_probe(path))
@@ -565,7 +553,7 @@ def test_audio_probe_compares_decoded_samples(tmp_path):
 def test_a_journal_from_an_older_version_is_migrated_and_its_relative_paths_refused(tmp_path, monkeypatch):
     import sqlite3
 
-    path = make(tmp_path / "music", "flac")
+    path = tagfiles.make(tmp_path / "music", "flac")
     old = sqlite3.connect(tmp_path / "old.sqlite3")
     old.executescript("""
         CREATE TABLE batches (id INTEGER PRIMARY KEY, created REAL NOT NULL, command TEXT NOT NULL, mode TEXT NOT NULL);
@@ -593,11 +581,11 @@ def test_a_pending_write_is_not_taken_as_done_on_a_file_put_in_its_place(tmp_pat
     """Another file with the new genres at the path is not the write the batch made."""
     import mutagen
 
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     batch = planned_batch(journal, path, ["Jazz"])
     (entry,) = journal.entries(batch)
     journal.mark_pending(entry.id, ["Rock"], ["Jazz"], None)
-    impostor = make(tmp_path / "other", "flac")
+    impostor = tagfiles.make(tmp_path / "other", "flac")
     audio = mutagen.File(impostor)
     audio.tags["GENRE"] = ["Jazz"]
     audio.save()
@@ -610,7 +598,7 @@ def test_a_pending_write_is_not_taken_as_done_on_a_file_put_in_its_place(tmp_pat
 def test_undo_reports_and_restores_old_values_that_repeat_a_genre(tmp_path, journal):
     import mutagen
 
-    path = make(tmp_path, "flac")
+    path = tagfiles.make(tmp_path, "flac")
     audio = mutagen.File(path)
     audio["genre"] = ["Rock", "rock"]  # another tagger's two spellings, each its own field
     audio.save()
@@ -625,7 +613,7 @@ def test_a_request_that_replaces_does_so_in_a_merging_batch_planned_run_or_finis
     from tagger.tags import WriteMode
     from tagger.writing.writer import planned_entry
 
-    a, b, c = (make(tmp_path / name, "flac") for name in "abc")
+    a, b, c = (tagfiles.make(tmp_path / name, "flac") for name in "abc")
     write(journal, [a, b, c], ["Electronica", "Jazz"])
     merging = GenreWriter(journal, WriteOptions(WriteMode.MERGE))
     requests = [WriteRequest(a, ["Electronic", "Jazz"], mode=WriteMode.REPLACE), WriteRequest(b, ["Electronic"])]
@@ -648,7 +636,7 @@ def test_a_request_that_replaces_does_so_in_a_merging_batch_planned_run_or_finis
 def test_undo_gives_a_file_that_had_no_id3v2_tag_back_byte_for_byte(tmp_path, journal, kind):
     from tagger.writing.writer import provenance_text
 
-    path = make(tmp_path, kind)
+    path = tagfiles.make(tmp_path, kind)
     before = path.read_bytes()
     writer = GenreWriter(journal)
     (result,) = writer.write([WriteRequest(path, ["Jazz"], provenance=provenance_text({}))], "set")
@@ -660,7 +648,7 @@ def test_undo_gives_a_file_that_had_no_id3v2_tag_back_byte_for_byte(tmp_path, jo
 def test_undo_keeps_an_added_id3v2_tag_that_another_tagger_has_written_to_since(tmp_path, journal):
     from mutagen.id3 import ID3, TCOM
 
-    path = make(tmp_path, "mp3-id3v1")
+    path = tagfiles.make(tmp_path, "mp3-id3v1")
     writer = GenreWriter(journal)
     write(journal, [path], ["Jazz"])
     # A tagger that keeps the modification time (Mp3tag can) saves in the tag's padding: to
@@ -683,7 +671,7 @@ def test_removing_an_id3v2_tag_is_refused_unless_the_id3v1_tag_holds_all_it_held
     from tagger.tags import open_tags
 
     for kind, refused in [("mp3-id3v24", True), ("mp3-id3v1", False)]:
-        path = make(tmp_path / kind, kind)
+        path = tagfiles.make(tmp_path / kind, kind)
         write_journal = Journal(tmp_path / kind / "journal.sqlite3")
         write(write_journal, [path], ["Jazz"])  # the ID3v1-only file gains a tag of copied fields
         write_journal.close()
@@ -699,7 +687,7 @@ def test_undo_gives_a_tag_that_grew_for_the_genres_its_old_size_back(tmp_path, j
     import mutagen
     from mutagen.id3 import ID3
 
-    path = make(tmp_path, kind)
+    path = tagfiles.make(tmp_path, kind)
     audio = mutagen.File(path)
     # No padding: the genres do not fit, and the write makes the tag larger.
     audio.save(padding=lambda info: 0, **({} if kind == "aiff" else {"v2_version": ID3(path).version[1]}))
@@ -717,7 +705,7 @@ def test_a_vorbis_comment_keeps_its_genre_fields_place_and_spelling_and_undo_giv
 
     from tagger.writing.writer import provenance_text
 
-    path = make(tmp_path, kind)
+    path = tagfiles.make(tmp_path, kind)
     audio = mutagen.File(path)
     audio.tags.clear()
     audio.tags.extend([("ARTIST", "A"), ("genre", "Rock"), ("genre", "Pop"), ("TITLE", "T")])
@@ -753,7 +741,7 @@ def id3v24_tag_with(path, flag: int) -> None:
 def test_an_id3v24_tag_with_a_footer_or_unsynchronisation_keeps_it_and_undo_gives_it_back(tmp_path, journal, flag):
     from mutagen.id3 import ID3
 
-    path = make(tmp_path, "mp3-untagged")
+    path = tagfiles.make(tmp_path, "mp3-untagged")
     id3v24_tag_with(path, flag)
     before = path.read_bytes()
     frames = {key: str(frame) for key, frame in ID3(path).items() if key != "TCON"}
@@ -775,7 +763,7 @@ def test_an_id3v24_tag_with_a_footer_or_unsynchronisation_keeps_it_and_undo_give
 def test_a_save_that_changes_the_id3v2_version_is_refused(tmp_path, journal, monkeypatch):
     from mutagen.id3 import ID3
 
-    path = make(tmp_path, "mp3-id3v24")
+    path = tagfiles.make(tmp_path, "mp3-id3v24")
     before = sha(path)
     patched_save(monkeypatch, lambda copy: ID3(copy).save(copy, v2_version=3))
     (result,) = write(journal, [path], ["Jazz"])
@@ -784,7 +772,7 @@ def test_a_save_that_changes_the_id3v2_version_is_refused(tmp_path, journal, mon
 
 
 def test_a_save_that_changes_the_id3v1_tag_beyond_its_genre_is_refused(tmp_path, journal, monkeypatch):
-    path = make(tmp_path, "mp3-id3v1")
+    path = tagfiles.make(tmp_path, "mp3-id3v1")
     before = sha(path)
 
     def retitle_v1(copy):
