@@ -16,7 +16,7 @@ The items, as in the issue:
  1. two ``set --mode merge`` of all 8 files at once, 2N runs: files whose genre was
     reported written but is missing, and clear refusals;
  2. ``set`` while ``undo BATCH`` of an earlier batch runs on the same 8 files, N runs: files
-    whose final genres contradict the reports (tests/test_concurrent_writes.py's rule: the
+    whose final genres contradict the reports (tests/system/test_concurrent_writes.py's rule: the
     set's genres if it wrote the file, else the undo's if it did, else the genres before);
  3. another program with the file open for writing, saving after our set, or appending a
     record every 10 ms while set runs, N runs each: records lost to an orphaned inode;

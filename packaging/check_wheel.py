@@ -204,7 +204,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and say where it is")
     parser.add_argument("--no-tests", action="store_true", help="stop after suggest --demo")
     parser.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARGS",
-                        help="more arguments for pytest, after --: -x, or --deselect tests/test_x.py::test_y")
+                        help="more arguments for pytest, after --: -x, or --deselect tests/writing/test_x.py::test_y")
     args = parser.parse_args()
     temporary = Path(tempfile.mkdtemp(prefix="genre-tagger-wheel-"))
     # Run as root, some tests drop to an unprivileged user, who must still read the

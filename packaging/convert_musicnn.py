@@ -11,7 +11,7 @@ not a dependency of Genre Tagger:
 
 It writes ``resources/models/{MSD,MTT}_musicnn.onnx`` and the golden file
 ``tests/data/musicnn_golden.npz``: a few log-mel patches and TensorFlow's outputs
-for them, which ``tests/test_model.py`` checks onnxruntime against. The recipe
+for them, which ``tests/analysis/test_models.py`` checks onnxruntime against. The recipe
 follows ../shared/MODEL.md.
 """
 

@@ -2,7 +2,7 @@
 # Mutation audit of the write path (issue 9): mutmut mutates the writing package and the
 # files package's swap, identity and locks, and runs, for each mutant, the default
 # (non-shared) tests that cover the mutated function. The configuration is the
-# [tool.mutmut] table of pyproject.toml; tests/test_crash_safety.py is left out there
+# [tool.mutmut] table of pyproject.toml; tests/system/test_crash_safety.py is left out there
 # (it SIGKILLs 200 writes, ~40 s a run, which makes the audit hours long).
 #
 #   pip install -e '.[test,mutation]'

@@ -13,7 +13,7 @@ uint8 activations calibrated on real music. Measured on the 2-core Zen 4 machine
 (onnxruntime 1.32): 34.5 -> 22.3 ms per patch per model on one thread. Quantizing
 more does not pay: the one-channel temporal convolutions run about 4x slower as
 int8 there, and quantizing the whole graph changed the top-5 tags of half the
-tracks. Tag probabilities move by at most about 0.02; see tests/test_model.py.
+tracks. Tag probabilities move by at most about 0.02; see tests/analysis/test_models.py.
 ``--whole-graph`` writes the whole-graph variant elsewhere, for
 ``benchmarks/inference_options.py`` to measure again (docs/benchmarks.md: Analysis depth and speed).
 """

@@ -9,7 +9,7 @@ import os
 # every entry point (the CLI, the app in ui/, the benchmarks and packaging scripts)
 # imports tagger before onnxruntime, or sets it itself (packaging/convert_musicnn.py).
 # setdefault: an explicit value from the user wins.
-# tests/test_network_silence.py checks under strace that no connection is made.
+# tests/system/test_network_silence.py checks under strace that no connection is made.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 # The version's only source: pyproject.toml reads it from here (hatchling's dynamic version).

@@ -81,7 +81,7 @@ from ui.roles import ChipsRole, ItemRole
 # Paul Tol's "muted" qualitative scheme (P. Tol, "Colour Schemes", SRON technical note
 # SRON/EPS/TN/09-002, https://personal.sron.nl/~pault/): nine colours that stay apart for
 # people with any of the common colour-vision deficiencies, on light and dark backgrounds.
-# tests/test_ui_library.py checks each pair in simulated protan, deutan and tritan vision.
+# tests/ui/test_library.py checks each pair in simulated protan, deutan and tritan vision.
 PALETTE = [QColor(c) for c in ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99",
                                "#999933", "#AA4499")]
 # The scheme's own pale grey, for genres the palette has no colour left for.

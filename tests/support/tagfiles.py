@@ -1,0 +1,363 @@
+"""Real audio files in every taggable format, made in the test with soundfile, PyAV and mutagen.
+
+Each file gets display tags, a custom field and cover art, so a test can check that
+writing genres leaves all of that alone.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import mutagen
+import numpy as np
+import soundfile as sf
+
+from support.audio import tone
+
+COVER = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+RATE = 44100
+
+
+def audio_data(seconds: float = 2.0, rate: int = RATE) -> np.ndarray:
+    return tone(seconds, rate, channels=2)
+
+
+def encode_with_ffmpeg(path: Path, codec: str, sample_format: str = "fltp", bit_rate: int | None = None) -> None:
+    import av
+
+    signal = audio_data()[:, 0]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=RATE, layout="stereo")
+        if bit_rate:
+            stream.bit_rate = bit_rate
+        for start in range(0, len(signal), 2048):
+            chunk = np.stack([signal[start:start + 2048]] * 2)
+            if sample_format.startswith("s16"):
+                chunk = (chunk * 32767).astype(np.int16)
+            frame = av.AudioFrame.from_ndarray(chunk, format=sample_format, layout="stereo")
+            frame.sample_rate = RATE
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def add_id3(path: Path, version: int, genre: str | None = "(17)Rock") -> None:
+    from mutagen.id3 import (
+        APIC,
+        COMM,
+        TALB,
+        TCON,
+        TDRC,
+        TIT2,
+        TPE1,
+        TPE2,
+        TRCK,
+        TSOP,
+        TXXX,
+        TYER,
+    )
+    from mutagen.mp3 import MP3
+
+    audio = mutagen.File(path)
+    if audio.tags is None:
+        audio.add_tags()
+    tags = audio.tags
+    tags.add(TIT2(encoding=1, text="Ünïcode title"))
+    tags.add(TPE1(encoding=1, text="Artist ★"))
+    tags.add(TPE2(encoding=0, text="Album Artist"))
+    tags.add(TALB(encoding=1, text="Album"))
+    tags.add(TRCK(encoding=0, text="3/12"))
+    tags.add(COMM(encoding=1, lang="eng", desc="", text="a comment"))
+    tags.add(TXXX(encoding=1, desc="CUSTOM", text="kept"))
+    # Off-spec in v2.3, but written by common taggers: it must survive a genre write.
+    tags.add(TSOP(encoding=1, text="Artist, The"))
+    tags.add(TYER(encoding=0, text="1999") if version == 3 else TDRC(encoding=3, text="1999-05-01"))
+    if genre:
+        tags.add(TCON(encoding=1, text=genre))
+    tags.add(APIC(encoding=0, mime="image/png", type=3, desc="front", data=COVER))
+    if isinstance(audio, MP3):
+        tags.save(path, v2_version=version, v1=0)
+    else:
+        tags.save(path, v2_version=version)
+
+
+def add_vorbis(path: Path) -> None:
+    import base64
+
+    from mutagen.flac import FLAC, Picture
+
+    audio = mutagen.File(path)
+    if audio.tags is None:
+        audio.add_tags()
+    tags = audio.tags
+    for key, value in [("TITLE", "Ünïcode title"), ("ARTIST", "Artist ★"), ("ALBUM", "Album"),
+                       ("TRACKNUMBER", "3"), ("DATE", "1999"), ("GENRE", "Rock"), ("GENRE", "rock "),
+                       ("COMMENT", "a comment"), ("CUSTOM", "kept")]:
+        tags.append((key, value))
+    picture = Picture()
+    picture.type, picture.mime, picture.data = 3, "image/png", COVER
+    if isinstance(audio, FLAC):
+        audio.add_picture(picture)
+    else:
+        tags.append(("METADATA_BLOCK_PICTURE", base64.b64encode(picture.write()).decode("ascii")))
+    audio.save()
+
+
+def add_mp4(path: Path) -> None:
+    from mutagen.mp4 import MP4Cover, MP4FreeForm
+
+    audio = mutagen.File(path)
+    if audio.tags is None:
+        audio.add_tags()
+    audio.tags.update({
+        "\xa9nam": ["Ünïcode title"], "\xa9ART": ["Artist ★"], "aART": ["Album Artist"], "\xa9alb": ["Album"],
+        "trkn": [(3, 12)], "\xa9day": ["1999"], "\xa9gen": ["Rock", "ROCK"],
+        "covr": [MP4Cover(COVER, MP4Cover.FORMAT_PNG)], "----:com.example:CUSTOM": [MP4FreeForm(b"kept")],
+    })
+    audio.save()
+
+
+def add_apev2(path: Path) -> None:
+    from mutagen.apev2 import APEv2
+
+    tags = APEv2()
+    tags.update({"Title": "Ünïcode title", "Artist": "Artist ★", "Album": "Album", "Track": "3",
+                 "Year": "1999", "Genre": "17", "Custom": "kept"})
+    from mutagen.apev2 import BINARY, APEValue
+
+    tags["Cover Art (Front)"] = APEValue(b"cover.png\x00" + COVER, BINARY)
+    tags.save(path)
+
+
+def add_asf(path: Path) -> None:
+    from mutagen.asf import ASFByteArrayAttribute
+
+    audio = mutagen.File(path)
+    audio.tags.update({"Title": ["Ünïcode title"], "Author": ["Artist ★"], "WM/AlbumTitle": ["Album"],
+                       "WM/TrackNumber": ["3"], "WM/Year": ["1999"], "WM/Genre": ["Rock"], "Custom": ["kept"]})
+    audio.tags["WM/Picture"] = [ASFByteArrayAttribute(b"\x03" + struct.pack("<I", len(COVER))
+                                                      + "image/png\x00".encode("utf-16-le")
+                                                      + "\x00".encode("utf-16-le") + COVER)]
+    audio.save()
+
+
+def make(folder: Path, kind: str = "flac") -> Path:
+    """One tagged file of ``kind`` (see KINDS) in ``folder``, which is made if need be."""
+    folder.mkdir(parents=True, exist_ok=True)
+    maker, suffix = KINDS[kind]
+    path = folder / f"{kind}{suffix}"
+    maker(path)
+    return path
+
+
+def _sf(fmt: dict, tagger):
+    def maker(path: Path) -> None:
+        rate = 48000 if fmt.get("subtype") == "OPUS" else RATE
+        sf.write(os.fsencode(path), audio_data(rate=rate), rate, **fmt)
+        tagger(path)
+    return maker
+
+
+def _ffmpeg(codec: str, sample_format: str, tagger, bit_rate: int | None = None):
+    def maker(path: Path) -> None:
+        encode_with_ffmpeg(path, codec, sample_format, bit_rate)
+        tagger(path)
+    return maker
+
+
+def _id3v1_only(path: Path) -> None:
+    sf.write(os.fsencode(path), audio_data(), RATE)
+    title, artist = b"v1 title".ljust(30, b"\0"), b"v1 artist".ljust(30, b"\0")
+    tag = b"TAG" + title + artist + b"v1 album".ljust(30, b"\0") + b"1998" + b"comment".ljust(28, b"\0") + b"\0\x05" + bytes([17])
+    with open(path, "ab") as f:
+        f.write(tag)
+
+
+def _id3v22(path: Path) -> None:
+    """mutagen cannot write ID3v2.2, so the tag is assembled by hand."""
+    sf.write(os.fsencode(path), audio_data(), RATE)
+
+    def frame(name: bytes, text: str) -> bytes:
+        body = b"\x00" + text.encode("latin-1")
+        return name + struct.pack(">I", len(body))[1:] + body
+
+    frames = frame(b"TT2", "v2.2 title") + frame(b"TP1", "v2.2 artist") + frame(b"TCO", "(17)")
+    size = len(frames)
+    synchsafe = bytes([(size >> 21) & 0x7F, (size >> 14) & 0x7F, (size >> 7) & 0x7F, size & 0x7F])
+    data = path.read_bytes()
+    path.write_bytes(b"ID3\x02\x00\x00" + synchsafe + frames + data)
+
+
+KINDS = {
+    "mp3-id3v24": (_sf({"format": "MP3"}, lambda p: add_id3(p, 4)), ".mp3"),
+    "mp3-id3v23": (_sf({"format": "MP3"}, lambda p: add_id3(p, 3)), ".mp3"),
+    "mp3-id3v22": (_id3v22, ".mp3"),
+    "mp3-id3v1": (_id3v1_only, ".mp3"),
+    "mp3-untagged": (_sf({"format": "MP3"}, lambda p: None), ".mp3"),
+    "wav": (_sf({}, lambda p: add_id3(p, 3)), ".wav"),
+    "aiff": (_sf({}, lambda p: add_id3(p, 4)), ".aiff"),
+    "flac": (_sf({}, add_vorbis), ".flac"),
+    "ogg-vorbis": (_sf({}, add_vorbis), ".ogg"),
+    "opus": (_sf({"format": "OGG", "subtype": "OPUS"}, add_vorbis), ".opus"),
+    "m4a-aac": (_ffmpeg("aac", "fltp", add_mp4), ".m4a"),
+    "m4a-alac": (_ffmpeg("alac", "s16p", add_mp4), ".m4a"),
+    "wma": (_ffmpeg("wmav2", "fltp", add_asf, bit_rate=128000), ".wma"),
+    "wavpack": (_ffmpeg("wavpack", "fltp", add_apev2), ".wv"),
+}
+
+
+def decoded_audio(path: Path) -> np.ndarray:
+    """Every sample of the file, for checking that a write left the audio alone."""
+    from tagger.audio.decode import open_audio
+
+    reader = open_audio(path)
+    try:
+        return reader.read(0.0, reader.info.duration_s + 1.0)
+    finally:
+        reader.close()
+
+
+def raw_id3_frames(path: Path, skip_genre: bool = False) -> list[tuple[str, int, bytes]]:
+    """The frames of the ID3v2 tag at the start of ``path``: (ID, flags, bytes as stored)."""
+    data = path.read_bytes()
+    assert data[:3] == b"ID3", path
+    return id3_frames_of(data, skip_genre)
+
+
+def id3_frames_of(data: bytes, skip_genre: bool = False) -> list[tuple[str, int, bytes]]:
+    """The frames of the ID3v2 tag at the start of ``data``.
+
+    Parsed here by hand, independently of the code under test, for byte comparisons.
+    """
+    major, flags = data[3], data[5]
+    size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+    body = data[10:10 + size]
+    if major < 4 and flags & 0x80:
+        body = body.replace(b"\xff\x00", b"\xff")
+    if flags & 0x40 and major in (3, 4):  # the extended header
+        extended = (int.from_bytes(body[:4], "big") + 4 if major == 3
+                    else (body[0] << 21) | (body[1] << 14) | (body[2] << 7) | body[3])
+        body = body[extended:]
+    frames, position = [], 0
+    header_size = 6 if major == 2 else 10
+    while position + header_size <= len(body) and body[position] != 0:
+        if major == 2:
+            frame_id, length, frame_flags = body[position:position + 3].decode("latin-1"), int.from_bytes(
+                body[position + 3:position + 6], "big"), 0
+        else:
+            raw = body[position + 4:position + 8]
+            length = (int.from_bytes(raw, "big") if major == 3
+                      else (raw[0] << 21) | (raw[1] << 14) | (raw[2] << 7) | raw[3])
+            frame_id = body[position:position + 4].decode("latin-1")
+            frame_flags = int.from_bytes(body[position + 8:position + 10], "big")
+        data_start = position + header_size
+        frames.append((frame_id, frame_flags, body[data_start:data_start + length]))
+        position = data_start + length
+    if skip_genre:
+        frames = [f for f in frames if f[0] not in ("TCON", "TCO")
+                  and not (f[0] in ("TXXX", "TXX") and b"GENRE_TAGGER" in f[2].replace(b"\0", b""))]
+    return frames
+
+
+def chunked_id3(data: bytes) -> bytes | None:
+    """The ID3 tag inside a WAV or AIFF chunk, or at a DSF file's metadata pointer."""
+    if data[:4] == b"DSD ":
+        offset = int.from_bytes(data[20:28], "little")
+        return data[offset:] if 0 < offset < len(data) else None
+    order = {b"RIFF": "little", b"FORM": "big"}.get(data[:4])
+    if order is None:
+        return None
+    end = min(len(data), 8 + int.from_bytes(data[4:8], order))  # readers ignore what lies past it
+    position = 12
+    while position + 8 <= end:
+        size = int.from_bytes(data[position + 4:position + 8], order)
+        if data[position:position + 4].lower() == b"id3 ":
+            return data[position + 8:position + 8 + size]
+        position += 8 + size + (size & 1)
+    return None
+
+
+def raw_tags(path: Path) -> dict:
+    """Every tag item but the genre and the provenance field, as raw as can be read.
+
+    ID3v2 frames as stored and the ID3v1 block (less its genre byte) are parsed here by
+    hand; APEv2 items, Vorbis fields and FLAC blocks, MP4 atoms and ASF attributes come
+    from mutagen as bytes or typed values. Used to check that a write changed nothing else.
+    """
+    data = path.read_bytes()
+    result: dict = {}
+    id3 = data if data[:3] == b"ID3" else chunked_id3(data)
+    if id3 and id3[:3] == b"ID3" and (frames := id3_frames_of(id3, skip_genre=True)):
+        result["id3v2"] = sorted(frames)
+    if data[-128:-125] == b"TAG" and data[-133:-125] != b"APETAGEX":
+        result["id3v1"] = data[-128:-1]
+    audio = mutagen.File(path)
+    tags = getattr(audio, "tags", None)
+    from mutagen.apev2 import APEv2
+    from mutagen.apev2 import error as APEError
+    from mutagen.asf import ASFTags
+    from mutagen.mp4 import MP4Tags
+
+    try:
+        ape = APEv2(path)
+        result["apev2"] = sorted((k.lower(), v.kind, v.value) for k, v in ape.items()
+                                 if k.lower() not in ("genre", "genre tagger"))
+    except APEError:
+        pass
+    if isinstance(tags, MP4Tags):
+        result["mp4"] = mp4_atoms(path)
+    elif isinstance(tags, ASFTags):
+        result["asf"] = sorted((k, type(v).__name__, repr(v.value)) for k, values in tags.items() for v in values
+                               if k not in ("WM/Genre", "GenreTagger/Provenance"))
+    elif hasattr(tags, "vendor"):  # Vorbis comments
+        result["vorbis"] = (tags.vendor, sorted((k.lower(), v) for k, v in tags
+                                                if k.lower() not in ("genre", "genre_tagger")))
+    if hasattr(audio, "metadata_blocks"):
+        result["flac"] = [(b.code, b.write()) for b in audio.metadata_blocks if b.code not in (1, 4)]
+    # A tag that held only a genre and now holds another is no change to the rest.
+    return {kind: items for kind, items in result.items() if items not in ([], ("", []))}
+
+
+def mp4_atoms(path: Path) -> list[tuple[bytes, bytes]]:
+    """The raw bytes of every ilst atom but the genre atoms and the provenance atom."""
+    from mutagen.mp4 import Atoms
+
+    with open(path, "rb") as f:
+        atoms = Atoms(f)
+        try:
+            ilst = atoms.path(b"moov", b"udta", b"meta", b"ilst")[-1]
+        except KeyError:
+            return []
+        kept = []
+        for child in ilst.children or []:
+            f.seek(child.offset)
+            raw = f.read(child.length)
+            if child.name in (b"\xa9gen", b"gnre") or (child.name == b"----" and b"GENRE_TAGGER" in raw):
+                continue
+            kept.append((child.name, raw))
+    return sorted(kept)
+
+
+GENRE_FIELDS = {"tcon", "genre", "\xa9gen", "gnre", "wm/genre", "txxx:genre_tagger", "genre_tagger",
+                "----:org.genretagger:genre_tagger", "genretagger/provenance", "genre tagger"}
+
+
+def other_tags(path: Path) -> list:
+    """Every tag but the genre and the provenance field, in a comparable form."""
+    audio = mutagen.File(path)
+    from mutagen.id3 import ID3
+
+    if isinstance(audio.tags, ID3):
+        tags = type(audio)(os.fspath(path), translate=False).tags
+        # mutagen drops empty text frames when it saves: they hold nothing to lose.
+        items = [(key, repr(frame)) for key, frame in tags.items() if not (hasattr(frame, "text") and not str(frame))]
+    elif audio.tags is None:
+        items = []
+    else:
+        items = [(key, repr(value)) for key, value in audio.tags.items()]
+    kept = sorted((k, v) for k, v in items if k.lower() not in GENRE_FIELDS)
+    pictures = [(p.type, p.mime, p.data) for p in getattr(audio, "pictures", [])]
+    return [kept, pictures]
