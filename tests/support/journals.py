@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tagger.writing.journal import Journal
+from tagger.writing.journal import Journal, PlannedEntry
 
 
 def small_journal(path: Path, batches: int = 3, entries_per_batch: int = 2) -> Path:

@@ -8,7 +8,9 @@ purpose are listed in README's mutation section.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import json
 import os
 import sqlite3
 import threading
@@ -18,10 +20,17 @@ import pytest
 from support.descriptors import descriptors_within
 from support.journals import CodedError, small_journal
 
+from tagger.files.identity import FileIdentity, Fingerprint
+from tagger.tags import WriteMode
 from tagger.writing import journal as journal_module
 from tagger.writing.journal import (
+    BatchState,
+    BatchSummary,
+    Entry,
+    EntryState,
     Journal,
     JournalError,
+    PlannedEntry,
     damaged_journals,
     default_path,
     journal_errors,
@@ -29,6 +38,7 @@ from tagger.writing.journal import (
     set_aside,
     when,
 )
+from tagger.writing.writer import WriteStatus
 
 # -- batches, times, and what the journal cannot find -------------------------------------------------
 

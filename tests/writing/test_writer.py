@@ -27,7 +27,7 @@ from support.writes import write
 from tagger.files.locks import file_lock
 from tagger.tags import WriteOptions, read_tags
 from tagger.tags.base import WriteMode
-from tagger.writing.journal import DONE, Journal, journal_errors
+from tagger.writing.journal import BatchState, Journal, journal_errors
 from tagger.writing.writer import (
     GenreWriter,
     WriteRequest,
@@ -148,7 +148,7 @@ def test_finish_records_in_the_same_journal_and_completes_the_batch(tmp_path, jo
     # Were the journal lost on the way, the default one would be used: keep that in tmp_path.
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    path = make(tmp_path / "album")
+    path = tagfiles.make(tmp_path / "album")
     batch = journal.start("set", "replace")
     journal.plan(batch, [planned_entry(WriteRequest(path, ["Jazz"]))])
     (result,) = GenreWriter(journal).finish(batch)
