@@ -1,9 +1,9 @@
 """Benchmark: learning the person's own genres, on several real libraries (issue 22).
 
     python benchmarks/build_libraries.py ../bench-libraries     # once: real music, tagged
-    python benchmarks/learning.py [LIBRARY...] [--depth D] [--train-depth D] [--cache FILE] [--no-timing]
+    python benchmarks/learning.py [Source.LEARNED...] [--depth D] [--train-depth D] [--cache FILE] [--no-timing]
 
-Each LIBRARY is a folder built by benchmarks/build_libraries.py (default: every one
+Each Source.LEARNED is a folder built by benchmarks/build_libraries.py (default: every one
 under ../bench-libraries): real tracks whose tags (album, artist, genre on the
 "tagged" files only) say what a person's would, and a truth.json with every file's
 true genre. For each library, side by side on the same cached analyses:
@@ -41,14 +41,14 @@ from tagger.analysis.analyzer import Analysis, Analyzer  # noqa: E402
 from tagger.analysis.cache import AnalysisCache, RawAnalysis, pack, unpack  # noqa: E402
 from tagger.analysis.pipeline import AnalysisPipeline  # noqa: E402
 from tagger.audio.excerpt import Depth  # noqa: E402
-from tagger.genres.suggestion import LIBRARY, GenreSuggestion  # noqa: E402
+from tagger.genres.suggestion import GenreSuggestion, Source  # noqa: E402
 from tagger.genres.taxonomy import Taxonomy  # noqa: E402
 from tagger.genres.vocabulary import vocabulary  # noqa: E402
 from tagger.learning.classifiers import PLAIN_STRENGTH, Standardiser, fit_lda, fit_logistic  # noqa: E402
 from tagger.learning.learned import (  # noqa: E402
     SHRINKAGE,
+    LearnableGenres,
     TaggedFile,
-    Vocabulary,
     features,
     reliability,
     train,
@@ -77,7 +77,8 @@ def scores(ranked_per_file: Sequence[Sequence[GenreSuggestion]], truth: Sequence
 
 
 def ranked_from(p: np.ndarray, classes: Sequence[str]) -> list[list[GenreSuggestion]]:
-    return [[GenreSuggestion(classes[i], classes[i], float(row[i]), LIBRARY) for i in np.argsort(-row)] for row in p]
+    return [[GenreSuggestion(classes[i], classes[i], float(row[i]), Source.LEARNED) for i in np.argsort(-row)]
+            for row in p]
 
 
 def evaluate(root: Path, analyzer: Analyzer, depth: Depth, taxonomy: Taxonomy, train_depth: Depth | None = None
@@ -113,7 +114,7 @@ def evaluate(root: Path, analyzer: Analyzer, depth: Depth, taxonomy: Taxonomy, t
     own_genres_only = ranked_from(model.probabilities(x_held), model.genres)
 
     # The baselines see every genre with a tagged file, on the same features.
-    classes = Vocabulary.of([t.genres for t in tagged], min_files=1)
+    classes = LearnableGenres.of([t.genres for t in tagged], min_files=1)
     x = np.stack([t.features for t in tagged])
     y = classes.targets([t.genres for t in tagged])
     standardise = Standardiser.of(x)
@@ -152,7 +153,7 @@ def unseen_genres(tagged: list[TaggedFile], held_out: list, x_held: np.ndarray, 
         for x, f in zip(x_held, held_out):
             if key(f.genre) == genre:
                 ranked = model.suggestions(x, analyses[f.path].genres, taxonomy)
-                stepped_back.append(ranked[0].source != LIBRARY)
+                stepped_back.append(ranked[0].source != Source.LEARNED)
     return float(np.mean(stepped_back)), len(stepped_back)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import errno
 import sys
 from collections.abc import Iterable
-from typing import TextIO
+from enum import Enum
+from typing import TextIO, TypeVar
 
 
 def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
@@ -17,6 +18,26 @@ def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
 def has(count: int) -> str:
     """The verb that agrees with ``count``: "1 file has", "2 files have"."""
     return "has" if count == 1 else "have"
+
+
+class TextEnum(str, Enum):
+    """An enum whose members are their words: stored, printed and compared as their values, so
+    files, journals and output keep the words they had."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+Word = TypeVar("Word", bound=TextEnum)
+
+
+def named(kind: type[Word], word: str) -> Word:
+    """The member of ``kind`` that ``word`` names; ValueError listing the words it could be."""
+    try:
+        return kind(word)
+    except ValueError:
+        words = ", ".join(member.value for member in kind)
+        raise ValueError(f"{kind.__name__.lower()} must be one of {words}, not {word!r}") from None
 
 
 def describe_os_error(error: OSError) -> str:

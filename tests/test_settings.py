@@ -2,8 +2,11 @@
 
 import json
 
+import pytest
+
 from tagger.audio.excerpt import Depth
-from tagger.settings import SETTINGS_VERSION, Settings
+from tagger.settings import SETTINGS_VERSION, EvidenceChoice, Settings
+from tagger.tags import MultiValue, WriteMode, WriteOptions
 
 
 def test_fast_depth_saved_before_the_adaptive_depth_existed_becomes_the_new_default(tmp_path):
@@ -37,3 +40,17 @@ def test_the_old_default_minimum_of_five_files_becomes_two_and_a_choice_is_kept(
     assert Settings.load(path).evidence == "context"
     path.write_text(json.dumps({"evidence": "gossip"}))
     assert Settings.load(path).evidence == "context"  # an unknown value is ignored, not fatal
+
+
+def test_a_word_setting_holds_its_enum_however_it_is_set():
+    """The review session asks `settings.evidence is EvidenceChoice.AUDIO`: a plain word set
+    later must become the member, and a mistyped one must fail where it is set."""
+    settings = Settings()
+    settings.evidence = "audio"
+    assert settings.evidence is EvidenceChoice.AUDIO
+    with pytest.raises(ValueError, match="invalid setting.*write_mode"):
+        settings.write_mode = "merg"
+    assert settings.write_mode is WriteMode.REPLACE
+    assert WriteOptions(mode="merge", multi_value="joined").multi_value is MultiValue.JOINED
+    with pytest.raises(ValueError):
+        WriteOptions(multi_value="joind")

@@ -57,14 +57,7 @@ from PySide6.QtWidgets import (
 )
 
 from tagger.analysis.analyzer import Analysis, Segment
-from tagger.genres.suggestion import (
-    ALBUM,
-    ARTIST,
-    BASE,
-    FOLDER,
-    LIBRARY,
-    GenreSuggestion,
-)
+from tagger.genres.suggestion import GenreSuggestion, Source
 from tagger.review.items import ReviewItem, ReviewState
 from ui.chips import (
     SOURCE_NAMES,
@@ -114,8 +107,8 @@ def confidence_fill(base: QColor, confidence: float | None) -> QColor:
 # Each source's marker colour: Paul Tol's "bright" green and purple, his "vibrant" teal
 # and his "high-contrast" ochre (a folder's colour), none of them near the chips'
 # highlight; grey for the vocabulary. Its name, meaning and glyph are in ui.chips.
-MARKER_COLOURS = {LIBRARY: QColor("#228833"), BASE: QColor("#7a7a7a"), ALBUM: QColor("#AA3377"),
-                  ARTIST: QColor("#009988"), FOLDER: QColor("#DDAA33")}
+MARKER_COLOURS = {Source.LEARNED: QColor("#228833"), Source.BASE: QColor("#7a7a7a"), Source.ALBUM: QColor("#AA3377"),
+                  Source.ARTIST: QColor("#009988"), Source.FOLDER: QColor("#DDAA33")}
 
 
 def paint_marker(painter: QPainter, centre: QPointF, size: float, source: str | None,
@@ -132,21 +125,21 @@ def paint_marker(painter: QPainter, centre: QPointF, size: float, source: str | 
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(halo)
         painter.drawEllipse(centre, r + 2, r + 2)
-    if source == BASE:
+    if source == Source.BASE:
         painter.setPen(QPen(colour, max(1.5, size / 4.5)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawEllipse(centre, r - 0.8, r - 0.8)
-    elif source == LIBRARY:
+    elif source == Source.LEARNED:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawEllipse(centre, r, r)
-    elif source == ARTIST:
+    elif source == Source.ARTIST:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         x, y = centre.x(), centre.y()
         painter.drawPolygon(QPolygonF([QPointF(x, y - r - 0.5), QPointF(x + r + 0.5, y + r * 0.8),
                                        QPointF(x - r - 0.5, y + r * 0.8)]))
-    elif source == FOLDER:
+    elif source == Source.FOLDER:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         side = r * 0.85
@@ -476,7 +469,8 @@ class SourceLegend(WrapsToWidth):
     """What the markers mean: the sources in ``sources`` only, in SOURCE_ORDER, on as
     many lines as the width takes."""
 
-    def __init__(self, sources: Sequence[str] = (LIBRARY, BASE, ALBUM), parent: QWidget | None = None) -> None:
+    def __init__(self, sources: Sequence[str] = (Source.LEARNED, Source.BASE, Source.ALBUM),
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # as tall as its lines
         policy.setHeightForWidth(True)

@@ -5,14 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from tagger.genres.suggestion import (
-    ALBUM,
-    ARTIST,
-    BASE,
-    FOLDER,
-    LIBRARY,
-    GenreSuggestion,
-)
+from tagger.genres.suggestion import GenreSuggestion, Source
 from tagger.review.items import ReviewItem
 
 
@@ -21,7 +14,7 @@ class Chip(NamedTuple):
 
     genre: str
     confidence: float | None  # None: a person's own pick
-    source: str | None  # GenreSuggestion.source ("library", "base", "album", …); None: a person's own pick
+    source: Source | None  # GenreSuggestion.source; None: a person's own pick
     chosen: bool = True  # Accept writes it; an unchosen chip is a suggestion a click can choose
 
 
@@ -43,18 +36,19 @@ def chip_label(genre: str, confidence: float | None) -> str:
 
 # Each source's name, what it means and its marker's shape as text, for tooltips,
 # legends and the panel; ui.charts gives each marker its colour and paints it.
-SOURCE_ORDER = (LIBRARY, BASE, ALBUM, ARTIST, FOLDER)
-SOURCE_NAMES = {LIBRARY: "your genres", BASE: "bundled vocabulary", ALBUM: "album mates' tags",
-                ARTIST: "the artist's other albums", FOLDER: "folder name"}
+SOURCE_ORDER = (Source.LEARNED, Source.BASE, Source.ALBUM, Source.ARTIST, Source.FOLDER)
+SOURCE_NAMES = {Source.LEARNED: "your genres", Source.BASE: "bundled vocabulary", Source.ALBUM: "album mates' tags",
+                Source.ARTIST: "the artist's other albums", Source.FOLDER: "folder name"}
 SOURCE_MEANINGS = {
-    LIBRARY: "learned from the genres you already tagged",
-    BASE: "from the bundled genre vocabulary",
-    ALBUM: "the tags of this album's other tracks vouch for it most",
-    ARTIST: "the genres of the artist's other albums vouch for it most",
-    FOLDER: "the name of a folder it sits in vouches for it most",
+    Source.LEARNED: "learned from the genres you already tagged",
+    Source.BASE: "from the bundled genre vocabulary",
+    Source.ALBUM: "the tags of this album's other tracks vouch for it most",
+    Source.ARTIST: "the genres of the artist's other albums vouch for it most",
+    Source.FOLDER: "the name of a folder it sits in vouches for it most",
     None: "your own choice",
 }
-SOURCE_GLYPHS = {LIBRARY: "●", BASE: "○", ALBUM: "◆", ARTIST: "▲", FOLDER: "■", None: "✎"}
+SOURCE_GLYPHS = {Source.LEARNED: "●", Source.BASE: "○", Source.ALBUM: "◆", Source.ARTIST: "▲", Source.FOLDER: "■",
+                 None: "✎"}
 
 TOGGLE_HINT = "Click a genre to choose or unchoose it."
 

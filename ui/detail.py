@@ -20,12 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from tagger.analysis.analyzer import Analysis, Segment
-from tagger.genres.suggestion import (
-    CONTEXT_SOURCES,
-    LIBRARY,
-    GenreSuggestion,
-    standout_descriptors,
-)
+from tagger.genres.suggestion import CONTEXT_SOURCES, GenreSuggestion, Source, standout_descriptors
 from tagger.learning.learned import UNLIKE_LIBRARY
 from tagger.review.items import ReviewItem, ReviewState
 from ui.charts import ChipStrip, ConfidenceBars, SourceLegend, Timeline
@@ -69,7 +64,7 @@ def timeline_heading(analysis: Analysis | None, genres: Sequence[GenreSuggestion
     """What the timeline shows. Its segments are ranked by the bundled vocabulary alone:
     where the track's genres also rest on the learned model or on its album, artist or
     folders, it says so, lest a person read the segments as the reasons for those genres."""
-    learned = analysis is not None and analysis.model == LIBRARY
+    learned = analysis is not None and analysis.model == Source.LEARNED
     sources = {source for g in genres for source, _ in (g.evidence or ((g.source, g.confidence),))}
     context = bool(sources & set(CONTEXT_SOURCES))
     if not learned and not context:

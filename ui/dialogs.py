@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tagger.analysis.models import DEVICES
+from tagger.analysis.models import Device
 from tagger.audio.excerpt import Depth
 from tagger.genres.vocabulary import genre_key
 from tagger.review.items import ReviewItem, ReviewState
 from tagger.review.session import ReviewSession
-from tagger.settings import Settings
-from tagger.tags import MultiValue, WriteMode
+from tagger.settings import EvidenceChoice, Settings
+from tagger.tags import DEFAULT_SEPARATOR, MultiValue, WriteMode
 from tagger.tags.base import dedupe
 from tagger.text import plural
 from ui.charts import ChipStrip, SourceLegend
@@ -261,7 +261,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.device = QComboBox()
-        self.device.addItems(DEVICES)
+        self.device.addItems([d.value for d in Device])
         self.device.setCurrentText(settings.device)
         self.depth = QComboBox()
         self.depth.addItems([d.value for d in Depth])
@@ -273,7 +273,7 @@ class SettingsDialog(QDialog):
         self.write_mode = QComboBox()
         self.write_mode.addItems([m.value for m in WriteMode])
         self.write_mode.setCurrentText(settings.write_mode)
-        self.separator = QLineEdit(settings.id3v23_separator)
+        self.separator = QLineEdit(settings.separator)
         self.separator.setMaxLength(5)
         self.multi_value = QComboBox()
         self.multi_value.addItem("One value per genre (the standard)", MultiValue.SEPARATE.value)
@@ -284,8 +284,8 @@ class SettingsDialog(QDialog):
         self.provenance = QCheckBox("Record which model suggested the genres, in a separate tag")
         self.provenance.setChecked(settings.provenance)
         self.evidence = QComboBox()
-        self.evidence.addItem("audio with album, artist and folders", "context")
-        self.evidence.addItem("audio alone", "audio")
+        self.evidence.addItem("audio with album, artist and folders", EvidenceChoice.CONTEXT)
+        self.evidence.addItem("audio alone", EvidenceChoice.AUDIO)
         self.evidence.setCurrentIndex(self.evidence.findData(settings.evidence))
         self.evidence.setToolTip("With album, artist and folders, an untagged track on an album whose other tracks "
                                  "are tagged is offered their genres too, as are the genres of the artist's other "
@@ -321,7 +321,7 @@ class SettingsDialog(QDialog):
         return Settings(
             device=self.device.currentText(), depth=self.depth.currentText(), max_genres=self.max_genres.value(),
             min_confidence=self.min_confidence.value() / 100, write_mode=self.write_mode.currentText(),
-            id3v23_separator=self.separator.text() or "; ", multi_value=self.multi_value.currentData(),
+            separator=self.separator.text() or DEFAULT_SEPARATOR, multi_value=self.multi_value.currentData(),
             provenance=self.provenance.isChecked(),
             learn_min_files=self.learn_min_files.value(), offer_learning=self.offer_learning.isChecked(),
             evidence=self.evidence.currentData(), window=self._window,

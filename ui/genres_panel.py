@@ -198,7 +198,7 @@ class GenresPanel(QWidget):
         """Count the rows' genres again, keeping the selection where its genres remain."""
         self._stale = False
         chosen = {g.name for g in self.selected_groups()}
-        self.overview = GenreOverview(separator=self.session.settings.id3v23_separator)
+        self.overview = GenreOverview(separator=self.session.settings.separator)
         self._files = {}
         for item in self.session.items:  # a row whose write failed still holds its genres
             file = FileGenres(item.path, tuple(item.stored_genres))

@@ -23,6 +23,7 @@ from tagger.learning.learned import (
     DEFAULT_MIN_FILES,
     LearnedModel,
     LearnPlan,
+    ModelChoice,
     NothingToLearn,
     default_model_path,
     forget,
@@ -125,7 +126,7 @@ class Learning(JobOwner):
 
     def load(self, analyzer: Analyzer) -> None:
         """Install the stored model, if one fits ``analyzer``; runs on the thread that made it."""
-        model, problem = analyzer.use_stored_model("auto")
+        model, problem = analyzer.use_stored_model(ModelChoice.AUTO)
         self.loaded.emit(model, problem)
 
     def _loaded(self, model: LearnedModel | None, problem: str | None) -> None:
@@ -233,7 +234,7 @@ class Learning(JobOwner):
     def install(self, analyzer: Analyzer | None, model: LearnedModel | None, also: Sequence[Path] = ()) -> None:
         """Rank with ``model`` (None: the bundled vocabulary) from now on, and re-rank the rows."""
         if analyzer is not None:
-            analyzer.use_library(model)
+            analyzer.use_learned(model)
         self.model = model
         if model is not None:
             self.offer.hide()

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QApplication
 from tagger.genres.vocabulary import genre_key
 from tagger.review.items import CANDIDATES_SHOWN, ReviewItem, ReviewState
 from tagger.review.session import Change, ReviewSession
+from tagger.text import TextEnum
 from ui.chips import candidates_tooltip, chip_label, item_chips
 from ui.roles import ChipsRole, ItemRole
 
@@ -59,7 +60,7 @@ class Column(int, Enum):
                 Column.PATH: "File"}.get(self, self.name.title())
 
 
-class Filter(str, Enum):
+class Filter(TextEnum):
     ALL = "All files"
     NO_GENRES = "Without genres"
     DIFFERS = "Suggestion differs"

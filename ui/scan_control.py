@@ -42,7 +42,7 @@ class ScanControl(QObject):
         job.failed.connect(self.status.notify)
         job.finished.connect(lambda cancelled: self._ended(job, then, cancelled))
         self._jobs.append(job)
-        job.run(paths, self.session.known_paths(), self.session.settings.id3v23_separator)
+        job.run(paths, self.session.known_paths(), self.session.settings.separator)
         self.status.notify("Scanning " + ", ".join(str(p) for p in paths[:3]) + ("…" if len(paths) > 3 else ""))
         self.changed.emit()
         return job

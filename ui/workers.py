@@ -116,7 +116,7 @@ class BackgroundJob(QObject):
 class ScanJob(BackgroundJob):
     found = Signal(list)  # list[ReviewItem]
 
-    def run(self, roots: Iterable[Path], known: frozenset[Path], id3v23_separator: str) -> None:
+    def run(self, roots: Iterable[Path], known: frozenset[Path], separator: str) -> None:
         """Scan ``roots``; files in ``known`` (a snapshot of the table) are not read again."""
         roots = list(roots)
 
@@ -131,7 +131,7 @@ class ScanJob(BackgroundJob):
                         item.failed(event.problem)
                         batch.add(item)
                     elif event.path not in known:
-                        batch.add(review_item(event.path, id3v23_separator))
+                        batch.add(review_item(event.path, separator))
             finally:  # what was found reaches the table before ``finished``
                 batch.flush()
 

@@ -41,9 +41,9 @@ from tagger.audio.excerpt import (
 )
 from tagger.audio.features import LogMel
 from tagger.files.identity import Fingerprint, fingerprint
-from tagger.genres.suggestion import BASE, LIBRARY, Descriptor, GenreSuggestion
+from tagger.genres.suggestion import Descriptor, GenreSuggestion, Source
 from tagger.genres.taxonomy import Taxonomy
-from tagger.learning.learned import LearnedModel, features, model_for
+from tagger.learning.learned import LearnedModel, ModelChoice, features, model_for
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class Analysis:
     depth: Depth
     music_detected: bool
     genres: list[GenreSuggestion]  # best first
-    model: str  # BASE, or LIBRARY where a model learned from the person's tags ranked the genres
+    model: Source  # Source.BASE, or Source.LEARNED where a model learned from the person's tags ranked the genres
     descriptors: list[Descriptor]  # best first
     segments: list[Segment]  # in time order, silent patches left out
     embeddings: dict[str, np.ndarray]  # model name -> mean penultimate activation
@@ -115,7 +115,7 @@ class Analysis:
     def unlike_library(self) -> bool:
         """A learned model ranked the genres, and none of the person's genres fits the
         file well enough to lead: it is unlike anything they tagged."""
-        return self.model == LIBRARY and bool(self.genres) and self.genres[0].source == BASE
+        return self.model == Source.LEARNED and bool(self.genres) and self.genres[0].source == Source.BASE
 
 
 @dataclass(frozen=True)
@@ -315,20 +315,20 @@ class Analyzer:
         self.identities = [ModelIdentity(i.name, i.version, i.sha256) for i in infos]
         self.cache = cache
         self.models_key = "|".join(f"{i.name} {i.version}" for i in infos)
-        self.library: LearnedModel | None = None
+        self.learned: LearnedModel | None = None
 
-    def use_library(self, model: LearnedModel | None) -> None:
+    def use_learned(self, model: LearnedModel | None) -> None:
         """Rank genres with ``model`` (learned from the person's tags) from now on, or
         with the base model alone for None."""
         if model is not None and model.models_key != self.models_key:
             raise ValueError(f"the learned model was trained on {model.models_key}, not {self.models_key}")
-        self.library = model
+        self.learned = model
 
-    def use_stored_model(self, choice: str = "auto") -> tuple[LearnedModel | None, str | None]:
+    def use_stored_model(self, choice: ModelChoice = ModelChoice.AUTO) -> tuple[LearnedModel | None, str | None]:
         """Rank with the stored model learned from the person's tags, as ``choice`` asks
         (``learning.model_for``): the model used, and why a stored one could not be."""
         model, problem = model_for(self.models_key, choice)
-        self.use_library(model)
+        self.use_learned(model)
         return model, problem
 
     def _depth_key(self, depth: Depth) -> str:
@@ -352,7 +352,7 @@ class Analyzer:
         """Analyse one file on the calling thread, or rebuild it from the cache; raises
         AudioError with a user-facing message. ``tagger.analysis.pipeline`` runs the same stages
         for many files at once."""
-        job = self.begin(Path(path), depth)
+        job = self.begin(Path(path), Depth(depth))
         if isinstance(job, Analysis):
             return job
         while True:
@@ -509,7 +509,7 @@ class Analyzer:
         }
         if len(raw.starts) == 0:
             return Analysis(
-                music_detected=False, genres=[], model=BASE, descriptors=[], segments=[], embeddings={},
+                music_detected=False, genres=[], model=Source.BASE, descriptors=[], segments=[], embeddings={},
                 tag_probabilities={}, patch_probabilities={}, patches_analysed=0, **common,
             )
         track = {name: p.mean(axis=0) for name, p in raw.patch_probabilities.items()}
@@ -519,11 +519,11 @@ class Analyzer:
             Segment(float(start), min(float(start) + length, raw.duration_s), self.scorer.rank(conf, SEGMENT_GENRES))
             for start, conf in zip(raw.starts, patch_confidences)
         ]
-        genres, model = self.scorer.genres(track), BASE
-        if self.library is not None:
-            genres = self.library.suggestions(features(raw.embeddings, raw.patch_probabilities), genres,
+        genres, model = self.scorer.genres(track), Source.BASE
+        if self.learned is not None:
+            genres = self.learned.suggestions(features(raw.embeddings, raw.patch_probabilities), genres,
                                               self.scorer.taxonomy)
-            model = LIBRARY
+            model = Source.LEARNED
         return Analysis(
             music_detected=True,
             genres=genres,

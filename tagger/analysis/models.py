@@ -19,14 +19,31 @@ import numpy as np
 
 from tagger.audio.features import FrontEnd
 from tagger.resources import models_dir
+from tagger.text import TextEnum, named
 
 log = logging.getLogger(__name__)
 
 MODEL_NAMES = ("MSD_musicnn", "MTT_musicnn")
-DEVICES = ("auto", "cpu", "gpu")
-# int8: the variants made by packaging/quantize_musicnn.py, 1.5x faster on CPUs,
-# tag probabilities within about 0.02 of fp32. auto: int8 on the CPU, fp32 on a GPU.
-PRECISIONS = ("auto", "fp32", "int8")
+
+
+class Device(TextEnum):
+    """Where inference runs: auto takes the GPU where onnxruntime-gpu can use one."""
+
+    AUTO = "auto"
+    CPU = "cpu"
+    GPU = "gpu"
+
+
+class Precision(TextEnum):
+    """The models' weights. int8: the variants made by packaging/quantize_musicnn.py, 1.5x
+    faster on CPUs, tag probabilities within about 0.02 of fp32. auto: int8 on the CPU,
+    fp32 on a GPU."""
+
+    AUTO = "auto"
+    FP32 = "fp32"
+    INT8 = "int8"
+
+
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 
@@ -52,13 +69,12 @@ class ModelOutput:
     embeddings: np.ndarray  # [patches, 200], the penultimate layer
 
 
-def choose_providers(device: str, available: list[str]) -> list[str]:
+def choose_providers(device: Device | str, available: list[str]) -> list[str]:
     """Execution providers for ``device``; the GPU only where onnxruntime-gpu can use one."""
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
-    if device in ("auto", "gpu") and CUDA in available:
+    device = named(Device, device)
+    if device in (Device.AUTO, Device.GPU) and CUDA in available:
         return [CUDA, CPU]
-    if device == "gpu":
+    if device is Device.GPU:
         log.warning(
             "GPU requested, but onnxruntime has no CUDA provider (install genre-tagger[gpu] "
             "on a machine with an NVIDIA GPU); using the CPU"
@@ -182,16 +198,15 @@ class ModelSet:
     ) -> None:
         import onnxruntime as ort
 
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        precision = named(Precision, precision)
         directory = directory or models_dir()
         providers = choose_providers(device, ort.get_available_providers())
         threads = threads or default_threads()
-        if precision == "auto":
-            precision = "fp32" if providers[0] == CUDA else "int8"
+        if precision is Precision.AUTO:
+            precision = Precision.FP32 if providers[0] == CUDA else Precision.INT8
         self.precision = precision
         paths = [directory / f"{name}.onnx" for name in MODEL_NAMES]
-        if precision == "int8":
+        if precision is Precision.INT8:
             paths = [int8_path(p) for p in paths]
         self.models = [TagModel(path, providers, threads) for path in paths]
         front_ends = {m.info.front_end for m in self.models}

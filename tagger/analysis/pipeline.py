@@ -148,7 +148,7 @@ class AnalysisPipeline:
     def __init__(self, analyzer: Analyzer, depth: Depth = Depth.ADAPTIVE, control: JobControl | None = None,
                  config: PipelineConfig | None = None) -> None:
         self.analyzer = analyzer
-        self.depth = depth
+        self.depth = Depth(depth)
         self.control = control or JobControl()
         self.config = config or PipelineConfig.for_analyzer(analyzer)
         self._work: deque[_Admitted] = deque()

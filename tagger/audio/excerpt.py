@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 import soxr
 
 from tagger.audio.decode import AudioReader
 from tagger.audio.features import FrontEnd
+from tagger.text import TextEnum
 
 
-class Depth(str, Enum):
+class Depth(TextEnum):
     """How much of a track is heard: a fast excerpt, adaptive rounds until settled, or all of it."""
 
     FAST = "fast"

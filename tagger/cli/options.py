@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TextIO
 
 from tagger.analysis.analyzer import Analyzer
-from tagger.analysis.models import DEVICES, PRECISIONS
+from tagger.analysis.models import Device, Precision
 from tagger.audio.excerpt import Depth
-from tagger.learning.learned import MODEL_CHOICES
+from tagger.learning.learned import ModelChoice
 from tagger.library.collection import read_collection
 from tagger.library.context import ContextIndex, sibling_paths
-from tagger.settings import EVIDENCE
+from tagger.settings import EvidenceChoice
 from tagger.tags import MultiValue, WriteMode, WriteOptions
 from tagger.text import printable
 
@@ -43,13 +43,14 @@ def positive_int(text: str) -> int:
 def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     """How the audio is analysed: depth, device, precision, threads, cache, -v."""
     parser.add_argument(
-        "--depth", choices=[d.value for d in Depth], default=Depth.ADAPTIVE.value,
+        "--depth", type=Depth, choices=list(Depth), default=Depth.ADAPTIVE,
         help="adaptive: a few patches, more while the genre is open (default); fast: a fixed few; "
              "full: every 3 s patch, building on a cached analysis",
     )
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="where inference runs (default auto)")
+    parser.add_argument("--device", type=Device, choices=list(Device), default=Device.AUTO,
+                        help="where inference runs (default auto)")
     parser.add_argument(
-        "--precision", choices=PRECISIONS, default="auto",
+        "--precision", type=Precision, choices=list(Precision), default=Precision.AUTO,
         help="model weights: int8 is 1.6x faster on CPUs, fp32 exact (default auto: int8 on CPU, fp32 on GPU)",
     )
     parser.add_argument("--threads", type=positive_int, help="files analysed at once (default: CPU cores)")
@@ -61,12 +62,13 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
 def add_model_option(parser: argparse.ArgumentParser) -> None:
     """Which genres are suggested, and from what evidence."""
     parser.add_argument(
-        "--model", choices=MODEL_CHOICES, default="auto",
+        "--model", type=ModelChoice.named, choices=list(ModelChoice), default=ModelChoice.AUTO,
         help="auto: your own genres where `learn` made a model, else the bundled vocabulary (default); "
-             "base: the bundled vocabulary only; library: the learned model, or fail",
+             "base: the bundled vocabulary only; learned: the learned model, or fail ('library' still "
+             "means learned)",
     )
     parser.add_argument(
-        "--evidence", choices=EVIDENCE, default="context",
+        "--evidence", type=EvidenceChoice, choices=list(EvidenceChoice), default=EvidenceChoice.CONTEXT,
         help="context: the audio, and the genres of the file's album mates, its artist's other albums "
              "and genre-named folders (default); audio: the audio's opinion alone",
     )
@@ -97,7 +99,7 @@ def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True, giv
 
 def add_separator(parser: argparse.ArgumentParser) -> None:
     """The text that joins several genres in one value, where a format or storage joins them."""
-    parser.add_argument("--separator", default=WriteOptions.id3v23_separator, metavar="TEXT",
+    parser.add_argument("--separator", default=WriteOptions.separator, metavar="TEXT",
                         help="joins several genres in ID3v2.3 tags, and in joined storage (default '; ')")
 
 
@@ -109,7 +111,7 @@ def add_batch_argument(parser: argparse.ArgumentParser) -> None:
 def write_options(args: argparse.Namespace) -> WriteOptions:
     """The WriteOptions that add_write_options' options ask for."""
     return WriteOptions(
-        mode=WriteMode(args.mode), id3v23_separator=args.separator, multi_value=MultiValue(args.multi_value),
+        mode=WriteMode(args.mode), separator=args.separator, multi_value=MultiValue(args.multi_value),
         provenance=not args.no_provenance, keep_mtime=args.keep_mtime,
         force_undecodable=args.force_undecodable,
     )
@@ -117,13 +119,13 @@ def write_options(args: argparse.Namespace) -> WriteOptions:
 
 def make_analyzer(args: argparse.Namespace, err: TextIO) -> Analyzer:
     """The analyzer the options ask for, with the learned model where ``--model`` wants
-    it; LookupError if ``--model library`` finds none it can use."""
+    it; LookupError if ``--model learned`` finds none it can use."""
     from tagger.analysis.analyzer import open_analyzer
     from tagger.learning.learned import LearnedModelError
 
     analyzer = open_analyzer(args.device, args.threads, args.precision, cached=not args.no_cache)
     try:
-        _, problem = analyzer.use_stored_model(getattr(args, "model", "base"))
+        _, problem = analyzer.use_stored_model(getattr(args, "model", ModelChoice.BASE))
     except LearnedModelError as e:
         raise LookupError(str(e)) from None
     if problem:
@@ -134,7 +136,7 @@ def make_analyzer(args: argparse.Namespace, err: TextIO) -> Analyzer:
 def context_index(paths: Sequence[Path], args: argparse.Namespace) -> ContextIndex | None:
     """The tags of the files under ``paths`` (and beside files named directly), as
     context for their suggestions; None where ``--evidence audio`` wants none."""
-    if args.evidence == "audio":
+    if args.evidence is EvidenceChoice.AUDIO:
         return None
     folders = sibling_paths(paths)
     return ContextIndex.of((f.path, f.tags) for f in read_collection([*paths, *folders]))

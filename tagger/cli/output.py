@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from tagger.genres.suggestion import STANDOUT_DESCRIPTOR
+from tagger.genres.suggestion import STANDOUT_DESCRIPTOR, Source
 from tagger.text import printable, write_lines
 from tagger.writing.writer import SUCCEEDED
 
@@ -132,7 +132,7 @@ def genre_line(genres: list[dict[str, Any]]) -> str:
     what vouched for it most (base, album, artist, folder)."""
     mixed = len({g["source"] for g in genres}) > 1
     marked = [f"{g['genre']} {g['confidence']:.0%}"
-              + (f" ({g['source']})" if mixed and g["source"] != "library" else "") for g in genres]
+              + (f" ({g['source']})" if mixed and g["source"] != Source.LEARNED else "") for g in genres]
     return printable("   ".join(marked))
 
 

@@ -6,10 +6,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Where a suggested genre comes from: the bundled models' vocabulary, the model learned
-# from the person's tags, or (tagger.library.context) the file's album, artist or folders.
-BASE, LIBRARY, ALBUM, ARTIST, FOLDER = "base", "library", "album", "artist", "folder"
-CONTEXT_SOURCES = (ALBUM, ARTIST, FOLDER)  # what the file's surroundings, not its audio, say
+from tagger.text import TextEnum
+
+
+class Source(TextEnum):
+    """Where a suggested genre comes from: the bundled models' vocabulary, the model learned
+    from the person's tags, or (tagger.library.context) the file's album, artist or folders."""
+
+    BASE = "base"
+    LEARNED = "learned"
+    ALBUM = "album"
+    ARTIST = "artist"
+    FOLDER = "folder"
+
+    @classmethod
+    def saved(cls, text: str) -> Source:
+        """The source a saved review names; older saved reviews called the learned model "library"."""
+        return cls.LEARNED if text == "library" else cls(text)
+
+
+CONTEXT_SOURCES = (Source.ALBUM, Source.ARTIST, Source.FOLDER)  # what the file's surroundings, not its audio, say
 # A genre is proposed from this confidence, and at most this many for a file, unless the
 # person chooses otherwise.
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -23,9 +39,9 @@ class GenreSuggestion:
     genre: str
     family: str
     confidence: float
-    source: str = BASE  # what contributed most: BASE, LIBRARY, ALBUM, ARTIST or FOLDER
+    source: Source = Source.BASE  # what contributed most
     # What each source contributed, as (source, confidence) pairs; empty where the audio alone spoke.
-    evidence: tuple[tuple[str, float], ...] = ()
+    evidence: tuple[tuple[Source, float], ...] = ()
 
 
 @dataclass(frozen=True)

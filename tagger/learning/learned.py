@@ -18,12 +18,13 @@ files. The report gives the figures that back this up.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,7 +32,7 @@ import numpy as np
 
 from tagger.files.regular import irregular_file
 from tagger.files.state import state_errors
-from tagger.genres.suggestion import BASE, LIBRARY, GenreSuggestion
+from tagger.genres.suggestion import GenreSuggestion, Source
 from tagger.genres.taxonomy import Taxonomy
 from tagger.genres.vocabulary import is_junk, preferred_spellings, vocabulary
 from tagger.learning.classifiers import (
@@ -45,7 +46,7 @@ from tagger.learning.classifiers import (
     fit_temperature,
 )
 from tagger.probability import logit, softmax
-from tagger.text import plural
+from tagger.text import TextEnum, plural
 
 # Bump when features() changes: a stored model then no longer fits what it is fed.
 FEATURE_VERSION = 1
@@ -341,10 +342,10 @@ class LearnedModel:
         for genre, probability in zip(self.genres, p):
             canonical = taxonomy.canonical(genre)
             family = taxonomy.family[canonical] if canonical else genre
-            learned.append(GenreSuggestion(genre, family, float(probability), LIBRARY))
+            learned.append(GenreSuggestion(genre, family, float(probability), Source.LEARNED))
         key = vocabulary().key
         known = {key(g) for g in self.genres}
-        fallback = [GenreSuggestion(g.genre, g.family, g.confidence * unfamiliar, BASE)
+        fallback = [GenreSuggestion(g.genre, g.family, g.confidence * unfamiliar, Source.BASE)
                     for g in base if key(g.genre) not in known]
         return sorted(learned + fallback, key=lambda g: -g.confidence)
 
@@ -383,7 +384,7 @@ class LearnedModel:
         if problem := irregular_file(path, audio=False):
             raise LearnedModelError(f"the learned model {path} is {problem}; run `genre-tagger learn` again")
         try:
-            with np.load(path, allow_pickle=False) as stored:
+            with stored_arrays(path) as stored:
                 meta = json.loads(stored["meta"].tobytes().decode("ascii"))
                 if (meta["format"], meta["feature_version"]) != (MODEL_FORMAT, FEATURE_VERSION):
                     raise LearnedModelError(f"the learned model {path} was made by another version of "
@@ -426,7 +427,7 @@ def stored_roots(path: Path | None = None) -> list[str]:
     if irregular_file(path, audio=False):
         return []
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        with stored_arrays(path) as stored:
             roots = json.loads(stored["meta"].tobytes().decode("ascii")).get("roots", [])
     except Exception:  # a damaged file names no folders; learning needs them given again
         return []
@@ -445,28 +446,46 @@ def check_members(members: Sequence[Member], standardiser: Standardiser, shape: 
             raise ValueError("values that are not finite")
 
 
-MODEL_CHOICES = ("auto", "base", "library")
+class ModelChoice(TextEnum):
+    """Which model ranks the genres: the learned one where it can be used, never, or only it."""
+
+    AUTO = "auto"
+    BASE = "base"
+    LEARNED = "learned"
+
+    @classmethod
+    def named(cls, text: str) -> ModelChoice:
+        """The choice ``--model`` names; "library", its name until the learned model was
+        called what it is, still means learned."""
+        return cls.LEARNED if text == "library" else cls(text)
 
 
-def model_for(models_key: str, choice: str = "auto", path: Path | None = None
+def model_for(models_key: str, choice: ModelChoice = ModelChoice.AUTO, path: Path | None = None
               ) -> tuple[LearnedModel | None, str | None]:
     """The learned model that ``choice`` asks for, and why none is used where one
     exists but cannot be: ``auto`` uses it where it can, ``base`` never, and
-    ``library`` insists (LearnedModelError otherwise)."""
-    if choice not in MODEL_CHOICES:
-        raise ValueError(f"model must be one of {', '.join(MODEL_CHOICES)}, not {choice!r}")
-    if choice == "base":
+    ``learned`` insists (LearnedModelError otherwise)."""
+    choice = ModelChoice(choice)
+    if choice is ModelChoice.BASE:
         return None, None
     try:
         return LearnedModel.load(path, models_key), None
     except NoLearnedModel:
-        if choice == "library":
+        if choice is ModelChoice.LEARNED:
             raise
         return None, None
     except LearnedModelError as e:
-        if choice == "library":
+        if choice is ModelChoice.LEARNED:
             raise
         return None, str(e)
+
+
+@contextlib.contextmanager
+def stored_arrays(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
+    """The arrays of a saved model. The file is ours to close: np.load leaves the one it
+    opened itself open when the archive inside is damaged."""
+    with open(path, "rb") as f, np.load(f, allow_pickle=False) as stored:
+        yield stored
 
 
 def forget(path: Path | None = None) -> bool:
@@ -481,7 +500,7 @@ def forget(path: Path | None = None) -> bool:
 
 
 @dataclass(frozen=True)
-class Vocabulary:
+class LearnableGenres:
     """The library's genres as classes: which are learned, which are too thin, which are junk."""
 
     genres: list[str]  # learned, in the library's most common spelling, most files first
@@ -491,7 +510,7 @@ class Vocabulary:
     min_files: int = DEFAULT_MIN_FILES
 
     @classmethod
-    def of(cls, tagged: Sequence[Sequence[str]], min_files: int) -> Vocabulary:
+    def of(cls, tagged: Sequence[Sequence[str]], min_files: int) -> LearnableGenres:
         # One genre in any spelling or alias, spelt as the person chose by renaming, else as most files spell it.
         vocab = vocabulary()
         # A library repeats few combinations of genres: each is keyed once, and counted for its files.
@@ -540,7 +559,7 @@ class LearnPlan:
     min_files: int
 
     @classmethod
-    def of(cls, classes: Vocabulary, tagged: Sequence[Sequence[str]]) -> LearnPlan:
+    def of(cls, classes: LearnableGenres, tagged: Sequence[Sequence[str]]) -> LearnPlan:
         """The plan for files with the genres ``tagged``, as ``classes`` counted them."""
         key = vocabulary().key
         learned = {key(g) for g in classes.genres}
@@ -586,7 +605,7 @@ def learn_plan(tagged: Iterable[Sequence[str]], min_files: int = DEFAULT_MIN_FIL
     """What learning from files with these genres would learn, and what not, from the
     tags alone: both front ends say it before any audio is read."""
     tagged = [tuple(genres) for genres in tagged if genres]
-    return LearnPlan.of(Vocabulary.of(tagged, min_files), tagged)
+    return LearnPlan.of(LearnableGenres.of(tagged, min_files), tagged)
 
 
 @dataclass(frozen=True)
@@ -698,14 +717,14 @@ def train(files: Sequence[TaggedFile], models_key: str, min_files: int = DEFAULT
     started = time.perf_counter()
     if not files:
         raise NothingToLearn(NO_TAGS)
-    vocabulary = Vocabulary.of([f.genres for f in files], min_files)
-    vocabulary.check_learnable()
-    y_all = vocabulary.targets([f.genres for f in files])
+    learnable = LearnableGenres.of([f.genres for f in files], min_files)
+    learnable.check_learnable()
+    y_all = learnable.targets([f.genres for f in files])
     usable = y_all.sum(axis=1) > 0
     kept = [f for f, ok in zip(files, usable) if ok]
     x = np.stack([f.features for f in kept])
     y = y_all[usable]
-    genre_files = [vocabulary.files[g] for g in vocabulary.genres]
+    genre_files = [learnable.files[g] for g in learnable.genres]
     groups, grouping = [f.group for f in kept], "album"
     validation = cross_validate(x, y, groups, folds)
     if validation is not None and validation.tested.mean() < 0.5:
@@ -718,7 +737,7 @@ def train(files: Sequence[TaggedFile], models_key: str, min_files: int = DEFAULT
 
         member, _ = fit_logistic(standardiser(x), y, PLAIN_STRENGTH)
         members, calibrator, typicality = [member], Calibrator(), Typicality(0.0, 1e6)
-        report = cross_validation_report(vocabulary, len(y), np.zeros_like(y), y, 0, 1.0,
+        report = cross_validation_report(learnable, len(y), np.zeros_like(y), y, 0, 1.0,
                                          time.perf_counter() - started)
         everything = Moments.of(x, y)
     else:
@@ -734,12 +753,12 @@ def train(files: Sequence[TaggedFile], models_key: str, min_files: int = DEFAULT
         typicality = Typicality(float(log_distance.mean()), max(float(log_distance.std()), 1e-3))
         distance = validation.distance[chosen][in_choice]
         probabilities = calibrator.probabilities(scores) * typicality.familiarity(distance)[:, None]
-        report = cross_validation_report(vocabulary, len(y), probabilities, y[chosen][in_choice], validation.folds,
+        report = cross_validation_report(learnable, len(y), probabilities, y[chosen][in_choice], validation.folds,
                                          calibrator.temperature, time.perf_counter() - started, grouping,
                                          int((~tested).sum()))
         report = replace(report, model=choice.name, candidates=choice.candidates)
         members, standardiser = choice.members, choice.standardiser
-    return LearnedModel(vocabulary.genres, standardiser, members, fit_discriminants(everything), calibrator,
+    return LearnedModel(learnable.genres, standardiser, members, fit_discriminants(everything), calibrator,
                         typicality, models_key, report, list(roots), time.time())
 
 
@@ -792,7 +811,7 @@ def cross_validate(x: np.ndarray, y: np.ndarray, groups: Sequence[str], folds: i
     return CrossValidation(everything, n_folds, scores, distance, tested)
 
 
-def cross_validation_report(vocabulary: Vocabulary, files: int, p: np.ndarray, y: np.ndarray, folds: int,
+def cross_validation_report(learnable: LearnableGenres, files: int, p: np.ndarray, y: np.ndarray, folds: int,
                             temperature: float, seconds: float, grouping: str = "album",
                             untested: int = 0) -> LearnReport:
     """Figures for ``files`` learned files from the out-of-fold probabilities ``p`` of
@@ -800,8 +819,8 @@ def cross_validation_report(vocabulary: Vocabulary, files: int, p: np.ndarray, y
     files, it never saw."""
     truth = y > 0
     if folds < 2:  # nothing was held out and tested, so there are no honest figures
-        return LearnReport(files, [GenreFigures(g, vocabulary.files[g], None, None) for g in vocabulary.genres],
-                           vocabulary.thin, vocabulary.junk, math.nan, math.nan, math.nan, [], [],
+        return LearnReport(files, [GenreFigures(g, learnable.files[g], None, None) for g in learnable.genres],
+                           learnable.thin, learnable.junk, math.nan, math.nan, math.nan, [], [],
                            temperature, folds, seconds, grouping, untested)
     order = np.argsort(-p, axis=1, kind="stable")
     top = order[:, 0]
@@ -810,19 +829,19 @@ def cross_validation_report(vocabulary: Vocabulary, files: int, p: np.ndarray, y
     top3 = truth[rows[:, None], order[:, :3]].any(axis=1)
     ece, table = reliability(p[rows, top], correct)
     figures = []
-    for k, genre in enumerate(vocabulary.genres):
+    for k, genre in enumerate(learnable.genres):
         predicted = top == k
         figures.append(GenreFigures(
-            genre, vocabulary.files[genre],
+            genre, learnable.files[genre],
             float(truth[predicted, k].mean()) if predicted.any() else None,
             float(predicted[truth[:, k]].mean()) if truth[:, k].any() else None,
         ))
     confusions: Counter[tuple[str, str]] = Counter()
     for row in np.flatnonzero(~correct):
         for actual in np.flatnonzero(truth[row]):
-            confusions[(vocabulary.genres[actual], vocabulary.genres[top[row]])] += 1
+            confusions[(learnable.genres[actual], learnable.genres[top[row]])] += 1
     return LearnReport(
-        files=files, genres=figures, thin=vocabulary.thin, junk=vocabulary.junk,
+        files=files, genres=figures, thin=learnable.thin, junk=learnable.junk,
         top1=float(correct.mean()), top3=float(top3.mean()), expected_calibration_error=ece,
         reliability=table, confusions=[(a, b, n) for (a, b), n in confusions.most_common(20)],
         temperature=temperature, folds=folds, seconds=seconds, grouping=grouping, untested=untested,

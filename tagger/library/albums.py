@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tagger.files.scan import is_audio_name
-from tagger.genres.suggestion import ALBUM, GenreSuggestion
+from tagger.genres.suggestion import GenreSuggestion, Source
 from tagger.genres.vocabulary import is_junk, vocabulary
 
 
@@ -175,7 +175,7 @@ def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
             for s in track.suggestions:
                 k = genre_key(s.genre)
                 vote[k] = vote.get(k, 0.0) + s.confidence
-                if k not in labels or labels[k].source == ALBUM:
+                if k not in labels or labels[k].source == Source.ALBUM:
                     labels[k] = s
         for g in track.tagged:
             k = genre_key(g)
@@ -183,7 +183,7 @@ def consensus(key: str, name: str, tracks: Sequence[Track]) -> AlbumConsensus:
                 continue
             weight += TAG_WEIGHT / max(1, len(track.tag_keys))
             vote[k] = vote.get(k, 0.0) + TAG_WEIGHT / max(1, len(track.tag_keys))
-            labels.setdefault(k, GenreSuggestion(" ".join(g.split()), " ".join(g.split()), 0.0, ALBUM))
+            labels.setdefault(k, GenreSuggestion(" ".join(g.split()), " ".join(g.split()), 0.0, Source.ALBUM))
         evidence.append(vote)
         weights.append(weight)
         tag_weights.append(weight - track.analysed)

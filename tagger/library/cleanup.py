@@ -19,7 +19,6 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from enum import Enum
 from pathlib import Path
 
 from tagger.files.identity import FileIdentity
@@ -34,12 +33,13 @@ from tagger.genres.vocabulary import (
     take_back_alias,
     vocabulary,
 )
-from tagger.tags import MultiValue, tags_or_problem
+from tagger.tags import DEFAULT_SEPARATOR, MultiValue, tags_or_problem
 from tagger.tags.base import dedupe, legacy_genre_names, separated
+from tagger.text import TextEnum
 from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
 
 
-class Flag(str, Enum):
+class Flag(TextEnum):
     """A problem with one stored genre value that cleanup can fix."""
 
     JUNK = "junk"  # not a genre: "Other", "Unknown", a URL, an empty value
@@ -47,7 +47,7 @@ class Flag(str, Enum):
     JOINED = "joined"  # several genres in one value, other than by the storage separator: "Rock/Pop"
 
 
-class Storage(str, Enum):
+class Storage(TextEnum):
     """How a file stores its genres."""
 
     NONE = "none"
@@ -56,7 +56,7 @@ class Storage(str, Enum):
     JOINED = "joined"  # one value, several genres joined by the separator (ID3v2.3's way)
 
 
-class Target(str, Enum):
+class Target(TextEnum):
     """Which spelling a group of variants gets."""
 
     LIBRARY = "library"  # the library's most common (ties: the canonical one)
@@ -132,7 +132,8 @@ PARALLEL_FROM = 2000
 CHUNK = 256  # files a worker reads per task
 
 
-def survey(paths: Iterable[Path], separator: str = "; ", workers: int | None = None) -> Iterator[FileGenres]:
+def survey(paths: Iterable[Path], separator: str = DEFAULT_SEPARATOR,
+           workers: int | None = None) -> Iterator[FileGenres]:
     """Every audio file under ``paths`` with its stored genres, in scan order; problems are results too.
 
     Parsing tags is pure Python, so a large library is read by ``workers`` processes
@@ -194,7 +195,7 @@ class GenreOverview:
     once every file is counted: whether "Rock/Pop" splits depends on the whole library.
     """
 
-    def __init__(self, vocab: Vocabulary | None = None, separator: str = "; ") -> None:
+    def __init__(self, vocab: Vocabulary | None = None, separator: str = DEFAULT_SEPARATOR) -> None:
         self.vocabulary = vocab or vocabulary()
         self.separator = separator
         self.files = 0

@@ -20,16 +20,16 @@ from tagger.genres.vocabulary import is_junk
 from tagger.learning.learned import (
     DEFAULT_MIN_FILES,
     NO_TAGS,
+    LearnableGenres,
     LearnedModel,
     LearnPlan,
     NothingToLearn,
     TaggedFile,
-    Vocabulary,
     features,
     train,
 )
 from tagger.library.albums import AlbumConsensus, AlbumGrouper, Track, consensus
-from tagger.tags import TagSnapshot, tags_or_problem
+from tagger.tags import DEFAULT_SEPARATOR, TagSnapshot, tags_or_problem
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,13 @@ class CollectionFile:
         return list(self.tags.genres) if self.tags else []
 
 
-def read_collection(paths: Iterable[Path], id3v23_separator: str = "; ") -> Iterator[CollectionFile]:
+def read_collection(paths: Iterable[Path], separator: str = DEFAULT_SEPARATOR) -> Iterator[CollectionFile]:
     """Every audio file under ``paths`` with its tags; problems are files too."""
     for event in scan(paths):
         if event.problem is not None:
             yield CollectionFile(event.path, None, event.problem)
             continue
-        yield CollectionFile(event.path, *tags_or_problem(event.path, id3v23_separator))
+        yield CollectionFile(event.path, *tags_or_problem(event.path, separator))
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def learn(paths: Sequence[Path], analyzer: Analyzer, depth: Depth = Depth.ADAPTI
             album = grouper.album_of(file.path, file.tags)
             tagged[file.path] = (tuple(file.genres), album[0] if album else f"file\x1f{file.path}")
     genre_lists = [genres for genres, _ in tagged.values()]
-    classes = Vocabulary.of(genre_lists, min_files)
+    classes = LearnableGenres.of(genre_lists, min_files)
     if on_plan is not None:
         on_plan(LearnPlan.of(classes, genre_lists))
     if not tagged:
@@ -113,13 +113,13 @@ class AlbumResults:
     tags: list[tuple[TagSnapshot | None, str | None]]  # each file's tags, or why they could not be read
 
 
-def albums(results: Iterable[FileResult], id3v23_separator: str = "; ") -> list[AlbumResults]:
+def albums(results: Iterable[FileResult], separator: str = DEFAULT_SEPARATOR) -> list[AlbumResults]:
     """Group analysed files into albums (a file on no album is its own) and take each
     album's consensus; albums in the order their first file came."""
     grouper = AlbumGrouper()
     groups: dict[str, tuple[str, list[FileResult], list[tuple[TagSnapshot | None, str | None]]]] = {}
     for result in results:
-        reading = tags_or_problem(result.path, id3v23_separator)  # unreadable: grouped by its folder
+        reading = tags_or_problem(result.path, separator)  # unreadable: grouped by its folder
         album = grouper.album_of(result.path, reading[0])
         key, name = album if album else (f"file\x1f{result.path}", result.path.name)
         groups.setdefault(key, (name, [], []))

@@ -27,13 +27,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagger.genres.suggestion import (
-    ALBUM,
-    ARTIST,
-    CONTEXT_SOURCES,
-    FOLDER,
-    GenreSuggestion,
-)
+from tagger.genres.suggestion import CONTEXT_SOURCES, GenreSuggestion, Source
 from tagger.genres.vocabulary import is_junk, preferred_spellings, vocabulary
 from tagger.library.albums import AlbumGrouper, AlbumTags
 
@@ -41,7 +35,7 @@ from tagger.library.albums import AlbumGrouper, AlbumTags
 # files' worth that belief counts for. Album mates share a genre far more often than
 # an artist's albums do; a genre-named folder was put there by a person, but may be
 # coarser than their tags ("Electronic/" over "Synthwave").
-PRIOR_RELIABILITY = {ALBUM: 0.8, ARTIST: 0.6, FOLDER: 0.6}
+PRIOR_RELIABILITY = {Source.ALBUM: 0.8, Source.ARTIST: 0.6, Source.FOLDER: 0.6}
 PRIOR_FILES = 4.0
 # Names that credit no one artist: their "other albums" are anybody's.
 NO_ARTIST = frozenset({"various artists", "various", "va", "v.a.", "soundtrack", "original soundtrack", "ost",
@@ -83,7 +77,7 @@ class ContextFile:
 class Evidence:
     """Per source, each genre's share of what that source says (genre key -> 0..1)."""
 
-    shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    shares: dict[Source, dict[str, float]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return any(self.shares.values())
@@ -173,23 +167,23 @@ class ContextIndex:
     def evidence(self, path: Path) -> Evidence:
         """What the rest of the collection says about ``path``'s genre."""
         me = self.files.get(path)
-        shares: dict[str, dict[str, float]] = {}
+        shares: dict[Source, dict[str, float]] = {}
         if me is not None:
             own = _Votes()
             own.add(self._keys[path])
             if me.album is not None:
-                shares[ALBUM] = self._albums[me.album].without(own)
+                shares[Source.ALBUM] = self._albums[me.album].without(own)
             if me.artist is not None:
                 same_album = self._artist_albums[(me.artist, me.album)] if me.album is not None else own
-                shares[ARTIST] = self._artists[me.artist].without(same_album)
+                shares[Source.ARTIST] = self._artists[me.artist].without(same_album)
         if path.parent not in self._folders:
             self._folders[path.parent] = folder_genres(path, self._spelling.keys())
         named = self._folders[path.parent]
         if named:
-            shares[FOLDER] = {k: 1.0 / len(named) for k in named}
+            shares[Source.FOLDER] = {k: 1.0 / len(named) for k in named}
         return Evidence({s: v for s, v in shares.items() if v})
 
-    def _measure(self) -> dict[str, float]:
+    def _measure(self) -> dict[Source, float]:
         """Each source's reliability, leave-one-out over the tagged files."""
         hits = dict.fromkeys(CONTEXT_SOURCES, 0.0)
         mass = dict.fromkeys(CONTEXT_SOURCES, 0.0)
@@ -208,14 +202,14 @@ class ContextIndex:
         return combine(audio, self.evidence(path), self.reliability, self.spelling)
 
 
-def combine(audio: Sequence[GenreSuggestion], evidence: Evidence, reliability: Mapping[str, float],
+def combine(audio: Sequence[GenreSuggestion], evidence: Evidence, reliability: Mapping[Source, float],
             spelling: Callable[[str], str] | None = None) -> list[GenreSuggestion]:
     """The noisy-or of the audio's confidence and each source's ``reliability * share``."""
     if not evidence:
         return list(audio)
     vocab = vocabulary()
     key = vocab.key
-    parts: dict[str, dict[str, float]] = {}
+    parts: dict[str, dict[Source, float]] = {}
     shown: dict[str, GenreSuggestion] = {}
     for s in audio:
         k = key(s.genre)

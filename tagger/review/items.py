@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 from tagger.analysis.analyzer import Analysis
@@ -19,11 +18,12 @@ from tagger.genres.suggestion import (
     CONTEXT_SOURCES,
     DEFAULT_MAX_GENRES,
     DEFAULT_MIN_CONFIDENCE,
-    LIBRARY,
     GenreSuggestion,
+    Source,
 )
-from tagger.tags import TagError, WriteMode, read_tags
+from tagger.tags import DEFAULT_SEPARATOR, TagError, WriteMode, read_tags
 from tagger.tags.base import read_genres
+from tagger.text import TextEnum
 from tagger.writing.writer import WriteRequest, WriteResult, provenance_text
 
 # A person sees at least this many of a file's best candidates, whatever the threshold.
@@ -53,7 +53,7 @@ def genre_request(path: Path, genres: list[str], analysis: Analysis | None, prov
     if analysis is not None:
         confidences = {g.genre.casefold(): g.confidence for g in (album or suggested or analysis.genres)}
         details["models"] = [f"{m.name} {m.version}" for m in analysis.models]
-        if analysis.model == LIBRARY:
+        if analysis.model == Source.LEARNED:
             details["learned"] = True  # ranked by the model learned from the person's own tags
         details["confidences"] = {g: round(confidences[g.casefold()], 3) for g in genres if g.casefold() in confidences}
         written = {g.casefold() for g in genres}
@@ -70,7 +70,7 @@ def genre_request(path: Path, genres: list[str], analysis: Analysis | None, prov
     )
 
 
-class ReviewState(str, Enum):
+class ReviewState(TextEnum):
     """Where one file stands in review, from new to written."""
 
     NEW = "new"
@@ -340,7 +340,7 @@ class ReviewItem:
             "analysed": self.analysis is not None or self.awaiting_analysis,
         }
         if self.album_genres:
-            record["album_genres"] = [[g.genre, g.family, g.confidence, g.source] for g in self.album_genres]
+            record["album_genres"] = [[g.genre, g.family, g.confidence, g.source.value] for g in self.album_genres]
         return record
 
     @classmethod
@@ -358,7 +358,7 @@ class ReviewItem:
             str(record["title"]), str(record["album"]), str(record["album_artist"]), str(record.get("track", "")),
             str(record.get("disc", "")), proposed=[str(g) for g in record["proposed"]], state=state,
             edited=bool(record["edited"]), error=record.get("error"),
-            album_genres=[GenreSuggestion(str(g), str(f), float(c), str(s))
+            album_genres=[GenreSuggestion(str(g), str(f), float(c), Source.saved(str(s)))
                           for g, f, c, s in record.get("album_genres", [])],
             awaiting_analysis=analysed,
             stored_genres=[str(g) for g in record.get("stored_genres", record["current_genres"])],
@@ -367,10 +367,10 @@ class ReviewItem:
         return item
 
 
-def review_item(path: Path, id3v23_separator: str = "; ") -> ReviewItem:
+def review_item(path: Path, separator: str = DEFAULT_SEPARATOR) -> ReviewItem:
     """A new row for ``path`` with the tags it holds now; unreadable tags are not an error yet."""
     try:
-        tags = read_tags(path, id3v23_separator)
+        tags = read_tags(path, separator)
     except TagError:
         return ReviewItem(path, title=path.stem)
     return ReviewItem(path, list(tags.genres), tags.artist or "", tags.title or path.stem, tags.album or "",

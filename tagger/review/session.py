@@ -28,7 +28,7 @@ from tagger.genres.suggestion import GenreSuggestion
 from tagger.genres.vocabulary import genre_key
 from tagger.library.context import ContextIndex
 from tagger.review.items import ReviewItem, ReviewState
-from tagger.settings import Settings
+from tagger.settings import EvidenceChoice, Settings
 from tagger.tags import WriteMode, WriteOptions
 from tagger.writing.journal import BatchSummary, Journal
 from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
@@ -173,7 +173,7 @@ class ReviewSession:
     def suggestions(self, analysis: Analysis) -> list[GenreSuggestion]:
         """A file's suggestions: its analysis's genres, with its context's evidence
         unless the settings ask for the audio's alone."""
-        if self.settings.evidence == "audio" or not analysis.music_detected:
+        if self.settings.evidence is EvidenceChoice.AUDIO or not analysis.music_detected:
             return list(analysis.genres)
         return self.context().combine(analysis.path, analysis.genres)
 

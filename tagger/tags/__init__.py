@@ -11,6 +11,7 @@ from tagger.files.regular import irregular_file
 from tagger.tags.apev2 import APEv2Format
 from tagger.tags.asf import ASFFormat
 from tagger.tags.base import (
+    DEFAULT_SEPARATOR,
     BrokenFile,
     MultiValue,
     TagError,
@@ -27,7 +28,8 @@ from tagger.tags.mp4 import MP4Format
 from tagger.tags.vorbis import VorbisFormat
 
 __all__ = [
-    "BrokenFile", "MultiValue", "TagError", "TagFormat", "TagSnapshot", "UnsupportedFile", "WriteMode", "WriteOptions",
+    "DEFAULT_SEPARATOR", "BrokenFile", "MultiValue", "TagError", "TagFormat", "TagSnapshot", "UnsupportedFile",
+    "WriteMode", "WriteOptions",
     "dedupe", "merged", "open_tags", "read_tags", "tags_or_problem",
 ]
 
@@ -101,16 +103,16 @@ def open_tags(path: str | os.PathLike[str]) -> tuple[TagFormat, Any]:
         raise BrokenFile(f"the file does not parse cleanly ({type(e).__name__}: {e}); it is left untouched") from None
 
 
-def read_tags(path: str | os.PathLike[str], id3v23_separator: str = "; ") -> TagSnapshot:
+def read_tags(path: str | os.PathLike[str], separator: str = DEFAULT_SEPARATOR) -> TagSnapshot:
     tag_format, audio = open_tags(path)
-    return tag_format.read(audio, id3v23_separator)
+    return tag_format.read(audio, separator)
 
 
-def tags_or_problem(path: Path, id3v23_separator: str = "; ") -> tuple[TagSnapshot | None, str | None]:
+def tags_or_problem(path: Path, separator: str = DEFAULT_SEPARATOR) -> tuple[TagSnapshot | None, str | None]:
     """The file's tags, or None and why they could not be read: for work that goes on
     past a file whose tags are damaged."""
     try:
-        return read_tags(path, id3v23_separator), None
+        return read_tags(path, separator), None
     except TagError as e:
         return None, str(e)
     except Exception as e:  # a tag reader's unforeseen failure costs one file, not the run

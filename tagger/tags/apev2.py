@@ -13,6 +13,7 @@ from mutagen.tak import TAK
 from mutagen.wavpack import WavPack
 
 from tagger.tags.base import (
+    DEFAULT_SEPARATOR,
     TagFormat,
     TagSnapshot,
     WriteOptions,
@@ -29,7 +30,7 @@ class APEv2Format(TagFormat):
 
     file_types = (MonkeysAudio, WavPack, Musepack, OptimFROG, TAK)
 
-    def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
+    def read(self, audio: Any, separator: str = DEFAULT_SEPARATOR) -> TagSnapshot:
         tags = audio.tags
 
         def item(*names: str) -> str | None:
@@ -42,7 +43,7 @@ class APEv2Format(TagFormat):
         values = list(genre) if isinstance(genre, APETextValue) else []
         return TagSnapshot(
             format=type(audio).__name__,
-            genres=read_genres(values, id3v23_separator),
+            genres=read_genres(values, separator),
             stored_genres=values,
             provenance=item(PROVENANCE_ITEM),
             artist=item("Artist"),

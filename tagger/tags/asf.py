@@ -8,6 +8,7 @@ from typing import Any
 from mutagen.asf import ASF, ASFTags
 
 from tagger.tags.base import (
+    DEFAULT_SEPARATOR,
     TagFormat,
     TagSnapshot,
     WriteOptions,
@@ -23,7 +24,7 @@ class ASFFormat(TagFormat):
 
     file_types = (ASF,)
 
-    def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
+    def read(self, audio: Any, separator: str = DEFAULT_SEPARATOR) -> TagSnapshot:
         tags = audio.tags
 
         def attribute(name: str) -> str | None:
@@ -32,7 +33,7 @@ class ASFFormat(TagFormat):
         stored = [str(v) for v in tags.get("WM/Genre", [])]
         return TagSnapshot(
             format="ASF",
-            genres=read_genres(stored, id3v23_separator),
+            genres=read_genres(stored, separator),
             stored_genres=stored,
             provenance=attribute(PROVENANCE_ATTRIBUTE),
             artist=attribute("Author"),

@@ -11,10 +11,10 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, ClassVar
 
 from tagger.genres.vocabulary import genre_key, joined_parts
+from tagger.text import TextEnum
 
 # The custom field that records where a genre came from.
 PROVENANCE_KEY = "GENRE_TAGGER"
@@ -22,6 +22,10 @@ PROVENANCE_KEY = "GENRE_TAGGER"
 
 class TagError(Exception):
     """A file whose tags cannot be read or written, with a message for the user."""
+
+
+# Joins several genres where one value holds them: ID3v2.3's TCON, and every format in joined mode.
+DEFAULT_SEPARATOR = "; "
 
 
 class UnsupportedFile(TagError):
@@ -32,14 +36,14 @@ class BrokenFile(TagError):
     """A file its tag library cannot parse, so it is never written to."""
 
 
-class WriteMode(str, Enum):
+class WriteMode(TextEnum):
     """Whether new genres replace the file's genres or are added to them."""
 
     REPLACE = "replace"
     MERGE = "merge"
 
 
-class MultiValue(str, Enum):
+class MultiValue(TextEnum):
     """How a file stores several genres."""
 
     SEPARATE = "separate"  # one value per genre, the formats' standard
@@ -53,7 +57,7 @@ class WriteOptions:
     """How genres are written: the mode, the separator for joined values and the storage style."""
 
     mode: WriteMode = WriteMode.REPLACE
-    id3v23_separator: str = "; "  # joins the genres of ID3v2.3, and of every format in joined mode
+    separator: str = DEFAULT_SEPARATOR
     multi_value: MultiValue = MultiValue.SEPARATE
     # A file is left alone when its genres read as the ones asked for. With exact, it
     # is rewritten unless it stores exactly these values: genre cleanup and undo tidy
@@ -64,6 +68,11 @@ class WriteOptions:
     verbatim: bool = False
     provenance: bool = True
     keep_mtime: bool = False
+
+    def __post_init__(self) -> None:
+        # The words are their enums however they were given, so no comparison meets a mistyped one.
+        object.__setattr__(self, "mode", WriteMode(self.mode))
+        object.__setattr__(self, "multi_value", MultiValue(self.multi_value))
     # Write files whose audio does not decode, so that nothing can check it stayed intact.
     force_undecodable: bool = False
 
@@ -125,7 +134,7 @@ def separated(value: str, separator: str) -> list[str]:
     return value.split(joiner) if joiner else [value]
 
 
-def read_genres(stored: Iterable[str], separator: str = "; ") -> list[str]:
+def read_genres(stored: Iterable[str], separator: str = DEFAULT_SEPARATOR) -> list[str]:
     """The genres that stored values mean, deduplicated.
 
     Numeric ID3 codes are named; values are split at the separator Genre Tagger joins
@@ -170,8 +179,8 @@ class TagFormat(ABC):
         return audio
 
     @abstractmethod
-    def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
-        """The file's tags; ``id3v23_separator`` splits the joined genres of ID3v2.3."""
+    def read(self, audio: Any, separator: str = DEFAULT_SEPARATOR) -> TagSnapshot:
+        """The file's tags; ``separator`` splits the joined genres of ID3v2.3."""
 
     @abstractmethod
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
@@ -183,7 +192,7 @@ class TagFormat(ABC):
         if options.verbatim:
             return list(genres)
         if len(genres) > 1 and (options.multi_value is MultiValue.JOINED or self.joins_values(audio)):
-            return [options.id3v23_separator.join(genres)]
+            return [options.separator.join(genres)]
         return list(genres)
 
     def joins_values(self, audio: Any) -> bool:

@@ -26,6 +26,7 @@ from mutagen.wave import WAVE
 
 from tagger.tags import id3raw
 from tagger.tags.base import (
+    DEFAULT_SEPARATOR,
     PROVENANCE_KEY,
     TagError,
     TagFormat,
@@ -65,7 +66,7 @@ class ID3Format(TagFormat):
             audio.tags.version = (2, 3, 0)  # type: ignore[attr-defined]
         return audio
 
-    def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
+    def read(self, audio: Any, separator: str = DEFAULT_SEPARATOR) -> TagSnapshot:
         tags: ID3 = audio.tags
         text = {frame_id: first_text(frame.text) for frame_id in ("TPE1", "TPE2", "TALB", "TIT2", "TRCK")
                 for frame in tags.getall(frame_id)[:1]}
@@ -75,7 +76,7 @@ class ID3Format(TagFormat):
         provenance = next((str(f.text[0]) for f in tags.getall(f"TXXX:{PROVENANCE_KEY}") if f.text), None)
         return TagSnapshot(
             format=f"{type(audio).__name__} ({version_name(tags.version)})",
-            genres=read_genres(stored, id3v23_separator),
+            genres=read_genres(stored, separator),
             stored_genres=stored,
             provenance=provenance,
             artist=text.get("TPE1"),
@@ -161,7 +162,7 @@ class ID3Format(TagFormat):
         if v1_before is not None:
             joined = saved_version(audio.tags) < 4
             genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
-                      for part in (separated(name, options.id3v23_separator) if joined else [name])]
+                      for part in (separated(name, options.separator) if joined else [name])]
             recorded = getattr(audio, "genre_field", {}).get("v1_genre")
             restore_id3v1(path, v1_before, genres, recorded)
 

@@ -8,6 +8,7 @@ from typing import Any
 from mutagen.mp4 import MP4, Atoms, MP4FreeForm
 
 from tagger.tags.base import (
+    DEFAULT_SEPARATOR,
     PROVENANCE_KEY,
     TagFormat,
     TagSnapshot,
@@ -27,7 +28,7 @@ class MP4Format(TagFormat):
 
     file_types = (MP4,)
 
-    def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
+    def read(self, audio: Any, separator: str = DEFAULT_SEPARATOR) -> TagSnapshot:
         tags = audio.tags
         # mutagen reads a numeric gnre atom as its genre's name, among the ©gen values.
         stored = list(tags.get(GENRE, []))
@@ -36,7 +37,7 @@ class MP4Format(TagFormat):
         provenance = tags.get(PROVENANCE_ATOM)
         return TagSnapshot(
             format="MP4",
-            genres=read_genres(stored, id3v23_separator),
+            genres=read_genres(stored, separator),
             stored_genres=stored,
             provenance=bytes(provenance[0]).decode("utf-8", "replace") if provenance else None,
             artist=first_text(tags.get("\xa9ART")),

@@ -13,6 +13,7 @@ from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
 
 from tagger.tags.base import (
+    DEFAULT_SEPARATOR,
     PROVENANCE_KEY,
     TagFormat,
     TagSnapshot,
@@ -28,7 +29,7 @@ class VorbisFormat(TagFormat):
 
     file_types = (FLAC, OggVorbis, OggOpus, OggSpeex, OggFLAC)
 
-    def read(self, audio: Any, id3v23_separator: str = "; ") -> TagSnapshot:
+    def read(self, audio: Any, separator: str = DEFAULT_SEPARATOR) -> TagSnapshot:
         tags = audio.tags
 
         def field(name: str) -> str | None:
@@ -37,7 +38,7 @@ class VorbisFormat(TagFormat):
         stored = list(tags.get("genre", []))
         return TagSnapshot(
             format=type(audio).__name__,
-            genres=read_genres(stored, id3v23_separator),
+            genres=read_genres(stored, separator),
             stored_genres=stored,
             provenance=field(PROVENANCE_KEY),
             artist=field("artist"),

@@ -34,6 +34,7 @@ from typing import Any
 from tagger.files.identity import FileIdentity, Fingerprint
 from tagger.files.state import StateError, intact, state_errors
 from tagger.tags.base import WriteMode
+from tagger.text import TextEnum
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -83,13 +84,6 @@ MIGRATIONS = {
     "entries": [("identity", "TEXT"), ("temp_identity", "TEXT"), ("written_at", "REAL"), ("old_field", "TEXT"),
                 ("restore_field", "TEXT"), ("mode", "TEXT")],
 }
-
-
-class TextEnum(str, Enum):
-    """An enum that is stored and printed as its value, so the journal's text and the output keep their words."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class BatchState(TextEnum):

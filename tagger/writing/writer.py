@@ -36,8 +36,9 @@ from tagger.files.identity import FileIdentity, Fingerprint, fingerprint
 from tagger.files.locks import file_lock
 from tagger.files.regular import irregular_file
 from tagger.genres.vocabulary import genre_key
-from tagger.tags import TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
+from tagger.tags import DEFAULT_SEPARATOR, TagError, TagFormat, WriteOptions, dedupe, merged, open_tags
 from tagger.tags.base import TagSnapshot, WriteMode, separated
+from tagger.text import TextEnum
 from tagger.writing.journal import (
     OPEN_STATES,
     UNDOABLE_STATES,
@@ -48,7 +49,6 @@ from tagger.writing.journal import (
     Journal,
     JournalError,
     PlannedEntry,
-    TextEnum,
 )
 from tagger.writing.probe import audio_probe, same_audio
 
@@ -96,6 +96,10 @@ class WriteRequest:
     # This file's mode where it is not the batch's: a genre cleanup's genres are the file's
     # whole new list, which merging with the old spellings would undo.
     mode: WriteMode | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode is not None:
+            object.__setattr__(self, "mode", WriteMode(self.mode))
 
 
 class WriteStatus(TextEnum):
@@ -145,7 +149,7 @@ def provenance_text(details: dict) -> str:
     return json.dumps({"tool": f"genre-tagger {__version__}", **details}, ensure_ascii=False, separators=(",", ":"))
 
 
-def same_genres(a: Iterable[str], b: Iterable[str], separator: str = "; ") -> bool:
+def same_genres(a: Iterable[str], b: Iterable[str], separator: str = DEFAULT_SEPARATOR) -> bool:
     """Whether two genre lists name the same genres in the same order, however each is spelt
     and whether or not it joins them with ``separator``."""
     def keys(genres: Iterable[str]) -> list[str]:
@@ -306,7 +310,7 @@ class GenreWriter:
     def _plan_one(self, request: WriteRequest) -> WriteResult:
         try:
             tag_format, audio = open_tags(request.path)
-            snapshot = tag_format.read(audio, self.options.id3v23_separator)
+            snapshot = tag_format.read(audio, self.options.separator)
         except TagError as e:
             return WriteResult(request.path, WriteStatus.ERROR, message=str(e))
         new = self._target(snapshot.genres, request.genres, request.undoes, request.mode)
@@ -364,13 +368,13 @@ class GenreWriter:
             seen = None  # opening it for its tags says what is wrong
         try:
             tag_format, audio = open_tags(entry.path)
-            snapshot = tag_format.read(audio, self.options.id3v23_separator)
+            snapshot = tag_format.read(audio, self.options.separator)
         except TagError as e:
             return self._refuse(entry, str(e))
         if entry.identity is not None and not is_recorded_file(entry):
             return self._refuse(entry, "refused: this is not the file the batch recorded (it was replaced, "
                                        "renamed or changed since), so it is left untouched", snapshot.genres)
-        separator = self.options.id3v23_separator
+        separator = self.options.separator
         if entry.state is EntryState.PENDING and same_genres(snapshot.genres, entry.new_genres or [], separator):
             # The write finished before the process stopped, or before the journal could record it.
             return self._result(entry, WriteStatus.WRITTEN, entry.old_genres or [], entry.new_genres or [],

@@ -70,7 +70,8 @@ def test_confidence_rises_with_probability_and_stays_in_range(taxonomy):
 
 
 def test_both_models_are_combined(taxonomy):
-    msd, mtt = two_tag_model("MSD_musicnn"), ModelInfo("MTT_musicnn", "test", ("rock", "opera"), FrontEnd(), "", "1" * 64, "test")
+    msd = two_tag_model("MSD_musicnn")
+    mtt = ModelInfo("MTT_musicnn", "test", ("rock", "opera"), FrontEnd(), "", "1" * 64, "test")
     calibration = Calibration({"MSD_musicnn": np.array([0.1, 0.1]), "MTT_musicnn": np.array([0.1, 0.1])})
     scorer = GenreScorer(taxonomy, calibration, [msd, mtt])
     conf = dict(zip(scorer.genre_names, scorer.genre_confidences(

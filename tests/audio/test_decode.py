@@ -299,7 +299,8 @@ def test_read_errors_leave_out_nonsense_positions():
                 check_complete(broken, 10.0, 3.0, 0.5)
             assert str(raised.value) == "the file is truncated or its header is corrupt: its audio stops early"
     ffmpeg = AudioInfo(44100, 2, 10.0, "aac", "ffmpeg")
-    assert "(FFmpeg: the decoder gave up)" in str(read_error(ffmpeg, 0.0, PermissionError(1, "Operation not permitted")))
+    refused = PermissionError(1, "Operation not permitted")
+    assert "(FFmpeg: the decoder gave up)" in str(read_error(ffmpeg, 0.0, refused))
 
 
 def set_flac_total_samples(path, total):

@@ -60,7 +60,8 @@ def test_power_beyond_float16_is_held_finite():
 
 def test_front_end_reads_model_metadata():
     fe = FrontEnd.from_metadata(
-        '{"sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96, "fmin": 0, "fmax": 8000, "patch_frames": 187}'
+        '{"sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96, '
+        '"fmin": 0, "fmax": 8000, "patch_frames": 187}'
     )
     assert fe == FrontEnd()
     assert fe.patch_seconds == pytest.approx(2.992)

@@ -107,7 +107,8 @@ def test_bad_inputs_give_clear_per_file_results(capsys, bad_inputs):
     assert "Traceback" not in err
     records = {r["path"]: r for r in json_records(out)}
     by_kind = {kind: records[str(path)] for kind, path in bad_inputs.items()}
-    assert by_kind["missing"] == {"path": str(bad_inputs["missing"]), "status": "error", "error": "no such file or folder"}
+    assert by_kind["missing"] == {"path": str(bad_inputs["missing"]), "status": "error",
+                                  "error": "no such file or folder"}
     assert by_kind["no_audio_folder"]["error"] == "no audio files found in this folder"
     assert by_kind["text_as_mp3"]["error"].startswith("not a decodable audio file")
     assert by_kind["zero_bytes"]["error"] == "empty file (0 bytes)"
@@ -129,7 +130,8 @@ def test_plain_output_survives_undecodable_file_names(capsys, bad_inputs):
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["--top", "0", "x"], ["--min-confidence", "1.5", "x"], ["--depth", "deep", "x"], ["--device", "tpu", "x"]]
+    "args",
+    [[], ["--top", "0", "x"], ["--min-confidence", "1.5", "x"], ["--depth", "deep", "x"], ["--device", "tpu", "x"]],
 )
 def test_usage_errors_exit_2(capsys, args):
     try:

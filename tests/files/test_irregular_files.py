@@ -26,8 +26,8 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (
 FIFO = "not a regular file (a FIFO); only audio files are read"
 DEVICE = "not a regular file (a character device); only audio files are read"
 MEMORY_CAP = 2 << 30  # far more than a command needs; /dev/zero once took 10 GB in 15 s
-LAUNCH = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({0}, {0})); "
-          "from tagger.cli import main; sys.exit(main(sys.argv[1:]))").format(MEMORY_CAP)
+LAUNCH = (f"import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, {MEMORY_CAP})); "
+          "from tagger.cli import main; sys.exit(main(sys.argv[1:]))")
 
 
 def cli(*args) -> tuple[int, list[dict], str]:

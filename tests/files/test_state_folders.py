@@ -364,4 +364,5 @@ def test_a_real_damaged_file_is_damage(tmp_path):
      "it is damaged (full of nothing); the next command sets it aside and starts a new one"),
 ])
 def test_explain_gives_one_sentence(tmp_path, error, says):
-    assert explain(error, "the undo journal", tmp_path / "j") == f"the undo journal {tmp_path / 'j'} could not be used: {says}"
+    expected = f"the undo journal {tmp_path / 'j'} could not be used: {says}"
+    assert explain(error, "the undo journal", tmp_path / "j") == expected

@@ -8,18 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tagger.genres.suggestion import BASE, LIBRARY, GenreSuggestion
+from tagger.genres.suggestion import GenreSuggestion, Source
 from tagger.genres.taxonomy import Taxonomy
 from tagger.learning.classifiers import fit_temperature
 from tagger.learning.learned import (
     FEATURE_VERSION,
     Calibrator,
+    LearnableGenres,
     LearnedModel,
     LearnedModelError,
+    ModelChoice,
     NoLearnedModel,
     NothingToLearn,
     TaggedFile,
-    Vocabulary,
     features,
     fit_calibrator,
     fold_of_groups,
@@ -255,7 +256,7 @@ def test_stale_damaged_and_missing_models_are_refused_with_reasons(tmp_path):
         LearnedModel.load(path, KEY)
     assert model_for(KEY, "auto", path) == (None, None)
     with pytest.raises(NoLearnedModel):
-        model_for(KEY, "library", path)
+        model_for(KEY, ModelChoice.LEARNED, path)
 
 
 def base_suggestions(**confidences: float) -> list[GenreSuggestion]:
@@ -269,23 +270,23 @@ def test_blending_lets_a_sure_library_model_lead_and_the_base_model_fill_gaps():
     taxonomy = Taxonomy.load()
     base = base_suggestions(Jazz=0.9, Hip_Hop=0.8, Classical=0.3)
     sure = model.suggestions(files[0].features, base, taxonomy)
-    assert sure[0].source == LIBRARY and sure[0].genre == "Soundtrack"
+    assert sure[0].source == Source.LEARNED and sure[0].genre == "Soundtrack"
     top = sure[0].confidence
     assert top > 0.9
     jazz = next(g for g in sure if g.genre == "Jazz")
     # A file like the person's own: the bundled genres step back however unsure the library model is.
     familiar = float(model.familiarity(files[0].features)[0])
-    assert familiar == 1.0 and jazz.source == BASE and jazz.confidence == 0.0
+    assert familiar == 1.0 and jazz.source == Source.BASE and jazz.confidence == 0.0
     assert [g.genre for g in sure].count("Hip Hop") == 1  # the learned class, not also the base genre
-    assert next(g for g in sure if g.genre == "Hip Hop").source == LIBRARY
+    assert next(g for g in sure if g.genre == "Hip Hop").source == Source.LEARNED
     assert next(g for g in sure if g.genre == "Hip Hop").family == "Hip-Hop"  # the taxonomy's family
 
     # A file unlike anything the person tagged (the library has no jazz at all): the
     # library model steps back and a confident base genre comes first.
     stranger = library({"Jazz": 1}, seed=99, separation=2.0)[0].features
     unsure = model.suggestions(stranger, base, taxonomy)
-    assert max(g.confidence for g in unsure if g.source == LIBRARY) < 0.1
-    assert unsure[0].genre == "Jazz" and unsure[0].source == BASE and unsure[0].confidence > 0.8
+    assert max(g.confidence for g in unsure if g.source == Source.LEARNED) < 0.1
+    assert unsure[0].genre == "Jazz" and unsure[0].source == Source.BASE and unsure[0].confidence > 0.8
     assert [g.confidence for g in unsure] == sorted((g.confidence for g in unsure), reverse=True)
 
 
@@ -298,7 +299,7 @@ def test_training_is_deterministic():
 
 
 def test_vocabulary_targets_split_a_file_over_its_learned_genres():
-    vocabulary = Vocabulary.of([("Rock",)] * 4 + [("Jazz",)] * 4 + [("Rock", "Jazz", "Polka")], min_files=4)
+    vocabulary = LearnableGenres.of([("Rock",)] * 4 + [("Jazz",)] * 4 + [("Rock", "Jazz", "Polka")], min_files=4)
     y = vocabulary.targets([("Rock", "jazz", "Polka"), ("Polka",), ("ROCK",)])
     assert y.tolist() == [[0.5, 0.5], [0.0, 0.0], [1.0, 0.0]]
 
@@ -307,13 +308,13 @@ def test_the_vocabulary_learns_aliases_as_one_genre_in_the_persons_spelling():
     from tagger.genres.vocabulary import save_user_alias
 
     tagged = [("DnB",)] * 3 + [("Drum & Bass",)] * 2 + [("Jazz",)] * 5 + [("Chiptune",)] * 3
-    vocabulary = Vocabulary.of(tagged, min_files=5)
+    vocabulary = LearnableGenres.of(tagged, min_files=5)
     # DnB is an alias of Drum and Bass: one class of 5 files, in the library's most common spelling.
     assert vocabulary.files == {"DnB": 5, "Jazz": 5, "Chiptune": 3}
     assert vocabulary.genres == ["DnB", "Jazz"]
     save_user_alias("Chiptune", "Jazz")  # a merge the person made
     save_user_alias("DnB", "Drum & Bass")  # and a rename: their spelling wins
-    vocabulary = Vocabulary.of(tagged, min_files=5)
+    vocabulary = LearnableGenres.of(tagged, min_files=5)
     assert vocabulary.files == {"Jazz": 8, "Drum & Bass": 5}
     assert vocabulary.targets(tagged)[-1].tolist() == [1.0, 0.0]  # a Chiptune file is a Jazz file now
 

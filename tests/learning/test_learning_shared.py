@@ -69,7 +69,7 @@ def test_held_out_tracks_come_back_in_the_user_genre(capsys, tmp_path):
     code, out, _ = run(capsys, "suggest", *map(str, held_out), "--json")
     assert code == 0
     records = [json.loads(line) for line in out.splitlines()]
-    assert all(r["model"] == "library" for r in records)
+    assert all(r["model"] == "learned" for r in records)
     audio_only = agreement(records, held_out)
     assert audio_only >= 0.5  # chance is 0.2; measured 0.6, and 0.8 in the top 3
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tagger.genres.suggestion import ALBUM, BASE, LIBRARY, GenreSuggestion
+from tagger.genres.suggestion import GenreSuggestion, Source
 from tagger.library.albums import (
     MAX_FOLDER_ALBUM_FILES,
     AlbumGrouper,
@@ -64,7 +64,7 @@ def test_exactly_the_limit_is_still_an_album(tmp_path):
     assert AlbumGrouper().album_of(files[0], None) is not None
 
 
-def suggestion(genre, confidence, source=LIBRARY):
+def suggestion(genre, confidence, source=Source.LEARNED):
     return GenreSuggestion(genre, genre, confidence, source)
 
 
@@ -82,9 +82,9 @@ def test_an_untagged_track_on_a_jazz_album_is_offered_jazz_first():
 
 def test_tags_alone_vouch_for_a_genre_the_models_never_named():
     tracks = [Track(Path("/a/1.mp3"), [], ["Dark Ambient"]), Track(Path("/a/2.mp3"), [], ["dark-ambient"]),
-              Track(Path("/a/3.mp3"), [suggestion("Ambient", 0.6, BASE)])]
+              Track(Path("/a/3.mp3"), [suggestion("Ambient", 0.6, Source.BASE)])]
     album = consensus("k", "A", tracks)
-    assert album.genres[0].genre == "Dark Ambient" and album.genres[0].source == ALBUM
+    assert album.genres[0].genre == "Dark Ambient" and album.genres[0].source == Source.ALBUM
     assert album.tracks[2].genres[0].genre == "Dark Ambient"
     assert [t.pull for t in album.tracks[:2]] == [0.0, 0.0]  # nothing of their own to move
 

@@ -4,14 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tagger.genres.suggestion import (
-    ALBUM,
-    ARTIST,
-    BASE,
-    FOLDER,
-    LIBRARY,
-    GenreSuggestion,
-)
+from tagger.genres.suggestion import GenreSuggestion, Source
 from tagger.library.context import (
     ContextFile,
     ContextIndex,
@@ -26,7 +19,7 @@ def file(path, genres=(), album=None, artist=None):
     return ContextFile(Path(path), tuple(genres), album, artist)
 
 
-def audio(*pairs, source=BASE):
+def audio(*pairs, source=Source.BASE):
     return [GenreSuggestion(g, g, c, source) for g, c in pairs]
 
 
@@ -36,8 +29,8 @@ def test_an_untagged_track_on_a_jazz_album_is_offered_jazz_first():
         file("/m/b/1.flac", ["Rock"], "b"), file("/m/b/2.flac", ["Rock"], "b"),
     ])
     ranked = index.combine(Path("/m/a/3.flac"), audio(("Dark Ambient", 0.7), ("Rock", 0.2)))
-    assert ranked[0].genre == "Jazz" and ranked[0].source == ALBUM
-    assert dict(ranked[0].evidence) == {ALBUM: pytest.approx(index.reliability[ALBUM])}
+    assert ranked[0].genre == "Jazz" and ranked[0].source == Source.ALBUM
+    assert dict(ranked[0].evidence) == {Source.ALBUM: pytest.approx(index.reliability[Source.ALBUM])}
     # The audio's genres stay, with what the audio gave them.
     assert {g.genre for g in ranked} == {"Jazz", "Dark Ambient", "Rock"}
     assert next(g for g in ranked if g.genre == "Dark Ambient").confidence == pytest.approx(0.7)
@@ -46,13 +39,13 @@ def test_an_untagged_track_on_a_jazz_album_is_offered_jazz_first():
 def test_a_file_is_never_its_own_evidence():
     index = ContextIndex([file("/m/a/1.flac", ["Jazz"], "a", "miles"), file("/m/a/2.flac", [], "a", "miles")])
     assert not index.evidence(Path("/m/a/1.flac"))
-    assert index.evidence(Path("/m/a/2.flac")).shares == {ALBUM: {"jazz": 1.0}}
+    assert index.evidence(Path("/m/a/2.flac")).shares == {Source.ALBUM: {"jazz": 1.0}}
 
 
 def test_evidence_and_audio_agreeing_rise_above_either():
     index = ContextIndex([file("/m/a/1.flac", ["Jazz"], "a"), file("/m/a/2.flac", [], "a")])
-    (jazz,) = index.combine(Path("/m/a/2.flac"), audio(("Jazz", 0.6), source=LIBRARY))
-    r = index.reliability[ALBUM]
+    (jazz,) = index.combine(Path("/m/a/2.flac"), audio(("Jazz", 0.6), source=Source.LEARNED))
+    r = index.reliability[Source.ALBUM]
     assert jazz.confidence == pytest.approx(1 - (1 - 0.6) * (1 - r))
     assert jazz.confidence > max(0.6, r)
 
@@ -63,9 +56,9 @@ def test_reliability_is_measured_on_the_library_and_pulled_toward_the_prior():
     mixed = ContextIndex([file(f"/m/{a}/{i}.flac", ["Jazz" if i % 2 else "Rock"], a) for a in "ab"
                           for i in range(10)])
     nothing = ContextIndex([file("/m/x.flac", ["Jazz"])])
-    assert agreeing.reliability[ALBUM] > 0.95
-    assert 0.4 < mixed.reliability[ALBUM] < 0.55  # mates agree 4 times in 9, pulled a little toward 0.8
-    assert nothing.reliability[ALBUM] == pytest.approx(0.8)  # no album to measure: the prior
+    assert agreeing.reliability[Source.ALBUM] > 0.95
+    assert 0.4 < mixed.reliability[Source.ALBUM] < 0.55  # mates agree 4 times in 9, pulled a little toward 0.8
+    assert nothing.reliability[Source.ALBUM] == pytest.approx(0.8)  # no album to measure: the prior
 
 
 def test_artist_evidence_comes_from_other_albums_only():
@@ -74,7 +67,7 @@ def test_artist_evidence_comes_from_other_albums_only():
         file("/m/b/1.flac", ["Fusion"], "b", "miles"),
     ])
     shares = index.evidence(Path("/m/a/2.flac")).shares
-    assert shares[ALBUM] == {"jazz": 1.0} and shares[ARTIST] == {"fusion": 1.0}
+    assert shares[Source.ALBUM] == {"jazz": 1.0} and shares[Source.ARTIST] == {"fusion": 1.0}
 
 
 @pytest.mark.parametrize("name, key", [
@@ -96,7 +89,7 @@ def test_genre_named_folders_count_and_folders_that_merely_contain_a_genre_word_
 def test_the_library_own_genres_name_folders_in_the_library_spelling():
     index = ContextIndex([file("/m/Strategy Game/a/1.ogg", ["Strategy Game"]), file("/m/Strategy Game/b/2.ogg")])
     (top,) = index.combine(Path("/m/Strategy Game/b/2.ogg"), [])
-    assert (top.genre, top.source) == ("Strategy Game", FOLDER)
+    assert (top.genre, top.source) == ("Strategy Game", Source.FOLDER)
 
 
 def test_without_evidence_the_audio_speaks_alone():
@@ -112,7 +105,7 @@ def test_a_compilation_in_one_folder_is_one_album_for_its_tracks(tmp_path):
     entries = [(folder / f"{i}.ogg", TagSnapshot("test", ["Score"] if i < 2 else [], artist=f"Composer {i}",
                                                  album="The Game OST")) for i in range(3)]
     index = ContextIndex.of(entries)
-    assert index.evidence(folder / "2.ogg").shares[ALBUM] == {"score": 1.0}
+    assert index.evidence(folder / "2.ogg").shares[Source.ALBUM] == {"score": 1.0}
 
 
 def test_junk_genres_are_no_evidence():

@@ -14,7 +14,7 @@ import pytest
 from support.review import apply, ranked
 
 from tagger.analysis.analyzer import FileResult
-from tagger.genres.suggestion import BASE, LIBRARY, GenreSuggestion
+from tagger.genres.suggestion import GenreSuggestion, Source
 from tagger.review.items import Candidate, ReviewItem, ReviewState, review_item
 from tagger.review.session import Change, ReviewSession, SavedSessionError
 from tagger.settings import Settings
@@ -270,7 +270,8 @@ def test_a_row_added_later_is_heard_by_the_next_analyses(files, analysed, journa
 
 # What a write request records, and undo as the window asks for it.
 
-ALBUM = [GenreSuggestion("Shoegaze", "Rock", 0.8, LIBRARY), GenreSuggestion("Dream Pop", "Pop", 0.7, BASE)]
+ALBUM = [GenreSuggestion("Shoegaze", "Rock", 0.8, Source.LEARNED),
+         GenreSuggestion("Dream Pop", "Pop", 0.7, Source.BASE)]
 
 
 def provenance(request: WriteRequest) -> dict:
@@ -410,7 +411,7 @@ def test_an_edit_records_that_a_person_chose(session, files, analysed):
 
 
 def test_genres_ranked_by_the_learned_model_say_so(session, files, analysed):
-    learned = replace(analysed[2], model=LIBRARY, genres=ranked(("Rock", 0.7)))
+    learned = replace(analysed[2], model=Source.LEARNED, genres=ranked(("Rock", 0.7)))
     session.take_analyses([FileResult(files[2], learned)])
     session.accept([session.item(files[2])])
     assert provenance(request_for(session, files[2])) == {

@@ -292,7 +292,8 @@ def process_problems(command: str, case: Case | None, code: int | None, out: str
     if code is None:
         failures.append(Failure(case, command, "timeout", f"still running after {timeout:.0f} s", output))
     elif code < 0:
-        failures.append(Failure(case, command, "crash", f"killed by signal {-code}: {last_traceback_line(err)}", output))
+        failures.append(Failure(case, command, "crash", f"killed by signal {-code}: {last_traceback_line(err)}",
+                                output))
     elif code not in (0, 1):
         failures.append(Failure(case, command, "exit code", f"exit {code}: {last_traceback_line(err)}", output))
     if "Traceback" in err:
@@ -418,8 +419,8 @@ def check_suggest(cases: Sequence[Case], home: Path, isolate: bool = True,
     for record in records:
         by_path.setdefault(str(record.get("path")), []).append(record)
     if bad:
-        failures.append(Failure(one, "suggest", "output", f"{len(bad)} line(s) that are not JSON objects: {bad[0][:200]}",
-                                output))
+        failures.append(Failure(one, "suggest", "output",
+                                f"{len(bad)} line(s) that are not JSON objects: {bad[0][:200]}", output))
     missing = [c for c in cases if str(c.path) not in by_path]
     for case in cases:
         got = by_path.pop(str(case.path), [])
@@ -489,7 +490,7 @@ class Campaign:
             f"{n}x {message}" for message, n in sorted(self.set_errors.items(), key=lambda kv: -kv[1])))
         if self.code_changed:
             lines.append("NOTE: tagger/ changed while this ran; a failure may come from a half-made edit")
-        for symptom, failures in sorted(self.grouped().items(), key=lambda kv: -len(kv[1])):
+        for failures in sorted(self.grouped().values(), key=len, reverse=True):
             kinds = sorted({f.case.kind for f in failures if f.case})
             lines.append(f"\n[{len(failures)}x, kinds {', '.join(kinds) or '-'}] {failures[0].describe()}")
             lines.append("      " + failures[0].output.replace("\n", "\n      ")[-2500:])

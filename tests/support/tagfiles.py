@@ -144,6 +144,21 @@ def add_asf(path: Path) -> None:
     audio.save()
 
 
+def make_dsf(folder: Path, tag: bytes, audio: bytes) -> Path:
+    """``folder``/track.dsf: stereo DSD64 ``audio`` (both channels, in 4096-byte blocks)
+    with ``tag`` at its end. mutagen reads DSF but no test library writes one."""
+    per_channel = len(audio) // 2
+    fmt = (b"fmt " + (52).to_bytes(8, "little") + b"".join(v.to_bytes(4, "little") for v in (1, 0, 2, 2, 2822400, 1))
+           + (per_channel * 8).to_bytes(8, "little") + (4096).to_bytes(4, "little") + bytes(4))
+    data = b"data" + (12 + len(audio)).to_bytes(8, "little") + audio
+    offset = 28 + len(fmt) + len(data)
+    head = (b"DSD " + (28).to_bytes(8, "little") + (offset + len(tag)).to_bytes(8, "little")
+            + offset.to_bytes(8, "little"))
+    path = folder / "track.dsf"
+    path.write_bytes(head + fmt + data + tag)
+    return path
+
+
 def make(folder: Path, kind: str = "flac") -> Path:
     """One tagged file of ``kind`` (see KINDS) in ``folder``, which is made if need be."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -171,7 +186,8 @@ def _ffmpeg(codec: str, sample_format: str, tagger, bit_rate: int | None = None)
 def _id3v1_only(path: Path) -> None:
     sf.write(os.fsencode(path), audio_data(), RATE)
     title, artist = b"v1 title".ljust(30, b"\0"), b"v1 artist".ljust(30, b"\0")
-    tag = b"TAG" + title + artist + b"v1 album".ljust(30, b"\0") + b"1998" + b"comment".ljust(28, b"\0") + b"\0\x05" + bytes([17])
+    album, comment = b"v1 album".ljust(30, b"\0"), b"comment".ljust(28, b"\0")
+    tag = b"TAG" + title + artist + album + b"1998" + comment + b"\0\x05" + bytes([17])
     with open(path, "ab") as f:
         f.write(tag)
 

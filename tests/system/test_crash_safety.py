@@ -67,16 +67,16 @@ def test_sigkill_during_200_writes_leaves_each_file_old_or_new(tmp_path):
 
     # An uninterrupted batch tells how long one takes on this machine.
     started = time.perf_counter()
-    assert start("Round 0").wait() == 0
+    with start("Round 0") as child:
+        assert child.wait() == 0
     batch_seconds = time.perf_counter() - started
     expected = {p: ["Round 0", "Crash Test"] for p in paths}
     mid_batch_kills = 0
     for round_number in range(1, 7):
         genre = f"Round {round_number}"
-        child = start(genre)
-        time.sleep(rng.uniform(0.1, 0.9) * batch_seconds)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        with start(genre) as child:
+            time.sleep(rng.uniform(0.1, 0.9) * batch_seconds)
+            child.send_signal(signal.SIGKILL)
         written = 0
         for path in paths:
             tags = read_tags(path)  # parses: never a half-written file
@@ -122,16 +122,15 @@ def test_kills_of_set_undo_and_finish_leave_every_file_whole(tmp_path, request):
     journal = Journal()
 
     def run(command, genre="", kill_after=None):
-        child = subprocess.Popen([sys.executable, "-c", COMMAND_SCRIPT, command, genre, *map(str, paths)],
-                                 stdout=subprocess.PIPE, env=env, text=True)
-        assert child.stdout.readline().strip() == "ready"
-        started = time.perf_counter()
-        if kill_after is None:
-            assert child.wait() == 0
-        else:
-            time.sleep(kill_after)
-            child.send_signal(signal.SIGKILL)
-            child.wait()
+        with subprocess.Popen([sys.executable, "-c", COMMAND_SCRIPT, command, genre, *map(str, paths)],
+                              stdout=subprocess.PIPE, env=env, text=True) as child:
+            assert child.stdout.readline().strip() == "ready"
+            started = time.perf_counter()
+            if kill_after is None:
+                assert child.wait() == 0
+            else:
+                time.sleep(kill_after)
+                child.send_signal(signal.SIGKILL)
         return time.perf_counter() - started
 
     batch_seconds = run("set", "Start")  # from "ready" to the end: the span a kill should hit
@@ -155,4 +154,5 @@ def test_kills_of_set_undo_and_finish_leave_every_file_whole(tmp_path, request):
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".genre-tagger-")]
     assert journal.temporaries() == []
     print(f"\n{kills} kills, {interrupted} of them in the middle of a batch; every file whole after each")
-    assert interrupted >= kills // 10, f"only {interrupted} of {kills} kills interrupted a batch: the test proved little"
+    assert interrupted >= kills // 10, \
+        f"only {interrupted} of {kills} kills interrupted a batch: the test proved little"

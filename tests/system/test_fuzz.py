@@ -37,7 +37,7 @@ def fuzz_seeds(tmp_path_factory):
 
 def test_mutator_is_deterministic_and_reaches_tags_and_audio(fuzz_seeds):
     edges = body = 0
-    for kind, path in fuzz_seeds.items():
+    for path in fuzz_seeds.values():
         data = path.read_bytes()
         for seed in range(20):
             mutant, mutations = fuzzing.plan_and_apply(data, seed)

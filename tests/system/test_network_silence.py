@@ -12,6 +12,7 @@ AF_UNIX connects (nscd, D-Bus and the like) stay on the machine and are allowed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -129,10 +130,8 @@ def test_app_demo_makes_no_connection(strace, tmp_path):
     finally:
         if tracer.poll() is None:  # leave nothing running, whatever failed above
             if app is not None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(app, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             tracer.kill()
             tracer.wait(timeout=30)
     assert inet_calls(log) == [], "the app connected to the network:\n" + "\n".join(inet_calls(log)[:10])

@@ -70,15 +70,15 @@ def test_id3v23_stays_v23_with_joined_genres(tmp_path, writer):
     assert tags.getall("TSOP") and tags.getall("TYER")
 
 
-def test_id3v23_separator_is_configurable(tmp_path):
+def test_separator_is_configurable(tmp_path):
     from mutagen.id3 import ID3
 
     journal = Journal(tmp_path / "j.sqlite3")
-    writer = GenreWriter(journal, WriteOptions(id3v23_separator=" / "))
+    writer = GenreWriter(journal, WriteOptions(separator=" / "))
     path = tagfiles.make(tmp_path, "mp3-id3v23")
     write_one(writer, path, ["Jazz", "Bebop"])
     assert ID3(path, translate=False).getall("TCON")[0].text == ["Jazz / Bebop"]
-    assert read_tags(path, id3v23_separator=" / ").genres == ["Jazz", "Bebop"]
+    assert read_tags(path, separator=" / ").genres == ["Jazz", "Bebop"]
 
 
 def test_id3v1_only_gains_v23_and_keeps_v1_consistent(tmp_path, writer):
@@ -239,16 +239,8 @@ def test_the_splice_ignores_what_mutagen_would_drop(tmp_path, writer, monkeypatc
 
 
 def dsf(folder, tag: bytes) -> os.PathLike:
-    """A minimal DSF file (stereo DSD64, 4096 bytes a channel) with ``tag`` at its end."""
-    audio = bytes((i * 37) & 0xFF for i in range(8192))
-    fmt = (b"fmt " + (52).to_bytes(8, "little") + b"".join(v.to_bytes(4, "little") for v in (1, 0, 2, 2, 2822400, 1))
-           + (4096 * 8).to_bytes(8, "little") + (4096).to_bytes(4, "little") + bytes(4))
-    data = b"data" + (12 + len(audio)).to_bytes(8, "little") + audio
-    offset = 28 + len(fmt) + len(data)
-    head = b"DSD " + (28).to_bytes(8, "little") + (offset + len(tag)).to_bytes(8, "little") + offset.to_bytes(8, "little")
-    path = folder / "track.dsf"
-    path.write_bytes(head + fmt + data + tag)
-    return path
+    """A minimal DSF file, 4096 bytes of DSD a channel, with ``tag`` at its end."""
+    return tagfiles.make_dsf(folder, tag, bytes((i * 37) & 0xFF for i in range(8192)))
 
 
 def test_a_dsf_file_keeps_an_unparseable_frame_as_its_tag_grows(tmp_path, writer):

@@ -137,7 +137,8 @@ def test_edit_accept_apply_and_undo_round_trip(qtbot, window, tmp_path):
     window.actions[Act.UNDO].trigger()
     written(qtbot, window)
     # The person is asked first, and told which batch is about to be reverted.
-    assert len(questions) == 1 and questions[0].startswith("Undo batch 1 (") and "in the 2 files it wrote?" in questions[0]
+    assert len(questions) == 1
+    assert questions[0].startswith("Undo batch 1 (") and "in the 2 files it wrote?" in questions[0]
     for path in (mp3, flac):
         assert read_tags(path).genres == before[path][0]
         assert tagfiles.other_tags(path) == before[path][1]
@@ -262,14 +263,14 @@ def test_settings_and_window_layout_persist(qtbot, analyzer):
     qtbot.addWidget(first)
     first.show()
     first.set_settings(Settings(device="cpu", depth="full", max_genres=5, min_confidence=0.65, write_mode="merge",
-                                id3v23_separator=" / ", provenance=False))
+                                separator=" / ", provenance=False))
     first.resize(720, 560)  # inside the offscreen screen, which restoreGeometry clamps to
     first.close()
     second = MainWindow(make_analyzer=lambda device: analyzer)
     qtbot.addWidget(second)
     restored = second.settings
     assert (restored.device, restored.depth, restored.max_genres, restored.min_confidence, restored.write_mode,
-            restored.id3v23_separator, restored.provenance) == ("cpu", "full", 5, 0.65, "merge", " / ", False)
+            restored.separator, restored.provenance) == ("cpu", "full", 5, 0.65, "merge", " / ", False)
     assert second.mode.currentText() == "merge"
     assert (second.width(), second.height()) == (720, 560)
 
@@ -467,7 +468,7 @@ def test_settings_dialog_round_trips_every_setting(qtbot):
     from ui.dialogs import SettingsDialog
 
     chosen = Settings(device="cpu", depth="full", max_genres=4, min_confidence=0.35, write_mode="merge",
-                      id3v23_separator=" / ", provenance=False, learn_min_files=3, offer_learning=False,
+                      separator=" / ", provenance=False, learn_min_files=3, offer_learning=False,
                       window={"geometry": "abc"})
     dialog = SettingsDialog(chosen)
     qtbot.addWidget(dialog)

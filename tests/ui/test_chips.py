@@ -22,10 +22,10 @@ from ui.roles import ChipsRole
 
 
 def learned(demo_analysis):
-    return replace(demo_analysis, model="library", genres=[
-        GenreSuggestion("Soundtrack A", "Soundtrack A", 0.82, "library"),
+    return replace(demo_analysis, model="learned", genres=[
+        GenreSuggestion("Soundtrack A", "Soundtrack A", 0.82, "learned"),
         GenreSuggestion("Rock", "Rock", 0.51, "base"),
-        GenreSuggestion("Soundtrack B", "Soundtrack B", 0.1, "library"),
+        GenreSuggestion("Soundtrack B", "Soundtrack B", 0.1, "learned"),
     ])
 
 
@@ -37,8 +37,8 @@ def test_the_suggested_column_gives_each_genre_its_source(qtbot, demo_analysis, 
     session.take_analyses([FileResult(i.path, learned(demo_analysis)) for i in (item, edited)])
     session.edit([edited], ["Soundtrack A", "Vaporwave"])
     cell = model.index(model.row_of(item.path), Column.SUGGESTED)
-    assert cell.data(ChipsRole) == [Chip("Soundtrack A", 0.82, "library"), Chip("Rock", 0.51, "base"),
-                                    Chip("Soundtrack B", 0.1, "library", chosen=False)]
+    assert cell.data(ChipsRole) == [Chip("Soundtrack A", 0.82, "learned"), Chip("Rock", 0.51, "base"),
+                                    Chip("Soundtrack B", 0.1, "learned", chosen=False)]
     tip = cell.data(Qt.ItemDataRole.ToolTipRole)
     assert tip.splitlines()[:3] == [
         "● Soundtrack A 82%: learned from the genres you already tagged; Accept writes it",
@@ -46,8 +46,8 @@ def test_the_suggested_column_gives_each_genre_its_source(qtbot, demo_analysis, 
         "● Soundtrack B 10%: learned from the genres you already tagged; not chosen: Accept leaves it out"]
     # A genre a person typed has no source; one the analysis knows keeps its own.
     assert model.index(model.row_of(edited.path), Column.SUGGESTED).data(ChipsRole) == [
-        Chip("Soundtrack A", 0.82, "library"), Chip("Vaporwave", None, None),
-        Chip("Rock", 0.51, "base", chosen=False), Chip("Soundtrack B", 0.1, "library", chosen=False)]
+        Chip("Soundtrack A", 0.82, "learned"), Chip("Vaporwave", None, None),
+        Chip("Rock", 0.51, "base", chosen=False), Chip("Soundtrack B", 0.1, "learned", chosen=False)]
     assert "✎ Vaporwave: your own choice; Accept writes it" in model.index(
         model.row_of(edited.path), Column.SUGGESTED).data(Qt.ItemDataRole.ToolTipRole)
 
@@ -79,9 +79,9 @@ def test_each_source_has_its_own_marker_shape(qtbot):
 
     white = QColor("white")
     library, base, album, artist, folder, own = (
-        painted(s) for s in ("library", "base", "album", "artist", "folder", None))
+        painted(s) for s in ("learned", "base", "album", "artist", "folder", None))
     # A filled circle, a ring, a diamond, a triangle, a square; a person's own pick has none.
-    assert library.pixelColor(20, 20) == MARKER_COLOURS["library"] and library.pixelColor(26, 26) != white
+    assert library.pixelColor(20, 20) == MARKER_COLOURS["learned"] and library.pixelColor(26, 26) != white
     assert base.pixelColor(20, 20) == white and colour_count(base, MARKER_COLOURS["base"]) > 20
     assert album.pixelColor(20, 20) == MARKER_COLOURS["album"] and album.pixelColor(26, 26) == white
     # The triangle points up: its top corners are empty, its bottom ones filled.
@@ -94,14 +94,14 @@ def test_each_source_has_its_own_marker_shape(qtbot):
 
 def test_chips_carry_their_marker(qtbot):
     painted = {}
-    for source in ("library", "album", "artist", "folder", None):
+    for source in ("learned", "album", "artist", "folder", None):
         strip = ChipStrip()
         qtbot.addWidget(strip)
         strip.resize(220, strip.sizeHint().height())
         strip.set_chips([Chip("Soundtrack A", 0.8 if source else None, source)])
         painted[source] = strip.grab().toImage()
     for source, image in painted.items():
-        for other in ("library", "album", "artist", "folder"):  # colours that text and chips never take
+        for other in ("learned", "album", "artist", "folder"):  # colours that text and chips never take
             count = colour_count(image, MARKER_COLOURS[other])
             assert (count > 6) if other == source else (count == 0), (source, other, count)
 
@@ -112,8 +112,8 @@ def test_the_detail_panel_shows_the_proposal_with_its_sources(qtbot, demo_analys
     item = ReviewItem(Path("/m/a.flac"), title="A")
     item.analysed(learned(demo_analysis), 0.5, 3)
     panel.show_item(item)
-    assert panel.chips.chips() == [Chip("Soundtrack A", 0.82, "library"), Chip("Rock", 0.51, "base"),
-                                   Chip("Soundtrack B", 0.1, "library", chosen=False)]
+    assert panel.chips.chips() == [Chip("Soundtrack A", 0.82, "learned"), Chip("Rock", 0.51, "base"),
+                                   Chip("Soundtrack B", 0.1, "learned", chosen=False)]
     assert not panel.chips.isHidden() and not panel.legend.isHidden()
     # The confidence bars mark the same sources, and say so when hovered.
     assert panel.view.bars.toolTip().splitlines()[:2] == [

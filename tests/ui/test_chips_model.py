@@ -10,7 +10,7 @@ import textwrap
 
 from support.paths import REPO
 
-from tagger.genres.suggestion import GenreSuggestion
+from tagger.genres.suggestion import GenreSuggestion, Source
 from ui.chips import (
     TOGGLE_HINT,
     Chip,
@@ -68,5 +68,6 @@ def test_the_tooltips_name_each_chip_and_say_what_a_click_does_only_where_it_doe
 
 
 def test_the_legend_explains_each_source_it_shows():
-    assert legend_tooltip(["library", "base"]) == ("● your genres: learned from the genres you already tagged\n"
-                                                   "○ bundled vocabulary: from the bundled genre vocabulary")
+    assert legend_tooltip([Source.LEARNED, Source.BASE]) == (
+        "● your genres: learned from the genres you already tagged\n"
+        "○ bundled vocabulary: from the bundled genre vocabulary")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from tagger.genres.suggestion import Descriptor, GenreSuggestion
+from tagger.genres.suggestion import Descriptor, GenreSuggestion, Source
 from tagger.review.items import ReviewItem
 from ui.detail import DetailPanel, ExcerptPlayer
 
@@ -125,8 +125,9 @@ def test_the_audio_alone_keeps_the_plain_timeline_and_names_its_one_source(panel
 def test_a_file_unlike_the_library_says_so_and_the_timeline_names_its_vocabulary(panel, demo_analysis):
     path = Path("/m/odd.flac")
     item = ReviewItem(path)
-    item.analysed(replace(demo_analysis, path=path, model="library", genres=[
-        GenreSuggestion("Jazz", "Jazz", 0.7, "base"), GenreSuggestion("Soundtrack A", "Soundtrack A", 0.2, "library")]),
+    item.analysed(replace(demo_analysis, path=path, model=Source.LEARNED, genres=[
+        GenreSuggestion("Jazz", "Jazz", 0.7, Source.BASE),
+        GenreSuggestion("Soundtrack A", "Soundtrack A", 0.2, Source.LEARNED)]),
         0.5, 3)
     panel.show_item(item)
     lines = panel.evidence.text().splitlines()
@@ -164,7 +165,7 @@ def test_a_short_panel_scrolls_rather_than_squeezing_its_parts_together(qtbot, p
     path = Path("/m/Album/4.flac")
     item = ReviewItem(path)
     item.analysed(replace(demo_analysis, path=path), 0.5, 3, [
-        GenreSuggestion(g, g, c, "album", (("album", c), ("library", c / 2)))
+        GenreSuggestion(g, g, c, "album", ((Source.ALBUM, c), (Source.LEARNED, c / 2)))
         for g, c in (("Jazz", 0.9), ("Swing", 0.6), ("Bebop", 0.4))])
     panel.show_item(item)
     panel.resize(300, 400)
@@ -205,7 +206,7 @@ def test_a_narrow_panel_leaves_the_bars_room_beside_long_genre_names(qtbot, demo
 
     bars = ConfidenceBars()
     qtbot.addWidget(bars)
-    long_name = GenreSuggestion("Advanced Strategic Command Original Soundtrack", "x", 0.9, "library")
+    long_name = GenreSuggestion("Advanced Strategic Command Original Soundtrack", "x", 0.9, Source.LEARNED)
     bars.set_analysis(demo_analysis, [long_name, GenreSuggestion("Rock", "Rock", 0.3)])
     bars.resize(240, bars.minimumHeight())
     assert bars.label_width() <= 120  # at most half: the bars and their values keep the rest

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from support.window import WAIT_MS, analysed, loaded, scanned, tagged_audio
 
+from tagger.genres.suggestion import Source
 from tagger.learning.learned import (
     DEFAULT_MIN_FILES,
     LearnedModel,
@@ -28,7 +29,7 @@ from ui.main_window import MainWindow
 def base_model_again(analyzer):
     """The session's analyzer is shared: leave it ranking with the bundled vocabulary."""
     yield
-    analyzer.use_library(None)
+    analyzer.use_learned(None)
 
 
 N = DEFAULT_MIN_FILES  # the fewest files a genre needs to be learned
@@ -183,7 +184,7 @@ def test_learning_runs_off_the_gui_thread_installs_the_model_and_re_ranks(qtbot,
 
     model = window.learning.model
     assert model is not None and model.genres == ["Chiptune", "Drone"]
-    assert analyzer.library is model
+    assert analyzer.learned is model
     assert LearnedModel.load(default_model_path()).genres == ["Chiptune", "Drone"]
     assert not window.learning.offer.isVisible()
     assert window.actions[Act.YOUR_GENRES].isEnabled()
@@ -193,8 +194,8 @@ def test_learning_runs_off_the_gui_thread_installs_the_model_and_re_ranks(qtbot,
     # The row analysed before is analysed again, now in the person's genres.
     analysed(qtbot, window)
     item = window.session.item(untagged)
-    assert item.analysis.model == "library"
-    assert {g.genre for g in item.analysis.genres if g.source == "library"} == {"Chiptune", "Drone"}
+    assert item.analysis.model == "learned"
+    assert {g.genre for g in item.analysis.genres if g.source == Source.LEARNED} == {"Chiptune", "Drone"}
     assert all(window.session.item(p).analysis is None for p in paths)  # only analysed rows re-rank
 
 
@@ -211,7 +212,7 @@ def test_nothing_to_learn_says_why_at_once_without_analysing(qtbot, window, tmp_
     assert box.text() == (f"Only 1 genre (Chiptune) is on {N} or more tagged files, and learning needs two genres "
                           "to tell apart; 1 genre on a single file cannot be learned (Drone) — tag one more file of "
                           "it. Tag more files, then learn.")
-    assert window.learning.model is None and analyzer.library is None and window.learning.dialog is None
+    assert window.learning.model is None and analyzer.learned is None and window.learning.dialog is None
     assert not default_model_path().exists()
     assert window.actions[Act.LEARN].isEnabled()
 
@@ -242,7 +243,7 @@ def test_cancel_stops_learning_and_keeps_no_model(qtbot, window, tmp_path, analy
     qtbot.waitUntil(lambda: not window.learning.running, timeout=5000)
     qtbot.wait(50)
     assert window.status.progress_label.text() == "Learning cancelled"
-    assert window.learning.model is None and analyzer.library is None
+    assert window.learning.model is None and analyzer.learned is None
     assert not default_model_path().exists()
 
 
@@ -264,7 +265,7 @@ def test_the_window_loads_the_stored_model_as_it_opens(qtbot, analyzer):
     qtbot.addWidget(w)
     loaded(qtbot, w)
     assert w.learning.model is not None and w.learning.model.genres == model.genres
-    assert analyzer.library is w.learning.model
+    assert analyzer.learned is w.learning.model
     assert w.actions[Act.YOUR_GENRES].isEnabled()
     w.actions[Act.YOUR_GENRES].trigger()
     assert w.learning.dialog.isVisible()
@@ -276,7 +277,7 @@ def test_a_model_for_other_analysis_models_is_not_used_and_the_status_bar_says_w
     w = MainWindow(make_analyzer=lambda device: analyzer)
     qtbot.addWidget(w)
     loaded(qtbot, w)
-    assert w.learning.model is None and analyzer.library is None
+    assert w.learning.model is None and analyzer.learned is None
     assert not w.actions[Act.YOUR_GENRES].isEnabled()
     message = w.status.message_label.message()
     assert message.startswith("Suggesting from the bundled vocabulary: the learned model was trained on other "
@@ -293,12 +294,12 @@ def test_forgetting_asks_first_then_removes_the_model(qtbot, analyzer):
     questions = []
     w.confirm = lambda question: questions.append(question) or False
     dialog.forget_button.click()
-    assert default_model_path().exists() and analyzer.library is not None and w.learning.model is not None
+    assert default_model_path().exists() and analyzer.learned is not None and w.learning.model is not None
     w.confirm = lambda question: questions.append(question) or True
     dialog.forget_button.click()
     assert len(questions) == 2 and questions[0].startswith(f"Forget the genres learned from {2 * N} tagged files?")
     assert not default_model_path().exists()
-    assert analyzer.library is None and w.learning.model is None
+    assert analyzer.learned is None and w.learning.model is None
     assert not dialog.isVisible() and not w.actions[Act.YOUR_GENRES].isEnabled()
     assert w.status.message_label.message().startswith("Forgot the learned model")
     w.close()

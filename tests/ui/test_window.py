@@ -227,7 +227,7 @@ def test_the_close_prompt_names_the_work_that_runs(qtbot, window):
     window.busy = lambda: ["analysing"]
     assert not window.close()
     assert questions[-1] == "Stop analysing and quit?"
-    window.busy = lambda: []
+    window.busy = list
 
 
 def test_the_side_panel_gives_way_in_a_narrow_window(qtbot, window):
@@ -252,6 +252,6 @@ def test_counts_follow_a_burst_of_results_once_it_is_over(qtbot, window, analyze
     rows_with_analyses(window, analyzer, tmp_path, 3)
     assert window.status.counts.text() == "0 files"
     qtbot.waitUntil(lambda: window.status.counts.text() == "3 files · 2 suggested · 1 unsure", timeout=2000)
-    window.busy = lambda: []
+    window.busy = list
     window.session.reject(window.session.items[:1])  # a person's decision shows at once
     assert window.status.counts.text() == "3 files · 1 suggested · 1 unsure · 1 rejected"

@@ -11,19 +11,19 @@ from ui.your_genres import YourGenresDialog
 
 
 def report(**changes) -> LearnReport:
-    figures = dict(
-        files=57,
-        genres=[GenreFigures("Soundtrack A", 20, 0.9, 0.85), GenreFigures("Soundtrack B", 15, 0.625, None),
-                GenreFigures("Chiptune", 12, None, 0.5)],
-        thin={"Polka": 2, "Dub": 1}, junk={"Unknown": 5, "": 1},
-        top1=0.8235, top3=0.9706, expected_calibration_error=0.0312,
-        reliability=[ReliabilityBin(0.4, 0.5, 6, 0.46, 0.5), ReliabilityBin(0.9, 1.0, 30, 0.95, 0.9333)],
-        confusions=[("Soundtrack B", "Soundtrack A", 3), ("Chiptune", "Soundtrack B", 1)],
-        temperature=1.42, folds=5, seconds=2.5, tested=34, model="shrinkage LDA (shrinkage 0.5)",
-        candidates=[CandidateFigures("shrinkage LDA (shrinkage 0.5)", 0.8235, 0.9706, 0.512),
-                    CandidateFigures("nearest prototype", 0.7647, 0.9412, 0.634)],
-        calibration_interval=(0.0204, 0.0551),
-    )
+    figures = {
+        "files": 57,
+        "genres": [GenreFigures("Soundtrack A", 20, 0.9, 0.85), GenreFigures("Soundtrack B", 15, 0.625, None),
+                   GenreFigures("Chiptune", 12, None, 0.5)],
+        "thin": {"Polka": 2, "Dub": 1}, "junk": {"Unknown": 5, "": 1},
+        "top1": 0.8235, "top3": 0.9706, "expected_calibration_error": 0.0312,
+        "reliability": [ReliabilityBin(0.4, 0.5, 6, 0.46, 0.5), ReliabilityBin(0.9, 1.0, 30, 0.95, 0.9333)],
+        "confusions": [("Soundtrack B", "Soundtrack A", 3), ("Chiptune", "Soundtrack B", 1)],
+        "temperature": 1.42, "folds": 5, "seconds": 2.5, "tested": 34, "model": "shrinkage LDA (shrinkage 0.5)",
+        "candidates": [CandidateFigures("shrinkage LDA (shrinkage 0.5)", 0.8235, 0.9706, 0.512),
+                       CandidateFigures("nearest prototype", 0.7647, 0.9412, 0.634)],
+        "calibration_interval": (0.0204, 0.0551),
+    }
     figures.update(changes)
     return LearnReport(**figures)
 

@@ -121,7 +121,8 @@ def test_damaged_journals_are_the_set_aside_files_oldest_first(tmp_path):
                  "journal.sqlite3.damaged-20240101-000000-shm", "other.sqlite3.damaged-20240101-000000"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "journal.sqlite3.damaged-20230101-000000").mkdir()
-    expected = [tmp_path / "journal.sqlite3.damaged-20240101-000000", tmp_path / "journal.sqlite3.damaged-20240102-000000"]
+    expected = [tmp_path / "journal.sqlite3.damaged-20240101-000000",
+                tmp_path / "journal.sqlite3.damaged-20240102-000000"]
     assert damaged_journals(path) == expected
     default = default_path()
     default.parent.mkdir(parents=True, exist_ok=True)
@@ -226,7 +227,7 @@ def test_imported_batches_keep_their_rows_with_new_ids_and_defaults_for_gaps(jou
     existing = journal.start("earlier", "replace")
     batches = [{"id": 7, "created": 123.5, "command": "set x", "mode": "merge", "state": "planned"},
                {"id": 9, "created": None, "command": None, "mode": None, "state": None}]
-    base = {c: None for c in journal.columns("entries")}
+    base = dict.fromkeys(journal.columns("entries"))
     identity = '{"device": 1, "inode": 2, "size": 3, "mtime_ns": 4}'
     entries = [base | {"id": 70, "batch": 7, "path": b"/m/a.flac", "requested": '["A"]', "state": "written",
                        "old_genres": '["Old"]', "new_genres": '["A"]', "updated": 1.0, "mode": "merge",
@@ -300,10 +301,9 @@ def test_a_closed_journal_fails_in_one_sentence(tmp_path):
 
 
 def test_an_interrupted_transaction_is_rolled_back(journal):
-    with pytest.raises(KeyboardInterrupt):
-        with journal._transaction() as db:
-            db.execute("INSERT INTO batches (created, command, mode, state) VALUES (0, 'x', 'replace', 'started')")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), journal._transaction() as db:
+        db.execute("INSERT INTO batches (created, command, mode, state) VALUES (0, 'x', 'replace', 'started')")
+        raise KeyboardInterrupt
     assert journal.batches() == []
     journal.start("t", "replace")  # no transaction left open
     assert len(journal.batches()) == 1

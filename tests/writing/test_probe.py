@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile as sf
+from support import tagfiles
 from support.audio import tone
 from support.paths import SHARED, SHARED_MUSIC
 from support.writes import write
@@ -35,7 +36,8 @@ def busy_machine(monkeypatch):
     was on the machines where the refusals were seen, but the same way on every run."""
     rng = random.Random(21)
     real = tagger.audio.decode.time.perf_counter
-    monkeypatch.setattr(tagger.audio.decode, "time", SimpleNamespace(perf_counter=lambda: real() + rng.uniform(0, 0.01)))
+    jittery = SimpleNamespace(perf_counter=lambda: real() + rng.uniform(0, 0.01))
+    monkeypatch.setattr(tagger.audio.decode, "time", jittery)
 
 
 def make_ogg(folder, subtype: str):
@@ -130,15 +132,7 @@ def long_dsf(folder, tag: bytes, seconds: float = 1.25):
     enough (its 12 ms of audio are not) that where the probe reads depends on the length."""
     per_channel = 4096 * round(seconds * 2822400 / 8 / 4096)
     audio = np.random.default_rng(1).integers(0, 256, 2 * per_channel, dtype=np.uint8).tobytes()
-    fmt = (b"fmt " + (52).to_bytes(8, "little") + b"".join(v.to_bytes(4, "little") for v in (1, 0, 2, 2, 2822400, 1))
-           + (per_channel * 8).to_bytes(8, "little") + (4096).to_bytes(4, "little") + bytes(4))
-    data = b"data" + (12 + len(audio)).to_bytes(8, "little") + audio
-    offset = 28 + len(fmt) + len(data)
-    head = (b"DSD " + (28).to_bytes(8, "little") + (offset + len(tag)).to_bytes(8, "little")
-            + offset.to_bytes(8, "little"))
-    path = folder / "track.dsf"
-    path.write_bytes(head + fmt + data + tag)
-    return path
+    return tagfiles.make_dsf(folder, tag, audio)
 
 
 def test_a_dsf_file_is_written_though_its_decoder_guesses_the_length_from_the_size(tmp_path, journal):

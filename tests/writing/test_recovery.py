@@ -207,7 +207,8 @@ def test_recover_brings_back_batches_entries_and_aliases_and_counts_orphans(tmp_
     damaged = small_journal(tmp_path / "damaged.sqlite3")
     # An entry whose batch is gone: counted as lost, not imported under another batch.
     db = sqlite3.connect(damaged)
-    db.execute("INSERT INTO entries (batch, path, requested, state, updated) VALUES (99, ?, '[]', 'written', 0)", (b"/x",))
+    db.execute("INSERT INTO entries (batch, path, requested, state, updated) VALUES (99, ?, '[]', 'written', 0)",
+               (b"/x",))
     db.execute("INSERT INTO alias_changes (batch, change) VALUES (99, '{}')")
     db.commit()
     db.close()

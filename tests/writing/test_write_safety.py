@@ -61,10 +61,10 @@ def test_a_save_that_harms_the_audio_is_refused(tmp_path, journal, monkeypatch, 
     before = sha(path)
 
     def flip_audio_bytes(copy):
-        data = bytearray(open(copy, "rb").read())
+        data = bytearray(Path(copy).read_bytes())
         middle = len(data) // 2
         data[middle:middle + 64] = bytes(b ^ 0x55 for b in data[middle:middle + 64])
-        open(copy, "wb").write(data)
+        Path(copy).write_bytes(data)
 
     patched_save(monkeypatch, flip_audio_bytes)
     (result,) = write(journal, [path], ["Jazz"])
@@ -78,9 +78,9 @@ def test_damage_to_the_end_of_the_audio_is_caught(make_audio, journal, monkeypat
     path = make_audio("long.flac", seconds=12.0)
 
     def damage_the_end(copy):
-        data = bytearray(open(copy, "rb").read())
+        data = bytearray(Path(copy).read_bytes())
         data[-600:-300] = bytes(300)
-        open(copy, "wb").write(data)
+        Path(copy).write_bytes(data)
 
     patched_save(monkeypatch, damage_the_end)
     before = sha(path)
@@ -186,12 +186,12 @@ LOCK_HOLDER = textwrap.dedent("""
 
 def test_a_write_waits_for_another_process_holding_the_file(tmp_path, journal):
     path = tagfiles.make(tmp_path, "flac")
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path), "1.5"], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "locked"
-    started = time.monotonic()
-    (result,) = write(journal, [path], ["Jazz"])
-    waited = time.monotonic() - started
-    holder.wait()
+    with subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path), "1.5"], stdout=subprocess.PIPE,
+                          text=True) as holder:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        (result,) = write(journal, [path], ["Jazz"])
+        waited = time.monotonic() - started
     assert result.status == "written"
     assert waited > 1.0, "the write did not wait for the other process's lock"
 
@@ -498,13 +498,11 @@ def test_a_temporary_of_a_live_writer_is_kept(tmp_path, journal):
     live = tmp_path / f"{TEMP_PREFIX}00112233445566ff.flac"
     live.write_bytes(b"in progress")
     journal.record_temporary(live, path)
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path), "3"], stdout=subprocess.PIPE, text=True)
-    try:
+    with subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path), "3"], stdout=subprocess.PIPE,
+                          text=True) as holder:
         assert holder.stdout.readline().strip() == "locked"
         assert GenreWriter(journal).remove_stale_temporaries() == []
         assert live.exists()
-    finally:
-        holder.wait()
     assert GenreWriter(journal).remove_stale_temporaries() == [live]
     assert not live.exists()
 
@@ -778,9 +776,9 @@ def test_a_save_that_changes_the_id3v1_tag_beyond_its_genre_is_refused(tmp_path,
     before = sha(path)
 
     def retitle_v1(copy):
-        data = bytearray(open(copy, "rb").read())
+        data = bytearray(Path(copy).read_bytes())
         data[-125:-122] = b"new"  # the ID3v1 title's first bytes
-        open(copy, "wb").write(data)
+        Path(copy).write_bytes(data)
 
     patched_save(monkeypatch, retitle_v1)
     (result,) = write(journal, [path], ["Jazz"])

@@ -68,7 +68,7 @@ def test_a_dry_run_merge_plans_the_current_genres_plus_the_new(tmp_path, journal
 
 def test_a_dry_run_reads_id3v23_genres_with_the_chosen_separator(tmp_path, journal):
     path = tagfiles.make(tmp_path, "mp3-id3v23")
-    options = {"id3v23_separator": " / "}
+    options = {"separator": " / "}
     assert write(journal, path, ["Rock", "Jazz"], **options)[0].status == "written"
     (result,) = GenreWriter(journal, WriteOptions(**options)).write([WriteRequest(path, ["Rock", "Jazz"])], "t",
                                                                     dry_run=True)
@@ -218,9 +218,9 @@ def test_a_forked_child_gets_a_writer_thread_of_its_own(tmp_path, journal):
     assert read_tags(path).genres == ["Blues"]
 
 
-def test_the_current_genres_are_read_with_the_chosen_id3v23_separator(tmp_path, journal):
+def test_the_current_genres_are_read_with_the_chosen_separator(tmp_path, journal):
     path = tagfiles.make(tmp_path, "mp3-id3v23")
-    options = {"id3v23_separator": " / "}
+    options = {"separator": " / "}
     write(journal, path, ["Jazz", "Bebop"], **options)
     (result,) = write(journal, path, ["Blues"], mode=WriteMode.MERGE, **options)
     assert (result.old_genres, result.new_genres) == (["Jazz", "Bebop"], ["Jazz", "Bebop", "Blues"])
@@ -332,14 +332,14 @@ def undo_killed_after_planning(journal, monkeypatch, batch):
 
 
 def test_same_genres_splits_at_the_default_storage_separator_unless_told_otherwise():
-    joined = [WriteOptions().id3v23_separator.join(UNKNOWN)]
+    joined = [WriteOptions().separator.join(UNKNOWN)]
     assert same_genres(joined, UNKNOWN)
     assert not same_genres(joined, UNKNOWN[:1])
 
 
 def test_a_dry_run_reads_the_genres_as_joined_with_the_chosen_separator(tmp_path, journal):
     path = tagfiles.make(tmp_path, "mp3-id3v23")
-    options = {"id3v23_separator": " / "}
+    options = {"separator": " / "}
     assert write(journal, path, UNKNOWN, **options)[0].status == "written"
     (result,) = GenreWriter(journal, WriteOptions(**options)).write([WriteRequest(path, UNKNOWN)], "t", dry_run=True)
     assert (result.status, result.old_genres, result.new_genres) == ("unchanged", UNKNOWN, UNKNOWN)
@@ -347,7 +347,7 @@ def test_a_dry_run_reads_the_genres_as_joined_with_the_chosen_separator(tmp_path
 
 def test_writing_the_genres_a_file_holds_joined_with_the_chosen_separator_leaves_it_alone(tmp_path, journal):
     path = tagfiles.make(tmp_path, "mp3-id3v23")
-    options = {"id3v23_separator": " / "}
+    options = {"separator": " / "}
     assert write(journal, path, UNKNOWN, **options)[0].status == "written"
     before = path.read_bytes()
     (result,) = write(journal, path, UNKNOWN, **options)
@@ -392,7 +392,7 @@ def test_finish_names_the_file_whose_tag_library_failed(tmp_path, journal, monke
     batch = journal.start("set", "replace")
     journal.plan(batch, [planned_entry(WriteRequest(path, ["Jazz"]))])
 
-    def failing_read(self, audio, id3v23_separator="; "):
+    def failing_read(self, audio, separator="; "):
         raise KeyError("bad block")
 
     monkeypatch.setattr(VorbisFormat, "read", failing_read)
@@ -435,7 +435,7 @@ def test_undo_of_a_write_that_never_happened_keeps_the_earlier_provenance_note(t
 def test_finish_after_a_kill_past_the_swap_keeps_the_old_genres_for_undo(tmp_path, journal, monkeypatch):
     """With the " / " separator, a genre holding a slash reads back split: still the genres written."""
     path = tagfiles.make(tmp_path, "mp3-id3v23")
-    options = WriteOptions(id3v23_separator=" / ")
+    options = WriteOptions(separator=" / ")
     finish = Journal.finish
 
     def killed_before_recording(self, entry, state, *args, **kwargs):
@@ -457,7 +457,7 @@ def test_finish_after_a_kill_past_the_swap_keeps_the_old_genres_for_undo(tmp_pat
 
 def test_undo_restores_a_genre_holding_the_separators_joiner(tmp_path, journal):
     path = tagfiles.make(tmp_path, "mp3-id3v23")
-    options = WriteOptions(id3v23_separator=" / ")
+    options = WriteOptions(separator=" / ")
     (written,) = GenreWriter(journal, options).write([WriteRequest(path, SLASHED)], "set")
     assert written.status == "written"
     (undone,) = GenreWriter(journal, options).undo()
