@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from tagger.resources import samples_dir
+from tagger.resources import demo_copy
 from tagger.text import printable, write_lines
 from ui.setup_check import startup_notes
 
@@ -69,7 +69,10 @@ def run(paths: list[Path], demo: bool = False) -> int:
             return 1
         window.show()
         if demo:
-            window.add_paths([samples_dir()], then=window.analyse_all)
+            samples = demo_copy()
+            window.add_paths([samples], then=window.analyse_all)
+            window.notify(f"Demo: copies of the bundled samples in {samples}; "
+                          "writing to them leaves the originals alone")
         elif paths:
             window.open_paths(paths)
         return app.exec()
