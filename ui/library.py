@@ -127,6 +127,25 @@ def suggested_text(item: ReviewItem) -> str:
     return text
 
 
+# An edited row's first genre that no analysis suggested: the person is the one sure of it.
+OWN_PICK = "yours"
+WAITS_FOR_ANALYSIS = ("Your genres are kept: Apply leaves this file alone until it is analysed again "
+                      "without an error (Analyse All retries it), and then they are accepted.")
+
+
+def confidence_text(item: ReviewItem) -> str:
+    """The Confidence column: how sure the suggestion of what Accept writes is."""
+    if item.own_pick:
+        return OWN_PICK
+    confidence = item.written_confidence
+    return "" if confidence is None else f"{confidence:.0%}"
+
+
+def error_tooltip(item: ReviewItem) -> str:
+    """A failed row's tooltip: the file, the whole message, and what happens to an edit of it."""
+    return "\n".join([str(item.path), item.error or "", *([WAITS_FOR_ANALYSIS] if item.waits_for_analysis else [])])
+
+
 def item_text(item: ReviewItem, column: Column) -> str:
     if column is Column.STATUS:
         state = item.state.value
@@ -134,11 +153,13 @@ def item_text(item: ReviewItem, column: Column) -> str:
             state = "accepted (edited)"
         elif item.album_genres and item.state is ReviewState.ACCEPTED:
             state = "accepted (album)"
-        return f"error: {item.error}" if item.state is ReviewState.ERROR else state
+        if item.state is ReviewState.ERROR:  # the whole message is the tooltip's and the panel's
+            return f"error{' (edited)' if item.edited else ''}: {item.error_summary}"
+        return state
     if column is Column.ARTIST:
         return item.shown_artist
     if column is Column.CONFIDENCE:
-        return "" if item.top_confidence is None else f"{item.top_confidence:.0%}"
+        return confidence_text(item)
     if column is Column.CURRENT:
         return ", ".join(item.current_genres)
     if column is Column.SUGGESTED:  # painted as chips
@@ -165,7 +186,7 @@ def item_data(item: ReviewItem, column: Column, role: int):
         return item_chips(item)
     if role == Qt.ItemDataRole.ToolTipRole:
         if item.error:
-            return f"{item.path}\n{item.error}"
+            return error_tooltip(item)
         if column is Column.SUGGESTED:
             return candidates_tooltip(item_chips(item))
         return str(item.path) if column in (Column.PATH, Column.TITLE) else None
@@ -191,8 +212,8 @@ def sort_key(column: Column) -> Callable[[ReviewItem], object]:
     }
     if column in text:
         return text[column]
-    if column is Column.CONFIDENCE:
-        return lambda i: -1.0 if i.top_confidence is None else i.top_confidence
+    if column is Column.CONFIDENCE:  # a person's own genre above every suggestion, rows with none below
+        return lambda i: (2.0 if i.proposed else -1.0) if (c := i.written_confidence) is None else c
     return lambda i: STATE_ORDER[i.state]
 
 
@@ -344,8 +365,8 @@ class LibraryModel(QAbstractTableModel):
         if kind is Filter.DIFFERS:
             return lambda i: bool(i.proposed) and genre_set(tuple(i.proposed)) != genre_set(tuple(i.current_genres))
         if kind is Filter.LOW_CONFIDENCE:
-            least = self.session.settings.min_confidence
-            return lambda i: i.top_confidence is not None and i.top_confidence < least
+            least = self.session.settings.min_confidence  # what the Confidence column shows, below it
+            return lambda i: (c := i.written_confidence) is not None and c < least
         if kind is Filter.ERRORS:
             return lambda i: i.state is ReviewState.ERROR
         return None

@@ -70,6 +70,45 @@ def genre_request(path: Path, genres: list[str], analysis: Analysis | None, prov
     )
 
 
+# The formats a person knows by their file's ending, as "not an MP3 file" names them.
+FORMAT_NAMES = {".mp3": "an MP3", ".ogg": "an Ogg", ".oga": "an Ogg", ".opus": "an Opus", ".flac": "a FLAC",
+                ".wav": "a WAV", ".m4a": "an M4A", ".mp4": "an MP4", ".aac": "an AAC", ".wma": "a WMA",
+                ".aif": "an AIFF", ".aiff": "an AIFF", ".ape": "an APE", ".wv": "a WavPack", ".mpc": "a Musepack"}
+# The start of a detailed message (decoders', tag libraries', the writer's), and the few
+# plain words a table row gives it; the whole message stays in the tooltip and the panel.
+ERROR_SUMMARIES = (
+    ("no such file", "file is gone"), ("the file is gone", "file is gone"),
+    ("permission denied", "permission denied"), ("cannot read the file", "cannot read the file"),
+    ("empty file", "file is empty"),
+    ("decoding failed", "file is damaged"), ("the file is truncated", "file is damaged"),
+    ("its header", "file is damaged"), ("no audio frames", "file is damaged"),
+    ("the file does not parse cleanly", "file is damaged"),
+    ("no audio stream", "no audio in the file"), ("no decoder for its audio codec", "audio format not supported"),
+    ("not a format whose tags can be written", "tags cannot be written to this format"),
+    ("out of memory", "out of memory"), ("internal error", "unexpected error"), ("unexpected ", "unexpected error"),
+    ("skipped: its genres changed", "genres changed since"), ("the file changed", "file changed since analysed"),
+)
+
+
+def error_summary(error: str, path: Path) -> str:
+    """A failure in a few plain words for a table row ("not an MP3 file", "file is damaged");
+    unknown messages give their first clause."""
+    undo, text = error.startswith("undo: "), error.removeprefix("undo: ")
+    lower = text.casefold()
+    if lower.startswith("not a decodable audio file"):
+        if "malformed" in lower or "end of file" in lower:  # the decoders know the format, but not its content
+            summary = "file is damaged"
+        else:
+            summary = f"not {FORMAT_NAMES[path.suffix.lower()]} file" if path.suffix.lower() in FORMAT_NAMES \
+                else "not an audio file"
+    else:
+        summary = next((words for start, words in ERROR_SUMMARIES if lower.startswith(start)), "")
+    if not summary:
+        cut = min((i for i in (text.find(" ("), text.find("; "), text.find(": ")) if i > 0), default=len(text))
+        summary = text[:cut]
+    return f"undo failed: {summary}" if undo else summary
+
+
 class ReviewState(TextEnum):
     """Where one file stands in review, from new to written."""
 
@@ -137,10 +176,29 @@ class ReviewItem:
         return self.artist or self.album_artist
 
     @property
+    def error_summary(self) -> str:
+        """Its error in a few plain words; the whole message is ``error``."""
+        return error_summary(self.error, self.path) if self.error else ""
+
+    @property
     def top_confidence(self) -> float | None:
         if self.analysis is None or not self.suggestions:
             return None
         return self.suggestions[0].confidence
+
+    @property
+    def own_pick(self) -> bool:
+        """Whether the first genre Accept writes is a person's own, which no analysis suggested."""
+        return bool(self.proposed) and self.suggestion_of(self.proposed[0]) is None
+
+    @property
+    def written_confidence(self) -> float | None:
+        """How sure the suggestion of what Accept writes is: its first genre's confidence (its
+        album's where the album's genres were accepted); with nothing chosen, the best
+        candidate's; None for a person's own genre, or before any analysis."""
+        if self.proposed:
+            return self.confidence_of(self.proposed[0])
+        return self.ranked()[0].confidence if self.ranked() else None
 
     def ranked(self) -> list[GenreSuggestion]:
         """Its suggestions, best first: its album's where the album's genres were accepted."""
@@ -177,7 +235,13 @@ class ReviewItem:
     @property
     def undecided_work(self) -> bool:
         """A person's decision that no file holds yet."""
-        return self.state is ReviewState.ACCEPTED or (self.edited and self.state is ReviewState.EDITED)
+        return self.state is ReviewState.ACCEPTED or (
+            self.edited and self.state in (ReviewState.EDITED, ReviewState.ERROR))
+
+    @property
+    def waits_for_analysis(self) -> bool:
+        """A person's genres on a file that failed: kept, and accepted once an analysis of it succeeds."""
+        return self.edited and self.state is ReviewState.ERROR
 
     def start_analysis(self) -> None:
         if self.state is not ReviewState.ANALYSING:
@@ -236,12 +300,15 @@ class ReviewItem:
 
     def edit(self, genres: Sequence[str]) -> None:
         """A person's genres; an edit is a decision, so the row is accepted unless it
-        leaves nothing to write."""
+        leaves nothing to write. A file that failed stays failed, with its error: its
+        write would fail the same way, so the genres wait for an analysis that succeeds
+        (``analysed`` then accepts them)."""
         self.proposed = list(genres)
         self.edited = True
         self.album_genres = []
         self.replaces = False
-        self.state = ReviewState.ACCEPTED if self.proposed else ReviewState.EDITED
+        if self.state is not ReviewState.ERROR:
+            self.state = ReviewState.ACCEPTED if self.proposed else ReviewState.EDITED
 
     def rewrite(self, genres: Sequence[str]) -> None:
         """A genre cleanup's decision: ``genres`` (none at all, where it drops the only

@@ -220,16 +220,18 @@ class ReviewSession:
             item.reject()
         self.changed(items)
 
-    def edit(self, items: Iterable[ReviewItem], genres: Sequence[str]) -> None:
-        self.edit_each((item, genres) for item in items)
+    def edit(self, items: Iterable[ReviewItem], genres: Sequence[str]) -> list[ReviewItem]:
+        return self.edit_each((item, genres) for item in items)
 
-    def edit_each(self, edits: Iterable[tuple[ReviewItem, Sequence[str]]]) -> None:
-        """Each row its own genres: a multi-row edit keeps what only some rows had."""
+    def edit_each(self, edits: Iterable[tuple[ReviewItem, Sequence[str]]]) -> list[ReviewItem]:
+        """Each row its own genres: a multi-row edit keeps what only some rows had. Returns
+        the rows that failed, whose genres wait for an analysis that succeeds."""
         items = []
         for item, genres in edits:
             item.edit(genres)
             items.append(item)
         self.changed(items)
+        return [i for i in items if i.waits_for_analysis]
 
     def cleanup(self, edits: Iterable[tuple[ReviewItem, Sequence[str]]],
                 renames: Sequence[tuple[str, str]] = ()) -> None:

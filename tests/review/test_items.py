@@ -10,7 +10,7 @@ import soundfile as sf
 from support import tagfiles
 
 from tagger.genres.suggestion import GenreSuggestion
-from tagger.review.items import Candidate, ReviewItem, ReviewState, review_item
+from tagger.review.items import Candidate, ReviewItem, ReviewState, error_summary, review_item
 from tagger.review.session import ReviewSession
 from tagger.settings import Settings
 
@@ -115,6 +115,52 @@ def test_an_edit_stands_after_a_failed_write_and_a_new_analysis(analysis):
     item.failed("the file is read-only")
     reanalysed(item, analysis)
     assert (item.state, item.proposed, item.error) == (ReviewState.ACCEPTED, ["Chiptune"], None)
+
+
+def test_an_edit_of_a_failed_file_keeps_its_error_and_waits_for_an_analysis_that_succeeds(analysis):
+    item = ReviewItem(Path("a.mp3"))
+    item.failed("not a decodable audio file (libsndfile: Format not recognised; FFmpeg: Invalid data)")
+    item.edit(["Post-Punk"])
+    assert (item.state, item.proposed, item.can_write) == (ReviewState.ERROR, ["Post-Punk"], False)
+    assert item.error is not None and item.waits_for_analysis and item.undecided_work
+    reanalysed(item, analysis)
+    assert (item.state, item.proposed, item.error, item.can_write) == (ReviewState.ACCEPTED, ["Post-Punk"], None, True)
+    assert not item.waits_for_analysis
+
+
+@pytest.mark.parametrize(("name", "message", "summary"), [
+    ("a.mp3", "not a decodable audio file (libsndfile: no audio stream found; FFmpeg: Invalid data found when "
+              "processing input)", "not an MP3 file"),
+    ("a.flac", "not a decodable audio file (libsndfile: x; FFmpeg: y)", "not a FLAC file"),
+    ("a.ogg", "not a decodable audio file (libsndfile: Supported file format but file is malformed.; FFmpeg: End "
+              "of file)", "file is damaged"),
+    ("a.flac", "decoding failed at 1:02 of 3:00 (FFmpeg: Invalid data); the file may be truncated or corrupt",
+     "file is damaged"),
+    ("a.mp3", "the file does not parse cleanly (HeaderNotFoundError: can't sync to MPEG frame); it is left "
+              "untouched", "file is damaged"),
+    ("a.flac", "empty file (0 bytes)", "file is empty"),
+    ("a.flac", "internal error: KeyError: 'x'", "unexpected error"),
+    ("a.flac", "undo: permission denied", "undo failed: permission denied"),
+    ("a.flac", "the disk is full; 'genre-tagger finish 3' records it", "the disk is full"),
+])
+def test_an_error_reads_as_a_few_plain_words(name, message, summary):
+    assert error_summary(message, Path(name)) == summary
+
+
+def test_the_confidence_shown_is_that_of_what_accept_writes(analysis):
+    three = replace(analysis, genres=[GenreSuggestion("Rock", "Rock", 0.9), GenreSuggestion("Jazz", "Jazz", 0.3),
+                                      GenreSuggestion("Folk", "Folk", 0.2)])
+    item = reanalysed(ReviewItem(Path("a.flac")), three)
+    assert item.written_confidence == 0.9
+    item.edit(["Jazz"])  # the person chose a weaker candidate
+    assert item.written_confidence == 0.3 and not item.own_pick
+    item.edit(["Post-Punk", "Rock"])  # their own genre first: no analysis vouches for it
+    assert item.written_confidence is None and item.own_pick
+    item.edit([])  # nothing chosen: the best candidate's
+    assert item.written_confidence == 0.9
+    album = [GenreSuggestion("Folk", "Folk", 0.7)]
+    assert item.accept_album(album) and item.written_confidence == 0.7  # the album's vote, not its own 0.2
+    assert ReviewItem(Path("b.flac")).written_confidence is None
 
 
 def test_a_cleanup_decision_replaces_the_files_genres_even_with_none(analysis):

@@ -90,6 +90,17 @@ def test_a_multi_row_edit_gives_each_row_its_own_genres(session, files):
     assert changes == [Change(paths=(files[0], files[1]))]
 
 
+def test_a_multi_row_edit_leaves_failed_rows_failed_and_names_them(session, files):
+    failed = session.item(files[2])
+    failed.failed("decoding failed at 0:02 of 0:04 (FFmpeg: Invalid data); the file may be truncated or corrupt")
+    waiting = session.edit([session.item(files[0]), failed], ["Krautrock"])
+    assert waiting == [failed]
+    assert (failed.state, failed.proposed) == (ReviewState.ERROR, ["Krautrock"])
+    assert session.item(files[0]).state is ReviewState.ACCEPTED
+    assert [r.path for r in session.write_requests()] == [files[0]]  # Apply leaves the failed file alone
+    assert {i.path for i in session.undecided_work()} == {files[0], files[2]}  # quitting would lose both
+
+
 def test_undo_reaches_only_what_this_session_applied_and_only_once(session, files, journal, make_audio):
     elsewhere = make_audio("elsewhere.flac", seconds=3)
     earlier = list(GenreWriter(journal).write([WriteRequest(elsewhere, ["Blues"])], "set elsewhere"))

@@ -224,6 +224,37 @@ def test_the_low_confidence_filter_follows_the_sessions_threshold(qtbot, session
     assert model.item_at(0) is item
 
 
+def test_the_confidence_column_shows_what_accept_writes_and_sorts_by_it(qtbot, session, real_analysis):
+    model = LibraryModel(session)
+    chose = analysed(session, ReviewItem(Path("/m/chose.flac")), ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3)))
+    own = analysed(session, ReviewItem(Path("/m/own.flac")), ranked(real_analysis, ("Rock", 0.8)))
+    album = analysed(session, ReviewItem(Path("/m/album.flac")), ranked(real_analysis, ("Rock", 0.7)))
+    session.edit([chose], ["Jazz"])
+    session.edit([own], ["Post-Punk"])
+    album.accept_album([GenreSuggestion("Folk", "Folk", 0.55)])
+    session.changed([album])
+    assert [cell(model, i, Column.CONFIDENCE).data() for i in (chose, own, album)] == ["30%", "yours", "55%"]
+    model.sort(Column.CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    assert [model.item_at(r) for r in range(3)] == [own, album, chose]
+    model.set_filter(Filter.LOW_CONFIDENCE)  # what the column shows, below the least confidence to propose
+    assert [model.item_at(r) for r in range(model.rowCount())] == [chose]
+
+
+def test_a_failed_row_says_in_a_few_words_what_failed_and_the_tooltip_says_the_rest(qtbot, session, real_analysis):
+    model = LibraryModel(session)
+    message = "not a decodable audio file (libsndfile: no audio stream found; FFmpeg: Invalid data found)"
+    failed = ReviewItem(Path("/m/fake.mp3"))
+    session.add([failed])
+    session.take_analyses([FileResult(failed.path, error=message)])
+    assert cell(model, failed, Column.STATUS).data() == "error: not an MP3 file"
+    assert message in cell(model, failed, Column.STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    marked = cell(model, failed, Column.STATUS).data(Qt.ItemDataRole.BackgroundRole)
+    session.edit([failed], ["Rock"])
+    assert cell(model, failed, Column.STATUS).data() == "error (edited): not an MP3 file"
+    assert "Apply leaves this file alone" in cell(model, failed, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole)
+    assert cell(model, failed, Column.STATUS).data(Qt.ItemDataRole.BackgroundRole) == marked  # the error's colour
+
+
 # The table.
 
 def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, session, real_analysis):
