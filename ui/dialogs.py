@@ -337,7 +337,8 @@ class AcceptAboveDialog(QDialog):
         self.setWindowTitle("Accept confident rows")
         self.session = session
         self._stop_listening: Callable[[], None] | None = None
-        self.confidence = percent_box(max(0.7, session.settings.min_confidence))
+        # Where suggestions are proposed: it accepts the rows that are suggested, and no fewer.
+        self.confidence = percent_box(session.settings.min_confidence)
         self.confidence.valueChanged.connect(self._preview)
         self.preview = QLabel()
         self.preview.setWordWrap(True)

@@ -162,10 +162,11 @@ def session(tmp_path, demo_analysis):
 def test_accept_above_previews_what_it_accepts(qtbot, session, demo_analysis):
     dialog = AcceptAboveDialog(session)
     qtbot.addWidget(dialog)
-    assert dialog.confidence.value() == 70 and dialog.threshold() == 0.7  # at least 70 % by default
-    assert dialog.preview.text() == "Accepts 2 of 4 undecided rows"
+    assert dialog.confidence.value() == 50 and dialog.threshold() == 0.5  # where suggestions are proposed
+    assert dialog.preview.text() == "Accepts 3 of 4 undecided rows"  # every suggested row
+    dialog.confidence.setValue(70)
+    assert dialog.threshold() == 0.7 and dialog.preview.text() == "Accepts 2 of 4 undecided rows"
     dialog.confidence.setValue(50)
-    assert dialog.threshold() == 0.5 and dialog.preview.text() == "Accepts 3 of 4 undecided rows"
     assert [i.path.stem for i in session.above(dialog.threshold())] == ["a", "b", "c"]
     dialog.confidence.setValue(95)
     assert dialog.preview.text() == "Accepts 0 of 4 undecided rows" and not dialog.ok_button.isEnabled()
@@ -179,11 +180,13 @@ def test_accept_above_previews_what_it_accepts(qtbot, session, demo_analysis):
     assert dialog.preview.text() == "Accepts 4 of 5 undecided rows"
 
 
-def test_accept_above_starts_at_the_setting_where_that_is_higher(qtbot, session):
-    session.settings = Settings(min_confidence=0.8)
+@pytest.mark.parametrize(("least", "accepts"), [(0.8, 1), (0.35, 3)])
+def test_accept_above_starts_at_the_least_confidence_to_propose(qtbot, session, least, accepts):
+    session.settings = Settings(min_confidence=least)
     dialog = AcceptAboveDialog(session)
     qtbot.addWidget(dialog)
-    assert dialog.confidence.value() == 80 and dialog.preview.text() == "Accepts 1 of 4 undecided rows"
+    assert dialog.confidence.value() == round(100 * least)
+    assert dialog.preview.text() == f"Accepts {accepts} of 4 undecided rows"
 
 
 # The card for one dropped file.
