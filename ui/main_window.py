@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -51,6 +51,7 @@ from ui.window_state import restore_window, save_window
 from ui.workers import ScanJob
 from ui.write_control import WriteControl
 
+NOTHING_TO_UNDO = "Nothing this window wrote is left to undo; older batches are in Edit → History"
 NARROW_DOCK_SHARE = 0.36  # the most of the window's width the side panel takes
 SIDE_AREAS = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
 
@@ -382,7 +383,7 @@ class MainWindow(QMainWindow):
         """Undo the newest batch this window wrote, once."""
         summary = self.session.batch_to_undo()
         if summary is None:
-            self.notify("Nothing this window wrote is left to undo; older batches are in Edit → History")
+            self.notify(NOTHING_TO_UNDO)
             return
         # Name what is about to be reverted: the newest batch is not always the one a person has in mind.
         if self.confirm(f"Undo batch {summary.id} ({when(summary.created)}): restore the genres it replaced in the "
@@ -440,6 +441,13 @@ class MainWindow(QMainWindow):
         """A cleanup from the Genres panel: its rows are edited, and Apply writes them."""
         self.session.cleanup(changes, renames)
         self.notify(f"{what}: {plural(len(changes), 'row')} marked; Apply writes them, Undo restores them")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # A disabled action takes no shortcut, so its key comes here: Undo says why it did nothing.
+        if event.matches(QKeySequence.StandardKey.Undo) and not self.actions[Act.UNDO].isEnabled():
+            self.notify("Still writing: undo once the batch is written" if self.writes.running else NOTHING_TO_UNDO)
+            return
+        super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -23,10 +23,12 @@ from tagger.text import plural
 
 MESSAGE_MS = 8000
 COUNTS_MS = 100
-# The states worth counting, in the order a person works through them.
-COUNTED = [(ReviewState.SUGGESTED, "suggested", "suggested"), (ReviewState.UNSURE, "unsure", "unsure"),
-           (ReviewState.ACCEPTED, "accepted", "accepted"), (ReviewState.WRITTEN, "written", "written"),
-           (ReviewState.REJECTED, "rejected", "rejected"), (ReviewState.ERROR, "error", "errors")]
+# Every state, in the order a person works through them, in the Status column's words: each row is counted once.
+COUNTED = [(ReviewState.NEW, "new", "new"), (ReviewState.ANALYSING, "analysing", "analysing"),
+           (ReviewState.SUGGESTED, "suggested", "suggested"), (ReviewState.UNSURE, "unsure", "unsure"),
+           (ReviewState.EDITED, "edited", "edited"), (ReviewState.ACCEPTED, "accepted", "accepted"),
+           (ReviewState.WRITTEN, "written", "written"), (ReviewState.REJECTED, "rejected", "rejected"),
+           (ReviewState.ERROR, "error", "errors")]
 
 
 def format_duration(seconds: float) -> str:

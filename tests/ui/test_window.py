@@ -148,12 +148,26 @@ def test_undo_reaches_only_this_windows_batches_and_only_once(qtbot, window, ana
     qtbot.wait(200)
     assert read_tags(items[0].path).genres == ["Pop"] and read_tags(elsewhere).genres == ["Folk"]
     assert len(questions) == 1
+    # A second Ctrl+Z, where the disabled action takes no shortcut, says so instead of nothing.
+    window.notify("")
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.status.message_label.message().startswith("Nothing this window wrote is left to undo")
+    assert len(questions) == 1
 
 
 def test_status_bar_counts_and_messages_use_plurals():
     one, two = ReviewItem(Path("/a.flac"), state=ReviewState.ERROR), ReviewItem(Path("/b.flac"))
     assert counts_text([one]) == "1 file · 1 error"
-    assert counts_text([one, two, replace(one, path=Path("/c.flac"))]) == "3 files · 2 errors"
+    assert counts_text([one, two, replace(one, path=Path("/c.flac"))]) == "3 files · 1 new · 2 errors"
+
+
+def test_the_status_bar_counts_every_row_once_whatever_its_state():
+    items = [ReviewItem(Path(f"/{state}{n}.flac"), state=state) for n, state in enumerate(ReviewState) for _ in
+             range(n + 1)]
+    total, *parts = counts_text(items).split(" · ")
+    assert total == f"{len(items)} files"
+    assert len(parts) == len(ReviewState) and sum(int(p.split()[0]) for p in parts) == len(items)
     from tagger.analysis.pipeline import Progress
 
     assert finished_text(Progress(finished=1, failed=0, cached=0, total=1, elapsed_s=3.0)) == "Analysed 1 file in 0:03"
