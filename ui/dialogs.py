@@ -80,6 +80,19 @@ class Spread(Enum):
     NONE = "none"
 
 
+def failed_text(items: list[ReviewItem]) -> str:
+    """What an edit does to the rows of ``items`` that failed; empty where none did."""
+    failed = [i for i in items if i.state is ReviewState.ERROR]
+    if not failed:
+        return ""
+    if len(items) == 1:
+        return (f"This file failed ({failed[0].error_summary}): it keeps these genres, but stays marked, and Apply "
+                "leaves it alone until it is analysed again without an error (Analyse All retries it).")
+    return (f"{len(failed)} of the {len(items)} tracks failed (the first: {failed[0].error_summary}): they keep "
+            "these genres, but stay marked, and Apply leaves them alone until they are analysed again without an "
+            "error (Analyse All retries them).")
+
+
 class GenreEditor(QDialog):
     """Edit the genres of one row or several. The list holds the genres every row gets
     (completed from the vocabulary and the library); over several rows a genre only some
@@ -150,6 +163,10 @@ class GenreEditor(QDialog):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setVisible(several)
+        self.failed_note = QLabel(failed_text(self.items))  # an edit cannot mend a file that failed: say so first
+        self.failed_note.setWordWrap(True)
+        self.failed_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.failed_note.setVisible(bool(self.failed_note.text()))
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -168,6 +185,7 @@ class GenreEditor(QDialog):
         layout.addLayout(picks_row)
         layout.addWidget(partial_box)
         layout.addWidget(self.summary)
+        layout.addWidget(self.failed_note)
         layout.addWidget(buttons)
         self._pick_default("")
         self._changed()

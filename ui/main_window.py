@@ -371,7 +371,10 @@ class MainWindow(QMainWindow):
         library = (g for item in self.session.items for g in item.current_genres)
         editor = GenreEditor(items, completion_names(library), self)
         if editor.exec():
-            self.session.edit_each(editor.edits())
+            waiting = self.session.edit_each(editor.edits())
+            if waiting:
+                self.notify(f"{plural(len(waiting), 'file')} that failed {'keeps' if len(waiting) == 1 else 'keep'} "
+                            "your genres; Apply writes them once Analyse All reads the file without an error")
 
     # Writing.
 

@@ -134,6 +134,23 @@ def test_quick_picks_over_several_rows_rank_by_their_mean(qtbot, demo_analysis):
     assert [genres for _, genres in editor.edits()] == [["Rock"], ["Rock"]]
 
 
+def test_an_edit_over_failed_rows_says_they_stay_marked_until_analysed_again(qtbot, demo_analysis):
+    failed = ReviewItem(Path("/m/fake.flac"))
+    failed.failed("not a decodable audio file (libsndfile: Format not recognised; FFmpeg: Invalid data)")
+    rows = [analysed(demo_analysis, "a", [("Rock", 0.8)]), failed]
+    editor = GenreEditor(rows, [])
+    qtbot.addWidget(editor)
+    assert not editor.failed_note.isHidden()
+    assert editor.failed_note.text().startswith("1 of the 2 tracks failed (the first: not a FLAC file): they keep "
+                                                "these genres, but stay marked, and Apply leaves them alone")
+    alone = GenreEditor([failed], [])
+    qtbot.addWidget(alone)
+    assert alone.failed_note.text().startswith("This file failed (not a FLAC file): it keeps these genres")
+    fine = GenreEditor(rows[:1], [])
+    qtbot.addWidget(fine)
+    assert fine.failed_note.isHidden()
+
+
 # Settings and Accept Confident Rows.
 
 

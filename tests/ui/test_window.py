@@ -18,6 +18,7 @@ from tagger.tags import read_tags
 from tagger.writing.journal import Journal
 from tagger.writing.writer import GenreWriter, WriteRequest
 from ui.actions import Act
+from ui.dialogs import GenreEditor
 from ui.library import Column
 from ui.main_window import MainWindow
 from ui.status_bar import counts_text, elide_words, finished_text
@@ -115,6 +116,21 @@ def test_an_edit_is_written_by_apply_without_a_separate_accept(qtbot, window, an
     written(qtbot, window)
     assert read_tags(items[1].path).genres == ["Krautrock"]
     assert read_tags(items[0].path).genres == ["Pop"]  # suggested, never accepted: untouched
+
+
+def test_an_edit_over_a_failed_row_leaves_it_failed_and_says_so(qtbot, window, analyzer, tmp_path, monkeypatch):
+    items = rows_with_analyses(window, analyzer, tmp_path, 2)
+    window.session.take_analyses([FileResult(items[1].path, error="decoding failed at 0:01 of 0:02 (FFmpeg: Invalid "
+                                                                 "data); the file may be truncated or corrupt")])
+    window.select_paths([i.path for i in items])
+    monkeypatch.setattr(GenreEditor, "exec", lambda editor: editor.add("Krautrock") or True)
+    window.edit_selected()
+    assert [i.state for i in items] == [ReviewState.ACCEPTED, ReviewState.ERROR]
+    assert "Krautrock" in items[1].proposed
+    assert window.model.index(window.model.row_of(items[1].path), Column.STATUS).data() == \
+        "error (edited): file is damaged"
+    assert window.status.message_label.message().startswith("1 file that failed keeps your genres")
+    assert window.session.write_requests() and [r.path for r in window.session.write_requests()] == [items[0].path]
 
 
 def test_undo_reaches_only_this_windows_batches_and_only_once(qtbot, window, analyzer, tmp_path):
