@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from PySide6.QtCore import QObject, Signal
 
 from tagger.review.items import ReviewItem
 from tagger.review.session import ReviewSession
 from tagger.tags import WriteMode
 from tagger.text import plural
+from tagger.writing.writer import WriteResult, WriteStatus
 from ui.status_bar import StatusBar
 from ui.workers import JobOwner, WriteJob
+
+
+def applied_text(outcomes: Counter[WriteStatus]) -> str | None:
+    """What an Apply wrote, in words; None where it wrote nothing and found nothing to write."""
+    written, held = outcomes[WriteStatus.WRITTEN], outcomes[WriteStatus.UNCHANGED]
+    if written:
+        return f"Wrote genres to {plural(written, 'file')}" + (f"; {held} already held theirs" if held else "")
+    if held:
+        return f"Nothing to write: {plural(held, 'file')} already held {'its' if held == 1 else 'their'} genres"
+    return None
+
+
+def undone_text(batch: int, outcomes: Counter[WriteStatus]) -> str:
+    """What an undo put back, in words."""
+    put_back, skipped = outcomes[WriteStatus.WRITTEN] + outcomes[WriteStatus.UNCHANGED], outcomes[WriteStatus.SKIPPED]
+    text = f"Put back the genres of {plural(put_back, 'file')} as they were before batch {batch}"
+    return text + (f"; {plural(skipped, 'file')} changed since, left as {'it is' if skipped == 1 else 'they are'}"
+                   if skipped else "")
 
 
 class WriteControl(JobOwner):
@@ -24,6 +45,7 @@ class WriteControl(JobOwner):
         self.session = session
         self.status = status
         self._errors: list[str] = []  # this batch's failures, for its closing message
+        self._outcomes: Counter[WriteStatus] = Counter()  # what became of this batch's files, likewise
 
     def apply(self, items: list[ReviewItem] | None, mode: WriteMode) -> None:
         """Write the accepted rows (or those of ``items``) in ``mode``, chosen per batch."""
@@ -36,7 +58,7 @@ class WriteControl(JobOwner):
             return
         writer = self.session.writer(mode)
         job = self._start(f"Writing {plural(len(requests), 'file')}…")
-        job.written.connect(lambda results: self._errors.extend(self.session.take_written(results)))
+        job.written.connect(lambda results: self._took(results, self.session.take_written(results)))
         job.batch_done.connect(self._applied)
         job.apply(writer, requests, self.session.renames_in(requests))
         self.changed.emit()
@@ -47,8 +69,8 @@ class WriteControl(JobOwner):
             self.status.notify("Still writing the previous batch")
             return
         job = self._start(f"Undoing batch {batch}…")
-        job.written.connect(lambda results: self._errors.extend(self.session.take_undone(results, batch)))
-        job.batch_done.connect(lambda _: self._ended(f"Undid batch {batch}"))
+        job.written.connect(lambda results: self._took(results, self.session.take_undone(results, batch)))
+        job.batch_done.connect(lambda _: self._ended(undone_text(batch, self._outcomes)))
         job.undo(self.session.writer(), batch)
         self.changed.emit()
 
@@ -58,12 +80,17 @@ class WriteControl(JobOwner):
         job.finished.connect(lambda _: self.changed.emit())
         self.job = job
         self._errors = []
+        self._outcomes = Counter()
         self.status.notify(message)
         return job
 
+    def _took(self, results: list[WriteResult], errors: list[str]) -> None:
+        self._outcomes.update(r.status for r in results)
+        self._errors.extend(errors)
+
     def _applied(self, batch: int | None) -> None:
         self.session.applied(batch)
-        self._ended(f"Apply finished (journal batch {batch})" if batch is not None else None)
+        self._ended(applied_text(self._outcomes) if batch is not None else None)
 
     def _ended(self, done: str | None) -> None:
         errors = self._errors

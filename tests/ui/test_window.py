@@ -3,6 +3,7 @@ what the window says is what the rows hold."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -148,6 +149,7 @@ def test_undo_reaches_only_this_windows_batches_and_only_once(qtbot, window, ana
     window.apply_accepted()
     written(qtbot, window)
     assert read_tags(items[0].path).genres == ["Rock"]
+    assert window.status.message_label.message() == "Wrote genres to 1 file"  # what was written, not a batch id
     window.actions.update_now()
     assert window.actions[Act.UNDO].isEnabled()
     questions: list[str] = []
@@ -156,6 +158,8 @@ def test_undo_reaches_only_this_windows_batches_and_only_once(qtbot, window, ana
     written(qtbot, window)
     assert read_tags(items[0].path).genres == ["Pop"]
     assert "restore the genres it replaced in the 1 file it wrote?" in questions[0]
+    assert re.fullmatch(r"Put back the genres of 1 file as they were before batch \d+",
+                        window.status.message_label.message())
     # The row shows what the file holds again, and a second undo has nothing of this window's left.
     assert items[0].current_genres == ["Pop"] and items[0].state is ReviewState.SUGGESTED
     window.actions.update_now()
@@ -187,6 +191,20 @@ def test_the_status_bar_counts_every_row_once_whatever_its_state():
     from tagger.analysis.pipeline import Progress
 
     assert finished_text(Progress(finished=1, failed=0, cached=0, total=1, elapsed_s=3.0)) == "Analysed 1 file in 0:03"
+
+
+def test_the_end_of_a_write_says_what_became_of_the_files():
+    from collections import Counter
+
+    from tagger.writing.writer import WriteStatus
+    from ui.write_control import applied_text, undone_text
+
+    assert applied_text(Counter({WriteStatus.WRITTEN: 12, WriteStatus.UNCHANGED: 2})) == \
+        "Wrote genres to 12 files; 2 already held theirs"
+    assert applied_text(Counter({WriteStatus.UNCHANGED: 1})) == "Nothing to write: 1 file already held its genres"
+    assert applied_text(Counter({WriteStatus.ERROR: 3})) is None  # the failures say it
+    assert undone_text(4, Counter({WriteStatus.WRITTEN: 2, WriteStatus.SKIPPED: 1})) == \
+        "Put back the genres of 2 files as they were before batch 4; 1 file changed since, left as it is"
 
 
 def test_a_long_message_is_cut_at_a_word_not_inside_one():
