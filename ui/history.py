@@ -46,10 +46,27 @@ from tagger.writing.journal import (
     Journal,
     when,
 )
+from ui.workers import APP_APPLY
 
 # Entry states whose new genres reached the file (pending: possibly, if a crash cut in).
 WROTE = (EntryState.WRITTEN, EntryState.PENDING, EntryState.UNDONE)
 NAMED_FILES = 10  # file names in the confirmation before "and N more"
+
+
+RECOVERED = "[recovered] "  # how the journal marks a batch salvaged from a damaged journal
+
+
+def action_text(command: str) -> str:
+    """What the person did, from the command a batch records: "Applied in the app",
+    "Undid batch 3", "Ran genre-tagger set --genre Jazz a.flac"."""
+    if command.startswith(RECOVERED):
+        return f"{action_text(command.removeprefix(RECOVERED))} (recovered)"
+    if command == APP_APPLY:
+        return "Applied in the app"
+    words = command.split()
+    if len(words) == 2 and words[0] == "undo" and words[1].isdigit():
+        return f"Undid batch {words[1]}"
+    return f"Ran genre-tagger {command}"
 
 
 def genres_text(genres: Sequence[str] | None) -> str:
@@ -182,7 +199,7 @@ class HistoryDialog(QDialog):
 
     undo_requested = Signal(int)  # a batch id; the window runs the undo
 
-    BATCH_COLUMNS = ("Batch", "Time", "Command", "Mode", "Files", "Genres written", "State")
+    BATCH_COLUMNS = ("Batch", "Time", "What you did", "Mode", "Files", "Genres written", "State")
     FILE_COLUMNS = ("File", "Genres", "State", "Note")
 
     def __init__(self, journal: Journal, parent: QWidget | None = None) -> None:
@@ -198,7 +215,7 @@ class HistoryDialog(QDialog):
         intro.setWordWrap(True)
         self.batches = _table(self.BATCH_COLUMNS)
         header = self.batches.horizontalHeader()
-        header.setSectionResizeMode(self.BATCH_COLUMNS.index("Command"), QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.BATCH_COLUMNS.index("What you did"), QHeaderView.ResizeMode.Stretch)
         self.batches.itemSelectionChanged.connect(self._selection_changed)
         self.empty = QLabel("The undo journal is empty: nothing has been written yet.")
 
@@ -252,7 +269,7 @@ class HistoryDialog(QDialog):
             cells = [
                 _cell(str(s.id)),
                 _cell(when(s.created)),
-                _cell(s.command, s.command),
+                _cell(action_text(s.command), f"The command the journal recorded: {s.command}"),
                 _cell(s.mode),
                 _cell(plural(s.files, "file"), counts_text(s.counts)),
                 _cell(genres_summary(view.entries), ", ".join(written_genres(view.entries)) or None),
@@ -308,7 +325,7 @@ class HistoryDialog(QDialog):
         names = [e.path.name for e in files[:NAMED_FILES]]
         more = len(files) - len(names)
         listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
-        text = (f"Undo batch {s.id} ({s.command}, {when(s.created)})?\n\n"
+        text = (f"Undo batch {s.id} ({action_text(s.command)}, {when(s.created)})?\n\n"
                 f"The genres of {plural(len(files), 'file')} go back to what they were before it: {listed}.\n\n"
                 "Files whose genres changed since are skipped.")
         if s.state is not BatchState.DONE:

@@ -191,6 +191,10 @@ class AnalysisJob(BackgroundJob):
         return pipeline.prioritise(path)
 
 
+# The command an Apply in the app records in the journal, as the command line records its own.
+APP_APPLY = "gui apply"
+
+
 class WriteJob(BackgroundJob):
     """Writes go through GenreWriter, whose single writer thread means two never race."""
 
@@ -199,7 +203,7 @@ class WriteJob(BackgroundJob):
 
     def apply(self, writer: GenreWriter, requests: list[WriteRequest], aliases: list[tuple[str, str]]) -> None:
         """``aliases``: the renames and merges the batch carries out, saved with it."""
-        self.start("write", lambda: self._report(write_renaming(writer, requests, "gui apply", aliases)))
+        self.start("write", lambda: self._report(write_renaming(writer, requests, APP_APPLY, aliases)))
 
     def undo(self, writer: GenreWriter, batch: int) -> None:
         """Undo ``batch``, taking back the aliases it saved."""

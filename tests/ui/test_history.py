@@ -13,7 +13,7 @@ from support import tagfiles
 from tagger.tags import WriteMode, WriteOptions, read_tags
 from tagger.writing.journal import Journal, when
 from tagger.writing.writer import GenreWriter, WriteRequest
-from ui.history import HistoryDialog, genres_summary
+from ui.history import HistoryDialog, action_text, genres_summary
 
 
 @pytest.fixture
@@ -65,7 +65,8 @@ def test_batches_are_listed_newest_first_with_time_files_and_genres(qtbot, journ
     created = {s.id: s.created for s in journal.batches()}
     assert column(dialog, "Batch") == [str(third), str(second), str(first)]
     assert column(dialog, "Time") == [when(created[third]), when(created[second]), when(created[first])]
-    assert column(dialog, "Command") == ["apply", "set --genre Blues", "set --genre Jazz --genre Bebop"]
+    assert column(dialog, "What you did") == ["Ran genre-tagger apply", "Ran genre-tagger set --genre Blues",
+                                              "Ran genre-tagger set --genre Jazz --genre Bebop"]
     assert column(dialog, "Mode") == ["replace"] * 3
     assert column(dialog, "Files") == ["3 files", "1 file", "2 files"]
     assert column(dialog, "Genres written") == ["Ambient, Drone, Techno +2 more", "Blues", "Jazz, Bebop"]
@@ -75,6 +76,17 @@ def test_batches_are_listed_newest_first_with_time_files_and_genres(qtbot, journ
     # A shorter limit counts the rest.
     assert genres_summary(journal.entries(third), limit=1) == "Ambient +4 more"
     assert dialog.empty.isHidden()
+
+
+def test_each_batch_says_what_the_person_did_and_the_tooltip_keeps_the_command(qtbot, journal, writer, make_flac):
+    a = make_flac("a.flac")
+    applied = write(writer, "gui apply", [(a, ["Jazz"])])
+    undo = list(writer.undo(applied))[0].batch
+    dialog = dialog_for(qtbot, journal)
+    assert column(dialog, "What you did") == [f"Undid batch {applied}", "Applied in the app"]
+    assert dialog.batches.item(1, dialog.BATCH_COLUMNS.index("What you did")).toolTip().endswith(": gui apply")
+    assert dialog.confirm_text(undo).startswith(f"Undo batch {undo} (Undid batch {applied}, ")
+    assert action_text("[recovered] gui apply") == "Applied in the app (recovered)"
 
 
 def test_the_selected_batch_shows_its_files(qtbot, journal, writer, make_flac):
@@ -119,7 +131,7 @@ def test_an_undone_batch_cannot_be_undone_again_and_says_what_undid_it(qtbot, jo
     assert read_tags(a).genres == ["Rock"]
     dialog = dialog_for(qtbot, journal)
     assert column(dialog, "Batch") == [str(undo), str(first)]
-    assert column(dialog, "Command") == [f"undo {first}", "set"]
+    assert column(dialog, "What you did") == [f"Undid batch {first}", "Ran genre-tagger set"]
     assert column(dialog, "State") == ["done", f"undone by batch {undo}"]
     assert column(dialog, "Genres written") == ["Rock", "Jazz"]  # the undo wrote the old genres back
     dialog.select_batch(first)
@@ -187,7 +199,7 @@ def test_the_confirmation_names_the_files_and_counts_them(qtbot, journal, writer
     created = {s.id: s.created for s in journal.batches()}
     dialog = dialog_for(qtbot, journal)
     text = dialog.confirm_text(many)
-    assert text.startswith(f"Undo batch {many} (set, {when(created[many])})?")
+    assert text.startswith(f"Undo batch {many} (Ran genre-tagger set, {when(created[many])})?")
     named = ", ".join(f"track {n:02}.flac" for n in range(1, 11))
     assert f"The genres of 12 files go back to what they were before it: {named} and 2 more." in text
     assert "track 11.flac" not in text and "track 12.flac" not in text
