@@ -15,6 +15,11 @@ def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
 
 
+def capitalised(text: str) -> str:
+    """``text`` with a capital first letter, as a status line or sentence starts (never a file name)."""
+    return text[:1].upper() + text[1:]
+
+
 def has(count: int) -> str:
     """The verb that agrees with ``count``: "1 file has", "2 files have"."""
     return "has" if count == 1 else "have"

@@ -29,7 +29,7 @@ from tagger.review.items import ReviewItem
 from tagger.review.session import Change, ReviewSession
 from tagger.settings import Settings
 from tagger.tags import WriteMode
-from tagger.text import has, plural
+from tagger.text import capitalised, has, plural
 from tagger.writing.journal import Journal, when
 from ui.actions import Act, ActionContext, ActionTable, row_counts
 from ui.album_view import AlbumDetail, AlbumGroup, AlbumView, accept_albums
@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
         if notice:
             # The person's undo history is at stake: a box that stays, not a status line that a
             # folder's scan replaces at once. Not modal: the window works meanwhile.
-            box = QMessageBox(QMessageBox.Icon.Warning, "Undo journal damaged", notice[0].upper() + notice[1:],
+            box = QMessageBox(QMessageBox.Icon.Warning, "Undo journal damaged", capitalised(notice),
                               QMessageBox.StandardButton.Ok, self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.setModal(False)
@@ -443,7 +443,7 @@ class MainWindow(QMainWindow):
                      renames: list[tuple[str, str]]) -> None:
         """A cleanup from the Genres panel: its rows are edited, and Apply writes them."""
         self.session.cleanup(changes, renames)
-        self.notify(f"{what}: {plural(len(changes), 'row')} marked; Apply writes them, Undo restores them")
+        self.notify(f"{capitalised(what)}: {plural(len(changes), 'row')} marked; Apply writes them, Undo restores them")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # A disabled action takes no shortcut, so its key comes here: Undo says why it did nothing.

@@ -22,6 +22,7 @@ from tagger.audio.excerpt import Depth
 from tagger.files.scan import scan
 from tagger.library.cleanup import undo_batch, write_renaming
 from tagger.review.items import ReviewItem, review_item
+from tagger.text import capitalised
 from tagger.writing.writer import GenreWriter, WriteRequest, WriteResult
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class BackgroundJob(QObject):
                 target()
             except Exception as e:
                 log.exception("%s failed", name)
-                self.failed.emit(f"{name} failed: {e}")
+                self.failed.emit(f"{capitalised(name)} failed: {e}")
             finally:
                 self.finished.emit(self.control.cancelled)
 

@@ -207,6 +207,23 @@ def test_the_end_of_a_write_says_what_became_of_the_files():
         "Put back the genres of 2 files as they were before batch 4; 1 file changed since, left as it is"
 
 
+def test_status_lines_start_with_a_capital(qtbot, window, analyzer, tmp_path):
+    from ui.workers import BackgroundJob
+
+    def broken() -> None:
+        raise RuntimeError("no models")
+
+    job = BackgroundJob()
+    failures: list[str] = []
+    job.failed.connect(failures.append)
+    job.start("loading the models", broken)
+    qtbot.waitUntil(lambda: not job.running, timeout=WAIT_MS)
+    assert failures == ["Loading the models failed: no models"]
+    items = rows_with_analyses(window, analyzer, tmp_path, 1)
+    window.mark_cleanup([(items[0], ["Rock"])], "normalise all genres", [])  # as the Genres panel words it
+    assert window.status.message_label.message().startswith("Normalise all genres: 1 row marked")
+
+
 def test_a_long_message_is_cut_at_a_word_not_inside_one():
     fits = lambda text: len(text) <= 20  # noqa: E731
     assert elide_words("2 files could not be analysed; the last: x.flac", fits) == "2 files could not…"
