@@ -578,10 +578,15 @@ class LearnPlan:
         return len(self.learned) >= 2
 
     def text(self) -> str:
-        """"12 genres on 106 tagged files will be learned; 3 genres on a single file will
-        not (Polka, Dub, Ska) — tag one more file of each"."""
+        """"12 genres (Jazz, Rock, … and 7 more) will be learned from the 106 files tagged
+        with them; 3 genres on a single file will not (Polka, Dub, Ska) — tag one more file
+        of each". The files are counted once, however many genres each carries."""
+        def names(genres: Mapping[str, int]) -> str:
+            return ", ".join(list(genres)[:5]) + (f" and {len(genres) - 5} more" if len(genres) > 5 else "")
+
         if self.enough:
-            parts = [f"{plural(len(self.learned), 'genre')} on {plural(self.files, 'tagged file')} will be learned"]
+            parts = [f"{plural(len(self.learned), 'genre')} ({names(self.learned)}) will be learned from the "
+                     f"{plural(self.files, 'file')} tagged with them"]
         elif self.learned:
             parts = [f"only {plural(len(self.learned), 'genre')} ({', '.join(self.learned)}) "
                      f"{'is' if len(self.learned) == 1 else 'are'} on {self.min_files} or more tagged files, and "
@@ -591,13 +596,12 @@ class LearnPlan:
         if self.thin:
             counts = set(self.thin.values())
             where = "a single file" if counts == {1} else f"fewer than {plural(self.min_files, 'file')}"
-            names = ", ".join(list(self.thin)[:5]) + (f" and {len(self.thin) - 5} more" if len(self.thin) > 5 else "")
             missing = {self.min_files - n for n in counts}
             each = "of it" if len(self.thin) == 1 else "of each"
             todo = (f"tag {'one' if missing == {1} else min(missing)} more file{'s' if missing != {1} else ''} {each}"
                     if len(missing) == 1 else f"tag each up to {self.min_files} files")
             verb = "will not be" if self.enough else "cannot be"
-            parts.append(f"{plural(len(self.thin), 'genre')} on {where} {verb} learned ({names}) — {todo}")
+            parts.append(f"{plural(len(self.thin), 'genre')} on {where} {verb} learned ({names(self.thin)}) — {todo}")
         return "; ".join(parts)
 
 

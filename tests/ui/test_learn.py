@@ -80,8 +80,12 @@ def test_the_plan_says_what_will_be_learned_and_what_not_before_any_audio_is_rea
     library = rows({"Jazz": 56, "Rock": 50, "Polka": 1, "Dub": 1, "Ska": 1}) + rows({"Unknown": 4})
     plan = learn_plan((i.current_genres for i in library), 2)
     assert plan.enough and plan.learned == {"Jazz": 56, "Rock": 50} and plan.files == 106
-    assert plan.text() == ("2 genres on 106 tagged files will be learned; 3 genres on a single file will not be "
-                           "learned (Dub, Polka, Ska) — tag one more file of each")
+    assert plan.text() == ("2 genres (Jazz, Rock) will be learned from the 106 files tagged with them; 3 genres on "
+                           "a single file will not be learned (Dub, Polka, Ska) — tag one more file of each")
+    # Files are counted once however many genres each carries, and a long list is cut.
+    many = learn_plan([[f"Genre {g}" for g in range(7)]] * 2, 2)
+    assert many.text() == ("7 genres (Genre 0, Genre 1, Genre 2, Genre 3, Genre 4 and 2 more) will be learned from "
+                           "the 2 files tagged with them")
     # Spellings and a file with two genres count as learning counts them.
     plan = learn_plan([i.current_genres for i in rows({"Hip-Hop": 1, "hip hop": 1})] + [["Jazz", "Polka"]]
                       + [i.current_genres for i in rows({"Jazz": 1})], 2)
@@ -113,7 +117,7 @@ def test_the_offer_appears_only_when_enough_files_are_tagged(qtbot, window, tmp_
     scanned(qtbot, window, [tmp_path / "more"])
     offer = window.learning.offer
     assert offer.isVisible()
-    assert f"2 genres on {2 * N} tagged files will be learned." in offer.text.text()
+    assert f"will be learned from the {2 * N} files tagged with them." in offer.text.text()
 
     offer.not_now.click()
     assert not offer.isVisible()
@@ -133,7 +137,7 @@ def test_the_offer_and_learning_follow_the_settings(qtbot, window, tmp_path, ana
     window.set_settings(replace(window.settings, offer_learning=True))
     scanned(qtbot, window, [tmp_path / "music"])
     assert window.learning.offer.isVisible()
-    assert "2 genres on 8 tagged files will be learned." in window.learning.offer.text.text()
+    assert "will be learned from the 8 files tagged with them." in window.learning.offer.text.text()
 
     # A higher minimum takes the offer back at once, before any audio is read; a lower one brings it back.
     window.set_settings(replace(window.settings, learn_min_files=5))
@@ -223,9 +227,10 @@ def test_learn_says_at_once_what_it_will_learn_and_what_not(qtbot, window, tmp_p
     scanned(qtbot, window, [tmp_path / "music"])
     assert "1 genre on a single file will not be learned (Polka)" in window.learning.offer.text.text()
     window.actions[Act.LEARN].trigger()
-    assert window.status.message_label.message() == (
-        f"2 genres on {4 * ((N + 1) // 2)} tagged files will be learned; 1 genre on a single file will not be "
-        "learned (Polka) — tag one more file of it.")
+    assert window.status.message_label.message().startswith("2 genres (")
+    assert window.status.message_label.message().endswith(
+        f") will be learned from the {4 * ((N + 1) // 2)} files tagged with them; 1 genre on a single file will not "
+        "be learned (Polka) — tag one more file of it.")
     qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
     assert window.learning.model.report.thin == {"Polka": 1}
 
