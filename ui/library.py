@@ -15,6 +15,7 @@ search reads each row's text from ``_haystacks``, kept as rows arrive and change
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,9 @@ from ui.roles import ChipsRole, ItemRole
 # Past this many separate blocks of changed rows, one range over them all is cheaper
 # than a signal per block (the view repaints at most its viewport either way).
 MAX_REPAINT_RANGES = 64
+# Up to this many rows are found after a sort by scanning (a few ms each at 100,000 rows);
+# more build the map of every row (about 50 ms) once.
+FEW_LOOKUPS = 8
 
 
 class Column(int, Enum):
@@ -408,9 +412,22 @@ class LibraryModel(QAbstractTableModel):
         self._order = order
         self._row_of = None
         # Keep the selection and current row on the same files where they are still shown.
+        rows = self._rows_of({id(item) for _, item in held})
         self.changePersistentIndexList(
             [p for p, _ in held],
-            [self.index(row, p.column()) if (row := self._rows().get(id(item), -1)) >= 0 else QModelIndex()
+            [self.index(row, p.column()) if (row := rows.get(id(item), -1)) >= 0 else QModelIndex()
              for p, item in held],
         )
         self.layoutChanged.emit()
+
+    def _rows_of(self, wanted: set[int]) -> dict[int, int]:
+        """The rows of the items whose ids are ``wanted``. A few (a current row, a small
+        selection) are looked up in C in a list of ids, so a sort with a row selected does
+        not wait for the map of every row; ``_rows`` builds it when a change needs it."""
+        if len(wanted) > FEW_LOOKUPS:
+            return self._rows()
+        ids, rows = list(map(id, self._order)), {}
+        for wanted_id in wanted:
+            with suppress(ValueError):  # a row the filter hides now
+                rows[wanted_id] = ids.index(wanted_id)
+        return rows

@@ -196,15 +196,16 @@ class ReviewItem:
         """How sure the suggestion of what Accept writes is: its first genre's confidence (its
         album's where the album's genres were accepted); with nothing chosen, the best
         candidate's; None for a person's own genre, or before any analysis."""
-        if self.proposed:
-            return self.confidence_of(self.proposed[0])
-        return self.ranked()[0].confidence if self.ranked() else None
+        ranked = self.ranked()
+        if not ranked:
+            return None
+        if not self.proposed or ranked[0].genre == self.proposed[0]:  # most rows, without a search: a sort asks all
+            return ranked[0].confidence
+        return self.confidence_of(self.proposed[0])
 
     def ranked(self) -> list[GenreSuggestion]:
         """Its suggestions, best first: its album's where the album's genres were accepted."""
-        if self.album_genres:
-            return self.album_genres
-        return [] if self.analysis is None else self.suggestions
+        return self.album_genres or (self.suggestions if self.analysis is not None else [])
 
     def candidates(self, count: int = CANDIDATES_SHOWN) -> list[Candidate]:
         """What a row shows: the genres Accept writes, in the order written, then the
