@@ -255,6 +255,35 @@ def test_a_failed_row_says_in_a_few_words_what_failed_and_the_tooltip_says_the_r
     assert cell(model, failed, Column.STATUS).data(Qt.ItemDataRole.BackgroundRole) == marked  # the error's colour
 
 
+@pytest.mark.parametrize("selected", [2, 12])  # a few rows are found by a scan, more through the map of every row
+def test_a_sort_or_filter_keeps_the_selection_on_the_same_files(qtbot, session, selected):
+    from PySide6.QtCore import QItemSelectionModel
+
+    from ui.library import FEW_LOOKUPS
+
+    assert (selected > FEW_LOOKUPS) == (selected == 12)
+    model = LibraryModel(session)
+    session.add(ReviewItem(Path(f"/m/{n:02d}.flac"), title=f"Song {n:02d}",
+                           artist="Jazz band" if n % 2 else "Rock band") for n in range(30))
+    _, table = shown_table(qtbot, model)
+    chosen = [session.items[n] for n in range(0, 2 * selected, 2)] + [session.items[1]]  # one Jazz band row
+    for item in chosen:
+        table.selectionModel().select(model.index(model.row_of(item.path), 0),
+                                      QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    table.selectionModel().setCurrentIndex(model.index(model.row_of(chosen[-1].path), 0),
+                                           QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def selected_items() -> set[Path]:
+        return {model.item_at(i.row()).path for i in table.selectionModel().selectedRows()}
+
+    model.sort(Column.TITLE, Qt.SortOrder.DescendingOrder)
+    assert selected_items() == {i.path for i in chosen}
+    assert model.item_at(table.selectionModel().currentIndex().row()) is chosen[-1]
+    model.set_filter(Filter.ALL, "rock band")  # the Jazz band row is hidden: its selection goes
+    assert selected_items() == {i.path for i in chosen[:-1]}
+    assert not table.selectionModel().currentIndex().isValid()
+
+
 # The table.
 
 def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, session, real_analysis):
