@@ -158,7 +158,7 @@ def item_text(item: ReviewItem, column: Column) -> str:
         elif item.album_genres and item.state is ReviewState.ACCEPTED:
             state = "accepted (album)"
         if item.state is ReviewState.ERROR:  # the whole message is the tooltip's and the panel's
-            return f"error{' (edited)' if item.edited else ''}: {item.error_summary}"
+            return f"error: {item.error_summary}" + (" (edited)" if item.edited else "")
         return state
     if column is Column.ARTIST:
         return item.shown_artist

@@ -373,8 +373,9 @@ class MainWindow(QMainWindow):
         if editor.exec():
             waiting = self.session.edit_each(editor.edits())
             if waiting:
-                self.notify(f"{plural(len(waiting), 'file')} that failed {'keeps' if len(waiting) == 1 else 'keep'} "
-                            "your genres; Apply writes them once Analyse All reads the file without an error")
+                one = len(waiting) == 1
+                self.notify(f"{plural(len(waiting), 'file')} that failed {'keeps' if one else 'keep'} your genres; "
+                            f"Apply writes them once Analyse All reads {'it' if one else 'them'} without an error")
 
     # Writing.
 

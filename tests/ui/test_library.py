@@ -250,7 +250,7 @@ def test_a_failed_row_says_in_a_few_words_what_failed_and_the_tooltip_says_the_r
     assert message in cell(model, failed, Column.STATUS).data(Qt.ItemDataRole.ToolTipRole)
     marked = cell(model, failed, Column.STATUS).data(Qt.ItemDataRole.BackgroundRole)
     session.edit([failed], ["Rock"])
-    assert cell(model, failed, Column.STATUS).data() == "error (edited): not an MP3 file"
+    assert cell(model, failed, Column.STATUS).data() == "error: not an MP3 file (edited)"
     assert "Apply leaves this file alone" in cell(model, failed, Column.TITLE).data(Qt.ItemDataRole.ToolTipRole)
     assert cell(model, failed, Column.STATUS).data(Qt.ItemDataRole.BackgroundRole) == marked  # the error's colour
 

@@ -129,7 +129,7 @@ def test_an_edit_over_a_failed_row_leaves_it_failed_and_says_so(qtbot, window, a
     assert [i.state for i in items] == [ReviewState.ACCEPTED, ReviewState.ERROR]
     assert "Krautrock" in items[1].proposed
     assert window.model.index(window.model.row_of(items[1].path), Column.STATUS).data() == \
-        "error (edited): file is damaged"
+        "error: file is damaged (edited)"
     assert window.status.message_label.message().startswith("1 file that failed keeps your genres")
     assert window.session.write_requests() and [r.path for r in window.session.write_requests()] == [items[0].path]
 
