@@ -95,7 +95,7 @@ class WriteControl(JobOwner):
     def _ended(self, done: str | None) -> None:
         errors = self._errors
         if errors:
-            self.status.notify(f"{done or 'Writing stopped'}; {plural(len(errors), 'file')} not written, "
+            self.status.notify(f"{done + '; ' if done else ''}{plural(len(errors), 'file')} not written, "
                                f"the last: {errors[-1]}")
         elif done:
             self.status.notify(done)

@@ -383,7 +383,8 @@ def test_unicode_paths_and_read_only_files(qtbot, window, tmp_path):
     written(qtbot, window)
     assert item.state is ReviewState.ERROR and item.error == "the file is read-only"
     assert Path(path).stat().st_size == size_before and read_tags(path).genres == item.current_genres
-    assert "1 file not written" in window.status.message_label.message()
+    assert window.status.message_label.message() == (  # nothing written: no "Writing stopped" before it
+        f"1 file not written, the last: {Path(path).name}: the file is read-only")
 
 
 def test_a_job_ends_for_the_gui_when_its_finished_signal_is_handled(qtbot):
