@@ -85,6 +85,8 @@ if hasattr(os, "register_at_fork"):
 
 @dataclass(frozen=True)
 class WriteRequest:
+    """One file to write: its new genres, and what must still hold for the write to go ahead."""
+
     path: Path
     genres: list[str]
     expected: Fingerprint | None = None  # what the file looked like when analysed
@@ -127,6 +129,8 @@ SUCCEEDED = (WriteStatus.PLANNED, WriteStatus.WRITTEN, WriteStatus.UNCHANGED)
 
 @dataclass(frozen=True)
 class WriteResult:
+    """What became of one file's write: its status, its genres before and after, and why."""
+
     path: Path
     status: WriteStatus
     old_genres: list[str] = field(default_factory=list)
