@@ -327,7 +327,8 @@ class ChipDelegate(QStyledItemDelegate):
 
     def editorEvent(self, event: QEvent, model: QAbstractItemModel, option: QStyleOptionViewItem,
                     index: QModelIndex | QPersistentModelIndex) -> bool:
-        """A press and a release on the same chip toggle it; the press still selects the row."""
+        """A press and a release on the same chip of a selected row toggle it. On a row not
+        selected yet the click only selects it: a person looks at a row before changing it."""
         kind = event.type()
         if kind not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
                         QEvent.Type.MouseButtonDblClick) or event.button() != Qt.MouseButton.LeftButton:
@@ -335,7 +336,10 @@ class ChipDelegate(QStyledItemDelegate):
         chips = index.data(ChipsRole) or []
         hit = chip_at(place_chips(self._chip_rect(option), chips, QFontMetrics(option.font)), event.position())
         if kind == QEvent.Type.MouseButtonPress:
-            self._pressed = None if hit is None else (QPersistentModelIndex(index), hit.genre)
+            # The view selects the row after this press, so this asks whether it was selected before.
+            view = option.widget
+            selected = isinstance(view, QAbstractItemView) and view.selectionModel().isSelected(index)
+            self._pressed = None if hit is None or not selected else (QPersistentModelIndex(index), hit.genre)
             return False
         pressed, self._pressed = self._pressed, None
         item = index.data(ItemRole)

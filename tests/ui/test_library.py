@@ -226,7 +226,7 @@ def test_the_low_confidence_filter_follows_the_sessions_threshold(qtbot, session
 
 # The table.
 
-def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, session, real_analysis):
+def test_a_click_on_a_chip_of_a_selected_row_chooses_it_through_the_session(qtbot, session, real_analysis):
     model = LibraryModel(session)
     items = [analysed(session, ReviewItem(Path(f"/m/{n}.flac"), title=n),
                       ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3), ("Pop", 0.1))) for n in ("a", "b")]
@@ -241,6 +241,9 @@ def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, sessi
                  if p.chip is not None}
         qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=boxes[genre].center().toPoint())
 
+    click("Jazz")  # the row was not selected: the first click selects it and changes nothing
+    assert table.selectionModel().isRowSelected(model.row_of(item.path))
+    assert item.proposed == ["Rock"] and item.state is ReviewState.SUGGESTED
     with qtbot.waitSignal(model.dataChanged, timeout=1000) as repainted:
         click("Jazz")
     assert repainted.args[0].row() == model.row_of(item.path)
@@ -250,7 +253,12 @@ def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, sessi
     click("Rock")
     assert item.proposed == ["Jazz"]
     assert items[0].proposed == ["Rock"]  # the other row is untouched
-    assert table.selectionModel().isRowSelected(model.row_of(item.path))  # the click also selected the row
+    assert table.selectionModel().isRowSelected(model.row_of(item.path))
+    click_other = cell(model, items[0], Column.SUGGESTED)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(click_other).topLeft()
+                     + QPoint(12, table.visualRect(click_other).height() // 2))  # on its chosen chip, Rock
+    assert table.selectionModel().isRowSelected(model.row_of(items[0].path))
+    assert items[0].proposed == ["Rock"]  # a chosen chip of a row not selected is not unchosen either
 
 
 def test_the_suggested_column_is_wide_enough_for_every_chosen_chip(qtbot, session, real_analysis):
