@@ -36,6 +36,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFontMetrics,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -387,7 +388,8 @@ class WrapsToWidth(QWidget):
 class ChipStrip(WrapsToWidth):
     """A row of chips outside a table (the detail panel, the check card), wrapped onto
     more lines where it is narrow; its tooltip says what each chip's marker means and
-    whether Accept writes it. When toggleable, a click on a chip emits ``toggled(genre)``."""
+    whether Accept writes it. When toggleable, a click on a chip emits ``toggled(genre)``,
+    and so does Space or Enter on the chip the arrow keys moved to."""
 
     toggled = Signal(str)
 
@@ -395,6 +397,7 @@ class ChipStrip(WrapsToWidth):
         super().__init__(parent)
         self._chips: list[Chip] = []
         self._toggleable = False
+        self._current: str | None = None  # the genre of the chip the keys act on
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # as tall as its lines
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -406,6 +409,9 @@ class ChipStrip(WrapsToWidth):
 
     def set_chips(self, chips: Sequence[Chip]) -> None:
         self._chips = list(chips)
+        # A toggled chip moves between the chosen and the unchosen ones: the keys stay on its genre.
+        if self._current not in (c.genre for c in self._chips):
+            self._current = self._chips[0].genre if self._chips else None
         self._update_tooltip()
         self._fit_height()
         self.update()
@@ -414,8 +420,9 @@ class ChipStrip(WrapsToWidth):
         return list(self._chips)
 
     def setToggleable(self, toggleable: bool) -> None:
-        """Whether a click on a chip emits ``toggled``."""
+        """Whether a click on a chip emits ``toggled``; only then does Tab stop at the strip."""
         self._toggleable = toggleable
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus if toggleable else Qt.FocusPolicy.NoFocus)
         self._update_tooltip()
         if not toggleable:
             self.unsetCursor()
@@ -455,9 +462,28 @@ class ChipStrip(WrapsToWidth):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         chip = self.chip_at(event.position()) if event.button() == Qt.MouseButton.LeftButton else None
         if self._toggleable and chip is not None:
+            self._current = chip.genre
             self.toggled.emit(chip.genre)
         else:
             super().mouseReleaseEvent(event)
+
+    def current_chip(self) -> Chip | None:
+        """The chip the arrow keys moved to, which Space or Enter toggles."""
+        return next((c for c in self._chips if c.genre == self._current), None)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        order = [p.chip.genre for p in self.placed() if p.chip is not None]  # as painted, chosen ones first
+        key = event.key()
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1}.get(key)
+        if step is not None and order:
+            at = order.index(self._current) if self._current in order else 0
+            self._current = order[max(0, min(len(order) - 1, at + step))]
+            self.update()
+        elif key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._toggleable \
+                and self._current is not None:
+            self.toggled.emit(self._current)
+        else:
+            super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -467,6 +493,11 @@ class ChipStrip(WrapsToWidth):
             return
         for placed in self.placed():
             paint_chip(painter, placed, self.palette(), self.fontMetrics())
+            if self.hasFocus() and placed.chip is not None and placed.chip.genre == self._current:
+                painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(placed.box.adjusted(-1, -1, 1, 1), placed.box.height() / 2,
+                                        placed.box.height() / 2)
 
 
 class SourceLegend(WrapsToWidth):

@@ -384,6 +384,37 @@ def test_the_chip_strip_shows_unchosen_chips_weaker_and_toggles_when_asked(qtbot
     assert strip.toolTip().endswith("Click a genre to choose or unchoose it.")
 
 
+def test_tab_leaves_the_table_for_the_chips_whose_keys_choose_them(qtbot, session, real_analysis):
+    """The arrow keys move within the table; Tab goes on to the panel's chips, where the
+    arrows move from chip to chip and Space chooses or unchooses one."""
+    model = LibraryModel(session)
+    analysed(session, ReviewItem(Path("/m/a.flac")), ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3)))
+    analysed(session, ReviewItem(Path("/m/b.flac")), ranked(real_analysis, ("Pop", 0.9)))
+    window, table = shown_table(qtbot, model)
+    strip = ChipStrip()
+    strip.set_chips([Chip("Rock", 0.9, "base"), Chip("Jazz", 0.3, "base", False)])
+    strip.setToggleable(True)
+    window.findChild(QDockWidget).setWidget(strip)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    table.setFocus()
+    table.setCurrentIndex(model.index(0, Column.STATUS))
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert table.currentIndex().row() == 1 and table.hasFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert strip.hasFocus()
+    toggled = []
+    strip.toggled.connect(toggled.append)
+    qtbot.keyClick(strip, Qt.Key.Key_Right)
+    assert strip.current_chip() == Chip("Jazz", 0.3, "base", False)
+    qtbot.keyClick(strip, Qt.Key.Key_Space)
+    assert toggled == ["Jazz"]
+    strip.set_chips([Chip("Rock", 0.9, "base"), Chip("Jazz", 0.3, "base")])  # the session chose it
+    assert strip.current_chip() == Chip("Jazz", 0.3, "base")  # the keys stay on it
+    strip.setToggleable(False)
+    assert strip.focusPolicy() == Qt.FocusPolicy.NoFocus  # nothing to do there, so Tab passes it by
+
+
 def test_the_chip_strip_wraps_instead_of_hiding_chips(qtbot):
     strip = ChipStrip()
     qtbot.addWidget(strip)
