@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from tagger.genres.suggestion import Descriptor, GenreSuggestion, Source
 from tagger.review.items import ReviewItem
-from ui.detail import DetailPanel, ExcerptPlayer
+from ui.detail import NO_SOUND_OUTPUT, DetailPanel, ExcerptPlayer
 
 
 @pytest.fixture
@@ -213,3 +213,54 @@ def test_a_narrow_panel_leaves_the_bars_room_beside_long_genre_names(qtbot, demo
     bars.resize(900, bars.minimumHeight())
     natural = bars.fontMetrics().horizontalAdvance(long_name.genre)
     assert bars.label_width() > natural  # with room enough, the whole name shows
+
+
+# Playback: enabled only where it can play, and why not beside the button.
+
+def test_without_a_sound_output_play_is_disabled_and_says_why(qtbot, panel, demo_analysis, monkeypatch):
+    from PySide6.QtMultimedia import QMediaDevices
+
+    monkeypatch.setattr(QMediaDevices, "audioOutputs", staticmethod(list))  # a sound library, no server
+    panel.show_item(analysed(demo_analysis, Path("/m/a.ogg")))
+    view = panel.view
+    assert not view.play_button.isEnabled()
+    assert view.play_button.toolTip() == view.playback_note.text() == NO_SOUND_OUTPUT
+    assert not view.playback_note.isHidden()
+    monkeypatch.setattr(QMediaDevices, "audioOutputs", staticmethod(lambda: ["speakers"]))
+    panel.show_item(analysed(demo_analysis, Path("/m/b.ogg")))
+    assert view.play_button.isEnabled() and view.playback_note.isHidden()
+
+
+def test_without_qtmultimedia_the_panel_gives_the_install_hint_the_terminal_prints(qtbot, monkeypatch):
+    import sys
+
+    from ui import setup_check
+    from ui.detail import AnalysisView
+
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # as where libpulse.so.0 is missing
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(setup_check, "read_os_release", lambda: 'ID=debian\nVERSION_ID="12"\n')
+    monkeypatch.setattr(setup_check, "multimedia_needs", lambda: ["libpulse.so.0"])
+    monkeypatch.setattr(setup_check, "library_loads", lambda name: name != "libpulse.so.0")
+    monkeypatch.setattr(setup_check, "xcb_use", lambda env: None)
+    [printed] = setup_check.startup_notes()
+    view = AnalysisView(ExcerptPlayer())
+    qtbot.addWidget(view)
+    assert view.play_button.toolTip() == view.playback_note.text() == printed[:1].upper() + printed[1:]
+    assert "apt install libpulse0" in view.playback_note.text() and not view.play_button.isEnabled()
+
+
+def test_qtmultimedia_start_up_talk_stays_off_the_terminal(capsys):
+    from PySide6.QtCore import QLoggingCategory, qCWarning, qInstallMessageHandler, qWarning
+
+    from ui.app import forward_qt_message
+
+    resolver = QLoggingCategory("qt.multimedia.symbolsresolver")
+    previous = qInstallMessageHandler(forward_qt_message)
+    try:
+        qCWarning(resolver, "Couldn't load va library")
+        qWarning("PulseAudioService: pa_context_connect() failed")
+        qWarning("QFile: cannot open song.ogg")
+    finally:
+        qInstallMessageHandler(previous)
+    assert capsys.readouterr().err == "QFile: cannot open song.ogg\n"
