@@ -68,6 +68,8 @@ from ui.chips import (
     chip_label,
     legend_tooltip,
     source_tooltip,
+    spoken_chip,
+    spoken_chips,
     suggestion_chip,
 )
 from ui.roles import ChipsRole, ItemRole
@@ -432,6 +434,14 @@ class ChipStrip(WrapsToWidth):
 
     def _update_tooltip(self) -> None:
         self.setToolTip(candidates_tooltip(self._chips, self._toggleable) or "")
+        self._update_accessible()
+
+    def _update_accessible(self) -> None:
+        """What a screen reader says: the chip the keys are on, and every chip; it cannot read paint."""
+        current = self.current_chip()
+        self.setAccessibleName("Genres: " + (spoken_chip(current) if current else "none suggested"))
+        self.setAccessibleDescription(spoken_chips(self._chips) + (
+            ". Arrow keys move between the genres; Space chooses or unchooses one." if self._toggleable else ""))
 
     def placed(self) -> list[Placed]:
         """Where each chip is painted."""
@@ -463,6 +473,7 @@ class ChipStrip(WrapsToWidth):
         chip = self.chip_at(event.position()) if event.button() == Qt.MouseButton.LeftButton else None
         if self._toggleable and chip is not None:
             self._current = chip.genre
+            self._update_accessible()
             self.toggled.emit(chip.genre)
         else:
             super().mouseReleaseEvent(event)
@@ -478,6 +489,7 @@ class ChipStrip(WrapsToWidth):
         if step is not None and order:
             at = order.index(self._current) if self._current in order else 0
             self._current = order[max(0, min(len(order) - 1, at + step))]
+            self._update_accessible()
             self.update()
         elif key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._toggleable \
                 and self._current is not None:
@@ -591,6 +603,8 @@ class ConfidenceBars(QWidget):
         self._colours = genre_colours(analysis, self.ROWS, ranked) if analysis else {}
         self._leaders = {s.genres[0].genre for s in analysis.segments if s.genres} if analysis else set()
         self.setToolTip(source_tooltip(map(suggestion_chip, self._genres)) or "")
+        self.setAccessibleName("Top genres")
+        self.setAccessibleDescription(spoken_chips(map(suggestion_chip, self._genres), choice=False))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -627,13 +641,26 @@ class LegendEntry(NamedTuple):
     colour: QColor | None  # None: the hatching of the parts no segment covers
 
 
+def segment_text(segment: Segment) -> str:
+    """Where a segment lies and what it sounds like: "12–15 s: Jazz 80%, Blues 30%"."""
+    return f"{segment.start_s:.0f}–{segment.end_s:.0f} s: " + ", ".join(
+        chip_label(g.genre, g.confidence) for g in segment.genres)
+
+
+def minutes(seconds: float) -> str:
+    whole, rest = divmod(int(seconds), 60)
+    return f"{whole}:{rest:02d}"
+
+
 class Timeline(WrapsToWidth):
     """The track from start to end, each analysed segment coloured by its top genre,
     so a user sees which parts of the track point where; hatched parts were not
     analysed. Every segment is at least MIN_SEGMENT_PX wide, and the legend, on as
-    many lines as it takes, names every colour drawn. Click a segment to pick it."""
+    many lines as it takes, names every colour drawn. Click a segment to pick it and
+    hear it; or the arrow keys pick one (``segment_selected``) and Space plays it."""
 
-    segment_clicked = Signal(object)  # Segment
+    segment_clicked = Signal(object)  # Segment: pick it and play it
+    segment_selected = Signal(object)  # Segment: picked with the keys, for the Play button
 
     MARGIN = 4.0
 
@@ -646,7 +673,9 @@ class Timeline(WrapsToWidth):
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._fit_height()
+        self._update_accessible()
 
     def set_analysis(self, analysis: Analysis | None, genres: Sequence[GenreSuggestion] | None = None) -> None:
         """Show ``analysis``'s segments, coloured as the bars colour ``genres`` (see genre_colours)."""
@@ -654,7 +683,22 @@ class Timeline(WrapsToWidth):
         self._selected = None
         self._colours = genre_colours(analysis, ConfidenceBars.ROWS, genres) if analysis else {}
         self._fit_height()
+        self._update_accessible()
         self.update()
+
+    def _update_accessible(self) -> None:
+        """In words what the bar paints: the picked segment, and which genre leads how much of the track."""
+        self.setAccessibleName("Timeline" + (f": {segment_text(self._selected)}" if self._selected else ""))
+        if self._analysis is None or not self._analysis.segments:
+            self.setAccessibleDescription("no music detected" if self._analysis else "not analysed yet")
+            return
+        segments = self._analysis.segments
+        leading = Counter(s.genres[0].genre if s.genres else "no genre" for s in segments)
+        covered = sum(s.end_s - s.start_s for s in segments) / max(self._analysis.duration_s, 1e-6)
+        self.setAccessibleDescription(
+            f"{len(segments)} analysed segments, {min(covered, 1.0):.0%} of {minutes(self._analysis.duration_s)}, "
+            "led by " + ", ".join(f"{genre} in {n}" for genre, n in leading.most_common())
+            + ". Arrow keys pick a segment; Space plays it.")
 
     # Geometry.
 
@@ -737,16 +781,32 @@ class Timeline(WrapsToWidth):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         segment = self._segment_at(event.position().x())
-        self.setToolTip("" if segment is None else (
-            f"{segment.start_s:.0f}–{segment.end_s:.0f} s: "
-            + ", ".join(chip_label(g.genre, g.confidence) for g in segment.genres)))
+        self.setToolTip("" if segment is None else segment_text(segment))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         segment = self._segment_at(event.position().x())
         if segment is not None:
             self._selected = segment
+            self._update_accessible()
             self.update()
             self.segment_clicked.emit(segment)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        segments = self._analysis.segments if self._analysis is not None else []
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1}.get(Qt.Key(event.key()))
+        if step is not None and segments:
+            at = segments.index(self._selected) if self._selected in segments else (-1 if step > 0 else 0)
+            self._selected = segments[max(0, min(len(segments) - 1, at + step))]
+            self._update_accessible()
+            self.update()
+            self.segment_selected.emit(self._selected)
+        elif event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) and segments:
+            self._selected = self._selected or segments[0]
+            self._update_accessible()
+            self.update()
+            self.segment_clicked.emit(self._selected)
+        else:
+            super().keyPressEvent(event)
 
     # Painting.
 
@@ -770,6 +830,9 @@ class Timeline(WrapsToWidth):
             if segment is self._selected:
                 painter.setPen(palette.color(QPalette.ColorRole.Highlight))
                 painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        if self.hasFocus():  # where the arrow keys act
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(bar.adjusted(-2, -2, 1, 1))
         legend = self._legend_layout(self.width())
         line = float(self.fontMetrics().height())
         painter.setPen(palette.color(QPalette.ColorRole.WindowText))
@@ -784,5 +847,4 @@ class Timeline(WrapsToWidth):
         bottom = max((rect.bottom() for rect, _ in legend), default=bar.bottom() + 4 + line)
         scale = QRectF(self.MARGIN, bottom, self.width() - 2 * self.MARGIN, line)
         painter.drawText(scale, Qt.AlignmentFlag.AlignLeft, "0:00")
-        minutes, seconds = divmod(int(self._analysis.duration_s), 60)
-        painter.drawText(scale, Qt.AlignmentFlag.AlignRight, f"{minutes}:{seconds:02d}")
+        painter.drawText(scale, Qt.AlignmentFlag.AlignRight, minutes(self._analysis.duration_s))

@@ -150,6 +150,7 @@ class AnalysisView(QWidget):
         if player.devices is not None:
             player.devices.audioOutputsChanged.connect(self._show_playback)
         self.timeline.segment_clicked.connect(self._pick)
+        self.timeline.segment_selected.connect(self._select)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(wrapping_label("<b>Top genres</b>"))
@@ -186,8 +187,11 @@ class AnalysisView(QWidget):
         self.playback_note.setText(reason or "")
         self.playback_note.setVisible(reason is not None)
 
+    def _select(self, segment: Segment) -> None:
+        self.segment = segment  # what Play excerpt plays next
+
     def _pick(self, segment: Segment) -> None:
-        self.segment = segment
+        self._select(segment)
         self._play()
 
     def _play(self) -> None:

@@ -63,6 +63,37 @@ def test_chips_clicked_in_the_panel_name_the_row_and_genre(qtbot, panel, demo_an
     assert clicked.args == [item.path, "Rock"]
 
 
+def test_a_screen_reader_hears_the_panels_chips_bars_and_timeline(qtbot, panel, demo_analysis):
+    from PySide6.QtGui import QAccessible
+
+    panel.show_item(analysed(demo_analysis, Path("/m/a.flac")))
+    panel.show()
+
+    def heard(widget) -> tuple[str, str]:
+        face = QAccessible.queryAccessibleInterface(widget)
+        return face.text(QAccessible.Text.Name), face.text(QAccessible.Text.Description)
+
+    name, description = heard(panel.chips)
+    assert name == "Genres: Rock, 90%, from bundled vocabulary, chosen"
+    assert description.startswith("Rock, 90%, from bundled vocabulary, chosen; "
+                                  "Jazz, 30%, from bundled vocabulary, not chosen. Arrow keys")
+    qtbot.keyClick(panel.chips, Qt.Key.Key_Right)
+    assert heard(panel.chips)[0] == "Genres: Jazz, 30%, from bundled vocabulary, not chosen"
+    assert heard(panel.view.bars) == ("Top genres", "Rock, 90%, from bundled vocabulary; "
+                                                    "Jazz, 30%, from bundled vocabulary")
+    name, description = heard(panel.view.timeline)
+    segments = demo_analysis.segments
+    leader = segments[0].genres[0].genre
+    assert name == "Timeline" and f"{len(segments)} analysed segments" in description and leader in description
+    with qtbot.waitSignal(panel.view.timeline.segment_selected) as picked:
+        qtbot.keyClick(panel.view.timeline, Qt.Key.Key_Right)  # the keys pick a segment, which Play then plays
+    assert picked.args == [segments[0]] and panel.view.segment is segments[0]
+    assert heard(panel.view.timeline)[0].startswith(f"Timeline: {segments[0].start_s:.0f}–")
+    with qtbot.waitSignal(panel.view.timeline.segment_clicked) as played:
+        qtbot.keyClick(panel.view.timeline, Qt.Key.Key_Space)
+    assert played.args == [segments[0]]
+
+
 def test_show_item_none_clears_the_panel(qtbot, panel, demo_analysis):
     panel.show_item(analysed(demo_analysis, Path("/m/a.flac"), artist="Someone", title="Something"))
     assert "Someone – Something" in panel.heading.text()

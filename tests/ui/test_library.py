@@ -261,6 +261,20 @@ def test_a_click_on_a_chip_of_a_selected_row_chooses_it_through_the_session(qtbo
     assert items[0].proposed == ["Rock"]  # a chosen chip of a row not selected is not unchosen either
 
 
+def test_a_screen_reader_reads_the_genre_cells_painted_chips(qtbot, session, real_analysis):
+    from PySide6.QtGui import QAccessible
+
+    model = LibraryModel(session)
+    item = analysed(session, ReviewItem(Path("/m/a.flac")), ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3)))
+    _, table = shown_table(qtbot, model)
+    centre = table.viewport().mapToGlobal(table.visualRect(cell(model, item, Column.SUGGESTED)).center())
+    genres = QAccessible.queryAccessibleInterface(table).childAt(centre.x(), centre.y())
+    assert genres.role() == QAccessible.Role.Cell
+    assert genres.text(QAccessible.Text.Name) == "Rock (not chosen: Jazz 30%)"
+    assert genres.text(QAccessible.Text.Description) == ("Rock, 90%, from bundled vocabulary, chosen; "
+                                                         "Jazz, 30%, from bundled vocabulary, not chosen")
+
+
 def test_the_suggested_column_is_wide_enough_for_every_chosen_chip(qtbot, session, real_analysis):
     session.settings = replace(session.settings, min_confidence=0.1)
     model = LibraryModel(session)
