@@ -229,6 +229,7 @@ class DetailPanel(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes straight to the chips; it scrolls to them
         self.scroll.viewport().setBackgroundRole(QPalette.ColorRole.Window)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)

@@ -94,6 +94,27 @@ def test_a_screen_reader_hears_the_panels_chips_bars_and_timeline(qtbot, panel, 
     assert played.args == [segments[0]]
 
 
+def test_tab_goes_from_the_table_to_the_chips_then_the_timeline(qtbot, demo_analysis):
+    from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
+
+    window = QWidget()
+    before = QLineEdit()  # where the table is in the window
+    panel = DetailPanel(ExcerptPlayer())
+    layout = QHBoxLayout(window)
+    layout.addWidget(before)
+    layout.addWidget(panel)
+    qtbot.addWidget(window)
+    panel.show_item(analysed(demo_analysis, Path("/m/a.flac")))
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    before.setFocus()
+    qtbot.keyClick(before, Qt.Key.Key_Tab)
+    assert panel.chips.hasFocus()  # no stop at the scroll area around them, which shows nothing of its own
+    qtbot.keyClick(panel.chips, Qt.Key.Key_Tab)
+    assert panel.view.timeline.hasFocus()
+
+
 def test_show_item_none_clears_the_panel(qtbot, panel, demo_analysis):
     panel.show_item(analysed(demo_analysis, Path("/m/a.flac"), artist="Someone", title="Something"))
     assert "Someone – Something" in panel.heading.text()

@@ -409,8 +409,8 @@ def test_tab_leaves_the_table_for_the_chips_whose_keys_choose_them(qtbot, sessio
     strip.set_chips([Chip("Rock", 0.9, "base"), Chip("Jazz", 0.3, "base", False)])
     strip.setToggleable(True)
     window.findChild(QDockWidget).setWidget(strip)
-    window.activateWindow()
-    qtbot.waitActive(window)
+    with qtbot.waitActive(window):
+        window.activateWindow()
     table.setFocus()
     table.setCurrentIndex(model.index(0, Column.STATUS))
     qtbot.keyClick(table, Qt.Key.Key_Down)
