@@ -827,9 +827,9 @@ class Timeline(WrapsToWidth):
             return
         for segment, rect in self.segment_rects():
             painter.fillRect(rect, self.colour_of(segment))
-            if segment is self._selected:
-                painter.setPen(palette.color(QPalette.ColorRole.Highlight))
-                painter.drawRect(rect.adjusted(0, 0, -1, -1))
+            if segment is self._selected:  # two pixels wide, around it: it is the one Play excerpt plays
+                painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
+                painter.drawRect(rect.adjusted(-1, -1, 1, 1))
         if self.hasFocus():  # where the arrow keys act
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DashLine))
             painter.drawRect(bar.adjusted(-2, -2, 1, 1))
