@@ -112,7 +112,7 @@ class ExcerptPlayer:
         return None if QMediaDevices.audioOutputs() else NO_SOUND_OUTPUT
 
     def play(self, path: Path, segment: Segment) -> None:
-        if self._player is None:
+        if self._player is None or self.unavailable is not None:  # a click on the timeline, too, asks to play
             return
         self._player.stop()
         self._player.setSource(QUrl.fromLocalFile(str(path)))

@@ -278,6 +278,9 @@ def test_without_a_sound_output_play_is_disabled_and_says_why(qtbot, panel, demo
     assert not view.play_button.isEnabled()
     assert view.play_button.toolTip() == view.playback_note.text() == NO_SOUND_OUTPUT
     assert not view.playback_note.isHidden()
+    qtbot.mouseClick(view.timeline, Qt.MouseButton.LeftButton,
+                     pos=view.timeline.segment_rects()[0][1].center().toPoint())  # asks to play too
+    assert view.player._player.source().isEmpty()  # and nothing was loaded to play, nowhere
     monkeypatch.setattr(QMediaDevices, "audioOutputs", staticmethod(lambda: ["speakers"]))
     panel.show_item(analysed(demo_analysis, Path("/m/b.ogg")))
     assert view.play_button.isEnabled() and view.playback_note.isHidden()
