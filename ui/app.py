@@ -102,8 +102,9 @@ def run(paths: list[Path], demo: bool = False) -> int:
                   + ("opens what you named" if paths or demo else "comes forward"), file=sys.stderr)
             return 0
         if handed is HandOver.NO_ANSWER:
-            print("genre-tagger: Genre Tagger is open already but its window did not answer; "
-                  "try again in a moment", file=sys.stderr)
+            # What was sent waits in the socket: the window opens it once its event loop runs again.
+            print("genre-tagger: Genre Tagger is open already but its window is not answering; "
+                  "it opens what you named once it responds", file=sys.stderr)
             return 1
         server = InstanceServer(name, app)
         if saved.owned and not server.listen():

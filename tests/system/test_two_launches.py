@@ -90,3 +90,21 @@ def test_a_second_launch_hands_its_folder_to_the_first_and_cannot_touch_its_revi
     assert listed.returncode == 0, listed.stderr
     assert "Pop" in listed.stdout and "open already" not in listed.stderr
     assert first.poll() is None
+
+
+def test_two_launches_at_the_same_moment_make_one_window(qapp):
+    launches = [genre_tagger("gui"), genre_tagger("gui")]
+    try:
+        deadline = time.monotonic() + START_S
+        while all(launch.poll() is None for launch in launches):
+            assert time.monotonic() < deadline, "neither launch handed over to the other"
+            time.sleep(0.2)
+        (handed,) = [launch for launch in launches if launch.poll() is not None]
+        (window,) = [launch for launch in launches if launch is not handed]
+        _, err = handed.communicate(timeout=60)
+        assert handed.returncode == 0 and "Genre Tagger is open already" in err, err
+        assert listening(server_name()) and window.poll() is None  # the other is the window
+    finally:
+        for launch in launches:
+            launch.kill()
+            launch.communicate(timeout=60)

@@ -131,3 +131,17 @@ def test_a_socket_a_crashed_instance_left_is_replaced(qapp, tmp_path, monkeypatc
     socket.abort()
     server.server.close()
     saved.release()
+
+
+def test_a_window_that_does_not_answer_is_reported_not_replaced(qapp, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    name = server_name()
+    frozen = subprocess.Popen([sys.executable, "-c", STALE, name], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, cwd=REPO)  # listens, but its event loop never runs
+    try:
+        assert frozen.stdout.readline().strip() == "listening"
+        saved = SavedReview()
+        assert find_window(name, Launch.of([tmp_path]), saved) is HandOver.NO_ANSWER
+        assert not saved.owned  # a launch that found a window never owns the review
+    finally:
+        frozen.communicate("", timeout=60)
