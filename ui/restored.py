@@ -1,6 +1,8 @@
-"""The review kept between starts, and the bar that says it came back."""
+"""The review kept between starts, and the bar that says it came back, or that this window's is not kept."""
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
@@ -31,6 +33,16 @@ class RestoredBar(InfoBar):
         decisions = (f", with {plural(undecided, 'decision')} not written yet" if undecided
                      else "; nothing in it waits to be written")
         self.text.setText(f"<b>Your last review is back:</b> {plural(rows, 'file')}{decisions}.")
+        self.discard_button.show()
+        self.keep_button.setText("Keep")
+        self.show()
+
+    def show_not_kept(self, reason: str) -> None:
+        """Says that this window starts a new review that is not kept, and why: a bar, not a
+        status line, since the first scan's message would replace that at once."""
+        self.text.setText(f"<b>This window's review is not kept for next time:</b> {html.escape(reason)}.")
+        self.discard_button.hide()  # the last review is not this window's to discard
+        self.keep_button.setText("OK")
         self.show()
 
 
@@ -59,7 +71,7 @@ class KeptReview(QObject):
         back from the cache. A window that does not own the saved review leaves it alone."""
         host = self.host
         if self.not_kept:
-            host.notify(f"Starting a new review: {self.not_kept}; this window's review is not kept for next time")
+            self.bar.show_not_kept(self.not_kept)
             return
         try:
             rows = self.saved.restore(host.session)

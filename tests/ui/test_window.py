@@ -103,9 +103,10 @@ def test_a_window_whose_review_another_process_owns_leaves_it_alone_and_says_so(
     try:
         assert other.stdout.readline().strip() == "owner"
         second = new_window(qtbot, analyzer)
-        assert second.session.items == [] and not second.kept.bar.isVisibleTo(second)
-        assert second.status.message_label.message().startswith(
-            "Starting a new review: another Genre Tagger window keeps the last review")
+        assert second.session.items == [] and second.kept.bar.isVisibleTo(second)
+        assert second.kept.bar.text.text() == ("<b>This window's review is not kept for next time:</b> another "
+                                               "Genre Tagger window keeps the last review.")
+        assert not second.kept.bar.discard_button.isVisibleTo(second)
         mine = rows_with_analyses(second, analyzer, tmp_path / "second", 2)
         second.session.edit([mine[0]], ["Krautrock"])
         second.kept.save()  # what the autosave would do
