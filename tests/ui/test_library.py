@@ -33,8 +33,10 @@ from ui.chips import Chip
 from ui.library import Column, Filter, LibraryModel
 from ui.library_table import (
     EMPTY_TEXT,
+    MIN_SUGGESTED_WIDTH,
     MIN_TEXT_WIDTH,
     NO_MATCH_TEXT,
+    PATH_PADDING,
     LibraryTable,
     elide_path,
 )
@@ -302,6 +304,38 @@ def test_the_table_fits_1280_pixels_beside_the_side_panel(qtbot, session, real_a
     table.resize(table.width() - 50, table.height())
     qtbot.wait(10)
     assert header.sectionSize(Column.TITLE) == 300
+
+
+def painted_path(table: LibraryTable, row: int) -> str:
+    """What PathDelegate paints in the File column of ``row``."""
+    metrics, width = table.fontMetrics(), table.horizontalHeader().sectionSize(Column.PATH) - PATH_PADDING
+    return elide_path(str(table.library_model.item_at(row).path), lambda text: metrics.horizontalAdvance(text) <= width)
+
+
+def test_the_file_column_shows_the_file_name_and_gives_way_before_the_genres(qtbot, session, real_analysis):
+    name = "01 Some Track Title.flac"
+    for n in range(3):
+        analysed(session, ReviewItem(Path(f"/music/Some Artist/Some Album {n}/{name}"), artist="Some Artist",
+                                     title="Some Track Title", album="Some Album"),
+                 ranked(real_analysis, ("Rock", 0.9), ("Electronic", 0.7), ("Jazz", 0.2)))
+    _, table = shown_table(qtbot, LibraryModel(session))  # the default window, beside the side panel
+    header = table.horizontalHeader()
+    genres_room = max(MIN_SUGGESTED_WIDTH, int(0.30 * table.viewport().width()))
+    assert painted_path(table, 0).endswith("/" + name)
+    assert header.sectionSize(Column.SUGGESTED) >= genres_room
+    assert table.horizontalScrollBar().maximum() == 0
+    # Narrower, the file name is cut before the genres lose their room.
+    table.window().resize(1000, 800)
+    qtbot.waitUntil(lambda: not painted_path(table, 0).endswith("/" + name))
+    assert header.sectionSize(Column.SUGGESTED) >= max(MIN_SUGGESTED_WIDTH, int(0.30 * table.viewport().width()))
+
+
+def test_the_file_name_gets_its_room_when_the_rows_arrive(qtbot, session, real_analysis):
+    _, table = shown_table(qtbot, LibraryModel(session))
+    name = "01 Some Track Title.flac"
+    analysed(session, ReviewItem(Path(f"/music/Some Artist/Some Album/{name}")), ranked(real_analysis, ("Rock", 0.9)))
+    qtbot.waitUntil(lambda: table.library_model.rowCount() == 1)
+    assert painted_path(table, 0).endswith("/" + name)
 
 
 def test_the_file_column_cuts_folders_and_keeps_the_file_name(qtbot, session):
