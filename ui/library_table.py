@@ -159,18 +159,22 @@ class LibraryTable(QTableView):
             return
         header, metrics = self.horizontalHeader(), self.fontMetrics()
         available = self.viewport().width()
+        genres_least = max(self.chips.minimum_width(Column.SUGGESTED), MIN_SUGGESTED_WIDTH)
         widths = {
             Column.STATUS: metrics.horizontalAdvance("accepted (edited)") + 16,
             Column.CONFIDENCE: header.fontMetrics().horizontalAdvance(Column.CONFIDENCE.header) + 28,
-            Column.SUGGESTED: max(self.chips.minimum_width(Column.SUGGESTED), MIN_SUGGESTED_WIDTH,
-                                  int(0.30 * available)),  # room for three short candidates
+            Column.SUGGESTED: max(genres_least, int(0.30 * available)),  # room for three short candidates
         }
         rest = available - sum(widths.values())
-        # The file name shows whole where the other text columns keep their least width;
-        # in a narrower window the File column gives way first, the genres keep their room.
+        # The file name shows whole where the other text columns keep their least width,
+        # and the genres lend it what they have beyond theirs; in a narrower window the
+        # File column gives way first, and the genres' chosen chips never do.
         others = {column: share for column, share in SHARES.items() if column is not Column.PATH}
         least = MIN_TEXT_WIDTH * len(others)
         self._fitted_names = self._names_width()
+        lent = min(max(0, self._fitted_names - (rest - least)), widths[Column.SUGGESTED] - genres_least)
+        widths[Column.SUGGESTED] -= lent
+        rest += lent
         path = max(MIN_TEXT_WIDTH, int(rest * SHARES[Column.PATH] / sum(SHARES.values())),
                    min(self._fitted_names, rest - least))
         unit = max(0, rest - path - least) / sum(others.values())
