@@ -118,8 +118,9 @@ class LibraryTable(QTableView):
 
     def _names_width(self) -> int:
         model = self.library_model
-        return name_width(self.fontMetrics(), (model.item_at(row).path.name
-                                               for row in range(min(model.rowCount(), NAMES_MEASURED))))
+        grid = 1 if self.showGrid() else 0  # a cell is its column less the grid line
+        return grid + name_width(self.fontMetrics(), (model.item_at(row).path.name
+                                                      for row in range(min(model.rowCount(), NAMES_MEASURED))))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

@@ -36,7 +36,6 @@ from ui.library_table import (
     MIN_SUGGESTED_WIDTH,
     MIN_TEXT_WIDTH,
     NO_MATCH_TEXT,
-    PATH_PADDING,
     LibraryTable,
     elide_path,
 )
@@ -308,8 +307,14 @@ def test_the_table_fits_1280_pixels_beside_the_side_panel(qtbot, session, real_a
 
 def painted_path(table: LibraryTable, row: int) -> str:
     """What PathDelegate paints in the File column of ``row``."""
-    metrics, width = table.fontMetrics(), table.horizontalHeader().sectionSize(Column.PATH) - PATH_PADDING
-    return elide_path(str(table.library_model.item_at(row).path), lambda text: metrics.horizontalAdvance(text) <= width)
+    index = table.model().index(row, Column.PATH)
+    option = QStyleOptionViewItem()
+    option.initFrom(table.viewport())
+    option.font = table.font()
+    option.fontMetrics = table.fontMetrics()
+    option.rect = table.visualRect(index)
+    table.itemDelegateForColumn(Column.PATH).initStyleOption(option, index)
+    return option.text
 
 
 def test_the_file_column_shows_the_file_name_and_gives_way_before_the_genres(qtbot, session, real_analysis):
