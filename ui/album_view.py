@@ -51,7 +51,7 @@ from tagger.review.session import ReviewSession
 from tagger.tags import TagSnapshot
 from tagger.text import plural
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend
-from ui.chips import source_tooltip, suggestion_chip
+from ui.chips import source_tooltip, spoken_chips, suggestion_chip
 from ui.detail import vertical_scroll
 from ui.library import STATE_ORDER, Column, column_header, item_data, tinted
 from ui.roles import ChipsRole, ItemRole
@@ -236,6 +236,8 @@ class AlbumModel(QAbstractItemModel):
                     for g in group.consensus().genres[:max(CANDIDATES_SHOWN, len(chosen))]]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._album_text(group, column)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole and column is Column.SUGGESTED:
+            return spoken_chips(self._album_data(group, column, ChipsRole))
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)

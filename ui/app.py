@@ -13,11 +13,20 @@ from tagger.text import printable, write_lines
 from ui.setup_check import startup_notes
 
 
+def multimedia_noise(category: str | None, message: str) -> bool:
+    """Whether a Qt message is QtMultimedia's start-up talk: the optional libraries it did
+    not find (PipeWire, VA-API), its FFmpeg's version, a sound server it could not reach.
+    The side panel says what playback lacks; -v shows these."""
+    return (category or "").startswith("qt.multimedia") or message.startswith("PulseAudioService:")
+
+
 def forward_qt_message(mode: object, context: object, message: str) -> None:
     """Qt's messages, straight to the real stderr rather than through DecoderNoteFilter's pipe:
     Qt aborts right after a fatal one, before the filter's thread could pass it on."""
     from PySide6.QtCore import qFormatLogMessage
 
+    if multimedia_noise(getattr(context, "category", None), message):
+        return
     try:
         # Qt's own messages run over several lines; a file name in one can hold controls.
         write_lines(sys.stderr, qFormatLogMessage(mode, context, message).split("\n"))

@@ -227,7 +227,7 @@ def test_the_low_confidence_filter_follows_the_sessions_threshold(qtbot, session
 
 # The table.
 
-def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, session, real_analysis):
+def test_a_click_on_a_chip_of_a_selected_row_chooses_it_through_the_session(qtbot, session, real_analysis):
     model = LibraryModel(session)
     items = [analysed(session, ReviewItem(Path(f"/m/{n}.flac"), title=n),
                       ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3), ("Pop", 0.1))) for n in ("a", "b")]
@@ -242,6 +242,9 @@ def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, sessi
                  if p.chip is not None}
         qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=boxes[genre].center().toPoint())
 
+    click("Jazz")  # the row was not selected: the first click selects it and changes nothing
+    assert table.selectionModel().isRowSelected(model.row_of(item.path))
+    assert item.proposed == ["Rock"] and item.state is ReviewState.SUGGESTED
     with qtbot.waitSignal(model.dataChanged, timeout=1000) as repainted:
         click("Jazz")
     assert repainted.args[0].row() == model.row_of(item.path)
@@ -251,7 +254,26 @@ def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, sessi
     click("Rock")
     assert item.proposed == ["Jazz"]
     assert items[0].proposed == ["Rock"]  # the other row is untouched
-    assert table.selectionModel().isRowSelected(model.row_of(item.path))  # the click also selected the row
+    assert table.selectionModel().isRowSelected(model.row_of(item.path))
+    click_other = cell(model, items[0], Column.SUGGESTED)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(click_other).topLeft()
+                     + QPoint(12, table.visualRect(click_other).height() // 2))  # on its chosen chip, Rock
+    assert table.selectionModel().isRowSelected(model.row_of(items[0].path))
+    assert items[0].proposed == ["Rock"]  # a chosen chip of a row not selected is not unchosen either
+
+
+def test_a_screen_reader_reads_the_genre_cells_painted_chips(qtbot, session, real_analysis):
+    from PySide6.QtGui import QAccessible
+
+    model = LibraryModel(session)
+    item = analysed(session, ReviewItem(Path("/m/a.flac")), ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3)))
+    _, table = shown_table(qtbot, model)
+    centre = table.viewport().mapToGlobal(table.visualRect(cell(model, item, Column.SUGGESTED)).center())
+    genres = QAccessible.queryAccessibleInterface(table).childAt(centre.x(), centre.y())
+    assert genres.role() == QAccessible.Role.Cell
+    assert genres.text(QAccessible.Text.Name) == "Rock (not chosen: Jazz 30%)"
+    assert genres.text(QAccessible.Text.Description) == ("Rock, 90%, from bundled vocabulary, chosen; "
+                                                         "Jazz, 30%, from bundled vocabulary, not chosen")
 
 
 def test_the_suggested_column_is_wide_enough_for_every_chosen_chip(qtbot, session, real_analysis):
@@ -413,6 +435,37 @@ def test_the_chip_strip_shows_unchosen_chips_weaker_and_toggles_when_asked(qtbot
     qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(strip.width() - 2, 2))  # beside every chip
     assert toggled == ["Jazz"]
     assert strip.toolTip().endswith("Click a genre to choose or unchoose it.")
+
+
+def test_tab_leaves_the_table_for_the_chips_whose_keys_choose_them(qtbot, session, real_analysis):
+    """The arrow keys move within the table; Tab goes on to the panel's chips, where the
+    arrows move from chip to chip and Space chooses or unchooses one."""
+    model = LibraryModel(session)
+    analysed(session, ReviewItem(Path("/m/a.flac")), ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3)))
+    analysed(session, ReviewItem(Path("/m/b.flac")), ranked(real_analysis, ("Pop", 0.9)))
+    window, table = shown_table(qtbot, model)
+    strip = ChipStrip()
+    strip.set_chips([Chip("Rock", 0.9, "base"), Chip("Jazz", 0.3, "base", False)])
+    strip.setToggleable(True)
+    window.findChild(QDockWidget).setWidget(strip)
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    table.setFocus()
+    table.setCurrentIndex(model.index(0, Column.STATUS))
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert table.currentIndex().row() == 1 and table.hasFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert strip.hasFocus()
+    toggled = []
+    strip.toggled.connect(toggled.append)
+    qtbot.keyClick(strip, Qt.Key.Key_Right)
+    assert strip.current_chip() == Chip("Jazz", 0.3, "base", False)
+    qtbot.keyClick(strip, Qt.Key.Key_Space)
+    assert toggled == ["Jazz"]
+    strip.set_chips([Chip("Rock", 0.9, "base"), Chip("Jazz", 0.3, "base")])  # the session chose it
+    assert strip.current_chip() == Chip("Jazz", 0.3, "base")  # the keys stay on it
+    strip.setToggleable(False)
+    assert strip.focusPolicy() == Qt.FocusPolicy.NoFocus  # nothing to do there, so Tab passes it by
 
 
 def test_the_chip_strip_wraps_instead_of_hiding_chips(qtbot):
