@@ -52,6 +52,7 @@ from tagger.tags import TagSnapshot
 from tagger.text import plural
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend
 from ui.chips import source_tooltip, spoken_chips, suggestion_chip
+from ui.detail import vertical_scroll
 from ui.library import STATE_ORDER, Column, column_header, item_data, tinted
 from ui.roles import ChipsRole, ItemRole
 from ui.workers import BackgroundJob
@@ -443,7 +444,8 @@ class AlbumDetail(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        layout = QVBoxLayout(self)
+        self.content = QWidget()
+        layout = QVBoxLayout(self.content)
         layout.addWidget(self.heading)
         layout.addWidget(self.proposal_label)
         layout.addWidget(self.chips)
@@ -451,6 +453,7 @@ class AlbumDetail(QWidget):
         layout.addWidget(QLabel("<b>How the tracks voted</b>"))
         layout.addWidget(self.tracks, 1)
         layout.addWidget(self.explanation)
+        self.scroll = vertical_scroll(self.content, self)
 
     def show_album(self, group: AlbumGroup, min_confidence: float, max_genres: int) -> None:
         album = group.consensus()

@@ -58,6 +58,23 @@ def wrapping_label(text: str = "") -> QLabel:
     return label
 
 
+def vertical_scroll(content: QWidget, panel: QWidget) -> QScrollArea:
+    """Fill ``panel`` with ``content``, which scrolls up and down but wraps to the width:
+    a side panel taller than its dock, when the window is short or narrow, scrolls rather
+    than squeezing its parts onto each other. ``content`` has its layout already."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes straight to what it holds; it scrolls to them
+    scroll.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+    scroll.setWidget(content)
+    outer = QVBoxLayout(panel)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    return scroll
+
+
 TIMELINE_HEADING = "<b>Timeline</b> (each analysed segment, coloured by its top genre)"
 
 
@@ -222,18 +239,7 @@ class DetailPanel(QWidget):
         self.evidence.setToolTip("What each kind of evidence said of each genre. They combine as independent "
                                  "chances of being right, so two that agree give more than either alone.")
         self.view = AnalysisView(player)
-        # Taller than the dock when it is short or narrow: it scrolls rather than squeezing
-        # its parts onto each other.
         self.content = QWidget()
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes straight to the chips; it scrolls to them
-        self.scroll.viewport().setBackgroundRole(QPalette.ColorRole.Window)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.scroll)
         layout = QVBoxLayout(self.content)
         layout.addWidget(self.heading)
         layout.addWidget(self.state)
@@ -244,7 +250,7 @@ class DetailPanel(QWidget):
         layout.addWidget(self.evidence)
         layout.addWidget(self.view)
         layout.addStretch()
-        self.scroll.setWidget(self.content)
+        self.scroll = vertical_scroll(self.content, self)
         self.show_item(None)
 
     def show_item(self, item: ReviewItem | None) -> None:

@@ -33,6 +33,7 @@ from ui.chips import Chip
 from ui.library import Column, Filter, LibraryModel
 from ui.library_table import (
     EMPTY_TEXT,
+    MIN_SUGGESTED_WIDTH,
     MIN_TEXT_WIDTH,
     NO_MATCH_TEXT,
     LibraryTable,
@@ -324,6 +325,44 @@ def test_the_table_fits_1280_pixels_beside_the_side_panel(qtbot, session, real_a
     table.resize(table.width() - 50, table.height())
     qtbot.wait(10)
     assert header.sectionSize(Column.TITLE) == 300
+
+
+def painted_path(table: LibraryTable, row: int) -> str:
+    """What PathDelegate paints in the File column of ``row``."""
+    index = table.model().index(row, Column.PATH)
+    option = QStyleOptionViewItem()
+    option.initFrom(table.viewport())
+    option.font = table.font()
+    option.fontMetrics = table.fontMetrics()
+    option.rect = table.visualRect(index)
+    table.itemDelegateForColumn(Column.PATH).initStyleOption(option, index)
+    return option.text
+
+
+def test_the_file_column_shows_the_file_name_and_gives_way_before_the_genres(qtbot, session, real_analysis):
+    name = "01 A Longer Track Title.flac"
+    for n in range(3):
+        analysed(session, ReviewItem(Path(f"/music/Some Artist/Some Album {n}/{name}"), artist="Some Artist",
+                                     title="A Longer Track Title", album="Some Album"),
+                 ranked(real_analysis, ("Rock", 0.9), ("Electronic", 0.7), ("Jazz", 0.2)))
+    _, table = shown_table(qtbot, LibraryModel(session))  # the default window, beside the side panel
+    header = table.horizontalHeader()
+    genres_least = max(MIN_SUGGESTED_WIDTH, table.chips.minimum_width(Column.SUGGESTED))
+    assert painted_path(table, 0).endswith("/" + name)
+    assert header.sectionSize(Column.SUGGESTED) >= genres_least
+    assert table.horizontalScrollBar().maximum() == 0
+    # Narrower, the file name is cut while the genres keep their room.
+    table.window().resize(1000, 800)
+    qtbot.waitUntil(lambda: not painted_path(table, 0).endswith("/" + name))
+    assert header.sectionSize(Column.SUGGESTED) >= genres_least
+
+
+def test_the_file_name_gets_its_room_when_the_rows_arrive(qtbot, session, real_analysis):
+    _, table = shown_table(qtbot, LibraryModel(session))
+    name = "01 A Longer Track Title.flac"
+    analysed(session, ReviewItem(Path(f"/music/Some Artist/Some Album/{name}")), ranked(real_analysis, ("Rock", 0.9)))
+    qtbot.waitUntil(lambda: table.library_model.rowCount() == 1)
+    assert painted_path(table, 0).endswith("/" + name)
 
 
 def test_the_file_column_cuts_folders_and_keeps_the_file_name(qtbot, session):
