@@ -50,6 +50,7 @@ REQUIRED = [
     "tagger/data/models/MTT_musicnn.onnx",
     "tagger/data/models/calibration.json",
     "tagger/data/icons/genre-tagger.svg",
+    "tagger/data/icons/actions/edit-undo.svg",  # the actions' own icons, where no theme has them
 ]
 DEMO_SAMPLES = 3
 # The default selection (pyproject.toml's addopts) without the tests that need ../shared:

@@ -134,13 +134,13 @@ def shoot(out: Path, root: Path) -> None:
     w.analyse_all()
     wait_until(app, lambda: w.analysis.job is not None and not w.analysis.running, "the analysis")
     settle(app)
-    missing = [i.path.name for i in w.model.items if i.analysis is None]
+    missing = [i.path.name for i in w.session.items if i.analysis is None]
     if missing:
         raise SystemExit(f"not analysed: {', '.join(missing)}")
 
     w.table.selectRow(0)
     w.accept_selected()
-    w.set_genres([w.model.item_at(1)], ["Folk", "World"])
+    w.session.edit([w.model.item_at(1)], ["Folk", "World"])
     w.table.selectRow(0)  # the detail panel shows the accepted row's bars and timeline
     settle(app)
     save(w, out / "main-window.png")
@@ -150,7 +150,7 @@ def shoot(out: Path, root: Path) -> None:
     card = w.check_file(path)
 
     def shown() -> bool:
-        item = w.model.item(path)
+        item = w.session.item(path)
         return (not w.analysis.running and item is not None
                 and item.state.value not in ("new", "analysing") and card.summary.text() != "Analysing…")
 

@@ -12,14 +12,33 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from PySide6.QtCore import QElapsedTimer, QObject, QTimer
-from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QStyle, QWidget
+from PySide6.QtCore import QByteArray, QElapsedTimer, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QWidget
 
+from tagger.resources import resource_dir
 from tagger.review.items import ReviewItem
 
-SP = QStyle.StandardPixmap
 THROTTLE_MS = 100
+ICON_SIZES = (16, 22, 24, 32, 48, 64)  # 64 for a 32 px toolbar at twice the scale
+
+
+def own_icon(name: str, colour: QColor) -> QIcon:
+    """Our drawing of the theme icon ``name`` (resources/icons/actions), its lines in
+    ``colour`` so that it reads on a light or a dark theme. Without an icon theme, Qt's
+    own stand-ins mislead: an info sign for Learn, a trash can for Reject, a back arrow for Undo."""
+    svg = (resource_dir() / "icons" / "actions" / f"{name}.svg").read_text(encoding="utf-8")
+    renderer = QSvgRenderer(QByteArray(svg.replace("currentColor", colour.name()).encode()))
+    icon = QIcon()
+    for size in ICON_SIZES:
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        renderer.render(painter)
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon
 
 
 @dataclass(frozen=True)
@@ -55,7 +74,7 @@ def row_counts(items: Iterable[ReviewItem], selected: Iterable[ReviewItem]) -> t
 class ActionSpec:
     text: str
     shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
-    icon: tuple[str, QStyle.StandardPixmap] | None = None  # theme name, fallback
+    icon: str | None = None  # the theme's name for it; our own drawing of that name where the theme has none
     tip: str | None = None
     enabled: Callable[[ActionContext], bool] = lambda c: True
     checkable: bool = False
@@ -63,36 +82,36 @@ class ActionSpec:
 
 
 class Act(Enum):
-    ADD_FOLDER = ActionSpec("Add &Folder…", QKeySequence.StandardKey.Open, ("folder-open", SP.SP_DirOpenIcon))
-    ADD_FILES = ActionSpec("Add F&iles…", "Ctrl+Shift+O", ("document-open", SP.SP_FileIcon))
-    ANALYSE_SELECTED = ActionSpec("&Analyse Selected", "Ctrl+R", ("media-playback-start", SP.SP_MediaPlay),
+    ADD_FOLDER = ActionSpec("Add &Folder…", QKeySequence.StandardKey.Open, "folder-open")
+    ADD_FILES = ActionSpec("Add F&iles…", "Ctrl+Shift+O", "document-open")
+    ANALYSE_SELECTED = ActionSpec("&Analyse Selected", "Ctrl+R", "media-playback-start",
                                   enabled=lambda c: c.selected > 0 and not c.analysing)
-    ANALYSE_ALL = ActionSpec("Analyse A&ll", "Ctrl+Shift+R", ("media-seek-forward", SP.SP_MediaSeekForward),
+    ANALYSE_ALL = ActionSpec("Analyse A&ll", "Ctrl+Shift+R", "media-seek-forward",
                              enabled=lambda c: c.rows > 0 and not c.analysing)
     ANALYSE_FULLY = ActionSpec("Analyse Selected F&ully", "Ctrl+Alt+R",
                                tip="Analyse every 3 s of the selected files, adding to what was analysed before",
                                enabled=lambda c: c.selected > 0 and not c.analysing)
-    CANCEL = ActionSpec("&Cancel", "Esc", ("process-stop", SP.SP_BrowserStop), enabled=lambda c: c.busy)
-    ACCEPT = ActionSpec("&Accept", "Ctrl+Return", ("dialog-ok-apply", SP.SP_DialogApplyButton),
+    CANCEL = ActionSpec("&Cancel", "Esc", "process-stop", enabled=lambda c: c.busy)
+    ACCEPT = ActionSpec("&Accept", "Ctrl+Return", "dialog-ok-apply",
                         "Accept the selected rows' chosen genres for writing",
                         enabled=lambda c: c.acceptable_selected > 0)
     ACCEPT_ABOVE = ActionSpec("Accept Confident Rows…", "Ctrl+Shift+Return",
                               tip="Accept every undecided row whose best genre reaches a confidence",
                               enabled=lambda c: c.rows > 0)
-    REJECT = ActionSpec("&Reject", "Ctrl+Backspace", ("dialog-cancel", SP.SP_DialogDiscardButton),
+    REJECT = ActionSpec("&Reject", "Ctrl+Backspace", "dialog-cancel",
                         "Leave the selected rows' files as they are", enabled=lambda c: c.selected > 0)
-    EDIT = ActionSpec("&Edit Genres…", "F2", ("document-edit", SP.SP_FileDialogDetailedView),
+    EDIT = ActionSpec("&Edit Genres…", "F2", "document-edit",
                       "Choose the selected rows' genres yourself (this accepts them)",
                       enabled=lambda c: c.selected > 0)
-    APPLY = ActionSpec("A&pply", QKeySequence.StandardKey.Save, ("document-save", SP.SP_DialogSaveButton),
+    APPLY = ActionSpec("A&pply", QKeySequence.StandardKey.Save, "document-save",
                        "Write the accepted rows' genres to their files",
                        enabled=lambda c: c.writable > 0 and not c.writing)
-    UNDO = ActionSpec("&Undo Last Apply", QKeySequence.StandardKey.Undo, ("edit-undo", SP.SP_ArrowBack),
+    UNDO = ActionSpec("&Undo Last Apply", QKeySequence.StandardKey.Undo, "edit-undo",
                       "Undo the last batch this window wrote", enabled=lambda c: c.can_undo and not c.writing)
-    HISTORY = ActionSpec("&History…", "Ctrl+H", ("document-open-recent", SP.SP_FileDialogContentsView),
+    HISTORY = ActionSpec("&History…", "Ctrl+H", "document-open-recent",
                          "Every batch written, and undo of an older one", enabled=lambda c: not c.writing)
     SETTINGS = ActionSpec("&Settings…", QKeySequence.StandardKey.Preferences)
-    LEARN = ActionSpec("&Learn from Tagged Files", "Ctrl+L", ("tools-wizard", SP.SP_FileDialogInfoView),
+    LEARN = ActionSpec("&Learn from Tagged Files", "Ctrl+L", "tools-wizard",
                        "Learn your own genres from the files you already tagged",
                        enabled=lambda c: c.rows > 0 and not c.analysing and not c.learning,
                        icon_text="Learn Genres")
@@ -118,8 +137,8 @@ class ActionTable(QObject):
             if spec.shortcut is not None:
                 action.setShortcut(spec.shortcut)
             if spec.icon is not None:
-                theme, fallback = spec.icon
-                action.setIcon(QIcon.fromTheme(theme, window.style().standardIcon(fallback)))
+                colour = window.palette().color(QPalette.ColorRole.ButtonText)
+                action.setIcon(QIcon.fromTheme(spec.icon, own_icon(spec.icon, colour)))
             if spec.icon_text:
                 action.setIconText(spec.icon_text)
             action.setCheckable(spec.checkable)

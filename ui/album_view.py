@@ -51,7 +51,8 @@ from tagger.review.session import ReviewSession
 from tagger.tags import TagSnapshot
 from tagger.text import plural
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend
-from ui.chips import source_tooltip, suggestion_chip
+from ui.chips import source_tooltip, spoken_chips, suggestion_chip
+from ui.detail import vertical_scroll
 from ui.library import STATE_ORDER, Column, column_header, item_data, tinted
 from ui.roles import ChipsRole, ItemRole
 from ui.workers import BackgroundJob
@@ -235,6 +236,8 @@ class AlbumModel(QAbstractItemModel):
                     for g in group.consensus().genres[:max(CANDIDATES_SHOWN, len(chosen))]]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._album_text(group, column)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole and column is Column.SUGGESTED:
+            return spoken_chips(self._album_data(group, column, ChipsRole))
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)
@@ -441,7 +444,8 @@ class AlbumDetail(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        layout = QVBoxLayout(self)
+        self.content = QWidget()
+        layout = QVBoxLayout(self.content)
         layout.addWidget(self.heading)
         layout.addWidget(self.proposal_label)
         layout.addWidget(self.chips)
@@ -449,6 +453,7 @@ class AlbumDetail(QWidget):
         layout.addWidget(QLabel("<b>How the tracks voted</b>"))
         layout.addWidget(self.tracks, 1)
         layout.addWidget(self.explanation)
+        self.scroll = vertical_scroll(self.content, self)
 
     def show_album(self, group: AlbumGroup, min_confidence: float, max_genres: int) -> None:
         album = group.consensus()

@@ -36,6 +36,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFontMetrics,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -67,6 +68,8 @@ from ui.chips import (
     chip_label,
     legend_tooltip,
     source_tooltip,
+    spoken_chip,
+    spoken_chips,
     suggestion_chip,
 )
 from ui.roles import ChipsRole, ItemRole
@@ -327,7 +330,8 @@ class ChipDelegate(QStyledItemDelegate):
 
     def editorEvent(self, event: QEvent, model: QAbstractItemModel, option: QStyleOptionViewItem,
                     index: QModelIndex | QPersistentModelIndex) -> bool:
-        """A press and a release on the same chip toggle it; the press still selects the row."""
+        """A press and a release on the same chip of a selected row toggle it. On a row not
+        selected yet the click only selects it: a person looks at a row before changing it."""
         kind = event.type()
         if kind not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
                         QEvent.Type.MouseButtonDblClick) or event.button() != Qt.MouseButton.LeftButton:
@@ -335,7 +339,10 @@ class ChipDelegate(QStyledItemDelegate):
         chips = index.data(ChipsRole) or []
         hit = chip_at(place_chips(self._chip_rect(option), chips, QFontMetrics(option.font)), event.position())
         if kind == QEvent.Type.MouseButtonPress:
-            self._pressed = None if hit is None else (QPersistentModelIndex(index), hit.genre)
+            # The view selects the row after this press, so this asks whether it was selected before.
+            view = option.widget
+            selected = isinstance(view, QAbstractItemView) and view.selectionModel().isSelected(index)
+            self._pressed = None if hit is None or not selected else (QPersistentModelIndex(index), hit.genre)
             return False
         pressed, self._pressed = self._pressed, None
         item = index.data(ItemRole)
@@ -383,7 +390,8 @@ class WrapsToWidth(QWidget):
 class ChipStrip(WrapsToWidth):
     """A row of chips outside a table (the detail panel, the check card), wrapped onto
     more lines where it is narrow; its tooltip says what each chip's marker means and
-    whether Accept writes it. When toggleable, a click on a chip emits ``toggled(genre)``."""
+    whether Accept writes it. When toggleable, a click on a chip emits ``toggled(genre)``,
+    and so does Space or Enter on the chip the arrow keys moved to."""
 
     toggled = Signal(str)
 
@@ -391,6 +399,7 @@ class ChipStrip(WrapsToWidth):
         super().__init__(parent)
         self._chips: list[Chip] = []
         self._toggleable = False
+        self._current: str | None = None  # the genre of the chip the keys act on
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # as tall as its lines
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -402,6 +411,9 @@ class ChipStrip(WrapsToWidth):
 
     def set_chips(self, chips: Sequence[Chip]) -> None:
         self._chips = list(chips)
+        # A toggled chip moves between the chosen and the unchosen ones: the keys stay on its genre.
+        if self._current not in (c.genre for c in self._chips):
+            self._current = self._chips[0].genre if self._chips else None
         self._update_tooltip()
         self._fit_height()
         self.update()
@@ -410,8 +422,9 @@ class ChipStrip(WrapsToWidth):
         return list(self._chips)
 
     def setToggleable(self, toggleable: bool) -> None:
-        """Whether a click on a chip emits ``toggled``."""
+        """Whether a click on a chip emits ``toggled``; only then does Tab stop at the strip."""
         self._toggleable = toggleable
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus if toggleable else Qt.FocusPolicy.NoFocus)
         self._update_tooltip()
         if not toggleable:
             self.unsetCursor()
@@ -421,6 +434,14 @@ class ChipStrip(WrapsToWidth):
 
     def _update_tooltip(self) -> None:
         self.setToolTip(candidates_tooltip(self._chips, self._toggleable) or "")
+        self._update_accessible()
+
+    def _update_accessible(self) -> None:
+        """What a screen reader says: the chip the keys are on, and every chip; it cannot read paint."""
+        current = self.current_chip()
+        self.setAccessibleName("Genres: " + (spoken_chip(current) if current else "none suggested"))
+        self.setAccessibleDescription(spoken_chips(self._chips) + (
+            ". Arrow keys move between the genres; Space chooses or unchooses one." if self._toggleable else ""))
 
     def placed(self) -> list[Placed]:
         """Where each chip is painted."""
@@ -451,9 +472,30 @@ class ChipStrip(WrapsToWidth):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         chip = self.chip_at(event.position()) if event.button() == Qt.MouseButton.LeftButton else None
         if self._toggleable and chip is not None:
+            self._current = chip.genre
+            self._update_accessible()
             self.toggled.emit(chip.genre)
         else:
             super().mouseReleaseEvent(event)
+
+    def current_chip(self) -> Chip | None:
+        """The chip the arrow keys moved to, which Space or Enter toggles."""
+        return next((c for c in self._chips if c.genre == self._current), None)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        order = [p.chip.genre for p in self.placed() if p.chip is not None]  # as painted, chosen ones first
+        key = event.key()
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1}.get(key)
+        if step is not None and order:
+            at = order.index(self._current) if self._current in order else 0
+            self._current = order[max(0, min(len(order) - 1, at + step))]
+            self._update_accessible()
+            self.update()
+        elif key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._toggleable \
+                and self._current is not None:
+            self.toggled.emit(self._current)
+        else:
+            super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -463,6 +505,11 @@ class ChipStrip(WrapsToWidth):
             return
         for placed in self.placed():
             paint_chip(painter, placed, self.palette(), self.fontMetrics())
+            if self.hasFocus() and placed.chip is not None and placed.chip.genre == self._current:
+                painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(placed.box.adjusted(-1, -1, 1, 1), placed.box.height() / 2,
+                                        placed.box.height() / 2)
 
 
 class SourceLegend(WrapsToWidth):
@@ -556,6 +603,8 @@ class ConfidenceBars(QWidget):
         self._colours = genre_colours(analysis, self.ROWS, ranked) if analysis else {}
         self._leaders = {s.genres[0].genre for s in analysis.segments if s.genres} if analysis else set()
         self.setToolTip(source_tooltip(map(suggestion_chip, self._genres)) or "")
+        self.setAccessibleName("Top genres")
+        self.setAccessibleDescription(spoken_chips(map(suggestion_chip, self._genres), choice=False))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -592,13 +641,26 @@ class LegendEntry(NamedTuple):
     colour: QColor | None  # None: the hatching of the parts no segment covers
 
 
+def segment_text(segment: Segment) -> str:
+    """Where a segment lies and what it sounds like: "12–15 s: Jazz 80%, Blues 30%"."""
+    return f"{segment.start_s:.0f}–{segment.end_s:.0f} s: " + ", ".join(
+        chip_label(g.genre, g.confidence) for g in segment.genres)
+
+
+def minutes(seconds: float) -> str:
+    whole, rest = divmod(int(seconds), 60)
+    return f"{whole}:{rest:02d}"
+
+
 class Timeline(WrapsToWidth):
     """The track from start to end, each analysed segment coloured by its top genre,
     so a user sees which parts of the track point where; hatched parts were not
     analysed. Every segment is at least MIN_SEGMENT_PX wide, and the legend, on as
-    many lines as it takes, names every colour drawn. Click a segment to pick it."""
+    many lines as it takes, names every colour drawn. Click a segment to pick it and
+    hear it; or the arrow keys pick one (``segment_selected``) and Space plays it."""
 
-    segment_clicked = Signal(object)  # Segment
+    segment_clicked = Signal(object)  # Segment: pick it and play it
+    segment_selected = Signal(object)  # Segment: picked with the keys, for the Play button
 
     MARGIN = 4.0
 
@@ -611,7 +673,9 @@ class Timeline(WrapsToWidth):
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._fit_height()
+        self._update_accessible()
 
     def set_analysis(self, analysis: Analysis | None, genres: Sequence[GenreSuggestion] | None = None) -> None:
         """Show ``analysis``'s segments, coloured as the bars colour ``genres`` (see genre_colours)."""
@@ -619,7 +683,22 @@ class Timeline(WrapsToWidth):
         self._selected = None
         self._colours = genre_colours(analysis, ConfidenceBars.ROWS, genres) if analysis else {}
         self._fit_height()
+        self._update_accessible()
         self.update()
+
+    def _update_accessible(self) -> None:
+        """In words what the bar paints: the picked segment, and which genre leads how much of the track."""
+        self.setAccessibleName("Timeline" + (f": {segment_text(self._selected)}" if self._selected else ""))
+        if self._analysis is None or not self._analysis.segments:
+            self.setAccessibleDescription("no music detected" if self._analysis else "not analysed yet")
+            return
+        segments = self._analysis.segments
+        leading = Counter(s.genres[0].genre if s.genres else "no genre" for s in segments)
+        covered = sum(s.end_s - s.start_s for s in segments) / max(self._analysis.duration_s, 1e-6)
+        self.setAccessibleDescription(
+            f"{len(segments)} analysed segments, {min(covered, 1.0):.0%} of {minutes(self._analysis.duration_s)}, "
+            "led by " + ", ".join(f"{genre} in {n}" for genre, n in leading.most_common())
+            + ". Arrow keys pick a segment; Space plays it.")
 
     # Geometry.
 
@@ -702,16 +781,32 @@ class Timeline(WrapsToWidth):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         segment = self._segment_at(event.position().x())
-        self.setToolTip("" if segment is None else (
-            f"{segment.start_s:.0f}–{segment.end_s:.0f} s: "
-            + ", ".join(chip_label(g.genre, g.confidence) for g in segment.genres)))
+        self.setToolTip("" if segment is None else segment_text(segment))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         segment = self._segment_at(event.position().x())
         if segment is not None:
             self._selected = segment
+            self._update_accessible()
             self.update()
             self.segment_clicked.emit(segment)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        segments = self._analysis.segments if self._analysis is not None else []
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1}.get(Qt.Key(event.key()))
+        if step is not None and segments:
+            at = segments.index(self._selected) if self._selected in segments else (-1 if step > 0 else 0)
+            self._selected = segments[max(0, min(len(segments) - 1, at + step))]
+            self._update_accessible()
+            self.update()
+            self.segment_selected.emit(self._selected)
+        elif event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter) and segments:
+            self._selected = self._selected or segments[0]
+            self._update_accessible()
+            self.update()
+            self.segment_clicked.emit(self._selected)
+        else:
+            super().keyPressEvent(event)
 
     # Painting.
 
@@ -732,9 +827,12 @@ class Timeline(WrapsToWidth):
             return
         for segment, rect in self.segment_rects():
             painter.fillRect(rect, self.colour_of(segment))
-            if segment is self._selected:
-                painter.setPen(palette.color(QPalette.ColorRole.Highlight))
-                painter.drawRect(rect.adjusted(0, 0, -1, -1))
+            if segment is self._selected:  # two pixels wide, around it: it is the one Play excerpt plays
+                painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
+                painter.drawRect(rect.adjusted(-1, -1, 1, 1))
+        if self.hasFocus():  # where the arrow keys act
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(bar.adjusted(-2, -2, 1, 1))
         legend = self._legend_layout(self.width())
         line = float(self.fontMetrics().height())
         painter.setPen(palette.color(QPalette.ColorRole.WindowText))
@@ -749,5 +847,4 @@ class Timeline(WrapsToWidth):
         bottom = max((rect.bottom() for rect, _ in legend), default=bar.bottom() + 4 + line)
         scale = QRectF(self.MARGIN, bottom, self.width() - 2 * self.MARGIN, line)
         painter.drawText(scale, Qt.AlignmentFlag.AlignLeft, "0:00")
-        minutes, seconds = divmod(int(self._analysis.duration_s), 60)
-        painter.drawText(scale, Qt.AlignmentFlag.AlignRight, f"{minutes}:{seconds:02d}")
+        painter.drawText(scale, Qt.AlignmentFlag.AlignRight, minutes(self._analysis.duration_s))

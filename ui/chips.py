@@ -85,6 +85,20 @@ def candidates_tooltip(chips: Sequence[Chip], toggleable: bool = True) -> str | 
     return "\n".join([*(candidate_line(c) for c in chips), *([TOGGLE_HINT] if toggleable else [])])
 
 
+def spoken_chip(chip: Chip, choice: bool = True) -> str:
+    """A chip as a screen reader says it, without the marker's glyph: "Jazz, 94%, from
+    album mates' tags, chosen"; with ``choice`` False, where nothing is chosen (the bars), without the last part."""
+    source = f"from {SOURCE_NAMES[chip.source]}" if chip.source in SOURCE_NAMES else "your own choice"
+    confidence = [] if chip.confidence is None else [f"{chip.confidence:.0%}"]
+    chosen = ["chosen" if chip.chosen else "not chosen"] if choice else []
+    return ", ".join([chip.genre, *confidence, source, *chosen])
+
+
+def spoken_chips(chips: Iterable[Chip], choice: bool = True) -> str:
+    """Every chip as a screen reader says it, one after another."""
+    return "; ".join(spoken_chip(c, choice) for c in chips) or "no genres suggested"
+
+
 def legend_tooltip(sources: Iterable[str]) -> str:
     """What each of ``sources``' markers means, a line each."""
     return "\n".join(f"{SOURCE_GLYPHS[s]} {SOURCE_NAMES[s]}: {SOURCE_MEANINGS[s]}" for s in sources)

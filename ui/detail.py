@@ -26,6 +26,7 @@ from tagger.review.items import ReviewItem, ReviewState
 from ui.charts import ChipStrip, ConfidenceBars, SourceLegend, Timeline
 from ui.chips import SOURCE_GLYPHS, evidence_text, item_chips
 from ui.library import Column, item_text
+from ui.setup_check import playback_problem_here
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,23 @@ def wrapping_label(text: str = "") -> QLabel:
     return label
 
 
+def vertical_scroll(content: QWidget, panel: QWidget) -> QScrollArea:
+    """Fill ``panel`` with ``content``, which scrolls up and down but wraps to the width:
+    a side panel taller than its dock, when the window is short or narrow, scrolls rather
+    than squeezing its parts onto each other. ``content`` has its layout already."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes straight to what it holds; it scrolls to them
+    scroll.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+    scroll.setWidget(content)
+    outer = QVBoxLayout(panel)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    return scroll
+
+
 TIMELINE_HEADING = "<b>Timeline</b> (each analysed segment, coloured by its top genre)"
 
 
@@ -75,25 +93,43 @@ def timeline_heading(analysis: Analysis | None, genres: Sequence[GenreSuggestion
             f"vocabulary; {others} speak only for the whole track)")
 
 
+NO_SOUND_OUTPUT = ("Playback is unavailable: no sound output was found. Start the sound server "
+                   "(PipeWire or PulseAudio) or connect a sound device.")
+
+
 class ExcerptPlayer:
-    """Plays one analysed segment of a file through QtMultimedia, where it loads."""
+    """Plays one analysed segment of a file through QtMultimedia, where it loads and a sound output exists."""
 
     def __init__(self) -> None:
-        self.unavailable: str | None = None
+        self._missing: str | None = None
         self._player = self._output = None
+        self.devices = None  # QMediaDevices, whose audioOutputsChanged says when a sound output comes or goes
         self._stop_ms = 0
         try:
-            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+            from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
         except ImportError as e:  # QtMultimedia needs system audio libraries (PulseAudio, ALSA)
-            self.unavailable = f"playback is unavailable: {e}"
+            # The same words, and install command, that the terminal got at start-up.
+            note = playback_problem_here() or f"playback is unavailable: {e}"
+            self._missing = note[:1].upper() + note[1:]
             return
+        self.devices = QMediaDevices()
         self._player = QMediaPlayer()
         self._output = QAudioOutput()
         self._player.setAudioOutput(self._output)
         self._player.positionChanged.connect(self._stop_at_end)
 
+    @property
+    def unavailable(self) -> str | None:
+        """Why nothing can play now, or None."""
+        if self._missing is not None:
+            return self._missing
+        from PySide6.QtMultimedia import QMediaDevices
+
+        # Without one (a sound library but no sound server), a play would do nothing a person could see.
+        return None if QMediaDevices.audioOutputs() else NO_SOUND_OUTPUT
+
     def play(self, path: Path, segment: Segment) -> None:
-        if self._player is None:
+        if self._player is None or self.unavailable is not None:  # a click on the timeline, too, asks to play
             return
         self._player.stop()
         self._player.setSource(QUrl.fromLocalFile(str(path)))
@@ -123,10 +159,15 @@ class AnalysisView(QWidget):
         self.timeline = Timeline()
         self.descriptors = wrapping_label()
         self.play_button = QPushButton("Play excerpt")
-        self.play_button.setToolTip(player.unavailable or "Play the analysed segment picked on the timeline")
         self.play_button.setEnabled(False)
         self.play_button.clicked.connect(self._play)
+        self.playback_note = wrapping_label()  # beside the button: why it cannot play
+        self.playback_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.playback_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        if player.devices is not None:
+            player.devices.audioOutputsChanged.connect(self._show_playback)
         self.timeline.segment_clicked.connect(self._pick)
+        self.timeline.segment_selected.connect(self._select)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(wrapping_label("<b>Top genres</b>"))
@@ -138,8 +179,9 @@ class AnalysisView(QWidget):
         layout.addWidget(self.descriptors)
         buttons = QHBoxLayout()
         buttons.addWidget(self.play_button)
-        buttons.addStretch()
+        buttons.addWidget(self.playback_note, 1)
         layout.addLayout(buttons)
+        self._show_playback()
 
     def show_analysis(self, path: Path | None, analysis: Analysis | None,
                       genres: Sequence[GenreSuggestion] | None = None) -> None:
@@ -152,10 +194,21 @@ class AnalysisView(QWidget):
         self.timeline_label.setText(timeline_heading(analysis, ranked[:ConfidenceBars.ROWS]))
         self.descriptors.setText(descriptor_text(analysis) if analysis is not None else "")
         self.segment = analysis.segments[0] if analysis and analysis.segments else None
-        self.play_button.setEnabled(self.segment is not None and self.player.unavailable is None)
+        self._show_playback()
+
+    def _show_playback(self) -> None:
+        """Enable Play excerpt where a segment can play, else say beside it why it cannot."""
+        reason = self.player.unavailable
+        self.play_button.setEnabled(self.segment is not None and reason is None)
+        self.play_button.setToolTip(reason or "Play the analysed segment picked on the timeline")
+        self.playback_note.setText(reason or "")
+        self.playback_note.setVisible(reason is not None)
+
+    def _select(self, segment: Segment) -> None:
+        self.segment = segment  # what Play excerpt plays next
 
     def _pick(self, segment: Segment) -> None:
-        self.segment = segment
+        self._select(segment)
         self._play()
 
     def _play(self) -> None:
@@ -186,17 +239,7 @@ class DetailPanel(QWidget):
         self.evidence.setToolTip("What each kind of evidence said of each genre. They combine as independent "
                                  "chances of being right, so two that agree give more than either alone.")
         self.view = AnalysisView(player)
-        # Taller than the dock when it is short or narrow: it scrolls rather than squeezing
-        # its parts onto each other.
         self.content = QWidget()
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.viewport().setBackgroundRole(QPalette.ColorRole.Window)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.scroll)
         layout = QVBoxLayout(self.content)
         layout.addWidget(self.heading)
         layout.addWidget(self.state)
@@ -207,7 +250,7 @@ class DetailPanel(QWidget):
         layout.addWidget(self.evidence)
         layout.addWidget(self.view)
         layout.addStretch()
-        self.scroll.setWidget(self.content)
+        self.scroll = vertical_scroll(self.content, self)
         self.show_item(None)
 
     def show_item(self, item: ReviewItem | None) -> None:

@@ -440,6 +440,7 @@ class CheckCard(QDialog):
         layout.addWidget(self.legend)
         layout.addWidget(self.now)
         layout.addWidget(self.view)
+        layout.addStretch()  # what a card shows sits together at the top, whatever its height
         layout.addLayout(buttons)
         self.resize(560, 480)
 
@@ -466,6 +467,9 @@ class CheckCard(QDialog):
             self.apply_button.setText("Written")
         else:
             self.apply_button.setText("Nothing to write" if suggesting else "Write genres")
+        # As tall as what it now shows: a broken or a written file's card has little.
+        self.layout().activate()
+        self.resize(self.width(), self.heightForWidth(self.width()))
 
 
 def card_summary(item: ReviewItem) -> str:

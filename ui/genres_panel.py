@@ -41,7 +41,7 @@ from tagger.library.cleanup import (
     Planner,
     Storage,
 )
-from tagger.review.items import ReviewItem
+from tagger.review.items import ReviewItem, ReviewState
 from tagger.review.session import Change, ReviewSession
 
 GroupRole = Qt.ItemDataRole.UserRole
@@ -335,10 +335,17 @@ class GenresPanel(QWidget):
         planner: Planner = self.overview.planner(rules)
         changes = []
         for item in self._items():
-            file = self._files[item.path]
+            file = self._as_marked(item)
             if planner.plan(file).changed:
                 changes.append((item, planner.genres(file)))
         self._offer(what, changes)
+
+    def _as_marked(self, item: ReviewItem) -> FileGenres:
+        """The file as a cleanup finds it: where another cleanup is marked and not written yet,
+        with that one's genres, so that Drop Junk after Normalise All lists only what it adds."""
+        if item.replaces and item.state is ReviewState.ACCEPTED:
+            return FileGenres(item.path, tuple(item.proposed))
+        return self._files[item.path]
 
     def _offer(self, what: str, changes: list[tuple[ReviewItem, list[str]]]) -> None:
         if not changes:

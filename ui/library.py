@@ -35,7 +35,7 @@ from tagger.genres.vocabulary import genre_key
 from tagger.review.items import CANDIDATES_SHOWN, ReviewItem, ReviewState
 from tagger.review.session import Change, ReviewSession
 from tagger.text import TextEnum
-from ui.chips import candidates_tooltip, chip_label, item_chips
+from ui.chips import candidates_tooltip, chip_label, item_chips, spoken_chips
 from ui.roles import ChipsRole, ItemRole
 
 # Past this many separate blocks of changed rows, one range over them all is cheaper
@@ -194,6 +194,10 @@ def item_data(item: ReviewItem, column: Column, role: int):
         if column is Column.SUGGESTED:
             return candidates_tooltip(item_chips(item))
         return str(item.path) if column in (Column.PATH, Column.TITLE) else None
+    if column is Column.SUGGESTED and role == Qt.ItemDataRole.AccessibleTextRole:
+        return suggested_text(item) or "no genres suggested"
+    if column is Column.SUGGESTED and role == Qt.ItemDataRole.AccessibleDescriptionRole:  # what the chips paint
+        return spoken_chips(item_chips(item))
     if role == Qt.ItemDataRole.BackgroundRole:
         return tinted(item.state)
     if role == Qt.ItemDataRole.FontRole and item.state is ReviewState.REJECTED:

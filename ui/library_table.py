@@ -3,11 +3,11 @@ word for the empty table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -29,6 +29,10 @@ NO_MATCH_TEXT = "No matches"
 SHARES = {Column.ARTIST: 1.0, Column.TITLE: 1.3, Column.CURRENT: 1.1, Column.ALBUM: 1.0, Column.PATH: 1.6}
 MIN_TEXT_WIDTH = 60
 MIN_SUGGESTED_WIDTH = 180
+# The File column is wide enough for the longest of the first rows' file names: enough to
+# see a library's naming, and cheap to measure at every resize.
+NAMES_MEASURED = 200
+PATH_PADDING = 8  # what PathDelegate leaves beside the text
 
 
 def elide_path(path: str, fits: Callable[[str], bool]) -> str:
@@ -51,12 +55,17 @@ def elide_path(path: str, fits: Callable[[str], bool]) -> str:
     return "…"
 
 
+def name_width(metrics: QFontMetrics, names: Iterable[str]) -> int:
+    """The width the File column needs to show each of ``names`` whole, its folders cut."""
+    return max((metrics.horizontalAdvance("…/" + name) for name in names), default=0) + PATH_PADDING
+
+
 class PathDelegate(QStyledItemDelegate):
     """Paints a path with ``elide_path``."""
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
-        metrics, width = option.fontMetrics, option.rect.width() - 8
+        metrics, width = option.fontMetrics, option.rect.width() - PATH_PADDING
         option.text = elide_path(option.text, lambda text: metrics.horizontalAdvance(text) <= width)
 
 
@@ -77,6 +86,7 @@ class LibraryTable(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
+        self.setTabKeyNavigation(False)  # the arrow keys move within; Tab goes on to the side panel
         self.verticalHeader().hide()
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.chips = ChipDelegate(self)
@@ -88,6 +98,7 @@ class LibraryTable(QTableView):
         header.setStretchLastSection(True)
         self._fitted: dict[Column, int] | None = {}  # the widths fit_columns set; None once the user set their own
         self._fitting = False
+        self._fitted_names = 0  # the file names' width fit_columns made room for
         header.sectionResized.connect(self._section_resized)
         model.session_changed.connect(self._session_changed)
         self.fit_columns()
@@ -103,6 +114,14 @@ class LibraryTable(QTableView):
     def _session_changed(self) -> None:
         if not self.library_model.rowCount():  # rows arrived that the filter hides: "no matches" now
             self.viewport().update()
+        elif self._fitted is not None and self._names_width() != self._fitted_names:
+            self.fit_columns()  # the first rows arrived, or longer names among them
+
+    def _names_width(self) -> int:
+        model = self.library_model
+        grid = 1 if self.showGrid() else 0  # a cell is its column less the grid line
+        return grid + name_width(self.fontMetrics(), (model.item_at(row).path.name
+                                                      for row in range(min(model.rowCount(), NAMES_MEASURED))))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -142,15 +161,27 @@ class LibraryTable(QTableView):
             return
         header, metrics = self.horizontalHeader(), self.fontMetrics()
         available = self.viewport().width()
+        genres_least = max(self.chips.minimum_width(Column.SUGGESTED), MIN_SUGGESTED_WIDTH)
         widths = {
             Column.STATUS: metrics.horizontalAdvance("accepted (edited)") + 16,
             Column.CONFIDENCE: header.fontMetrics().horizontalAdvance(Column.CONFIDENCE.header) + 28,
-            Column.SUGGESTED: max(self.chips.minimum_width(Column.SUGGESTED), MIN_SUGGESTED_WIDTH,
-                                  int(0.30 * available)),  # room for three short candidates
+            Column.SUGGESTED: max(genres_least, int(0.30 * available)),  # room for three short candidates
         }
         rest = available - sum(widths.values())
-        unit = rest / sum(SHARES.values())
-        widths |= {column: max(MIN_TEXT_WIDTH, int(unit * share)) for column, share in SHARES.items()}
+        # The file name shows whole where the other text columns keep their least width,
+        # and the genres lend it what they have beyond theirs; in a narrower window the
+        # File column gives way first, and the genres' chosen chips never do.
+        others = {column: share for column, share in SHARES.items() if column is not Column.PATH}
+        least = MIN_TEXT_WIDTH * len(others)
+        self._fitted_names = self._names_width()
+        lent = min(max(0, self._fitted_names - (rest - least)), widths[Column.SUGGESTED] - genres_least)
+        widths[Column.SUGGESTED] -= lent
+        rest += lent
+        path = max(MIN_TEXT_WIDTH, int(rest * SHARES[Column.PATH] / sum(SHARES.values())),
+                   min(self._fitted_names, rest - least))
+        unit = max(0, rest - path - least) / sum(others.values())
+        widths |= {column: MIN_TEXT_WIDTH + int(unit * share) for column, share in others.items()}
+        widths[Column.PATH] = path
         self._fitting = True
         try:
             for column, width in widths.items():

@@ -26,6 +26,7 @@ from tagger.files.state import StateError
 from tagger.genres.vocabulary import completion_names
 from tagger.resources import resource_dir
 from tagger.review.items import ReviewItem
+from tagger.review.saved import SavedReview
 from tagger.review.session import Change, ReviewSession
 from tagger.settings import Settings
 from tagger.tags import WriteMode
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
     """The app's one window over one review session: its views, panels, actions and the controls of its work."""
 
     def __init__(self, settings: Settings | None = None, make_analyzer: Callable[[str], Analyzer] | None = None,
-                 journal: Journal | None = None, restore: bool = True) -> None:
+                 journal: Journal | None = None, restore: bool = True, saved: SavedReview | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings.load()
         self.journal = journal or Journal()  # the one journal of every write and undo of this window
@@ -105,7 +106,7 @@ class MainWindow(QMainWindow):
         self.views = QStackedWidget()  # the table, or the same files grouped by album
         self.views.addWidget(self.table)
         self.views.addWidget(self.album_view)
-        self.kept = KeptReview(self)
+        self.kept = KeptReview(self, saved)  # claims the saved review, unless another process owns it
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -526,7 +527,12 @@ class MainWindow(QMainWindow):
                 return
         undecided = len(self.session.undecided_work())
         keep = True
-        if undecided:
+        if undecided and self.kept.not_kept:
+            if not self.confirm(f"{plural(undecided, 'row')} {has(undecided)} genres accepted or edited but not "
+                                f"written to the files yet, and {self.kept.not_kept}: quit and lose them?"):
+                event.ignore()
+                return
+        elif undecided:
             answer = self.ask_keep_review(undecided)
             if answer == QMessageBox.StandardButton.Cancel:
                 event.ignore()
@@ -540,7 +546,7 @@ class MainWindow(QMainWindow):
         if keep:
             self.kept.save()
         else:
-            ReviewSession.discard_saved()
+            self.kept.forget()
         save_window(self, self.table, self.settings)
         self.kept.stop()
         self.actions.stop()

@@ -99,10 +99,18 @@ def startup_notes() -> list[str]:
         missing = xcb_missing(os_release, xcb_needs(), library_loads)
         if missing:
             notes.append(f"should Wayland fail, Qt cannot open a window: {missing}")
-    problem = playback_problem(os_release, multimedia_needs(), library_loads)
+    problem = playback_problem_here(os_release)
     if problem:
         notes.append(problem)
     return notes
+
+
+def playback_problem_here(os_release: str | None = None) -> str | None:
+    """Why QtMultimedia cannot play on this system, with the command that mends it, or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    return playback_problem(read_os_release() if os_release is None else os_release, multimedia_needs(),
+                            library_loads)
 
 
 def xcb_use(env: Mapping[str, str]) -> str | None:

@@ -70,7 +70,7 @@ def group_record(group: GenreGroup) -> dict[str, Any]:
     return {"genre": group.name, "files": group.files,
             "variants": [{"value": v, "files": n} for v, n in group.variants.items()],
             "canonical": group.canonical, "family": group.family or "unknown",
-            "flags": sorted(f.value for f in group.flags)}
+            "flags": sorted(f.value for f in group.flags), "untidy_files": group.untidy_files}
 
 
 def group_lines(group: GenreGroup) -> list[str]:

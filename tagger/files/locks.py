@@ -1,10 +1,12 @@
-"""Who else writes a file: the advisory lock between Genre Tagger processes, and the other
-programs that hold a file open for writing (from /proc on Linux)."""
+"""Who else writes a file: the advisory lock between Genre Tagger processes, the lock a
+process holds on one of its state files for as long as it runs, and the other programs
+that hold a file open for writing (from /proc on Linux)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,6 +65,45 @@ def _stand_in_lock_file(folder: Path) -> int:
     locks.mkdir(parents=True, exist_ok=True)
     name = hashlib.sha256(os.fsencode(os.path.realpath(folder))).hexdigest()[:32]
     return os.open(locks / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+
+class HeldLock:
+    """An advisory lock on a lock file that this process holds until ``release`` (or until it
+    ends: a crashed process leaves no lock behind, only the empty file)."""
+
+    def __init__(self, fd: int | None) -> None:
+        # Also released when the object is collected: a lock a caller lost track of cannot
+        # outlive it and lock its own process out.
+        self._release = weakref.finalize(self, os.close, fd) if fd is not None else None
+
+    def release(self) -> None:
+        """Let another process take the lock; a second release does nothing."""
+        if self._release is not None:
+            self._release()
+
+
+def take_lock(path: Path) -> HeldLock | None:
+    """Lock ``path`` (created if missing) without waiting; None while another holder has it.
+
+    The lock belongs to this open of the file: a second ``take_lock`` of the same path, from
+    this process too, gets None until the first is released. ``path`` must be a file that is
+    never replaced (a swap would give the next taker another inode to lock).
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; each process counts as the holder
+        return HeldLock(None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except OSError:
+        os.close(fd)
+        raise
+    return HeldLock(fd)
 
 
 @dataclass(frozen=True)

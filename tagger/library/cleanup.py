@@ -94,11 +94,14 @@ class GenreGroup:
     canonical: str | None
     family: str | None
     flags: frozenset[Flag]
+    untidy_files: int = 0  # files that store it otherwise than normalise would: those normalise rewrites for it
 
     @property
     def has_variants(self) -> bool:
-        """Stored in more than one way, or in another way than cleanup would give it."""
-        return len(self.variants) > 1 or any(v != self.name for v in self.variants)
+        """Stored, in some file, otherwise than normalise would store it (``Planner.untidy``): the one
+        rule of the Genres tab, ``genres`` and ``normalise``. A value that joins it with other genres by
+        the storage separator ("Jazz;Blues") is how a file stores several genres, not a variant."""
+        return self.untidy_files > 0
 
     @property
     def has_problem(self) -> bool:
@@ -185,6 +188,7 @@ class _Tally:
     spellings: Counter[str] = field(default_factory=Counter)  # spelling -> files
     variants: Counter = field(default_factory=Counter)  # stored value -> files
     flags: set = field(default_factory=set)
+    untidy_files: int = 0
 
 
 class GenreOverview:
@@ -301,8 +305,14 @@ class GenreOverview:
     def groups(self) -> list[GenreGroup]:
         """Every genre of the library, most files first. A file holding two variants of a
         genre counts once for the genre and once for each variant."""
+        tallies = self._tallies()
+        # Whether a group is stored untidily is normalise's own decision, file by file.
+        normalise = self.planner(CleanupRules())
+        for stored, files in self._combinations.items():
+            for key in normalise.untidy(FileGenres(Path(), stored)):
+                tallies[key].untidy_files += files
         groups = []
-        for tally in self._tallies().values():
+        for tally in tallies.values():
             name = self._spelling(tally.spellings, Target.LIBRARY)
             junk = is_junk(name)
             groups.append(GenreGroup(
@@ -310,6 +320,7 @@ class GenreOverview:
                 None if junk else self.vocabulary.canonical(name),
                 None if junk else self.vocabulary.family(name),
                 frozenset(tally.flags | ({Flag.JUNK} if junk else set())),
+                tally.untidy_files,
             ))
         groups.sort(key=lambda g: (-g.files, g.name.casefold()))
         return groups
@@ -346,17 +357,23 @@ class Planner:
         self.rules = rules
         self._spelling = overview.spellings(rules.to)
 
+    def _same(self, genre: str) -> str:
+        """What makes two of a file's genres one: their group, or for junk its own spelling."""
+        if is_junk(genre):
+            return genre_key(genre) or genre
+        return self.overview.vocabulary.key(genre)
+
     def genres(self, file: FileGenres) -> list[str]:
         """The file's genres after cleanup, in the file's order."""
-        key = self.overview.vocabulary.key
         result: dict[str, str] = {}
         for value in file.stored:
             for genre in self.overview.reading(value, self.rules.split).genres:
+                same = self._same(genre)
                 if is_junk(genre):
                     if not self.rules.drop_junk:
-                        result.setdefault(genre_key(genre) or genre, genre)
+                        result.setdefault(same, genre)
                 else:
-                    result.setdefault(key(genre), self._spelling.get(key(genre), genre))
+                    result.setdefault(same, self._spelling.get(same, genre))
         return list(result.values())
 
     def as_read(self, file: FileGenres) -> list[str]:
@@ -367,12 +384,35 @@ class Planner:
         own values where that would only restyle them ("Rock;Blues" stays, while "Hip Hop "
         loses its stray space and "(17)" becomes "Rock")."""
         genres = self.genres(file) if genres is None else genres
-        readings = [self.overview.reading(value) for value in file.stored]
-        unsplit = self.rules.split and any(Flag.JOINED in r.flags for r in readings)
-        tidy = not unsplit and all(r.tidy or r.flags & {Flag.JUNK, Flag.NUMERIC} == {Flag.JUNK} for r in readings)
-        if genres == self.as_read(file) and tidy and self._keeps_style(file):
+        if genres == self.as_read(file) and all(map(self._keeps_value, file.stored)) and self._keeps_style(file):
             return GenrePlan(file, file.stored)
         return GenrePlan(file, self.stored(file, genres))
+
+    def _keeps_value(self, value: str) -> bool:
+        """Whether a stored value is one the plan keeps as it is: tidy (junk is kept as stored
+        unless it is a numeric code), and not a joined value it splits."""
+        reading = self.overview.reading(value)
+        if self.rules.split and Flag.JOINED in reading.flags:
+            return False
+        return reading.tidy or reading.flags & {Flag.JUNK, Flag.NUMERIC} == {Flag.JUNK}
+
+    def untidy(self, file: FileGenres) -> set[str]:
+        """The groups (by key) that the file stores otherwise than its plan does: in a value the
+        plan rewrites, in another spelling, twice, or where the plan drops them. Empty exactly
+        where the plan keeps the file as it is, its way of storing several genres aside."""
+        if not self.plan(file).changed:
+            return set()
+        after = {self._same(genre): genre for genre in self.genres(file)}
+        untidy: set[str] = set()
+        seen: set[str] = set()
+        for value in file.stored:
+            kept = self._keeps_value(value)
+            for genre in self.overview.reading(value, self.rules.split).genres:
+                same = self._same(genre)
+                if not kept or same in seen or after.get(same) != genre:
+                    untidy.add(self.overview.vocabulary.key(genre))
+                seen.add(same)
+        return untidy
 
     def merged(self, file: FileGenres, olds: Iterable[str], new: str) -> list[str] | None:
         """The file's genres with each of ``olds`` (in any spelling or alias) become ``new``;

@@ -374,7 +374,7 @@ class ReviewItem:
         if not result.ok:
             self.failed(result.message or str(result.status))
             return
-        self.stored_genres = list(result.new_genres)
+        self.stored_genres = list(result.stored_genres)
         self.current_genres = read_genres(result.new_genres)
         self.state = ReviewState.WRITTEN
         self.error = None
@@ -385,8 +385,7 @@ class ReviewItem:
         if not result.ok:
             self.failed(f"undo: {result.message or result.status}")
             return
-        # An undo's result lists the values it put back, as stored.
-        self.stored_genres = list(result.new_genres)
+        self.stored_genres = list(result.stored_genres)
         self.current_genres = read_genres(result.new_genres)
         self.error = None
         if self.edited:  # the person's genres stay, and wait for Accept again like any undone row

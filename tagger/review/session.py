@@ -38,12 +38,6 @@ log = logging.getLogger(__name__)
 SAVED_SESSION_VERSION = 1
 
 
-def default_saved_path() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("genre-tagger", appauthor=False) / "review-session.json"
-
-
 @dataclass(frozen=True)
 class Change:
     """What changed in a session: rows appended (``added``), or rows whose content
@@ -350,20 +344,19 @@ class ReviewSession:
 
     # Saving and restoring.
 
-    def save(self, path: Path | None = None) -> None:
-        """Keep the rows, decisions and undo stack for the next start (atomically)."""
-        path = path or default_saved_path()
+    def save(self, path: Path) -> None:
+        """Keep the rows, decisions and undo stack in ``path`` for the next start (atomically);
+        the app's own saved review goes through ``tagger.review.saved.SavedReview``, its one owner."""
         record = {"version": SAVED_SESSION_VERSION, "roots": [str(r) for r in self.roots],
                   "applied": self._applied, "items": [i.to_json() for i in self.items],
                   "renames": [[old, new, sorted(map(str, paths))] for old, new, paths in self._renames]}
         path.parent.mkdir(parents=True, exist_ok=True)
         write_file_atomically(path, json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape"))
 
-    def restore(self, path: Path | None = None) -> list[ReviewItem]:
-        """Take the rows a saved session kept; [] if there is none. The rows that had an
+    def restore(self, path: Path) -> list[ReviewItem]:
+        """Take the rows a saved session kept in ``path``; [] if there is none. The rows that had an
         analysis need it again (from the cache) before they can be written.
         SavedSessionError for a file that is not a saved session."""
-        path = path or default_saved_path()
         try:
             record = json.loads(read_state_file(path).decode("utf-8", "surrogateescape"))
         except FileNotFoundError:
@@ -384,12 +377,3 @@ class ReviewSession:
         self._applied = applied + [b for b in self._applied if b not in applied]
         self._renames += [r for r in renames if r not in self._renames]
         return self.add(items)
-
-    @staticmethod
-    def discard_saved(path: Path | None = None) -> bool:
-        """Forget the saved session; False if there was none."""
-        try:
-            (path or default_saved_path()).unlink()
-        except FileNotFoundError:
-            return False
-        return True

@@ -311,6 +311,8 @@ def opening_lock(path: Path) -> Iterator[None]:
 
 
 class Journal:
+    """The undo journal: every batch, and each file's genres before and after, in SQLite in the user data folder."""
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
         # Where a damaged journal was moved to when this one was opened, for the caller to say.

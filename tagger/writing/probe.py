@@ -21,6 +21,8 @@ PROBE_SPANS_S = ((0.0, 2.0), (0.5, 1.0), (1.0, 1.0))
 
 @dataclass(frozen=True)
 class AudioProbe:
+    """A few seconds of a file's decoded audio (or an MP3's audio bytes), to show a write left the audio alone."""
+
     samples: np.ndarray | bytes  # decoded spans, or a digest of an MP3's audio bytes
     duration_s: float  # the decoder's idea of the length, which placed the spans
     path: Path | None = None  # the file decoded, to decode again where two probes differ

@@ -85,6 +85,8 @@ if hasattr(os, "register_at_fork"):
 
 @dataclass(frozen=True)
 class WriteRequest:
+    """One file to write: its new genres, and what must still hold for the write to go ahead."""
+
     path: Path
     genres: list[str]
     expected: Fingerprint | None = None  # what the file looked like when analysed
@@ -127,12 +129,22 @@ SUCCEEDED = (WriteStatus.PLANNED, WriteStatus.WRITTEN, WriteStatus.UNCHANGED)
 
 @dataclass(frozen=True)
 class WriteResult:
+    """What became of one file's write: its status, its genres before and after, and why."""
+
     path: Path
     status: WriteStatus
     old_genres: list[str] = field(default_factory=list)
     new_genres: list[str] = field(default_factory=list)
     message: str | None = None
     batch: int | None = None
+    # The values the file stores afterwards, where the write read or wrote them: ID3v2.3 (or
+    # joined storage) holds the new genres as one value, "Rock; Pop".
+    stored: list[str] | None = None
+
+    @property
+    def stored_genres(self) -> list[str]:
+        """The file's genre values as stored after the write, as far as it knows them."""
+        return self.new_genres if self.stored is None else self.stored
 
     @property
     def failed(self) -> bool:
@@ -346,13 +358,13 @@ class GenreWriter:
         return WriteResult(entry.path, WriteStatus.ERROR, genres or [], genres or [], message, entry.batch)
 
     def _result(self, entry: Entry, status: WriteStatus, old: list[str], new: list[str], message: str | None = None,
-                identity: FileIdentity | None = None) -> WriteResult:
+                identity: FileIdentity | None = None, stored: list[str] | None = None) -> WriteResult:
         """Record a final state and say so; a journal that fails now changes nothing in the file."""
         unrecorded = self._record(entry, status.entry_state, message, identity)
         if unrecorded:
             message = "; ".join(filter(None, [message, unrecorded, f"'genre-tagger finish {entry.batch}' records "
                                               "it once the journal can be written"]))
-        return WriteResult(entry.path, status, old, new, message, entry.batch)
+        return WriteResult(entry.path, status, old, new, message, entry.batch, stored)
 
     def _apply(self, entry: Entry) -> WriteResult:
         journal = self.journal
@@ -378,11 +390,12 @@ class GenreWriter:
         if entry.state is EntryState.PENDING and same_genres(snapshot.genres, entry.new_genres or [], separator):
             # The write finished before the process stopped, or before the journal could record it.
             return self._result(entry, WriteStatus.WRITTEN, entry.old_genres or [], entry.new_genres or [],
-                                "already written before the interruption", FileIdentity.of(entry.path))
+                                "already written before the interruption", FileIdentity.of(entry.path),
+                                snapshot.stored_genres)
         if entry.undoes is not None and self._holds(tag_format, audio, snapshot, entry.requested, entry.provenance):
             # Undoing a write that a crash stopped before it happened: nothing to restore.
             return self._result(entry, WriteStatus.UNCHANGED, snapshot.genres, snapshot.genres,
-                                "the interrupted write had not happened")
+                                "the interrupted write had not happened", stored=snapshot.stored_genres)
         if entry.require_current is not None and not same_genres(snapshot.genres, entry.require_current, separator):
             message = (f"skipped: its genres changed since they were written "
                        f"(now {', '.join(snapshot.genres) or 'none'})")
@@ -390,7 +403,7 @@ class GenreWriter:
         new = self._target(snapshot.genres, entry.requested, entry.undoes, entry.mode)
         provenance = entry.provenance
         if self._holds(tag_format, audio, snapshot, new, provenance):
-            return self._result(entry, WriteStatus.UNCHANGED, snapshot.genres, new)
+            return self._result(entry, WriteStatus.UNCHANGED, snapshot.genres, new, stored=snapshot.stored_genres)
         refusal = tag_format.refusal(audio, os.fspath(entry.path))
         if refusal:
             return self._refuse(entry, refusal, snapshot.genres)
@@ -408,6 +421,7 @@ class GenreWriter:
         journal.mark_pending(entry.id, snapshot.stored_genres, new, snapshot.provenance,
                              tag_format.genre_field(os.fspath(entry.path)))
         notes: list[str] = []
+        stored: list[str] = []
 
         def edit(temp: str) -> None:
             temp_audio = tag_format.open(temp, type(audio))
@@ -415,7 +429,7 @@ class GenreWriter:
             if entry.restore_field is not None:
                 tag_format.restore_field(temp_audio, entry.restore_field)
             tag_format.set_provenance(temp_audio, provenance)
-            stored = tag_format.stored_values(temp_audio, new, self.options)
+            stored[:] = tag_format.stored_values(temp_audio, new, self.options)
             tag_format.save(temp_audio, temp, self.options)
             written = tag_format.read(tag_format.open(temp, type(audio)), separator)
             if written.stored_genres != stored:
@@ -451,7 +465,8 @@ class GenreWriter:
             for temp in temporaries:
                 with contextlib.suppress(JournalError):  # a stale record is dropped by the next write
                     journal.forget_temporary(temp)
-        return self._result(entry, WriteStatus.WRITTEN, snapshot.genres, new, "; ".join(notes) or None, identity)
+        return self._result(entry, WriteStatus.WRITTEN, snapshot.genres, new, "; ".join(notes) or None, identity,
+                            stored)
 
 
 def planned_entry(request: WriteRequest) -> PlannedEntry:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gc
 import hashlib
 import os
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from platformdirs import user_data_path
 from support.descriptors import descriptors_within
+from support.paths import REPO
 
 from tagger.files.locks import (
     OpenForWriting,
@@ -26,7 +28,66 @@ from tagger.files.locks import (
     _stand_in_lock_file,
     file_lock,
     processes_writing,
+    take_lock,
 )
+
+# -- a lock held for as long as a process runs ----------------------------------------------------------
+
+TAKER = """
+import sys
+from pathlib import Path
+from tagger.files.locks import take_lock
+held = take_lock(Path(sys.argv[1]))
+print("held" if held else "refused", flush=True)
+sys.stdin.readline()
+"""
+
+
+def other_process_takes(path: Path) -> subprocess.Popen:
+    """A process that tries ``path``'s lock, says whether it got it, and holds it until its stdin ends."""
+    return subprocess.Popen([sys.executable, "-c", TAKER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, cwd=REPO)
+
+
+def test_a_held_lock_keeps_every_other_taker_out_until_it_is_released(tmp_path):
+    path = tmp_path / "state" / "owner.lock"
+    held = take_lock(path)
+    assert held is not None and path.is_file()
+    assert take_lock(path) is None  # a second taker in this process too
+    other = other_process_takes(path)
+    assert other.stdout.readline().strip() == "refused"
+    other.communicate("", timeout=60)
+    held.release()
+    held.release()  # a second release does nothing
+    other = other_process_takes(path)
+    try:
+        assert other.stdout.readline().strip() == "held"
+        assert take_lock(path) is None  # now this process is the other taker
+    finally:
+        other.communicate("", timeout=60)
+    assert descriptors_within(tmp_path) == 0
+
+
+def test_a_crashed_holder_leaves_no_lock_behind(tmp_path):
+    path = tmp_path / "owner.lock"
+    holder = other_process_takes(path)
+    assert holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.communicate(timeout=60)
+    again = take_lock(path)
+    assert again is not None
+    again.release()
+
+
+def test_a_lock_no_one_holds_on_to_is_let_go(tmp_path):
+    path = tmp_path / "owner.lock"
+    assert take_lock(path) is not None  # dropped at once
+    gc.collect()
+    again = take_lock(path)
+    assert again is not None
+    again.release()
+    assert descriptors_within(tmp_path) == 0
+
 
 # -- the folder lock ----------------------------------------------------------------------------------
 

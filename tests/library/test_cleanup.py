@@ -138,6 +138,7 @@ def test_a_value_joined_by_the_storage_separator_is_the_files_way_and_stays():
     # "Rock; Electronic" is how ID3v2.3 (and joined storage) holds two genres: no change.
     view, files = overview(("Rock; Electronic",), ("Rock;Blues",))
     assert [view.planner(CleanupRules()).plan(f).changed for f in files] == [False, False]
+    assert not any(g.has_problem for g in view.groups())
     assert view.storage_of(files[0].stored) is Storage.JOINED
     assert Flag.JOINED not in group_of(view, "Electronic").flags
     assert group_of(view, "Rock").files == 2
@@ -267,6 +268,34 @@ def test_a_file_with_two_variants_counts_once_for_the_group():
     assert hip_hop.variants == {"Hip Hop": 2, "hip-hop": 1}
     assert group_of(view, "Rock").variants == {"Rock": 1}  # a value repeated in a file counts once
     assert [g.name for g in view.groups()] == ["Hip Hop", "Rock"]  # most files first
+
+
+def test_a_group_has_variants_exactly_where_normalise_stores_it_otherwise():
+    stored = [("Jazz;Blues",), ("Jazz",), ("Rock; Pop",), ("hip-hop; Rock",), ("Hip Hop",), ("Hip Hop",),
+              ("Soul ",), ("Funk", "funk"), ("Disco", "Disco"), ("Other", "other")]
+    view, files = overview(*stored)
+    untidy = {g.name: g.untidy_files for g in view.groups() if g.has_variants}
+    # Joined by the storage separator is a file's way of holding several genres, not a variant: Jazz, Blues,
+    # Rock and Pop are as normalise stores them, though "hip-hop; Rock" is rewritten for Hip Hop's sake.
+    assert untidy == {"Hip Hop": 1, "Soul": 1, "Funk": 1, "Disco": 1, "Other": 1}
+    assert all(not g.has_problem for g in view.groups() if g.name in ("Jazz", "Blues", "Rock", "Pop"))
+    # Normalised, the library has no variants left, and normalise finds nothing more to do.
+    planner = view.planner(CleanupRules())
+    tidied, tidied_files = overview(*(planner.plan(f).after for f in files))
+    assert [g.name for g in tidied.groups() if g.has_variants] == []
+    assert not any(tidied.planner(CleanupRules()).plan(f).changed for f in tidied_files)
+
+
+def test_untidy_names_the_groups_a_plan_rewrites_and_none_where_it_keeps_the_file():
+    view, files = overview(("hip-hop; Rock",), ("Hip Hop",), ("Hip Hop",), ("Rock/Pop",), ("(17)",), ("Jazz;Blues",),
+                           ("Rock", "Other"))
+    key = vocabulary().key
+    planner = view.planner(CleanupRules())
+    assert [sorted(planner.untidy(f)) for f in files] == [
+        [key("Hip Hop")], [], [], [key("Pop"), key("Rock")], [key("Rock")], [], []]
+    assert [bool(planner.untidy(f)) for f in files] == [planner.plan(f).changed for f in files]
+    # Junk dropped is a change for its group alone.
+    assert view.planner(CleanupRules(drop_junk=True)).untidy(files[-1]) == {key("Other")}
 
 
 def test_storage_styles():

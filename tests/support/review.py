@@ -1,7 +1,12 @@
-"""Ranked suggestions and a session's writes, as the review tests give and make them."""
+"""Ranked suggestions and a session's writes, as the review tests give and make them, and
+another process that claims the saved review."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+from support.paths import REPO
 from tagger.genres.suggestion import GenreSuggestion
 from tagger.review.session import ReviewSession
 
@@ -19,3 +24,19 @@ def apply(session: ReviewSession) -> int:
     assert session.take_written(results) == []
     session.applied(batch)
     return batch
+
+
+OWNER = """
+import sys
+from tagger.review.saved import SavedReview
+saved = SavedReview()
+print("owner" if saved.claim() else "refused", flush=True)
+sys.stdin.readline()
+"""
+
+
+def other_process_claims() -> subprocess.Popen:
+    """A process of this profile (the test's XDG folders) that claims the saved review, prints
+    "owner" or "refused", and keeps what it got until its stdin ends (``communicate``)."""
+    return subprocess.Popen([sys.executable, "-c", OWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            cwd=REPO)

@@ -198,3 +198,39 @@ def test_the_album_view_follows_the_filter(qtbot, window, demo_analysis):
     window.apply_filter()
     qtbot.waitUntil(lambda: window.album_view.ready, timeout=WAIT_MS)
     assert [g.name for g in window.album_view.albums.groups] == ["X – Two"]
+
+
+def laid_out_apart(layout) -> None:
+    """Each shown part of a side panel's ``layout`` has the height it needs, below the one above it."""
+    parts = [layout.itemAt(i).widget() for i in range(layout.count())]
+    parts = [p for p in parts if p is not None and not p.isHidden()]
+    for part in parts:
+        needed = part.heightForWidth(part.width()) if part.hasHeightForWidth() else part.minimumSizeHint().height()
+        assert part.height() >= needed, part
+    for above, below in zip(parts, parts[1:]):
+        assert above.geometry().bottom() < below.geometry().top(), (above, below)
+
+
+def test_the_side_panel_scrolls_in_the_smallest_window_in_the_album_view(qtbot, window, demo_analysis):
+    tracks = [ReviewItem(Path(f"/lib/greatest/{n}.flac"), artist=a, title=f"Song {n}", album="Greatest",
+                         album_artist="Various") for n, a in ((1, "Ann"), (2, "Bob"), (3, "Cy"))]
+    window.session.add(tracks)
+    for item in tracks:
+        item.analysed(analysis_with(demo_analysis, ROCK_AND_JAZZ), 0.5, 3)
+    grouped(qtbot, window)
+    view = window.album_view
+    album = view.albums.index(0, 0)
+    select(view, album)
+    assert window.details.currentWidget() is window.album_detail
+    window.resize(window.minimumSizeHint())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSizeHint())
+    qtbot.wait(50)  # wrapped lines settle their heights
+    laid_out_apart(window.album_detail.content.layout())
+    assert window.album_detail.scroll.verticalScrollBar().maximum() > 0
+
+    select(view, view.albums.index(0, 0, album))  # a track of the album: its own analysis
+    assert window.details.currentWidget() is window.detail
+    qtbot.wait(50)
+    laid_out_apart(window.detail.content.layout())
+    laid_out_apart(window.detail.view.layout())
+    assert window.detail.scroll.verticalScrollBar().maximum() > 0

@@ -17,6 +17,8 @@ from ui.chips import (
     candidates_tooltip,
     legend_tooltip,
     source_tooltip,
+    spoken_chip,
+    spoken_chips,
     suggestion_chip,
 )
 
@@ -65,6 +67,14 @@ def test_the_tooltips_name_each_chip_and_say_what_a_click_does_only_where_it_doe
     ]
     assert TOGGLE_HINT not in candidates_tooltip(chips, toggleable=False)
     assert source_tooltip([]) is None and candidates_tooltip([]) is None
+
+
+def test_a_screen_reader_hears_each_chips_genre_confidence_source_and_choice_without_glyphs():
+    chips = [Chip("Jazz", 0.7, "album"), Chip("Vaporwave", None, None, chosen=False)]
+    assert spoken_chips(chips) == ("Jazz, 70%, from album mates' tags, chosen; "
+                                   "Vaporwave, your own choice, not chosen")
+    assert spoken_chip(chips[0], choice=False) == "Jazz, 70%, from album mates' tags"
+    assert spoken_chips([]) == "no genres suggested"
 
 
 def test_the_legend_explains_each_source_it_shows():

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from tagger.genres.suggestion import Descriptor, GenreSuggestion, Source
 from tagger.review.items import ReviewItem
-from ui.detail import DetailPanel, ExcerptPlayer
+from ui.detail import NO_SOUND_OUTPUT, DetailPanel, ExcerptPlayer
 
 
 @pytest.fixture
@@ -61,6 +61,58 @@ def test_chips_clicked_in_the_panel_name_the_row_and_genre(qtbot, panel, demo_an
     with qtbot.waitSignal(panel.toggled_genre) as clicked:  # the first chip, Rock
         qtbot.mouseClick(panel.chips, Qt.MouseButton.LeftButton, pos=QPoint(12, panel.chips.height() // 2))
     assert clicked.args == [item.path, "Rock"]
+
+
+def test_a_screen_reader_hears_the_panels_chips_bars_and_timeline(qtbot, panel, demo_analysis):
+    from PySide6.QtGui import QAccessible
+
+    panel.show_item(analysed(demo_analysis, Path("/m/a.flac")))
+    panel.show()
+
+    def heard(widget) -> tuple[str, str]:
+        face = QAccessible.queryAccessibleInterface(widget)
+        return face.text(QAccessible.Text.Name), face.text(QAccessible.Text.Description)
+
+    name, description = heard(panel.chips)
+    assert name == "Genres: Rock, 90%, from bundled vocabulary, chosen"
+    assert description.startswith("Rock, 90%, from bundled vocabulary, chosen; "
+                                  "Jazz, 30%, from bundled vocabulary, not chosen. Arrow keys")
+    qtbot.keyClick(panel.chips, Qt.Key.Key_Right)
+    assert heard(panel.chips)[0] == "Genres: Jazz, 30%, from bundled vocabulary, not chosen"
+    assert heard(panel.view.bars) == ("Top genres", "Rock, 90%, from bundled vocabulary; "
+                                                    "Jazz, 30%, from bundled vocabulary")
+    name, description = heard(panel.view.timeline)
+    segments = demo_analysis.segments
+    leader = segments[0].genres[0].genre
+    assert name == "Timeline" and f"{len(segments)} analysed segments" in description and leader in description
+    with qtbot.waitSignal(panel.view.timeline.segment_selected) as picked:
+        qtbot.keyClick(panel.view.timeline, Qt.Key.Key_Right)  # the keys pick a segment, which Play then plays
+    assert picked.args == [segments[0]] and panel.view.segment is segments[0]
+    assert heard(panel.view.timeline)[0].startswith(f"Timeline: {segments[0].start_s:.0f}–")
+    with qtbot.waitSignal(panel.view.timeline.segment_clicked) as played:
+        qtbot.keyClick(panel.view.timeline, Qt.Key.Key_Space)
+    assert played.args == [segments[0]]
+
+
+def test_tab_goes_from_the_table_to_the_chips_then_the_timeline(qtbot, demo_analysis):
+    from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
+
+    window = QWidget()
+    before = QLineEdit()  # where the table is in the window
+    panel = DetailPanel(ExcerptPlayer())
+    layout = QHBoxLayout(window)
+    layout.addWidget(before)
+    layout.addWidget(panel)
+    qtbot.addWidget(window)
+    panel.show_item(analysed(demo_analysis, Path("/m/a.flac")))
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    before.setFocus()
+    qtbot.keyClick(before, Qt.Key.Key_Tab)
+    assert panel.chips.hasFocus()  # no stop at the scroll area around them, which shows nothing of its own
+    qtbot.keyClick(panel.chips, Qt.Key.Key_Tab)
+    assert panel.view.timeline.hasFocus()
 
 
 def test_show_item_none_clears_the_panel(qtbot, panel, demo_analysis):
@@ -213,3 +265,57 @@ def test_a_narrow_panel_leaves_the_bars_room_beside_long_genre_names(qtbot, demo
     bars.resize(900, bars.minimumHeight())
     natural = bars.fontMetrics().horizontalAdvance(long_name.genre)
     assert bars.label_width() > natural  # with room enough, the whole name shows
+
+
+# Playback: enabled only where it can play, and why not beside the button.
+
+def test_without_a_sound_output_play_is_disabled_and_says_why(qtbot, panel, demo_analysis, monkeypatch):
+    from PySide6.QtMultimedia import QMediaDevices
+
+    monkeypatch.setattr(QMediaDevices, "audioOutputs", staticmethod(list))  # a sound library, no server
+    panel.show_item(analysed(demo_analysis, Path("/m/a.ogg")))
+    view = panel.view
+    assert not view.play_button.isEnabled()
+    assert view.play_button.toolTip() == view.playback_note.text() == NO_SOUND_OUTPUT
+    assert not view.playback_note.isHidden()
+    qtbot.mouseClick(view.timeline, Qt.MouseButton.LeftButton,
+                     pos=view.timeline.segment_rects()[0][1].center().toPoint())  # asks to play too
+    assert view.player._player.source().isEmpty()  # and nothing was loaded to play, nowhere
+    monkeypatch.setattr(QMediaDevices, "audioOutputs", staticmethod(lambda: ["speakers"]))
+    panel.show_item(analysed(demo_analysis, Path("/m/b.ogg")))
+    assert view.play_button.isEnabled() and view.playback_note.isHidden()
+
+
+def test_without_qtmultimedia_the_panel_gives_the_install_hint_the_terminal_prints(qtbot, monkeypatch):
+    import sys
+
+    from ui import setup_check
+    from ui.detail import AnalysisView
+
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # as where libpulse.so.0 is missing
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(setup_check, "read_os_release", lambda: 'ID=debian\nVERSION_ID="12"\n')
+    monkeypatch.setattr(setup_check, "multimedia_needs", lambda: ["libpulse.so.0"])
+    monkeypatch.setattr(setup_check, "library_loads", lambda name: name != "libpulse.so.0")
+    monkeypatch.setattr(setup_check, "xcb_use", lambda env: None)
+    [printed] = setup_check.startup_notes()
+    view = AnalysisView(ExcerptPlayer())
+    qtbot.addWidget(view)
+    assert view.play_button.toolTip() == view.playback_note.text() == printed[:1].upper() + printed[1:]
+    assert "apt install libpulse0" in view.playback_note.text() and not view.play_button.isEnabled()
+
+
+def test_qtmultimedia_start_up_talk_stays_off_the_terminal(capsys):
+    from PySide6.QtCore import QLoggingCategory, qCWarning, qInstallMessageHandler, qWarning
+
+    from ui.app import forward_qt_message
+
+    resolver = QLoggingCategory("qt.multimedia.symbolsresolver")
+    previous = qInstallMessageHandler(forward_qt_message)
+    try:
+        qCWarning(resolver, "Couldn't load va library")
+        qWarning("PulseAudioService: pa_context_connect() failed")
+        qWarning("QFile: cannot open song.ogg")
+    finally:
+        qInstallMessageHandler(previous)
+    assert capsys.readouterr().err == "QFile: cannot open song.ogg\n"

@@ -15,6 +15,7 @@ from tagger.review.items import ReviewItem, ReviewState
 from tagger.review.session import ReviewSession
 from tagger.settings import Settings
 from tagger.writing.journal import Journal
+from tagger.writing.writer import WriteResult, WriteStatus
 from ui.detail import ExcerptPlayer
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog, Spread
 
@@ -322,3 +323,22 @@ def test_another_choice_of_evidence_ranks_the_undecided_rows_again(qtbot, window
     assert later.suggestions == audio
     window.set_settings(replace(window.settings, evidence="context"))
     assert open_row.proposed[0] == "Jazz"
+
+
+@pytest.mark.parametrize("state", ["failed", "written"])
+def test_a_card_with_little_to_show_has_no_blank_areas(qtbot, card, demo_analysis, state):
+    if state == "failed":
+        item = ReviewItem(Path("/m/a.flac"))
+        item.failed("not a decodable audio file (libsndfile: no audio stream found; FFmpeg: Invalid data found)")
+    else:
+        item = analysed(demo_analysis, "a", [("Rock", 0.9)])
+        item.accept()
+        item.written(WriteResult(item.path, WriteStatus.WRITTEN, [], ["Rock"]))
+    card.show()
+    qtbot.waitExposed(card)
+    card.show_item(item)
+    spacing = card.layout().spacing()
+    parts = [w for w in (card.heading, card.summary, card.chips, card.legend, card.now, card.view) if not w.isHidden()]
+    for above, below in zip(parts, parts[1:]):
+        assert below.geometry().top() - above.geometry().bottom() <= spacing + 1, (above, below)
+    assert card.apply_button.geometry().top() - parts[-1].geometry().bottom() <= 2 * spacing + 12

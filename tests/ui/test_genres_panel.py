@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import mutagen
+from mutagen.id3 import ID3, TCON
+from support import tagfiles
 from support.window import WAIT_MS, tagged_audio, written
 
+from tagger import cli
 from tagger.genres.vocabulary import read_user_aliases, user_aliases_path, vocabulary
 from tagger.tags import read_tags
 from ui.actions import Act
+from ui.genres_panel import STORAGE_NAMES
 from ui.library import CLEARS_GENRES, Column, item_text
 from ui.main_window import MainWindow
 
@@ -128,8 +134,10 @@ def test_normalise_all_and_drop_junk_replace_the_files_genres_even_in_merge_mode
     panel.buttons["Normalise All…"].click()
     assert plans[-1] == {"c.flac": ["Hip Hop"], "d.flac": ["Rock"]}
     panel.buttons["Drop Junk"].click()
-    # "Unknown" was g.flac's only genre: the row's decision is to have none.
-    assert plans[-1] == {"c.flac": ["Hip Hop"], "d.flac": ["Rock"], "e.flac": ["Rock"], "g.flac": []}
+    # Only what Drop Junk adds: c and d are marked already. "Unknown" was g.flac's only genre: the row's
+    # decision is to have none.
+    assert plans[-1] == {"e.flac": ["Rock"], "g.flac": []}
+    assert [window.session.item(paths[n]).proposed for n in "cd"] == [["Hip Hop"], ["Rock"]]
     assert item_text(window.session.item(paths["g"]), Column.SUGGESTED) == CLEARS_GENRES
     before = {name: stored(path) for name, path in paths.items()}
     # Merging the cleanup's genres into the old ones would keep every old spelling: a cleanup replaces.
@@ -145,6 +153,19 @@ def test_normalise_all_and_drop_junk_replace_the_files_genres_even_in_merge_mode
     window.actions[Act.UNDO].trigger()
     written(qtbot, window)
     assert {name: stored(path) for name, path in paths.items()} == before
+
+
+def test_drop_junk_keeps_a_merge_marked_before_it(qtbot, window, tmp_path):
+    paths = library(qtbot, window, tmp_path / "lib", {"a": ["Electronica", "Other"], "b": ["Chiptune"]})
+    panel = window.genres_panel
+    plans = []
+    panel.confirm = lambda what, changes: plans.append({i.path.name: g for i, g in changes}) or True
+    panel.ask_name = lambda title, label, start: "Electronic"
+    select(panel, "Electronica", "Chiptune")
+    panel.buttons["Merge…"].click()
+    panel.buttons["Drop Junk"].click()
+    assert plans[-1] == {"a.flac": ["Electronic"]}
+    assert window.session.item(paths["a"]).proposed == ["Electronic"]
 
 
 def test_splitting_a_joined_value_the_vocabulary_does_not_know(qtbot, window, tmp_path):
@@ -210,3 +231,74 @@ def test_each_files_way_of_storing_several_genres_can_be_shown(qtbot, window, tm
     panel.stored_as.activated.emit(panel.stored_as.currentIndex())
     select(panel, "Rock")
     assert shown() == {"a.flac", "b.flac"} and panel.stored_as.currentData() is None
+
+
+def id3v23(folder: Path, name: str, value: str) -> Path:
+    """An MP3 whose ID3v2.3 genre frame holds ``value`` as it is: how ID3v2.3 taggers store several genres."""
+    made = tagfiles.make(folder / name, "mp3-id3v23")
+    path = made.rename(folder / f"{name}.mp3")
+    tags = ID3(path)
+    tags.delall("TCON")
+    tags.add(TCON(encoding=1, text=[value]))
+    tags.save(path, v2_version=3, v1=0)
+    return path
+
+
+def tab_counts(panel) -> tuple[tuple[int, ...], dict[str, int]]:
+    """The tab's genres, files and those with variants or problems, and its files per way of storing."""
+    counts = re.match(r"(\d+) genres in (\d+) files, (\d+) with variants or problems", panel.summary.text())
+    assert counts, panel.summary.text()
+    shown = {panel.stored_as.itemText(i) for i in range(1, panel.stored_as.count())}
+    storage = {style.value: int(text.rsplit("(", 1)[1].rstrip(")")) for style, name in STORAGE_NAMES.items()
+               for text in shown if text.startswith(name + " (")}
+    return tuple(map(int, counts.groups())), storage
+
+
+def command_counts(capsys, folder: Path) -> tuple[tuple[int, ...], dict[str, int]]:
+    """What ``genre-tagger genres`` counts, as it prints them."""
+    cli.main(["genres", str(folder)])
+    last = capsys.readouterr().out.splitlines()[-1]
+    counts = re.match(r"(\d+) file\(s\) read, (\d+) genre\(s\), (\d+) with variants or problems", last)
+    assert counts, last
+    files, genres, problems = map(int, counts.groups())
+    storage = {style: int(n) for n, style in re.findall(r"(\d+) (\w+)", last.partition("stored as: ")[2])}
+    return (genres, files, problems), storage
+
+
+def normalise_plan(capsys, folder: Path) -> dict[str, list[str]]:
+    """The files ``genre-tagger normalise`` would change, with their new genres."""
+    cli.main(["normalise", "--dry-run", "--json", str(folder)])
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return {Path(r["path"]).name: r["new_genres"] for r in records if r["status"] == "planned"}
+
+
+def test_the_tab_normalise_and_genres_share_one_rule_and_count_alike(qtbot, window, tmp_path, capsys):
+    folder = tmp_path / "lib"
+    library(qtbot, window, folder, {"c": ["Jazz"], "d": ["hip-hop "], "e": ["Hip Hop"], "f": ["Hip Hop"],
+                                    "g": ["Rock", "Other"]})
+    id3v23(folder, "a", "Rock/Pop")
+    id3v23(folder, "b", "Jazz;Blues")  # two genres joined as ID3v2.3 joins them: the file's way, no variant
+    window.session.clear()
+    window.add_paths([folder])
+    qtbot.waitUntil(lambda: not window.scans.running and len(window.session.items) == 7, timeout=WAIT_MS)
+    panel = window.genres_panel
+    panel.refresh()
+    assert tab_counts(panel) == command_counts(capsys, folder)
+    assert tab_counts(panel)[0] == (6, 7, 4)  # Hip Hop; Rock and Pop, joined by "/"; Other, junk
+    assert rows(panel)["Jazz"] == (2, "") and rows(panel)["Blues"] == (1, "")
+
+    plans = []
+    panel.confirm = lambda what, changes: plans.append({i.path.name: g for i, g in changes}) or True
+    panel.buttons["Normalise All…"].click()
+    assert plans == [normalise_plan(capsys, folder)] == [{"a.mp3": ["Rock", "Pop"], "d.flac": ["Hip Hop"]}]
+    window.actions.update_now()
+    window.actions[Act.APPLY].trigger()
+    written(qtbot, window)
+    assert ID3(folder / "a.mp3").getall("TCON")[0].text == ["Rock; Pop"]
+    panel.refresh()
+    # As the command reads the files: "Rock; Pop" joined in one value, and nothing left to tidy but junk.
+    assert tab_counts(panel) == command_counts(capsys, folder) == ((6, 7, 1), {"single": 4, "separate": 1,
+                                                                                "joined": 2})
+    assert normalise_plan(capsys, folder) == {}
+    panel.buttons["Normalise All…"].click()
+    assert len(plans) == 1 and panel.summary.text() == "Normalise all genres: no file would change."

@@ -33,6 +33,7 @@ from ui.chips import Chip
 from ui.library import Column, Filter, LibraryModel
 from ui.library_table import (
     EMPTY_TEXT,
+    MIN_SUGGESTED_WIDTH,
     MIN_TEXT_WIDTH,
     NO_MATCH_TEXT,
     LibraryTable,
@@ -286,7 +287,7 @@ def test_a_sort_or_filter_keeps_the_selection_on_the_same_files(qtbot, session, 
 
 # The table.
 
-def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, session, real_analysis):
+def test_a_click_on_a_chip_of_a_selected_row_chooses_it_through_the_session(qtbot, session, real_analysis):
     model = LibraryModel(session)
     items = [analysed(session, ReviewItem(Path(f"/m/{n}.flac"), title=n),
                       ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3), ("Pop", 0.1))) for n in ("a", "b")]
@@ -301,6 +302,9 @@ def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, sessi
                  if p.chip is not None}
         qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=boxes[genre].center().toPoint())
 
+    click("Jazz")  # the row was not selected: the first click selects it and changes nothing
+    assert table.selectionModel().isRowSelected(model.row_of(item.path))
+    assert item.proposed == ["Rock"] and item.state is ReviewState.SUGGESTED
     with qtbot.waitSignal(model.dataChanged, timeout=1000) as repainted:
         click("Jazz")
     assert repainted.args[0].row() == model.row_of(item.path)
@@ -310,7 +314,26 @@ def test_a_click_on_an_unchosen_chip_chooses_it_through_the_session(qtbot, sessi
     click("Rock")
     assert item.proposed == ["Jazz"]
     assert items[0].proposed == ["Rock"]  # the other row is untouched
-    assert table.selectionModel().isRowSelected(model.row_of(item.path))  # the click also selected the row
+    assert table.selectionModel().isRowSelected(model.row_of(item.path))
+    click_other = cell(model, items[0], Column.SUGGESTED)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(click_other).topLeft()
+                     + QPoint(12, table.visualRect(click_other).height() // 2))  # on its chosen chip, Rock
+    assert table.selectionModel().isRowSelected(model.row_of(items[0].path))
+    assert items[0].proposed == ["Rock"]  # a chosen chip of a row not selected is not unchosen either
+
+
+def test_a_screen_reader_reads_the_genre_cells_painted_chips(qtbot, session, real_analysis):
+    from PySide6.QtGui import QAccessible
+
+    model = LibraryModel(session)
+    item = analysed(session, ReviewItem(Path("/m/a.flac")), ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3)))
+    _, table = shown_table(qtbot, model)
+    centre = table.viewport().mapToGlobal(table.visualRect(cell(model, item, Column.SUGGESTED)).center())
+    genres = QAccessible.queryAccessibleInterface(table).childAt(centre.x(), centre.y())
+    assert genres.role() == QAccessible.Role.Cell
+    assert genres.text(QAccessible.Text.Name) == "Rock (not chosen: Jazz 30%)"
+    assert genres.text(QAccessible.Text.Description) == ("Rock, 90%, from bundled vocabulary, chosen; "
+                                                         "Jazz, 30%, from bundled vocabulary, not chosen")
 
 
 def test_the_suggested_column_is_wide_enough_for_every_chosen_chip(qtbot, session, real_analysis):
@@ -362,6 +385,44 @@ def test_the_table_fits_1280_pixels_beside_the_side_panel(qtbot, session, real_a
     table.resize(table.width() - 50, table.height())
     qtbot.wait(10)
     assert header.sectionSize(Column.TITLE) == 300
+
+
+def painted_path(table: LibraryTable, row: int) -> str:
+    """What PathDelegate paints in the File column of ``row``."""
+    index = table.model().index(row, Column.PATH)
+    option = QStyleOptionViewItem()
+    option.initFrom(table.viewport())
+    option.font = table.font()
+    option.fontMetrics = table.fontMetrics()
+    option.rect = table.visualRect(index)
+    table.itemDelegateForColumn(Column.PATH).initStyleOption(option, index)
+    return option.text
+
+
+def test_the_file_column_shows_the_file_name_and_gives_way_before_the_genres(qtbot, session, real_analysis):
+    name = "01 A Longer Track Title.flac"
+    for n in range(3):
+        analysed(session, ReviewItem(Path(f"/music/Some Artist/Some Album {n}/{name}"), artist="Some Artist",
+                                     title="A Longer Track Title", album="Some Album"),
+                 ranked(real_analysis, ("Rock", 0.9), ("Electronic", 0.7), ("Jazz", 0.2)))
+    _, table = shown_table(qtbot, LibraryModel(session))  # the default window, beside the side panel
+    header = table.horizontalHeader()
+    genres_least = max(MIN_SUGGESTED_WIDTH, table.chips.minimum_width(Column.SUGGESTED))
+    assert painted_path(table, 0).endswith("/" + name)
+    assert header.sectionSize(Column.SUGGESTED) >= genres_least
+    assert table.horizontalScrollBar().maximum() == 0
+    # Narrower, the file name is cut while the genres keep their room.
+    table.window().resize(1000, 800)
+    qtbot.waitUntil(lambda: not painted_path(table, 0).endswith("/" + name))
+    assert header.sectionSize(Column.SUGGESTED) >= genres_least
+
+
+def test_the_file_name_gets_its_room_when_the_rows_arrive(qtbot, session, real_analysis):
+    _, table = shown_table(qtbot, LibraryModel(session))
+    name = "01 A Longer Track Title.flac"
+    analysed(session, ReviewItem(Path(f"/music/Some Artist/Some Album/{name}")), ranked(real_analysis, ("Rock", 0.9)))
+    qtbot.waitUntil(lambda: table.library_model.rowCount() == 1)
+    assert painted_path(table, 0).endswith("/" + name)
 
 
 def test_the_file_column_cuts_folders_and_keeps_the_file_name(qtbot, session):
@@ -434,6 +495,37 @@ def test_the_chip_strip_shows_unchosen_chips_weaker_and_toggles_when_asked(qtbot
     qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(strip.width() - 2, 2))  # beside every chip
     assert toggled == ["Jazz"]
     assert strip.toolTip().endswith("Click a genre to choose or unchoose it.")
+
+
+def test_tab_leaves_the_table_for_the_chips_whose_keys_choose_them(qtbot, session, real_analysis):
+    """The arrow keys move within the table; Tab goes on to the panel's chips, where the
+    arrows move from chip to chip and Space chooses or unchooses one."""
+    model = LibraryModel(session)
+    analysed(session, ReviewItem(Path("/m/a.flac")), ranked(real_analysis, ("Rock", 0.9), ("Jazz", 0.3)))
+    analysed(session, ReviewItem(Path("/m/b.flac")), ranked(real_analysis, ("Pop", 0.9)))
+    window, table = shown_table(qtbot, model)
+    strip = ChipStrip()
+    strip.set_chips([Chip("Rock", 0.9, "base"), Chip("Jazz", 0.3, "base", False)])
+    strip.setToggleable(True)
+    window.findChild(QDockWidget).setWidget(strip)
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    table.setFocus()
+    table.setCurrentIndex(model.index(0, Column.STATUS))
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert table.currentIndex().row() == 1 and table.hasFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert strip.hasFocus()
+    toggled = []
+    strip.toggled.connect(toggled.append)
+    qtbot.keyClick(strip, Qt.Key.Key_Right)
+    assert strip.current_chip() == Chip("Jazz", 0.3, "base", False)
+    qtbot.keyClick(strip, Qt.Key.Key_Space)
+    assert toggled == ["Jazz"]
+    strip.set_chips([Chip("Rock", 0.9, "base"), Chip("Jazz", 0.3, "base")])  # the session chose it
+    assert strip.current_chip() == Chip("Jazz", 0.3, "base")  # the keys stay on it
+    strip.setToggleable(False)
+    assert strip.focusPolicy() == Qt.FocusPolicy.NoFocus  # nothing to do there, so Tab passes it by
 
 
 def test_the_chip_strip_wraps_instead_of_hiding_chips(qtbot):

@@ -32,3 +32,29 @@ def test_the_overflow_icon_takes_the_colour_it_is_given():
     image = overflow_icon(QColor("#ff0000")).pixmap(16, 16).toImage()
     reds = [image.pixelColor(x, y) for x in range(16) for y in range(16) if image.pixelColor(x, y).alpha() > 200]
     assert reds and all(c.red() > 200 and c.green() < 60 for c in reds)
+
+
+def test_without_an_icon_theme_the_actions_show_our_own_icons_in_the_themes_text_colour(qtbot):
+    from PySide6.QtGui import QIcon
+
+    from ui.actions import Act, own_icon
+
+    # As on a desktop without an icon theme, where Qt's own stand-ins were an info sign
+    # for Learn, a trash can for Reject and a back arrow for Undo.
+    assert not QIcon.hasThemeIcon("edit-undo")
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    palette = window.palette()
+    palette.setColor(QPalette.ColorRole.ButtonText, QColor("#ff0000"))
+    window.setPalette(palette)
+    table = ActionTable(window, lambda: None)
+    with_icons = [act for act in Act if act.value.icon is not None]
+    assert {Act.LEARN, Act.REJECT, Act.UNDO} <= set(with_icons)
+    for act in with_icons:
+        image = table[act].icon().pixmap(24, 24).toImage()
+        assert image == own_icon(act.value.icon, QColor("#ff0000")).pixmap(24, 24).toImage(), act
+        inked = [image.pixelColor(x, y) for x in range(24) for y in range(24) if image.pixelColor(x, y).alpha() > 200]
+        assert inked, act
+    undo = table[Act.UNDO].icon().pixmap(16, 16).toImage()
+    lines = [undo.pixelColor(x, y) for x in range(16) for y in range(16) if undo.pixelColor(x, y).alpha() > 200]
+    assert lines and all(c.red() > 200 and c.green() < 60 for c in lines)  # drawn in the theme's text colour

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from support.review import other_process_claims
 from support.window import WAIT_MS, analysed, tagged_audio, written
 
 from tagger.analysis.analyzer import FileResult
 from tagger.genres.suggestion import GenreSuggestion
 from tagger.review.items import ReviewItem, ReviewState
-from tagger.review.session import default_saved_path
+from tagger.review.saved import default_saved_path
 from tagger.tags import read_tags
 from tagger.writing.journal import Journal
 from tagger.writing.writer import GenreWriter, WriteRequest
@@ -91,6 +92,36 @@ def test_discarding_at_quit_forgets_the_review(qtbot, analyzer, tmp_path):
     assert not default_saved_path().exists()
     second = new_window(qtbot, analyzer)
     assert second.session.items == [] and not second.kept.bar.isVisibleTo(second)
+
+
+def test_a_window_whose_review_another_process_owns_leaves_it_alone_and_says_so(qtbot, analyzer, tmp_path):
+    """The issue's second window: it neither restores the first's unsaved review nor deletes it."""
+    first = new_window(qtbot, analyzer)
+    items = rows_with_analyses(first, analyzer, tmp_path / "first", 2)
+    first.session.accept([items[0]])
+    assert close_window(first, Keep)[0]
+    kept = default_saved_path().read_bytes()
+    other = other_process_claims()  # the first window, open in another process
+    try:
+        assert other.stdout.readline().strip() == "owner"
+        second = new_window(qtbot, analyzer)
+        assert second.session.items == [] and second.kept.bar.isVisibleTo(second)
+        assert second.kept.bar.text.text() == ("<b>This window's review is not kept for next time:</b> another "
+                                               "Genre Tagger window keeps the last review.")
+        assert not second.kept.bar.discard_button.isVisibleTo(second)
+        mine = rows_with_analyses(second, analyzer, tmp_path / "second", 2)
+        second.session.edit([mine[0]], ["Krautrock"])
+        second.kept.save()  # what the autosave would do
+        questions: list[str] = []
+        second.confirm = lambda question: questions.append(question) or True
+        # Quitting asks whether to lose the decisions, never Keep or Discard.
+        assert close_window(second, Discard) == (True, [])
+        assert len(questions) == 1 and "another Genre Tagger window keeps the last review" in questions[0]
+        assert default_saved_path().read_bytes() == kept
+    finally:
+        other.communicate("", timeout=60)
+    third = new_window(qtbot, analyzer)  # the owner has gone: the review comes back
+    assert [i.path for i in third.session.items] == [i.path for i in items]
 
 
 def test_discarding_the_last_review_keeps_the_folder_opened_at_this_start(qtbot, analyzer, tmp_path):

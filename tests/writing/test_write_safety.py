@@ -339,7 +339,8 @@ def test_a_pending_write_that_happened_is_recognised_by_its_copy(tmp_path, journ
     journal.set_temp_identity(entry.id, FileIdentity.of(copy))
     copy.replace(path)
     (result,) = GenreWriter(journal).finish(batch)
-    assert result == WriteResult(path, "written", ["Rock"], ["Jazz"], "already written before the interruption", batch)
+    assert result == WriteResult(path, "written", ["Rock"], ["Jazz"], "already written before the interruption", batch,
+                                 ["Jazz"])
     assert journal.entries(batch)[0].state == "written"
     (undone,) = GenreWriter(journal).undo(batch)
     assert undone.status == "written" and read_tags(path).genres == ["Rock"]

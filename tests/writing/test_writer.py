@@ -75,6 +75,19 @@ def test_a_dry_run_reads_id3v23_genres_with_the_chosen_separator(tmp_path, journ
     assert (result.status, result.old_genres) == ("unchanged", ["Rock", "Jazz"])
 
 
+def test_a_result_says_how_the_file_stores_its_genres_afterwards(tmp_path, journal):
+    # ID3v2.3 joins several genres in one value: a review row that shows the file as it is needs that value.
+    path = tagfiles.make(tmp_path, "mp3-id3v23")
+    (result,) = write(journal, path, ["Rock", "Pop"])
+    assert (result.status, result.new_genres, result.stored) == ("written", ["Rock", "Pop"], ["Rock; Pop"])
+    assert result.stored_genres == ["Rock; Pop"] == read_tags(path).stored_genres
+    (undone,) = GenreWriter(journal).undo()
+    assert undone.stored_genres == ["(17)Rock"] == read_tags(path).stored_genres
+    # A dry run stores nothing: what it plans is all it knows.
+    (planned,) = GenreWriter(journal).write([WriteRequest(path, ["Jazz", "Blues"])], "t", dry_run=True)
+    assert (planned.stored, planned.stored_genres) == (None, ["Jazz", "Blues"])
+
+
 def test_a_refusal_is_recorded_in_the_journal_with_its_reason(tmp_path, journal):
     path = tagfiles.make(tmp_path)
     batch = journal.start("set", "replace")
@@ -236,7 +249,8 @@ def test_every_outcome_is_reported_whole_and_recorded(tmp_path, journal):
     path = tagfiles.make(tmp_path)
     # unchanged
     (result,) = write(journal, path, ["Rock"])
-    assert result == WriteResult(path, "unchanged", ["Rock"], ["Rock"], None, result.batch)
+    # The file holds "Rock" already, stored as tagfiles stored it.
+    assert result == WriteResult(path, "unchanged", ["Rock"], ["Rock"], None, result.batch, ["Rock", "rock "])
     assert result.batch is not None and entry_of(journal, result).state == "unchanged"
     # skipped by undo: the genres changed since
     write(journal, path, ["Jazz"])
@@ -266,7 +280,7 @@ def test_an_undo_of_a_write_that_never_happened_reports_it_whole(tmp_path, journ
     journal.mark_pending(entry, read_tags(path).stored_genres, ["Jazz"], None)  # as stored: ["Rock", "rock "]
     (result,) = GenreWriter(journal).undo(batch)
     assert result == WriteResult(path, "unchanged", ["Rock"], ["Rock"], "the interrupted write had not happened",
-                                 result.batch)
+                                 result.batch, ["Rock", "rock "])
     assert result.batch is not None and result.batch != batch
     assert entry_of(journal, result).state == "unchanged"
 
@@ -413,7 +427,7 @@ def test_finishing_an_undo_of_a_write_that_never_happened_names_the_file(tmp_pat
     undo_batch = undo_killed_after_planning(journal, monkeypatch, crashed)
     (result,) = GenreWriter(journal).finish()
     assert result == WriteResult(path, "unchanged", ["Rock"], ["Rock"], "the interrupted write had not happened",
-                                 undo_batch)
+                                 undo_batch, ["Rock", "rock "])
     assert [e.state for e in journal.entries(crashed)] == ["undone"]
 
 
@@ -484,7 +498,7 @@ def test_finish_names_the_files_an_interrupted_batch_finds_done_or_changed(tmp_p
     batch = journal.start("set", "replace")
     journal.plan(batch, [planned_entry(WriteRequest(holding, ["Rock"]))])
     (result,) = GenreWriter(journal).finish(batch)
-    assert result == WriteResult(holding, "unchanged", ["Rock"], ["Rock"], None, batch)
+    assert result == WriteResult(holding, "unchanged", ["Rock"], ["Rock"], None, batch, ["Rock", "rock "])
     # An undo killed once planned, whose file another batch changed since.
     path = tagfiles.make(tmp_path, "flac")
     (jazz,) = write(journal, path, ["Jazz"])
