@@ -53,7 +53,7 @@ from tagger.text import plural
 from ui.charts import ChipDelegate, ChipStrip, SourceLegend
 from ui.chips import source_tooltip, spoken_chips, suggestion_chip
 from ui.detail import vertical_scroll
-from ui.library import STATE_ORDER, Column, column_header, item_data, tinted
+from ui.library import STATE_ORDER, Column, column_header, item_data, state_count, tinted
 from ui.roles import ChipsRole, ItemRole
 from ui.workers import BackgroundJob
 
@@ -146,8 +146,7 @@ def status_text(group: AlbumGroup) -> str:
     counts = Counter(i.state for i in group.items)
     if len(counts) == 1:
         return next(iter(counts)).value
-    return ", ".join(f"{n} {'errors' if s is ReviewState.ERROR else s.value}"
-                     for s, n in sorted(counts.items(), key=lambda sn: STATE_ORDER[sn[0]]))
+    return ", ".join(state_count(s, n) for s, n in sorted(counts.items(), key=lambda sn: STATE_ORDER[sn[0]]))
 
 
 def current_text(group: AlbumGroup) -> str:

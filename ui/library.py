@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QApplication
 from tagger.genres.vocabulary import genre_key
 from tagger.review.items import CANDIDATES_SHOWN, ReviewItem, ReviewState
 from tagger.review.session import Change, ReviewSession
-from tagger.text import TextEnum
+from tagger.text import TextEnum, plural
 from ui.chips import candidates_tooltip, chip_label, item_chips, spoken_chips
 from ui.roles import ChipsRole, ItemRole
 
@@ -77,6 +77,11 @@ STATE_ORDER = {s: i for i, s in enumerate([
     ReviewState.ERROR, ReviewState.SUGGESTED, ReviewState.UNSURE, ReviewState.EDITED, ReviewState.ACCEPTED,
     ReviewState.ANALYSING, ReviewState.NEW, ReviewState.REJECTED, ReviewState.WRITTEN,
 ])}
+def state_count(state: ReviewState, count: int) -> str:
+    """Rows in one state, in the Status column's words: "1 error", "2 errors", "3 unsure"."""
+    return plural(count, "error") if state is ReviewState.ERROR else f"{count} {state.value}"
+
+
 # Tints for rows a person has acted on, mixed into the palette so they suit light and dark themes.
 STATE_TINTS = {
     ReviewState.ACCEPTED: QColor(46, 160, 67),

@@ -20,15 +20,13 @@ from PySide6.QtWidgets import (
 from tagger.analysis.pipeline import Progress
 from tagger.review.items import ReviewItem, ReviewState
 from tagger.text import plural
+from ui.library import state_count
 
 MESSAGE_MS = 8000
 COUNTS_MS = 100
-# Every state, in the order a person works through them, in the Status column's words: each row is counted once.
-COUNTED = [(ReviewState.NEW, "new", "new"), (ReviewState.ANALYSING, "analysing", "analysing"),
-           (ReviewState.SUGGESTED, "suggested", "suggested"), (ReviewState.UNSURE, "unsure", "unsure"),
-           (ReviewState.EDITED, "edited", "edited"), (ReviewState.ACCEPTED, "accepted", "accepted"),
-           (ReviewState.WRITTEN, "written", "written"), (ReviewState.REJECTED, "rejected", "rejected"),
-           (ReviewState.ERROR, "error", "errors")]
+# Every state, in the order a person works through them: each row is counted once.
+COUNTED = [ReviewState.NEW, ReviewState.ANALYSING, ReviewState.SUGGESTED, ReviewState.UNSURE, ReviewState.EDITED,
+           ReviewState.ACCEPTED, ReviewState.WRITTEN, ReviewState.REJECTED, ReviewState.ERROR]
 
 
 def format_duration(seconds: float) -> str:
@@ -53,7 +51,7 @@ def finished_text(progress: Progress) -> str:
 def counts_text(items: Iterable[ReviewItem]) -> str:
     states = Counter(i.state for i in items)
     parts = [plural(sum(states.values()), "file")]
-    parts += [f"{states[s]} {one if states[s] == 1 else many}" for s, one, many in COUNTED if states[s]]
+    parts += [state_count(s, states[s]) for s in COUNTED if states[s]]
     return " · ".join(parts)
 
 

@@ -234,3 +234,13 @@ def test_the_side_panel_scrolls_in_the_smallest_window_in_the_album_view(qtbot, 
     laid_out_apart(window.detail.content.layout())
     laid_out_apart(window.detail.view.layout())
     assert window.detail.scroll.verticalScrollBar().maximum() > 0
+
+
+def test_an_album_row_counts_its_tracks_states_in_the_status_columns_words():
+    from ui.album_view import AlbumGroup, status_text
+
+    states = [ReviewState.ERROR, ReviewState.UNSURE, ReviewState.UNSURE, ReviewState.EDITED]
+    group = AlbumGroup("k", "Album", [ReviewItem(Path(f"/m/{n}.flac"), state=s) for n, s in enumerate(states)])
+    assert status_text(group) == "1 error, 2 unsure, 1 edited"
+    group.items.append(ReviewItem(Path("/m/x.flac"), state=ReviewState.ERROR))
+    assert status_text(group).startswith("2 errors, ")
