@@ -41,7 +41,8 @@ from tagger.tags.base import dedupe
 from tagger.text import plural
 from ui.charts import ChipStrip, SourceLegend
 from ui.chips import item_chips
-from ui.detail import AnalysisView, ExcerptPlayer, track_name, wrappable
+from ui.detail import AnalysisView, ExcerptPlayer, track_name, vertical_scroll, wrappable
+from ui.window_state import fit_on_screen
 
 # How many of the rows' best candidates the editor offers as one-click picks.
 QUICK_PICKS = 5
@@ -433,7 +434,8 @@ class CheckCard(QDialog):
         buttons.addStretch()
         buttons.addWidget(self.apply_button)
         buttons.addWidget(close)
-        layout = QVBoxLayout(self)
+        self.content = QWidget()
+        layout = QVBoxLayout(self.content)
         layout.addWidget(self.heading)
         layout.addWidget(self.summary)
         layout.addWidget(self.chips)
@@ -441,7 +443,15 @@ class CheckCard(QDialog):
         layout.addWidget(self.now)
         layout.addWidget(self.view)
         layout.addStretch()  # what a card shows sits together at the top, whatever its height
-        layout.addLayout(buttons)
+        # On a short screen (or a large scale) the card scrolls, and its buttons stay in view.
+        body = QWidget()
+        self.scroll = vertical_scroll(self.content, body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(body)
+        margin = layout.contentsMargins().left()
+        buttons.setContentsMargins(margin, 0, margin, margin)  # the content's own margin is above them
+        outer.addLayout(buttons)
         self.resize(560, 480)
 
     def show_item(self, item: ReviewItem) -> None:
@@ -467,9 +477,12 @@ class CheckCard(QDialog):
             self.apply_button.setText("Written")
         else:
             self.apply_button.setText("Nothing to write" if suggesting else "Write genres")
-        # As tall as what it now shows: a broken or a written file's card has little.
+        # As tall as what it now shows (a broken or a written file's card has little), as far
+        # as its screen has room.
         self.layout().activate()
-        self.resize(self.width(), self.heightForWidth(self.width()))
+        chrome = self.height() - self.scroll.viewport().height()
+        self.resize(self.width(), self.content.heightForWidth(self.scroll.viewport().width()) + chrome)
+        fit_on_screen(self)
 
 
 def card_summary(item: ReviewItem) -> str:

@@ -7,7 +7,7 @@ import logging
 
 from PySide6.QtCore import QByteArray, QMargins, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMainWindow, QStyle, QTableView
+from PySide6.QtWidgets import QMainWindow, QStyle, QTableView, QWidget
 
 from tagger.files.state import StateError
 from tagger.settings import Settings
@@ -35,7 +35,7 @@ def fitted(geometry: QRect, available: QRect, frame: QMargins, minimum: QSize) -
     return QRect(x, y, size.width(), size.height())
 
 
-def fit_on_screen(window: QMainWindow) -> None:
+def fit_on_screen(window: QWidget) -> None:
     """Keep the window, frame and all, on the available part of its screen: a layout saved on
     a larger screen, or at a smaller scale, and the first start's size may not fit."""
     if window.isMaximized() or window.isFullScreen():

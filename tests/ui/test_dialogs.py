@@ -337,8 +337,29 @@ def test_a_card_with_little_to_show_has_no_blank_areas(qtbot, card, demo_analysi
     card.show()
     qtbot.waitExposed(card)
     card.show_item(item)
-    spacing = card.layout().spacing()
+    spacing = card.content.layout().spacing()
+
+    def on_card(widget):
+        return widget.geometry().translated(widget.parentWidget().mapTo(card, widget.parentWidget().rect().topLeft()))
+
     parts = [w for w in (card.heading, card.summary, card.chips, card.legend, card.now, card.view) if not w.isHidden()]
     for above, below in zip(parts, parts[1:]):
-        assert below.geometry().top() - above.geometry().bottom() <= spacing + 1, (above, below)
-    assert card.apply_button.geometry().top() - parts[-1].geometry().bottom() <= 2 * spacing + 12
+        assert on_card(below).top() - on_card(above).bottom() <= spacing + 1, (above, below)
+    assert on_card(card.apply_button).top() - on_card(parts[-1]).bottom() <= 2 * spacing + 12
+
+
+def test_a_card_taller_than_its_screen_scrolls_and_keeps_its_buttons_in_view(qtbot, card, demo_analysis):
+    """At QT_SCALE_FACTOR=2 on a 1280x800 screen a full card wanted 517 of 400 points: its
+    buttons were off the screen. It shrinks to the screen and what it shows scrolls."""
+    item = analysed(demo_analysis, "a", [("Rock", 0.9), ("Jazz", 0.4)])
+    card.show()
+    qtbot.waitExposed(card)
+    card.show_item(item)
+    wanted = card.height()
+    assert card.minimumSizeHint().height() < wanted / 2  # nothing stops it from being shorter
+    card.resize(card.width(), wanted // 2)
+    qtbot.waitUntil(lambda: card.scroll.verticalScrollBar().maximum() > 0, timeout=2000)
+    assert card.rect().contains(card.apply_button.geometry().translated(
+        card.apply_button.parentWidget().mapTo(card, card.apply_button.parentWidget().rect().topLeft())))
+    available = card.screen().availableGeometry()
+    assert card.frameGeometry().height() <= available.height()
