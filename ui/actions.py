@@ -72,6 +72,8 @@ def row_counts(items: Iterable[ReviewItem], selected: Iterable[ReviewItem]) -> t
 
 @dataclass(frozen=True)
 class ActionSpec:
+    """One action of the app: its words, shortcut, icon, tip, and when it is enabled."""
+
     text: str
     shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
     icon: str | None = None  # the theme's name for it; our own drawing of that name where the theme has none
@@ -82,6 +84,8 @@ class ActionSpec:
 
 
 class Act(Enum):
+    """Every action of the app, in one table that the menus, toolbars and enable rules read."""
+
     ADD_FOLDER = ActionSpec("Add &Folder…", QKeySequence.StandardKey.Open, "folder-open")
     ADD_FILES = ActionSpec("Add F&iles…", "Ctrl+Shift+O", "document-open")
     ANALYSE_SELECTED = ActionSpec("&Analyse Selected", "Ctrl+R", "media-playback-start",

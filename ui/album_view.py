@@ -130,6 +130,8 @@ def accept_albums(groups: Sequence[AlbumGroup], min_confidence: float, max_genre
 
 
 class GroupJob(BackgroundJob):
+    """Groups the rows into albums on a worker thread, so a large library never stalls the window."""
+
     grouped = Signal(object)  # list[tuple[key, name, list[Path]]]
 
     def run(self, snapshot: list[tuple[Path, str, str, str]], grouper: AlbumGrouper) -> None:

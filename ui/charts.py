@@ -637,6 +637,8 @@ UNANALYSED = "not analysed"
 
 
 class LegendEntry(NamedTuple):
+    """One entry of a chart's legend: its words and its colour."""
+
     label: str
     colour: QColor | None  # None: the hatching of the parts no segment covers
 

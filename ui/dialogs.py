@@ -276,6 +276,8 @@ class GenreEditor(QDialog):
 
 
 class SettingsDialog(QDialog):
+    """The person's settings, each with its words: device, depth, thresholds, how genres are written."""
+
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")

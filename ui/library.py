@@ -47,6 +47,8 @@ FEW_LOOKUPS = 8
 
 
 class Column(int, Enum):
+    """The library table's columns, in the order they are shown."""
+
     # What a reviewer compares sits together, left of what identifies the file further.
     STATUS = 0
     ARTIST = 1
@@ -65,6 +67,8 @@ class Column(int, Enum):
 
 
 class Filter(TextEnum):
+    """Which rows the table shows, as the Show box words it."""
+
     ALL = "All files"
     NO_GENRES = "Without genres"
     DIFFERS = "Suggestion differs"

@@ -95,6 +95,8 @@ class MessageLabel(QLabel):
 
 
 class StatusBar(QStatusBar):
+    """The window's status bar: messages, the progress of long work with its Cancel, and the rows' counts."""
+
     def __init__(self, cancel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizeGripEnabled(False)

@@ -115,6 +115,8 @@ class BackgroundJob(QObject):
 
 
 class ScanJob(BackgroundJob):
+    """Finds the audio files under folders on a worker thread and reads their tags."""
+
     found = Signal(list)  # list[ReviewItem]
 
     def run(self, roots: Iterable[Path], known: frozenset[Path], separator: str) -> None:
@@ -140,6 +142,8 @@ class ScanJob(BackgroundJob):
 
 
 class AnalysisJob(BackgroundJob):
+    """Runs the analysis pipeline on a worker thread and passes on its results in batches."""
+
     started_files = Signal(list)  # list[Path]
     results = Signal(list)  # list[FileResult]
     progress = Signal(object)  # Progress
