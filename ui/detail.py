@@ -58,6 +58,15 @@ def wrapping_label(text: str = "") -> QLabel:
     return label
 
 
+def proposal_heading(item: ReviewItem | None) -> str:
+    """The heading over the panel's chips: what Apply would write, or why it writes nothing yet."""
+    if item is not None and item.waits_for_analysis:
+        return "<b>Will write once the file is analysed</b> <small>(its analysis failed: analyse it again)</small>"
+    if item is not None and item.state is ReviewState.ERROR:
+        return "<b>Would write nothing</b> <small>(this file failed)</small>"
+    return "<b>Would write</b> <small>(click a genre to choose it or not)</small>"
+
+
 def vertical_scroll(content: QWidget, panel: QWidget) -> QScrollArea:
     """Fill ``panel`` with ``content``, which scrolls up and down but wraps to the width:
     a side panel taller than its dock, when the window is short or narrow, scrolls rather
@@ -229,7 +238,7 @@ class DetailPanel(QWidget):
         self.heading = wrapping_label()
         self.state = wrapping_label()
         self.state.setTextFormat(Qt.TextFormat.PlainText)  # an error message may hold "<"
-        self.proposal_label = wrapping_label("<b>Would write</b> <small>(click a genre to choose it or not)</small>")
+        self.proposal_label = wrapping_label(proposal_heading(None))
         self.chips = ChipStrip()
         self.chips.toggled.connect(self._chip_toggled)
         self.legend = SourceLegend()
@@ -259,6 +268,7 @@ class DetailPanel(QWidget):
         proposing = item is not None and (bool(item.proposed) or item.analysis is not None)
         for widget in (self.proposal_label, self.chips, self.legend):
             widget.setVisible(proposing)
+        self.proposal_label.setText(proposal_heading(item))
         chips = item_chips(item) if item is not None else []
         self.chips.set_chips(chips)
         self.legend.set_sources([c.source for c in chips])

@@ -38,6 +38,18 @@ def test_a_failed_file_shows_its_error_not_empty_charts(panel):
     assert panel.view.isHidden() and panel.chips.isHidden()
 
 
+def test_the_genres_of_an_edited_failed_file_are_shown_as_waiting_not_as_what_apply_writes(panel, demo_analysis):
+    item = analysed(demo_analysis, Path("/m/a.flac"))
+    panel.show_item(item)
+    assert panel.proposal_label.text().startswith("<b>Would write</b>")
+    item.failed("the file is read-only")
+    item.edit(["Chiptune"])
+    panel.show_item(item)
+    assert not panel.proposal_label.isHidden()
+    assert "Will write once the file is analysed" in panel.proposal_label.text()
+    assert "Would write" not in panel.proposal_label.text()
+
+
 def test_a_file_not_analysed_yet_says_so_without_charts(panel):
     panel.show_item(ReviewItem(Path("/m/a.flac")))
     assert panel.state.text().splitlines()[0] == "Not analysed yet" and panel.view.isHidden()
