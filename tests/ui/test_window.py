@@ -122,6 +122,7 @@ def test_a_window_whose_review_another_process_owns_leaves_it_alone_and_says_so(
         other.communicate("", timeout=60)
     third = new_window(qtbot, analyzer)  # the owner has gone: the review comes back
     assert [i.path for i in third.session.items] == [i.path for i in items]
+    assert close_window(third, Keep) == (True, [1])  # it holds the accepted row again: quitting asks about it
 
 
 def test_discarding_the_last_review_keeps_the_folder_opened_at_this_start(qtbot, analyzer, tmp_path):
