@@ -1,6 +1,7 @@
 """What --precision auto picks on a CPU: its features, the one-off int8 check and its cache."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,7 +91,7 @@ def test_int8_runs_only_where_the_check_finds_it_faithful(checks, tmp_path):
     assert len(runs) == 2
 
 
-def test_the_check_runs_once_per_machine(checks, tmp_path):
+def test_the_check_runs_once_per_machine(checks, tmp_path, monkeypatch):
     runs, result = checks
     path = tmp_path / "cache" / "precision.json"
     assert auto_cpu_precision(models_dir(), VNNI, path) == "int8"
@@ -102,6 +103,10 @@ def test_the_check_runs_once_per_machine(checks, tmp_path):
     other = Cpu("Intel Xeon", VNNI.flags)
     assert auto_cpu_precision(models_dir(), other, path) == "fp32"
     assert len(runs) == 2
+    result[0] = FAITHFUL
+    monkeypatch.setattr("onnxruntime.__version__", "9.9.9")
+    assert auto_cpu_precision(models_dir(), VNNI, path) == "int8"
+    assert len(runs) == 3
 
 
 @pytest.mark.parametrize("damage", ["", "{not json", '{"format": 1}', "[1, 2]", '{"format": 1, "key": null}'])
@@ -150,3 +155,20 @@ def test_the_check_finds_int8_that_drifts_as_without_vnni_unfaithful(monkeypatch
     check = check_int8(models_dir())
     assert check.probability_difference <= 0.04 + 0.025  # the drift, on top of int8's own
     assert not check.faithful
+
+
+def test_new_model_files_are_checked_again(checks, tmp_path):
+    import shutil
+
+    runs, _ = checks
+    models = Path(shutil.copytree(models_dir(), tmp_path / "models"))
+    path = tmp_path / "precision.json"
+    auto_cpu_precision(models, VNNI, path)
+    forget_checks()
+    auto_cpu_precision(models, VNNI, path)
+    assert len(runs) == 1
+    forget_checks()
+    with (models / "MTT_musicnn.int8.onnx").open("ab") as f:  # re-quantized, say
+        f.write(b"\0")
+    auto_cpu_precision(models, VNNI, path)
+    assert len(runs) == 2
