@@ -28,7 +28,7 @@ import numpy as np
 
 from tagger.analysis.models import MODEL_NAMES, ModelSet, Precision, int8_path
 from tagger.analysis.scoring import Calibration, GenreScorer
-from tagger.audio.decode import open_audio
+from tagger.audio.decode import AudioError, open_audio
 from tagger.audio.excerpt import Depth, read_excerpt
 from tagger.audio.features import LogMel
 from tagger.genres.taxonomy import Taxonomy
@@ -96,7 +96,10 @@ def check_patches(models: ModelSet) -> list[np.ndarray]:
     """The bundled excerpt: the first ``CHECK_PATCHES`` patches at fast depth of each demo sample."""
     log_mel = LogMel(models.front_end)
     excerpt = []
-    for path in sorted(p for p in samples_dir().iterdir() if p.suffix in {".ogg", ".mp3", ".opus"}):
+    samples = sorted(p for p in samples_dir().iterdir() if p.suffix in {".ogg", ".mp3", ".opus"})
+    if not samples:  # nothing compared must not pass for faithful
+        raise FileNotFoundError(f"no demo samples in {samples_dir()} to check int8 with")
+    for path in samples:
         reader = open_audio(path)
         try:
             regions = read_excerpt(reader, models.front_end, Depth.FAST, CHECK_PATCHES).regions
@@ -182,7 +185,11 @@ def auto_cpu_precision(directory: Path, cpu: Cpu | None = None, path: Path | Non
         check = _checked.get(key) or cached_check(path, key)
         if check is None:
             log.info("checking the int8 models against fp32 on this CPU (once)")
-            check = check_int8(directory)
+            try:
+                check = check_int8(directory)
+            except (OSError, AudioError) as e:  # a damaged install: analyse, at fp32, and check next time
+                log.warning("could not check the int8 models against fp32 (%s); running fp32", e)
+                return Precision.FP32
             store_check(path, key, check)
         _checked[key] = check
     if not check.faithful:

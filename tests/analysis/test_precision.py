@@ -172,3 +172,11 @@ def test_new_model_files_are_checked_again(checks, tmp_path):
         f.write(b"\0")
     auto_cpu_precision(models, VNNI, path)
     assert len(runs) == 2
+
+
+def test_without_demo_samples_to_check_with_auto_runs_fp32(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(precision, "samples_dir", lambda: tmp_path)
+    with pytest.raises(FileNotFoundError):
+        check_int8(models_dir())  # nothing compared is no evidence of faithfulness
+    assert auto_cpu_precision(models_dir(), VNNI, tmp_path / "precision.json") == "fp32"
+    assert "could not check" in caplog.text and not (tmp_path / "precision.json").exists()
