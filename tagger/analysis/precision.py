@@ -31,6 +31,7 @@ from tagger.analysis.scoring import Calibration, GenreScorer
 from tagger.audio.decode import AudioError, open_audio
 from tagger.audio.excerpt import Depth, read_excerpt
 from tagger.audio.features import LogMel
+from tagger.files.scan import scan
 from tagger.genres.taxonomy import Taxonomy
 from tagger.resources import samples_dir
 
@@ -96,7 +97,7 @@ def check_patches(models: ModelSet) -> list[np.ndarray]:
     """The bundled excerpt: the first ``CHECK_PATCHES`` patches at fast depth of each demo sample."""
     log_mel = LogMel(models.front_end)
     excerpt = []
-    samples = sorted(p for p in samples_dir().iterdir() if p.suffix in {".ogg", ".mp3", ".opus"})
+    samples = sorted(event.path for event in scan([samples_dir()]) if event.problem is None)
     if not samples:  # nothing compared must not pass for faithful
         raise FileNotFoundError(f"no demo samples in {samples_dir()} to check int8 with")
     for path in samples:
