@@ -1,4 +1,4 @@
-"""Make the int8 variants of the bundled models that the CPU path runs by default.
+"""Make the int8 variants of the bundled models, which CPUs with int8 dot products run.
 
 Run by hand after packaging/convert_musicnn.py, in an environment with the project
 installed plus the quantization tool's needs:

@@ -315,6 +315,8 @@ class Analyzer:
         self.identities = [ModelIdentity(i.name, i.version, i.sha256) for i in infos]
         self.cache = cache
         self.models_key = "|".join(f"{i.name} {i.version}" for i in infos)
+        # Kept with each cached analysis, so that int8 and fp32 outputs are never mixed.
+        self.precision = str(self.models.precision)
         self.learned: LearnedModel | None = None
 
     def use_learned(self, model: LearnedModel | None) -> None:
@@ -371,13 +373,13 @@ class Analyzer:
         seed = None
         if self.cache is not None:
             for answer, key in self._answering(depth):
-                hit = self.cache.by_stat(path, st, self.models_key, key)
+                hit = self.cache.by_stat(path, st, self.models_key, self.precision, key)
                 if hit is not None:
                     raw, stored_fingerprint = hit
                     return self.build(path, answer, raw, Timings(0.0, 0.0, 0.0),
                                       Fingerprint.from_json(json.loads(stored_fingerprint)), cached=True)
             if depth is Depth.FULL:
-                seed = self.cache.deepest(path, st, None, self.models_key)
+                seed = self.cache.deepest(path, st, None, self.models_key, self.precision)
         started = time.perf_counter()
         reader = open_audio(path)
         try:
@@ -385,15 +387,15 @@ class Analyzer:
             content = content_fingerprint(path, reader) if self.cache is not None else ""
             if self.cache is not None:
                 for answer, key in self._answering(depth):
-                    same_audio = self.cache.by_content(content, self.models_key, key)
+                    same_audio = self.cache.by_content(content, self.models_key, self.precision, key)
                     if same_audio is not None:  # retagged, moved or copied: the audio is known
-                        self.cache.store(path, st, content, self.models_key, key, same_audio,
+                        self.cache.store(path, st, content, self.models_key, self.precision, key, same_audio,
                                          json.dumps(file_fingerprint.to_json()))
                         reader.close()
                         return self.build(path, answer, same_audio, Timings(0.0, 0.0, 0.0), file_fingerprint,
                                           cached=True)
                 if depth is Depth.FULL and seed is None:
-                    seed = self.cache.deepest(path, st, content, self.models_key)
+                    seed = self.cache.deepest(path, st, content, self.models_key, self.precision)
             known = self.seed_patches(seed)
             excerpt = read_excerpt(reader, self.front_end, depth, self.fast_patches, self.rule.first, known)
         except OSError as e:
@@ -494,7 +496,7 @@ class Analyzer:
         """Stage 4: store the raw outputs in the cache and rank genres from them."""
         raw = job.raw()
         if self.cache is not None:
-            key = (self.models_key, self._depth_key(job.depth))
+            key = (self.models_key, self.precision, self._depth_key(job.depth))
             self.cache.store(job.path, job.st, job.content, *key, raw, json.dumps(job.fingerprint.to_json()))
         timings = Timings(job.decode_s, job.features_s, job.inference_s)
         return self.build(job.path, job.depth, raw, timings, job.fingerprint, cached=False)

@@ -5,8 +5,13 @@ start times, embeddings), not genres: changing the taxonomy, the thresholds or t
 calibration re-ranks from the cache without inference. Entries are found by path,
 size and modification time, or else by a content fingerprint that ignores tags, so
 writing tags, moving or renaming a file keeps its analysis. An entry is only valid
-for the model versions and analysis depth that made it, and records which patches of
-the track were analysed, so a deeper analysis later adds only the patches it lacks.
+for the model versions, the precision (fp32 or int8) and the analysis depth that made
+it, and records which patches of the track were analysed, so a deeper analysis later
+adds only the patches it lacks, at the same precision.
+
+The schema's version is SQLite's ``user_version``. A cache of version 1, which kept no
+precision, gains it from its rows' model versions (an int8 model's version says
+"+int8"); a cache of a newer version than this code knows is not used.
 
 SQLite in WAL mode lets any number of readers work beside the one writer. A cache
 file that SQLite finds damaged is moved aside with a warning and a new one is started.
@@ -38,15 +43,28 @@ CREATE TABLE IF NOT EXISTS analyses (
     mtime_ns INTEGER NOT NULL,
     content TEXT NOT NULL,
     models TEXT NOT NULL,
+    precision TEXT NOT NULL,
     depth TEXT NOT NULL,
     duration_s REAL NOT NULL,
     total_patches INTEGER NOT NULL,
     outputs BLOB NOT NULL,
     fingerprint TEXT NOT NULL,
     created REAL NOT NULL,
-    PRIMARY KEY (path, models, depth)
+    PRIMARY KEY (path, models, precision, depth)
 );
-CREATE INDEX IF NOT EXISTS analyses_content ON analyses(content, models, depth);
+CREATE INDEX IF NOT EXISTS analyses_content ON analyses(content, models, precision, depth);
+"""
+SCHEMA_VERSION = 2
+# Version 1's table, as it is moved aside and copied into version 2's.
+UPGRADE_FROM_1 = """
+DROP INDEX IF EXISTS analyses_content;
+ALTER TABLE analyses RENAME TO analyses_1;
+""" + SCHEMA + """
+INSERT INTO analyses (path, size, mtime_ns, content, models, precision, depth, duration_s, total_patches, outputs,
+                      fingerprint, created)
+SELECT path, size, mtime_ns, content, models, CASE WHEN models LIKE '%+int8%' THEN 'int8' ELSE 'fp32' END, depth,
+       duration_s, total_patches, outputs, fingerprint, created FROM analyses_1;
+DROP TABLE analyses_1;
 """
 
 
@@ -99,6 +117,15 @@ def unpack(blob: bytes, duration_s: float, total_patches: int) -> RawAnalysis:
     )
 
 
+class NewerCache(Exception):
+    """The cache was made by a newer Genre Tagger, with a schema this one does not know."""
+
+
+def statements(script: str) -> list[str]:
+    """A script's statements, to run one by one inside a transaction (executescript would commit it)."""
+    return [s for s in script.split(";") if s.strip()]
+
+
 @dataclass(frozen=True)
 class CacheInfo:
     """Where the analysis cache is and how much it holds."""
@@ -119,6 +146,9 @@ class AnalysisCache:
         self.problem: str | None = None
         try:
             self._db: sqlite3.Connection | None = self._open()
+        except NewerCache as e:
+            self.problem = str(e)
+            self._db = None
         except (sqlite3.Error, OSError) as e:
             self.problem = explain(e, "the analysis cache", self.path)
             self._db = self._open_read_only()
@@ -146,11 +176,32 @@ class AnalysisCache:
             db.execute("PRAGMA journal_mode=WAL")
             # A lost last entry after a power cut only costs one re-analysis.
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(SCHEMA)
+            self._upgrade(db)
         except BaseException:
             db.close()
             raise
         return db
+
+    def _upgrade(self, db: sqlite3.Connection) -> None:
+        """Bring a new or older cache to ``SCHEMA_VERSION``, in one transaction that other
+        processes wait for; NewerCache where a newer Genre Tagger made it."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                raise NewerCache(f"the analysis cache {self.path} was made by a newer Genre Tagger "
+                                 f"(schema {version}, this one knows {SCHEMA_VERSION}); analysing without it")
+            if version < SCHEMA_VERSION:
+                old = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='analyses'").fetchone()
+                for statement in statements(UPGRADE_FROM_1 if old else SCHEMA):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                if old:
+                    log.info("the analysis cache %s now records each analysis's precision", self.path)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _open_read_only(self) -> sqlite3.Connection | None:
         """The cache opened for reading where it cannot be written; None where it cannot
@@ -164,7 +215,8 @@ class AnalysisCache:
             db = None
             try:
                 db = self._connect(f"{self.path.absolute().as_uri()}?{options}")
-                if intact(db):
+                # Another schema's queries would fail: only this version's cache is read.
+                if intact(db) and db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,):
                     db.execute("SELECT 1 FROM analyses LIMIT 1").fetchall()
                     return db
                 db.close()
@@ -195,42 +247,45 @@ class AnalysisCache:
         with self._lock:
             return self._db.execute(query, parameters).fetchall()
 
-    def by_stat(self, path: Path, st: os.stat_result, models: str, depth: str) -> tuple[RawAnalysis, str] | None:
+    def by_stat(self, path: Path, st: os.stat_result, models: str, precision: str,
+                depth: str) -> tuple[RawAnalysis, str] | None:
         """The entry for this exact file, unchanged since it was analysed, and its write fingerprint."""
         rows = self._rows(
             "SELECT outputs, duration_s, total_patches, fingerprint FROM analyses "
-            "WHERE path=? AND models=? AND depth=? AND size=? AND mtime_ns=? LIMIT 1",
-            (os.fsencode(path), models, depth, st.st_size, st.st_mtime_ns),
+            "WHERE path=? AND models=? AND precision=? AND depth=? AND size=? AND mtime_ns=? LIMIT 1",
+            (os.fsencode(path), models, precision, depth, st.st_size, st.st_mtime_ns),
         )
         return (unpack(*rows[0][:3]), rows[0][3]) if rows else None
 
-    def by_content(self, content: str, models: str, depth: str) -> RawAnalysis | None:
+    def by_content(self, content: str, models: str, precision: str, depth: str) -> RawAnalysis | None:
         """Any entry with the same audio: the file was retagged, moved or copied."""
         rows = self._rows(
-            "SELECT outputs, duration_s, total_patches FROM analyses WHERE content=? AND models=? AND depth=? "
-            "LIMIT 1",
-            (content, models, depth),
+            "SELECT outputs, duration_s, total_patches FROM analyses "
+            "WHERE content=? AND models=? AND precision=? AND depth=? LIMIT 1",
+            (content, models, precision, depth),
         )
         return unpack(*rows[0]) if rows else None
 
-    def deepest(self, path: Path, st: os.stat_result, content: str | None, models: str) -> RawAnalysis | None:
+    def deepest(self, path: Path, st: os.stat_result, content: str | None, models: str,
+                precision: str) -> RawAnalysis | None:
         """The entry of any depth with the most analysed patches for this file, unchanged,
-        or with its audio where ``content`` is given: what a deeper analysis builds on."""
+        or with its audio where ``content`` is given: what a deeper analysis at the same
+        precision builds on."""
         if content is None:
             rows = self._rows(
                 "SELECT outputs, duration_s, total_patches FROM analyses "
-                "WHERE path=? AND models=? AND size=? AND mtime_ns=?",
-                (os.fsencode(path), models, st.st_size, st.st_mtime_ns),
+                "WHERE path=? AND models=? AND precision=? AND size=? AND mtime_ns=?",
+                (os.fsencode(path), models, precision, st.st_size, st.st_mtime_ns),
             )
         else:
             rows = self._rows(
-                "SELECT outputs, duration_s, total_patches FROM analyses WHERE content=? AND models=?",
-                (content, models),
+                "SELECT outputs, duration_s, total_patches FROM analyses WHERE content=? AND models=? AND precision=?",
+                (content, models, precision),
             )
         entries = [unpack(*row) for row in rows]
         return max(entries, key=lambda raw: (len(raw.analysed), len(raw.starts)), default=None)
 
-    def store(self, path: Path, st: os.stat_result, content: str, models: str, depth: str,
+    def store(self, path: Path, st: os.stat_result, content: str, models: str, precision: str, depth: str,
               raw: RawAnalysis, fingerprint: str) -> None:
         """Keep an analysis; where the cache cannot take it (the disk filled up), it stops
         taking any, says so once, and the analysis goes on without it."""
@@ -240,9 +295,10 @@ class AnalysisCache:
         with self._lock:
             try:
                 db.execute(
-                    "INSERT OR REPLACE INTO analyses (path, size, mtime_ns, content, models, depth, duration_s, "
-                    "total_patches, outputs, fingerprint, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (os.fsencode(path), st.st_size, st.st_mtime_ns, content, models, depth, raw.duration_s,
+                    "INSERT OR REPLACE INTO analyses (path, size, mtime_ns, content, models, precision, depth, "
+                    "duration_s, total_patches, outputs, fingerprint, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (os.fsencode(path), st.st_size, st.st_mtime_ns, content, models, precision, depth, raw.duration_s,
                      raw.total_patches, pack(raw), fingerprint, time.time()),
                 )
             except sqlite3.Error as e:

@@ -35,9 +35,9 @@ class Device(TextEnum):
 
 
 class Precision(TextEnum):
-    """The models' weights. int8: the variants made by packaging/quantize_musicnn.py, 1.5x
-    faster on CPUs, tag probabilities within about 0.02 of fp32. auto: int8 on the CPU,
-    fp32 on a GPU."""
+    """The models' weights. int8: the variants made by packaging/quantize_musicnn.py, faster
+    and faithful only on CPUs with int8 dot-product instructions. auto: int8 where the CPU
+    has them and a one-off check finds int8 faithful (tagger/analysis/precision.py), else fp32."""
 
     AUTO = "auto"
     FP32 = "fp32"
@@ -202,8 +202,13 @@ class ModelSet:
         directory = directory or models_dir()
         providers = choose_providers(device, ort.get_available_providers())
         threads = threads or default_threads()
-        if precision is Precision.AUTO:
-            precision = Precision.FP32 if providers[0] == CUDA else Precision.INT8
+        if precision is Precision.AUTO and providers[0] == CUDA:
+            precision = Precision.FP32
+        elif precision is Precision.AUTO:
+            # precision.py runs ModelSets of its own for the check, hence the import here.
+            from tagger.analysis.precision import auto_cpu_precision
+
+            precision = auto_cpu_precision(directory)
         self.precision = precision
         paths = [directory / f"{name}.onnx" for name in MODEL_NAMES]
         if precision is Precision.INT8:

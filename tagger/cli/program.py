@@ -40,13 +40,14 @@ COMMANDS = (suggest, set_command, apply, learn, cache, genres, normalise, rename
 
 
 def version_text() -> str:
-    """The app's version and the versions of the models that the CPU default runs (int8)."""
-    from tagger.analysis.models import MODEL_NAMES, int8_path, read_onnx_metadata
+    """The app's version and the versions of its models: the fp32 ones, whose int8 variants
+    (which --precision auto runs only where the CPU does int8 well) add "+int8-timbral"."""
+    from tagger.analysis.models import MODEL_NAMES, read_onnx_metadata
     from tagger.resources import models_dir
 
     try:
         models = ", ".join(
-            f"{name} {read_onnx_metadata(int8_path(models_dir() / f'{name}.onnx'))['genre_tagger.model_version']}"
+            f"{name} {read_onnx_metadata(models_dir() / f'{name}.onnx')['genre_tagger.model_version']}"
             for name in MODEL_NAMES
         )
     except (OSError, ValueError, KeyError) as e:  # a broken install still says which version it is

@@ -119,3 +119,87 @@ def test_cache_commands_and_no_cache(capsys, make_audio):
     assert capsys.readouterr().out.startswith("1 cached analyses")
     assert cli.main(["cache", "clear"]) == 0
     assert capsys.readouterr().out.startswith("removed 1 cached analyses")
+
+
+def test_precision_keys_the_cache(cache, make_audio):
+    """An analysis made at int8 is never served for fp32, nor built on by a deeper fp32 one."""
+    from tagger.analysis.models import ModelSet
+
+    path = make_audio("song.flac", seconds=40.0)
+    int8 = Analyzer(models=ModelSet(device="cpu", threads=1, precision="int8"), cache=cache)
+    fp32 = Analyzer(models=ModelSet(device="cpu", threads=1, precision="fp32"), cache=cache)
+    # The model versions tell the two apart too; the precision must key the cache on its own.
+    fp32.models_key = int8.models_key
+    int8.analyse(path, Depth.FAST)
+    assert not fp32.analyse(path, Depth.FAST).cached
+    int8_full = int8.analyse(path, Depth.FULL)
+    fp32_full = fp32.analyse(path, Depth.FULL)
+    assert not fp32_full.cached and fp32_full.patches_analysed == fp32_full.total_patches
+    assert fp32_full.timings.inference_s > 0
+    probabilities = {name: int8_full.patch_probabilities[name] for name in int8_full.patch_probabilities}
+    assert any(not np.array_equal(fp32_full.patch_probabilities[n], p) for n, p in probabilities.items())
+    assert int8.analyse(path, Depth.FAST).cached and fp32.analyse(path, Depth.FAST).cached
+
+
+VERSION_1_SCHEMA = """
+CREATE TABLE analyses (path BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, content TEXT NOT NULL,
+    models TEXT NOT NULL, depth TEXT NOT NULL, duration_s REAL NOT NULL, total_patches INTEGER NOT NULL,
+    outputs BLOB NOT NULL, fingerprint TEXT NOT NULL, created REAL NOT NULL, PRIMARY KEY (path, models, depth));
+CREATE INDEX analyses_content ON analyses(content, models, depth);
+"""
+
+
+def test_a_version_1_cache_keeps_its_analyses_at_their_precision(tmp_path, analyzer, make_audio):
+    """A cache from before precision was recorded is upgraded in place: each entry gets the
+    precision its model version names, and is served only at that precision."""
+    import sqlite3
+
+    from tagger.analysis.models import ModelSet
+
+    path = make_audio("song.flac", seconds=20.0)
+    made = {}
+    for precision in ("fp32", "int8"):
+        models = ModelSet(device="cpu", threads=1, precision=precision)
+        current = AnalysisCache(tmp_path / f"{precision}.sqlite3")
+        made[precision] = Analyzer(models=models, cache=current).analyse(path)
+        current.close()
+    old = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(old)
+    db.executescript(VERSION_1_SCHEMA)
+    for precision in made:
+        source = sqlite3.connect(tmp_path / f"{precision}.sqlite3")
+        for row in source.execute("SELECT path, size, mtime_ns, content, models, depth, duration_s, total_patches, "
+                                  "outputs, fingerprint, created FROM analyses"):
+            db.execute("INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        source.close()
+    db.commit()
+    db.close()
+
+    upgraded = AnalysisCache(old)
+    assert upgraded.problem is None and upgraded.info().entries == 2
+    for precision, analysis in made.items():
+        models = ModelSet(device="cpu", threads=1, precision=precision)
+        again = Analyzer(models=models, cache=upgraded).analyse(path)
+        assert again.cached and again.genres == analysis.genres, precision
+    upgraded.close()
+    assert sqlite3.connect(old).execute("PRAGMA user_version").fetchone() == (2,)
+    reopened = AnalysisCache(old)  # an upgraded cache opens as it is
+    assert reopened.problem is None and reopened.info().entries == 2
+    reopened.close()
+
+
+def test_a_cache_from_a_newer_app_is_left_alone(tmp_path, analyzer, make_audio):
+    import sqlite3
+
+    newer = tmp_path / "newer.sqlite3"
+    db = sqlite3.connect(newer)
+    db.execute("CREATE TABLE analyses (something TEXT)")
+    db.execute("PRAGMA user_version=3")
+    db.commit()
+    db.close()
+    cache = AnalysisCache(newer)
+    assert not cache.readable and not cache.writable and "newer Genre Tagger" in cache.problem
+    path = make_audio("song.flac", seconds=10.0)
+    assert not Analyzer(models=analyzer.models, cache=cache).analyse(path).cached  # analyses without it
+    cache.close()
+    assert sqlite3.connect(newer).execute("PRAGMA user_version").fetchone() == (3,)

@@ -96,10 +96,6 @@ def test_int8_models_as_run_stay_close_to_tensorflow():
             assert spearman(ours, theirs) > 0.97, name
 
 
-def test_cpu_defaults_to_int8():
-    assert ModelSet(device="cpu", threads=1).precision == "int8"
-
-
 def test_models_carry_labels_and_front_end(models):
     msd, mtt = models.infos
     assert len(msd.labels) == len(mtt.labels) == 50

@@ -185,12 +185,12 @@ def test_a_cache_that_fills_the_disk_while_analysing_stops_growing_and_keeps_goi
             st = os.stat(folder)
             raw = RawAnalysis(1.0, 1, np.zeros(1, np.float32), {"m": np.zeros((1, 50), np.float32)},
                               {"m": np.zeros(200, np.float32)})
-            cache.store(folder / "kept", st, "kept", "m", "fast", raw, "{}")
+            cache.store(folder / "kept", st, "kept", "m", "fp32", "fast", raw, "{}")
             fill(folder)
             big = RawAnalysis(1.0, 1, np.zeros(1, np.float32), {"m": np.ones((64, 4096), np.float32)}, {})
             for n in range(3):
-                cache.store(folder / f"lost{n}", st, f"lost{n}", "m", "fast", big, "{}")
-            assert not cache.writable and cache.by_content("kept", "m", "fast") is not None
+                cache.store(folder / f"lost{n}", st, f"lost{n}", "m", "fp32", "fast", big, "{}")
+            assert not cache.writable and cache.by_content("kept", "m", "fp32", "fast") is not None
             assert caplog.text.count("the disk is full; new analyses are no longer kept") == 1
         finally:
             cache.close()
