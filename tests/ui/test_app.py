@@ -179,7 +179,8 @@ def test_dropping_one_file_checks_it_and_the_cards_button_writes_what_it_shows(q
     # write path untested. The threshold is lowered through the app's own settings
     # too, so that the card proposes several genres, not just the top one: to 0.15,
     # since the base model is rightly unsure of this game track (issue 10: Jazz 0.23,
-    # Progressive Rock 0.18 and Alternative 0.16 with fp32; int8 moves them by up to 0.12).
+    # Progressive Rock 0.18 and Alternative 0.16 with fp32; int8 on a CPU without VNNI moved
+    # them by up to 0.12, and `auto` runs fp32 there).
     from dataclasses import replace
 
     from tagger.resources import samples_dir
