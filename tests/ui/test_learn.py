@@ -126,6 +126,13 @@ def test_the_offer_appears_only_when_enough_files_are_tagged(qtbot, window, tmp_
     assert not offer.isVisible()  # "Not now" holds for the session
 
 
+def learn_now(qtbot, window: MainWindow) -> None:
+    """Trigger Learn once the action is enabled: its enable rules follow a scan's or a load's
+    end on a timer, and a disabled action's trigger() does nothing."""
+    qtbot.waitUntil(window.actions[Act.LEARN].isEnabled, timeout=WAIT_MS)
+    window.actions[Act.LEARN].trigger()
+
+
 def test_the_offer_and_learning_follow_the_settings(qtbot, window, tmp_path, analyzer):
     from dataclasses import replace
 
@@ -146,7 +153,7 @@ def test_the_offer_and_learning_follow_the_settings(qtbot, window, tmp_path, ana
     assert window.learning.offer.isVisible()
 
     loaded(qtbot, window)
-    window.actions[Act.LEARN].trigger()
+    learn_now(qtbot, window)
     qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
     assert window.learning.model is not None and window.learning.model.genres == ["Chiptune", "Drone"]
 
@@ -208,7 +215,7 @@ def test_nothing_to_learn_says_why_at_once_without_analysing(qtbot, window, tmp_
         tagged_audio(tmp_path / "music" / f"a{i}.flac", "Chiptune", seconds=3.0, freq=200.0 + 20 * i)
     tagged_audio(tmp_path / "music" / "b.flac", "Drone", seconds=3.0)
     scanned(qtbot, window, [tmp_path / "music"])
-    window.actions[Act.LEARN].trigger()
+    learn_now(qtbot, window)
     assert window.learning.job is None and not window.learning.running  # the tags said it: no audio was read
     box = window.learning.message
     assert box is not None and box.isVisible()
@@ -226,7 +233,7 @@ def test_learn_says_at_once_what_it_will_learn_and_what_not(qtbot, window, tmp_p
     tagged_audio(tmp_path / "music" / "odd.flac", "Polka", seconds=1.0)
     scanned(qtbot, window, [tmp_path / "music"])
     assert "1 genre on a single file will not be learned (Polka)" in window.learning.offer.text.text()
-    window.actions[Act.LEARN].trigger()
+    learn_now(qtbot, window)
     assert window.status.message_label.message().startswith("2 genres (")
     assert window.status.message_label.message().endswith(
         f") will be learned from the {4 * ((N + 1) // 2)} files tagged with them; 1 genre on a single file will not "
@@ -242,7 +249,7 @@ def test_cancel_stops_learning_and_keeps_no_model(qtbot, window, tmp_path, analy
                          freq=300.0 * (a + 1) + 10 * t)
     scanned(qtbot, window, [tmp_path / "music"])
     window.settings.depth = "full"
-    window.actions[Act.LEARN].trigger()
+    learn_now(qtbot, window)
     qtbot.waitUntil(lambda: window.status.progress.value() >= 1, timeout=WAIT_MS)
     window.actions[Act.CANCEL].trigger()
     qtbot.waitUntil(lambda: not window.learning.running, timeout=5000)
@@ -255,7 +262,7 @@ def test_cancel_stops_learning_and_keeps_no_model(qtbot, window, tmp_path, analy
 def test_analysing_while_learning_waits_for_it(qtbot, window, tmp_path):
     paths = two_genre_library(tmp_path / "music")
     scanned(qtbot, window, [tmp_path / "music"])
-    window.actions[Act.LEARN].trigger()
+    learn_now(qtbot, window)
     window.analyse([paths[0]])
     assert window.analysis.job is None  # not two runs over the same models at once
     qtbot.waitUntil(lambda: not window.learning.running, timeout=WAIT_MS)
