@@ -51,7 +51,7 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
                         help="where inference runs (default auto)")
     parser.add_argument(
         "--precision", type=Precision, choices=list(Precision), default=Precision.AUTO,
-        help="model weights: fp32 exact; int8 1.56x faster only on CPUs with int8 dot products (AVX-512 VNNI, "
+        help="model weights: fp32 exact; int8 1.4-1.6x faster only on CPUs with int8 dot products (AVX-512 VNNI, "
              "measured on an AMD EPYC), no faster and less faithful without them (default auto: int8 where the "
              "CPU has them and a one-off check finds it faithful, else fp32)",
     )
