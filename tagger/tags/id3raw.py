@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
@@ -288,18 +289,34 @@ def find_tag(f: BinaryIO) -> TagPlace | None:
         container = "iff"
     else:
         return None
-    order = CHUNK_BYTE_ORDER[container]
+    end = container_end(f, container)
+    for position, chunk_id, size in chunks(f, container):
+        if chunk_id.lower() == b"id3 ":
+            return TagPlace(position + 8, min(size + (size & 1), end - position - 8), container)
+    return None
+
+
+def container_end(f: BinaryIO, container: str) -> int:
+    """Where the chunks of a WAV (``riff``) or AIFF (``iff``) file end: at the size its header
+    declares, or at the end of the file where that comes first."""
+    f.seek(4)
+    declared = int.from_bytes(f.read(4), CHUNK_BYTE_ORDER[container])
     # Bytes past the size the container declares are not its chunks: readers ignore them.
-    end = min(end, 8 + int.from_bytes(head[4:8], order))
+    return min(f.seek(0, 2), 8 + declared)
+
+
+def chunks(f: BinaryIO, container: str) -> Iterator[tuple[int, bytes, int]]:
+    """The top-level chunks of a WAV or AIFF file: the offset of each header, its ID and its
+    size as declared (which may run past the end of a damaged file)."""
+    order = CHUNK_BYTE_ORDER[container]
+    end = container_end(f, container)
     position = 12
     while position + 8 <= end:
         f.seek(position)
         header = f.read(8)
         size = int.from_bytes(header[4:8], order)
-        if header[:4].lower() == b"id3 ":
-            return TagPlace(position + 8, min(size + (size & 1), end - position - 8), container)
+        yield position, header[:4], size
         position += 8 + size + (size & 1)
-    return None
 
 
 def read_placed(f: BinaryIO, place: TagPlace) -> RawTag:
