@@ -6,7 +6,8 @@ file, at the end of a DSF file) is rewritten at the byte level (``id3raw``): eve
 frame but the genre and the provenance field is copied verbatim, whether or not
 mutagen can parse it, and ID3v2.2 stays v2.2. Only the genre byte of an ID3v1 tag
 changes. A file without an ID3v2 tag gets an ID3v2.3 tag from mutagen, which every
-player reads.
+player reads. A WAV file's RIFF INFO chunk, whose genre FFmpeg 5.1 shows instead of the
+ID3 chunk's, is kept in step (``riffinfo``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from mutagen.mp3 import MP3
 from mutagen.trueaudio import TrueAudio
 from mutagen.wave import WAVE
 
-from tagger.tags import id3raw
+from tagger.tags import id3raw, riffinfo
 from tagger.tags.base import (
     DEFAULT_SEPARATOR,
     PROVENANCE_KEY,
@@ -121,7 +122,8 @@ class ID3Format(TagFormat):
         # splice does not, so an undo rebuilding it from its text came back a byte short.
         return json.dumps({"major": tag.major if tag else None, "frames": stored("TCON"),
                            "provenance_frames": stored(f"TXXX:{PROVENANCE_KEY}"),
-                           "v1_genre": v1[-1] if v1 else None, "body_size": tag.body_capacity if tag else None})
+                           "v1_genre": v1[-1] if v1 else None, "body_size": tag.body_capacity if tag else None,
+                           "riff_info": riffinfo.genre_record(path)})
 
     def restore_field(self, audio: Any, field: str) -> None:
         audio.genre_field = json.loads(field)
@@ -138,6 +140,9 @@ class ID3Format(TagFormat):
             kind = "WAV" if isinstance(audio, WAVE) else "AIFF"
             return (f"refused: a {kind} file of nearly 4 GiB or more has no room for a tag chunk "
                     "(RIFF and IFF sizes are 32-bit), so it is left untouched")
+        if isinstance(audio, WAVE) and (problem := riffinfo.problem(path)):
+            return (f"refused: the WAV file's INFO chunk, where players such as FFmpeg read its genre, "
+                    f"does not parse ({problem}), so the file is left untouched")
         return None
 
     def save(self, audio: Any, path: str, options: WriteOptions) -> None:
@@ -165,6 +170,8 @@ class ID3Format(TagFormat):
                       for part in (separated(name, options.separator) if joined else [name])]
             recorded = getattr(audio, "genre_field", {}).get("v1_genre")
             restore_id3v1(path, v1_before, genres, recorded)
+        if isinstance(audio, WAVE):
+            save_riff_info(audio, path, options.separator)
 
     def check_preserved(self, original: str, written: str) -> str | None:
         with open(original, "rb") as f:
@@ -185,7 +192,7 @@ class ID3Format(TagFormat):
                 return f"the ID3 frame(s) {', '.join(names)} would not survive the write unchanged"
         if id3v1_without_genre(v1_before) != id3v1_without_genre(v1_after):
             return "the ID3v1 tag would change beyond its genre"
-        return None
+        return riffinfo.changed(original, written)
 
     @staticmethod
     def _restores_no_tag(audio: Any, place: id3raw.TagPlace, v1: bytes | None) -> bool:
@@ -196,6 +203,18 @@ class ID3Format(TagFormat):
         field = getattr(audio, "genre_field", None)
         return (field is not None and field["major"] is None and place.container == "start"
                 and not audio.tags.getall(f"TXXX:{PROVENANCE_KEY}") and only_copies_of_id3v1(audio.tags, v1))
+
+
+def save_riff_info(audio: Any, path: str, separator: str) -> None:
+    """Give the WAV file's INFO chunks the genres its ID3 chunk now holds, joined; or, in an
+    undo, put them back as the journal recorded them. An undo recorded by a version that left
+    INFO alone leaves it alone."""
+    field = getattr(audio, "genre_field", None)
+    if field is None:
+        values = [str(text) for frame in audio.tags.getall("TCON") for text in frame.text]
+        riffinfo.set_genre(path, separator.join(values) if values else None)
+    elif field.get("riff_info") is not None:
+        riffinfo.restore_genre(path, field["riff_info"])
 
 
 def only_copies_of_id3v1(tags: ID3, v1: bytes | None) -> bool:

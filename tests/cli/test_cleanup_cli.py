@@ -502,6 +502,7 @@ ROUND_TRIPS = {  # kind: (values to store, or None to keep tagfiles' own; what -
     "mp3-id3v22": (None, ["Rock"]),  # "(17)" in a hand-made TCO frame
     "mp3-id3v1": (None, ["Rock"]),  # "17" as the ID3v1 genre byte
     "wav": (MESSY_JOINED, ["Rock; Hip-Hop; Jazz; Blues; Other"]),
+    "wav-info": (MESSY_JOINED, ["Rock; Hip-Hop; Jazz; Blues; Other"]),
     "aiff": (MESSY, ["Hip-Hop", "Rock", "Jazz", "Blues", "Other"]),
     "flac": (MESSY, ["Hip-Hop", "Rock", "Jazz", "Blues", "Other"]),
     "ogg-vorbis": (MESSY, ["Hip-Hop", "Rock", "Jazz", "Blues", "Other"]),

@@ -144,6 +144,71 @@ def add_asf(path: Path) -> None:
     audio.save()
 
 
+# The INFO chunk of the "wav-info" kind: items of odd and even size, the genre among them.
+WAV_INFO = [(b"INAM", "Ünïcode title".encode() + b"\0"), (b"IART", b"Artist\0"), (b"IGNR", b"Rock\0"),
+            (b"ISFT", b"Lavf61.7.100\0")]
+
+
+def riff_item(item_id: bytes, data: bytes, pad: bytes = b"\0") -> bytes:
+    """One RIFF chunk or INFO item: ID, little-endian size, data and, for odd data, ``pad``."""
+    return item_id + len(data).to_bytes(4, "little") + data + (pad if len(data) & 1 else b"")
+
+
+def add_riff_info(path: Path, items: list[tuple[bytes, bytes]], body: bytes | None = None) -> None:
+    """Append a ``LIST/INFO`` chunk of ``items`` (or of ``body`` as given) to the WAV file at
+    ``path``, and fix its RIFF size. Assembled here by hand: mutagen writes no INFO chunk."""
+    if body is None:
+        body = b"".join(riff_item(item_id, data) for item_id, data in items)
+    with open(path, "r+b") as f:
+        f.seek(0, 2)
+        f.write(riff_item(b"LIST", b"INFO" + body))
+        end = f.tell()
+        f.seek(4)
+        f.write((end - 8).to_bytes(4, "little"))
+
+
+def riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The top-level chunks of a WAV file's bytes, (ID, data), up to its RIFF size; parsed here
+    by hand, independently of the code under test."""
+    end = min(len(data), 8 + int.from_bytes(data[4:8], "little"))
+    chunks, position = [], 12
+    while position + 8 <= end:
+        size = int.from_bytes(data[position + 4:position + 8], "little")
+        chunks.append((data[position:position + 4], data[position + 8:position + 8 + size]))
+        position += 8 + size + (size & 1)
+    return chunks
+
+
+def info_items(body: bytes) -> tuple[list[tuple[bytes, bytes]], int]:
+    """The items of an INFO chunk's data (after its form type), and where the last one ends."""
+    items, position = [], 0
+    while position + 8 <= len(body):
+        size = int.from_bytes(body[position + 4:position + 8], "little")
+        items.append((body[position:position + 4], body[position + 8:position + 8 + size]))
+        position += 8 + size + (size & 1)
+    return items, position
+
+
+def riff_info_items(path: Path) -> list[list[tuple[bytes, bytes]]]:
+    """Each INFO chunk of the WAV file at ``path`` as its items: (ID, data)."""
+    return [info_items(data[4:])[0] for chunk_id, data in riff_chunks(path.read_bytes())
+            if chunk_id == b"LIST" and data[:4] == b"INFO"]
+
+
+def assert_riff_layout(path: Path) -> None:
+    """That the WAV file at ``path`` is laid out to the letter: its RIFF size is the file's, and
+    its chunks and each INFO chunk's items, odd ones with their pad byte, fill them exactly."""
+    data = path.read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    assert int.from_bytes(data[4:8], "little") == len(data) - 8, "the RIFF size is not the file's"
+    chunks = riff_chunks(data)
+    assert 12 + sum(8 + len(d) + (len(d) & 1) for _, d in chunks) == len(data), "the chunks do not fill the file"
+    for chunk_id, body in chunks:
+        if chunk_id == b"LIST" and body[:4] == b"INFO":
+            # The pad byte of a last item of odd size may be the chunk's own.
+            assert info_items(body[4:])[1] - (len(body) - 4) in (0, len(body) & 1), "the INFO items do not fill it"
+
+
 def make_dsf(folder: Path, tag: bytes, audio: bytes) -> Path:
     """``folder``/track.dsf: stereo DSD64 ``audio`` (both channels, in 4096-byte blocks)
     with ``tag`` at its end. mutagen reads DSF but no test library writes one."""
@@ -214,6 +279,8 @@ KINDS = {
     "mp3-id3v1": (_id3v1_only, ".mp3"),
     "mp3-untagged": (_sf({"format": "MP3"}, lambda p: None), ".mp3"),
     "wav": (_sf({}, lambda p: add_id3(p, 3)), ".wav"),
+    # FFmpeg 5.1 shows the INFO chunk's genre, IGNR, rather than the ID3 chunk's.
+    "wav-info": (_sf({}, lambda p: (add_id3(p, 3), add_riff_info(p, WAV_INFO))), ".wav"),
     "aiff": (_sf({}, lambda p: add_id3(p, 4)), ".aiff"),
     "flac": (_sf({}, add_vorbis), ".flac"),
     "ogg-vorbis": (_sf({}, add_vorbis), ".ogg"),
@@ -333,6 +400,8 @@ def raw_tags(path: Path) -> dict:
                                                 if k.lower() not in ("genre", "genre_tagger")))
     if hasattr(audio, "metadata_blocks"):
         result["flac"] = [(b.code, b.write()) for b in audio.metadata_blocks if b.code not in (1, 4)]
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        result["riff_info"] = [[item for item in items if item[0] != b"IGNR"] for items in riff_info_items(path)]
     # A tag that held only a genre and now holds another is no change to the rest.
     return {kind: items for kind, items in result.items() if items not in ([], ("", []))}
 

@@ -21,7 +21,7 @@ from tagger.tags.vorbis import VorbisFormat
 # Each tag system, and the kinds of file (support/tagfiles.py) that carry it. Every one of
 # them holds "Rock" in its own way: a numeric ID3 or APEv2 code, or the name twice.
 CARRIERS = {
-    ID3Format: ["mp3-id3v24", "mp3-id3v23", "mp3-id3v22", "wav", "aiff"],
+    ID3Format: ["mp3-id3v24", "mp3-id3v23", "mp3-id3v22", "wav", "wav-info", "aiff"],
     VorbisFormat: ["flac", "ogg-vorbis", "opus"],
     MP4Format: ["m4a-aac", "m4a-alac"],
     APEv2Format: ["wavpack"],

@@ -527,7 +527,8 @@ def test_a_genre_that_does_not_read_back_is_refused_and_says_why(tmp_path, journ
 def test_a_write_that_would_change_the_audio_is_refused_and_says_why(tmp_path, journal, monkeypatch):
     from tagger.tags.id3 import ID3Format
 
-    path = tagfiles.make(tmp_path, "wav")
+    # AIFF: in a WAV file the raw comparison of its data chunk speaks first (test_riffinfo.py).
+    path = tagfiles.make(tmp_path, "aiff")
     before = path.read_bytes()
     save = ID3Format.save
 
