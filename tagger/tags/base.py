@@ -195,6 +195,12 @@ class TagFormat(ABC):
             return [options.separator.join(genres)]
         return list(genres)
 
+    def in_step(self, audio: Any, separator: str) -> bool:
+        """Whether every other field the file repeats its genre in holds what its genre field
+        does; where one does not (a WAV's INFO genre that an older write left behind), writing
+        the same genres again brings it in step."""
+        return True
+
     def joins_values(self, audio: Any) -> bool:
         """Whether this file can hold only one genre value (ID3 before v2.4)."""
         return False

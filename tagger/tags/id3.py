@@ -108,6 +108,11 @@ class ID3Format(TagFormat):
     def joins_values(self, audio: Any) -> bool:
         return saved_version(audio.tags) < 4
 
+    def in_step(self, audio: Any, separator: str) -> bool:
+        if not isinstance(audio, WAVE):
+            return True
+        return riffinfo.holds_genre(str(audio.filename), riff_info_genre(audio, separator))
+
     def genre_field(self, path: str) -> str | None:
         """The genre frames' flags and bytes as stored (another tagger's UTF-16, a terminator),
         and the ID3v1 genre byte."""
@@ -211,10 +216,15 @@ def save_riff_info(audio: Any, path: str, separator: str) -> None:
     INFO alone leaves it alone."""
     field = getattr(audio, "genre_field", None)
     if field is None:
-        values = [str(text) for frame in audio.tags.getall("TCON") for text in frame.text]
-        riffinfo.set_genre(path, separator.join(values) if values else None)
+        riffinfo.set_genre(path, riff_info_genre(audio, separator))
     elif field.get("riff_info") is not None:
         riffinfo.restore_genre(path, field["riff_info"])
+
+
+def riff_info_genre(audio: Any, separator: str) -> str | None:
+    """What a WAV's INFO genre holds for the genres of its ID3 chunk: their values joined; None for none."""
+    values = [str(text) for frame in audio.tags.getall("TCON") for text in frame.text]
+    return separator.join(values) if values else None
 
 
 def only_copies_of_id3v1(tags: ID3, v1: bytes | None) -> bool:

@@ -312,12 +312,13 @@ class GenreWriter:
 
     def _holds(self, tag_format: TagFormat, audio: object, snapshot: TagSnapshot, genres: list[str],
                provenance: str | None) -> bool:
-        """Whether the file holds ``genres`` already: as it reads, or with ``exact`` as it stores them."""
+        """Whether the file holds ``genres`` already: as it reads, or with ``exact`` as it stores them,
+        and in every field that repeats its genre (a WAV's INFO chunk)."""
         if self.options.exact:
             same = snapshot.stored_genres == tag_format.stored_values(audio, genres, self.options)
         else:
             same = snapshot.genres == genres
-        return same and provenance == snapshot.provenance
+        return same and provenance == snapshot.provenance and tag_format.in_step(audio, self.options.separator)
 
     def _plan_one(self, request: WriteRequest) -> WriteResult:
         try:

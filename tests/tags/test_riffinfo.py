@@ -99,6 +99,16 @@ def test_every_ignr_of_several_info_chunks_is_written(tmp_path, writer):
                                               [(b"IGNR", JOINED), (b"INAM", b"Second\0")]]
 
 
+def test_an_info_genre_an_older_write_left_behind_is_brought_in_step(tmp_path, writer):
+    path = wav(tmp_path)
+    assert write_one(writer, path, GENRES).status == "written"
+    # As a version that wrote the ID3 chunk alone left a WAV with INFO: its old genre there.
+    tagfiles.add_riff_info(path, [(b"IART", b"Artist\0"), (b"IGNR", b"Rock\0")])
+    assert write_one(writer, path, GENRES).status == "written"  # not "unchanged"
+    assert tagfiles.riff_info_items(path) == [[(b"IART", b"Artist\0"), (b"IGNR", JOINED)]]
+    assert write_one(writer, path, GENRES).status == "unchanged"
+
+
 def test_ignr_is_utf8_as_ffmpeg_reads_it(tmp_path, writer):
     path = tagfiles.make(tmp_path, "wav-info")
     assert write_one(writer, path, ["Música Popular Brasileira"]).status == "written"
