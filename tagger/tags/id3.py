@@ -158,7 +158,7 @@ class ID3Format(TagFormat):
             with open(path, "r+b") as f:
                 tag = read_placed_tag(f, place)
                 if self._restores_no_tag(audio, place, v1_before):
-                    id3raw.replace_region(f, place.offset, place.size, b"")
+                    id3raw.remove_placed(f, place)
                 else:
                     frames = replaced_frames(tag, audio.tags, recorded_frames(audio, tag.major, "frames"),
                                              recorded_frames(audio, tag.major, "provenance_frames"))
@@ -185,7 +185,7 @@ class ID3Format(TagFormat):
             after, v1_after = tag_at(f, placed_tag(f)), id3v1_block(f)
         if before is not None and after is None:
             # Only an undo removes the tag, where a write added it to a file that had none.
-            if not only_copies_of_id3v1(ID3(original, translate=False), v1_after):
+            if not only_copies_of_id3v1(placed_id3(original), v1_after):
                 return "the ID3v2 tag would be removed with frames the ID3v1 tag does not hold"
         elif before is not None and after is not None:
             if after.major != before.major:
@@ -202,11 +202,11 @@ class ID3Format(TagFormat):
     @staticmethod
     def _restores_no_tag(audio: Any, place: id3raw.TagPlace, v1: bytes | None) -> bool:
         """Whether an undo puts back a file that had no ID3v2 tag (an ID3v1-only or untagged
-        MP3), and the tag the write added holds nothing but the genre, the provenance note and
-        the fields mutagen copied from the ID3v1 tag: then the tag goes, and the file is again
-        byte for byte what it was."""
+        MP3, a WAV or AIFF file without an ID3 chunk), and the tag the write added holds nothing
+        but the genre, the provenance note and the fields mutagen copied from the ID3v1 tag:
+        then the tag (or its chunk) goes, and the file is again byte for byte what it was."""
         field = getattr(audio, "genre_field", None)
-        return (field is not None and field["major"] is None and place.container == "start"
+        return (field is not None and field["major"] is None and place.container in ("start", "riff", "iff")
                 and not audio.tags.getall(f"TXXX:{PROVENANCE_KEY}") and only_copies_of_id3v1(audio.tags, v1))
 
 
@@ -236,6 +236,16 @@ def only_copies_of_id3v1(tags: ID3, v1: bytes | None) -> bool:
         from_v1.update_to_v23()
         copied = {(frame.HashKey, str(frame)) for frame in from_v1.values()}
     return all((frame.HashKey, str(frame)) in copied for frame in tags.values() if frame.HashKey not in WRITTEN_FRAMES)
+
+
+def placed_id3(path: str) -> ID3:
+    """The file's ID3v2 tag as mutagen parses it, wherever the file keeps it."""
+    with open(path, "rb") as f:
+        place = placed_tag(f)
+        if place is None:
+            raise TagError("the file has no ID3v2 tag")
+        f.seek(place.offset)
+        return ID3(io.BytesIO(f.read(place.size)), translate=False)
 
 
 def placed_tag(f: Any) -> id3raw.TagPlace | None:

@@ -343,6 +343,20 @@ def write_placed(f: BinaryIO, place: TagPlace, tag: bytes) -> None:
         f.write((end - 8).to_bytes(4, order))
 
 
+def remove_placed(f: BinaryIO, place: TagPlace) -> None:
+    """Remove the tag at ``place``: from the start of the file, or as a whole chunk of a WAV or
+    AIFF file, whose container's size shrinks with it."""
+    if place.container in CHUNK_BYTE_ORDER:
+        order = CHUNK_BYTE_ORDER[place.container]
+        replace_region(f, place.offset - 8, place.size + 8, b"")
+        f.seek(4)
+        size = int.from_bytes(f.read(4), order) - place.size - 8
+        f.seek(4)
+        f.write(size.to_bytes(4, order))
+    else:
+        replace_region(f, place.offset, place.size, b"")
+
+
 def replace_region(f: BinaryIO, offset: int, old_size: int, data: bytes) -> None:
     """Replace ``old_size`` bytes at ``offset`` of the open file with ``data``, moving the rest."""
     chunk = 1 << 20

@@ -130,3 +130,43 @@ def test_a_save_that_changes_another_info_item_is_refused(tmp_path, journal, mon
     assert result.status == "error"
     assert "the WAV file's INFO item IART would not survive the write unchanged" in result.message
     assert path.read_bytes() == before
+
+
+def untagged(tmp_path, suffix, info=False):
+    """A WAV or AIFF file without an ID3 chunk (a WAV, with ``info``, with an INFO chunk)."""
+    import soundfile as sf
+
+    path = tmp_path / f"untagged{suffix}"
+    sf.write(path, tagfiles.audio_data(), tagfiles.RATE)
+    if info:
+        tagfiles.add_riff_info(path, tagfiles.WAV_INFO)
+    return path
+
+
+@pytest.mark.parametrize("suffix, info", [(".wav", False), (".wav", True), (".aiff", False)],
+                         ids=["WAV", "WAV with INFO", "AIFF"])
+def test_undo_takes_away_the_id3_chunk_a_write_added(tmp_path, journal, suffix, info):
+    path = untagged(tmp_path, suffix, info)
+    before = path.read_bytes()
+    writer = GenreWriter(journal)
+    assert write_one(writer, path, GENRES).status == "written"
+    assert b"id3 " in path.read_bytes().lower()
+    assert [result.status for result in writer.undo()] == ["written"]
+    assert path.read_bytes() == before
+
+
+def test_an_added_id3_chunk_that_gained_other_frames_is_not_taken_away(tmp_path, journal):
+    from mutagen.id3 import TCOM
+    from mutagen.wave import WAVE
+
+    path = untagged(tmp_path, ".wav", info=True)
+    assert write_one(GenreWriter(journal), path, GENRES).status == "written"
+    stripped = tmp_path / "stripped.wav"
+    stripped.write_bytes(path.read_bytes())
+    audio = WAVE(path)
+    audio.tags.add(TCOM(encoding=3, text=["A. Composer"]))  # which the file did not hold before the write
+    audio.save()
+    WAVE(stripped).delete()
+    tag_format, _ = open_tags(path)
+    assert (tag_format.check_preserved(str(path), str(stripped))
+            == "the ID3v2 tag would be removed with frames the ID3v1 tag does not hold")
