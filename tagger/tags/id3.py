@@ -109,9 +109,14 @@ class ID3Format(TagFormat):
         return saved_version(audio.tags) < 4
 
     def in_step(self, audio: Any, separator: str) -> bool:
-        if not isinstance(audio, WAVE):
+        shown = riffinfo.shown_genres(str(audio.filename)) if isinstance(audio, WAVE) else None
+        if shown is None:
             return True
-        return riffinfo.holds_genre(str(audio.filename), riff_info_genre(audio, separator))
+        # As the genres read, so that INFO's "Rock" is in step with an ID3 genre of "(17)Rock".
+        genres = read_genres(genre_values(audio.tags), separator)
+        if not shown:
+            return not genres
+        return all(read_genres([value], separator) == genres for value in shown)
 
     def genre_field(self, path: str) -> str | None:
         """The genre frames' flags and bytes as stored (another tagger's UTF-16, a terminator),
@@ -216,15 +221,15 @@ def save_riff_info(audio: Any, path: str, separator: str) -> None:
     INFO alone leaves it alone."""
     field = getattr(audio, "genre_field", None)
     if field is None:
-        riffinfo.set_genre(path, riff_info_genre(audio, separator))
+        values = genre_values(audio.tags)
+        riffinfo.set_genre(path, separator.join(values) if values else None)
     elif field.get("riff_info") is not None:
         riffinfo.restore_genre(path, field["riff_info"])
 
 
-def riff_info_genre(audio: Any, separator: str) -> str | None:
-    """What a WAV's INFO genre holds for the genres of its ID3 chunk: their values joined; None for none."""
-    values = [str(text) for frame in audio.tags.getall("TCON") for text in frame.text]
-    return separator.join(values) if values else None
+def genre_values(tags: ID3) -> list[str]:
+    """The values of the tag's genre frames, as stored."""
+    return [str(text) for frame in tags.getall("TCON") for text in frame.text]
 
 
 def only_copies_of_id3v1(tags: ID3, v1: bytes | None) -> bool:

@@ -171,19 +171,18 @@ def set_genre(path: str, value: str | None) -> None:
     rewrite(path, [chunk_bytes(chunk, items) for chunk, items in zip(chunks, new_items)])
 
 
-def holds_genre(path: str, value: str | None) -> bool:
-    """Whether the file's INFO chunks show ``value`` as FFmpeg reads them (up to the first NUL),
-    or no genre for None; true where it has no INFO chunk, or one that cannot be rewritten."""
+def shown_genres(path: str) -> list[str] | None:
+    """The values of the file's ``IGNR`` items as FFmpeg reads them (up to the first NUL); None
+    where it has no INFO chunk, or one that cannot be rewritten."""
     try:
         with open(path, "rb") as f:
             chunks = info_chunks(f)
     except InfoError:
-        return True
+        return None
     if not chunks:
-        return True
-    shown = [item.data.split(b"\0")[0].decode("utf-8", "replace")
-             for chunk in chunks for item in chunk.items if item.item_id == GENRE_ITEM]
-    return shown == [] if value is None else bool(shown) and set(shown) == {value}
+        return None
+    return [item.data.split(b"\0")[0].decode("utf-8", "replace")
+            for chunk in chunks for item in chunk.items if item.item_id == GENRE_ITEM]
 
 
 def genre_record(path: str) -> list[str] | None:

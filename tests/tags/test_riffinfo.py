@@ -117,6 +117,13 @@ def test_an_info_genre_an_older_write_left_behind_is_brought_in_step(tmp_path, w
     assert write_one(writer, path, GENRES).status == "unchanged"
 
 
+def test_a_wav_whose_info_genre_reads_as_its_id3_genre_is_unchanged(tmp_path, writer):
+    path = tagfiles.make(tmp_path, "wav-info")  # ID3: "(17)Rock"; INFO: "Rock"
+    before = path.read_bytes()
+    assert write_one(writer, path, ["Rock"]).status == "unchanged"
+    assert path.read_bytes() == before
+
+
 def test_ignr_is_utf8_as_ffmpeg_reads_it(tmp_path, writer):
     path = tagfiles.make(tmp_path, "wav-info")
     assert write_one(writer, path, ["Música Popular Brasileira"]).status == "written"
