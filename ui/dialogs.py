@@ -41,7 +41,8 @@ from tagger.tags.base import dedupe
 from tagger.text import plural
 from ui.charts import ChipStrip, SourceLegend
 from ui.chips import item_chips
-from ui.detail import AnalysisView, ExcerptPlayer, track_name, vertical_scroll, wrappable
+from ui.detail import AnalysisView, track_name, vertical_scroll, wrappable
+from ui.playback import ExcerptPlayer
 from ui.window_state import fit_on_screen
 
 # How many of the rows' best candidates the editor offers as one-click picks.

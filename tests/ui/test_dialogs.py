@@ -16,8 +16,8 @@ from tagger.review.session import ReviewSession
 from tagger.settings import Settings
 from tagger.writing.journal import Journal
 from tagger.writing.writer import WriteResult, WriteStatus
-from ui.detail import ExcerptPlayer
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog, Spread
+from ui.playback import ExcerptPlayer
 
 
 def analysed(analysis, name: str, genres: list[tuple[str, float]], min_confidence: float = 0.5,
