@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import soxr
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Signal, Slot
 
 from tagger.analysis.analyzer import Segment
 from tagger.audio.decode import AudioError, open_audio
@@ -134,7 +134,15 @@ class ExcerptPlayer(QObject):
         self._buffer.setData(QByteArray(pcm))
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self._sink = QAudioSink(device, audio_format)
+        self._sink.stateChanged.connect(self._release_when_drained)
         self._sink.start(self._buffer)
+
+    @Slot()
+    def _release_when_drained(self) -> None:
+        # Idle: the segment has played out; stopping hands the sound server its stream back.
+        # (By the state's name: the enum is QAudio.State before Qt 6.7 and QtAudio.State after.)
+        if self._sink is not None and self._sink.state().name == "IdleState":
+            self.stop()
 
 
 def sink_format(device: QAudioDevice, rate: int) -> QAudioFormat | None:

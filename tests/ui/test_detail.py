@@ -328,6 +328,8 @@ def test_qtmultimedia_start_up_talk_stays_off_the_terminal(capsys):
     try:
         qCWarning(resolver, "Couldn't load va library")
         qWarning("PulseAudioService: pa_context_connect() failed")
+        qWarning("No QtMultimedia backends found. Only QMediaDevices, QAudioDevice, QSoundEffect, QAudioSink, "
+                 "and QAudioSource are available.")
         qWarning("QFile: cannot open song.ogg")
     finally:
         qInstallMessageHandler(previous)

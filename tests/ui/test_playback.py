@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6 import QtMultimedia
-from PySide6.QtMultimedia import QAudioFormat, QMediaDevices
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtMultimedia import QAudioFormat, QMediaDevices, QtAudio
 
 from tagger.analysis.analyzer import Segment
 from tagger.audio.decode import open_audio
@@ -45,19 +46,28 @@ def test_a_device_at_another_rate_gets_the_same_length_of_sound_at_its_rate():
     assert peak == 440
 
 
-class RecordedSink:
+class RecordedSink(QObject):
     """Stands in for QAudioSink where there may be no sound server: keeps what it was given."""
 
     started: list[tuple[QAudioFormat, bytes]] = []
+    stateChanged = Signal()
+    latest: RecordedSink | None = None
 
     def __init__(self, device, audio_format) -> None:
+        super().__init__()
         self.audio_format = audio_format
+        self.current = QtAudio.State.StoppedState
+        RecordedSink.latest = self
 
     def start(self, source) -> None:
         RecordedSink.started.append((self.audio_format, bytes(source.data())))
+        self.current = QtAudio.State.ActiveState
+
+    def state(self):
+        return self.current
 
     def stop(self) -> None:
-        pass
+        self.current = QtAudio.State.StoppedState
 
 
 @pytest.fixture
@@ -91,6 +101,17 @@ def test_the_sink_plays_the_segment_that_was_analysed(qtbot, player):
         reader.close()
     assert np.array_equal(samples, expected) and len(samples) == 3 * rate
     assert player.playing
+
+
+def test_the_sound_servers_stream_is_released_once_the_segment_has_played(qtbot, player):
+    with qtbot.waitSignal(player.decoded, timeout=10_000):
+        player.play(SAMPLE, SEGMENT)
+    sink = RecordedSink.latest
+    sink.stateChanged.emit()  # still active: keeps playing
+    assert player.playing
+    sink.current = QtAudio.State.IdleState
+    sink.stateChanged.emit()
+    assert not player.playing and sink.current is QtAudio.State.StoppedState
 
 
 def test_a_decode_that_arrives_after_stop_plays_nothing(qtbot, player):
@@ -134,5 +155,4 @@ def test_a_segment_reaches_the_sound_server(qtbot):
         pytest.skip(f"no sound output here: {player.unavailable}")
     player.play(SAMPLE, SEGMENT)
     qtbot.waitUntil(lambda: player._sink is not None and player._sink.processedUSecs() > 100_000, timeout=10_000)
-    player.stop()
-    assert not player.playing
+    qtbot.waitUntil(lambda: not player.playing, timeout=10_000)  # released once the 3 s have played
