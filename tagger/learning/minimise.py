@@ -5,8 +5,9 @@
     nelder_mead     a few parameters, no gradient: the calibrator's slope, offset and thinness
 
 Each is the textbook algorithm (L-BFGS: Nocedal & Wright, Numerical Optimization, 2nd ed.,
-algorithms 7.4 and 7.5 with procedure 3.1's backtracking; golden-section search: Kiefer 1953;
-Nelder & Mead 1965 with the standard coefficients, in the form of Lagarias et al. 1998).
+algorithms 7.4 and 7.5, backtracking as algorithm 3.1 with section 3.5's quadratic
+interpolation; golden-section search: Kiefer 1953; Nelder & Mead 1965 with the standard
+coefficients, in the form of Lagarias et al. 1998).
 They are ours rather than scipy's so that the app does not carry scipy (62 MB of the
 bundle) for three small fits; tests/learning/test_minimise.py holds them to scipy's minima.
 """
