@@ -15,6 +15,7 @@ from tagger.library.cleanup import (
     Storage,
     survey,
 )
+from tagger.tags import MULTI_VALUE_NOTES, MultiValue
 from tagger.text import write_lines
 
 
@@ -61,6 +62,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         styles = ", ".join(f"{storage[s]} {s.value}" for s in Storage if storage[s])
         out.write(f"{overview.files} file(s) read, {len(groups)} genre(s), {with_problems} with variants or "
                   f"problems" + (f"; stored as: {styles}" if styles else "") + "\n")
+        if storage[Storage.SEPARATE]:
+            out.write(f"note: {storage[Storage.SEPARATE]} file(s) store several genres one value each. "
+                      f"{MULTI_VALUE_NOTES[MultiValue.SEPARATE]} 'genre-tagger normalise --multi-value joined' "
+                      f"joins them.\n")
     if problems:
         err.write(f"{len(problems)} file(s) could not be read\n")
     return EXIT_FILE_ERRORS if problems else EXIT_OK
