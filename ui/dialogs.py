@@ -304,6 +304,8 @@ class SettingsDialog(QDialog):
         self.multi_value_note = QLabel()
         self.multi_value_note.setWordWrap(True)
         self.multi_value_note.setTextFormat(Qt.TextFormat.PlainText)
+        # The row keeps the longer note's height: the shorter one stays under its choice.
+        self.multi_value_note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.multi_value.currentIndexChanged.connect(self._show_multi_value_note)
         self._show_multi_value_note()
         self.provenance = QCheckBox("Record which model suggested the genres, in a separate tag")
