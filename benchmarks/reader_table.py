@@ -36,8 +36,8 @@ KIND_NAMES = {
     "mp3-untagged": "MP3, untagged (gains ID3v2.3)",
     "mp3-id3v24-id3v1": "MP3, ID3v2.4 and ID3v1",
     "wav": "WAV, id3 chunk (ID3v2.3)",
-    "wav-info": "WAV, id3 chunk and LIST/INFO with IGNR",
-    "wav-info-no-genre": "WAV, id3 chunk and LIST/INFO without IGNR",
+    "wav-sndfile-info": "WAV, id3 chunk and LIST/INFO with IGNR (libsndfile's)",
+    "wav-sndfile-info-no-genre": "WAV, id3 chunk and LIST/INFO without IGNR (libsndfile's)",
     "aiff": "AIFF, ID3v2.4",
     "dsf": "DSF, ID3v2.4",
     "true-audio": "True Audio, ID3v2.4",
@@ -79,7 +79,8 @@ def main() -> int:
     from tagger.writing.journal import Journal
     from tagger.writing.writer import GenreWriter, WriteRequest
 
-    assert set(KIND_NAMES) == {*tagfiles.KINDS, *tagfiles.MORE_KINDS}, "a kind is missing from KIND_NAMES"
+    # A kind added to the test suite since this list was written is shown by its own name, last.
+    kinds = {**KIND_NAMES, **{kind: kind for kind in [*tagfiles.KINDS, *tagfiles.MORE_KINDS] if kind not in KIND_NAMES}}
     for name, version in readers.versions().items():
         print(f"- {name}: {version}")
     print()
@@ -89,7 +90,7 @@ def main() -> int:
         folder = Path(scratch)
         journal = Journal(folder / "journal.sqlite3")
         try:
-            for kind, name in KIND_NAMES.items():
+            for kind, name in kinds.items():
                 for style in MultiValue:
                     path = tagfiles.make(folder / style.value, kind)
                     writer = GenreWriter(journal, WriteOptions(multi_value=style))

@@ -254,8 +254,8 @@ def _dsf(path: Path) -> None:
 
 
 def _riff_info(path: Path, genre: str | None) -> None:
-    """A WAV with a LIST/INFO chunk as libsndfile writes it (title, artist and, given one, IGNR)
-    before its id3 chunk: FFmpeg reads INFO and not the id3 chunk."""
+    """A WAV with a LIST/INFO chunk as libsndfile writes it, before the audio (title, artist and,
+    given one, IGNR), and an id3 chunk after the audio: FFmpeg 5.1 reads INFO and not the id3 chunk."""
     with sf.SoundFile(os.fsencode(path), "w", RATE, 2) as f:
         f.title, f.artist = "Info title", "Info artist"
         if genre:
@@ -296,8 +296,8 @@ _MONKEYS_AUDIO = _tagged(_monkeys_audio, add_apev2)
 # of KINDS so that what every kind must pass there (fuzz seeds, cleanup round trips) is unchanged.
 MORE_KINDS = {
     "mp3-id3v24-id3v1": (_with_id3v1(KINDS["mp3-id3v24"][0]), ".mp3"),
-    "wav-info": (lambda p: _riff_info(p, "Rock"), ".wav"),
-    "wav-info-no-genre": (lambda p: _riff_info(p, None), ".wav"),
+    "wav-sndfile-info": (lambda p: _riff_info(p, "Rock"), ".wav"),
+    "wav-sndfile-info-no-genre": (lambda p: _riff_info(p, None), ".wav"),
     "dsf": (_dsf, ".dsf"),
     "true-audio": (_TRUE_AUDIO, ".tta"),
     "true-audio-id3v1": (_with_id3v1(_TRUE_AUDIO), ".tta"),

@@ -35,8 +35,8 @@ ID3V1_BYTE = ("issue 26: the trailing ID3v1 tag's genre byte becomes 255 (none),
 RUNS_APE_VALUES_TOGETHER = ("exiftool 12.57 runs separate APEv2 values together ('Interop JazzSecond Genre'): "
                             "the reason to store them joined")
 EXPECTED_FAILURES = {
-    ("ffprobe", "wav-info"): RIFF_INFO,
-    ("ffprobe", "wav-info-no-genre"): RIFF_INFO,
+    ("ffprobe", "wav-sndfile-info"): RIFF_INFO,
+    ("ffprobe", "wav-sndfile-info-no-genre"): RIFF_INFO,
     **{(reader, kind): ID3V1_BYTE for reader in FFMPEG for kind in ("wavpack-id3v1", "true-audio-id3v1")},
     ("exiftool", "wavpack-id3v1"): ID3V1_BYTE,
     **{("exiftool", kind, MultiValue.SEPARATE): RUNS_APE_VALUES_TOGETHER
