@@ -281,8 +281,8 @@ def _tagged(make_audio, tagger):
 
 
 def _id3_only(path: Path) -> None:
-    """ID3v2.4 alone, as the reference encoders leave True Audio: FFmpeg's muxer adds an APEv2 tag,
-    which FFmpeg reads in preference to ID3v2."""
+    """ID3v2.4 alone, the tag Genre Tagger writes in True Audio: FFmpeg's muxer adds an APEv2 tag
+    (its encoder's name), which FFmpeg shows in preference to ID3v2 (docs/formats.md)."""
     from mutagen.apev2 import delete
 
     delete(path)
