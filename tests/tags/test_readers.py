@@ -33,15 +33,17 @@ RIFF_INFO = ("issue 26: the genre is written into the id3 chunk alone, and FFmpe
              "LIST/INFO chunk's genre (the old one, or none where it has no IGNR)")
 ID3V1_BYTE = ("issue 26: the trailing ID3v1 tag's genre byte becomes 255 (none), and the reader shows that "
               "tag: FFmpeg where no APEv2 tag ends the file, exiftool in WavPack, which it does not parse")
-RUNS_APE_VALUES_TOGETHER = ("exiftool 12.57 runs separate APEv2 values together ('Interop JazzSecond Genre'): "
-                            "the reason to store them joined")
+# What a reader cannot show whatever we write: skipped with the reason, not marked as a failure
+# to mend (a strict mark would break on a reader version that does better).
+RUNS_APE_VALUES_TOGETHER = ("exiftool runs separate APEv2 values together ('Interop JazzSecond Genre'): the "
+                            "reason to store them joined (docs/formats.md)")
+READER_LIMITS = {("exiftool", kind, MultiValue.SEPARATE): RUNS_APE_VALUES_TOGETHER
+                 for kind in ("monkeys-audio", "monkeys-audio-id3v1")}
 EXPECTED_FAILURES = {
     ("ffprobe", "wav-sndfile-info"): RIFF_INFO,
     ("ffprobe", "wav-sndfile-info-no-genre"): RIFF_INFO,
     **{(reader, kind): ID3V1_BYTE for reader in FFMPEG for kind in ("wavpack-id3v1", "true-audio-id3v1")},
     ("exiftool", "wavpack-id3v1"): ID3V1_BYTE,
-    **{("exiftool", kind, MultiValue.SEPARATE): RUNS_APE_VALUES_TOGETHER
-       for kind in ("monkeys-audio", "monkeys-audio-id3v1")},
 }
 
 
@@ -94,6 +96,8 @@ def test_each_reader_shows_the_written_genres_and_no_other(written, reader, kind
     if not shown.title and read_tags(path).title:
         pytest.skip(f"{reader} shows no tag of this file, not even its title")
     genres = readers.shown_genres(shown.genre)
+    if (reader, kind, style) in READER_LIMITS and not set(genres) <= set(WRITTEN):
+        pytest.skip(READER_LIMITS[reader, kind, style])
     v1 = id3v1_genre(path)
     if v1 is not None and shown.title == V1_TITLE and shown.genre == v1:
         assert v1 not in ("", OLD), f"{reader} shows the ID3v1 tag's genre {v1!r}"
