@@ -194,7 +194,7 @@ def generated_cache_timing(files: int = 10_000, genres: int = 40) -> tuple[float
                 {m: c[200 * j: 200 * (j + 1)] for j, m in enumerate(("MSD_musicnn", "MTT_musicnn"))},
             )
             cache._db.execute(
-                "INSERT INTO analyses VALUES (?, 1, 1, ?, 'm', 'fast6', 30.0, 10, ?, '{}', 0)",
+                "INSERT INTO analyses VALUES (?, 1, 1, ?, 'm', 'fp32', 'fast6', 30.0, 10, ?, '{}', 0)",
                 (f"/g/{i}".encode(), str(i), pack(raw)))
         started = time.perf_counter()
         examples = []

@@ -18,11 +18,15 @@ if TYPE_CHECKING:
     from ui.single_instance import Launch
 
 
+# QtMultimedia's uncategorised start-up messages.
+MULTIMEDIA_NOTES = ("PulseAudioService:", "No QtMultimedia backends found.")
+
+
 def multimedia_noise(category: str | None, message: str) -> bool:
     """Whether a Qt message is QtMultimedia's start-up talk: the optional libraries it did
-    not find (PipeWire, VA-API), its FFmpeg's version, a sound server it could not reach.
-    The side panel says what playback lacks; -v shows these."""
-    return (category or "").startswith("qt.multimedia") or message.startswith("PulseAudioService:")
+    not find (PipeWire, VA-API), that it has no media backend (the app needs none), a sound
+    server it could not reach. The side panel says what playback lacks; -v shows these."""
+    return (category or "").startswith("qt.multimedia") or message.startswith(MULTIMEDIA_NOTES)
 
 
 def forward_qt_message(mode: object, context: object, message: str) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import html
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -26,9 +25,7 @@ from tagger.review.items import ReviewItem, ReviewState
 from ui.charts import ChipStrip, ConfidenceBars, SourceLegend, Timeline
 from ui.chips import SOURCE_GLYPHS, evidence_text, item_chips
 from ui.library import Column, item_text
-from ui.setup_check import playback_problem_here
-
-log = logging.getLogger(__name__)
+from ui.playback import ExcerptPlayer
 
 # A zero-width space after each separator, so that a long path wraps between folders
 # rather than in the middle of a name.
@@ -102,59 +99,6 @@ def timeline_heading(analysis: Analysis | None, genres: Sequence[GenreSuggestion
             f"vocabulary; {others} speak only for the whole track)")
 
 
-NO_SOUND_OUTPUT = ("Playback is unavailable: no sound output was found. Start the sound server "
-                   "(PipeWire or PulseAudio) or connect a sound device.")
-
-
-class ExcerptPlayer:
-    """Plays one analysed segment of a file through QtMultimedia, where it loads and a sound output exists."""
-
-    def __init__(self) -> None:
-        self._missing: str | None = None
-        self._player = self._output = None
-        self.devices = None  # QMediaDevices, whose audioOutputsChanged says when a sound output comes or goes
-        self._stop_ms = 0
-        try:
-            from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
-        except ImportError as e:  # QtMultimedia needs system audio libraries (PulseAudio, ALSA)
-            # The same words, and install command, that the terminal got at start-up.
-            note = playback_problem_here() or f"playback is unavailable: {e}"
-            self._missing = note[:1].upper() + note[1:]
-            return
-        self.devices = QMediaDevices()
-        self._player = QMediaPlayer()
-        self._output = QAudioOutput()
-        self._player.setAudioOutput(self._output)
-        self._player.positionChanged.connect(self._stop_at_end)
-
-    @property
-    def unavailable(self) -> str | None:
-        """Why nothing can play now, or None."""
-        if self._missing is not None:
-            return self._missing
-        from PySide6.QtMultimedia import QMediaDevices
-
-        # Without one (a sound library but no sound server), a play would do nothing a person could see.
-        return None if QMediaDevices.audioOutputs() else NO_SOUND_OUTPUT
-
-    def play(self, path: Path, segment: Segment) -> None:
-        if self._player is None or self.unavailable is not None:  # a click on the timeline, too, asks to play
-            return
-        self._player.stop()
-        self._player.setSource(QUrl.fromLocalFile(str(path)))
-        self._player.setPosition(int(segment.start_s * 1000))
-        self._stop_ms = int(segment.end_s * 1000)
-        self._player.play()
-
-    def stop(self) -> None:
-        if self._player is not None:
-            self._player.stop()
-
-    def _stop_at_end(self, position_ms: int) -> None:
-        if position_ms >= self._stop_ms:
-            self._player.stop()
-
-
 class AnalysisView(QWidget):
     """Confidence bars, timeline, descriptors and a play button for one analysis;
     the detail panel and the drop-check card both show one."""
@@ -175,6 +119,7 @@ class AnalysisView(QWidget):
         self.playback_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         if player.devices is not None:
             player.devices.audioOutputsChanged.connect(self._show_playback)
+        player.failed.connect(self._show_failure)
         self.timeline.segment_clicked.connect(self._pick)
         self.timeline.segment_selected.connect(self._select)
         layout = QVBoxLayout(self)
@@ -212,6 +157,10 @@ class AnalysisView(QWidget):
         self.play_button.setToolTip(reason or "Play the analysed segment picked on the timeline")
         self.playback_note.setText(reason or "")
         self.playback_note.setVisible(reason is not None)
+
+    def _show_failure(self, reason: str) -> None:
+        self.playback_note.setText(reason)
+        self.playback_note.setVisible(True)
 
     def _select(self, segment: Segment) -> None:
         self.segment = segment  # what Play excerpt plays next

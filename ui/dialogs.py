@@ -36,12 +36,13 @@ from tagger.genres.vocabulary import genre_key
 from tagger.review.items import ReviewItem, ReviewState
 from tagger.review.session import ReviewSession
 from tagger.settings import EvidenceChoice, Settings
-from tagger.tags import DEFAULT_SEPARATOR, MultiValue, WriteMode
+from tagger.tags import DEFAULT_SEPARATOR, MULTI_VALUE_NOTES, MultiValue, WriteMode
 from tagger.tags.base import dedupe
 from tagger.text import plural
 from ui.charts import ChipStrip, SourceLegend
 from ui.chips import item_chips
-from ui.detail import AnalysisView, ExcerptPlayer, track_name, vertical_scroll, wrappable
+from ui.detail import AnalysisView, track_name, vertical_scroll, wrappable
+from ui.playback import ExcerptPlayer
 from ui.window_state import fit_on_screen
 
 # How many of the rows' best candidates the editor offers as one-click picks.
@@ -300,8 +301,14 @@ class SettingsDialog(QDialog):
         self.multi_value.addItem("One value per genre (the standard)", MultiValue.SEPARATE.value)
         self.multi_value.addItem("One value, joined with the separator", MultiValue.JOINED.value)
         self.multi_value.setCurrentIndex(self.multi_value.findData(settings.multi_value))
-        self.multi_value.setToolTip("Many players read only one of several genre values; joined reads the same "
-                                    "everywhere")
+        # What players show of the style chosen, said under the choice as it changes.
+        self.multi_value_note = QLabel()
+        self.multi_value_note.setWordWrap(True)
+        self.multi_value_note.setTextFormat(Qt.TextFormat.PlainText)
+        # The row keeps the longer note's height: the shorter one stays under its choice.
+        self.multi_value_note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.multi_value.currentIndexChanged.connect(self._show_multi_value_note)
+        self._show_multi_value_note()
         self.provenance = QCheckBox("Record which model suggested the genres, in a separate tag")
         self.provenance.setChecked(settings.provenance)
         self.evidence = QComboBox()
@@ -327,6 +334,7 @@ class SettingsDialog(QDialog):
         form.addRow("Least confidence to propose:", self.min_confidence)
         form.addRow("Write mode:", self.write_mode)
         form.addRow("Several genres as:", self.multi_value)
+        form.addRow("", self.multi_value_note)
         form.addRow("Separator:", self.separator)
         form.addRow(self.provenance)
         form.addRow("Suggestions use:", self.evidence)
@@ -337,6 +345,9 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self._window = settings.window
+
+    def _show_multi_value_note(self) -> None:
+        self.multi_value_note.setText(MULTI_VALUE_NOTES[MultiValue(self.multi_value.currentData())])
 
     def settings(self) -> Settings:
         return Settings(

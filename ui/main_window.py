@@ -36,13 +36,14 @@ from ui.actions import Act, ActionContext, ActionTable, row_counts
 from ui.album_view import AlbumDetail, AlbumGroup, AlbumView, accept_albums
 from ui.analysis_control import AnalysisControl
 from ui.check import FileChecks
-from ui.detail import DetailPanel, ExcerptPlayer
+from ui.detail import DetailPanel
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog
 from ui.genres_panel import GenresPanel
 from ui.history import HistoryDialog
 from ui.learn import Learning
 from ui.library import Filter, LibraryModel
 from ui.library_table import LibraryTable
+from ui.playback import ExcerptPlayer
 from ui.restored import KeptReview
 from ui.roles import ItemRole
 from ui.scan_control import ScanControl

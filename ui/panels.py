@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from tagger.review.session import ReviewSession
     from tagger.settings import Settings
     from ui.analysis_control import AnalysisControl
-    from ui.detail import ExcerptPlayer
+    from ui.playback import ExcerptPlayer
     from ui.scan_control import ScanControl
     from ui.status_bar import StatusBar
 

@@ -240,8 +240,9 @@ def multimedia_needs() -> list[str]:
     qt = qt_dir()
     if qt is None or not (qt / "lib" / "libQt6Multimedia.so.6").is_file():
         return []
-    roots = [qt / "lib" / "libQt6Multimedia.so.6", *sorted((qt / "plugins" / "multimedia").glob("*.so"))]
-    return system_needs(roots, qt / "lib", MULTIMEDIA_FALLBACK)
+    # The app plays through QAudioSink, which QtMultimedia itself provides; its media
+    # backend plugins (FFmpeg, GStreamer) are for QMediaPlayer, and their needs are not ours.
+    return system_needs([qt / "lib" / "libQt6Multimedia.so.6"], qt / "lib", MULTIMEDIA_FALLBACK)
 
 
 def system_needs(roots: list[Path], bundled: Path, fallback: Iterable[str]) -> list[str]:

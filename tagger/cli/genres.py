@@ -15,6 +15,7 @@ from tagger.library.cleanup import (
     Storage,
     survey,
 )
+from tagger.tags import MULTI_VALUE_NOTES, MultiValue
 from tagger.text import write_lines
 
 
@@ -59,6 +60,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             write_lines(out, group_lines(group))
         with_problems = sum(g.has_problem for g in groups)
         styles = ", ".join(f"{storage[s]} {s.value}" for s in Storage if storage[s])
+        # The summary stays the last line, where scripts read it.
+        if storage[Storage.SEPARATE]:
+            out.write(f"note: {storage[Storage.SEPARATE]} file(s) store several genres one value each. "
+                      f"{MULTI_VALUE_NOTES[MultiValue.SEPARATE]} 'genre-tagger normalise --multi-value joined' "
+                      f"joins them.\n")
         out.write(f"{overview.files} file(s) read, {len(groups)} genre(s), {with_problems} with variants or "
                   f"problems" + (f"; stored as: {styles}" if styles else "") + "\n")
     if problems:

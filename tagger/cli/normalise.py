@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from tagger.cli.options import add_write_options
+from tagger.cli.options import add_write_options, multi_value_help
 from tagger.cli.rewrite import rewrite
 from tagger.library.cleanup import (
     CleanupRules,
@@ -33,8 +33,8 @@ def add_parser(commands: Any) -> None:
     normalise.add_argument("--split", action=argparse.BooleanOptionalAction, default=True,
                            help="split values such as Rock/Pop whose parts are all known genres (default: split)")
     normalise.add_argument("--multi-value", choices=[m.value for m in MultiValue],
-                           help="also convert how several genres are stored: separate values, or one value "
-                                "joined with the separator (default: keep each file's way)")
+                           help="also convert how several genres are stored (default: keep each file's way); "
+                                + multi_value_help("separate: one value per genre"))
     add_write_options(normalise, given_genres=False)
     normalise.set_defaults(func=run)
 

@@ -15,7 +15,7 @@ from tagger.learning.learned import ModelChoice
 from tagger.library.collection import read_collection
 from tagger.library.context import ContextIndex, sibling_paths
 from tagger.settings import EvidenceChoice
-from tagger.tags import MultiValue, WriteMode, WriteOptions
+from tagger.tags import MULTI_VALUE_NOTES, MultiValue, WriteMode, WriteOptions
 from tagger.text import printable
 
 EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -88,8 +88,7 @@ def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True, giv
     if given_genres:
         parser.add_argument("--multi-value", choices=[m.value for m in MultiValue],
                             default=MultiValue.SEPARATE.value,
-                            help="separate: one value per genre, the standard (default); joined: one value "
-                                 "joined with the separator, for players that read only one value")
+                            help=multi_value_help("separate: one value per genre (default)"))
         parser.add_argument("--no-provenance", action="store_true",
                             help="do not record that the genre came from Genre Tagger")
     parser.add_argument("--keep-mtime", action="store_true", help="keep the files' modification times")
@@ -97,6 +96,12 @@ def add_write_options(parser: argparse.ArgumentParser, dry_run: bool = True, giv
                         help="RISKY: also write files whose audio does not decode, so that no check can show "
                              "the write left their audio intact")
     parser.add_argument("--json", action="store_true", help="print JSON Lines, one object per file")
+
+
+def multi_value_help(separate: str) -> str:
+    """``--multi-value``'s help: each storage style, ``separate`` naming the first, with what readers show of it."""
+    return (f"{separate}. {MULTI_VALUE_NOTES[MultiValue.SEPARATE]} joined: one value joined with the separator. "
+            f"{MULTI_VALUE_NOTES[MultiValue.JOINED]}")
 
 
 def add_separator(parser: argparse.ArgumentParser) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tagger.learning.minimise import golden_section, lbfgs
 from tagger.probability import softmax
 
 LINEAR, PROTOTYPE = "linear", "prototype"
@@ -104,8 +105,6 @@ def fit_logistic(xs: np.ndarray, y: np.ndarray, strength: float, start: np.ndarr
     """Multinomial logistic regression with an L2 penalty of ``strength`` on the
     weights, fitted to target distributions ``y`` in the files' principal directions;
     the member and its parameters there (to start the next strength from)."""
-    from scipy.optimize import minimize
-
     if directions is None:
         directions = principal_directions(xs)
     z0 = xs @ directions
@@ -124,7 +123,7 @@ def fit_logistic(xs: np.ndarray, y: np.ndarray, strength: float, start: np.ndarr
         return value, np.concatenate([(z0.T @ residual + strength * w).ravel(), residual.sum(axis=0)])
 
     theta0 = start if start is not None and len(start) == d * k + k else np.zeros(d * k + k)
-    theta = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": steps, "ftol": 1e-8}).x
+    theta = lbfgs(loss, theta0, steps).x
     return Member(LINEAR, directions @ theta[: d * k].reshape(d, k), theta[d * k:].copy()), theta
 
 
@@ -154,8 +153,6 @@ def fit_prototypes(xs: np.ndarray, y: np.ndarray) -> Member:
 
 def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     """The temperature that minimises the cross-entropy of out-of-fold ``scores``."""
-    from scipy.optimize import minimize_scalar
-
     def nll(log_t: float) -> float:
         z = scores / math.exp(log_t)
         z = z - z.max(axis=1, keepdims=True)
@@ -164,7 +161,8 @@ def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
         # file is right by a wide margin, any temperature fits.
         return float(-(y * log_p).sum() / len(y)) + 1e-4 * log_t * log_t
 
-    return math.exp(minimize_scalar(nll, bounds=(-6.0, 4.0), method="bounded").x)
+    log_t, _ = golden_section(nll, -6.0, 4.0)
+    return math.exp(log_t)
 
 
 @dataclass(frozen=True)

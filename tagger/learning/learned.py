@@ -45,6 +45,7 @@ from tagger.learning.classifiers import (
     combined_probabilities,
     fit_temperature,
 )
+from tagger.learning.minimise import nelder_mead
 from tagger.probability import logit, softmax
 from tagger.text import TextEnum, plural
 
@@ -676,8 +677,6 @@ def fold_of_groups(groups: Sequence[str], folds: int) -> np.ndarray:
 def fit_calibrator(scores: np.ndarray, y: np.ndarray, files: Sequence[int] = ()) -> Calibrator:
     """A Calibrator fitted on out-of-fold ``scores`` against target distributions
     ``y``; ``files``, per genre, lets it learn how much less a thin genre deserves."""
-    from scipy.optimize import minimize
-
     temperature = fit_temperature(scores, y)
     p = softmax(scores / temperature)
     best = p.argmax(axis=1)
@@ -694,7 +693,7 @@ def fit_calibrator(scores: np.ndarray, y: np.ndarray, files: Sequence[int] = ())
         penalty = 1e-3 * ((slope - 1.0) ** 2 + offset ** 2 + thin ** 2)
         return float(-(right * np.log(promised) + (1 - right) * np.log(1 - promised)).mean()) + penalty
 
-    slope, offset, thin = minimize(nll, np.array([1.0, 0.0, 0.0]), method="Nelder-Mead").x
+    slope, offset, thin = nelder_mead(nll, np.array([1.0, 0.0, 0.0])).x
     return Calibrator(temperature, float(slope), float(offset), abs(float(thin)), tuple(int(n) for n in files))
 
 

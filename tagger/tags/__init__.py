@@ -12,6 +12,7 @@ from tagger.tags.apev2 import APEv2Format
 from tagger.tags.asf import ASFFormat
 from tagger.tags.base import (
     DEFAULT_SEPARATOR,
+    MULTI_VALUE_NOTES,
     BrokenFile,
     MultiValue,
     TagError,
@@ -29,7 +30,7 @@ from tagger.tags.vorbis import VorbisFormat
 
 __all__ = [
     "DEFAULT_SEPARATOR", "BrokenFile", "MultiValue", "TagError", "TagFormat", "TagSnapshot", "UnsupportedFile",
-    "WriteMode", "WriteOptions",
+    "MULTI_VALUE_NOTES", "WriteMode", "WriteOptions",
     "dedupe", "merged", "open_tags", "read_tags", "tags_or_problem",
 ]
 

@@ -52,6 +52,19 @@ class MultiValue(TextEnum):
     JOINED = "joined"
 
 
+# What a person is told on choosing how several genres are stored (the app's settings, the
+# command line's --multi-value and `genres`): what common readers show, as docs/formats.md
+# tabulates it (benchmarks/reader_table.py measures it).
+MULTI_VALUE_NOTES = {
+    MultiValue.SEPARATE: "Several values are the standard, but many players show only one of them: those built "
+                         "on FFmpeg the first in ID3v2.4 (MP3, AIFF), MP4, WMA and APEv2 files, those built on "
+                         "TagLib the first in FLAC, Ogg and APEv2 and the second in WMA, and exiftool the last in "
+                         "FLAC, Ogg and MP4.",
+    MultiValue.JOINED: "Every player tested shows a joined value such as 'Jazz; Bebop' whole, but one that does not "
+                       "split it lists it as a genre of its own.",
+}
+
+
 @dataclass(frozen=True)
 class WriteOptions:
     """How genres are written: the mode, the separator for joined values and the storage style."""

@@ -26,7 +26,7 @@ from tagger.genres.vocabulary import (
     user_aliases_path,
     vocabulary,
 )
-from tagger.tags import open_tags, read_tags, tags_or_problem
+from tagger.tags import MULTI_VALUE_NOTES, MultiValue, open_tags, read_tags, tags_or_problem
 from tagger.writing.journal import Journal
 from tagger.writing.writer import GenreWriter
 
@@ -169,6 +169,25 @@ def test_genres_plain_output(capsys, library):
     assert "'Hip Hop ' (1)" in captured.out and "'hip-hop' (1)" in captured.out
     assert lines[-1].startswith("6 file(s) read, 5 genre(s)")
     assert "1 none, 2 single, 2 separate, 1 joined" in lines[-1]
+
+
+def test_genres_says_what_players_show_of_separate_values_until_they_are_joined(capsys, library):
+    folder = library["flac"].parent
+    _, _, captured = run(capsys, "genres", folder)
+    note = captured.out.splitlines()[-2]  # before the summary
+    assert note.startswith("note: 2 file(s) store several genres one value each.")
+    assert MULTI_VALUE_NOTES[MultiValue.SEPARATE] in note and "normalise --multi-value joined" in note
+    run(capsys, "normalise", folder, "--multi-value", "joined")
+    _, _, captured = run(capsys, "genres", folder)
+    assert "separate" not in captured.out.splitlines()[-1] and "note:" not in captured.out
+
+
+@pytest.mark.parametrize("command", ["set", "apply", "normalise"])
+def test_choosing_the_storage_on_the_command_line_says_what_players_show(capsys, command):
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())  # as argparse wraps it
+    assert all(note in help_text for note in MULTI_VALUE_NOTES.values())
 
 
 def test_genres_writes_nothing(capsys, library):

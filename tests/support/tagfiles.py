@@ -15,6 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from support.audio import tone
+from support.id3 import id3v1
 
 COVER = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 RATE = 44100
@@ -24,11 +25,12 @@ def audio_data(seconds: float = 2.0, rate: int = RATE) -> np.ndarray:
     return tone(seconds, rate, channels=2)
 
 
-def encode_with_ffmpeg(path: Path, codec: str, sample_format: str = "fltp", bit_rate: int | None = None) -> None:
+def encode_with_ffmpeg(path: Path, codec: str, sample_format: str = "fltp", bit_rate: int | None = None,
+                       container_format: str | None = None) -> None:
     import av
 
     signal = audio_data()[:, 0]
-    with av.open(str(path), "w") as container:
+    with av.open(str(path), "w", format=container_format) as container:
         stream = container.add_stream(codec, rate=RATE, layout="stereo")
         if bit_rate:
             stream.bit_rate = bit_rate
@@ -36,8 +38,10 @@ def encode_with_ffmpeg(path: Path, codec: str, sample_format: str = "fltp", bit_
             chunk = np.stack([signal[start:start + 2048]] * 2)
             if sample_format.startswith("s16"):
                 chunk = (chunk * 32767).astype(np.int16)
+            if not sample_format.endswith("p"):  # packed: the channels interleaved in one plane
+                chunk = chunk.T.reshape(1, -1)
             frame = av.AudioFrame.from_ndarray(chunk, format=sample_format, layout="stereo")
-            frame.sample_rate = RATE
+            frame.sample_rate, frame.pts = RATE, start  # without a pts, Ogg's muxer refuses the last packet
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode(None):
@@ -227,7 +231,7 @@ def make_dsf(folder: Path, tag: bytes, audio: bytes) -> Path:
 def make(folder: Path, kind: str = "flac") -> Path:
     """One tagged file of ``kind`` (see KINDS) in ``folder``, which is made if need be."""
     folder.mkdir(parents=True, exist_ok=True)
-    maker, suffix = KINDS[kind]
+    maker, suffix = KINDS[kind] if kind in KINDS else MORE_KINDS[kind]
     path = folder / f"{kind}{suffix}"
     maker(path)
     return path
@@ -241,9 +245,9 @@ def _sf(fmt: dict, tagger):
     return maker
 
 
-def _ffmpeg(codec: str, sample_format: str, tagger, bit_rate: int | None = None):
+def _ffmpeg(codec: str, sample_format: str, tagger, bit_rate: int | None = None, container_format: str | None = None):
     def maker(path: Path) -> None:
-        encode_with_ffmpeg(path, codec, sample_format, bit_rate)
+        encode_with_ffmpeg(path, codec, sample_format, bit_rate, container_format)
         tagger(path)
     return maker
 
@@ -289,6 +293,85 @@ KINDS = {
     "m4a-alac": (_ffmpeg("alac", "s16p", add_mp4), ".m4a"),
     "wma": (_ffmpeg("wmav2", "fltp", add_asf, bit_rate=128000), ".wma"),
     "wavpack": (_ffmpeg("wavpack", "fltp", add_apev2), ".wv"),
+}
+
+
+def _monkeys_audio(path: Path) -> None:
+    """Monkey's Audio 3.99 with one frame that its flags mark as stereo silence, which decoders
+    output as zeros without decoding it: nothing here encodes Monkey's Audio."""
+    blocks = 2 * RATE
+    frame = struct.pack("<II", 0x80000000, 3) + bytes(8)  # a CRC whose top bit says flags follow; the flags
+    descriptor_size, header_size, seek_table_size = 52, 24, 4
+    descriptor = (b"MAC " + struct.pack("<HH", 3990, 0)
+                  + struct.pack("<7I", descriptor_size, header_size, seek_table_size, 0, len(frame), 0, 0) + bytes(16))
+    # normal compression; "make the WAV header" flag; blocks per frame; final frame's blocks; one frame;
+    # 16 bits, 2 channels
+    header = struct.pack("<HHIIIHHI", 2000, 0x20, 73728 * 4, blocks, 1, 16, 2, RATE)
+    seek_table = struct.pack("<I", descriptor_size + header_size + seek_table_size)
+    path.write_bytes(descriptor + header + seek_table + frame)
+
+
+def _dsf(path: Path) -> None:
+    """DSD64 noise long enough for the write's audio probe (see test_probe.long_dsf), tagged with ID3v2.4."""
+    per_channel = 4096 * 108  # 1.25 s
+    noise = np.random.default_rng(1).integers(0, 256, 2 * per_channel, dtype=np.uint8).tobytes()
+    made = make_dsf(path.parent, b"", noise)
+    made.rename(path)
+    add_id3(path, 4)
+
+
+def _riff_info(path: Path, genre: str | None) -> None:
+    """A WAV with a LIST/INFO chunk as libsndfile writes it, before the audio (title, artist and,
+    given one, IGNR), and an id3 chunk after the audio: FFmpeg 5.1 reads INFO and not the id3 chunk."""
+    with sf.SoundFile(os.fsencode(path), "w", RATE, 2) as f:
+        f.title, f.artist = "Info title", "Info artist"
+        if genre:
+            f.genre = genre
+        f.write(audio_data())
+    add_id3(path, 3)
+
+
+def _with_id3v1(maker):
+    """``maker``'s file with an ID3v1 tag after everything, its genre byte 17 (Rock)."""
+    def make_with_id3v1(path: Path) -> None:
+        maker(path)
+        with open(path, "ab") as f:
+            f.write(id3v1(b"v1 title", b"v1 artist", b"v1 album", b"v1 comment", 17))
+    return make_with_id3v1
+
+
+def _tagged(make_audio, tagger):
+    def maker(path: Path) -> None:
+        make_audio(path)
+        tagger(path)
+    return maker
+
+
+def _id3_only(path: Path) -> None:
+    """ID3v2.4 alone, the tag Genre Tagger writes in True Audio: FFmpeg's muxer adds an APEv2 tag
+    (its encoder's name), which FFmpeg shows in preference to ID3v2 (docs/formats.md)."""
+    from mutagen.apev2 import delete
+
+    delete(path)
+    add_id3(path, 4)
+
+
+_TRUE_AUDIO = _ffmpeg("tta", "s16p", _id3_only)
+_MONKEYS_AUDIO = _tagged(_monkeys_audio, add_apev2)
+
+# Formats and tag layouts beyond KINDS, for the reader test (tests/tags/test_readers.py): kept out
+# of KINDS so that what every kind must pass there (fuzz seeds, cleanup round trips) is unchanged.
+MORE_KINDS = {
+    "mp3-id3v24-id3v1": (_with_id3v1(KINDS["mp3-id3v24"][0]), ".mp3"),
+    "wav-sndfile-info": (lambda p: _riff_info(p, "Rock"), ".wav"),
+    "wav-sndfile-info-no-genre": (lambda p: _riff_info(p, None), ".wav"),
+    "dsf": (_dsf, ".dsf"),
+    "true-audio": (_TRUE_AUDIO, ".tta"),
+    "true-audio-id3v1": (_with_id3v1(_TRUE_AUDIO), ".tta"),
+    "ogg-flac": (_ffmpeg("flac", "s16", add_vorbis, container_format="ogg"), ".oga"),
+    "wavpack-id3v1": (_with_id3v1(KINDS["wavpack"][0]), ".wv"),
+    "monkeys-audio": (_MONKEYS_AUDIO, ".ape"),
+    "monkeys-audio-id3v1": (_with_id3v1(_MONKEYS_AUDIO), ".ape"),
 }
 
 

@@ -16,8 +16,9 @@ from tagger.settings import Settings
 from tagger.writing.journal import Journal
 from ui.charts import MARKER_COLOURS, ChipStrip
 from ui.chips import Chip
-from ui.detail import DetailPanel, ExcerptPlayer
+from ui.detail import DetailPanel
 from ui.library import Column, LibraryModel
+from ui.playback import ExcerptPlayer
 from ui.roles import ChipsRole
 
 

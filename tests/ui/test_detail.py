@@ -11,7 +11,8 @@ from PySide6.QtCore import QPoint, Qt
 
 from tagger.genres.suggestion import Descriptor, GenreSuggestion, Source
 from tagger.review.items import ReviewItem
-from ui.detail import NO_SOUND_OUTPUT, DetailPanel, ExcerptPlayer
+from ui.detail import DetailPanel
+from ui.playback import NO_SOUND_OUTPUT, ExcerptPlayer
 
 
 @pytest.fixture
@@ -292,7 +293,7 @@ def test_without_a_sound_output_play_is_disabled_and_says_why(qtbot, panel, demo
     assert not view.playback_note.isHidden()
     qtbot.mouseClick(view.timeline, Qt.MouseButton.LeftButton,
                      pos=view.timeline.segment_rects()[0][1].center().toPoint())  # asks to play too
-    assert view.player._player.source().isEmpty()  # and nothing was loaded to play, nowhere
+    assert not view.player.playing  # and nothing was set to play, nowhere
     monkeypatch.setattr(QMediaDevices, "audioOutputs", staticmethod(lambda: ["speakers"]))
     panel.show_item(analysed(demo_analysis, Path("/m/b.ogg")))
     assert view.play_button.isEnabled() and view.playback_note.isHidden()
@@ -327,6 +328,8 @@ def test_qtmultimedia_start_up_talk_stays_off_the_terminal(capsys):
     try:
         qCWarning(resolver, "Couldn't load va library")
         qWarning("PulseAudioService: pa_context_connect() failed")
+        qWarning("No QtMultimedia backends found. Only QMediaDevices, QAudioDevice, QSoundEffect, QAudioSink, "
+                 "and QAudioSource are available.")
         qWarning("QFile: cannot open song.ogg")
     finally:
         qInstallMessageHandler(previous)

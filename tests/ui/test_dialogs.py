@@ -14,10 +14,11 @@ from tagger.genres.suggestion import GenreSuggestion
 from tagger.review.items import ReviewItem, ReviewState
 from tagger.review.session import ReviewSession
 from tagger.settings import Settings
+from tagger.tags import MULTI_VALUE_NOTES, MultiValue
 from tagger.writing.journal import Journal
 from tagger.writing.writer import WriteResult, WriteStatus
-from ui.detail import ExcerptPlayer
 from ui.dialogs import AcceptAboveDialog, CheckCard, GenreEditor, SettingsDialog, Spread
+from ui.playback import ExcerptPlayer
 
 
 def analysed(analysis, name: str, genres: list[tuple[str, float]], min_confidence: float = 0.5,
@@ -272,6 +273,18 @@ def test_settings_choose_how_several_genres_are_stored(qtbot):
     dialog.multi_value.setCurrentIndex(dialog.multi_value.findData("separate"))
     assert dialog.settings().multi_value == "separate"
     assert dialog.settings().write_options().multi_value.value == "separate"
+
+
+def test_settings_say_what_players_show_of_the_storage_chosen(qtbot):
+    dialog = SettingsDialog(Settings(multi_value="separate"))
+    qtbot.addWidget(dialog)
+    assert dialog.multi_value_note.text() == MULTI_VALUE_NOTES[MultiValue.SEPARATE]
+    assert "many players show only one" in dialog.multi_value_note.text()
+    dialog.multi_value.setCurrentIndex(dialog.multi_value.findData("joined"))
+    assert dialog.multi_value_note.text() == MULTI_VALUE_NOTES[MultiValue.JOINED]
+    opened_joined = SettingsDialog(Settings(multi_value="joined"))
+    qtbot.addWidget(opened_joined)
+    assert opened_joined.multi_value_note.text() == MULTI_VALUE_NOTES[MultiValue.JOINED]
 
 
 def test_settings_choose_what_suggestions_rest_on_and_keep_it(qtbot):
