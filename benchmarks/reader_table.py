@@ -38,6 +38,7 @@ KIND_NAMES = {
     "wav": "WAV, id3 chunk (ID3v2.3)",
     "wav-sndfile-info": "WAV, id3 chunk and LIST/INFO with IGNR (libsndfile's)",
     "wav-sndfile-info-no-genre": "WAV, id3 chunk and LIST/INFO without IGNR (libsndfile's)",
+    "wav-info": "WAV, id3 chunk and LIST/INFO with IGNR after it",
     "aiff": "AIFF, ID3v2.4",
     "dsf": "DSF, ID3v2.4",
     "true-audio": "True Audio, ID3v2.4",

@@ -29,8 +29,6 @@ V1_TITLE = "v1 title"  # the title of every ID3v1 tag tagfiles makes
 KINDS = [*tagfiles.KINDS, *tagfiles.MORE_KINDS]
 FFMPEG = ("FFmpeg (PyAV)", "ffprobe")
 
-RIFF_INFO = ("issue 26: the genre is written into the id3 chunk alone, and FFmpeg 5.1 shows the RIFF "
-             "LIST/INFO chunk's genre (the old one, or none where it has no IGNR)")
 ID3V1_BYTE = ("issue 26: the trailing ID3v1 tag's genre byte becomes 255 (none), and the reader shows that "
               "tag: FFmpeg where no APEv2 tag ends the file, exiftool in WavPack, which it does not parse")
 # What a reader cannot show whatever we write: skipped with the reason, not marked as a failure
@@ -40,8 +38,6 @@ RUNS_APE_VALUES_TOGETHER = ("exiftool runs separate APEv2 values together ('Inte
 READER_LIMITS = {("exiftool", kind, MultiValue.SEPARATE): RUNS_APE_VALUES_TOGETHER
                  for kind in ("monkeys-audio", "monkeys-audio-id3v1")}
 EXPECTED_FAILURES = {
-    ("ffprobe", "wav-sndfile-info"): RIFF_INFO,
-    ("ffprobe", "wav-sndfile-info-no-genre"): RIFF_INFO,
     **{(reader, kind): ID3V1_BYTE for reader in FFMPEG for kind in ("wavpack-id3v1", "true-audio-id3v1")},
     ("exiftool", "wavpack-id3v1"): ID3V1_BYTE,
 }
