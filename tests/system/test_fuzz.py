@@ -23,7 +23,7 @@ from support.fuzzing import Mutation
 
 from tagger.tags import read_tags
 
-SMALL_COUNT = 28  # two mutants of each kind, about 25 s on two cores
+SMALL_COUNT = 30  # two mutants of each kind, about 25 s on two cores
 SMALL_SEED = 20_000
 WORKERS = min(2, os.cpu_count() or 1)
 
