@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -20,9 +21,10 @@ from tagger.tags.base import (
     first_text,
     read_genres,
 )
-from tagger.tags.id3 import id3v1_block, id3v1_without_genre, restore_id3v1
+from tagger.tags.id3v1 import id3v1_block, id3v1_without_genre, restore_id3v1
 
 PROVENANCE_ITEM = "Genre Tagger"
+GENRE_ITEM = "Genre"
 
 
 class APEv2Format(TagFormat):
@@ -39,7 +41,7 @@ class APEv2Format(TagFormat):
                     return first_text(list(tags[name]))
             return None
 
-        genre = tags.get("Genre")
+        genre = tags.get(GENRE_ITEM)
         values = list(genre) if isinstance(genre, APETextValue) else []
         return TagSnapshot(
             format=type(audio).__name__,
@@ -58,10 +60,22 @@ class APEv2Format(TagFormat):
 
     def set_genres(self, audio: Any, genres: list[str], options: WriteOptions) -> list[str]:
         if genres:
-            audio.tags["Genre"] = self.stored_values(audio, genres, options)
+            # The item keeps the spelling of its key ("GENRE", "genre"): mutagen would save it
+            # as spelled here, and an undo could not give the file back byte for byte.
+            key = next((key for key in audio.tags if key.lower() == GENRE_ITEM.lower()), GENRE_ITEM)
+            audio.tags[key] = self.stored_values(audio, genres, options)
         else:
-            audio.tags.pop("Genre", None)
+            audio.tags.pop(GENRE_ITEM, None)
         return []
+
+    def genre_field(self, path: str) -> str | None:
+        """The ID3v1 genre byte, where the file ends in an ID3v1 tag: the genres alone do not say it."""
+        with open(path, "rb") as f:
+            v1 = id3v1_block(f)
+        return None if v1 is None else json.dumps({"v1_genre": v1[-1]})
+
+    def restore_field(self, audio: Any, field: str) -> None:
+        audio.genre_field = json.loads(field)
 
     def set_provenance(self, audio: Any, text: str | None) -> None:
         if text is None:
@@ -76,7 +90,8 @@ class APEv2Format(TagFormat):
         # ID3v1 tag after it; it goes back after the new APEv2 tag.
         audio.save(path)
         if v1 is not None:
-            restore_id3v1(path, v1, list(audio.tags["Genre"]) if "Genre" in audio.tags else [])
+            genres = read_genres(text_values(audio.tags.get(GENRE_ITEM)) or [], options.separator)
+            restore_id3v1(path, v1, genres, getattr(audio, "genre_field", {}).get("v1_genre"))
 
     def kept_items(self, path: str) -> Counter:
         try:
@@ -89,3 +104,8 @@ class APEv2Format(TagFormat):
         with open(path, "rb") as f:
             items[("ID3v1 tag", id3v1_without_genre(id3v1_block(f)))] += 1
         return items
+
+
+def text_values(value: Any) -> list[str] | None:
+    """The strings of a mutagen APEv2 text item; None where there is no such item."""
+    return list(value) if isinstance(value, APETextValue) else None

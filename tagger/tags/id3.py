@@ -36,14 +36,13 @@ from tagger.tags.base import (
     read_genres,
     separated,
 )
+from tagger.tags.id3v1 import id3v1_block, id3v1_without_genre, restore_id3v1
 
 # The frames a genre write changes, keyed as id3raw.frame_key keys them.
 # The largest WAV or AIFF file a tag chunk is written into: RIFF and IFF sizes are 32-bit, and
 # the file's own size must still fit once the chunk (with cover art, up to 16 MiB) is added.
 CHUNK_SIZE_LIMIT = 0xFFFFFFFF - (16 << 20)
 WRITTEN_FRAMES = frozenset({"TCON", f"TXXX:{PROVENANCE_KEY}"})
-ID3V1_SIZE = 128
-ID3V1_UNKNOWN_GENRE = 255
 
 
 def version_name(version: tuple[int, ...]) -> str:
@@ -273,44 +272,6 @@ def recorded_body_size(audio: Any, major: int) -> int | None:
     added goes again; None where nothing was recorded."""
     field = recorded_field(audio, major)
     return None if field is None else field.get("body_size")
-
-
-def id3v1_block(f: Any) -> bytes | None:
-    """The 128-byte ID3v1 tag at the end of the open file, if there is one."""
-    end = f.seek(0, 2)
-    if end < ID3V1_SIZE:
-        return None
-    f.seek(end - ID3V1_SIZE)
-    block = f.read(ID3V1_SIZE)
-    if block[:3] != b"TAG":
-        return None
-    f.seek(end - ID3V1_SIZE - 5)
-    if f.read(8) == b"APETAGEX":
-        return None  # the TAG is the end of an APEv2 footer's magic
-    return block
-
-
-def id3v1_without_genre(block: bytes | None) -> bytes | None:
-    """An ID3v1 block less its last byte, the genre."""
-    return None if block is None else block[:-1]
-
-
-def id3v1_genre_byte(genres: list[str]) -> int:
-    """The ID3v1 number of the first genre that has one, or 255 (none)."""
-    index = {name.lower(): i for i, name in enumerate(TCON.GENRES[:256])}
-    return next((index[g.lower()] for g in genres if g.lower() in index), ID3V1_UNKNOWN_GENRE)
-
-
-def restore_id3v1(path: str, block: bytes, genres: list[str], genre_byte: int | None = None) -> None:
-    """Put the old ID3v1 tag back at the end of ``path``, with only its genre byte new: the
-    first of ``genres`` that has a number, or ``genre_byte`` (an undo's recorded one)."""
-    with open(path, "r+b") as f:
-        end = f.seek(0, 2)
-        if id3v1_block(f) is not None:
-            end -= ID3V1_SIZE
-        f.truncate(end)
-        f.seek(end)
-        f.write(block[:-1] + bytes([id3v1_genre_byte(genres) if genre_byte is None else genre_byte]))
 
 
 def saved_version(tags: ID3) -> int:
