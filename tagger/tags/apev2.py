@@ -7,12 +7,14 @@ from collections import Counter
 from typing import Any
 
 from mutagen.apev2 import APETextValue, APEv2
+from mutagen.apev2 import error as APEv2Error
 from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.musepack import Musepack
 from mutagen.optimfrog import OptimFROG
 from mutagen.tak import TAK
 from mutagen.wavpack import WavPack
 
+from tagger.tags import aperaw
 from tagger.tags.base import (
     DEFAULT_SEPARATOR,
     TagFormat,
@@ -69,10 +71,19 @@ class APEv2Format(TagFormat):
         return []
 
     def genre_field(self, path: str) -> str | None:
-        """The ID3v1 genre byte, where the file ends in an ID3v1 tag: the genres alone do not say it."""
+        """What the genres alone do not say: the genre byte of an ID3v1 tag at the end, whether
+        there was an APEv2 tag at all (an undo removes the one a write added), and the genre
+        item's key and place among the items (an undo puts one a write removed back so)."""
         with open(path, "rb") as f:
             v1 = id3v1_block(f)
-        return None if v1 is None else json.dumps({"v1_genre": v1[-1]})
+            v1_genre = v1[-1] if v1 else None
+            try:
+                tag = aperaw.find_tag(f)
+            except aperaw.RawAPEError:  # left to mutagen, which keeps a tag where it is
+                return json.dumps({"v1_genre": v1_genre, "tag": True})
+        at = aperaw.item_index(tag.items, GENRE_ITEM) if tag else None
+        return json.dumps({"v1_genre": v1_genre, "tag": tag is not None,
+                           "genre_item": None if tag is None or at is None else [tag.items[at].key, at]})
 
     def restore_field(self, audio: Any, field: str) -> None:
         audio.genre_field = json.loads(field)
@@ -84,14 +95,31 @@ class APEv2Format(TagFormat):
             audio.tags[PROVENANCE_ITEM] = text
 
     def save(self, audio: Any, path: str, options: WriteOptions) -> None:
-        with open(path, "rb") as f:
+        recorded = getattr(audio, "genre_field", {})  # an undo's
+        with open(path, "r+b") as f:
             v1 = id3v1_block(f)
-        # mutagen truncates the file where the old APEv2 tag began, which deletes an
-        # ID3v1 tag after it; it goes back after the new APEv2 tag.
-        audio.save(path)
+            try:
+                tag = aperaw.find_tag(f)
+            except aperaw.RawAPEError:
+                tag = None
+            else:
+                if tag is None and not has_apev2_tag(path):  # mutagen finds none elsewhere (at the start)
+                    tag = aperaw.new_tag(f)
+            if tag is not None:  # rewritten in place: every other item stays as stored, in its order
+                key, at = recorded.get("genre_item") or (GENRE_ITEM, None)
+                items = aperaw.with_text(tag.items, key, text_values(audio.tags.get(GENRE_ITEM)), at)
+                items = aperaw.with_text(items, PROVENANCE_ITEM, text_values(audio.tags.get(PROVENANCE_ITEM)))
+                if not items and recorded.get("tag") is False:
+                    aperaw.remove_tag(f, tag)  # an undo of the write that added it
+                else:
+                    aperaw.write_tag(f, tag, items)
+        if tag is None:
+            # A tag aperaw leaves to mutagen (APEv1, at the start, damaged). mutagen truncates the
+            # file where the old tag began, which deletes an ID3v1 tag after it; it goes back below.
+            audio.save(path)
         if v1 is not None:
             genres = read_genres(text_values(audio.tags.get(GENRE_ITEM)) or [], options.separator)
-            restore_id3v1(path, v1, genres, getattr(audio, "genre_field", {}).get("v1_genre"))
+            restore_id3v1(path, v1, genres, recorded.get("v1_genre"))
 
     def kept_items(self, path: str) -> Counter:
         try:
@@ -103,9 +131,18 @@ class APEv2Format(TagFormat):
                                         if key.lower() not in written)
         with open(path, "rb") as f:
             items[("ID3v1 tag", id3v1_without_genre(id3v1_block(f)))] += 1
+            items[("Lyrics3v2 tag", aperaw.lyrics3v2_block(f))] += 1
         return items
 
 
 def text_values(value: Any) -> list[str] | None:
     """The strings of a mutagen APEv2 text item; None where there is no such item."""
     return list(value) if isinstance(value, APETextValue) else None
+
+
+def has_apev2_tag(path: str) -> bool:
+    try:
+        APEv2(path)
+    except APEv2Error:
+        return False
+    return True

@@ -24,7 +24,8 @@ from mutagen.mp3 import MP3
 from mutagen.trueaudio import TrueAudio
 from mutagen.wave import WAVE
 
-from tagger.tags import id3raw
+from tagger.tags import aperaw, id3raw
+from tagger.tags.apev2 import GENRE_ITEM, APEv2Format
 from tagger.tags.base import (
     DEFAULT_SEPARATOR,
     PROVENANCE_KEY,
@@ -108,7 +109,7 @@ class ID3Format(TagFormat):
 
     def genre_field(self, path: str) -> str | None:
         """The genre frames' flags and bytes as stored (another tagger's UTF-16, a terminator),
-        and the ID3v1 genre byte."""
+        the ID3v1 genre byte, and the genre item of an APEv2 tag at the end."""
         with open(path, "rb") as f:
             tag, v1 = tag_at(f, placed_tag(f)), id3v1_block(f)
         def stored(key: str) -> list[list]:
@@ -120,7 +121,8 @@ class ID3Format(TagFormat):
         # splice does not, so an undo rebuilding it from its text came back a byte short.
         return json.dumps({"major": tag.major if tag else None, "frames": stored("TCON"),
                            "provenance_frames": stored(f"TXXX:{PROVENANCE_KEY}"),
-                           "v1_genre": v1[-1] if v1 else None, "body_size": tag.body_capacity if tag else None})
+                           "v1_genre": v1[-1] if v1 else None, "body_size": tag.body_capacity if tag else None,
+                           "apev2_genre": apev2_genre_item(path)})
 
     def restore_field(self, audio: Any, field: str) -> None:
         audio.genre_field = json.loads(field)
@@ -158,12 +160,14 @@ class ID3Format(TagFormat):
             # save updates a v1 tag it has) rebuilds the whole v1 tag from the v2 frames, so
             # the old block is put back below.
             audio.tags.save(path, v2_version=saved_version(audio.tags), v23_sep=None)
+        joined = saved_version(audio.tags) < 4
+        genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
+                  for part in (separated(name, options.separator) if joined else [name])]
+        recorded = getattr(audio, "genre_field", None)  # an undo's
+        if isinstance(audio, (MP3, TrueAudio)):
+            keep_apev2_genre_in_step(path, APEv2Format().stored_values(audio, genres, options), recorded)
         if v1_before is not None:
-            joined = saved_version(audio.tags) < 4
-            genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
-                      for part in (separated(name, options.separator) if joined else [name])]
-            recorded = getattr(audio, "genre_field", {}).get("v1_genre")
-            restore_id3v1(path, v1_before, genres, recorded)
+            restore_id3v1(path, v1_before, genres, (recorded or {}).get("v1_genre"))
 
     def check_preserved(self, original: str, written: str) -> str | None:
         with open(original, "rb") as f:
@@ -184,6 +188,8 @@ class ID3Format(TagFormat):
                 return f"the ID3 frame(s) {', '.join(names)} would not survive the write unchanged"
         if id3v1_without_genre(v1_before) != id3v1_without_genre(v1_after):
             return "the ID3v1 tag would change beyond its genre"
+        if apev2_items_but_genre(original) != apev2_items_but_genre(written):
+            return "the APEv2 tag would change beyond its genre"
         return None
 
     @staticmethod
@@ -206,6 +212,57 @@ def only_copies_of_id3v1(tags: ID3, v1: bytes | None) -> bool:
         from_v1.update_to_v23()
         copied = {(frame.HashKey, str(frame)) for frame in from_v1.values()}
     return all((frame.HashKey, str(frame)) in copied for frame in tags.values() if frame.HashKey not in WRITTEN_FRAMES)
+
+
+def apev2_genre_item(path: str) -> list | None:
+    """The genre item of the APEv2 tag at the end of ``path`` as stored (key, flags, base64 of the
+    value) and its place among the items, for an undo to put back; None where there is none,
+    or none aperaw rewrites."""
+    with open(path, "rb") as f:
+        try:
+            tag = aperaw.find_tag(f)
+        except aperaw.RawAPEError:
+            return None
+    at = aperaw.item_index(tag.items, GENRE_ITEM) if tag else None
+    if tag is None or at is None:
+        return None
+    item = tag.items[at]
+    return [item.key, item.flags, base64.b64encode(item.value).decode("ascii"), at]
+
+
+def keep_apev2_genre_in_step(path: str, values: list[str], recorded: dict | None) -> None:
+    """Give the genre item of an APEv2 tag at the end of an MP3 or TrueAudio file ``values``, so
+    that a reader that prefers APEv2 does not show the old genre; a tag without a genre item
+    does not gain one. An undo (``recorded``, the genre_field) puts the item back as stored."""
+    with open(path, "r+b") as f:
+        try:
+            tag = aperaw.find_tag(f)
+        except aperaw.RawAPEError:
+            return  # left as it is, which check_preserved confirms
+        if tag is None:
+            return
+        if recorded is None:
+            if aperaw.item_index(tag.items, GENRE_ITEM) is None:
+                return
+            items = aperaw.with_text(tag.items, GENRE_ITEM, values or None)
+        elif recorded.get("apev2_genre") is not None:
+            key, flags, value, at = recorded["apev2_genre"]
+            item = aperaw.RawItem(key, flags, base64.b64decode(value))
+            items = aperaw.with_item(tag.items, GENRE_ITEM, item, at)
+        else:
+            return  # the write found no genre item here, or an older version recorded none and left it
+        aperaw.write_tag(f, tag, items)
+
+
+def apev2_items_but_genre(path: str) -> tuple | str | None:
+    """The items of the APEv2 tag at the end of ``path`` but the genre, as stored and in order;
+    None where it has none, and why where aperaw cannot read it."""
+    with open(path, "rb") as f:
+        try:
+            tag = aperaw.find_tag(f)
+        except aperaw.RawAPEError as e:
+            return str(e)
+    return None if tag is None else tuple(item for item in tag.items if item.key.lower() != GENRE_ITEM.lower())
 
 
 def placed_tag(f: Any) -> id3raw.TagPlace | None:
