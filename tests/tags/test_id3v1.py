@@ -60,7 +60,9 @@ def with_id3v1(folder: Path, kind: str, genre: int = 17) -> Path:
     """A file of ``kind`` (a tagfiles kind, or "tta") ending in an ID3v1 tag whose genre is ``genre``."""
     folder.mkdir(parents=True, exist_ok=True)
     path = make_tta(folder) if kind == "tta" else tagfiles.make(folder, kind)
-    if kind != "mp3-id3v1":  # which has one of its own
+    if kind == "mp3-id3v1":  # which has one of its own
+        path.write_bytes(path.read_bytes()[:-1] + bytes([genre]))
+    else:
         with open(path, "ab") as f:
             f.write(V1[:-1] + bytes([genre]))
     return path
