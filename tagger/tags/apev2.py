@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 from typing import Any
@@ -146,3 +147,56 @@ def has_apev2_tag(path: str) -> bool:
     except APEv2Error:
         return False
     return True
+
+
+# An APEv2 tag at the end of an MP3 or TrueAudio file, beside the ID3 tags ID3Format writes.
+
+def genre_item_record(path: str) -> list | None:
+    """The genre item of the APEv2 tag at the end of ``path`` as stored (key, flags, base64 of the
+    value) and its place among the items, for an undo to put back; None where there is none,
+    or none aperaw rewrites."""
+    with open(path, "rb") as f:
+        try:
+            tag = aperaw.find_tag(f)
+        except aperaw.RawAPEError:
+            return None
+    at = aperaw.item_index(tag.items, GENRE_ITEM) if tag else None
+    if tag is None or at is None:
+        return None
+    item = tag.items[at]
+    return [item.key, item.flags, base64.b64encode(item.value).decode("ascii"), at]
+
+
+def keep_genre_in_step(path: str, values: list[str], recorded: dict | None) -> None:
+    """Give the genre item of an APEv2 tag at the end of an MP3 or TrueAudio file ``values``, so
+    that a reader that prefers APEv2 to ID3 does not show the old genre; a tag without a genre
+    item does not gain one. An undo (``recorded``, ID3Format's genre_field) puts the item back
+    as stored."""
+    with open(path, "r+b") as f:
+        try:
+            tag = aperaw.find_tag(f)
+        except aperaw.RawAPEError:
+            return  # left as it is, which items_but_genre confirms
+        if tag is None:
+            return
+        if recorded is None:
+            if aperaw.item_index(tag.items, GENRE_ITEM) is None:
+                return
+            items = aperaw.with_text(tag.items, GENRE_ITEM, values or None)
+        elif recorded.get("apev2_genre") is not None:
+            key, flags, value, at = recorded["apev2_genre"]
+            items = aperaw.with_item(tag.items, GENRE_ITEM, aperaw.RawItem(key, flags, base64.b64decode(value)), at)
+        else:
+            return  # the write found no genre item here, or an older version recorded none and left it
+        aperaw.write_tag(f, tag, items)
+
+
+def items_but_genre(path: str) -> tuple | str | None:
+    """The items of the APEv2 tag at the end of ``path`` but the genre, as stored and in order;
+    None where it has none, and why where aperaw cannot read it."""
+    with open(path, "rb") as f:
+        try:
+            tag = aperaw.find_tag(f)
+        except aperaw.RawAPEError as e:
+            return str(e)
+    return None if tag is None else tuple(item for item in tag.items if item.key.lower() != GENRE_ITEM.lower())

@@ -24,8 +24,7 @@ from mutagen.mp3 import MP3
 from mutagen.trueaudio import TrueAudio
 from mutagen.wave import WAVE
 
-from tagger.tags import aperaw, id3raw
-from tagger.tags.apev2 import GENRE_ITEM, APEv2Format
+from tagger.tags import apev2, id3raw
 from tagger.tags.base import (
     DEFAULT_SEPARATOR,
     PROVENANCE_KEY,
@@ -122,7 +121,7 @@ class ID3Format(TagFormat):
         return json.dumps({"major": tag.major if tag else None, "frames": stored("TCON"),
                            "provenance_frames": stored(f"TXXX:{PROVENANCE_KEY}"),
                            "v1_genre": v1[-1] if v1 else None, "body_size": tag.body_capacity if tag else None,
-                           "apev2_genre": apev2_genre_item(path)})
+                           "apev2_genre": apev2.genre_item_record(path)})
 
     def restore_field(self, audio: Any, field: str) -> None:
         audio.genre_field = json.loads(field)
@@ -165,7 +164,7 @@ class ID3Format(TagFormat):
                   for part in (separated(name, options.separator) if joined else [name])]
         recorded = getattr(audio, "genre_field", None)  # an undo's
         if isinstance(audio, (MP3, TrueAudio)):
-            keep_apev2_genre_in_step(path, APEv2Format().stored_values(audio, genres, options), recorded)
+            apev2.keep_genre_in_step(path, apev2.APEv2Format().stored_values(audio, genres, options), recorded)
         if v1_before is not None:
             restore_id3v1(path, v1_before, genres, (recorded or {}).get("v1_genre"))
 
@@ -188,7 +187,7 @@ class ID3Format(TagFormat):
                 return f"the ID3 frame(s) {', '.join(names)} would not survive the write unchanged"
         if id3v1_without_genre(v1_before) != id3v1_without_genre(v1_after):
             return "the ID3v1 tag would change beyond its genre"
-        if apev2_items_but_genre(original) != apev2_items_but_genre(written):
+        if apev2.items_but_genre(original) != apev2.items_but_genre(written):
             return "the APEv2 tag would change beyond its genre"
         return None
 
@@ -212,57 +211,6 @@ def only_copies_of_id3v1(tags: ID3, v1: bytes | None) -> bool:
         from_v1.update_to_v23()
         copied = {(frame.HashKey, str(frame)) for frame in from_v1.values()}
     return all((frame.HashKey, str(frame)) in copied for frame in tags.values() if frame.HashKey not in WRITTEN_FRAMES)
-
-
-def apev2_genre_item(path: str) -> list | None:
-    """The genre item of the APEv2 tag at the end of ``path`` as stored (key, flags, base64 of the
-    value) and its place among the items, for an undo to put back; None where there is none,
-    or none aperaw rewrites."""
-    with open(path, "rb") as f:
-        try:
-            tag = aperaw.find_tag(f)
-        except aperaw.RawAPEError:
-            return None
-    at = aperaw.item_index(tag.items, GENRE_ITEM) if tag else None
-    if tag is None or at is None:
-        return None
-    item = tag.items[at]
-    return [item.key, item.flags, base64.b64encode(item.value).decode("ascii"), at]
-
-
-def keep_apev2_genre_in_step(path: str, values: list[str], recorded: dict | None) -> None:
-    """Give the genre item of an APEv2 tag at the end of an MP3 or TrueAudio file ``values``, so
-    that a reader that prefers APEv2 does not show the old genre; a tag without a genre item
-    does not gain one. An undo (``recorded``, the genre_field) puts the item back as stored."""
-    with open(path, "r+b") as f:
-        try:
-            tag = aperaw.find_tag(f)
-        except aperaw.RawAPEError:
-            return  # left as it is, which check_preserved confirms
-        if tag is None:
-            return
-        if recorded is None:
-            if aperaw.item_index(tag.items, GENRE_ITEM) is None:
-                return
-            items = aperaw.with_text(tag.items, GENRE_ITEM, values or None)
-        elif recorded.get("apev2_genre") is not None:
-            key, flags, value, at = recorded["apev2_genre"]
-            item = aperaw.RawItem(key, flags, base64.b64decode(value))
-            items = aperaw.with_item(tag.items, GENRE_ITEM, item, at)
-        else:
-            return  # the write found no genre item here, or an older version recorded none and left it
-        aperaw.write_tag(f, tag, items)
-
-
-def apev2_items_but_genre(path: str) -> tuple | str | None:
-    """The items of the APEv2 tag at the end of ``path`` but the genre, as stored and in order;
-    None where it has none, and why where aperaw cannot read it."""
-    with open(path, "rb") as f:
-        try:
-            tag = aperaw.find_tag(f)
-        except aperaw.RawAPEError as e:
-            return str(e)
-    return None if tag is None else tuple(item for item in tag.items if item.key.lower() != GENRE_ITEM.lower())
 
 
 def placed_tag(f: Any) -> id3raw.TagPlace | None:
