@@ -31,8 +31,6 @@ FFMPEG = ("FFmpeg (PyAV)", "ffprobe")
 
 RIFF_INFO = ("issue 26: the genre is written into the id3 chunk alone, and FFmpeg 5.1 shows the RIFF "
              "LIST/INFO chunk's genre (the old one, or none where it has no IGNR)")
-ID3V1_BYTE = ("issue 26: the trailing ID3v1 tag's genre byte becomes 255 (none), and the reader shows that "
-              "tag: FFmpeg where no APEv2 tag ends the file, exiftool in WavPack, which it does not parse")
 # What a reader cannot show whatever we write: skipped with the reason, not marked as a failure
 # to mend (a strict mark would break on a reader version that does better).
 RUNS_APE_VALUES_TOGETHER = ("exiftool runs separate APEv2 values together ('Interop JazzSecond Genre'): the "
@@ -42,8 +40,6 @@ READER_LIMITS = {("exiftool", kind, MultiValue.SEPARATE): RUNS_APE_VALUES_TOGETH
 EXPECTED_FAILURES = {
     ("ffprobe", "wav-sndfile-info"): RIFF_INFO,
     ("ffprobe", "wav-sndfile-info-no-genre"): RIFF_INFO,
-    **{(reader, kind): ID3V1_BYTE for reader in FFMPEG for kind in ("wavpack-id3v1", "true-audio-id3v1")},
-    ("exiftool", "wavpack-id3v1"): ID3V1_BYTE,
 }
 
 
