@@ -380,7 +380,7 @@ CONTENT_SPAN_S = 1.0
 
 
 def mpeg_audio_span(path: Path) -> tuple[int, int]:
-    """Byte offsets of an MPEG file's audio: after its ID3v2 tag(s), before ID3v1/APEv2."""
+    """Byte offsets of an MPEG file's audio: after its ID3v2 tag(s), before ID3v1/Lyrics3v2/APEv2."""
     with open(path, "rb") as f:
         start = 0
         while True:
@@ -394,6 +394,10 @@ def mpeg_audio_span(path: Path) -> tuple[int, int]:
         f.seek(max(0, end - 128))
         if f.read(3) == b"TAG":
             end -= 128
+            f.seek(max(0, end - 15))
+            lyrics = f.read(15)  # a Lyrics3v2 tag ends in its size and LYRICS200, before ID3v1
+            if lyrics[6:] == b"LYRICS200" and lyrics[:6].isdigit():
+                end -= 15 + int(lyrics[:6])
         f.seek(max(0, end - 32))
         footer = f.read(32)
         if len(footer) == 32 and footer[:8] == b"APETAGEX":

@@ -25,7 +25,7 @@ from mutagen.mp3 import MP3
 from mutagen.trueaudio import TrueAudio
 from mutagen.wave import WAVE
 
-from tagger.tags import id3raw, riffinfo
+from tagger.tags import apev2, id3raw, riffinfo
 from tagger.tags.base import (
     DEFAULT_SEPARATOR,
     PROVENANCE_KEY,
@@ -37,14 +37,13 @@ from tagger.tags.base import (
     read_genres,
     separated,
 )
+from tagger.tags.id3v1 import id3v1_block, id3v1_without_genre, restore_id3v1
 
 # The frames a genre write changes, keyed as id3raw.frame_key keys them.
 # The largest WAV or AIFF file a tag chunk is written into: RIFF and IFF sizes are 32-bit, and
 # the file's own size must still fit once the chunk (with cover art, up to 16 MiB) is added.
 CHUNK_SIZE_LIMIT = 0xFFFFFFFF - (16 << 20)
 WRITTEN_FRAMES = frozenset({"TCON", f"TXXX:{PROVENANCE_KEY}"})
-ID3V1_SIZE = 128
-ID3V1_UNKNOWN_GENRE = 255
 
 
 def version_name(version: tuple[int, ...]) -> str:
@@ -120,7 +119,7 @@ class ID3Format(TagFormat):
 
     def genre_field(self, path: str) -> str | None:
         """The genre frames' flags and bytes as stored (another tagger's UTF-16, a terminator),
-        and the ID3v1 genre byte."""
+        the ID3v1 genre byte, the genre item of an APEv2 tag at the end, and a WAV file's INFO chunks."""
         with open(path, "rb") as f:
             tag, v1 = tag_at(f, placed_tag(f)), id3v1_block(f)
         def stored(key: str) -> list[list]:
@@ -133,6 +132,7 @@ class ID3Format(TagFormat):
         return json.dumps({"major": tag.major if tag else None, "frames": stored("TCON"),
                            "provenance_frames": stored(f"TXXX:{PROVENANCE_KEY}"),
                            "v1_genre": v1[-1] if v1 else None, "body_size": tag.body_capacity if tag else None,
+                           "apev2_genre": apev2.genre_item_record(path),
                            "riff_info": riffinfo.genre_record(path)})
 
     def restore_field(self, audio: Any, field: str) -> None:
@@ -174,12 +174,14 @@ class ID3Format(TagFormat):
             # save updates a v1 tag it has) rebuilds the whole v1 tag from the v2 frames, so
             # the old block is put back below.
             audio.tags.save(path, v2_version=saved_version(audio.tags), v23_sep=None)
+        joined = saved_version(audio.tags) < 4
+        genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
+                  for part in (separated(name, options.separator) if joined else [name])]
+        recorded = getattr(audio, "genre_field", None)  # an undo's
+        if isinstance(audio, (MP3, TrueAudio)):
+            apev2.keep_genre_in_step(path, apev2.APEv2Format().stored_values(audio, genres, options), recorded)
         if v1_before is not None:
-            joined = saved_version(audio.tags) < 4
-            genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
-                      for part in (separated(name, options.separator) if joined else [name])]
-            recorded = getattr(audio, "genre_field", {}).get("v1_genre")
-            restore_id3v1(path, v1_before, genres, recorded)
+            restore_id3v1(path, v1_before, genres, (recorded or {}).get("v1_genre"))
         if isinstance(audio, WAVE):
             save_riff_info(audio, path, options.separator)
 
@@ -202,6 +204,8 @@ class ID3Format(TagFormat):
                 return f"the ID3 frame(s) {', '.join(names)} would not survive the write unchanged"
         if id3v1_without_genre(v1_before) != id3v1_without_genre(v1_after):
             return "the ID3v1 tag would change beyond its genre"
+        if apev2.items_but_genre(original) != apev2.items_but_genre(written):
+            return "the APEv2 tag would change beyond its genre"
         return riffinfo.changed(original, written)
 
     @staticmethod
@@ -317,44 +321,6 @@ def recorded_body_size(audio: Any, major: int) -> int | None:
     added goes again; None where nothing was recorded."""
     field = recorded_field(audio, major)
     return None if field is None else field.get("body_size")
-
-
-def id3v1_block(f: Any) -> bytes | None:
-    """The 128-byte ID3v1 tag at the end of the open file, if there is one."""
-    end = f.seek(0, 2)
-    if end < ID3V1_SIZE:
-        return None
-    f.seek(end - ID3V1_SIZE)
-    block = f.read(ID3V1_SIZE)
-    if block[:3] != b"TAG":
-        return None
-    f.seek(end - ID3V1_SIZE - 5)
-    if f.read(8) == b"APETAGEX":
-        return None  # the TAG is the end of an APEv2 footer's magic
-    return block
-
-
-def id3v1_without_genre(block: bytes | None) -> bytes | None:
-    """An ID3v1 block less its last byte, the genre."""
-    return None if block is None else block[:-1]
-
-
-def id3v1_genre_byte(genres: list[str]) -> int:
-    """The ID3v1 number of the first genre that has one, or 255 (none)."""
-    index = {name.lower(): i for i, name in enumerate(TCON.GENRES[:256])}
-    return next((index[g.lower()] for g in genres if g.lower() in index), ID3V1_UNKNOWN_GENRE)
-
-
-def restore_id3v1(path: str, block: bytes, genres: list[str], genre_byte: int | None = None) -> None:
-    """Put the old ID3v1 tag back at the end of ``path``, with only its genre byte new: the
-    first of ``genres`` that has a number, or ``genre_byte`` (an undo's recorded one)."""
-    with open(path, "r+b") as f:
-        end = f.seek(0, 2)
-        if id3v1_block(f) is not None:
-            end -= ID3V1_SIZE
-        f.truncate(end)
-        f.seek(end)
-        f.write(block[:-1] + bytes([id3v1_genre_byte(genres) if genre_byte is None else genre_byte]))
 
 
 def saved_version(tags: ID3) -> int:

@@ -1,10 +1,15 @@
-"""APEv2 (WavPack): what the format contract leaves to it."""
+"""APEv2 (WavPack, and beside ID3v2 in an MP3): what the format contract leaves to it."""
 
+import struct
+from pathlib import Path
+
+import pytest
+from mutagen import apev2
 from support import tagfiles
 from support.id3 import id3v1
 from support.writes import write_one
 
-from tagger.tags import read_tags
+from tagger.tags import aperaw, read_tags
 
 
 def test_wavpack_keeps_its_trailing_id3v1_tag(tmp_path, writer):
@@ -19,3 +24,135 @@ def test_wavpack_keeps_its_trailing_id3v1_tag(tmp_path, writer):
     assert data[-128:-1] == v1[:-1] and data[-1] == 8
     assert tagfiles.other_tags(path) == apev2_before
     assert read_tags(path).genres == ["Jazz"]
+
+
+def ape_tag(items: list[tuple[str, bytes]], version: int = 2000) -> bytes:
+    """An APE tag, its items in the order given (mutagen sorts them by size): APEv2 with a
+    header, or APEv1 (1000), which has none."""
+    body = b"".join(struct.pack("<II", len(value), 0) + key.encode() + b"\0" + value for key, value in items)
+    counts = struct.pack("<II", len(body) + 32, len(items))
+    footer = b"APETAGEX" + struct.pack("<I", version) + counts + struct.pack("<I", 0x80000000 * (version == 2000))
+    if version != 2000:
+        return body + footer + bytes(8)
+    header = b"APETAGEX" + struct.pack("<I", 2000) + counts + struct.pack("<I", 0xA0000000) + bytes(8)
+    return header + body + footer + bytes(8)
+
+
+def lyrics3v2(text: bytes) -> bytes:
+    content = b"LYRICSBEGIN" + b"LYR" + b"%05d" % len(text) + text
+    return content + b"%06d" % len(content) + b"LYRICS200"
+
+
+ITEMS = [("Title", b"A title long enough to sort last"), ("GENRE", b"Rock\0Pop"), ("Year", b"1999"),
+         ("Custom", b"kept")]
+TAIL = lyrics3v2(b"[00:01]la la") + id3v1(b"v1 title", b"v1 artist", b"v1 album", b"v1 comment", 17)
+
+
+def wavpack_with_tail(folder) -> Path:
+    """A WavPack file whose APEv2 tag is not in mutagen's order, followed by Lyrics3v2 and ID3v1 tags."""
+    path = tagfiles.make(folder, "wavpack")
+    apev2.delete(path)
+    with open(path, "ab") as f:
+        f.write(ape_tag(ITEMS) + TAIL)
+    return path
+
+
+def test_apev2_is_rewritten_in_place_and_what_follows_it_is_kept(tmp_path, writer):
+    path = wavpack_with_tail(tmp_path)
+    before = path.read_bytes()
+    assert write_one(writer, path, ["Jazz", "Bebop"], provenance="note").status == "written"
+    data = path.read_bytes()
+    expected = ape_tag([ITEMS[0], ("GENRE", b"Jazz\0Bebop"), *ITEMS[2:], ("Genre Tagger", b"note")])
+    assert data.endswith(expected + TAIL[:-1] + bytes([8]))  # the items in their order, Lyrics3v2 kept
+    assert data[:-len(expected + TAIL)] == before[:-len(ape_tag(ITEMS) + TAIL)]
+    assert [result.status for result in writer.undo()] == ["written"]
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("tail", [b"", TAIL], ids=["nothing after", "Lyrics3v2 and ID3v1 after"])
+def test_undo_removes_the_apev2_tag_a_write_added(tmp_path, writer, tail):
+    path = tagfiles.make(tmp_path, "wavpack")
+    apev2.delete(path)
+    with open(path, "ab") as f:
+        f.write(tail)
+    before = path.read_bytes()
+    assert write_one(writer, path, ["Jazz"]).status == "written"
+    assert read_tags(path).genres == ["Jazz"]
+    assert [result.status for result in writer.undo()] == ["written"]
+    assert path.read_bytes() == before
+
+
+def test_a_tag_left_to_mutagen_may_not_take_a_lyrics3v2_tag_with_it(tmp_path, writer):
+    # APEv1 is not rewritten in place; mutagen's save would cut what follows the tag.
+    path = tagfiles.make(tmp_path, "wavpack")
+    apev2.delete(path)
+    with open(path, "ab") as f:
+        f.write(ape_tag(ITEMS, version=1000) + TAIL)
+    before = path.read_bytes()
+    result = write_one(writer, path, ["Jazz"])
+    assert result.status == "error" and "Lyrics3v2" in result.message
+    assert path.read_bytes() == before
+
+
+def mp3_with_apev2(folder, items: list[tuple[str, bytes]]) -> Path:
+    path = tagfiles.make(folder, "mp3-id3v24")
+    with open(path, "ab") as f:
+        f.write(ape_tag(items) + TAIL)
+    return path
+
+
+def test_an_mp3s_apev2_genre_is_kept_in_step_with_its_id3v2_genre(tmp_path, writer):
+    path = mp3_with_apev2(tmp_path, ITEMS)
+    before = path.read_bytes()
+    assert write_one(writer, path, ["Jazz", "Bebop"], provenance="note").status == "written"
+    assert path.read_bytes().endswith(ape_tag([ITEMS[0], ("GENRE", b"Jazz\0Bebop"), *ITEMS[2:]]) + TAIL[:-1]
+                                      + bytes([8]))
+    assert read_tags(path).genres == ["Jazz", "Bebop"]
+    assert [result.status for result in writer.undo()] == ["written"]
+    assert path.read_bytes() == before
+
+
+def test_an_mp3s_apev2_tag_without_a_genre_gains_none(tmp_path, writer):
+    items = [item for item in ITEMS if item[0] != "GENRE"]
+    path = mp3_with_apev2(tmp_path, items)
+    assert write_one(writer, path, ["Jazz"]).status == "written"
+    assert path.read_bytes().endswith(ape_tag(items) + TAIL[:-1] + bytes([8]))
+
+
+def test_a_genre_write_that_would_change_another_apev2_item_of_an_mp3_is_refused(tmp_path, writer, monkeypatch):
+    path = mp3_with_apev2(tmp_path, ITEMS)
+    before = path.read_bytes()
+    real = aperaw.with_text
+
+    def also_dropping_the_year(items, key, values):
+        return tuple(item for item in real(items, key, values) if item.key != "Year")
+
+    monkeypatch.setattr(aperaw, "with_text", also_dropping_the_year)
+    result = write_one(writer, path, ["Jazz"])
+    assert result.status == "error" and "APEv2 tag" in result.message
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("make", [wavpack_with_tail, lambda folder: mp3_with_apev2(folder, ITEMS)],
+                         ids=["WavPack", "MP3"])
+def test_undo_of_a_cleared_genre_puts_the_apev2_item_back_in_its_place(tmp_path, writer, make):
+    path = make(tmp_path)
+    before = path.read_bytes()
+    assert write_one(writer, path, [], provenance=None).status == "written"
+    assert "GENRE" not in [key.upper() for key in apev2.APEv2(path)]
+    assert [result.status for result in writer.undo()] == ["written"]
+    # (An ID3v2 genre frame a write removed comes back last among the frames, not in its place.)
+    tail = len(ape_tag(ITEMS) + TAIL)
+    assert path.read_bytes()[-tail:] == before[-tail:]
+
+
+def test_an_mp3s_apev2_tag_that_does_not_parse_item_by_item_is_left_as_it_is(tmp_path, writer):
+    path = mp3_with_apev2(tmp_path, ITEMS)
+    data = bytearray(path.read_bytes())
+    footer = len(data) - len(TAIL) - 32
+    data[footer + 16] += 1  # one item more than the tag holds
+    path.write_bytes(bytes(data))
+    tail = bytes(data[-len(ape_tag(ITEMS) + TAIL):])
+    assert write_one(writer, path, ["Jazz"]).status == "written"
+    assert read_tags(path).genres == ["Jazz"]
+    assert path.read_bytes()[-len(tail):-1] == tail[:-1]

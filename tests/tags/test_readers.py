@@ -29,18 +29,15 @@ V1_TITLE = "v1 title"  # the title of every ID3v1 tag tagfiles makes
 KINDS = [*tagfiles.KINDS, *tagfiles.MORE_KINDS]
 FFMPEG = ("FFmpeg (PyAV)", "ffprobe")
 
-ID3V1_BYTE = ("issue 26: the trailing ID3v1 tag's genre byte becomes 255 (none), and the reader shows that "
-              "tag: FFmpeg where no APEv2 tag ends the file, exiftool in WavPack, which it does not parse")
 # What a reader cannot show whatever we write: skipped with the reason, not marked as a failure
 # to mend (a strict mark would break on a reader version that does better).
 RUNS_APE_VALUES_TOGETHER = ("exiftool runs separate APEv2 values together ('Interop JazzSecond Genre'): the "
                             "reason to store them joined (docs/formats.md)")
 READER_LIMITS = {("exiftool", kind, MultiValue.SEPARATE): RUNS_APE_VALUES_TOGETHER
                  for kind in ("monkeys-audio", "monkeys-audio-id3v1")}
-EXPECTED_FAILURES = {
-    **{(reader, kind): ID3V1_BYTE for reader in FFMPEG for kind in ("wavpack-id3v1", "true-audio-id3v1")},
-    ("exiftool", "wavpack-id3v1"): ID3V1_BYTE,
-}
+# (reader, kind) or (reader, kind, style): a failure to mend, marked strictly. None is left of
+# issue 26's (the WAV INFO genre and the ID3v1 genre byte are kept in step now).
+EXPECTED_FAILURES: dict[tuple, str] = {}
 
 
 def case(reader: str, kind: str, style: MultiValue):
