@@ -174,9 +174,10 @@ class ID3Format(TagFormat):
             # save updates a v1 tag it has) rebuilds the whole v1 tag from the v2 frames, so
             # the old block is put back below.
             audio.tags.save(path, v2_version=saved_version(audio.tags), v23_sep=None)
-        joined = saved_version(audio.tags) < 4
+        # Separated in any version: a value stored joined holds several genres, and the ID3v1
+        # byte and an MP3's APEv2 item take them one by one.
         genres = [part.strip() for frame in audio.tags.getall("TCON") for name in frame.genres
-                  for part in (separated(name, options.separator) if joined else [name])]
+                  for part in separated(name, options.separator)]
         recorded = getattr(audio, "genre_field", None)  # an undo's
         if isinstance(audio, (MP3, TrueAudio)):
             apev2.keep_genre_in_step(path, apev2.APEv2Format().stored_values(audio, genres, options), recorded)

@@ -16,8 +16,10 @@ from support.id3 import id3v1
 from support.paths import SHARED
 from support.writes import write_one
 
-from tagger.tags import read_tags
+from tagger.tags import MultiValue, WriteOptions, read_tags
 from tagger.tags.id3v1 import ID3V1_UNKNOWN_GENRE, id3v1_block, id3v1_genre_byte
+from tagger.writing.journal import Journal
+from tagger.writing.writer import GenreWriter
 
 V1 = id3v1(b"v1 title", b"v1 artist", b"v1 album", b"v1 comment", 17)
 CORPUS = SHARED / "fixtures" / "tagged"
@@ -76,13 +78,18 @@ def ffmpeg_genre(path: Path) -> str | None:
 KINDS = ["wavpack", "tta", "mp3-id3v24", "mp3-id3v23", "mp3-id3v1"]
 
 
+@pytest.mark.parametrize("style", list(MultiValue))
 @pytest.mark.parametrize("genres", [["Interop Jazz", "Second Genre"], ["Bebop", "Second Genre"]],
                          ids=["not listed", "listed"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_write_sets_the_nearest_id3v1_genre_and_ffmpeg_shows_a_genre(tmp_path, writer, kind, genres):
+def test_a_write_sets_the_nearest_id3v1_genre_and_ffmpeg_shows_a_genre(tmp_path, kind, genres, style):
     path = with_id3v1(tmp_path, kind)
     block = path.read_bytes()[-128:]
-    assert write_one(writer, path, genres).status == "written"
+    journal = Journal(tmp_path / "journal.sqlite3")
+    try:
+        assert write_one(GenreWriter(journal, WriteOptions(multi_value=style)), path, genres).status == "written"
+    finally:
+        journal.close()
     data = path.read_bytes()
     nearest = id3v1_genre_byte(genres)
     assert (data[-128:-1], data[-1]) == (block[:-1], nearest)
