@@ -5,6 +5,7 @@ holds fields; the FFmpeg inside PyAV shows the ID3 chunk's genre. Every file her
 the test (support/tagfiles.py); the INFO chunks are assembled by hand.
 """
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from support import tagfiles
 from support.writes import write_one
 
-from tagger.tags import open_tags, read_tags
+from tagger.tags import open_tags, read_tags, riffinfo
 
 GENRES = ["Interop Jazz", "Second Genre"]
 JOINED = b"Interop Jazz; Second Genre\0"  # 27 bytes: an odd item, padded
@@ -134,7 +135,10 @@ def test_ignr_is_utf8_as_ffmpeg_reads_it(tmp_path, writer):
     (tagfiles.riff_item(b"IART", b"Artist\0") + b"IGNR" + (200).to_bytes(4, "little") + b"Rock\0\0",
      "the INFO item IGNR runs past the end of its chunk"),
     (tagfiles.riff_item(b"IART", b"Artist\0") + b"IGN", "the INFO chunk ends inside an item's header"),
-], ids=["item too long", "header cut short"])
+    # An item ID that is not text is named by its bytes.
+    (b"\x01\x02\x03\x04" + (200).to_bytes(4, "little") + b"Rock",
+     "the INFO item 01020304 runs past the end of its chunk"),
+], ids=["item too long", "header cut short", "ID not text"])
 def test_a_malformed_info_chunk_is_refused_and_the_file_left_untouched(tmp_path, writer, body, reason):
     path = wav(tmp_path, body=body)
     before = path.read_bytes()
@@ -145,16 +149,20 @@ def test_a_malformed_info_chunk_is_refused_and_the_file_left_untouched(tmp_path,
     assert path.read_bytes() == before
 
 
-def test_an_info_chunk_running_past_the_end_of_the_file_is_refused(tmp_path, writer):
+@pytest.mark.parametrize("missing", [100, 1])
+def test_an_info_chunk_running_past_the_end_of_the_file_is_refused(tmp_path, writer, missing):
     path = wav(tmp_path, [(b"IGNR", b"Rock\0")])
     data = bytearray(path.read_bytes())
-    position = data.rindex(b"LIST")  # its size now claims 100 bytes more than there are
-    data[position + 4:position + 8] = (int.from_bytes(data[position + 4:position + 8], "little") + 100).to_bytes(
+    position = data.rindex(b"LIST")  # its size now claims ``missing`` bytes more than there are
+    data[position + 4:position + 8] = (int.from_bytes(data[position + 4:position + 8], "little") + missing).to_bytes(
         4, "little")
-    data[4:8] = (len(data) + 100 - 8).to_bytes(4, "little")
+    data[4:8] = (len(data) + missing - 8).to_bytes(4, "little")
     path.write_bytes(bytes(data))
     result = write_one(writer, path, GENRES)
-    assert result.status == "error" and "the INFO chunk runs past the end of the file" in result.message
+    assert result.status == "error"
+    assert result.message == ("refused: the WAV file's INFO chunk, where players such as FFmpeg read its genre, "
+                              "does not parse (the INFO chunk runs past the end of the file), "
+                              "so the file is left untouched")
     assert path.read_bytes() == bytes(data)
 
 
@@ -183,6 +191,113 @@ def test_check_preserved_names_an_info_item_or_chunk_a_save_changed(tmp_path):
     assert (tag_format.check_preserved(str(original), str(changed_audio))
             == "the WAV file's data chunk would not survive the write unchanged")
     assert tag_format.check_preserved(str(original), str(changed_genre)) is None
+
+
+def append_stored(path, stored):
+    """Append ``stored`` (chunks as they lie in a file) to the WAV at ``path`` and make its RIFF size cover them."""
+    with open(path, "r+b") as f:
+        f.seek(0, 2)
+        f.write(stored)
+        end = f.tell()
+        f.seek(4)
+        f.write((end - 8).to_bytes(4, "little"))
+
+
+def test_an_empty_info_chunk_gains_ignr(tmp_path, writer):
+    path = wav(tmp_path, body=b"")  # a LIST chunk of size 4: its form type alone
+    assert write_one(writer, path, GENRES).status == "written"
+    tagfiles.assert_riff_layout(path)
+    assert tagfiles.riff_info_items(path) == [[(b"IGNR", JOINED)]]
+
+
+def test_an_item_of_no_data_at_the_end_of_its_chunk_is_kept(tmp_path, writer):
+    path = wav(tmp_path, [(b"IART", b"Artist\0"), (b"ICMT", b"")])
+    assert write_one(writer, path, GENRES).status == "written"
+    tagfiles.assert_riff_layout(path)
+    assert tagfiles.riff_info_items(path) == [[(b"IART", b"Artist\0"), (b"ICMT", b""), (b"IGNR", JOINED)]]
+
+
+def test_the_info_chunk_after_another_list_chunk_is_written(tmp_path, writer):
+    # A LIST chunk of form adtl (cue labels), as recorders write it, before the INFO chunk.
+    adtl = tagfiles.riff_item(b"LIST", b"adtl" + tagfiles.riff_item(b"labl", b"\1\0\0\0Verse\0"))
+    path = wav(tmp_path)
+    append_stored(path, adtl)
+    tagfiles.add_riff_info(path, [(b"IART", b"Artist\0"), (b"IGNR", b"Rock\0")])
+    assert write_one(writer, path, GENRES).status == "written"
+    assert tagfiles.riff_info_items(path) == [[(b"IART", b"Artist\0"), (b"IGNR", JOINED)]]
+    assert adtl in path.read_bytes()
+
+
+def test_a_chunk_that_is_not_a_list_is_never_taken_for_info(tmp_path, writer):
+    junk = tagfiles.riff_item(b"JUNK", b"INFO" + tagfiles.riff_item(b"IGNR", b"Rock\0"))
+    path = wav(tmp_path)
+    append_stored(path, junk)
+    assert write_one(writer, path, GENRES).status == "written"
+    assert tagfiles.riff_info_items(path) == []
+    assert junk in path.read_bytes()
+
+
+@pytest.mark.parametrize("chunk_pad, written_pad", [(b"\x7f", b"\x7f"), (b"", b"\0")],
+                         ids=["its own pad byte", "none, at the end of the file"])
+def test_an_unpadded_last_item_stays_so_and_an_odd_chunk_keeps_or_gains_its_pad_byte(tmp_path, writer, chunk_pad,
+                                                                                     written_pad):
+    unpadded = b"IART" + (5).to_bytes(4, "little") + b"Artis"
+    body = b"INFO" + tagfiles.riff_item(b"IGNR", b"Rock\0") + unpadded  # 31 bytes
+    path = wav(tmp_path)
+    append_stored(path, b"LIST" + len(body).to_bytes(4, "little") + body + chunk_pad)
+    assert write_one(writer, path, GENRES).status == "written"
+    tagfiles.assert_riff_layout(path)
+    body = b"INFO" + tagfiles.riff_item(b"IGNR", JOINED) + unpadded  # 53 bytes
+    assert b"LIST" + len(body).to_bytes(4, "little") + body + written_pad in path.read_bytes()
+
+
+def test_an_ignr_that_is_not_utf8_reads_with_replacements_and_is_written_over(tmp_path, writer):
+    path = wav(tmp_path, [(b"IART", b"Artist\0"), (b"IGNR", "Música\0".encode("latin-1"))])
+    assert riffinfo.shown_genres(str(path)) == ["M\ufffdsica"]
+    assert write_one(writer, path, GENRES).status == "written"
+    assert tagfiles.riff_info_items(path) == [[(b"IART", b"Artist\0"), (b"IGNR", JOINED)]]
+
+
+@pytest.mark.parametrize("head", [b"RF64\xff\xff\xff\xffWAVE", b"RIFF\x00\x01\x00\x00AVI "], ids=["RF64", "AVI"])
+def test_a_file_that_is_not_a_riff_wave_has_no_info_chunks(tmp_path, head):
+    path = tmp_path / "other.wav"
+    path.write_bytes(head + tagfiles.riff_item(b"LIST", b"INFO" + tagfiles.riff_item(b"IGNR", b"Rock\0")))
+    with open(path, "rb") as f:
+        assert riffinfo.info_chunks(f) == []
+    assert riffinfo.kept(str(path)) == []
+
+
+def test_kept_digests_a_chunk_only_up_to_the_end_the_riff_size_declares(tmp_path):
+    path = wav(tmp_path)
+    # A chunk whose size claims 10 bytes, of which the RIFF holds 4; bytes after the RIFF follow.
+    append_stored(path, b"xtra" + (10).to_bytes(4, "little") + b"abcd")
+    with open(path, "ab") as f:
+        f.write(b"trailing")
+    assert riffinfo.kept(str(path))[-1] == ("xtra chunk", hashlib.sha256(b"abcd").digest())
+
+
+def test_check_preserved_sees_a_one_byte_chunk_change(tmp_path):
+    original = wav(tmp_path)
+    append_stored(original, tagfiles.riff_item(b"xtra", b"a"))
+    written = tmp_path / "written.wav"
+    written.write_bytes(original.read_bytes().replace(b"xtra\x01\0\0\0a", b"xtra\x01\0\0\0b"))
+    assert (riffinfo.changed(str(original), str(written))
+            == "the WAV file's xtra chunk would not survive the write unchanged")
+
+
+def test_check_preserved_names_every_change_and_a_change_of_order(tmp_path):
+    original = wav(tmp_path, [(b"IART", b"Artist\0"), (b"INAM", b"Title\0")])
+    both = tmp_path / "both.wav"
+    data = bytearray(original.read_bytes().replace(b"Artist\0", b"Artisx\0"))
+    data[100] ^= 1  # a sample inside the data chunk
+    both.write_bytes(bytes(data))
+    swapped = tmp_path / "swapped.wav"
+    iart, inam = tagfiles.riff_item(b"IART", b"Artist\0"), tagfiles.riff_item(b"INAM", b"Title\0")
+    swapped.write_bytes(original.read_bytes().replace(iart + inam, inam + iart))
+    assert (riffinfo.changed(str(original), str(both))
+            == "the WAV file's INFO item IART, data chunk would not survive the write unchanged")
+    assert (riffinfo.changed(str(original), str(swapped))
+            == "the WAV file's (their order) would not survive the write unchanged")
 
 
 def but_id3(data):

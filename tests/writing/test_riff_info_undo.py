@@ -8,7 +8,7 @@ import pytest
 from support import tagfiles
 from support.writes import write_one
 
-from tagger.tags import WriteOptions, open_tags, read_tags
+from tagger.tags import WriteOptions, open_tags, read_tags, riffinfo
 from tagger.writing.writer import GenreWriter
 
 GENRES = ["Interop Jazz", "Second Genre"]
@@ -40,12 +40,23 @@ def unpadded_last_item(path):
     tagfiles.add_riff_info(path, [], body=tagfiles.riff_item(b"INAM", b"odd") + b"IART\x05\0\0\0Artis")
 
 
+def odd_chunk_at_the_end(path):
+    """An INFO chunk of odd size that ends the file without its pad byte, as some writers leave it."""
+    body = b"INFO" + tagfiles.riff_item(b"IGNR", b"Rock\0") + b"IART\x05\0\0\0Artis"
+    with open(path, "r+b") as f:
+        f.seek(0, 2)
+        f.write(b"LIST" + len(body).to_bytes(4, "little") + body)
+        end = f.tell()
+        f.seek(4)
+        f.write((end - 8).to_bytes(4, "little"))
+
+
 def before_the_audio(path):
     with_ignr(path)
     info_before_audio(path)
 
 
-LAYOUTS = [with_ignr, without_ignr, two_chunks, unpadded_last_item, before_the_audio]
+LAYOUTS = [with_ignr, without_ignr, two_chunks, unpadded_last_item, odd_chunk_at_the_end, before_the_audio]
 
 
 def but_id3(data):
@@ -109,6 +120,17 @@ def test_an_undo_puts_info_back_only_where_the_journal_recorded_it(tmp_path, rec
     tag_format.save(audio, str(path), options)
     assert read_tags(path).stored_genres == ["(17)Rock"]
     assert dict(tagfiles.riff_info_items(path)[0])[b"IGNR"] == (b"Rock\0" if recorded else b"Jazz\0")
+
+
+def test_info_chunks_are_put_back_only_where_the_file_holds_as_many_as_were_recorded(tmp_path):
+    path = tagfiles.make(tmp_path, "wav-info")
+    record = riffinfo.genre_record(str(path))
+    tagfiles.add_riff_info(path, [(b"IART", b"Added\0")])
+    before = path.read_bytes()
+    with pytest.raises(riffinfo.InfoError) as refused:
+        riffinfo.restore_genre(str(path), record)
+    assert str(refused.value) == "the file has 2 INFO chunk(s) where 1 were recorded"
+    assert path.read_bytes() == before
 
 
 def test_a_save_that_changes_another_info_item_is_refused(tmp_path, journal, monkeypatch):
