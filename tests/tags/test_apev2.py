@@ -1,11 +1,11 @@
 """APEv2 (WavPack, and beside ID3v2 in an MP3): what the format contract leaves to it."""
 
-import struct
 from pathlib import Path
 
 import pytest
 from mutagen import apev2
 from support import tagfiles
+from support.ape import ape_tag, lyrics3v2
 from support.id3 import id3v1
 from support.writes import write_one
 
@@ -24,23 +24,6 @@ def test_wavpack_keeps_its_trailing_id3v1_tag(tmp_path, writer):
     assert data[-128:-1] == v1[:-1] and data[-1] == 8
     assert tagfiles.other_tags(path) == apev2_before
     assert read_tags(path).genres == ["Jazz"]
-
-
-def ape_tag(items: list[tuple[str, bytes]], version: int = 2000) -> bytes:
-    """An APE tag, its items in the order given (mutagen sorts them by size): APEv2 with a
-    header, or APEv1 (1000), which has none."""
-    body = b"".join(struct.pack("<II", len(value), 0) + key.encode() + b"\0" + value for key, value in items)
-    counts = struct.pack("<II", len(body) + 32, len(items))
-    footer = b"APETAGEX" + struct.pack("<I", version) + counts + struct.pack("<I", 0x80000000 * (version == 2000))
-    if version != 2000:
-        return body + footer + bytes(8)
-    header = b"APETAGEX" + struct.pack("<I", 2000) + counts + struct.pack("<I", 0xA0000000) + bytes(8)
-    return header + body + footer + bytes(8)
-
-
-def lyrics3v2(text: bytes) -> bytes:
-    content = b"LYRICSBEGIN" + b"LYR" + b"%05d" % len(text) + text
-    return content + b"%06d" % len(content) + b"LYRICS200"
 
 
 ITEMS = [("Title", b"A title long enough to sort last"), ("GENRE", b"Rock\0Pop"), ("Year", b"1999"),
