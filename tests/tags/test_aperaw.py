@@ -174,7 +174,7 @@ def test_a_lyrics3v2_tag_is_taken_whole():
 @pytest.mark.parametrize("before", [
     b"abcdefLYRICS200",  # no size
     b"000020XYZXYZXYZ",  # a size but no end mark
-    b"000040LYRICS200",  # a size past the file's start
+    b"000030LYRICS200",  # a size that puts its start 25 bytes before the file's
     b"999999LYRICS200",
 ], ids=["no size", "no end mark", "size past the start", "huge size"])
 def test_what_only_looks_like_a_lyrics3v2_tag_is_none(before):
