@@ -33,8 +33,8 @@ CORPUS = SHARED / "fixtures" / "tagged"
     (["Hip Hop"], "Hip-Hop"),  # another spelling of a listed genre
     (["Ambient Techno"], "Ambient"),  # its parent in the vocabulary
     (["K-Pop"], "Pop"),  # its family
-    (["Concerto Grosso"], "Classical"),  # its grandparent, where its parent (Concerto) is not listed
-    (["Classical Music"], "Classical"),  # its family, where it has no parent
+    (["Funk Metal"], "Heavy Metal"),  # its grandparent, where its parent (Alternative Metal) is not listed
+    (["Afrobeat"], "Other"),  # known, but neither it nor an ancestor is listed
     (["Second Genre", "Jazz"], "Other"),  # the first value decides, and nothing is near it
 ])
 def test_the_id3v1_genre_is_the_one_nearest_the_first_genre(genres, nearest):
