@@ -185,8 +185,9 @@ def test_a_file_that_is_only_an_id3v1_tag_has_one():
     assert id3v1_block(io.BytesIO(V1)) == V1
 
 
-def test_the_middle_of_an_apev2_magic_is_no_id3v1_tag():
-    data = b"audio" * 40 + apev2_tag_of_131_bytes()
+@pytest.mark.parametrize("before", [b"audio" * 40, b""], ids=["after audio", "the whole file"])
+def test_the_middle_of_an_apev2_magic_is_no_id3v1_tag(before):
+    data = before + apev2_tag_of_131_bytes()
     assert id3v1_block(io.BytesIO(data)) is None
     assert aperaw.find_tag(io.BytesIO(data)) is not None
 
