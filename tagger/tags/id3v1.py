@@ -16,6 +16,7 @@ from tagger.genres.vocabulary import genre_key, vocabulary
 ID3V1_SIZE = 128
 ID3V1_UNKNOWN_GENRE = 255
 ID3V1_OTHER_GENRE = 12
+APE_MAGIC = b"APETAGEX"
 
 
 def id3v1_block(f: Any) -> bytes | None:
@@ -27,9 +28,10 @@ def id3v1_block(f: Any) -> bytes | None:
     block = f.read(ID3V1_SIZE)
     if block[:3] != b"TAG":
         return None
-    f.seek(end - ID3V1_SIZE - 5)
-    if f.read(8) == b"APETAGEX":
-        return None  # the TAG is the end of an APEv2 footer's magic
+    # The TAG may be the middle of an APEv2 header's or footer's magic, "APETAGEX".
+    f.seek(max(0, end - ID3V1_SIZE - APE_MAGIC.index(b"TAG")))
+    if f.read(len(APE_MAGIC)) == APE_MAGIC:
+        return None
     return block
 
 

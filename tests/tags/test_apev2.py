@@ -1,15 +1,22 @@
 """APEv2 (WavPack, and beside ID3v2 in an MP3): what the format contract leaves to it."""
 
+import json
 import struct
 from pathlib import Path
 
 import pytest
 from mutagen import apev2
+from mutagen.id3 import TCON
+from mutagen.wavpack import WavPack
 from support import tagfiles
+from support.ape import ape_tag, lyrics3v2
 from support.id3 import id3v1
 from support.writes import write_one
 
-from tagger.tags import aperaw, read_tags
+from tagger.tags import MultiValue, WriteOptions, aperaw, read_tags
+from tagger.tags.apev2 import APEv2Format, has_apev2_tag, items_but_genre
+from tagger.writing.journal import Journal
+from tagger.writing.writer import GenreWriter
 
 
 def test_wavpack_keeps_its_trailing_id3v1_tag(tmp_path, writer):
@@ -24,23 +31,6 @@ def test_wavpack_keeps_its_trailing_id3v1_tag(tmp_path, writer):
     assert data[-128:-1] == v1[:-1] and data[-1] == 8
     assert tagfiles.other_tags(path) == apev2_before
     assert read_tags(path).genres == ["Jazz"]
-
-
-def ape_tag(items: list[tuple[str, bytes]], version: int = 2000) -> bytes:
-    """An APE tag, its items in the order given (mutagen sorts them by size): APEv2 with a
-    header, or APEv1 (1000), which has none."""
-    body = b"".join(struct.pack("<II", len(value), 0) + key.encode() + b"\0" + value for key, value in items)
-    counts = struct.pack("<II", len(body) + 32, len(items))
-    footer = b"APETAGEX" + struct.pack("<I", version) + counts + struct.pack("<I", 0x80000000 * (version == 2000))
-    if version != 2000:
-        return body + footer + bytes(8)
-    header = b"APETAGEX" + struct.pack("<I", 2000) + counts + struct.pack("<I", 0xA0000000) + bytes(8)
-    return header + body + footer + bytes(8)
-
-
-def lyrics3v2(text: bytes) -> bytes:
-    content = b"LYRICSBEGIN" + b"LYR" + b"%05d" % len(text) + text
-    return content + b"%06d" % len(content) + b"LYRICS200"
 
 
 ITEMS = [("Title", b"A title long enough to sort last"), ("GENRE", b"Rock\0Pop"), ("Year", b"1999"),
@@ -156,3 +146,109 @@ def test_an_mp3s_apev2_tag_that_does_not_parse_item_by_item_is_left_as_it_is(tmp
     assert write_one(writer, path, ["Jazz"]).status == "written"
     assert read_tags(path).genres == ["Jazz"]
     assert path.read_bytes()[-len(tail):-1] == tail[:-1]
+
+
+def wavpack_with(folder, tag: bytes, tail: bytes = b"") -> Path:
+    """A WavPack file whose only tags are ``tag`` and then ``tail``, as built here."""
+    path = tagfiles.make(folder, "wavpack")
+    apev2.delete(path)
+    with open(path, "ab") as f:
+        f.write(tag + tail)
+    return path
+
+
+def test_clearing_the_only_item_keeps_the_tag_it_was_in(tmp_path, writer):
+    # The tag was there before the write, so the write leaves it, empty, for the undo to fill.
+    path = wavpack_with(tmp_path, ape_tag([("Genre", b"Rock")]))
+    before = path.read_bytes()
+    assert write_one(writer, path, [], provenance=None).status == "written"
+    assert path.read_bytes() == before[:-len(ape_tag([("Genre", b"Rock")]))] + ape_tag([])
+    assert [result.status for result in writer.undo()] == ["written"]
+    assert path.read_bytes() == before
+
+
+def test_the_id3v1_genre_follows_the_first_genre_of_a_value_joined_with_the_writers_separator(tmp_path):
+    # "+" is no separator read_genres splits at by itself, so only the writer's separator splits it.
+    path = wavpack_with(tmp_path, ape_tag([("Title", b"A title")]), TAIL)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    try:
+        writer = GenreWriter(journal, WriteOptions(separator=" + ", multi_value=MultiValue.JOINED))
+        assert write_one(writer, path, ["Bebop", "Jazz"]).status == "written"
+    finally:
+        journal.close()
+    assert apev2.APEv2(path)["Genre"] == "Bebop + Jazz"
+    assert path.read_bytes()[-1] == TCON.GENRES.index("Bebop")
+
+
+def test_a_tag_left_to_mutagen_keeps_the_spelling_of_its_genre_key(tmp_path, writer):
+    path = wavpack_with(tmp_path, ape_tag([("GENRE", b"Rock"), ("Title", b"A title")], version=1000))
+    assert write_one(writer, path, ["Jazz"]).status == "written"
+    assert [key for key in apev2.APEv2(path) if key.lower() == "genre"] == ["GENRE"]
+
+
+def test_no_genres_on_a_file_without_a_genre_item_is_no_error(tmp_path):
+    path = wavpack_with(tmp_path, ape_tag([("Title", b"A title")]))
+    audio = WavPack(path)
+    APEv2Format().set_genres(audio, [], WriteOptions())
+    assert "Genre" not in audio.tags
+
+
+def test_the_undo_record_of_a_tag_left_to_mutagen_says_there_was_a_tag_and_its_id3v1_genre(tmp_path):
+    path = wavpack_with(tmp_path, ape_tag([("Title", b"A title")], version=1000), TAIL)
+    assert json.loads(APEv2Format().genre_field(str(path))) == {"v1_genre": 17, "tag": True}
+
+
+def test_mutagen_finds_a_tag_where_there_is_one_and_none_where_there_is_none(tmp_path):
+    assert has_apev2_tag(str(wavpack_with(tmp_path / "tagged", ape_tag([("Title", b"A title")]))))
+    assert not has_apev2_tag(str(wavpack_with(tmp_path / "bare", b"")))
+
+
+def test_why_an_mp3s_apev2_tag_is_left_as_it_is_is_given(tmp_path):
+    path = mp3_with_apev2(tmp_path, [])
+    data = path.read_bytes()
+    at = len(data) - len(TAIL) - 32 + 8
+    path.write_bytes(data[:at] + struct.pack("<I", 1000) + data[at + 4:])
+    assert items_but_genre(str(path)) == "the APE tag is not APEv2"
+
+
+def with_changed_byte(path: Path, offset: int) -> Path:
+    """A copy of ``path`` with the byte ``offset`` from its end changed."""
+    changed = path.with_name("changed" + path.suffix)
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    changed.write_bytes(bytes(data))
+    return changed
+
+
+@pytest.mark.parametrize("offset, item", [
+    (-2, "ID3v1 tag"),  # the ID3v1.1 track number, the byte before the genre
+    (-128 - 16, "Lyrics3v2 tag"),  # the last byte of the lyrics
+    (-len(TAIL) - 32 - 1, "year"),  # the last byte of the Year item's value
+], ids=["ID3v1", "Lyrics3v2", "APEv2 item"])
+def test_a_write_that_changes_more_than_the_genre_is_refused_naming_what_changed(tmp_path, offset, item):
+    path = wavpack_with(tmp_path, ape_tag([("Title", b"A title"), ("Year", b"1999")]), TAIL)
+    message = APEv2Format().check_preserved(str(path), str(with_changed_byte(path, offset)))
+    assert message == f"the tag item(s) {item} would not survive the write unchanged"
+
+
+def test_a_write_that_changes_only_the_genre_byte_is_not_refused(tmp_path):
+    path = wavpack_with(tmp_path, ape_tag([("Title", b"A title")]), TAIL)
+    assert APEv2Format().check_preserved(str(path), str(with_changed_byte(path, -1))) is None
+
+
+def test_what_the_app_shows_is_read_from_the_items(tmp_path):
+    # Split at the separator given, which read_genres does not split at by itself.
+    items = [("Artist", b"An artist"), ("Album Artist", b"An album artist"), ("Album", b"An album"),
+             ("Title", b"A title"), ("Track", b"3"), ("Disc", b"1"), ("Year", b"1999"),
+             ("Genre", b"Jazz + Bebop"), ("Genre Tagger", b"note")]
+    snapshot = read_tags(wavpack_with(tmp_path, ape_tag(items)), " + ")
+    assert (snapshot.format, snapshot.genres, snapshot.stored_genres, snapshot.provenance) == (
+        "WavPack", ["Jazz", "Bebop"], ["Jazz + Bebop"], "note")
+    assert (snapshot.artist, snapshot.album_artist, snapshot.album, snapshot.title, snapshot.track, snapshot.disc,
+            snapshot.year) == ("An artist", "An album artist", "An album", "A title", "3", "1", "1999")
+    assert snapshot.duration_s is not None and snapshot.duration_s > 1
+
+
+def test_an_album_artist_spelled_as_one_word_is_read(tmp_path):
+    snapshot = read_tags(wavpack_with(tmp_path, ape_tag([("AlbumArtist", b"An album artist")])))
+    assert snapshot.album_artist == "An album artist"

@@ -3,6 +3,7 @@ the ID3v1 genre nearest the first genre written, so that FFmpeg, which reads tha
 TrueAudio and WavPack files, shows a genre; everything else in the tag stays as it was,
 and an undo puts the byte back."""
 
+import io
 import shutil
 from pathlib import Path
 
@@ -12,12 +13,13 @@ import pytest
 from mutagen.apev2 import APEv2
 from mutagen.id3 import TCON
 from support import tagfiles
+from support.ape import ape_tag
 from support.id3 import id3v1
 from support.paths import SHARED
 from support.writes import write_one
 
-from tagger.tags import MultiValue, WriteOptions, read_tags
-from tagger.tags.id3v1 import ID3V1_UNKNOWN_GENRE, id3v1_block, id3v1_genre_byte
+from tagger.tags import MultiValue, WriteOptions, aperaw, read_tags
+from tagger.tags.id3v1 import ID3V1_UNKNOWN_GENRE, id3v1_block, id3v1_genre_byte, restore_id3v1
 from tagger.writing.journal import Journal
 from tagger.writing.writer import GenreWriter
 
@@ -31,6 +33,8 @@ CORPUS = SHARED / "fixtures" / "tagged"
     (["Hip Hop"], "Hip-Hop"),  # another spelling of a listed genre
     (["Ambient Techno"], "Ambient"),  # its parent in the vocabulary
     (["K-Pop"], "Pop"),  # its family
+    (["Funk Metal"], "Heavy Metal"),  # its grandparent, where its parent (Alternative Metal) is not listed
+    (["Afrobeat"], "Other"),  # known, but neither it nor an ancestor is listed
     (["Second Genre", "Jazz"], "Other"),  # the first value decides, and nothing is near it
 ])
 def test_the_id3v1_genre_is_the_one_nearest_the_first_genre(genres, nearest):
@@ -166,3 +170,43 @@ def test_corpus_files_with_an_id3v1_tag_get_the_nearest_genre_and_get_it_back(tm
         assert [result.status for result in writer.undo()] == ["written"], source
         assert path.read_bytes()[-128:] == block, source
     assert len(written) >= 50
+
+
+# The 128 bytes at the end of a file that are, and are not, an ID3v1 tag
+
+def apev2_tag_of_131_bytes() -> bytes:
+    """An APEv2 tag whose header's "TAG" (of "APETAGEX") lies 128 bytes from its end."""
+    tag = ape_tag([("Title", b"t" * 53)])
+    assert len(tag) == 131 and tag[3:6] == b"TAG"
+    return tag
+
+
+def test_a_file_that_is_only_an_id3v1_tag_has_one():
+    assert id3v1_block(io.BytesIO(V1)) == V1
+
+
+@pytest.mark.parametrize("before", [b"audio" * 40, b""], ids=["after audio", "the whole file"])
+def test_the_middle_of_an_apev2_magic_is_no_id3v1_tag(before):
+    data = before + apev2_tag_of_131_bytes()
+    assert id3v1_block(io.BytesIO(data)) is None
+    assert aperaw.find_tag(io.BytesIO(data)) is not None
+
+
+def test_restoring_an_id3v1_tag_after_an_apev2_tag_keeps_the_apev2_tag(tmp_path):
+    path = tmp_path / "track.wv"
+    data = b"audio" * 40 + apev2_tag_of_131_bytes()
+    path.write_bytes(data)
+    restore_id3v1(str(path), V1, ["Jazz"])
+    assert path.read_bytes() == data + V1[:-1] + bytes([8])
+
+
+def test_a_wavpack_whose_apev2_tag_ends_in_what_looks_like_an_id3v1_tag_is_written_in_place(tmp_path, writer):
+    path = tagfiles.make(tmp_path, "wavpack")
+    APEv2(path).delete()
+    with open(path, "ab") as f:
+        f.write(apev2_tag_of_131_bytes())
+    before = path.read_bytes()
+    assert write_one(writer, path, ["Jazz"]).status == "written"
+    assert path.read_bytes() == before[:-131] + ape_tag([("Title", b"t" * 53), ("Genre", b"Jazz")])
+    assert [result.status for result in writer.undo()] == ["written"]
+    assert path.read_bytes() == before
