@@ -52,6 +52,7 @@ class ExcerptPlayer(QObject):
 
     decoded = Signal(int, object, int)  # which play asked, the mono samples, their rate
     failed = Signal(str)  # why the segment cannot play, for a person
+    _undecodable = Signal(int, str)  # which play asked, and why its file would not decode
 
     def __init__(self) -> None:
         super().__init__()
@@ -69,6 +70,7 @@ class ExcerptPlayer(QObject):
             return
         self.devices = QMediaDevices()
         self.decoded.connect(self._start)
+        self._undecodable.connect(self._report)
 
     @property
     def unavailable(self) -> str | None:
@@ -89,8 +91,7 @@ class ExcerptPlayer(QObject):
         """Stop what plays and start decoding ``segment`` of ``path``; it plays when decoded."""
         if self.unavailable is not None:  # a click on the timeline, too, asks to play
             return
-        self.stop()
-        self._request += 1
+        self.stop()  # which also numbers this play
         threading.Thread(target=self._decode, args=(self._request, path, segment), daemon=True,
                          name="excerpt decoder").start()
 
@@ -113,9 +114,13 @@ class ExcerptPlayer(QObject):
             finally:
                 reader.close()
         except AudioError as e:
-            self.failed.emit(f"Cannot play {path.name}: {e}")
+            self._undecodable.emit(request, f"Cannot play {path.name}: {e}")
             return
         self.decoded.emit(request, samples, rate)
+
+    def _report(self, request: int, reason: str) -> None:
+        if request == self._request:  # a newer play's file is what the person waits for
+            self.failed.emit(reason)
 
     def _start(self, request: int, samples: np.ndarray, rate: int) -> None:
         from PySide6.QtMultimedia import QAudioSink, QMediaDevices

@@ -138,6 +138,15 @@ def test_a_file_that_cannot_be_decoded_says_why_and_plays_nothing(qtbot, player,
     assert not player.playing and not RecordedSink.started
 
 
+def test_a_failure_that_a_newer_play_overtook_says_nothing(qtbot, player, tmp_path):
+    failures = []
+    player.failed.connect(failures.append)
+    with qtbot.waitSignals([player._undecodable, player.decoded], timeout=10_000):
+        player.play(tmp_path / "moved away.ogg", SEGMENT)
+        player.play(SAMPLE, SEGMENT)  # before the event loop delivers the first one's failure
+    assert failures == [] and len(RecordedSink.started) == 1
+
+
 def test_the_panel_shows_why_a_segment_cannot_play(qtbot, player, tmp_path):
     from ui.detail import AnalysisView
 
